@@ -1,0 +1,57 @@
+# kubecodegen — every target sets itself up (venv + install) on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PKG_ARGS := --package kube_v1_35 --out generated/
+
+.PHONY: run test unit lint typecheck verify-generated generated test-assets cluster bench clean venv
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(STAMP)
+
+## Generate the reference package from the embedded default spec into generated/.
+run: $(STAMP)
+	$(BIN)/kubecodegen generate $(PKG_ARGS)
+
+## Regenerate every committed reference package in generated/.
+generated: $(STAMP)
+	$(BIN)/python scripts/generated.py write
+
+## Regenerate into a temporary folder and fail on any difference with generated/.
+verify-generated: $(STAMP)
+	$(BIN)/python scripts/generated.py check
+
+lint: $(STAMP)
+	$(BIN)/ruff check generator tests benchmarks scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+	$(BIN)/mypy --config-file mypy-generated.ini generated
+
+## Install etcd and build (or reuse the cached) kube-apiserver v1.20.2.
+test-assets:
+	bash scripts/install-test-assets.sh
+
+## Everything: lint, types, generated/ up to date, unit and real-cluster tests.
+test: $(STAMP) test-assets lint typecheck verify-generated
+	$(BIN)/pytest -q
+
+unit: $(STAMP)
+	$(BIN)/pytest -q -m "not cluster"
+
+## A real cluster in the foreground for manual use; prints KUBECONFIG=<path>.
+cluster: $(STAMP) test-assets
+	$(BIN)/python -m tests.harness
+
+bench: $(STAMP) test-assets
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
