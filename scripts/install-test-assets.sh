@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Provide the binaries the real-cluster tests need (tests/harness):
+#   * etcd + etcdctl   from Debian (etcd-server, etcd-client), installed with apt only if missing;
+#   * kube-apiserver   v1.20.2, built ONCE per machine from Debian bookworm's `kubernetes` source
+#                      package and cached outside the repository, keyed by version.
+# No registry ships kube-apiserver, so building it is the only way on these machines (see
+# docs/test-cluster.md). Go 1.19 from bookworm is used with the vendored reflect2 swapped for
+# Debian's reflect2 1.0.2: the vendored 1.0.1 predates Go 1.18 and makes the server crash.
+#
+# Rerunning is cheap and safe: each step checks first. The build happens in a temporary folder
+# and the binary is moved into the cache with one rename, so an interrupted run never leaves a
+# half-written binary behind. The source download uses a PRIVATE apt configuration (its own
+# sources list, package lists and cache under the temporary folder), so the machine's apt sources
+# and package lists are never modified, not even for a moment.
+#
+# Bring your own binaries (nothing is installed or built):
+#   KUBEBUILDER_ASSETS=<dir holding kube-apiserver and etcd>
+#   TEST_ASSET_KUBE_APISERVER=<file>  and/or  TEST_ASSET_ETCD=<file>
+set -euo pipefail
+
+readonly K8S_VERSION="v1.20.2"
+readonly SRC_PACKAGE="kubernetes"
+readonly DEBIAN_MIRROR="http://deb.debian.org/debian"
+readonly CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/kubecodegen"
+readonly DEST_DIR="$CACHE_ROOT/kube-apiserver-$K8S_VERSION"
+readonly DEST="$DEST_DIR/kube-apiserver"
+readonly GO_BIN_DIR="/usr/lib/go-1.19/bin"
+readonly REFLECT2_SRC="/usr/share/gocode/src/github.com/modern-go/reflect2"
+
+log() { printf '[test-assets] %s\n' "$*"; }
+die() { printf '[test-assets] ERROR: %s\n' "$*" >&2; exit 1; }
+
+usable() { [ -f "$1" ] && [ -x "$1" ]; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        die "root is needed to run: $* (rerun as root, or install it yourself)"
+    fi
+}
+
+# Install the named Debian packages that are not installed yet; refresh the package lists only
+# when the first attempt fails (stale lists on a fresh machine).
+apt_install() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+            missing+=("$pkg")
+        fi
+    done
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    log "installing Debian packages: ${missing[*]}"
+    local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends)
+    if ! as_root "${install[@]}" "${missing[@]}"; then
+        log "apt-get install failed; refreshing package lists and retrying"
+        as_root apt-get update -q
+        as_root "${install[@]}" "${missing[@]}"
+    fi
+}
+
+apiserver_is_wanted_version() {
+    usable "$1" && "$1" --version 2>/dev/null | grep -qx "Kubernetes $K8S_VERSION"
+}
+
+# --- 1. binaries supplied by the user -------------------------------------------------------
+need_etcd=1
+need_apiserver=1
+if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
+    usable "$KUBEBUILDER_ASSETS/kube-apiserver" && usable "$KUBEBUILDER_ASSETS/etcd" ||
+        die "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS must hold executable 'kube-apiserver' and 'etcd'"
+    log "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS holds kube-apiserver and etcd: nothing to install"
+    exit 0
+fi
+if [ -n "${TEST_ASSET_KUBE_APISERVER:-}" ]; then
+    usable "$TEST_ASSET_KUBE_APISERVER" ||
+        die "TEST_ASSET_KUBE_APISERVER=$TEST_ASSET_KUBE_APISERVER is not an executable file"
+    log "using TEST_ASSET_KUBE_APISERVER=$TEST_ASSET_KUBE_APISERVER: no build"
+    need_apiserver=0
+fi
+if [ -n "${TEST_ASSET_ETCD:-}" ]; then
+    usable "$TEST_ASSET_ETCD" || die "TEST_ASSET_ETCD=$TEST_ASSET_ETCD is not an executable file"
+    log "using TEST_ASSET_ETCD=$TEST_ASSET_ETCD: etcd is not installed"
+    need_etcd=0
+fi
+
+# --- 2. etcd ----------------------------------------------------------------------------------
+if [ "$need_etcd" = 1 ]; then
+    if command -v etcd >/dev/null 2>&1 && command -v etcdctl >/dev/null 2>&1; then
+        log "etcd found: $(command -v etcd) (etcdctl: $(command -v etcdctl))"
+    else
+        apt_install etcd-server etcd-client
+        log "etcd installed: $(command -v etcd)"
+    fi
+fi
+
+[ "$need_apiserver" = 1 ] || exit 0
+
+# --- 3. kube-apiserver ----------------------------------------------------------------------
+mkdir -p "$CACHE_ROOT"
+# Two concurrent runs (two `make test`s) must not build twice or race on the cache.
+exec 9>"$CACHE_ROOT/.install.lock"
+if ! flock -n 9; then
+    log "another install is running; waiting for it to finish"
+    flock 9
+fi
+
+if apiserver_is_wanted_version "$DEST"; then
+    log "kube-apiserver $K8S_VERSION cached: $DEST"
+    exit 0
+fi
+
+log "kube-apiserver $K8S_VERSION is not cached yet: building it once (several minutes)"
+apt_install golang-go golang-github-modern-go-reflect2-dev rsync make ca-certificates
+[ -x "$GO_BIN_DIR/go" ] || die "$GO_BIN_DIR/go is missing although golang-go is installed"
+[ -d "$REFLECT2_SRC" ] || die "$REFLECT2_SRC is missing although golang-github-modern-go-reflect2-dev is installed"
+
+# Same filesystem as the cache, so the final `mv` is an atomic rename.
+WORK="$(mktemp -d "$CACHE_ROOT/.build.XXXXXX")"
+cleanup() {
+    local rc=$?
+    chmod -R u+w "$WORK" 2>/dev/null || true
+    rm -rf "$WORK"
+    [ "$rc" = 0 ] || log "failed (exit $rc); temporary build folder removed, the cache is unchanged"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log "fetching the '$SRC_PACKAGE' source package from Debian bookworm (private apt configuration)"
+APT_DIR="$WORK/apt"
+mkdir -p "$APT_DIR/sources.list.d" "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
+cat >"$APT_DIR/sources.list.d/bookworm-src.sources" <<EOF
+Types: deb-src
+URIs: $DEBIAN_MIRROR
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+apt_private=(
+    apt-get -q
+    -o "Dir::Etc::SourceList=/dev/null"
+    -o "Dir::Etc::SourceParts=$APT_DIR/sources.list.d"
+    -o "Dir::State::Lists=$APT_DIR/lists"
+    -o "Dir::Cache=$APT_DIR/cache"
+    -o "APT::Sandbox::User=$(id -un)"
+)
+"${apt_private[@]}" update
+mkdir -p "$WORK/download"
+(cd "$WORK/download" && "${apt_private[@]}" source --download-only "$SRC_PACKAGE")
+
+shopt -s nullglob
+origs=("$WORK"/download/"${SRC_PACKAGE}"_*.orig.tar.*)
+shopt -u nullglob
+[ "${#origs[@]}" = 1 ] || die "expected one ${SRC_PACKAGE}_*.orig.tar.* in the download, found ${#origs[@]}"
+log "unpacking $(basename "${origs[0]}")"
+mkdir -p "$WORK/src"
+tar -xf "${origs[0]}" -C "$WORK/src" --strip-components=1
+rm -rf "$WORK/download" "$APT_DIR"
+SRC="$WORK/src"
+[ -d "$SRC/cmd/kube-apiserver" ] || die "the unpacked source has no cmd/kube-apiserver"
+
+log "replacing vendored github.com/modern-go/reflect2 (1.0.1) with Debian's (Go >= 1.18 safe)"
+rm -rf "$SRC/vendor/github.com/modern-go/reflect2"
+cp -r "$REFLECT2_SRC" "$SRC/vendor/github.com/modern-go/reflect2"
+rm -f "$SRC/vendor/github.com/modern-go/reflect2/go.mod" "$SRC/vendor/github.com/modern-go/reflect2/go.sum"
+
+log "building cmd/kube-apiserver with $("$GO_BIN_DIR/go" version) (GOPATH mode, as debian/rules does)"
+mkdir -p "$SRC/.go/src/k8s.io"
+ln -s ../../.. "$SRC/.go/src/k8s.io/kubernetes"
+build_start=$SECONDS
+(
+    cd "$SRC"
+    export PATH="$GO_BIN_DIR:$PATH"
+    export GOPATH="$SRC/.go" GOCACHE="$WORK/gocache" CGO_ENABLED=0
+    export KUBE_GIT_VERSION="$K8S_VERSION" KUBE_GIT_TREE_STATE="clean"
+    nice -n 10 make WHAT=cmd/kube-apiserver
+)
+log "build finished in $((SECONDS - build_start))s"
+
+built="$SRC/_output/bin/kube-apiserver"
+apiserver_is_wanted_version "$built" ||
+    die "the built binary does not report 'Kubernetes $K8S_VERSION': $("$built" --version 2>&1 || true)"
+
+mkdir -p "$DEST_DIR"
+install -m 0755 "$built" "$DEST_DIR/.kube-apiserver.partial"
+mv -f "$DEST_DIR/.kube-apiserver.partial" "$DEST"
+log "kube-apiserver $K8S_VERSION installed: $DEST"
