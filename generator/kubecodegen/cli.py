@@ -1,0 +1,99 @@
+"""The ``kubecodegen`` command: argument parsing, messages and exit codes; no logic.
+
+Exit codes: 0 success; 1 ``--check`` found stale files; 2 bad input (spec, argument,
+kubeconfig) — in which case nothing was written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .fixups import FixupError
+from .generate import UsageError, check, generate, load_model, write
+from .inspect import format_table, resource_rows
+from .model.definitions import ModelError
+from .spec import DEFAULT_SPEC, SpecError
+
+_INPUT_ERRORS = (SpecError, ModelError, FixupError, UsageError)
+
+spec_option = click.option(
+    "--spec", "spec", default=None, metavar="SOURCE",
+    help=f"File (.json/.json.gz), http(s) URL, or builtin:<version>. Default: {DEFAULT_SPEC}.")
+
+
+def _fail(exc: Exception) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(2)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="kubecodegen")
+def main() -> None:
+    """Generate typed Python Kubernetes clients from an OpenAPI v2 document."""
+
+
+@main.command("generate")
+@spec_option
+@click.option("--package", required=True, help="Name of the Python package to write.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Folder that will contain the package folder.")
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; exit 1 and list the files that would change.")
+def generate_command(spec: str | None, package: str, out: Path, check_only: bool) -> None:
+    """Generate (or --check) a typed client package."""
+    try:
+        generated = generate(spec, package)
+    except _INPUT_ERRORS as exc:
+        _fail(exc)
+        return
+    if check_only:
+        stale = check(generated, out)
+        if stale:
+            click.echo(f"{out / package} is out of date; {len(stale)} file(s) would change:", err=True)
+            for path in stale:
+                click.echo(f"  {path}", err=True)
+            sys.exit(1)
+        click.echo(f"{out / package} is up to date ({len(generated.files)} files)")
+        return
+    target = write(generated, out)
+    click.echo(f"wrote {len(generated.files)} files to {target}")
+
+
+@main.command("inspect")
+@spec_option
+@click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+def inspect_command(spec: str | None, output: str) -> None:
+    """Show the groups, versions and resources (like kubectl api-resources -o wide)."""
+    try:
+        _, model = load_model(spec)
+    except _INPUT_ERRORS as exc:
+        _fail(exc)
+        return
+    rows = resource_rows(model)
+    if output == "json":
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        click.echo(format_table(rows))
+
+
+@main.command("validate")
+@spec_option
+def validate_command(spec: str | None) -> None:
+    """Validate a spec (structure, references, and that a model can be built)."""
+    try:
+        loaded, model = load_model(spec)
+    except _INPUT_ERRORS as exc:
+        _fail(exc)
+        return
+    click.echo(f"{loaded.source}: valid ({len(model.structs)} types, "
+               f"{len(model.resources())} resources in {len(model.groups)} groups)")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,91 @@
+"""Definitions that are runtime types with their own wire format, not generated structs.
+
+Each entry names the definition (by its last segment within a namespace that must end
+as listed), the shape the spec must give it, and the type it becomes. A definition
+that matches by name but not by shape is an error: the special handling would be wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..model.types import ArrayOf, Primitive, StructRef, TypeRef, UnionOf
+from . import FixupError
+
+_META = "io.k8s.apimachinery.pkg.apis.meta.v1."
+
+
+@dataclass(frozen=True)
+class Special:
+    name_matches: Callable[[str], bool]
+    shape_matches: Callable[[dict[str, Any]], bool]
+    type_for: Callable[[str], TypeRef]
+    why: str
+
+
+def _is_string(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "string"
+
+
+def _is_object_without_properties(schema: dict[str, Any]) -> bool:
+    return schema.get("type") in (None, "object") and "properties" not in schema
+
+
+def _untyped(schema: dict[str, Any]) -> bool:
+    return "type" not in schema and "properties" not in schema and "$ref" not in schema
+
+
+def _props_ref(name: str) -> StructRef:
+    return StructRef(name.rsplit(".", 1)[0] + ".JSONSchemaProps")
+
+
+def _apiextensions(suffix: str) -> Callable[[str], bool]:
+    def matches(name: str) -> bool:
+        return name.startswith("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.") and \
+            name.endswith("." + suffix)
+
+    return matches
+
+
+SPECIALS: tuple[Special, ...] = (
+    Special(lambda n: n == "io.k8s.apimachinery.pkg.api.resource.Quantity", _is_string,
+            lambda n: Primitive.QUANTITY, "a string with a numeric meaning"),
+    Special(lambda n: n == "io.k8s.apimachinery.pkg.util.intstr.IntOrString", _is_string,
+            lambda n: Primitive.INT_OR_STRING, "either JSON number or string on the wire"),
+    Special(lambda n: n == _META + "Time", _is_string,
+            lambda n: Primitive.TIME, "RFC 3339 with second precision"),
+    Special(lambda n: n == _META + "MicroTime", _is_string,
+            lambda n: Primitive.MICRO_TIME, "RFC 3339 with exactly six decimals"),
+    Special(lambda n: n == _META + "FieldsV1", _is_object_without_properties,
+            lambda n: Primitive.OBJECT, "a free-form field set (managedFields)"),
+    Special(lambda n: n == _META + "Patch", _is_object_without_properties,
+            lambda n: Primitive.ANY, "a patch body is any JSON (json-patch is an array)"),
+    Special(lambda n: n == "io.k8s.apimachinery.pkg.runtime.RawExtension",
+            _is_object_without_properties,
+            lambda n: Primitive.OBJECT, "an embedded object of any kind"),
+    Special(_apiextensions("JSON"), _untyped, lambda n: Primitive.ANY, "any JSON value"),
+    Special(_apiextensions("JSONSchemaPropsOrBool"), _untyped,
+            lambda n: UnionOf((_props_ref(n), Primitive.BOOLEAN)),
+            "a schema or a boolean"),
+    Special(_apiextensions("JSONSchemaPropsOrArray"), _untyped,
+            lambda n: UnionOf((_props_ref(n), ArrayOf(_props_ref(n)))),
+            "a schema or a list of schemas"),
+    Special(_apiextensions("JSONSchemaPropsOrStringArray"), _untyped,
+            lambda n: UnionOf((_props_ref(n), ArrayOf(Primitive.STRING))),
+            "a schema or a list of strings"),
+)
+
+
+def special_type(name: str, schema: dict[str, Any]) -> TypeRef | None:
+    """The runtime type for a special definition, or None for ordinary definitions."""
+    for special in SPECIALS:
+        if special.name_matches(name):
+            if not special.shape_matches(schema):
+                raise FixupError(
+                    f"definition {name!r} is special-cased as {special.why}, but its schema "
+                    f"has an unexpected shape; refusing to guess"
+                )
+            return special.type_for(name)
+    return None

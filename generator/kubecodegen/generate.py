@@ -1,0 +1,66 @@
+"""The generation pipeline: source → validated document → model → files → disk.
+
+The CLI is a thin shell over these functions; tests and scripts call them directly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model import ApiModel, build_model
+from .render.plan import plan_package
+from .render.write import render, stale_files, write_atomically
+from .spec import LoadedSpec, load_spec, validate_spec
+
+_PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class UsageError(ValueError):
+    """A bad argument (not a bad spec): names the argument and what was expected."""
+
+
+@dataclass(frozen=True)
+class Generated:
+    package: str
+    files: dict[str, bytes]
+    model: ApiModel
+
+
+def load_model(source: str | None) -> tuple[LoadedSpec, ApiModel]:
+    """Load, validate and model a spec; raises SpecError / ModelError / FixupError."""
+    spec = load_spec(source)
+    validate_spec(spec)
+    return spec, build_model(spec.document)
+
+
+def check_package_name(package: str) -> None:
+    if not _PACKAGE.match(package) or package in {"kubecodegen", "msgspec", "httpx", "yaml"}:
+        raise UsageError(
+            f"--package {package!r}: expected a lowercase Python package name "
+            "(letters, digits, underscores; not a dependency's name)"
+        )
+
+
+def source_title(spec: LoadedSpec, model: ApiModel) -> str:
+    """How generated headers name the spec: ``Kubernetes v1.35.0``; never a URL's credentials."""
+    title = " ".join(part for part in (model.title, model.spec_version) if part) or "an OpenAPI v2 document"
+    return re.sub(r"[^\x20-\x7e]", "?", title)[:120]
+
+
+def generate(source: str | None, package: str) -> Generated:
+    check_package_name(package)
+    spec, model = load_model(source)
+    files = render(plan_package(model, package, source_title(spec, model)))
+    return Generated(package, files, model)
+
+
+def write(generated: Generated, out: Path) -> Path:
+    target = out / generated.package
+    write_atomically(generated.files, target)
+    return target
+
+
+def check(generated: Generated, out: Path) -> list[str]:
+    return stale_files(generated.files, out / generated.package)

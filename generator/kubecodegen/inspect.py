@@ -1,0 +1,41 @@
+"""The GVR model as rows: for ``kubecodegen inspect`` (table or JSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model.types import ApiModel
+
+
+def resource_rows(model: ApiModel) -> list[dict[str, Any]]:
+    """One JSON-ready object per resource, preferred versions first within a group."""
+    rows = []
+    for group in model.groups:
+        for gv in group.versions:
+            for r in gv.resources:
+                rows.append({
+                    "group": r.group,
+                    "version": r.version,
+                    "resource": r.plural,
+                    "kind": r.kind,
+                    "namespaced": r.namespaced,
+                    "verbs": list(r.verbs),
+                    "subresources": {s.name: list(s.verbs) for s in r.subresources},
+                    "connect": sorted(s.name for s in r.subresources if s.connect),
+                    "preferred": gv.version == group.preferred_version,
+                    "python": gv.py_name,
+                })
+    return rows
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """A ``kubectl api-resources -o wide``-like table, plus the subresources column."""
+    header = ["NAME", "APIVERSION", "NAMESPACED", "KIND", "VERBS", "SUBRESOURCES"]
+    table = [header]
+    for row in rows:
+        api_version = f"{row['group']}/{row['version']}" if row["group"] else row["version"]
+        subs = ",".join(row["subresources"])
+        table.append([row["resource"], api_version, str(row["namespaced"]).lower(), row["kind"],
+                      ",".join(row["verbs"]), subs])
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    return "\n".join("   ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in table)

@@ -1,0 +1,113 @@
+"""Fixed-up document → :class:`ApiModel`: the one entry point of the model layer."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections import defaultdict
+from typing import Any
+
+from .. import naming
+from ..fixups import run_fixups
+from .definitions import DefinitionsBuilder, ModelError
+from .resources import ResourceAccumulator, collect_resources, ordered_verbs
+from .types import ApiModel, Group, GroupVersion, GroupVersionKind, Resource, StructType, Subresource
+
+__all__ = ["ModelError", "build_model"]
+
+
+def _namespace_group_versions(definitions: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Definition namespaces whose kinds all belong to exactly one group-version."""
+    seen: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for name, schema in definitions.items():
+        entries = schema.get("x-kubernetes-group-version-kind") if isinstance(schema, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict):
+                seen[naming.definition_namespace(name)].add(
+                    (str(entry.get("group", "")), str(entry.get("version", ""))))
+    return {ns: next(iter(gvs)) for ns, gvs in seen.items() if len(gvs) == 1}
+
+
+def _module_assigner(namespaces: list[str], ns_gv: dict[str, tuple[str, str]],
+                     group_names: dict[str, str]) -> dict[str, str]:
+    """Module name per definition namespace, unique: later claimants get a hash suffix."""
+    result: dict[str, str] = {}
+    claimed: dict[str, str] = {}
+    for ns in sorted(namespaces, key=lambda n: (n not in ns_gv, n)):
+        module = naming.namespace_module(ns, ns_gv, group_names)
+        if module in claimed and claimed[module] != ns:
+            module = f"{module}_{hashlib.sha256(ns.encode()).hexdigest()[:8]}"
+        claimed[module] = ns
+        result[ns] = module
+    return result
+
+
+def build_model(document: dict[str, Any]) -> ApiModel:
+    """Build the model of a validated document. The input is not modified."""
+    doc = copy.deepcopy(document)
+    applied = run_fixups(doc)
+    definitions: dict[str, Any] = doc.get("definitions", {})
+    accumulators = collect_resources(doc.get("paths", {}), doc.get("parameters", {}))
+
+    ns_gv = _namespace_group_versions(definitions)
+    groups = {acc.group for acc in accumulators} | {g for g, _ in ns_gv.values()}
+    group_names = naming.group_py_names(groups)
+    namespaces = sorted({naming.definition_namespace(n) for n in definitions})
+    modules_by_ns = _module_assigner(namespaces, ns_gv, group_names)
+
+    builder = DefinitionsBuilder(definitions, lambda ns: modules_by_ns[ns])
+    builder.build()
+    definition_structs = {s for s in builder.structs if s in definitions}
+    if len(definition_structs) + len(builder.skipped) != len(definitions):
+        accounted = definition_structs | {s.definition for s in builder.skipped}
+        missing = sorted(set(definitions) - accounted)
+        raise ModelError("/definitions", f"definitions neither generated nor skipped: {missing[:5]}")
+
+    modules: dict[str, list[StructType]] = defaultdict(list)
+    for struct in builder.structs.values():
+        modules[struct.module].append(struct)
+    module_index = {m: tuple(s.struct_id for s in sorted(structs, key=lambda s: s.name))
+                    for m, structs in sorted(modules.items())}
+
+    by_group: dict[str, list[GroupVersion]] = defaultdict(list)
+    per_gv: dict[tuple[str, str], list[Resource]] = defaultdict(list)
+    for acc in accumulators:
+        resource = _resource(acc, builder.structs)
+        if resource is not None:
+            per_gv[(acc.group, acc.version)].append(resource)
+    for (group, version), resources in sorted(per_gv.items()):
+        by_group[group].append(GroupVersion(
+            group=group, version=version,
+            py_name=naming.module_name(group_names[group], version),
+            resources=tuple(sorted(resources, key=lambda r: r.plural))))
+    model_groups = []
+    for group in sorted(by_group):
+        versions = sorted(by_group[group], key=lambda gv: (naming.version_priority(gv.version), gv.version))
+        model_groups.append(Group(name=group, py_name=group_names[group], versions=tuple(versions),
+                                  preferred_version=versions[0].version))
+    info = doc.get("info", {}) if isinstance(doc.get("info"), dict) else {}
+    return ApiModel(
+        title=str(info.get("title", "")), spec_version=str(info.get("version", "")),
+        groups=tuple(model_groups), structs=builder.structs, modules=module_index,
+        skipped=tuple(builder.skipped), fixups_applied=tuple(applied))
+
+
+def _resource(acc: ResourceAccumulator, structs: dict[str, StructType]) -> Resource | None:
+    kind_gvk: GroupVersionKind | None = next(
+        (k for k in acc.kinds if k.group == acc.group and k.version == acc.version), None)
+    if kind_gvk is None and acc.kinds:
+        kind_gvk = acc.kinds[0]
+    if kind_gvk is None:
+        return None  # a path with no kind (e.g. a bare proxy): nothing to type
+    subresources = tuple(
+        Subresource(
+            name=sub.name, verbs=ordered_verbs(sub.verbs), connect=sub.connect,
+            request_type=sub.request_ref if sub.request_ref in structs else None,
+            response_type=sub.response_ref if sub.response_ref in structs else None,
+            request_gvk=sub.gvk)
+        for sub in sorted(acc.subresources.values(), key=lambda s: s.name))
+    return Resource(
+        group=acc.group, version=acc.version, plural=acc.plural, kind=kind_gvk.kind,
+        namespaced=acc.namespaced, verbs=ordered_verbs(acc.verbs), subresources=subresources,
+        struct_id=acc.item_ref if acc.item_ref in structs else None,
+        list_struct_id=acc.list_ref if acc.list_ref in structs else None)

@@ -1,0 +1,202 @@
+"""Swagger definitions → struct types (and the aliases that are inlined instead).
+
+A definition becomes one of:
+
+* a **struct** (an object with properties), rendered as a msgspec ``Struct``;
+* a **special** runtime type (``fixups.special``: Quantity, Time, IntOrString …);
+* an **alias** inlined at every use (a definition that is just a string, a map, or
+  free-form JSON) — recorded as skipped with that reason.
+
+Custom resources publish one definition whose nested objects are inline schemas; each
+inline object becomes a struct named after its owner and the property path
+(``ServiceMonitor`` → ``ServiceMonitorSpec`` → ``ServiceMonitorSpecEndpoints``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import naming
+from ..fixups.special import special_type
+from .types import ArrayOf, Field, GroupVersionKind, MapOf, Primitive, Skipped, StructRef, StructType, TypeRef
+
+_GVK = "x-kubernetes-group-version-kind"
+_HOISTED = ("apiVersion", "kind", "metadata")
+
+
+class ModelError(Exception):
+    """The spec says something the model cannot represent; names the JSON pointer."""
+
+    def __init__(self, pointer: str, message: str) -> None:
+        super().__init__(f"#{pointer}: {message}")
+        self.pointer = pointer
+        self.message = message
+
+
+def _escape_pointer(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def single_gvk(schema: dict[str, Any]) -> GroupVersionKind | None:
+    """The definition's GroupVersionKind if it has exactly one, else None."""
+    entries = schema.get(_GVK)
+    if isinstance(entries, list) and len(entries) == 1 and isinstance(entries[0], dict):
+        entry = entries[0]
+        return GroupVersionKind(str(entry.get("group", "")), str(entry.get("version", "")),
+                                str(entry.get("kind", "")))
+    return None
+
+
+def _is_struct_schema(schema: dict[str, Any]) -> bool:
+    return isinstance(schema.get("properties"), dict) and schema.get("type") in (None, "object")
+
+
+@dataclass
+class _ModuleNames:
+    taken: set[str] = field(default_factory=set)
+
+
+class DefinitionsBuilder:
+    """Turns the ``definitions`` of one (fixed-up) document into struct types."""
+
+    def __init__(self, definitions: dict[str, Any], module_of: Callable[[str], str]) -> None:
+        self._definitions = definitions
+        self._module_of = module_of
+        self.structs: dict[str, StructType] = {}
+        self.aliases: dict[str, TypeRef] = {}
+        self.skipped: list[Skipped] = []
+        self._names: dict[str, _ModuleNames] = {}
+        self._class_of: dict[str, tuple[str, str]] = {}  # definition -> (module, class)
+        self._specials: set[str] = set()
+        self._resolving: set[str] = set()
+
+    def build(self) -> None:
+        struct_definitions: list[str] = []
+        for name in sorted(self._definitions):
+            schema = self._definitions[name]
+            special = special_type(name, schema)
+            if special is not None:
+                self.aliases[name] = special
+                self._specials.add(name)
+                self.skipped.append(Skipped(name, f"runtime type ({special!r})"))
+            elif _is_struct_schema(schema):
+                struct_definitions.append(name)
+        # Definitions claim their class names before any inline type is named.
+        for name in struct_definitions:
+            module = self._module_of(naming.definition_namespace(name))
+            taken = self._names.setdefault(module, _ModuleNames()).taken
+            self._class_of[name] = (module, naming.unique(naming.class_name(
+                naming.definition_short_name(name)), taken))
+        # Remaining non-struct definitions are inlined where used.
+        for name in sorted(self._definitions):
+            if name in self._class_of or name in self._specials:
+                continue
+            alias = self.aliases.get(name)
+            if alias is None:
+                alias = self._type_of(self._definitions[name],
+                                      f"/definitions/{_escape_pointer(name)}", owner=None)
+                self.aliases[name] = alias
+            self.skipped.append(Skipped(name, f"inlined as {alias!r}"))
+        for name in struct_definitions:
+            module, class_name = self._class_of[name]
+            self._build_struct(name, self._definitions[name], module, class_name,
+                               f"/definitions/{_escape_pointer(name)}", gvk=single_gvk(self._definitions[name]))
+
+    # -- structs -----------------------------------------------------------------
+
+    def _build_struct(self, struct_id: str, schema: dict[str, Any], module: str, class_name: str,
+                      pointer: str, gvk: GroupVersionKind | None) -> StructRef:
+        properties: dict[str, Any] = schema.get("properties", {})
+        required = schema.get("required", [])
+        if not isinstance(required, list):
+            raise ModelError(pointer + "/required", "expected a list of property names")
+        wire_names = [p for p in _HOISTED if p in properties] + [p for p in properties if p not in _HOISTED]
+        py_names = naming.attribute_names(wire_names)
+        owner = (struct_id, module, class_name)
+        fields = []
+        for wire in wire_names:
+            prop = properties[wire]
+            if not isinstance(prop, dict):
+                raise ModelError(f"{pointer}/properties/{_escape_pointer(wire)}", "expected a schema object")
+            ftype = self._type_of(prop, f"{pointer}/properties/{_escape_pointer(wire)}",
+                                  owner=(owner, wire))
+            is_required = wire in required and not prop.get("nullable", False)
+            fields.append(Field(wire, py_names[wire], ftype, is_required, _text(prop.get("description"))))
+        if gvk is not None and not {"apiVersion", "kind"} <= set(properties):
+            gvk = None
+        self.structs[struct_id] = StructType(
+            struct_id=struct_id, module=module, name=class_name,
+            description=_text(schema.get("description")), fields=tuple(fields), gvk=gvk)
+        return StructRef(struct_id)
+
+    # -- types -------------------------------------------------------------------
+
+    def _type_of(self, schema: dict[str, Any], pointer: str,
+                 owner: tuple[tuple[str, str, str], str] | None, suffix: str = "") -> TypeRef:
+        ref = schema.get("$ref")
+        if ref is None and isinstance(schema.get("allOf"), list) and len(schema["allOf"]) == 1:
+            ref = schema["allOf"][0].get("$ref") if isinstance(schema["allOf"][0], dict) else None
+        if isinstance(ref, str):
+            return self._resolve_ref(ref, pointer)
+        if schema.get("x-kubernetes-int-or-string") is True:
+            return Primitive.INT_OR_STRING
+        kind = schema.get("type")
+        if kind == "string":
+            return {"byte": Primitive.BYTES, "date-time": Primitive.TIME,
+                    "int-or-string": Primitive.INT_OR_STRING}.get(str(schema.get("format")), Primitive.STRING)
+        if kind == "integer":
+            return Primitive.INTEGER
+        if kind == "number":
+            return Primitive.NUMBER
+        if kind == "boolean":
+            return Primitive.BOOLEAN
+        if kind == "array":
+            items = schema.get("items")
+            if not isinstance(items, dict):
+                raise ModelError(pointer, "an array schema needs an 'items' schema object")
+            return ArrayOf(self._type_of(items, pointer + "/items", owner, suffix))
+        if kind not in (None, "object"):
+            raise ModelError(pointer + "/type", f"unsupported type {kind!r}")
+        if isinstance(schema.get("properties"), dict) and schema["properties"]:
+            if owner is None:
+                raise ModelError(pointer, "an inline object schema needs an owning struct")
+            (owner_id, module, owner_class), prop = owner
+            class_name = naming.unique(naming.class_name(owner_class + naming.pascal_case(prop) + suffix),
+                                       self._names.setdefault(module, _ModuleNames()).taken)
+            struct_id = f"{owner_id}/{prop}{suffix}"
+            return self._build_struct(struct_id, schema, module, class_name, pointer, gvk=None)
+        additional = schema.get("additionalProperties")
+        if isinstance(additional, dict) and additional:
+            return MapOf(self._type_of(additional, pointer + "/additionalProperties", owner, suffix + "Value"))
+        if kind == "object" or schema.get("x-kubernetes-preserve-unknown-fields") is True and kind is not None:
+            return Primitive.OBJECT
+        return Primitive.ANY
+
+    def _resolve_ref(self, ref: str, pointer: str) -> TypeRef:
+        prefix = "#/definitions/"
+        if not ref.startswith(prefix):
+            raise ModelError(pointer + "/$ref", f"only local definition references are supported, got {ref!r}")
+        target = ref[len(prefix):].replace("~1", "/").replace("~0", "~")
+        if target in self._class_of:
+            return StructRef(target)
+        if target in self.aliases:
+            return self.aliases[target]
+        if target not in self._definitions:
+            raise ModelError(pointer + "/$ref", f"reference to missing definition {target!r}")
+        # An alias referring to another alias not yet resolved: resolve it now.
+        if target in self._resolving:
+            raise ModelError(pointer + "/$ref", f"reference loop through non-object definition {target!r}")
+        self._resolving.add(target)
+        try:
+            alias = self._type_of(self._definitions[target],
+                                  f"/definitions/{_escape_pointer(target)}", owner=None)
+        finally:
+            self._resolving.discard(target)
+        self.aliases[target] = alias
+        return alias
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""

@@ -1,0 +1,215 @@
+"""Swagger paths → resources, by the shape of the path and the ``x-kubernetes-*`` extensions.
+
+The plural comes from the path, never from pluralising a kind. A resource is namespaced
+when the server serves it under ``namespaces/{namespace}/``; the all-namespaces list
+path of a namespaced resource adds nothing but the list verb. Deprecated ``/watch/``
+paths create no resources; they only confirm the ``watch`` verb.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .types import GroupVersionKind
+
+_CORE = re.compile(r"^/api/(?P<version>[^/{}]+)(?P<rest>/.*)?$")
+_NAMED = re.compile(r"^/apis/(?P<group>[^/{}]+)/(?P<version>[^/{}]+)(?P<rest>/.*)?$")
+_METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
+APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
+CONNECT_SUBRESOURCES = frozenset({"exec", "attach", "portforward", "proxy"})
+
+# (path shape, x-kubernetes-action) -> verb. Shapes: collection, item, subresource.
+_VERBS = {
+    ("collection", "list"): "list",
+    ("collection", "post"): "create",
+    ("collection", "deletecollection"): "deletecollection",
+    ("collection", "watchlist"): "watch",
+    ("item", "get"): "get",
+    ("item", "put"): "update",
+    ("item", "patch"): "patch",
+    ("item", "delete"): "delete",
+    ("item", "watch"): "watch",
+    ("subresource", "get"): "get",
+    ("subresource", "put"): "update",
+    ("subresource", "patch"): "patch",
+    ("subresource", "post"): "create",
+    ("subresource", "delete"): "delete",
+}
+VERB_ORDER = ("get", "list", "watch", "create", "update", "patch", "apply", "delete",
+              "deletecollection", "head", "options")
+
+
+@dataclass
+class OperationInfo:
+    verb: str
+    gvk: GroupVersionKind | None
+    body_ref: str | None
+    response_ref: str | None
+
+
+@dataclass
+class SubresourceAccumulator:
+    name: str
+    verbs: set[str] = field(default_factory=set)
+    connect: bool = False
+    request_ref: str | None = None
+    response_ref: str | None = None
+    gvk: GroupVersionKind | None = None
+
+
+@dataclass
+class ResourceAccumulator:
+    group: str
+    version: str
+    plural: str
+    namespaced: bool = False
+    verbs: set[str] = field(default_factory=set)
+    kinds: list[GroupVersionKind] = field(default_factory=list)
+    item_ref: str | None = None
+    list_ref: str | None = None
+    has_list_watch_param: bool = False
+    subresources: dict[str, SubresourceAccumulator] = field(default_factory=dict)
+
+
+def _ref_target(schema: object) -> str | None:
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/definitions/"):
+            return ref[len("#/definitions/"):]
+    return None
+
+
+def _gvk(op: dict[str, Any]) -> GroupVersionKind | None:
+    ext = op.get("x-kubernetes-group-version-kind")
+    if isinstance(ext, dict):
+        return GroupVersionKind(str(ext.get("group", "")), str(ext.get("version", "")), str(ext.get("kind", "")))
+    return None
+
+
+def _body_ref(op: dict[str, Any]) -> str | None:
+    for param in op.get("parameters", []) or []:
+        if isinstance(param, dict) and param.get("in") == "body":
+            return _ref_target(param.get("schema"))
+    return None
+
+
+def _response_ref(op: dict[str, Any]) -> str | None:
+    responses = op.get("responses") or {}
+    for code in ("200", "201", "202"):
+        target = _ref_target((responses.get(code) or {}).get("schema"))
+        if target:
+            return target
+    return None
+
+
+def _param_names(op: dict[str, Any], parameters: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+    for param in op.get("parameters", []) or []:
+        if isinstance(param, dict):
+            ref = param.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/parameters/"):
+                param = parameters.get(ref[len("#/parameters/"):], {})
+            if isinstance(param, dict) and isinstance(param.get("name"), str):
+                names.add(param["name"])
+    return names
+
+
+def split_path(path: str) -> tuple[str, str, list[str]] | None:
+    """``/apis/apps/v1/namespaces/{namespace}/deployments`` → ("apps", "v1", [segments])."""
+    match = _CORE.match(path)
+    group = ""
+    if match is None:
+        match = _NAMED.match(path)
+        if match is None:
+            return None
+        group = match.group("group")
+    rest = (match.group("rest") or "").strip("/")
+    return group, match.group("version"), [s for s in rest.split("/") if s] if rest else []
+
+
+def collect_resources(paths: dict[str, Any], parameters: dict[str, Any]) -> list[ResourceAccumulator]:
+    """Group every operation of every resource path by (group, version, plural)."""
+    found: dict[tuple[str, str, str], ResourceAccumulator] = {}
+    watch_paths: list[tuple[str, str, str]] = []
+    for path in sorted(paths):
+        parsed = split_path(path)
+        if parsed is None:
+            continue
+        group, version, segments = parsed
+        if not segments:
+            continue  # discovery document of the group-version
+        if segments[0] == "watch":
+            rest = segments[1:]
+            if rest[:1] == ["namespaces"] and len(rest) >= 3 and rest[1] == "{namespace}":
+                rest = rest[2:]
+            if rest:
+                watch_paths.append((group, version, rest[0]))
+            continue
+        namespaced = False
+        if segments[0] == "namespaces" and len(segments) >= 3 and segments[1] == "{namespace}":
+            namespaced = True
+            segments = segments[2:]
+        plural = segments[0]
+        if "{" in plural:
+            continue
+        shape = {1: "collection", 2: "item"}.get(len(segments), "subresource")
+        acc = found.setdefault((group, version, plural), ResourceAccumulator(group, version, plural))
+        if namespaced:
+            acc.namespaced = True
+        item = paths[path]
+        for method in _METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            action = op.get("x-kubernetes-action")
+            if shape == "subresource":
+                _add_subresource_op(acc, segments[2], method, action, op)
+                continue
+            verb = _VERBS.get((shape, str(action)))
+            if verb is None:
+                continue
+            acc.verbs.add(verb)
+            gvk = _gvk(op)
+            if gvk is not None and gvk not in acc.kinds:
+                acc.kinds.append(gvk)
+            if verb == "patch" and APPLY_CONTENT_TYPE in (op.get("consumes") or []):
+                acc.verbs.add("apply")
+            if verb == "list":
+                acc.list_ref = acc.list_ref or _response_ref(op)
+                if "watch" in _param_names(op, parameters) or "watch" in _param_names(item, parameters):
+                    acc.has_list_watch_param = True
+            if verb in ("get", "create", "update") and acc.item_ref is None:
+                acc.item_ref = _response_ref(op) or _body_ref(op)
+    for key in watch_paths:
+        if key in found:
+            found[key].verbs.add("watch")
+    for acc in found.values():
+        if acc.has_list_watch_param and "list" in acc.verbs:
+            acc.verbs.add("watch")
+    return [found[key] for key in sorted(found)]
+
+
+def _add_subresource_op(acc: ResourceAccumulator, name: str, method: str, action: object,
+                        op: dict[str, Any]) -> None:
+    sub = acc.subresources.setdefault(name, SubresourceAccumulator(name))
+    if action == "connect" or name in CONNECT_SUBRESOURCES:
+        sub.connect = True
+        sub.verbs.add(method)
+        return
+    verb = _VERBS.get(("subresource", str(action)))
+    if verb is None:
+        return
+    sub.verbs.add(verb)
+    if verb == "patch" and APPLY_CONTENT_TYPE in (op.get("consumes") or []):
+        sub.verbs.add("apply")
+    sub.gvk = sub.gvk or _gvk(op)
+    sub.request_ref = sub.request_ref or _body_ref(op)
+    sub.response_ref = sub.response_ref or _response_ref(op)
+
+
+def ordered_verbs(verbs: Iterable[str]) -> tuple[str, ...]:
+    verbs = set(verbs)
+    return tuple(v for v in VERB_ORDER if v in verbs) + tuple(sorted(verbs - set(VERB_ORDER)))

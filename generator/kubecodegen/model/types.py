@@ -1,0 +1,158 @@
+"""Frozen records of the API model. Templates and the CLI see only these, never raw JSON.
+
+Type expressions form a closed set (:data:`TypeRef`): primitives with an exact wire
+format, arrays, string-keyed maps, references to generated structs, and unions (only
+for the JSONSchemaProps ``Or*`` types). Anything a spec can say that does not fit is
+rejected while building, not guessed at while rendering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Union
+
+
+class Primitive(Enum):
+    """Leaf types, each with one wire format handled by the runtime."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    BYTES = "bytes"  # format: byte, base64 on the wire
+    TIME = "time"  # meta/v1 Time: RFC 3339, second precision
+    MICRO_TIME = "micro_time"  # meta/v1 MicroTime: RFC 3339, six decimals
+    QUANTITY = "quantity"  # resource.Quantity: a string with a numeric meaning
+    INT_OR_STRING = "int_or_string"
+    ANY = "any"  # free-form JSON value
+    OBJECT = "object"  # free-form JSON object (RawExtension, FieldsV1, Patch)
+
+
+@dataclass(frozen=True)
+class ArrayOf:
+    item: TypeRef
+
+
+@dataclass(frozen=True)
+class MapOf:
+    value: TypeRef
+
+
+@dataclass(frozen=True)
+class StructRef:
+    """A reference to a generated struct by its model id (a definition name or a path)."""
+
+    struct_id: str
+
+
+@dataclass(frozen=True)
+class UnionOf:
+    options: tuple[TypeRef, ...]
+
+
+TypeRef = Union[Primitive, ArrayOf, MapOf, StructRef, UnionOf]
+
+
+@dataclass(frozen=True)
+class GroupVersionKind:
+    group: str
+    version: str
+    kind: str
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+
+@dataclass(frozen=True)
+class Field:
+    wire_name: str
+    py_name: str
+    type: TypeRef
+    required: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class StructType:
+    """One generated msgspec struct.
+
+    ``struct_id`` is the swagger definition name, or for inline (CRD) schemas the
+    definition name followed by the property path (``…ServiceMonitor/spec/endpoints``).
+    ``gvk`` is set only for types with exactly one GroupVersionKind; those render as
+    ``Object`` subclasses with a ``GVK`` constant.
+    """
+
+    struct_id: str
+    module: str
+    name: str
+    description: str
+    fields: tuple[Field, ...]
+    gvk: GroupVersionKind | None = None
+
+
+@dataclass(frozen=True)
+class Subresource:
+    name: str
+    verbs: tuple[str, ...]
+    connect: bool = False
+    request_type: str | None = None  # struct id of the body, if any
+    response_type: str | None = None  # struct id of the 200 response, if any
+    request_gvk: GroupVersionKind | None = None
+
+
+@dataclass(frozen=True)
+class Resource:
+    group: str
+    version: str
+    plural: str
+    kind: str
+    namespaced: bool
+    verbs: tuple[str, ...]
+    subresources: tuple[Subresource, ...]
+    struct_id: str | None  # the kind's struct, None if the spec does not define it
+    list_struct_id: str | None
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+
+@dataclass(frozen=True)
+class GroupVersion:
+    group: str
+    version: str
+    py_name: str  # e.g. core_v1, apps_v1, monitoring_coreos_com_v1
+    resources: tuple[Resource, ...]
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    py_name: str  # e.g. core, apps, rbac
+    versions: tuple[GroupVersion, ...]  # by Kubernetes version priority, preferred first
+    preferred_version: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    definition: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ApiModel:
+    title: str
+    spec_version: str
+    groups: tuple[Group, ...]
+    structs: dict[str, StructType] = field(hash=False)
+    modules: dict[str, tuple[str, ...]] = field(hash=False)  # module -> struct ids, in order
+    skipped: tuple[Skipped, ...] = ()
+    fixups_applied: tuple[str, ...] = ()
+
+    def group_versions(self) -> list[GroupVersion]:
+        return [gv for group in self.groups for gv in group.versions]
+
+    def resources(self) -> list[Resource]:
+        return [r for gv in self.group_versions() for r in gv.resources]

@@ -1,0 +1,1 @@
+"""Rendering: model → planned files (``plan``) → Jinja2 (``env``) → black → disk (``write``)."""

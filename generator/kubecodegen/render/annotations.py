@@ -1,0 +1,51 @@
+"""Type expressions of the model → Python annotation strings, with the imports they need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model.types import ArrayOf, MapOf, Primitive, StructRef, StructType, TypeRef, UnionOf
+
+_PRIMITIVES: dict[Primitive, tuple[str, str | None]] = {
+    Primitive.STRING: ("str", None),
+    Primitive.INTEGER: ("int", None),
+    Primitive.NUMBER: ("float", None),
+    Primitive.BOOLEAN: ("bool", None),
+    Primitive.BYTES: ("bytes", None),
+    Primitive.TIME: ("datetime", "datetime"),
+    Primitive.MICRO_TIME: ("MicroTime", "MicroTime"),
+    Primitive.QUANTITY: ("Quantity", "Quantity"),
+    Primitive.INT_OR_STRING: ("IntOrString", "IntOrString"),
+    Primitive.ANY: ("Any", "Any"),
+    Primitive.OBJECT: ("dict[str, Any]", "Any"),
+}
+
+
+@dataclass
+class ModuleImports:
+    """What one generated model module must import; filled while annotating."""
+
+    module: str
+    names: set[str] = field(default_factory=set)  # Any, datetime, MicroTime, Quantity, IntOrString
+    modules: set[str] = field(default_factory=set)  # sibling model modules
+
+
+def annotation(ref: TypeRef, structs: dict[str, StructType], imports: ModuleImports) -> str:
+    if isinstance(ref, Primitive):
+        text, needs = _PRIMITIVES[ref]
+        if needs:
+            imports.names.add(needs)
+        return text
+    if isinstance(ref, ArrayOf):
+        return f"list[{annotation(ref.item, structs, imports)}]"
+    if isinstance(ref, MapOf):
+        return f"dict[str, {annotation(ref.value, structs, imports)}]"
+    if isinstance(ref, StructRef):
+        target = structs[ref.struct_id]
+        if target.module == imports.module:
+            return target.name
+        imports.modules.add(target.module)
+        return f"{target.module}.{target.name}"
+    if isinstance(ref, UnionOf):
+        return " | ".join(annotation(option, structs, imports) for option in ref.options)
+    raise TypeError(f"unknown type reference {ref!r}")  # pragma: no cover - closed set
