@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
-
 from kubecodegen.spec import (
     LoadedSpec,
     SpecError,
@@ -59,7 +58,9 @@ def test_real_spec_validates(source: str) -> None:
 def test_served_spec_with_crds_contains_inline_crd_schemas() -> None:
     """Guards the previous test: the CRD document really exercises nested inline schemas."""
     spec = load_spec(str(SPECS / "kube-apiserver_v1.20.2_served_with-6-crds.json.gz"))
-    names = [name for name in spec.document["definitions"] if name.startswith("com.coreos.monitoring")]
+    names = [
+        name for name in spec.document["definitions"] if name.startswith("com.coreos.monitoring")
+    ]
     assert names
     monitor = spec.document["definitions"]["com.coreos.monitoring.v1.ServiceMonitor"]
     assert "properties" in monitor["properties"]["spec"]
@@ -93,7 +94,10 @@ def test_corpus_case(case: dict[str, Any]) -> None:
     matching = [e for e in found if e.pointer == case["pointer"]]
     assert matching, f"no error at {case['pointer']!r}: {[str(e) for e in found]}"
     for fragment in case["message"]:
-        assert any(fragment in e.message for e in matching), (fragment, [e.message for e in matching])
+        assert any(fragment in e.message for e in matching), (
+            fragment,
+            [e.message for e in matching],
+        )
     # the rendered form leads with source and pointer, with control characters escaped
     text = str(raised.value)
     assert text.startswith(f"{path}: #")
