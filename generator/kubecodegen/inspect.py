@@ -38,4 +38,4 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         table.append([row["resource"], api_version, str(row["namespaced"]).lower(), row["kind"],
                       ",".join(row["verbs"]), subs])
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    return "\n".join("   ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in table)
+    return "\n".join("   ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in table)

@@ -64,7 +64,7 @@ def test_scope_and_subresources_v1_20() -> None:
     token = {s.name: s for s in resource(model, "", "v1", "serviceaccounts").subresources}["token"]
     assert token.request_type == "io.k8s.api.authentication.v1.TokenRequest"
     assert resource(model, "", "v1", "bindings").verbs == ("create",)
-    assert not resource(model, "", "v1", "services").namespaced is False or True
+    assert resource(model, "", "v1", "services").namespaced
     assert "deletecollection" not in resource(model, "", "v1", "services").verbs
 
 
@@ -171,7 +171,8 @@ def test_every_definition_is_accounted_for(source: str) -> None:
 
 
 def test_model_does_not_modify_its_input() -> None:
-    document: dict[str, Any] = json.loads(gzip.open(DATA / "kube-apiserver_v1.20.2_served_with-6-crds.json.gz").read())
+    with gzip.open(DATA / "kube-apiserver_v1.20.2_served_with-6-crds.json.gz") as stream:
+        document: dict[str, Any] = json.loads(stream.read())
     before = json.dumps(document, sort_keys=True)
     build_model(document)
     assert json.dumps(document, sort_keys=True) == before

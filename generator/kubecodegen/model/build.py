@@ -11,7 +11,15 @@ from .. import naming
 from ..fixups import run_fixups
 from .definitions import DefinitionsBuilder, ModelError
 from .resources import ResourceAccumulator, collect_resources, ordered_verbs
-from .types import ApiModel, Group, GroupVersion, GroupVersionKind, Resource, StructType, Subresource
+from .types import (
+    ApiModel,
+    Group,
+    GroupVersion,
+    GroupVersionKind,
+    Resource,
+    StructType,
+    Subresource,
+)
 
 __all__ = ["ModelError", "build_model"]
 

@@ -20,7 +20,17 @@ from typing import Any
 
 from .. import naming
 from ..fixups.special import special_type
-from .types import ArrayOf, Field, GroupVersionKind, MapOf, Primitive, Skipped, StructRef, StructType, TypeRef
+from .types import (
+    ArrayOf,
+    Field,
+    GroupVersionKind,
+    MapOf,
+    Primitive,
+    Skipped,
+    StructRef,
+    StructType,
+    TypeRef,
+)
 
 _GVK = "x-kubernetes-group-version-kind"
 _HOISTED = ("apiVersion", "kind", "metadata")
@@ -170,7 +180,7 @@ class DefinitionsBuilder:
         additional = schema.get("additionalProperties")
         if isinstance(additional, dict) and additional:
             return MapOf(self._type_of(additional, pointer + "/additionalProperties", owner, suffix + "Value"))
-        if kind == "object" or schema.get("x-kubernetes-preserve-unknown-fields") is True and kind is not None:
+        if kind == "object" or (schema.get("x-kubernetes-preserve-unknown-fields") is True and kind is not None):
             return Primitive.OBJECT
         return Primitive.ANY
 

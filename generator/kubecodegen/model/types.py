@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Union
 
 
 class Primitive(Enum):
@@ -51,7 +50,7 @@ class UnionOf:
     options: tuple[TypeRef, ...]
 
 
-TypeRef = Union[Primitive, ArrayOf, MapOf, StructRef, UnionOf]
+TypeRef = Primitive | ArrayOf | MapOf | StructRef | UnionOf
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,8 @@ def _module_context(model: ApiModel, module: str) -> dict[str, Any]:
     runtime_types = sorted(imports.names & {"IntOrString", "MicroTime", "Quantity"})
     if runtime_types:
         runtime.append(f"from .._runtime.types import {', '.join(runtime_types)}")
-    gvs = sorted({f"{s['gvk'].api_version}" for s in structs if s["gvk"]})
+    gvs = sorted({model.structs[i].gvk.api_version for i in model.modules[module]  # type: ignore[union-attr]
+                  if model.structs[i].gvk is not None})
     what = f"the {', '.join(gvs)} API" if gvs else "shared"
     return {
         "docstring": f"Models of {what} types ({module}).",
@@ -92,7 +93,7 @@ def plan_package(model: ApiModel, package: str, source_title: str) -> list[Plann
         PlannedFile("__init__.py", "package/init.py.jinja", dict(common)),
         PlannedFile("py.typed", content=b""),
     ]
-    module_api = {}
+    module_api: dict[str, str] = {}
     for struct in model.structs.values():
         if struct.gvk is not None:
             module_api.setdefault(struct.module, struct.gvk.api_version)

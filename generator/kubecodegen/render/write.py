@@ -16,11 +16,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import black
+from black.mode import TargetVersion
+from black.parsing import InvalidInput
 
 from .env import make_environment
 from .plan import PlannedFile
 
-_MODE = black.Mode(target_versions={black.TargetVersion.PY310})
+_MODE = black.Mode(target_versions={TargetVersion.PY310})
 
 
 class RenderError(Exception):
@@ -31,7 +33,7 @@ def _format(item: tuple[str, str]) -> tuple[str, str]:
     path, source = item
     try:
         return path, black.format_str(source, mode=_MODE)
-    except black.InvalidInput as exc:  # pragma: no cover - would be a template bug
+    except InvalidInput as exc:  # pragma: no cover - would be a template bug
         raise RenderError(f"{path}: generated code does not parse: {exc}") from None
 
 
