@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from . import __version__
 from .fixups import FixupError
-from .generate import UsageError, check, generate, load_model, write
+from .generate import SpecSource, UsageError, check, generate, load_model, write
 from .inspect import format_table, resource_rows
 from .model.definitions import ModelError
 from .spec import DEFAULT_SPEC, SpecError
@@ -37,17 +38,35 @@ def main() -> None:
     """Generate typed Python Kubernetes clients from an OpenAPI v2 document."""
 
 
+def cluster_options(func: Any) -> Any:
+    func = click.option("--context", default=None, help="kubeconfig context (with --from-cluster).")(func)
+    func = click.option("--kubeconfig", default=None, type=click.Path(dir_okay=False),
+                        help="kubeconfig file (with --from-cluster); default: $KUBECONFIG, ~/.kube/config, in-cluster.")(func)
+    func = click.option("--from-cluster", is_flag=True,
+                        help="Fetch /openapi/v2 from the cluster of the current kubeconfig context.")(func)
+    return func
+
+
+def group_option(func: Any) -> Any:
+    return click.option("--group", "groups", multiple=True, metavar="GROUP",
+                        help="Only this API group (repeatable; 'core' for the legacy group).")(func)
+
+
 @main.command("generate")
 @spec_option
+@cluster_options
+@group_option
 @click.option("--package", required=True, help="Name of the Python package to write.")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Folder that will contain the package folder.")
 @click.option("--check", "check_only", is_flag=True,
               help="Write nothing; exit 1 and list the files that would change.")
-def generate_command(spec: str | None, package: str, out: Path, check_only: bool) -> None:
+def generate_command(spec: str | None, from_cluster: bool, kubeconfig: str | None,
+                     context: str | None, groups: tuple[str, ...], package: str, out: Path,
+                     check_only: bool) -> None:
     """Generate (or --check) a typed client package."""
     try:
-        generated = generate(spec, package)
+        generated = generate(SpecSource(spec, from_cluster, kubeconfig, context), package, groups)
     except _INPUT_ERRORS as exc:
         _fail(exc)
         return
@@ -66,12 +85,15 @@ def generate_command(spec: str | None, package: str, out: Path, check_only: bool
 
 @main.command("inspect")
 @spec_option
+@cluster_options
+@group_option
 @click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
-def inspect_command(spec: str | None, output: str) -> None:
+def inspect_command(spec: str | None, from_cluster: bool, kubeconfig: str | None,
+                    context: str | None, groups: tuple[str, ...], output: str) -> None:
     """Show the groups, versions and resources (like kubectl api-resources -o wide)."""
     try:
-        _, model = load_model(spec)
+        _, model = load_model(SpecSource(spec, from_cluster, kubeconfig, context), groups)
     except _INPUT_ERRORS as exc:
         _fail(exc)
         return
@@ -84,10 +106,12 @@ def inspect_command(spec: str | None, output: str) -> None:
 
 @main.command("validate")
 @spec_option
-def validate_command(spec: str | None) -> None:
+@cluster_options
+def validate_command(spec: str | None, from_cluster: bool, kubeconfig: str | None,
+                     context: str | None) -> None:
     """Validate a spec (structure, references, and that a model can be built)."""
     try:
-        loaded, model = load_model(spec)
+        loaded, model = load_model(SpecSource(spec, from_cluster, kubeconfig, context))
     except _INPUT_ERRORS as exc:
         _fail(exc)
         return

@@ -6,6 +6,7 @@ The CLI is a thin shell over these functions; tests and scripts call them direct
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from .model import ApiModel, build_model
 from .render.plan import plan_package
 from .render.write import render, stale_files, write_atomically
 from .spec import LoadedSpec, load_spec, validate_spec
+from .spec.cluster import load_spec_from_cluster
 
 _PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -28,11 +30,29 @@ class Generated:
     model: ApiModel
 
 
-def load_model(source: str | None) -> tuple[LoadedSpec, ApiModel]:
+@dataclass(frozen=True)
+class SpecSource:
+    """Where the spec comes from: ``spec`` (file/URL/builtin) or a cluster via kubeconfig."""
+
+    spec: str | None = None
+    from_cluster: bool = False
+    kubeconfig: str | None = None
+    context: str | None = None
+
+
+def load_model(source: str | SpecSource | None,
+               groups: Collection[str] | None = None) -> tuple[LoadedSpec, ApiModel]:
     """Load, validate and model a spec; raises SpecError / ModelError / FixupError."""
-    spec = load_spec(source)
+    if not isinstance(source, SpecSource):
+        source = SpecSource(spec=source)
+    if source.from_cluster:
+        if source.spec is not None:
+            raise UsageError("--spec and --from-cluster are alternatives; give one")
+        spec = load_spec_from_cluster(source.kubeconfig, source.context)
+    else:
+        spec = load_spec(source.spec)
     validate_spec(spec)
-    return spec, build_model(spec.document)
+    return spec, build_model(spec.document, groups=groups or None)
 
 
 def check_package_name(package: str) -> None:
@@ -49,9 +69,10 @@ def source_title(spec: LoadedSpec, model: ApiModel) -> str:
     return re.sub(r"[^\x20-\x7e]", "?", title)[:120]
 
 
-def generate(source: str | None, package: str) -> Generated:
+def generate(source: str | SpecSource | None, package: str,
+             groups: Collection[str] | None = None) -> Generated:
     check_package_name(package)
-    spec, model = load_model(source)
+    spec, model = load_model(source, groups)
     files = render(plan_package(model, package, source_title(spec, model)))
     return Generated(package, files, model)
 

@@ -176,3 +176,21 @@ def test_model_does_not_modify_its_input() -> None:
     before = json.dumps(document, sort_keys=True)
     build_model(document)
     assert json.dumps(document, sort_keys=True) == before
+
+
+def test_group_filter_keeps_only_needed_types() -> None:
+    document = load_spec(str(DATA / "kube-apiserver_v1.20.2_served_with-6-crds.json.gz")).document
+    model = build_model(document, groups=["monitoring.coreos.com", "core"])
+    assert {g.name for g in model.groups} == {"", "monitoring.coreos.com"}
+    # Subresource bodies come along: Eviction, TokenRequest, Scale (replicationcontrollers/scale).
+    assert set(model.modules) == {"core_v1", "meta_v1", "monitoring_coreos_com_v1", "policy_v1beta1",
+                                  "authentication_v1", "autoscaling_v1"}
+    assert "io.k8s.api.apps.v1.Deployment" not in model.structs
+    assert any(s.reason == "not used by the selected groups" for s in model.skipped)
+
+
+def test_group_filter_rejects_unknown_groups() -> None:
+    from kubecodegen.model.definitions import ModelError
+
+    with pytest.raises(ModelError, match="no such API group.*nope.*known: .*apps"):
+        build_model(load_spec("builtin:v1.20").document, groups=["nope"])

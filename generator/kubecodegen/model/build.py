@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 from .. import naming
@@ -13,12 +14,18 @@ from .definitions import DefinitionsBuilder, ModelError
 from .resources import ResourceAccumulator, collect_resources, ordered_verbs
 from .types import (
     ApiModel,
+    ArrayOf,
     Group,
     GroupVersion,
     GroupVersionKind,
+    MapOf,
     Resource,
+    Skipped,
+    StructRef,
     StructType,
     Subresource,
+    TypeRef,
+    UnionOf,
 )
 
 __all__ = ["ModelError", "build_model"]
@@ -50,12 +57,53 @@ def _module_assigner(namespaces: list[str], ns_gv: dict[str, tuple[str, str]],
     return result
 
 
-def build_model(document: dict[str, Any]) -> ApiModel:
-    """Build the model of a validated document. The input is not modified."""
+def _reachable(roots: set[str], structs: dict[str, StructType]) -> set[str]:
+    """Struct ids reachable from ``roots`` through field types."""
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        struct_id = stack.pop()
+        if struct_id in seen or struct_id not in structs:
+            continue
+        seen.add(struct_id)
+        for f in structs[struct_id].fields:
+            stack.extend(_struct_refs(f.type))
+    return seen
+
+
+def _struct_refs(ref: TypeRef) -> list[str]:
+    if isinstance(ref, StructRef):
+        return [ref.struct_id]
+    if isinstance(ref, ArrayOf):
+        return _struct_refs(ref.item)
+    if isinstance(ref, MapOf):
+        return _struct_refs(ref.value)
+    if isinstance(ref, UnionOf):
+        return [s for option in ref.options for s in _struct_refs(option)]
+    return []
+
+
+def _selects(group: str, wanted: Collection[str]) -> bool:
+    return group in wanted or (group == "" and "core" in wanted)
+
+
+def build_model(document: dict[str, Any], groups: Collection[str] | None = None) -> ApiModel:
+    """Build the model of a validated document. The input is not modified.
+
+    With ``groups``, only those API groups (``core`` for the legacy group) are kept,
+    with the types they need; every other definition is recorded as skipped.
+    """
     doc = copy.deepcopy(document)
     applied = run_fixups(doc)
     definitions: dict[str, Any] = doc.get("definitions", {})
     accumulators = collect_resources(doc.get("paths", {}), doc.get("parameters", {}))
+    if groups is not None:
+        known = {acc.group for acc in accumulators}
+        unknown = sorted(g for g in groups if not (g in known or (g == "core" and "" in known)))
+        if unknown:
+            raise ModelError("/paths", f"no such API group(s) in this document: {', '.join(unknown)}; "
+                             f"known: {', '.join(sorted(g or 'core' for g in known))}")
+        accumulators = [acc for acc in accumulators if _selects(acc.group, groups)]
 
     ns_gv = _namespace_group_versions(definitions)
     groups = {acc.group for acc in accumulators} | {g for g, _ in ns_gv.values()}
@@ -71,8 +119,19 @@ def build_model(document: dict[str, Any]) -> ApiModel:
         missing = sorted(set(definitions) - accounted)
         raise ModelError("/definitions", f"definitions neither generated nor skipped: {missing[:5]}")
 
+    structs = builder.structs
+    skipped = list(builder.skipped)
+    if groups is not None:
+        roots = {ref for acc in accumulators for ref in (acc.item_ref, acc.list_ref) if ref}
+        roots |= {ref for acc in accumulators for sub in acc.subresources.values()
+                  for ref in (sub.request_ref, sub.response_ref) if ref}
+        keep = _reachable(roots, structs)
+        skipped += [Skipped(s, "not used by the selected groups") for s in sorted(structs)
+                    if s not in keep and s in definitions]
+        structs = {s: t for s, t in structs.items() if s in keep}
+
     modules: dict[str, list[StructType]] = defaultdict(list)
-    for struct in builder.structs.values():
+    for struct in structs.values():
         modules[struct.module].append(struct)
     module_index = {m: tuple(s.struct_id for s in sorted(structs, key=lambda s: s.name))
                     for m, structs in sorted(modules.items())}
@@ -80,7 +139,7 @@ def build_model(document: dict[str, Any]) -> ApiModel:
     by_group: dict[str, list[GroupVersion]] = defaultdict(list)
     per_gv: dict[tuple[str, str], list[Resource]] = defaultdict(list)
     for acc in accumulators:
-        resource = _resource(acc, builder.structs)
+        resource = _resource(acc, structs)
         if resource is not None:
             per_gv[(acc.group, acc.version)].append(resource)
     for (group, version), resources in sorted(per_gv.items()):
@@ -96,8 +155,8 @@ def build_model(document: dict[str, Any]) -> ApiModel:
     info = doc.get("info", {}) if isinstance(doc.get("info"), dict) else {}
     return ApiModel(
         title=str(info.get("title", "")), spec_version=str(info.get("version", "")),
-        groups=tuple(model_groups), structs=builder.structs, modules=module_index,
-        skipped=tuple(builder.skipped), fixups_applied=tuple(applied))
+        groups=tuple(model_groups), structs=structs, modules=module_index,
+        skipped=tuple(skipped), fixups_applied=tuple(applied))
 
 
 def _resource(acc: ResourceAccumulator, structs: dict[str, StructType]) -> Resource | None:
