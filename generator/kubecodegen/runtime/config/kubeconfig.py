@@ -24,6 +24,7 @@ import base64
 import binascii
 import logging
 import os
+import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -401,7 +402,7 @@ def _resolve_auth(
     entry: _Entry,
     cluster: _Entry,
     *,
-    verify: Any,
+    verify: ssl.SSLContext,
     has_client_certificate: bool,
     exec_timeout: float | None,
     server: str,
