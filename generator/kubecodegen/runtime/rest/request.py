@@ -262,8 +262,8 @@ def apply(
 
 
 class _DeleteOptions(msgspec.Struct, omit_defaults=True, rename="camel"):
-    kind: str = "DeleteOptions"
-    api_version: str = "v1"
+    kind: str
+    api_version: str
     propagation_policy: str | None = None
     grace_period_seconds: int | None = None
     preconditions: dict[str, str] | None = None
@@ -293,6 +293,8 @@ def delete_options_body(
         return None
     return msgspec.json.encode(
         _DeleteOptions(
+            "DeleteOptions",
+            "v1",
             propagation_policy=propagation_policy,
             grace_period_seconds=grace_period_seconds,
             preconditions=pre or None,
