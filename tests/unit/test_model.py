@@ -194,3 +194,11 @@ def test_group_filter_rejects_unknown_groups() -> None:
 
     with pytest.raises(ModelError, match="no such API group.*nope.*known: .*apps"):
         build_model(load_spec("builtin:v1.20").document, groups=["nope"])
+
+
+def test_watch_verb_quirk() -> None:
+    """List operations all declare ?watch; /watch/ paths decide where a group-version has them."""
+    assert resource(model_of("builtin:v1.20"), "", "v1", "componentstatuses").verbs == ("get", "list")
+    crds = model_of(str(DATA / "kube-apiserver_v1.20.2_served_with-6-crds.json.gz"))
+    assert "watch" in resource(crds, "monitoring.coreos.com", "v1", "servicemonitors").verbs
+    assert "watch" in resource(crds, "", "v1", "pods").verbs

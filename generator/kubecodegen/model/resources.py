@@ -183,13 +183,28 @@ def collect_resources(paths: dict[str, Any], parameters: dict[str, Any]) -> list
                     acc.has_list_watch_param = True
             if verb in ("get", "create", "update") and acc.item_ref is None:
                 acc.item_ref = _response_ref(op) or _body_ref(op)
+    infer_watch_verbs(found, watch_paths)
+    return [found[key] for key in sorted(found)]
+
+
+def infer_watch_verbs(found: dict[tuple[str, str, str], ResourceAccumulator],
+                      watch_paths: list[tuple[str, str, str]]) -> None:
+    """Spec quirk: which resources can be watched.
+
+    Every list operation declares a ``watch`` query parameter, even for resources the
+    server cannot watch (``componentstatuses``), so the parameter alone is no evidence.
+    Built-in group-versions publish deprecated ``/watch/`` paths exactly for watchable
+    resources; CRD group-versions publish none at all (kube-apiserver 1.20), yet all CRs
+    are watchable. So: where a group-version has any ``/watch/`` path, those paths
+    decide; elsewhere the list operation's ``watch`` parameter does.
+    """
+    with_watch_paths = {(group, version) for group, version, _ in watch_paths}
     for key in watch_paths:
         if key in found:
             found[key].verbs.add("watch")
-    for acc in found.values():
-        if acc.has_list_watch_param and "list" in acc.verbs:
+    for (group, version, _), acc in found.items():
+        if (group, version) not in with_watch_paths and acc.has_list_watch_param and "list" in acc.verbs:
             acc.verbs.add("watch")
-    return [found[key] for key in sorted(found)]
 
 
 def _add_subresource_op(acc: ResourceAccumulator, name: str, method: str, action: object,
