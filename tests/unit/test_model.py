@@ -192,7 +192,7 @@ def test_group_filter_keeps_only_needed_types() -> None:
 def test_group_filter_rejects_unknown_groups() -> None:
     from kubecodegen.model.definitions import ModelError
 
-    with pytest.raises(ModelError, match="no such API group.*nope.*known: .*apps"):
+    with pytest.raises(ModelError, match=r"no such API group.*nope.*known: .*apps"):
         build_model(load_spec("builtin:v1.20").document, groups=["nope"])
 
 
