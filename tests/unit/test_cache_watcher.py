@@ -1,0 +1,391 @@
+"""The list/watch state machine driven by scripted server answers."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kubecodegen.runtime.cache import (
+    Apply,
+    Delete,
+    FailureKind,
+    Init,
+    InitApply,
+    InitDone,
+    ListRequest,
+    ListSemantic,
+    Step,
+    Watcher,
+    WatcherConfig,
+    WatcherProtocolError,
+    WatcherState,
+    WatchRequest,
+)
+
+from .cache_objects import pod, pod_dict
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(config: WatcherConfig | None = None) -> tuple[Watcher[Any], FakeClock]:
+    clock = FakeClock()
+    return Watcher(config, rng=random.Random(42), clock=clock), clock
+
+
+def as_list(step: Step[Any]) -> ListRequest:
+    assert isinstance(step.request, ListRequest), step
+    return step.request
+
+
+def as_watch(step: Step[Any]) -> WatchRequest:
+    assert isinstance(step.request, WatchRequest), step
+    return step.request
+
+
+def synced(watcher: Watcher[Any], rv: str = "100") -> Step[Any]:
+    watcher.start()
+    return watcher.on_list_page([pod("a", rv="90")], rv, None)
+
+
+def gone() -> dict[str, Any]:
+    return {"kind": "Status", "code": 410, "reason": "Expired",
+            "message": "too old resource version: 5 (100)"}
+
+
+# -- initial list -----------------------------------------------------------------------------
+
+
+def test_paged_initial_list_then_watch() -> None:
+    w, _ = make(WatcherConfig(page_size=2, label_selector="app=web"))
+    first = as_list(w.start())
+    assert (first.resource_version, first.limit, first.continue_token) == ("0", 2, None)
+    assert first.params() == {"labelSelector": "app=web", "resourceVersion": "0", "limit": "2"}
+    assert w.state is WatcherState.EMPTY
+
+    a, b, c = pod("a", rv="7"), pod("b", rv="8"), pod("c", rv="9")
+    step = w.on_list_page([a, b], "10", "tok-1")
+    assert step.events == (Init(), InitApply(a), InitApply(b))
+    page2 = as_list(step)
+    # continuation: token and limit, never a resourceVersion (the token pins it)
+    assert (page2.resource_version, page2.limit, page2.continue_token) == ("", 2, "tok-1")
+    assert page2.params() == {"labelSelector": "app=web", "limit": "2", "continue": "tok-1"}
+    assert w.state is WatcherState.INIT_PAGE
+
+    step = w.on_list_page([c], "10", None)
+    assert step.events == (InitApply(c), InitDone("10"))
+    assert step.failure is None and not step.backoff
+    watch = as_watch(step)
+    assert watch.resource_version == "10" and watch.allow_watch_bookmarks
+    assert 300 <= watch.timeout_seconds < 600
+    assert watch.params() == {
+        "watch": "true", "labelSelector": "app=web", "resourceVersion": "10",
+        "allowWatchBookmarks": "true", "timeoutSeconds": str(watch.timeout_seconds),
+    }
+    assert w.state is WatcherState.INIT_LISTED
+    assert w.resource_version == "10"
+
+
+def test_unpaged_list_emits_a_complete_bracket() -> None:
+    w, _ = make()
+    w.start()
+    step = w.on_list_page([], "5", "")
+    assert step.events == (Init(), InitDone("5"))
+    assert as_watch(step).resource_version == "5"
+
+
+def test_watch_timeouts_are_randomized_within_bounds() -> None:
+    w, _ = make(WatcherConfig(min_watch_timeout=10))
+    synced(w)
+    timeouts = set()
+    for _ in range(20):
+        w.on_watch_event("BOOKMARK", pod_dict("", None, rv="101"))
+        timeouts.add(as_watch(w.on_watch_closed()).timeout_seconds)
+    assert all(10 <= t < 20 for t in timeouts) and len(timeouts) > 3
+
+
+def test_list_failures_retry_the_first_page_with_backoff() -> None:
+    w, _ = make(WatcherConfig(page_size=1))
+    w.start()
+    w.on_list_page([pod("a")], "", "tok")
+    err = ConnectionRefusedError("refused")
+    step = w.on_list_error(err)
+    assert step.backoff and step.failure is not None
+    assert step.failure.kind is FailureKind.FAILED and step.failure.error is err
+    assert "ConnectionRefusedError: refused" in step.failure.message
+    again = as_list(step)
+    assert (again.resource_version, again.continue_token) == ("0", None)
+    assert w.state is WatcherState.EMPTY
+    # the restarted listing opens a new bracket
+    assert w.on_list_page([], "3", None).events[0] == Init()
+
+
+def test_list_without_resource_version_is_an_error() -> None:
+    w, _ = make()
+    w.start()
+    step = w.on_list_page([pod("a")], "", None)
+    assert step.failure is not None and step.failure.kind is FailureKind.NO_RESOURCE_VERSION
+    assert step.backoff
+    assert as_list(step).resource_version == "0"
+    assert InitDone("") not in step.events
+
+
+# -- watching -------------------------------------------------------------------------------
+
+
+def test_events_and_bookmarks_advance_the_resource_version() -> None:
+    w, _ = make()
+    synced(w, "100")
+    added, modified, deleted = pod("b", rv="101"), pod("b", rv="102"), pod("b", rv="103")
+    assert w.on_watch_event("ADDED", added).events == (Apply(added),)
+    assert w.state is WatcherState.WATCHING
+    assert w.on_watch_event("MODIFIED", modified).events == (Apply(modified),)
+    step = w.on_watch_event("DELETED", deleted)
+    assert step.events == (Delete(deleted),) and step.request is None
+    assert w.resource_version == "103"
+    bookmark = w.on_watch_event("BOOKMARK", {"kind": "Pod",
+                                             "metadata": {"resourceVersion": "150"}})
+    assert bookmark.events == () and bookmark.request is None and bookmark.failure is None
+    assert w.resource_version == "150"
+    # a normal close resumes from the bookmark at once, without backoff
+    step = w.on_watch_closed()
+    assert not step.backoff and step.failure is None
+    assert as_watch(step).resource_version == "150"
+
+
+def test_watch_that_closes_immediately_counts_as_a_failure() -> None:
+    w, clock = make()
+    synced(w, "100")
+    clock.now += 0.2
+    step = w.on_watch_closed()
+    assert step.backoff and step.failure is not None
+    assert step.failure.kind is FailureKind.SHORT_WATCH
+    assert as_watch(step).resource_version == "100"  # resume, not relist
+    # a quiet watch that lasted long enough is a normal close
+    clock.now += 5
+    step = w.on_watch_closed()
+    assert not step.backoff and step.failure is None
+    # so is a short one that delivered something (a bookmark counts)
+    w.on_watch_event("BOOKMARK", pod("x", rv="120"))
+    assert not w.on_watch_closed().backoff
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [(None, ConnectionRefusedError("refused")), (None, ConnectionResetError("reset")),
+     (429, None), (500, None), (503, None), (403, None)],
+)
+def test_other_watch_errors_resume_without_relisting(code: int | None,
+                                                     error: BaseException | None) -> None:
+    w, _ = make()
+    synced(w, "100")
+    w.on_watch_event("ADDED", pod("b", rv="101"))
+    step = w.on_watch_error(error, code=code)
+    assert step.backoff and step.failure is not None
+    assert step.failure.kind is FailureKind.FAILED and step.failure.code == code
+    assert step.events == ()
+    assert as_watch(step).resource_version == "101"
+    assert w.state is WatcherState.INIT_LISTED
+
+
+def test_error_event_with_other_code_resumes() -> None:
+    w, _ = make()
+    synced(w, "100")
+    step = w.on_watch_event("ERROR", {"code": 500, "reason": "InternalError", "message": "x"})
+    assert step.failure is not None and step.failure.code == 500 and step.backoff
+    assert as_watch(step).resource_version == "100"
+
+
+def test_410_during_watch_relists_and_a_410_on_that_list_falls_back_to_empty_rv() -> None:
+    w, _ = make(WatcherConfig(page_size=500))
+    synced(w, "100")
+    w.on_watch_event("MODIFIED", pod("a", rv="120"))
+    step = w.on_watch_event("ERROR", gone())
+    assert step.failure is not None and step.failure.kind is FailureKind.EXPIRED
+    assert step.failure.code == 410 and "too old resource version" in step.failure.message
+    assert step.backoff
+    # relist "not older than" the last seen version; no limit so the watch cache can answer
+    relist = as_list(step)
+    assert (relist.resource_version, relist.limit) == ("120", None)
+    assert w.state is WatcherState.EMPTY
+    # that version is gone for lists too: retry at once with a consistent read, paged
+    step = w.on_list_error(code=410, reason="Expired", message="too old")
+    assert not step.backoff
+    assert step.failure is not None and step.failure.kind is FailureKind.EXPIRED
+    retry = as_list(step)
+    assert (retry.resource_version, retry.limit) == ("", 500)
+    # if even the consistent read says 410, back off instead of spinning
+    step = w.on_list_error(code=410)
+    assert step.backoff and as_list(step).resource_version == ""
+    # success clears the "unavailable" mark: the next relist uses the last version again
+    step = w.on_list_page([pod("a", rv="130")], "140", None)
+    assert step.events[0] == Init() and step.events[-1] == InitDone("140")
+    assert as_watch(step).resource_version == "140"
+    relist = as_list(w.on_watch_error(code=410))
+    assert relist.resource_version == "140"
+
+
+def test_410_when_opening_the_watch_relists() -> None:
+    w, _ = make()
+    synced(w, "100")
+    step = w.on_watch_error(code=410, reason="Gone")
+    assert as_list(step).resource_version == "100" and step.backoff
+
+
+def test_expired_continue_token_restarts_the_listing_consistently() -> None:
+    w, _ = make(WatcherConfig(page_size=1))
+    w.start()
+    w.on_list_page([pod("a")], "", "tok")
+    step = w.on_list_error(code=410, reason="Expired", message="continue token expired")
+    assert not step.backoff
+    restart = as_list(step)
+    assert (restart.resource_version, restart.continue_token, restart.limit) == ("", None, 1)
+
+
+def test_paginated_rv0_list_keeps_limits_on_exact_relists() -> None:
+    w, _ = make(WatcherConfig(page_size=1))
+    w.start()
+    w.on_list_page([pod("a")], "", "tok")  # the server paged an RV=0 list: no watch cache
+    w.on_list_page([pod("b")], "50", None)
+    relist = as_list(w.on_watch_event("ERROR", gone()))
+    assert (relist.resource_version, relist.limit) == ("50", 1)
+
+
+def test_too_large_resource_version_relists_with_empty_rv() -> None:
+    w, _ = make()
+    synced(w, "100")
+    step = w.on_watch_error(code=504, reason="Timeout",
+                            message="Too large resource version: 100, current: 90")
+    assert step.failure is not None and step.failure.kind is FailureKind.RV_TOO_LARGE
+    assert as_list(step).resource_version == ""
+
+
+def test_event_without_resource_version_relists() -> None:
+    w, _ = make()
+    synced(w, "100")
+    step = w.on_watch_event("ADDED", {"metadata": {"name": "x"}})
+    assert step.failure is not None and step.failure.kind is FailureKind.NO_RESOURCE_VERSION
+    assert as_list(step).resource_version == "100"
+
+
+def test_unknown_event_type_is_reported_and_skipped() -> None:
+    w, _ = make()
+    synced(w)
+    step = w.on_watch_event("WHATEVER", {})
+    assert step.failure is not None and step.failure.kind is FailureKind.UNKNOWN_EVENT
+    assert step.request is None and not step.backoff
+
+
+def test_most_recent_semantic_always_lists_consistently() -> None:
+    w, _ = make(WatcherConfig(list_semantic=ListSemantic.MOST_RECENT, page_size=10))
+    first = as_list(w.start())
+    assert (first.resource_version, first.limit) == ("", 10)
+    w.on_list_page([], "5", None)
+    assert as_list(w.on_watch_error(code=410)).resource_version == ""
+
+
+def test_struct_status_in_error_event() -> None:
+    class Status:
+        code = 410
+        reason = "Expired"
+        message = "gone"
+
+    w, _ = make()
+    synced(w)
+    assert as_list(w.on_watch_event("ERROR", Status())).resource_version == "100"
+
+
+def test_driver_mistakes_are_rejected() -> None:
+    w, _ = make()
+    with pytest.raises(WatcherProtocolError, match="call start"):
+        w.on_list_page([], "1", None)
+    w.start()
+    with pytest.raises(WatcherProtocolError, match="called twice"):
+        w.start()
+    with pytest.raises(WatcherProtocolError, match="does not fit state Empty"):
+        w.on_watch_event("ADDED", pod("a"))
+    w.on_list_page([], "1", None)
+    with pytest.raises(WatcherProtocolError, match="outstanding request is a WATCH"):
+        w.on_list_page([], "1", None)
+    relist = as_list(w.relist())
+    assert relist.resource_version == "1" and w.state is WatcherState.EMPTY
+
+
+def test_config_validation() -> None:
+    with pytest.raises(ValueError, match="page_size"):
+        WatcherConfig(page_size=0)
+    with pytest.raises(ValueError, match="min_watch_timeout"):
+        WatcherConfig(min_watch_timeout=0.5)
+
+
+# -- property: any input sequence that fits the requests keeps the invariants ---------------
+
+_inputs = st.lists(
+    st.sampled_from(["page_more", "page_last", "page_norv", "list_err", "list_410",
+                     "added", "deleted", "bookmark", "err_event_410", "err_event_500",
+                     "watch_err", "watch_410", "close_fast", "close_slow"]),
+    max_size=60,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_inputs)
+def test_requests_always_follow_the_resource_version_rules(inputs: list[str]) -> None:
+    w, clock = make(WatcherConfig(page_size=3))
+    step: Step[Any] = w.start()
+    rv = 0
+    for item in inputs:
+        listing = w.state in (WatcherState.EMPTY, WatcherState.INIT_PAGE)
+        if listing != item.startswith(("page", "list")):
+            continue  # this input does not fit the outstanding request
+        rv += 1
+        obj = pod("p", rv=str(rv))
+        clock.now += 0.1 if item == "close_fast" else 10
+        if item == "page_more":
+            step = w.on_list_page([obj], str(rv), f"tok{rv}")
+        elif item == "page_last":
+            step = w.on_list_page([obj], str(rv), None)
+        elif item == "page_norv":
+            step = w.on_list_page([obj], "", None)
+        elif item == "list_err":
+            step = w.on_list_error(OSError("x"))
+        elif item == "list_410":
+            step = w.on_list_error(code=410)
+        elif item in ("added", "deleted"):
+            step = w.on_watch_event(item.upper(), obj)
+        elif item == "bookmark":
+            step = w.on_watch_event("BOOKMARK", obj)
+        elif item == "err_event_410":
+            step = w.on_watch_event("ERROR", gone())
+        elif item == "err_event_500":
+            step = w.on_watch_event("ERROR", {"code": 500})
+        elif item == "watch_err":
+            step = w.on_watch_error(OSError("x"))
+        elif item == "watch_410":
+            step = w.on_watch_error(code=410)
+        else:
+            step = w.on_watch_closed()
+        request = step.request
+        if isinstance(request, WatchRequest):
+            assert w.state is WatcherState.INIT_LISTED
+            assert request.resource_version == w.resource_version != ""
+        elif isinstance(request, ListRequest):
+            assert w.state in (WatcherState.EMPTY, WatcherState.INIT_PAGE)
+            if request.continue_token:
+                assert request.resource_version == "" and request.limit == 3
+            else:
+                assert w.state is WatcherState.EMPTY
+                assert request.resource_version in ("", "0", w.resource_version)
+        else:
+            assert w.state is WatcherState.WATCHING and not step.backoff
+        if step.failure is None:
+            assert not step.backoff
