@@ -43,9 +43,18 @@ def _translate(exc: httpx.HTTPError, request: httpx.Request | None) -> Transport
     )
 
 
+def _is_loopback(server: str) -> bool:
+    host = (httpx.URL(server).host or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
 def _client_kwargs(config: ClientConfig) -> dict[str, Any]:
+    """httpx client options. Proxy: ``proxy-url`` if set, else the usual environment
+    variables -- except for loopback servers, which (as in Go's net/http) never go
+    through a proxy."""
     headers = {"User-Agent": config.user_agent or DEFAULT_USER_AGENT}
     kwargs: dict[str, Any] = {
+        "trust_env": not _is_loopback(config.server),
         "base_url": config.server,
         "verify": config.verify,
         "auth": config.auth,
