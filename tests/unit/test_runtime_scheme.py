@@ -1,0 +1,488 @@
+"""Scheme: lazy GVK -> class loading, decode by apiVersion/kind, encode with type meta.
+
+The tests build a small "generated" package on disk (two model modules with hand-written
+structs) so that lazy loading goes through the real import system.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from types import ModuleType
+from typing import Any, ClassVar
+
+import msgspec
+import pytest
+
+from kubecodegen.runtime.codec import DecodeError
+from kubecodegen.runtime.meta import GroupVersionKind
+from kubecodegen.runtime.model import Object
+from kubecodegen.runtime.scheme import Scheme, UnknownKindError, with_type_meta
+from kubecodegen.runtime.types import Quantity
+
+CORE_V1 = '''
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+import msgspec
+
+from kubecodegen.runtime.meta import GroupVersionKind
+from kubecodegen.runtime.model import Model, Object
+from kubecodegen.runtime.types import Quantity
+
+
+class ObjectMeta(Model, kw_only=True):
+    name: str | None = None
+    namespace: str | None = None
+    labels: dict[str, str] | None = None
+    creation_timestamp: datetime | None = msgspec.field(default=None, name="creationTimestamp")
+
+
+class ListMeta(Model, kw_only=True):
+    resource_version: str | None = msgspec.field(default=None, name="resourceVersion")
+
+
+class ResourceRequirements(Model, kw_only=True):
+    limits: dict[str, Quantity] | None = None
+    requests: dict[str, Quantity] | None = None
+
+
+class Container(Model, kw_only=True):
+    name: str
+    image: str | None = None
+    resources: ResourceRequirements | None = None
+
+
+class PodSpec(Model, kw_only=True):
+    containers: list[Container]
+    node_name: str | None = msgspec.field(default=None, name="nodeName")
+
+
+class Pod(Object, kw_only=True):
+    """Pod is a collection of containers."""
+
+    GVK: ClassVar[GroupVersionKind] = GroupVersionKind("", "v1", "Pod")
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    metadata: ObjectMeta | None = None
+    spec: PodSpec | None = None
+
+
+class PodList(Object, kw_only=True):
+    GVK: ClassVar[GroupVersionKind] = GroupVersionKind("", "v1", "PodList")
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    metadata: ListMeta | None = None
+    items: list[Pod]
+
+
+class ConfigMap(Object, kw_only=True):
+    GVK: ClassVar[GroupVersionKind] = GroupVersionKind("", "v1", "ConfigMap")
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    metadata: ObjectMeta | None = None
+    data: dict[str, str] | None = None
+    binary_data: dict[str, bytes] | None = msgspec.field(default=None, name="binaryData")
+'''
+
+APPS_V1 = '''
+from __future__ import annotations
+
+from typing import ClassVar
+
+import msgspec
+
+from kubecodegen.runtime.meta import GroupVersionKind
+from kubecodegen.runtime.model import Model, Object
+
+from .core_v1 import ObjectMeta
+
+
+class DeploymentSpec(Model, kw_only=True):
+    replicas: int | None = None
+
+
+class Deployment(Object, kw_only=True):
+    GVK: ClassVar[GroupVersionKind] = GroupVersionKind("apps", "v1", "Deployment")
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    metadata: ObjectMeta | None = None
+    spec: DeploymentSpec | None = None
+'''
+
+POD = {
+    "kind": "Pod",
+    "apiVersion": "v1",
+    "metadata": {"name": "web-0", "namespace": "default",
+                 "creationTimestamp": "2024-05-01T12:00:00Z", "labels": {"app": "web"}},
+    "spec": {"containers": [{"name": "web", "image": "nginx",
+                             "resources": {"limits": {"cpu": "500m", "memory": "128Mi"}}}],
+             "nodeName": "node-1"},
+}
+
+
+class Package:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.core = f"{name}.models.core_v1"
+        self.apps = f"{name}.models.apps_v1"
+        self.kinds = {
+            ("", "v1", "Pod"): ("models.core_v1", "Pod"),
+            ("", "v1", "PodList"): ("models.core_v1", "PodList"),
+            ("", "v1", "ConfigMap"): ("models.core_v1", "ConfigMap"),
+            ("apps", "v1", "Deployment"): ("models.apps_v1", "Deployment"),
+            ("", "v1", "Broken"): ("models.core_v1", "NoSuchClass"),
+        }
+
+    def scheme(self) -> Scheme:
+        return Scheme(self.name, self.kinds)
+
+    def module(self, name: str) -> ModuleType:
+        return sys.modules[name]
+
+
+@pytest.fixture
+def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Package]:
+    name = f"kcg_scheme_test_{uuid.uuid4().hex[:8]}"
+    models = tmp_path / name / "models"
+    models.mkdir(parents=True)
+    (tmp_path / name / "__init__.py").write_text("")
+    (models / "__init__.py").write_text("")
+    (models / "core_v1.py").write_text(textwrap.dedent(CORE_V1))
+    (models / "apps_v1.py").write_text(textwrap.dedent(APPS_V1))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield Package(name)
+    for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        del sys.modules[module]
+
+
+# --- lazy loading ---------------------------------------------------------------------
+
+
+def test_modules_are_imported_on_first_use_only(package: Package) -> None:
+    scheme = package.scheme()
+    assert package.core not in sys.modules
+    pod_class = scheme.type_for(GroupVersionKind("", "v1", "Pod"))
+    assert package.core in sys.modules
+    assert package.apps not in sys.modules  # another group stays unloaded
+    assert pod_class is package.module(package.core).Pod
+    assert scheme.type_for(("", "v1", "Pod")) is pod_class
+    assert scheme.type_for_api_version("apps/v1", "Deployment").__name__ == "Deployment"
+    assert package.apps in sys.modules
+
+
+def test_a_table_entry_without_its_class_is_reported(package: Package) -> None:
+    with pytest.raises(ImportError, match=r"v1 Broken to .*core_v1\.NoSuchClass"):
+        package.scheme().type_for(("", "v1", "Broken"))
+
+
+def test_gvk_for_and_kinds(package: Package) -> None:
+    scheme = package.scheme()
+    pod_class = scheme.type_for(("", "v1", "Pod"))
+    assert scheme.gvk_for(pod_class) == GroupVersionKind("", "v1", "Pod")
+    with pytest.raises(TypeError, match="ObjectMeta has no GVK"):
+        scheme.gvk_for(package.module(package.core).ObjectMeta)
+    kinds = scheme.kinds()
+    assert kinds == sorted(kinds, key=lambda g: (g.group, g.version, g.kind))
+    assert {(g.group, g.version, g.kind) for g in kinds} == set(package.kinds)
+
+
+def test_listing_kinds_imports_nothing(package: Package) -> None:
+    scheme = package.scheme()
+    assert len(scheme.kinds()) == len(package.kinds)
+    assert package.core not in sys.modules and package.apps not in sys.modules
+    assert "5 kinds" in repr(scheme)
+
+
+# --- unknown kinds --------------------------------------------------------------------
+
+
+def test_unknown_kind_names_it_and_suggests_close_matches(package: Package) -> None:
+    scheme = package.scheme()
+    with pytest.raises(UnknownKindError) as info:
+        scheme.type_for_api_version("v1", "Pdo")
+    assert isinstance(info.value, LookupError)
+    assert "unknown kind 'Pdo' in apiVersion 'v1'" in str(info.value)
+    assert "v1 Pod" in info.value.suggestions
+
+
+def test_unknown_version_suggests_the_known_one(package: Package) -> None:
+    with pytest.raises(UnknownKindError) as info:
+        package.scheme().type_for(("apps", "v1beta1", "Deployment"))
+    assert info.value.api_version == "apps/v1beta1"
+    assert info.value.suggestions == ["apps/v1 Deployment"]
+    assert "did you mean apps/v1 Deployment?" in str(info.value)
+
+
+def test_unknown_kind_without_close_matches_says_how_to_register(package: Package) -> None:
+    with pytest.raises(UnknownKindError, match="register") as info:
+        package.scheme().type_for_api_version("example.com/v1", "Zebra")
+    assert info.value.suggestions == []
+
+
+# --- decode ---------------------------------------------------------------------------
+
+
+def test_decode_object_by_its_type_meta(package: Package) -> None:
+    scheme = package.scheme()
+    for data in (json.dumps(POD).encode(), json.dumps(POD)):
+        pod: Any = scheme.decode(data)
+        assert type(pod).__name__ == "Pod"
+        assert pod.metadata.creation_timestamp == datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
+        limits = pod.spec.containers[0].resources.limits
+        assert limits == {"cpu": Quantity("0.5"), "memory": Quantity("128Mi")}
+        assert json.loads(scheme.encode(pod)) == POD
+
+
+def test_decode_list_kind(package: Package) -> None:
+    items = [{k: v for k, v in POD.items() if k not in ("kind", "apiVersion")}] * 3
+    data = {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "42"},
+            "items": items}
+    pod_list: Any = package.scheme().decode(json.dumps(data, indent=2))
+    assert type(pod_list).__name__ == "PodList"
+    assert [type(p).__name__ for p in pod_list.items] == ["Pod"] * 3
+    assert pod_list.items[0].kind is None  # items carry no type meta on the wire
+    assert json.loads(package.scheme().encode(pod_list)) == data
+
+
+def test_decode_with_type_meta_anywhere_in_the_object(package: Package) -> None:
+    reordered = {"metadata": {"name": "x"}, "spec": {"replicas": 2},
+                 "apiVersion": "apps/v1", "kind": "Deployment"}
+    deployment: Any = package.scheme().decode(json.dumps(reordered))
+    assert type(deployment).__name__ == "Deployment"
+    assert deployment.spec.replicas == 2
+
+
+def test_decode_with_escaped_type_meta(package: Package) -> None:
+    deployment = package.scheme().decode(b'{"kind":"Deploy\\u006dent","apiVersion":"apps/v1"}')
+    assert type(deployment).__name__ == "Deployment"
+
+
+def test_decode_duplicate_kind_follows_the_typed_decoder(package: Package) -> None:
+    # msgspec keeps the last of duplicate members; the peek must agree with it.
+    data = b'{"kind":"Pod","apiVersion":"v1","items":[],"kind":"PodList"}'
+    assert type(package.scheme().decode(data)).__name__ == "PodList"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'{"apiVersion":"v1","metadata":{}}', "without kind"),
+        (b'{"kind":"Pod"}', "without apiVersion"),
+        (b'{"kind":"","apiVersion":"v1"}', "without kind"),
+        (b"{}", "without apiVersion and kind"),
+        (b"[1, 2]", "Expected `object`, got `array`"),
+        (b'{"kind": 3}', "Expected `str | null`, got `int`"),
+        (b'{"kind": "Pod", ', "truncated"),
+    ],
+)
+def test_decode_without_usable_type_meta_is_a_clear_error(
+    package: Package, data: bytes, message: str
+) -> None:
+    with pytest.raises(DecodeError, match="cannot decode") as info:
+        package.scheme().decode(data)
+    assert message in str(info.value)
+
+
+def test_decode_error_inside_a_kind_names_the_path(package: Package) -> None:
+    bad = dict(POD, spec={"containers": [{"name": "a"}, {"name": 5}]})
+    with pytest.raises(DecodeError) as info:
+        package.scheme().decode(json.dumps(bad))
+    assert info.value.path == "$.spec.containers[1].name"
+
+
+def test_decode_unknown_kind(package: Package) -> None:
+    with pytest.raises(UnknownKindError, match="'Pdo'"):
+        package.scheme().decode(b'{"kind":"Pdo","apiVersion":"v1"}')
+
+
+def test_decode_as_ignores_type_meta(package: Package) -> None:
+    scheme = package.scheme()
+    config_map_class = scheme.type_for(("", "v1", "ConfigMap"))
+    config_map: Any = scheme.decode_as(b'{"data":{"a":"b"},"binaryData":{"k":"aGk="}}',
+                                       config_map_class)
+    assert config_map.data == {"a": "b"} and config_map.binary_data == {"k": b"hi"}
+
+
+# --- encode and type meta -------------------------------------------------------------
+
+
+def test_encode_fills_type_meta_without_mutating(package: Package) -> None:
+    scheme = package.scheme()
+    pod_class: Any = scheme.type_for(("", "v1", "Pod"))
+    meta_class = package.module(package.core).ObjectMeta
+    pod = pod_class(metadata=meta_class(name="x"))
+    assert json.loads(scheme.encode(pod)) == {"apiVersion": "v1", "kind": "Pod",
+                                              "metadata": {"name": "x"}}
+    assert pod.api_version is None and pod.kind is None
+    assert scheme.to_dict(pod) == {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}}
+    assert pod.api_version is None and pod.kind is None
+
+
+def test_encode_keeps_what_is_set(package: Package) -> None:
+    scheme = package.scheme()
+    deployment_class: Any = scheme.type_for(("apps", "v1", "Deployment"))
+    deployment = deployment_class(api_version="apps/v1beta2")
+    assert json.loads(scheme.encode(deployment)) == {"apiVersion": "apps/v1beta2",
+                                                     "kind": "Deployment"}
+    complete = deployment_class(api_version="apps/v1", kind="Deployment")
+    assert with_type_meta(complete) is complete
+
+
+def test_list_items_are_left_alone(package: Package) -> None:
+    scheme = package.scheme()
+    list_class: Any = scheme.type_for(("", "v1", "PodList"))
+    pod_class: Any = scheme.type_for(("", "v1", "Pod"))
+    encoded = json.loads(scheme.encode(list_class(items=[pod_class()])))
+    assert encoded == {"apiVersion": "v1", "kind": "PodList", "items": [{}]}
+
+
+def test_module_level_with_type_meta(package: Package) -> None:
+    pod_class: Any = package.scheme().type_for(("", "v1", "Pod"))
+    pod = pod_class()
+    filled = with_type_meta(pod)
+    assert (filled.api_version, filled.kind) == ("v1", "Pod")
+    assert pod.kind is None
+    meta = package.module(package.core).ObjectMeta(name="x")
+    assert with_type_meta(meta) is meta  # no GVK: nothing to fill
+
+
+def test_encode_refuses_naive_datetimes(package: Package) -> None:
+    scheme = package.scheme()
+    pod_class: Any = scheme.type_for(("", "v1", "Pod"))
+    meta_class = package.module(package.core).ObjectMeta
+    pod = pod_class(metadata=meta_class(creation_timestamp=datetime(2024, 5, 1)))
+    with pytest.raises(TypeError, match=r"`\$\.metadata\.creationTimestamp`"):
+        scheme.encode(pod)
+
+
+# --- dicts and YAML -------------------------------------------------------------------
+
+
+def test_from_dict(package: Package) -> None:
+    scheme = package.scheme()
+    pod: Any = scheme.from_dict(POD)
+    assert type(pod).__name__ == "Pod"
+    assert scheme.to_dict(pod) == POD
+    with pytest.raises(DecodeError, match="without kind"):
+        scheme.from_dict({"apiVersion": "v1"})
+    with pytest.raises(DecodeError, match="kind must be a string, got int"):
+        scheme.from_dict({"apiVersion": "v1", "kind": 1})
+    with pytest.raises(DecodeError) as info:
+        scheme.from_dict({"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{}]}})
+    assert info.value.path == "$.spec.containers[0]"
+    assert "name" in str(info.value)
+
+
+MANIFESTS = """\
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  creationTimestamp: 2024-05-01T12:00:00Z
+  labels:
+    released: 2024-05-01
+spec:
+  containers:
+  - name: web
+    resources:
+      requests: {cpu: 0.5, memory: 64Mi}
+      limits: {cpu: 1}
+---
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec: {replicas: 3}
+"""
+
+
+def test_decode_yaml_multi_document(package: Package) -> None:
+    objects: list[Any] = package.scheme().decode_yaml(MANIFESTS)
+    assert [type(o).__name__ for o in objects] == ["Pod", "Deployment"]
+    pod, deployment = objects
+    assert pod.metadata.labels == {"released": "2024-05-01"}  # stays a string
+    assert pod.metadata.creation_timestamp == datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
+    resources = pod.spec.containers[0].resources
+    assert resources.requests == {"cpu": Quantity("500m"), "memory": Quantity("64Mi")}
+    assert resources.limits == {"cpu": Quantity("1")}
+    assert deployment.spec.replicas == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "message"),
+    [
+        ("kind: Pod\napiVersion: v1\n---\nkind: Pdo\napiVersion: v1\n", UnknownKindError,
+         "YAML document 2: unknown kind 'Pdo'"),
+        ("- a\n- b\n", DecodeError, "YAML document 1: expected a mapping"),
+        ("kind: Pod\napiVersion: v1\nspec: {containers: [{name: 5}]}\n", DecodeError,
+         r"YAML document 1: cannot convert to Pod: .*\$\.spec\.containers\[0\]\.name"),
+        ("kind: Pod\n  apiVersion: v1\n", DecodeError, "(?s)invalid YAML: .*line 2, column 13"),
+        ("metadata: {name: x}\n", DecodeError, "YAML document 1: cannot convert an object"),
+    ],
+)
+def test_decode_yaml_errors_name_the_document(
+    package: Package, text: str, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        package.scheme().decode_yaml(text)
+
+
+# --- register -------------------------------------------------------------------------
+
+
+class CronTabSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
+    cron_spec: str = msgspec.field(name="cronSpec")
+    replicas: int | None = None
+
+
+class CronTab(Object, kw_only=True):
+    GVK: ClassVar[GroupVersionKind] = GroupVersionKind("stable.example.com", "v1", "CronTab")
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    spec: CronTabSpec | None = None
+
+
+class LoosePod(Object, kw_only=True):
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+def test_register_a_custom_resource(package: Package) -> None:
+    scheme = package.scheme()
+    assert scheme.register(CronTab) is CronTab
+    assert scheme.type_for_api_version("stable.example.com/v1", "CronTab") is CronTab
+    crontab: Any = scheme.decode(b'{"apiVersion":"stable.example.com/v1","kind":"CronTab",'
+                                 b'"spec":{"cronSpec":"* * * * */5"}}')
+    assert isinstance(crontab, CronTab)
+    assert json.loads(scheme.encode(CronTab(spec=CronTabSpec(cron_spec="@daily")))) == {
+        "apiVersion": "stable.example.com/v1", "kind": "CronTab",
+        "spec": {"cronSpec": "@daily"}}
+    assert GroupVersionKind("stable.example.com", "v1", "CronTab") in scheme.kinds()
+    assert package.core not in sys.modules
+
+
+def test_register_overrides_the_table_with_an_explicit_gvk(package: Package) -> None:
+    scheme = package.scheme()
+    gvk = GroupVersionKind("", "v1", "Pod")
+    scheme.register(LoosePod, gvk)
+    pod = scheme.decode(json.dumps(POD))
+    assert isinstance(pod, LoosePod)
+    assert scheme.gvk_for(LoosePod) == gvk
+    assert json.loads(scheme.encode(LoosePod())) == {"apiVersion": "v1", "kind": "Pod"}
+    assert package.core not in sys.modules  # the generated class was never needed
+    assert with_type_meta(LoosePod()).kind is None  # the module function knows no GVK
+
+
+def test_register_needs_a_gvk(package: Package) -> None:
+    with pytest.raises(TypeError, match="cannot register LoosePod"):
+        package.scheme().register(LoosePod)
