@@ -166,6 +166,11 @@ def test_constructor_takes_only_strings() -> None:
         ("+1", "+1"),
         ("01", "01"),
         ("1.500", "1.500"),
+        ("+3Ki", "+3Ki"),
+        ("007Mi", "007Mi"),
+        ("+7Ti", "+7Ti"),
+        ("+100Ti", "100Ti"),  # too many digits for the int64 fast path: recomputed
+        ("+1Ei", "1Ei"),
     ],
 )
 def test_canonical_matches_apimachinery(text: str, canonical: str) -> None:
