@@ -159,6 +159,12 @@ def test_naive_time_inside_free_form_json_and_lists_is_found() -> None:
         codec.encode(listed)
     with pytest.raises(TypeError, match=r"`\$\.when`"):
         codec.encode({"when": naive})
+    # a struct inside free-form JSON: the fast probe gives up, the walk still finds it
+    mixed = Event(spec=Spec(config={"a": Port(target_port=1), "b": {"c": [naive]}}))
+    with pytest.raises(TypeError, match=r"`\$\.spec\.config\.b\.c\[0\]`"):
+        codec.encode(mixed)
+    clean = Event(spec=Spec(config={"a": Port(target_port=1), "b": {"c": [b"x", 1.5]}}))
+    assert _wire(clean)["spec"]["config"]["a"] == {"targetPort": 1}
 
 
 def test_aware_times_pass_the_guard() -> None:
