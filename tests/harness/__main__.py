@@ -35,6 +35,9 @@ def cluster_directory() -> Path:
 
 
 def main() -> int:
+    # Installed explicitly: a process started in the background inherits SIGINT *ignored*, and
+    # Python then never raises KeyboardInterrupt, so Ctrl-C/`kill -INT` would be lost.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         assets = find_assets()

@@ -8,6 +8,7 @@ Nothing here reads the user's ~/.kube/config or $KUBECONFIG: every path is expli
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -53,18 +54,40 @@ def unique_name(hint: str = "t", max_length: int = 63) -> str:
     return f"{base}-{suffix}" if base else suffix
 
 
-def _shutdown(children: list[ChildProcess], directory: Path, owned: bool) -> None:
+def _clear(directory: Path, keep: str | None = None) -> None:
+    for entry in directory.iterdir():
+        if entry.name == keep:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def _lock_marker(folder: Path) -> int:
+    """Create the marker file and hold an exclusive lock on it while the cluster lives, so a second
+    cluster never takes over (and empties) a folder that a running one is using."""
+    fd = os.open(folder / MARKER, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ValueError(f"cluster directory {folder} is in use by a running cluster") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"kubecodegen test cluster of pid {os.getpid()}; deleted on stop\n".encode())
+    return fd
+
+
+def _shutdown(children: list[ChildProcess], directory: Path, owned: bool, lock: list[int]) -> None:
     """Stop children (apiserver first) and delete the cluster's files; safe to call twice."""
     for child in reversed(children):
         child.stop()
-    if owned:
-        shutil.rmtree(directory, ignore_errors=True)
-    elif directory.is_dir():
-        for entry in directory.iterdir():
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
+    if directory.is_dir():
+        _clear(directory)
+        if owned:
+            shutil.rmtree(directory, ignore_errors=True)
+    while lock:
+        os.close(lock.pop())
 
 
 class TestCluster:
@@ -105,9 +128,11 @@ class TestCluster:
             self.directory = directory.absolute()
             owned = not self.directory.exists()
             self._claim_directory()
-        (self.directory / MARKER).write_text("kubecodegen test cluster; deleted on stop\n")
+        lock = [_lock_marker(self.directory)]
         self._children: list[ChildProcess] = []
-        self._finalizer = weakref.finalize(self, _shutdown, self._children, self.directory, owned)
+        self._finalizer = weakref.finalize(
+            self, _shutdown, self._children, self.directory, owned, lock
+        )
         self._layout: Layout | None = None
         self._admin: httpx.Client | None = None
         self._bootstrapped = False
@@ -117,18 +142,24 @@ class TestCluster:
         self.restricted_token = secrets.token_urlsafe(32)
 
     def _claim_directory(self) -> None:
+        """Accept an explicit folder only if it is certainly ours to fill and later empty."""
         folder = self.directory
-        if folder.exists():
-            if not folder.is_dir():
-                raise ValueError(f"cluster directory {folder} exists and is not a folder")
-            entries = list(folder.iterdir())
-            if entries and not (folder / MARKER).exists():
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise ValueError(f"cluster directory {folder} exists and is not a plain folder")
+        if not folder.exists():
+            folder.mkdir(parents=True, mode=0o700)
+            return
+        if folder.stat().st_uid != os.getuid():
+            raise ValueError(f"cluster directory {folder} belongs to another user")
+        if any(folder.iterdir()):
+            if not (folder / MARKER).exists():
                 raise ValueError(
                     f"cluster directory {folder} is not empty and was not made by the harness; "
                     "refusing to use it"
                 )
-            _shutdown([], folder, owned=False)
-        folder.mkdir(parents=True, exist_ok=True)
+            # A leftover of an earlier run: empty it, unless a running cluster still holds it.
+            os.close(_lock_marker(folder))
+            _clear(folder)
         folder.chmod(0o700)
 
     def __repr__(self) -> str:
