@@ -425,7 +425,7 @@ def test_decode_yaml_multi_document(package: Package) -> None:
         ("- a\n- b\n", DecodeError, "YAML document 1: expected a mapping"),
         ("kind: Pod\napiVersion: v1\nspec: {containers: [{name: 5}]}\n", DecodeError,
          r"YAML document 1: cannot convert to Pod: .*\$\.spec\.containers\[0\]\.name"),
-        ("kind: Pod\n  apiVersion: v1\n", DecodeError, "(?s)invalid YAML: .*line 2, column 13"),
+        ("kind: Pod\n  apiVersion: v1\n", DecodeError, "invalid YAML: mapping values are not allowed .*at line 2, column 13"),
         ("metadata: {name: x}\n", DecodeError, "YAML document 1: cannot convert an object"),
     ],
 )
@@ -434,6 +434,14 @@ def test_decode_yaml_errors_name_the_document(
 ) -> None:
     with pytest.raises(error, match=message):
         package.scheme().decode_yaml(text)
+
+
+def test_yaml_errors_do_not_quote_the_document(package: Package) -> None:
+    secret = "kind: Secret\napiVersion: v1\ndata: {password: hunter2\n"
+    with pytest.raises(DecodeError, match="invalid YAML") as info:
+        package.scheme().decode_yaml(secret)
+    assert "hunter2" not in str(info.value)
+    assert "line 4" in str(info.value)
 
 
 # --- register -------------------------------------------------------------------------

@@ -118,6 +118,20 @@ def _yaml_loader() -> type:
     return type("_KubernetesSafeLoader", (base,), {"yaml_implicit_resolvers": resolvers})
 
 
+def _yaml_problem(exc: Exception) -> str:
+    """What is wrong and where, without PyYAML's snippet of the offending line.
+
+    The snippet would quote the document itself, which may be a Secret.
+    """
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if problem is None or mark is None:
+        return type(exc).__name__
+    context = getattr(exc, "context", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}"
+    return f"{problem} ({context}) at {where}" if context else f"{problem} at {where}"
+
+
 class Scheme:
     """The GVK <-> class registry of one generated package.
 
@@ -236,7 +250,7 @@ class Scheme:
         try:
             documents = list(yaml.load_all(text, Loader=_yaml_loader()))
         except yaml.YAMLError as exc:
-            raise DecodeError(f"invalid YAML: {exc}") from None
+            raise DecodeError(f"invalid YAML: {_yaml_problem(exc)}") from None
         objects: list[Object] = []
         for number, document in enumerate(documents, start=1):
             if document is None:
