@@ -212,6 +212,8 @@ def _canonical(parsed: _Parsed) -> str:
     if fmt == "DecimalSI" and exponent in _DECIMAL_SI_BY_EXPONENT:
         return f"{sign}{digits}{_DECIMAL_SI_BY_EXPONENT[exponent]}"
     # DecimalExponent, or a DecimalSI value beyond the largest suffix (1000E -> 1e21).
+    # Released apimachinery drops the exponent in that last case ("1000E" -> "1"), which
+    # changes the value; writing the exponent keeps it.
     return f"{sign}{digits}" if exponent == 0 else f"{sign}{digits}e{exponent}"
 
 
