@@ -197,8 +197,9 @@ def test_from_label_selector_dict_and_struct_forms() -> None:
             self.key, self.operator, self.values = key, operator, values
 
     class LS:
-        match_labels = {"app": "web"}
-        match_expressions = [Expr("zone", "Exists")]
+        def __init__(self) -> None:
+            self.match_labels = {"app": "web"}
+            self.match_expressions = [Expr("zone", "Exists")]
 
     assert str(Selector.from_label_selector(LS())) == "app=web,zone"
     assert Selector.from_label_selector({}).is_everything()

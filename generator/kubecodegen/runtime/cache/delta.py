@@ -61,7 +61,7 @@ class DeltaProcessor(Generic[T]):
 
     ``transform`` runs on every incoming object before anything else sees it (see
     :mod:`.transform`); ``mutation_detector`` (opt-in) snapshots every object stored.
-    ``has_synced`` turns true when the first complete listing has been applied.
+    :meth:`has_synced` turns true once the first complete listing has been applied.
     """
 
     def __init__(self, store: Store[T], *, transform: Callable[[T], T] | None = None,
@@ -69,9 +69,13 @@ class DeltaProcessor(Generic[T]):
         self.store = store
         self.transform = transform
         self.mutation_detector = mutation_detector
-        self.has_synced = False
+        self._synced = False
         self._seen: set[str] | None = None
         self._sync_pending = False
+
+    def has_synced(self) -> bool:
+        """Whether the first complete listing has been written to the store."""
+        return self._synced
 
     def handle(self, event: WatcherEvent[T]) -> list[Notification[T]]:
         """Apply one watcher event; the returned notifications are in store order."""
@@ -162,8 +166,8 @@ class DeltaProcessor(Generic[T]):
                 out.append(UpdateNotification(old, obj))
             else:
                 store.add(obj)
-                out.append(AddNotification(obj, is_in_initial_list=not self.has_synced))
+                out.append(AddNotification(obj, is_in_initial_list=not self._synced))
         if self._sync_pending:
             self._sync_pending = False
-            self.has_synced = True
+            self._synced = True
         return out

@@ -4,11 +4,14 @@ A transform receives an object straight from the decoder (nobody else holds it y
 returns what should be cached instead. Use it to drop what a controller never reads:
 every byte removed is saved once per cached object for the informer's lifetime.
 
-``metadata.managedFields`` is the usual candidate. Server-side apply records, per field
-manager, the set of fields it owns; on a typical pod that is several kilobytes of nested
-JSON (often a third or more of the object), and every update by another manager adds an
-entry. Controllers almost never read it, so :func:`strip_managed_fields` is the transform
-most informers want. The ``kubectl.kubernetes.io/last-applied-configuration`` annotation
+``metadata.managedFields`` is the usual candidate. The server records, per field manager,
+the set of fields it owns, as deeply nested JSON, and every further manager (kubectl, the
+kubelet, controllers, admission webhooks) adds an entry. On a realistic running pod with
+two managers it is about a third of the JSON and about 40 % of the decoded object's memory
+(3.6 kB of JSON; 18.6 kB -> 10.6 kB as decoded dicts; the unit test
+``test_stripping_saves_a_large_share_of_a_realistic_pod`` keeps that pod); objects touched
+by more managers save more. Controllers almost never read it, so
+:func:`strip_managed_fields` is the transform most informers want. The ``kubectl.kubernetes.io/last-applied-configuration`` annotation
 (a full JSON copy of the last ``kubectl apply`` input) is the second one:
 :func:`strip_last_applied_annotation`.
 
