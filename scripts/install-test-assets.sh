@@ -125,9 +125,19 @@ cleanup() {
     rm -rf "$WORK"
     [ "$rc" = 0 ] || log "failed (exit $rc); temporary build folder removed, the cache is unchanged"
 }
+# The build runs in its own process group (see below) so that a signal to this script can stop
+# all of it at once: bash would otherwise run the trap only after `make` finished by itself.
+BUILD_PID=""
+on_signal() {
+    if [ -n "$BUILD_PID" ]; then
+        kill -TERM -- "-$BUILD_PID" 2>/dev/null || true
+        wait "$BUILD_PID" 2>/dev/null || true
+    fi
+    exit "$1"
+}
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
 
 log "fetching the '$SRC_PACKAGE' source package from Debian bookworm (private apt configuration)"
 APT_DIR="$WORK/apt"
@@ -176,8 +186,13 @@ build_start=$SECONDS
     export PATH="$GO_BIN_DIR:$PATH"
     export GOPATH="$SRC/.go" GOCACHE="$WORK/gocache" CGO_ENABLED=0
     export KUBE_GIT_VERSION="$K8S_VERSION" KUBE_GIT_TREE_STATE="clean"
-    nice -n 10 make WHAT=cmd/kube-apiserver
-)
+    # A background job of a non-interactive shell is no group leader, so setsid does not fork:
+    # BUILD_PID is the new process group's id.
+    exec setsid nice -n 10 make WHAT=cmd/kube-apiserver
+) &
+BUILD_PID=$!
+wait "$BUILD_PID"
+BUILD_PID=""
 log "build finished in $((SECONDS - build_start))s"
 
 built="$SRC/_output/bin/kube-apiserver"
