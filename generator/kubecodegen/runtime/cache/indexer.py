@@ -20,6 +20,7 @@ the cache (which is forbidden, see :mod:`.mutation`) would leave stale entries b
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Generic, Protocol, TypeVar
 
 from .keys import get_namespace
@@ -28,6 +29,8 @@ T = TypeVar("T")
 
 IndexFunc = Callable[[T], Iterable[str]]
 """An index function: object -> the indexed values it is filed under."""
+
+_NO_VALUES: frozenset[str] = frozenset()
 
 NAMESPACE_INDEX = "namespace"
 """Name of the index every informer store has by default: objects by ``metadata.namespace``."""
@@ -94,7 +97,8 @@ class StoreIndex(Generic[T]):
             raise IndexFuncError(
                 f"index function {index_name!r} failed for object {key!r}: {exc}"
             ) from exc
-        if any(not isinstance(v, str) for v in result):
+        if not all(type(v) is str for v in result) and any(
+                not isinstance(v, str) for v in result):
             bad = sorted(repr(type(v).__name__) for v in result if not isinstance(v, str))
             raise IndexFuncError(
                 f"index function {index_name!r} returned non-string values ({', '.join(bad)})"
@@ -115,9 +119,11 @@ class StoreIndex(Generic[T]):
         new_values = self.compute(new, key) if new is not None else {}
         old_values = self.compute(old, key) if old is not None else {}
         for name in self._indexers:
-            self._apply(name, old_values.get(name, set()), new_values.get(name, set()), key)
+            before, after = old_values.get(name, _NO_VALUES), new_values.get(name, _NO_VALUES)
+            if before != after:  # most updates leave the indexed values alone
+                self._apply(name, before, after, key)
 
-    def _apply(self, name: str, old: set[str], new: set[str], key: str) -> None:
+    def _apply(self, name: str, old: AbstractSet[str], new: AbstractSet[str], key: str) -> None:
         index = self._indices[name]
         for value in old - new:
             keys = index.get(value)

@@ -95,13 +95,24 @@ def meta_namespace_key(obj: object) -> str:
     A tombstone yields the key it was created for, so a delete of a tombstone removes the
     right entry.
     """
-    if isinstance(obj, DeletedFinalStateUnknown):
+    # Hot path (several calls per watch event): the two common shapes are spelled out.
+    if isinstance(obj, dict):
+        meta = obj.get("metadata")
+        if isinstance(meta, dict):
+            name, namespace = meta.get("name"), meta.get("namespace")
+        else:
+            name = namespace = None
+    elif isinstance(obj, DeletedFinalStateUnknown):
         return obj.key
-    meta = _metadata(obj)
-    name = _field(meta, "name", "name")
-    if not name:
+    else:
+        meta = getattr(obj, "metadata", None)
+        if isinstance(meta, dict):
+            name, namespace = meta.get("name"), meta.get("namespace")
+        else:
+            name = getattr(meta, "name", None)
+            namespace = getattr(meta, "namespace", None)
+    if not name or not isinstance(name, str):
         raise KeyFuncError(f"cannot key {type(obj).__name__}: it has no metadata.name")
-    namespace = _field(meta, "namespace", "namespace")
     return f"{namespace}/{name}" if namespace else name
 
 
