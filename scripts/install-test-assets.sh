@@ -20,7 +20,6 @@ set -euo pipefail
 
 readonly K8S_VERSION="v1.20.2"
 readonly SRC_PACKAGE="kubernetes"
-readonly DEBIAN_MIRROR="http://deb.debian.org/debian"
 readonly CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/kubecodegen"
 readonly DEST_DIR="$CACHE_ROOT/kube-apiserver-$K8S_VERSION"
 readonly DEST="$DEST_DIR/kube-apiserver"
@@ -138,6 +137,21 @@ on_signal() {
 trap cleanup EXIT
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
+
+# The Debian archive this machine already uses (its configured mirror), so that the
+# source comes from the same place as every other package here.
+debian_mirror() {
+    local uri
+    uri=$(grep -hsE '^[[:space:]]*URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null \
+          | awk '{print $2}' | grep -E '/debian/?$' | head -n 1)
+    if [ -z "$uri" ]; then
+        uri=$(grep -hsE '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list 2>/dev/null \
+              | awk '{print $2}' | grep -E '/debian/?$' | head -n 1)
+    fi
+    [ -n "$uri" ] || die "no Debian archive found in the machine's apt sources"
+    printf '%s' "$uri"
+}
+DEBIAN_MIRROR=$(debian_mirror)
 
 log "fetching the '$SRC_PACKAGE' source package from Debian bookworm (private apt configuration)"
 APT_DIR="$WORK/apt"
