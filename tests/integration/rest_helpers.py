@@ -19,8 +19,15 @@ from kubecodegen.runtime.client import (
     AsyncWithStatus,
     ClusterResource,
     NamespacedResource,
+    WithApproval,
+    WithBinding,
+    WithEphemeralContainers,
+    WithEviction,
+    WithFinalize,
+    WithLog,
     WithScale,
     WithStatus,
+    WithToken,
 )
 from kubecodegen.runtime.config import BearerTokenAuth, ClientConfig
 from kubecodegen.runtime.meta import GroupVersionKind, ResourceInfo
@@ -157,10 +164,132 @@ class AsyncDeployments(AsyncNamespacedResource[Deployment, DeploymentList],
     scale_type = Scale
 
 
-class Namespaces(ClusterResource[Namespace, NamespaceList]):
+class Pod(Object, kw_only=True):
+    GVK: ClassVar[GroupVersionKind] = GroupVersionKind("", "v1", "Pod")
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    metadata: ObjectMeta | None = None
+    spec: dict[str, Any] | None = None
+    status: dict[str, Any] | None = None
+
+
+class PodList(Object, kw_only=True):
+    GVK: ClassVar[GroupVersionKind] = GroupVersionKind("", "v1", "PodList")
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    metadata: ListMeta | None = None
+    items: list[Pod]
+
+
+class Eviction(Object, kw_only=True):
+    GVK: ClassVar[GroupVersionKind] = GroupVersionKind("policy", "v1beta1", "Eviction")
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    metadata: ObjectMeta | None = None
+    delete_options: dict[str, Any] | None = msgspec.field(default=None, name="deleteOptions")
+
+
+class Binding(Object, kw_only=True):
+    GVK: ClassVar[GroupVersionKind] = GroupVersionKind("", "v1", "Binding")
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    metadata: ObjectMeta | None = None
+    target: dict[str, str]
+
+
+class TokenRequest(Object, kw_only=True):
+    GVK: ClassVar[GroupVersionKind] = GroupVersionKind("authentication.k8s.io", "v1",
+                                                       "TokenRequest")
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    metadata: ObjectMeta | None = None
+    spec: dict[str, Any]
+    status: dict[str, Any] | None = None
+
+
+class EphemeralContainers(Object, kw_only=True):
+    """What ``pods/ephemeralcontainers`` speaks up to Kubernetes 1.21."""
+
+    GVK: ClassVar[GroupVersionKind] = GroupVersionKind("", "v1", "EphemeralContainers")
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    metadata: ObjectMeta | None = None
+    ephemeral_containers: list[dict[str, Any]] = msgspec.field(name="ephemeralContainers")
+
+
+class CertificateSigningRequest(Object, kw_only=True):
+    GVK: ClassVar[GroupVersionKind] = GroupVersionKind("certificates.k8s.io", "v1",
+                                                       "CertificateSigningRequest")
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    metadata: ObjectMeta | None = None
+    spec: dict[str, Any]
+    status: dict[str, Any] | None = None
+
+
+class CertificateSigningRequestList(Object, kw_only=True):
+    GVK: ClassVar[GroupVersionKind] = GroupVersionKind("certificates.k8s.io", "v1",
+                                                       "CertificateSigningRequestList")
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    metadata: ListMeta | None = None
+    items: list[CertificateSigningRequest]
+
+
+class ServiceAccount(Object, kw_only=True):
+    GVK: ClassVar[GroupVersionKind] = GroupVersionKind("", "v1", "ServiceAccount")
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    metadata: ObjectMeta | None = None
+
+
+class ServiceAccountList(Object, kw_only=True):
+    GVK: ClassVar[GroupVersionKind] = GroupVersionKind("", "v1", "ServiceAccountList")
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    metadata: ListMeta | None = None
+    items: list[ServiceAccount]
+
+
+class Namespaces(ClusterResource[Namespace, NamespaceList], WithStatus[Namespace],
+                 WithFinalize[Namespace]):
     info = NAMESPACES
     type = Namespace
     list_type = NamespaceList
+
+
+class Pods(NamespacedResource[Pod, PodList], WithStatus[Pod], WithEviction[Eviction],
+           WithBinding[Binding], WithLog, WithEphemeralContainers[EphemeralContainers]):
+    info = ResourceInfo("", "v1", "pods", "Pod", True)
+    type = Pod
+    list_type = PodList
+    ephemeral_containers_type = EphemeralContainers
+
+
+class ServiceAccounts(NamespacedResource[ServiceAccount, ServiceAccountList],
+                      WithToken[TokenRequest]):
+    info = ResourceInfo("", "v1", "serviceaccounts", "ServiceAccount", True)
+    type = ServiceAccount
+    list_type = ServiceAccountList
+    token_request_type = TokenRequest
+
+
+class CertificateSigningRequests(
+    ClusterResource[CertificateSigningRequest, CertificateSigningRequestList],
+    WithStatus[CertificateSigningRequest], WithApproval[CertificateSigningRequest],
+):
+    info = ResourceInfo("certificates.k8s.io", "v1", "certificatesigningrequests",
+                        "CertificateSigningRequest", False)
+    type = CertificateSigningRequest
+    list_type = CertificateSigningRequestList
+
+
+def pod(name: str) -> Pod:
+    """A pod that passes admission without a token secret; it stays Pending (no scheduler)."""
+    return Pod(metadata=ObjectMeta(name=name), spec={
+        "automountServiceAccountToken": False,
+        "containers": [{"name": "c", "image": "example.invalid/app:1"}],
+    })
 
 
 def token_config(cluster: TestCluster, token: str, **overrides: Any) -> ClientConfig:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from kubecodegen.runtime.client import RESTClient
 from kubecodegen.runtime.client._sync.stream import EventStream
 from kubecodegen.runtime.errors import (
     AlreadyExists,
+    ApiError,
     Conflict,
     Invalid,
     NotFound,
@@ -27,16 +33,25 @@ from tests.harness.cluster import TestCluster
 from .rest_helpers import (
     AsyncConfigMaps,
     AsyncDeployments,
+    Binding,
+    CertificateSigningRequest,
+    CertificateSigningRequests,
     ConfigMap,
     ConfigMapList,
     ConfigMaps,
     Deployments,
+    EphemeralContainers,
+    Eviction,
     Namespaces,
     ObjectMeta,
+    Pods,
     Scale,
     ScaleSpec,
+    ServiceAccounts,
+    TokenRequest,
     admin_config,
     deployment,
+    pod,
 )
 
 
@@ -348,3 +363,95 @@ async def test_async_surface(cluster: TestCluster, namespace: str) -> None:
             replicas=4)
         await cms.delete_collection()
         assert (await cms.list()).items == []
+
+
+# --- subresources -------------------------------------------------------------------------
+
+
+def test_binding_eviction_and_logs(rest: RESTClient, namespace: str) -> None:
+    pods = Pods(rest, namespace)
+    pods.create(pod("bound"))
+    status = pods.bind("bound", Binding(metadata=ObjectMeta(name="bound"),
+                                        target={"kind": "Node", "name": "node-a"}))
+    assert isinstance(status, Status) and status.status == "Success"
+    bound = pods.get("bound")
+    assert bound.spec is not None and bound.spec["nodeName"] == "node-a"
+    # node-a does not exist, so there is no kubelet to ask for logs
+    with pytest.raises(ApiError) as info:
+        pods.get_log("bound", container="c", tail_lines=10)
+    assert info.value.status >= 400 and "node-a" in info.value.message
+    with pytest.raises(ApiError) as streamed:
+        for _ in pods.stream_log("bound", container="c"):
+            pass
+    assert type(streamed.value) is type(info.value)
+    pods.create(pod("evicted"))
+    evicted = pods.evict("evicted", Eviction(metadata=ObjectMeta(name="evicted")))
+    assert evicted.status == "Success"
+    with pytest.raises(NotFound):
+        pods.get("evicted")
+
+
+def test_create_token(rest: RESTClient, namespace: str) -> None:
+    accounts = ServiceAccounts(rest, namespace)
+    made = accounts.create_token("default", TokenRequest(spec={"audiences": ["kubecodegen"],
+                                                               "expirationSeconds": 600}))
+    assert isinstance(made, TokenRequest) and made.status is not None
+    token = made.status["token"]
+    assert isinstance(token, str) and token.count(".") == 2  # a signed JWT
+    assert made.spec["audiences"] == ["kubecodegen"]
+
+
+def csr_pem() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    request = (x509.CertificateSigningRequestBuilder()
+               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "csr-test")]))
+               .sign(key, hashes.SHA256()))
+    return request.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_csr_approval(rest: RESTClient, namespace: str) -> None:
+    csrs = CertificateSigningRequests(rest)
+    name = f"{namespace}-csr"
+    csrs.create(CertificateSigningRequest(metadata=ObjectMeta(name=name), spec={
+        "request": base64.b64encode(csr_pem().encode()).decode(),
+        "signerName": "example.com/test-signer",
+        "usages": ["digital signature", "client auth"],
+    }))
+    current = csrs.get(name)
+    current.status = {"conditions": [{"type": "Approved", "status": "True",
+                                      "reason": "Test", "message": "approved by a test"}]}
+    approved = csrs.update_approval(current)
+    assert approved.status is not None
+    assert [c["type"] for c in approved.status["conditions"]] == ["Approved"]
+    csrs.delete(name)
+
+
+def test_namespace_finalize(rest: RESTClient, cluster: TestCluster) -> None:
+    namespaces = Namespaces(rest)
+    name = cluster.create_namespace()
+    namespaces.delete(name)
+    terminating = namespaces.get(name)
+    assert terminating.spec is not None and terminating.spec.get("finalizers") == ["kubernetes"]
+    terminating.spec = {"finalizers": []}
+    finalized = namespaces.finalize(terminating)
+    assert not (finalized.spec or {}).get("finalizers")
+    with pytest.raises(NotFound):
+        namespaces.get(name)
+
+
+def test_ephemeral_containers(cluster_factory: Callable[..., TestCluster]) -> None:
+    # alpha in 1.20: the subresource exists only with the feature gate on
+    gated = cluster_factory(extra_apiserver_args=["--feature-gates=EphemeralContainers=true"])
+    namespace = gated.create_namespace()
+    with RESTClient(admin_config(gated)) as gated_rest:
+        pods = Pods(gated_rest, namespace)
+        pods.create(pod("target"))
+        current = pods.get_ephemeral_containers("target")
+        assert isinstance(current, EphemeralContainers) and current.ephemeral_containers == []
+        current.ephemeral_containers = [{"name": "debug", "image": "example.invalid/debug:1",
+                                         "terminationMessagePolicy": "File",
+                                         "imagePullPolicy": "IfNotPresent"}]
+        updated = pods.update_ephemeral_containers("target", current)
+        assert [c["name"] for c in updated.ephemeral_containers] == ["debug"]
+        spec = pods.get("target").spec
+        assert spec is not None and spec["ephemeralContainers"][0]["name"] == "debug"
