@@ -7,8 +7,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..model.types import ApiModel, StructType
+from .. import __version__, naming
+from ..model.types import ApiModel, GroupVersion, StructRef, StructType
 from .annotations import ModuleImports, annotation
 from .env import py_string
 
@@ -110,6 +110,93 @@ def plan_package(model: ApiModel, package: str, source_title: str) -> list[Plann
          for s in model.structs.values() if s.gvk is not None),
         key=lambda e: (e["group"], e["version"], e["kind"]))
     files.append(PlannedFile("scheme.py", "scheme/scheme.py.jinja", {**common, "kinds": kinds}))
+    files.extend(plan_clientset(model, common))
     for rel, content in _runtime_files():
         files.append(PlannedFile(f"_runtime/{rel}", content=content))
+    return files
+
+
+# -- clientset -------------------------------------------------------------------------
+
+# subresource name -> (mixin, attribute naming its type or None, which type the mixin takes)
+_MIXINS: dict[str, tuple[str, str | None, str]] = {
+    "status": ("WithStatus", None, "resource"),
+    "scale": ("WithScale", "scale_type", "response"),
+    "eviction": ("WithEviction", None, "request"),
+    "binding": ("WithBinding", None, "request"),
+    "token": ("WithToken", "token_request_type", "response"),
+    "approval": ("WithApproval", None, "resource"),
+    "finalize": ("WithFinalize", None, "resource"),
+    "ephemeralcontainers": ("WithEphemeralContainers", "ephemeral_containers_type", "response"),
+    "log": ("WithLog", None, "none"),
+}
+
+
+def _group_class(py_name: str) -> str:
+    return naming.class_name(py_name) + "Client"
+
+
+def _clientset_module_context(model: ApiModel, gv: GroupVersion) -> dict[str, Any] | None:
+    imports = ModuleImports(module="")  # every model type is module-qualified here
+    resources = []
+    runtime_names = {"AllNamespaces", "AsyncAllNamespaces", "RESTClient", "AsyncRESTClient"}
+    taken: set[str] = set()
+    for r in gv.resources:
+        if r.struct_id is None:
+            continue  # the spec defines no type for it: nothing typed to offer
+        type_ = annotation(StructRef(r.struct_id), model.structs, imports)
+        list_type = annotation(StructRef(r.list_struct_id), model.structs, imports) \
+            if r.list_struct_id else type_
+        accessor = naming.accessor_name(r.plural, r.kind, taken)
+        mixins = []
+        for sub in r.subresources:
+            if sub.connect or sub.name not in _MIXINS:
+                continue
+            mixin, attr, takes = _MIXINS[sub.name]
+            arg: str | None
+            if takes == "resource":
+                arg = type_
+            elif takes == "none":
+                arg = None
+            else:
+                struct_id = sub.response_type if takes == "response" else sub.request_type
+                if struct_id is None:
+                    continue
+                arg = annotation(StructRef(struct_id), model.structs, imports)
+            mixins.append({"name": mixin, "attr": attr, "arg": arg})
+            runtime_names |= {mixin, f"Async{mixin}"}
+        scope = "NamespacedResource" if r.namespaced else "ClusterResource"
+        runtime_names |= {scope, f"Async{scope}"}
+        resources.append({
+            "group": r.group, "version": r.version, "plural": r.plural, "kind": r.kind,
+            "namespaced": r.namespaced, "verbs": r.verbs, "api_version": r.api_version,
+            "subresources": [{"name": s.name, "verbs": s.verbs} for s in r.subresources],
+            "accessor": accessor, "class_name": naming.pascal_case(accessor),
+            "const": accessor.upper(), "type": type_, "list_type": list_type, "mixins": mixins,
+        })
+    if not resources:
+        return None
+    return {
+        "api_version": f"{gv.group}/{gv.version}" if gv.group else gv.version,
+        "py_name": gv.py_name, "group_class": _group_class(gv.py_name),
+        "resources": resources, "runtime_names": sorted(runtime_names),
+        "model_modules": sorted(imports.modules),
+    }
+
+
+def plan_clientset(model: ApiModel, common: dict[str, Any]) -> list[PlannedFile]:
+    files = []
+    group_versions = []
+    for gv in model.group_versions():
+        context = _clientset_module_context(model, gv)
+        if context is None:
+            continue
+        files.append(PlannedFile(f"clientset/{gv.py_name}.py", "clientset/group.py.jinja",
+                                 {**common, **context}))
+        group_versions.append({"py_name": gv.py_name, "module": gv.py_name,
+                               "group_class": _group_class(gv.py_name)})
+    group_versions.sort(key=lambda g: g["py_name"])
+    files.append(PlannedFile("clientset/__init__.py", "package/clientset_init.py.jinja", dict(common)))
+    files.append(PlannedFile("client.py", "clientset/clientset.py.jinja",
+                             {**common, "group_versions": group_versions}))
     return files
