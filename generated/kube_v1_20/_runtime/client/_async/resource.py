@@ -1,0 +1,613 @@
+"""Generic typed resource clients (async); generated per-resource classes subclass them.
+
+A generated client names its resource and types, and picks a scope base plus one
+mixin per subresource the resource has::
+
+    class Deployments(
+        AsyncNamespacedResource[Deployment, DeploymentList],
+        AsyncWithStatus[Deployment],
+        AsyncWithScale[Scale],
+    ):
+        info = ResourceInfo(group="apps", version="v1", resource="deployments", ...)
+        type = Deployment
+        list_type = DeploymentList
+        scale_type = Scale
+
+Scope is in the types: :class:`AsyncNamespacedResource` is constructed with a
+namespace and its methods take none; :class:`AsyncClusterResource` takes none at all;
+listing or watching across namespaces goes through :meth:`all_namespaces`, which
+returns a read-only :class:`AsyncAllNamespaces`.
+
+Every method is: build a request (``rest/request.py``), send it (the one ``await``),
+decode it (``client/ops.py``). Nothing else happens here.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator
+from typing import Any, Generic, Literal, TypeVar, overload
+
+from ...errors import Status
+from ...meta import ResourceInfo
+from ...rest import request as rq
+from ...rest.options import (
+    FieldValidation,
+    PatchType,
+    PatchTypeName,
+    Preconditions,
+    PropagationPolicy,
+    ResourceVersionMatch,
+    patch_type,
+)
+from ...watch.event import Bookmark, WatchEvent
+from .. import ops
+from ..ops import PatchBody
+from .rest import AsyncRESTClient
+from .stream import AsyncEventStream
+
+T = TypeVar("T")
+L = TypeVar("L")
+S = TypeVar("S")
+
+#: Default page size of :meth:`list_all` (client-go's pager uses the same).
+DEFAULT_PAGE_SIZE = 500
+
+
+class _AsyncScope:
+    """What every resource client and subresource mixin shares: where to send."""
+
+    info: ResourceInfo
+    _rest: AsyncRESTClient
+    _namespace: str | None
+
+    @property
+    def rest(self) -> AsyncRESTClient:
+        return self._rest
+
+    async def _typed(self, req: rq.Request, tp: Any) -> Any:
+        return ops.decode(await self._rest.send(req), tp)
+
+    async def _status(self, req: rq.Request) -> Status:
+        return ops.decode_status_body(await self._rest.send(req))
+
+
+class _AsyncReadable(_AsyncScope, Generic[T, L]):
+    """list / list_all / watch: the reads that also work across namespaces."""
+
+    type: builtins.type[T]
+    list_type: builtins.type[L]
+
+    async def list(
+        self,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int | None = None,
+        continue_: str | None = None,
+        resource_version: str | None = None,
+        resource_version_match: ResourceVersionMatch | None = None,
+        timeout_seconds: int | None = None,
+    ) -> L:
+        """One list call (one page when ``limit`` is set; pass its continue token on)."""
+        req = rq.list_(
+            self.info, namespace=self._namespace, label_selector=label_selector,
+            field_selector=field_selector, limit=limit, continue_=continue_,
+            resource_version=resource_version, resource_version_match=resource_version_match,
+            timeout_seconds=timeout_seconds,
+        )
+        result: L = await self._typed(req, self.list_type)
+        return result
+
+    async def list_all(
+        self,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        resource_version: str | None = None,
+        resource_version_match: ResourceVersionMatch | None = None,
+        timeout_seconds: int | None = None,
+    ) -> AsyncIterator[T]:
+        """Every matching object, fetched ``page_size`` at a time following continue tokens.
+
+        A continue token that expires mid-way raises ``ResourceExpired``; start over.
+        """
+        page_type = ops.page_type(self.type)
+        token: str | None = None
+        first = True
+        while first or token:
+            req = rq.list_(
+                self.info, namespace=self._namespace, label_selector=label_selector,
+                field_selector=field_selector, limit=page_size, continue_=token,
+                resource_version=resource_version if first else None,
+                resource_version_match=resource_version_match if first else None,
+                timeout_seconds=timeout_seconds,
+            )
+            first = False
+            page: ops.Page[T] = await self._typed(req, page_type)
+            for item in page.items or ():
+                yield item
+            token = page.continue_token
+
+    @overload
+    def watch(
+        self,
+        *,
+        label_selector: str | None = ...,
+        field_selector: str | None = ...,
+        resource_version: str | None = ...,
+        resource_version_match: ResourceVersionMatch | None = ...,
+        timeout_seconds: int | None = ...,
+        allow_watch_bookmarks: Literal[False] = ...,
+        send_initial_events: None = ...,
+    ) -> AsyncEventStream[WatchEvent[T]]: ...
+
+    @overload
+    def watch(
+        self,
+        *,
+        label_selector: str | None = ...,
+        field_selector: str | None = ...,
+        resource_version: str | None = ...,
+        resource_version_match: ResourceVersionMatch | None = ...,
+        timeout_seconds: int | None = ...,
+        allow_watch_bookmarks: bool = ...,
+        send_initial_events: bool | None = ...,
+    ) -> AsyncEventStream[WatchEvent[T] | Bookmark]: ...
+
+    def watch(
+        self,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        resource_version: str | None = None,
+        resource_version_match: ResourceVersionMatch | None = None,
+        timeout_seconds: int | None = None,
+        allow_watch_bookmarks: bool = False,
+        send_initial_events: bool | None = None,
+    ) -> AsyncEventStream[WatchEvent[T] | Bookmark]:
+        """Stream changes as typed events; iterate it, and close it (or use ``async with``).
+
+        ``Bookmark`` records appear only with ``allow_watch_bookmarks=True``; an ``ERROR``
+        event raises its typed error (``ResourceExpired`` for a too-old version).
+        """
+        req = rq.watch(
+            self.info, namespace=self._namespace, label_selector=label_selector,
+            field_selector=field_selector, resource_version=resource_version,
+            resource_version_match=resource_version_match, timeout_seconds=timeout_seconds,
+            allow_watch_bookmarks=allow_watch_bookmarks or None,
+            send_initial_events=send_initial_events,
+        )
+        decoder = ops.watch_decoder(self.type)
+        return AsyncEventStream(self._rest, req, decoder.feed, decoder.close)
+
+
+class AsyncResource(_AsyncReadable[T, L]):
+    """All verbs on one resource in one scope (namespace or cluster)."""
+
+    async def get(self, name: str, *, resource_version: str | None = None) -> T:
+        """Read one object by name."""
+        req = rq.get(self.info, name, namespace=self._namespace, resource_version=resource_version)
+        result: T = await self._typed(req, self.type)
+        return result
+
+    async def create(
+        self,
+        obj: T,
+        *,
+        dry_run: bool = False,
+        field_manager: str | None = None,
+        field_validation: FieldValidation | None = None,
+    ) -> T:
+        """Create ``obj``; returns the object as stored (uid, resourceVersion filled in)."""
+        ops.check_namespace(obj, self._namespace, "create")
+        req = rq.create(
+            self.info, ops.encode_object(obj), namespace=self._namespace, dry_run=dry_run,
+            field_manager=field_manager, field_validation=field_validation,
+        )
+        result: T = await self._typed(req, self.type)
+        return result
+
+    async def update(
+        self,
+        obj: T,
+        *,
+        dry_run: bool = False,
+        field_manager: str | None = None,
+        field_validation: FieldValidation | None = None,
+    ) -> T:
+        """Replace the object named by ``obj.metadata.name``.
+
+        With ``metadata.resourceVersion`` set, a concurrent change raises ``Conflict``.
+        """
+        ops.check_namespace(obj, self._namespace, "update")
+        req = rq.update(
+            self.info, ops.name_of(obj, "update"), ops.encode_object(obj),
+            namespace=self._namespace, dry_run=dry_run, field_manager=field_manager,
+            field_validation=field_validation,
+        )
+        result: T = await self._typed(req, self.type)
+        return result
+
+    async def patch(
+        self,
+        name: str,
+        body: PatchBody,
+        *,
+        patch_type: PatchType | PatchTypeName = PatchType.MERGE,
+        dry_run: bool = False,
+        field_manager: str | None = None,
+        field_validation: FieldValidation | None = None,
+        force: bool | None = None,
+    ) -> T:
+        """Patch by name: ``json`` (operation list), ``merge``, ``strategic`` or ``apply``."""
+        kind = _patch_type(patch_type)
+        req = rq.patch(
+            self.info, name, ops.encode_patch(body, kind), kind, namespace=self._namespace,
+            dry_run=dry_run, field_manager=field_manager, field_validation=field_validation,
+            force=force,
+        )
+        result: T = await self._typed(req, self.type)
+        return result
+
+    async def apply(
+        self,
+        obj: T,
+        *,
+        field_manager: str,
+        force: bool = False,
+        dry_run: bool = False,
+        field_validation: FieldValidation | None = None,
+    ) -> T:
+        """Server-side apply ``obj`` as ``field_manager``; ``force`` takes over conflicts."""
+        ops.check_namespace(obj, self._namespace, "apply")
+        req = rq.apply(
+            self.info, ops.name_of(obj, "apply"), ops.encode_object(obj),
+            field_manager=field_manager, force=force, namespace=self._namespace,
+            dry_run=dry_run, field_validation=field_validation,
+        )
+        result: T = await self._typed(req, self.type)
+        return result
+
+    async def delete(
+        self,
+        name: str,
+        *,
+        propagation_policy: PropagationPolicy | None = None,
+        grace_period_seconds: int | None = None,
+        preconditions: Preconditions | None = None,
+        dry_run: bool = False,
+    ) -> T | Status:
+        """Delete by name; returns what the server returns: a Status, or the object when
+        deletion is graceful or blocked by finalizers."""
+        req = rq.delete(
+            self.info, name, namespace=self._namespace, propagation_policy=propagation_policy,
+            grace_period_seconds=grace_period_seconds, preconditions=preconditions,
+            dry_run=dry_run,
+        )
+        result: T | Status = ops.decode_or_status(await self._rest.send(req), self.type)
+        return result
+
+    async def delete_collection(
+        self,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        propagation_policy: PropagationPolicy | None = None,
+        grace_period_seconds: int | None = None,
+        dry_run: bool = False,
+        timeout_seconds: int | None = None,
+    ) -> L | Status:
+        """Delete every matching object in scope; returns the deleted list or a Status."""
+        req = rq.delete_collection(
+            self.info, namespace=self._namespace, label_selector=label_selector,
+            field_selector=field_selector, propagation_policy=propagation_policy,
+            grace_period_seconds=grace_period_seconds, dry_run=dry_run,
+            timeout_seconds=timeout_seconds,
+        )
+        result: L | Status = ops.decode_or_status(await self._rest.send(req), self.list_type)
+        return result
+
+
+def _patch_type(value: PatchType | PatchTypeName) -> PatchType:
+    return patch_type(value)
+
+
+class AsyncAllNamespaces(_AsyncReadable[T, L]):
+    """list / list_all / watch of a namespaced resource across every namespace."""
+
+    def __init__(self, rest: AsyncRESTClient, info: ResourceInfo,
+                 type: builtins.type[T], list_type: builtins.type[L]) -> None:
+        self._rest = rest
+        self._namespace = None
+        self.info = info
+        self.type = type
+        self.list_type = list_type
+
+
+class AsyncNamespacedResource(AsyncResource[T, L]):
+    """A namespaced resource bound to one namespace (``config_maps("default")``)."""
+
+    def __init__(self, rest: AsyncRESTClient, namespace: str) -> None:
+        rq.check_segment(namespace, "namespace")
+        self._rest = rest
+        self._namespace = namespace
+
+    @property
+    def namespace(self) -> str:
+        assert self._namespace is not None
+        return self._namespace
+
+    @classmethod
+    def all_namespaces(cls, rest: AsyncRESTClient) -> AsyncAllNamespaces[T, L]:
+        """The read-only view of this resource across all namespaces."""
+        return AsyncAllNamespaces(rest, cls.info, cls.type, cls.list_type)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(namespace={self._namespace!r})"
+
+
+class AsyncClusterResource(AsyncResource[T, L]):
+    """A cluster-scoped resource: no namespace anywhere."""
+
+    def __init__(self, rest: AsyncRESTClient) -> None:
+        self._rest = rest
+        self._namespace = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+# --- subresource mixins ---------------------------------------------------------------
+
+
+class AsyncWithStatus(_AsyncScope, Generic[T]):
+    """The ``status`` subresource: read and write status without touching spec."""
+
+    type: builtins.type[T]
+
+    async def get_status(self, name: str) -> T:
+        result: T = await self._typed(
+            rq.get(self.info, name, namespace=self._namespace, subresource="status"), self.type
+        )
+        return result
+
+    async def update_status(
+        self, obj: T, *, dry_run: bool = False, field_manager: str | None = None,
+        field_validation: FieldValidation | None = None,
+    ) -> T:
+        """Replace the status of ``obj`` (its spec changes are ignored by the server)."""
+        req = rq.update(
+            self.info, ops.name_of(obj, "update_status"), ops.encode_object(obj),
+            namespace=self._namespace, subresource="status", dry_run=dry_run,
+            field_manager=field_manager, field_validation=field_validation,
+        )
+        result: T = await self._typed(req, self.type)
+        return result
+
+    async def patch_status(
+        self, name: str, body: PatchBody, *,
+        patch_type: PatchType | PatchTypeName = PatchType.MERGE, dry_run: bool = False,
+        field_manager: str | None = None, field_validation: FieldValidation | None = None,
+        force: bool | None = None,
+    ) -> T:
+        kind = _patch_type(patch_type)
+        req = rq.patch(
+            self.info, name, ops.encode_patch(body, kind), kind, namespace=self._namespace,
+            subresource="status", dry_run=dry_run, field_manager=field_manager,
+            field_validation=field_validation, force=force,
+        )
+        result: T = await self._typed(req, self.type)
+        return result
+
+    async def apply_status(
+        self, obj: T, *, field_manager: str, force: bool = False, dry_run: bool = False,
+        field_validation: FieldValidation | None = None,
+    ) -> T:
+        """Server-side apply to the status subresource."""
+        req = rq.apply(
+            self.info, ops.name_of(obj, "apply_status"), ops.encode_object(obj),
+            field_manager=field_manager, force=force, namespace=self._namespace,
+            subresource="status", dry_run=dry_run, field_validation=field_validation,
+        )
+        result: T = await self._typed(req, self.type)
+        return result
+
+
+class AsyncWithScale(_AsyncScope, Generic[S]):
+    """The ``scale`` subresource; ``scale_type`` is the Scale kind it speaks."""
+
+    scale_type: builtins.type[S]
+
+    async def get_scale(self, name: str) -> S:
+        result: S = await self._typed(
+            rq.get(self.info, name, namespace=self._namespace, subresource="scale"),
+            self.scale_type,
+        )
+        return result
+
+    async def update_scale(
+        self, name: str, scale: S, *, dry_run: bool = False, field_manager: str | None = None,
+        field_validation: FieldValidation | None = None,
+    ) -> S:
+        req = rq.update(
+            self.info, name, ops.encode_object(scale), namespace=self._namespace,
+            subresource="scale", dry_run=dry_run, field_manager=field_manager,
+            field_validation=field_validation,
+        )
+        result: S = await self._typed(req, self.scale_type)
+        return result
+
+    async def patch_scale(
+        self, name: str, body: PatchBody, *,
+        patch_type: PatchType | PatchTypeName = PatchType.MERGE, dry_run: bool = False,
+        field_manager: str | None = None, field_validation: FieldValidation | None = None,
+    ) -> S:
+        kind = _patch_type(patch_type)
+        req = rq.patch(
+            self.info, name, ops.encode_patch(body, kind), kind, namespace=self._namespace,
+            subresource="scale", dry_run=dry_run, field_manager=field_manager,
+            field_validation=field_validation,
+        )
+        result: S = await self._typed(req, self.scale_type)
+        return result
+
+
+class AsyncWithEviction(_AsyncScope, Generic[S]):
+    """``pods/eviction``: evict a pod, honouring PodDisruptionBudgets (429 if blocked)."""
+
+    async def evict(self, name: str, eviction: S, *, dry_run: bool = False) -> Status:
+        req = rq.create(
+            self.info, ops.encode_object(eviction), namespace=self._namespace, name=name,
+            subresource="eviction", dry_run=dry_run,
+        )
+        return await self._status(req)
+
+
+class AsyncWithBinding(_AsyncScope, Generic[S]):
+    """``pods/binding``: assign a pod to a node (what a scheduler does)."""
+
+    async def bind(self, name: str, binding: S, *, dry_run: bool = False) -> Status:
+        req = rq.create(
+            self.info, ops.encode_object(binding), namespace=self._namespace, name=name,
+            subresource="binding", dry_run=dry_run,
+        )
+        return await self._status(req)
+
+
+class AsyncWithToken(_AsyncScope, Generic[S]):
+    """``serviceaccounts/token``: mint a bound token; ``token_request_type`` is TokenRequest."""
+
+    token_request_type: builtins.type[S]
+
+    async def create_token(self, name: str, token_request: S, *, dry_run: bool = False) -> S:
+        req = rq.create(
+            self.info, ops.encode_object(token_request), namespace=self._namespace, name=name,
+            subresource="token", dry_run=dry_run,
+        )
+        result: S = await self._typed(req, self.token_request_type)
+        return result
+
+
+class AsyncWithApproval(_AsyncScope, Generic[T]):
+    """``certificatesigningrequests/approval``: approve or deny via status conditions."""
+
+    type: builtins.type[T]
+
+    async def update_approval(
+        self, obj: T, *, dry_run: bool = False, field_manager: str | None = None
+    ) -> T:
+        req = rq.update(
+            self.info, ops.name_of(obj, "update_approval"), ops.encode_object(obj),
+            namespace=self._namespace, subresource="approval", dry_run=dry_run,
+            field_manager=field_manager,
+        )
+        result: T = await self._typed(req, self.type)
+        return result
+
+
+class AsyncWithFinalize(_AsyncScope, Generic[T]):
+    """``namespaces/finalize``: rewrite ``spec.finalizers`` of a terminating namespace."""
+
+    type: builtins.type[T]
+
+    async def finalize(
+        self, obj: T, *, dry_run: bool = False, field_manager: str | None = None
+    ) -> T:
+        req = rq.update(
+            self.info, ops.name_of(obj, "finalize"), ops.encode_object(obj),
+            namespace=self._namespace, subresource="finalize", dry_run=dry_run,
+            field_manager=field_manager,
+        )
+        result: T = await self._typed(req, self.type)
+        return result
+
+
+class AsyncWithEphemeralContainers(_AsyncScope, Generic[S]):
+    """``pods/ephemeralcontainers``; ``ephemeral_containers_type`` is what the server
+    speaks there (``EphemeralContainers`` up to 1.21, ``Pod`` from 1.22)."""
+
+    ephemeral_containers_type: builtins.type[S]
+
+    async def get_ephemeral_containers(self, name: str) -> S:
+        result: S = await self._typed(
+            rq.get(self.info, name, namespace=self._namespace, subresource="ephemeralcontainers"),
+            self.ephemeral_containers_type,
+        )
+        return result
+
+    async def update_ephemeral_containers(
+        self, name: str, obj: S, *, dry_run: bool = False, field_manager: str | None = None
+    ) -> S:
+        req = rq.update(
+            self.info, name, ops.encode_object(obj), namespace=self._namespace,
+            subresource="ephemeralcontainers", dry_run=dry_run, field_manager=field_manager,
+        )
+        result: S = await self._typed(req, self.ephemeral_containers_type)
+        return result
+
+    async def patch_ephemeral_containers(
+        self, name: str, body: PatchBody, *,
+        patch_type: PatchType | PatchTypeName = PatchType.STRATEGIC, dry_run: bool = False,
+        field_manager: str | None = None,
+    ) -> S:
+        kind = _patch_type(patch_type)
+        req = rq.patch(
+            self.info, name, ops.encode_patch(body, kind), kind, namespace=self._namespace,
+            subresource="ephemeralcontainers", dry_run=dry_run, field_manager=field_manager,
+        )
+        result: S = await self._typed(req, self.ephemeral_containers_type)
+        return result
+
+
+class AsyncWithLog(_AsyncScope):
+    """``pods/log``: a container's log as one text, or followed line by line."""
+
+    async def get_log(
+        self,
+        name: str,
+        *,
+        container: str | None = None,
+        previous: bool | None = None,
+        since_seconds: int | None = None,
+        since_time: str | None = None,
+        timestamps: bool | None = None,
+        tail_lines: int | None = None,
+        limit_bytes: int | None = None,
+    ) -> str:
+        req = rq.log(
+            self.info, name, namespace=self._require_namespace(), container=container,
+            previous=previous, since_seconds=since_seconds, since_time=since_time,
+            timestamps=timestamps, tail_lines=tail_lines, limit_bytes=limit_bytes,
+        )
+        return ops.decode_text(await self._rest.send(req))
+
+    def stream_log(
+        self,
+        name: str,
+        *,
+        container: str | None = None,
+        follow: bool = True,
+        previous: bool | None = None,
+        since_seconds: int | None = None,
+        since_time: str | None = None,
+        timestamps: bool | None = None,
+        tail_lines: int | None = None,
+        limit_bytes: int | None = None,
+    ) -> AsyncEventStream[str]:
+        """Lines of the log as they are written (``follow=True``) or as they are."""
+        req = rq.log(
+            self.info, name, namespace=self._require_namespace(), container=container,
+            follow=follow, previous=previous, since_seconds=since_seconds,
+            since_time=since_time, timestamps=timestamps, tail_lines=tail_lines,
+            limit_bytes=limit_bytes,
+        )
+        req = rq.Request(req.method, req.path, req.params, accept=req.accept, stream=True)
+        lines = ops.LineDecoder()
+        return AsyncEventStream(self._rest, req, lines.feed, lines.close)
+
+    def _require_namespace(self) -> str:
+        if self._namespace is None:
+            raise ValueError("pod logs need a namespace-bound client")
+        return self._namespace

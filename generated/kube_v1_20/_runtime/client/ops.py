@@ -1,0 +1,147 @@
+"""Pure glue between typed objects and the REST core, shared by sync and async clients.
+
+Everything a client method does except the one line that sends lives here or in
+``rest/``: turning an object into body bytes (with apiVersion/kind filled in),
+finding its name, choosing decoders, decoding list pages, objects-or-Status answers,
+and splitting log streams into lines. The sync and async client classes are therefore
+only signatures plus a send.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, TypeVar, cast
+
+import msgspec
+
+from .. import codec, scheme
+from ..errors import Status
+from ..rest.options import PatchType
+from ..rest.response import Response, check, decode_status, is_status
+from ..watch.decode import WatchDecoder, event_union
+
+T = TypeVar("T")
+
+#: What ``patch`` accepts as a body: a JSON-able mapping or list, or pre-encoded bytes/str.
+PatchBody = Mapping[str, Any] | Sequence[Any] | bytes | str | msgspec.Struct
+
+
+def decoder_for(tp: Any) -> Callable[[bytes], Any]:
+    """The typed JSON decode function for ``tp`` (the codec builds it once per type)."""
+    return codec.decoder(tp).decode
+
+
+def watch_decoder(tp: Any) -> WatchDecoder[Any]:
+    """A fresh incremental watch decoder whose objects decode as ``tp``."""
+    return WatchDecoder(tp, decode_line=decoder_for(event_union(tp)))
+
+
+def encode_object(obj: Any) -> bytes:
+    """Body bytes for an object: typed objects get apiVersion/kind from their GVK."""
+    if isinstance(obj, (bytes, bytearray)):
+        return bytes(obj)
+    if isinstance(obj, msgspec.Struct):
+        obj = scheme.with_type_meta(obj)
+    return codec.encode(obj)
+
+
+def encode_patch(body: PatchBody, patch_type: PatchType) -> bytes:
+    """Body bytes for a patch; ``str`` and ``bytes`` are sent as they are."""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, (bytes, bytearray)):
+        return bytes(body)
+    if patch_type is PatchType.JSON and not isinstance(body, Sequence):
+        raise TypeError("a JSON patch body is a list of operations")
+    return encode_object(body)
+
+
+def _meta_field(obj: Any, field: str) -> Any:
+    if isinstance(obj, Mapping):
+        meta = obj.get("metadata")
+        return meta.get(field) if isinstance(meta, Mapping) else None
+    meta = getattr(obj, "metadata", None)
+    return getattr(meta, field, None) if meta is not None else None
+
+
+def name_of(obj: Any, verb: str) -> str:
+    """``metadata.name`` of a typed object or dict; a clear error when it is missing."""
+    name = _meta_field(obj, "name")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{verb} needs an object with metadata.name set")
+    return name
+
+
+def check_namespace(obj: Any, namespace: str | None, verb: str) -> None:
+    """Refuse an object whose metadata.namespace contradicts the client's namespace."""
+    ns = _meta_field(obj, "namespace")
+    if ns and namespace is not None and ns != namespace:
+        raise ValueError(
+            f"{verb}: object is in namespace {ns!r} but this client is bound to {namespace!r}"
+        )
+
+
+def decode(resp: Response, tp: Any) -> Any:
+    """Typed body of a success response (typed error otherwise)."""
+    check(resp)
+    return decoder_for(tp)(resp.body)
+
+
+def decode_or_status(resp: Response, tp: Any) -> Any:
+    """The object, or a Status when that is what the server answered (deletes)."""
+    check(resp)
+    if is_status(resp.body):
+        return decode_status(resp.body)
+    return decoder_for(tp)(resp.body)
+
+
+def decode_status_body(resp: Response) -> Status:
+    check(resp)
+    return decode_status(resp.body)
+
+
+def decode_text(resp: Response) -> str:
+    check(resp)
+    return resp.body.decode("utf-8", "replace")
+
+
+class _PageMeta(msgspec.Struct, rename="camel"):
+    continue_: str | None = msgspec.field(default=None, name="continue")
+    resource_version: str | None = None
+
+
+class Page(msgspec.Struct, Generic[T]):
+    """Just what paging needs from a list: items and the continue token."""
+
+    items: list[T] | None = None
+    metadata: _PageMeta = msgspec.field(default_factory=_PageMeta)
+
+    @property
+    def continue_token(self) -> str | None:
+        return self.metadata.continue_ or None
+
+
+def page_type(tp: Any) -> Any:
+    """``Page[tp]``: the decoding type of one list page whose items are ``tp``."""
+    return cast(Any, Page)[tp]
+
+
+class LineDecoder:
+    """Bytes in, complete text lines out (log streams); UTF-8 safe across chunk splits."""
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._buffer = ""
+
+    def feed(self, chunk: bytes) -> list[str]:
+        self._buffer += self._decoder.decode(chunk)
+        if "\n" not in self._buffer:
+            return []
+        *lines, self._buffer = self._buffer.split("\n")
+        return lines
+
+    def close(self) -> list[str]:
+        rest = self._buffer + self._decoder.decode(b"", final=True)
+        self._buffer = ""
+        return [rest] if rest else []

@@ -1,0 +1,362 @@
+"""The one place where Python objects meet JSON: msgspec hooks, decoders and encoders.
+
+What msgspec 0.22 does natively and what needs a hook (measured, not assumed):
+
+* Decoding calls ``dec_hook`` only for types msgspec does not know -- here
+  :class:`Quantity` and :class:`MicroTime`. Everything else (structs, ``int | str``,
+  ``datetime``, base64 ``bytes``) stays in C, which keeps large list decodes fast.
+  ``Quantity`` values are wrapped without validation on the way in (see
+  :meth:`Quantity.from_wire`); a malformed one raises when it is used as a number.
+* Encoding checks exact types: a ``str`` or ``datetime`` *subclass* is handed to
+  ``enc_hook`` (so ``MicroTime`` gets its six-digit form), but a plain ``datetime`` is
+  written natively -- and a *naive* one without any zone. No hook sees it, so
+  :func:`encode` and :func:`to_builtins` first walk the fields that can hold a
+  datetime (found once per struct type from its annotations) and refuse a naive value
+  with its JSON path.
+* A union of a custom type with anything but ``None`` (``Quantity | int``) is rejected
+  by msgspec when a decoder is built; generated models never need one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import typing
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+import msgspec
+
+from .quantity import Quantity
+from .types import MicroTime
+
+__all__ = [
+    "DecodeError", "convert", "dec_hook", "decode", "decoder", "enc_hook", "encode",
+    "to_builtins",
+]
+
+T = TypeVar("T")
+
+
+class DecodeError(msgspec.DecodeError):
+    """JSON (or a dict) that does not fit the expected type.
+
+    ``path`` is the JSON path msgspec reports (``$.items[3].spec``), or ``None`` when
+    the input is not even well-formed JSON. Subclasses :class:`msgspec.DecodeError`,
+    so existing ``except msgspec.DecodeError`` handlers keep working.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+_PATH = re.compile(r" - at `(\$[^`]*)`$")
+
+
+def _type_name(tp: Any) -> str:
+    name = getattr(tp, "__name__", None)
+    return name if isinstance(name, str) and typing.get_origin(tp) is None else repr(tp)
+
+
+def _wrap(exc: msgspec.DecodeError, tp: Any, verb: str) -> DecodeError:
+    message = str(exc)
+    found = _PATH.search(message)
+    return DecodeError(f"cannot {verb} {_type_name(tp)}: {message}",
+                       path=found.group(1) if found else None)
+
+
+# --- hooks ----------------------------------------------------------------------------
+
+_new_str = str.__new__  # Quantity.from_wire without the method lookup
+
+
+def dec_hook(tp: Any, obj: Any) -> Any:
+    """Build the custom runtime types from decoded JSON values.
+
+    ``Quantity`` accepts a string or, as some custom resources send, a JSON number;
+    ``MicroTime`` accepts RFC 3339 text or (from YAML/dict input) a datetime.
+    """
+    if tp is Quantity:
+        kind = type(obj)
+        if kind is str:  # the hot path: one per resource request/limit in a list
+            return _new_str(Quantity, obj)
+        if kind is Quantity:
+            return obj
+        return _quantity_from_other(tp, obj)
+    if tp is MicroTime:
+        if type(obj) is str:
+            return MicroTime.from_wire(obj)
+        return _micro_time_from_other(tp, obj)
+    if isinstance(tp, type):
+        if issubclass(tp, Quantity):
+            return _quantity_from_other(tp, obj)
+        if issubclass(tp, MicroTime):
+            return _micro_time_from_other(tp, obj)
+    raise TypeError(f"no decoder for type {tp!r}: only Quantity and MicroTime need one")
+
+
+def _quantity_from_other(tp: type[Quantity], obj: Any) -> Quantity:
+    if isinstance(obj, tp):
+        return obj
+    if isinstance(obj, str):
+        return tp.from_wire(str.__str__(obj))
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        return tp.from_wire(str(obj))
+    if isinstance(obj, float) and math.isfinite(obj):
+        return tp.from_wire(repr(obj))
+    raise TypeError(f"Expected a quantity (a string such as '500m' or a number), "
+                    f"got `{type(obj).__name__}`")
+
+
+def _micro_time_from_other(tp: type[MicroTime], obj: Any) -> MicroTime:
+    if isinstance(obj, tp):
+        return obj
+    if isinstance(obj, str):
+        return tp.from_wire(str(obj))
+    if isinstance(obj, datetime):
+        return tp.from_datetime(obj)
+    raise TypeError(f"Expected an RFC 3339 time, got `{type(obj).__name__}`")
+
+
+def enc_hook(obj: Any) -> Any:
+    """Give msgspec a natively encodable value for a runtime type.
+
+    Called only for types msgspec does not encode itself, which includes every ``str``
+    and ``datetime`` subclass.
+    """
+    if isinstance(obj, Quantity):
+        return str.__str__(obj)
+    if isinstance(obj, MicroTime):
+        return obj.to_wire()
+    if isinstance(obj, datetime):  # some other datetime subclass: encode as a plain Time
+        if obj.utcoffset() is None:
+            raise TypeError(_naive_message(obj, "$"))
+        return datetime(obj.year, obj.month, obj.day, obj.hour, obj.minute, obj.second,
+                        obj.microsecond, tzinfo=obj.tzinfo)
+    if isinstance(obj, str):
+        return str.__str__(obj)
+    raise TypeError(f"cannot encode objects of type {type(obj).__name__} as JSON")
+
+
+# --- the naive-datetime guard ---------------------------------------------------------
+#
+# msgspec writes a naive datetime natively as text without a zone, which the API server
+# rejects (RFC 3339 requires one) or, worse, a proxy or webhook misreads. The guard
+# walks only the struct fields whose annotation can reach a datetime, so a Pod's spec
+# (no times) is skipped, and hands free-form JSON (managedFields, CRD payloads) to the
+# C json encoder as a probe rather than walking it in Python.
+
+_LEAVES: frozenset[type] = frozenset((str, int, float, bool, bytes, type(None), Quantity))
+_FIELDS: dict[type, list[tuple[str, str, Any]]] = {}  # struct -> (attr, wire name, type)
+_HOLDS: dict[type, bool] = {}  # struct -> can it (transitively) hold a datetime?
+_PLANS: dict[type, tuple[tuple[str, str], ...]] = {}  # struct -> fields worth walking
+
+
+def _fields(cls: type) -> list[tuple[str, str, Any]]:
+    found = _FIELDS.get(cls)
+    if found is None:
+        try:
+            found = [(f.name, f.encode_name, f.type) for f in msgspec.structs.fields(cls)]
+        except Exception:  # unresolvable annotations: check every field, whatever it holds
+            found = [(name, name, Any) for name in getattr(cls, "__struct_fields__", ())]
+        _FIELDS[cls] = found
+    return found
+
+
+def _scan(tp: Any, structs: list[type]) -> bool:
+    """Whether annotation ``tp`` can hold a datetime by itself (``True`` when unsure).
+
+    Struct types it mentions are appended to ``structs``; whether *they* hold one is
+    settled for the whole graph at once by :func:`_settle`.
+    """
+    if tp is Any or tp is object:
+        return True
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _scan(typing.get_args(tp)[0], structs)
+    if origin is Literal:
+        return False
+    if origin is not None:  # unions, list[...], dict[...], tuple[...], ...
+        args = [arg for arg in typing.get_args(tp) if arg is not ...]
+        direct = not args
+        for arg in args:  # no short cut: every struct mentioned must be collected
+            direct = _scan(arg, structs) or direct
+        return direct
+    if not isinstance(tp, type):
+        return True  # TypeVar, NewType, forward reference: cannot tell, so check
+    if issubclass(tp, datetime):
+        return True
+    if issubclass(tp, msgspec.Struct):
+        structs.append(tp)
+        return False
+    return tp in (list, dict, tuple, set, frozenset)  # bare containers may hold anything
+
+
+def _settle(root: type) -> None:
+    """Decide :data:`_HOLDS` for every struct reachable from ``root`` (cycles included)."""
+    direct: dict[type, bool] = {}
+    children: dict[type, list[type]] = {}
+    pending = [root]
+    while pending:
+        cls = pending.pop()
+        if cls in _HOLDS or cls in direct:
+            continue
+        mentioned: list[type] = []
+        holds = False
+        for _, _, field_type in _fields(cls):
+            holds = _scan(field_type, mentioned) or holds
+        direct[cls], children[cls] = holds, mentioned
+        pending.extend(mentioned)
+    holds_now = dict(direct)
+    changed = True
+    while changed:  # propagate "holds a datetime" backwards until nothing changes
+        changed = False
+        for cls, mentioned in children.items():
+            if not holds_now[cls] and any(
+                holds_now.get(child, _HOLDS.get(child, False)) for child in mentioned
+            ):
+                holds_now[cls] = changed = True
+    _HOLDS.update(holds_now)
+
+
+def _plan(cls: type) -> tuple[tuple[str, str], ...]:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        _settle(cls)
+        walk: list[tuple[str, str]] = []
+        for attr, wire, field_type in _fields(cls):
+            mentioned: list[type] = []
+            if _scan(field_type, mentioned) or any(_HOLDS[child] for child in mentioned):
+                walk.append((attr, wire))
+        plan = _PLANS[cls] = tuple(walk)
+    return plan
+
+
+class _NaiveFound(Exception):
+    """Raised out of a ``json.dumps`` probe: the tree holds a naive datetime."""
+
+
+class _NeedsWalk(Exception):
+    """Raised out of a ``json.dumps`` probe: the tree holds something it cannot judge."""
+
+
+def _probe(value: Any) -> None:
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            raise _NaiveFound
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        return None
+    raise _NeedsWalk  # structs, sets, custom objects: walk them in Python
+
+
+def _free_form_verdict(obj: Any) -> bool | None:
+    """Free-form JSON is checked by the C ``json`` encoder, 5x faster than a Python walk.
+
+    ``False`` when ``obj`` surely holds no naive datetime, ``True`` when it surely does,
+    ``None`` when it holds something only the walk can judge.
+    """
+    try:
+        json.dumps(obj, default=_probe, check_circular=False)
+    except _NaiveFound:
+        return True
+    except Exception:
+        return None
+    return False
+
+
+def _find_naive(obj: Any, probe: bool = True) -> tuple[list[str], datetime] | None:
+    """The first naive datetime in ``obj`` and its path segments, innermost first."""
+    if isinstance(obj, datetime):
+        return ([], obj) if obj.utcoffset() is None else None
+    items: Any
+    if isinstance(obj, msgspec.Struct):
+        items = ((f".{wire}", getattr(obj, attr, None)) for attr, wire in _plan(type(obj)))
+    else:
+        if not isinstance(obj, (Mapping, list, tuple)):
+            return None
+        verdict = _free_form_verdict(obj) if probe else True
+        if verdict is False:
+            return None
+        probe = verdict is None  # once a naive value is known to be below, just find it
+        if isinstance(obj, Mapping):
+            items = ((f".{key}", value) for key, value in obj.items())
+        else:
+            items = ((f"[{index}]", value) for index, value in enumerate(obj))
+    for segment, value in items:
+        if type(value) in _LEAVES or value is msgspec.UNSET:
+            continue
+        found = _find_naive(value, probe)
+        if found is not None:
+            found[0].append(segment)
+            return found
+    return None
+
+
+def _naive_message(value: datetime, path: str) -> str:
+    return (
+        f"cannot encode the naive datetime {value.isoformat()!r} at `{path}`: Kubernetes "
+        "times need a time zone; use an aware datetime such as datetime.now(timezone.utc) "
+        "or value.replace(tzinfo=timezone.utc)"
+    )
+
+
+def _refuse_naive_datetimes(obj: Any) -> None:
+    if type(obj) in _LEAVES:
+        return
+    found = _find_naive(obj)
+    if found is not None:
+        segments, value = found
+        raise TypeError(_naive_message(value, "$" + "".join(reversed(segments))))
+
+
+# --- public API -----------------------------------------------------------------------
+
+_ENCODER = msgspec.json.Encoder(enc_hook=enc_hook)
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def decoder(tp: type[T]) -> msgspec.json.Decoder[T]:
+    """A JSON decoder for ``tp`` with the runtime's hooks, built once per type."""
+    try:
+        cached = _DECODERS.get(tp)
+    except TypeError:  # an unhashable type expression: build without caching
+        return msgspec.json.Decoder(tp, dec_hook=dec_hook)
+    if cached is None:
+        cached = msgspec.json.Decoder(tp, dec_hook=dec_hook)
+        _DECODERS[tp] = cached
+    return cached
+
+
+def decode(data: bytes | str, tp: type[T]) -> T:
+    """Decode JSON into ``tp``; errors are :class:`DecodeError` naming the JSON path."""
+    try:
+        return decoder(tp).decode(data)
+    except msgspec.DecodeError as exc:
+        raise _wrap(exc, tp, "decode") from None
+
+
+def encode(obj: Any) -> bytes:
+    """Encode to JSON bytes; unset optional fields are absent, never ``null``.
+
+    Raises :class:`TypeError` for a naive datetime, naming its JSON path.
+    """
+    _refuse_naive_datetimes(obj)
+    return _ENCODER.encode(obj)
+
+
+def to_builtins(obj: Any) -> Any:
+    """The JSON-compatible ``dict``/``list``/scalar form (for YAML output and patches)."""
+    _refuse_naive_datetimes(obj)
+    return msgspec.to_builtins(obj, enc_hook=enc_hook)
+
+
+def convert(obj: Any, tp: type[T]) -> T:
+    """Build ``tp`` from builtins (parsed YAML, dicts); errors name the JSON path."""
+    try:
+        return msgspec.convert(obj, tp, dec_hook=dec_hook)
+    except msgspec.ValidationError as exc:
+        raise _wrap(exc, tp, "convert to") from None

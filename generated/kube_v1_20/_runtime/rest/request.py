@@ -1,0 +1,424 @@
+"""Pure request building: one small function per verb, no I/O.
+
+A :class:`Request` is a plain value (method, path, ordered query, headers, body bytes).
+The transport sends it; tests compare it. Bodies arrive here already encoded: the
+typed clients encode objects with the codec, so this module never sees a model type.
+
+Names and namespaces are validated (non-empty, not ``.``/``..``, no ``/`` or ``%``)
+and percent-escaped before they go into a path, so a user-supplied name can never
+address a different URL than the object it names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import msgspec
+
+from ..meta import ResourceInfo
+from .options import (
+    PatchType,
+    Preconditions,
+    PropagationPolicy,
+    options,
+)
+
+JSON = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """An HTTP request to the API server, relative to the server's base URL.
+
+    ``params`` keeps its order (stable URLs make logs and tests readable). ``stream``
+    asks the transport to hand back the body incrementally (watch, log follow).
+    """
+
+    method: str
+    path: str
+    params: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    content_type: str | None = None
+    stream: bool = False
+    accept: str = JSON
+
+
+def check_segment(value: str, what: str) -> str:
+    """Validate one user-supplied path segment (a name or namespace) and escape it."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
+    if value in (".", ".."):
+        raise ValueError(f"{what} may not be {value!r}")
+    for bad in ("/", "%"):
+        if bad in value:
+            raise ValueError(f"{what} {value!r} may not contain {bad!r}")
+    return quote(value, safe="")
+
+
+def resource_path(
+    info: ResourceInfo,
+    namespace: str | None = None,
+    name: str | None = None,
+    subresource: str | None = None,
+) -> str:
+    """The escaped path of a collection, object or subresource of ``info``."""
+    if info.namespaced and namespace is None and name is not None:
+        raise ValueError(f"{info.resource} is namespaced: a namespace is required to address {name!r}")
+    if not info.namespaced and namespace is not None:
+        raise ValueError(f"{info.resource} is cluster-scoped: it takes no namespace")
+    if subresource is not None and name is None:
+        raise ValueError(f"subresource {subresource!r} needs an object name")
+    return info.path(
+        namespace=check_segment(namespace, "namespace") if namespace is not None else None,
+        name=check_segment(name, "name") if name is not None else None,
+        subresource=check_segment(subresource, "subresource") if subresource is not None else None,
+    )
+
+
+# --- reads ----------------------------------------------------------------------------
+
+
+def get(
+    info: ResourceInfo,
+    name: str,
+    *,
+    namespace: str | None = None,
+    subresource: str | None = None,
+    resource_version: str | None = None,
+    params: tuple[tuple[str, str], ...] = (),
+) -> Request:
+    """GET one object (or one of its subresources)."""
+    return Request(
+        "GET",
+        resource_path(info, namespace, name, subresource),
+        options(resource_version=resource_version) + params,
+    )
+
+
+def list_(
+    info: ResourceInfo,
+    *,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+    field_selector: str | None = None,
+    limit: int | None = None,
+    continue_: str | None = None,
+    resource_version: str | None = None,
+    resource_version_match: str | None = None,
+    timeout_seconds: int | None = None,
+) -> Request:
+    """GET a collection: one page when ``limit`` is set."""
+    return Request(
+        "GET",
+        resource_path(info, namespace),
+        options(
+            label_selector=label_selector,
+            field_selector=field_selector,
+            limit=limit,
+            continue_=continue_,
+            resource_version=resource_version,
+            resource_version_match=resource_version_match,
+            timeout_seconds=timeout_seconds,
+        ),
+    )
+
+
+def watch(
+    info: ResourceInfo,
+    *,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+    field_selector: str | None = None,
+    resource_version: str | None = None,
+    resource_version_match: str | None = None,
+    timeout_seconds: int | None = None,
+    allow_watch_bookmarks: bool | None = None,
+    send_initial_events: bool | None = None,
+) -> Request:
+    """A streaming GET with ``watch=true``: newline-delimited watch events."""
+    return Request(
+        "GET",
+        resource_path(info, namespace),
+        options(
+            watch=True,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            resource_version=resource_version,
+            resource_version_match=resource_version_match,
+            timeout_seconds=timeout_seconds,
+            allow_watch_bookmarks=allow_watch_bookmarks,
+            send_initial_events=send_initial_events,
+        ),
+        stream=True,
+    )
+
+
+# --- writes ---------------------------------------------------------------------------
+
+
+def _write_options(
+    dry_run: bool, field_manager: str | None, field_validation: str | None
+) -> tuple[tuple[str, str], ...]:
+    return options(dry_run=dry_run, field_manager=field_manager, field_validation=field_validation)
+
+
+def create(
+    info: ResourceInfo,
+    body: bytes,
+    *,
+    namespace: str | None = None,
+    name: str | None = None,
+    subresource: str | None = None,
+    dry_run: bool = False,
+    field_manager: str | None = None,
+    field_validation: str | None = None,
+) -> Request:
+    """POST a new object to a collection, or to an object's subresource (eviction, token)."""
+    return Request(
+        "POST",
+        resource_path(info, namespace, name, subresource),
+        _write_options(dry_run, field_manager, field_validation),
+        body=body,
+        content_type=JSON,
+    )
+
+
+def update(
+    info: ResourceInfo,
+    name: str,
+    body: bytes,
+    *,
+    namespace: str | None = None,
+    subresource: str | None = None,
+    dry_run: bool = False,
+    field_manager: str | None = None,
+    field_validation: str | None = None,
+) -> Request:
+    """PUT a whole object (or subresource); optimistic concurrency via its resourceVersion."""
+    return Request(
+        "PUT",
+        resource_path(info, namespace, name, subresource),
+        _write_options(dry_run, field_manager, field_validation),
+        body=body,
+        content_type=JSON,
+    )
+
+
+def patch(
+    info: ResourceInfo,
+    name: str,
+    body: bytes,
+    patch_type: PatchType,
+    *,
+    namespace: str | None = None,
+    subresource: str | None = None,
+    dry_run: bool = False,
+    field_manager: str | None = None,
+    field_validation: str | None = None,
+    force: bool | None = None,
+) -> Request:
+    """PATCH with the given flavour; ``force`` is only meaningful for apply patches."""
+    if patch_type is PatchType.APPLY and not field_manager:
+        raise ValueError("server-side apply needs a field_manager")
+    if force is not None and patch_type is not PatchType.APPLY:
+        raise ValueError("force is only allowed with apply patches")
+    return Request(
+        "PATCH",
+        resource_path(info, namespace, name, subresource),
+        _write_options(dry_run, field_manager, field_validation) + options(force=force),
+        body=body,
+        content_type=patch_type.value,
+    )
+
+
+def apply(
+    info: ResourceInfo,
+    name: str,
+    body: bytes,
+    *,
+    field_manager: str,
+    force: bool = False,
+    namespace: str | None = None,
+    subresource: str | None = None,
+    dry_run: bool = False,
+    field_validation: str | None = None,
+) -> Request:
+    """Server-side apply: a PATCH with ``application/apply-patch+yaml`` (JSON is valid YAML)."""
+    return patch(
+        info,
+        name,
+        body,
+        PatchType.APPLY,
+        namespace=namespace,
+        subresource=subresource,
+        dry_run=dry_run,
+        field_manager=field_manager,
+        field_validation=field_validation,
+        force=force or None,
+    )
+
+
+class _DeleteOptions(msgspec.Struct, omit_defaults=True, rename="camel"):
+    kind: str
+    api_version: str
+    propagation_policy: str | None = None
+    grace_period_seconds: int | None = None
+    preconditions: dict[str, str] | None = None
+    dry_run: list[str] | None = None
+
+
+def delete_options_body(
+    *,
+    propagation_policy: PropagationPolicy | None = None,
+    grace_period_seconds: int | None = None,
+    preconditions: Preconditions | None = None,
+    dry_run: bool = False,
+) -> bytes | None:
+    """The DeleteOptions body, or ``None`` when every option is at its default."""
+    if grace_period_seconds is not None and (
+        isinstance(grace_period_seconds, bool) or grace_period_seconds < 0
+    ):
+        raise ValueError(f"grace_period_seconds must be >= 0, got {grace_period_seconds!r}")
+    pre: dict[str, str] | None = None
+    if preconditions is not None:
+        pre = {}
+        if preconditions.uid is not None:
+            pre["uid"] = preconditions.uid
+        if preconditions.resource_version is not None:
+            pre["resourceVersion"] = preconditions.resource_version
+    if propagation_policy is None and grace_period_seconds is None and not pre and not dry_run:
+        return None
+    return msgspec.json.encode(
+        _DeleteOptions(
+            "DeleteOptions",
+            "v1",
+            propagation_policy=propagation_policy,
+            grace_period_seconds=grace_period_seconds,
+            preconditions=pre or None,
+            dry_run=["All"] if dry_run else None,
+        )
+    )
+
+
+def delete(
+    info: ResourceInfo,
+    name: str,
+    *,
+    namespace: str | None = None,
+    propagation_policy: PropagationPolicy | None = None,
+    grace_period_seconds: int | None = None,
+    preconditions: Preconditions | None = None,
+    dry_run: bool = False,
+) -> Request:
+    """DELETE one object; the options travel in a DeleteOptions body (and dryRun in the query)."""
+    body = delete_options_body(
+        propagation_policy=propagation_policy,
+        grace_period_seconds=grace_period_seconds,
+        preconditions=preconditions,
+        dry_run=dry_run,
+    )
+    return Request(
+        "DELETE",
+        resource_path(info, namespace, name),
+        options(dry_run=dry_run),
+        body=body,
+        content_type=JSON if body is not None else None,
+    )
+
+
+def delete_collection(
+    info: ResourceInfo,
+    *,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+    field_selector: str | None = None,
+    limit: int | None = None,
+    continue_: str | None = None,
+    resource_version: str | None = None,
+    resource_version_match: str | None = None,
+    timeout_seconds: int | None = None,
+    propagation_policy: PropagationPolicy | None = None,
+    grace_period_seconds: int | None = None,
+    preconditions: Preconditions | None = None,
+    dry_run: bool = False,
+) -> Request:
+    """DELETE a whole (selected) collection."""
+    body = delete_options_body(
+        propagation_policy=propagation_policy,
+        grace_period_seconds=grace_period_seconds,
+        preconditions=preconditions,
+        dry_run=dry_run,
+    )
+    return Request(
+        "DELETE",
+        resource_path(info, namespace),
+        options(
+            dry_run=dry_run,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            limit=limit,
+            continue_=continue_,
+            resource_version=resource_version,
+            resource_version_match=resource_version_match,
+            timeout_seconds=timeout_seconds,
+        ),
+        body=body,
+        content_type=JSON if body is not None else None,
+    )
+
+
+def log(
+    info: ResourceInfo,
+    name: str,
+    *,
+    namespace: str,
+    container: str | None = None,
+    follow: bool | None = None,
+    previous: bool | None = None,
+    since_seconds: int | None = None,
+    since_time: str | None = None,
+    timestamps: bool | None = None,
+    tail_lines: int | None = None,
+    limit_bytes: int | None = None,
+    insecure_skip_tls_verify_backend: bool | None = None,
+) -> Request:
+    """GET ``pods/{name}/log`` as text; streamed when following."""
+    return Request(
+        "GET",
+        resource_path(info, namespace, name, "log"),
+        options(
+            container=container,
+            follow=follow,
+            previous=previous,
+            since_seconds=since_seconds,
+            since_time=since_time,
+            timestamps=timestamps,
+            tail_lines=tail_lines,
+            limit_bytes=limit_bytes,
+            insecure_skip_tls_verify_backend=insecure_skip_tls_verify_backend,
+        ),
+        stream=bool(follow),
+        accept="text/plain, */*",
+    )
+
+
+def raw(
+    method: str,
+    path: str,
+    *,
+    params: Iterable[tuple[str, str]] = (),
+    body: bytes | None = None,
+    content_type: str | None = None,
+    stream: bool = False,
+    accept: str = JSON,
+) -> Request:
+    """A request on an arbitrary absolute API path (``/version``, ``/apis``...)."""
+    if not path.startswith("/"):
+        raise ValueError(f"API paths are absolute, got {path!r}")
+    if body is not None and content_type is None:
+        content_type = JSON
+    return Request(method.upper(), path, tuple(params), body=body,
+                   content_type=content_type, stream=stream, accept=accept)

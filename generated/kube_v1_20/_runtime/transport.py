@@ -1,0 +1,214 @@
+"""The one module that talks HTTP: httpx clients built from a ClientConfig.
+
+:class:`Transport` and :class:`AsyncTransport` send :class:`~.rest.request.Request`
+values and return :class:`~.rest.response.Response` values (or open streams for watch
+and log follow). They know nothing about retries, rate limits or Kubernetes errors --
+the REST clients layer those on top -- and they translate every httpx failure into
+:class:`~.errors.TransportError` in exactly one place, :func:`_translate`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+
+from .config.types import ClientConfig
+from .errors import TransportError
+from .rest.request import Request
+from .rest.response import Response
+
+#: Version of this runtime, sent in the default User-Agent.
+RUNTIME_VERSION = "0.1.0"
+DEFAULT_USER_AGENT = f"kubecodegen/{RUNTIME_VERSION} (python)"
+
+
+def _safe_url(url: httpx.URL) -> str:
+    """Scheme, host, port and path only: never user-info or query."""
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{url.host}{port}{url.path}"
+
+
+def _translate(exc: httpx.HTTPError, request: httpx.Request | None) -> TransportError:
+    """Map an httpx failure to TransportError (the only place this happens)."""
+    sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    kind = type(exc).__name__
+    detail = str(exc) or kind
+    if request is None:
+        return TransportError(f"{kind}: {detail}", method="?", url="?", sent=sent)
+    return TransportError(
+        f"{kind}: {detail}", method=request.method, url=_safe_url(request.url), sent=sent
+    )
+
+
+def _is_loopback(server: str) -> bool:
+    host = (httpx.URL(server).host or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def _client_kwargs(config: ClientConfig) -> dict[str, Any]:
+    """httpx client options. Proxy: ``proxy-url`` if set, else the usual environment
+    variables -- except for loopback servers, which (as in Go's net/http) never go
+    through a proxy."""
+    headers = {"User-Agent": config.user_agent or DEFAULT_USER_AGENT}
+    kwargs: dict[str, Any] = {
+        "trust_env": not _is_loopback(config.server),
+        "base_url": config.server,
+        "verify": config.verify,
+        "auth": config.auth,
+        "headers": headers,
+        "timeout": httpx.Timeout(config.timeout),
+        "follow_redirects": False,
+    }
+    if config.proxy:
+        kwargs["proxy"] = config.proxy
+    return kwargs
+
+
+def build_client(config: ClientConfig) -> httpx.Client:
+    """An ``httpx.Client`` for the configured server: TLS, auth, proxy, timeout, UA."""
+    return httpx.Client(**_client_kwargs(config))
+
+
+def build_async_client(config: ClientConfig) -> httpx.AsyncClient:
+    """The ``httpx.AsyncClient`` twin of :func:`build_client`."""
+    return httpx.AsyncClient(**_client_kwargs(config))
+
+
+def _headers(resp: httpx.Response) -> tuple[tuple[str, str], ...]:
+    return tuple((k.lower(), v) for k, v in resp.headers.multi_items())
+
+
+def _build(
+    client: httpx.Client | httpx.AsyncClient, config: ClientConfig, req: Request
+) -> httpx.Request:
+    headers = [("Accept", req.accept), *req.headers]
+    if req.content_type is not None:
+        headers.append(("Content-Type", req.content_type))
+    extensions: dict[str, Any] = {}
+    if config.tls_server_name:
+        extensions["sni_hostname"] = config.tls_server_name
+    timeout = httpx.Timeout(config.timeout, read=None) if req.stream else None
+    kwargs: dict[str, Any] = {}
+    if timeout is not None:
+        kwargs["timeout"] = timeout
+    return client.build_request(
+        req.method,
+        req.path,
+        params=list(req.params) if req.params else None,
+        headers=headers,
+        content=req.body,
+        extensions=extensions,
+        **kwargs,
+    )
+
+
+class Stream:
+    """An open streaming response; iterate :meth:`iter_chunks`, then :meth:`close`."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self.status_code = response.status_code
+        self.headers = _headers(response)
+
+    def iter_chunks(self) -> Iterator[bytes]:
+        try:
+            yield from self._response.iter_bytes()
+        except httpx.HTTPError as exc:
+            raise _translate(exc, self._response.request) from exc
+
+    def read(self) -> bytes:
+        try:
+            return self._response.read()
+        except httpx.HTTPError as exc:
+            raise _translate(exc, self._response.request) from exc
+
+    def close(self) -> None:
+        self._response.close()
+
+
+class AsyncStream:
+    """Async twin of :class:`Stream`."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self.status_code = response.status_code
+        self.headers = _headers(response)
+
+    async def iter_chunks(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.aiter_bytes():
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise _translate(exc, self._response.request) from exc
+
+    async def read(self) -> bytes:
+        try:
+            return await self._response.aread()
+        except httpx.HTTPError as exc:
+            raise _translate(exc, self._response.request) from exc
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+
+class Transport:
+    """Blocking sends over one ``httpx.Client`` (owned unless passed in)."""
+
+    def __init__(self, config: ClientConfig, client: httpx.Client | None = None) -> None:
+        self.config = config
+        self._owned = client is None
+        self._client = client if client is not None else build_client(config)
+
+    def send(self, req: Request) -> Response:
+        request = _build(self._client, self.config, req)
+        try:
+            resp = self._client.send(request)
+        except httpx.HTTPError as exc:
+            raise _translate(exc, request) from exc
+        return Response(resp.status_code, _headers(resp), resp.content)
+
+    def open(self, req: Request) -> Stream:
+        request = _build(self._client, self.config, req)
+        try:
+            resp = self._client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise _translate(exc, request) from exc
+        return Stream(resp)
+
+    def close(self) -> None:
+        if self._owned:
+            with contextlib.suppress(httpx.HTTPError):
+                self._client.close()
+
+
+class AsyncTransport:
+    """Async twin of :class:`Transport` over one ``httpx.AsyncClient``."""
+
+    def __init__(self, config: ClientConfig, client: httpx.AsyncClient | None = None) -> None:
+        self.config = config
+        self._owned = client is None
+        self._client = client if client is not None else build_async_client(config)
+
+    async def send(self, req: Request) -> Response:
+        request = _build(self._client, self.config, req)
+        try:
+            resp = await self._client.send(request)
+        except httpx.HTTPError as exc:
+            raise _translate(exc, request) from exc
+        return Response(resp.status_code, _headers(resp), resp.content)
+
+    async def open(self, req: Request) -> AsyncStream:
+        request = _build(self._client, self.config, req)
+        try:
+            resp = await self._client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise _translate(exc, request) from exc
+        return AsyncStream(resp)
+
+    async def aclose(self) -> None:
+        if self._owned:
+            with contextlib.suppress(httpx.HTTPError):
+                await self._client.aclose()

@@ -1,0 +1,445 @@
+"""The list/watch state machine: what to request next, and what it means for the cache.
+
+:class:`Watcher` performs no I/O. A driver feeds it what the API server answered and
+gets back a :class:`Step`: events for the cache, and the next request to issue as a plain
+record (:class:`ListRequest` / :class:`WatchRequest`). The thread and asyncio drivers are
+thin loops around it::
+
+    step = watcher.start()
+    loop:
+        handle step.events (delta processing)
+        if step.backoff: sleep(next(backoff))
+        if step.request is a ListRequest: issue it, then feed on_list_page / on_list_error
+        if step.request is a WatchRequest: open it (on_watch_error if that fails), then
+            feed each decoded line to on_watch_event, and on_watch_closed / on_watch_error
+            when the stream ends; a step with a request means: drop the stream, issue it.
+
+States (what is outstanding after a step):
+
+* ``EMPTY`` -- a first-page LIST is outstanding; nothing of this listing received yet.
+* ``INIT_PAGE`` -- a continuation page of the LIST is outstanding.
+* ``INIT_LISTED`` -- the LIST is complete; a WATCH is requested but not open yet.
+* ``WATCHING`` -- the watch stream is delivering events.
+
+Events (kube-rs's vocabulary) bracket each full listing: ``Init``, then one ``InitApply`` per
+listed object, then ``InitDone``; after that ``Apply`` (added or modified) and ``Delete``.
+Anything cached but not listed between ``Init`` and ``InitDone`` is gone from the server.
+
+resourceVersion rules (client-go's reflector, with kube-rs's resume-instead-of-relist):
+
+* The first LIST uses ``resourceVersion=0`` (:attr:`ListSemantic.ANY`): the API server
+  answers from its watch cache without an etcd quorum read, which is what keeps thousands
+  of informers restarting together from flattening etcd. The data can be slightly stale;
+  the watch that follows brings it up to date. ``limit`` is sent; a watch cache may ignore
+  it and answer in one page. :attr:`ListSemantic.MOST_RECENT` uses ``""`` (a consistent
+  read) for every LIST instead.
+* Continuation pages send ``continue`` and ``limit`` and no resourceVersion (the token
+  pins it; the server rejects both).
+* A relist after a watch failed with 410 Gone uses the last seen resourceVersion: a LIST
+  "not older than" it is served from the watch cache, and nothing goes back in time. To
+  keep that cheap, ``limit`` is dropped for such an exact version unless the server
+  paginated a ``resourceVersion=0`` list before (then there is no watch cache to protect).
+* If a LIST fails with 410 (or "too large resource version"), the version is marked
+  unavailable and the LIST is retried at once with ``""``; the mark clears on success.
+* The WATCH starts at the version of the completed LIST and each event, bookmark
+  (``allowWatchBookmarks=true``) and relist advances it. ``timeoutSeconds`` is random in
+  ``[min_watch_timeout, 2·min_watch_timeout)`` so watches of many clients do not expire
+  in step.
+
+Failure handling: a 410 (or "too large resource version") during a watch returns to
+``EMPTY`` (relist). Any other error (connection refused or reset, 429, 5xx, an ERROR event)
+resumes the watch from the last version without relisting. A stream that ends normally is
+re-opened at once; one that ends within ``short_watch_threshold`` seconds without
+delivering a single event counts as a failure. Every failure asks for a backoff delay
+except the immediate ``""`` retry after a LIST's 410.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from .keys import get_resource_version
+
+T = TypeVar("T")
+
+
+class WatcherState(enum.Enum):
+    EMPTY = "Empty"
+    INIT_PAGE = "InitPage"
+    INIT_LISTED = "InitListed"
+    WATCHING = "Watching"
+
+
+class ListSemantic(enum.Enum):
+    """Which resourceVersion LISTs use (see the module docstring)."""
+
+    ANY = "any"
+    MOST_RECENT = "most_recent"
+
+
+@dataclass(frozen=True, slots=True)
+class WatcherConfig:
+    """What to list/watch and how; selectors are canonical strings (``str(Selector)``)."""
+
+    label_selector: str | None = None
+    field_selector: str | None = None
+    page_size: int | None = 500
+    allow_watch_bookmarks: bool = True
+    min_watch_timeout: float = 300.0
+    short_watch_threshold: float = 1.0
+    list_semantic: ListSemantic = ListSemantic.ANY
+
+    def __post_init__(self) -> None:
+        if self.page_size is not None and self.page_size <= 0:
+            raise ValueError(f"page_size must be positive or None, got {self.page_size}")
+        if self.min_watch_timeout < 1:
+            raise ValueError(f"min_watch_timeout must be >= 1 s, got {self.min_watch_timeout}")
+
+
+def _selectors(params: dict[str, str], label: str | None, field: str | None) -> None:
+    if label:
+        params["labelSelector"] = label
+    if field:
+        params["fieldSelector"] = field
+
+
+@dataclass(frozen=True, slots=True)
+class ListRequest:
+    """One LIST call. ``resource_version`` ``""`` means omit it (a consistent read)."""
+
+    resource_version: str
+    limit: int | None
+    continue_token: str | None
+    label_selector: str | None = None
+    field_selector: str | None = None
+
+    def params(self) -> dict[str, str]:
+        """The query parameters, with wire names."""
+        params: dict[str, str] = {}
+        _selectors(params, self.label_selector, self.field_selector)
+        if self.resource_version:
+            params["resourceVersion"] = self.resource_version
+        if self.limit is not None:
+            params["limit"] = str(self.limit)
+        if self.continue_token:
+            params["continue"] = self.continue_token
+        return params
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRequest:
+    """One WATCH call, resuming after ``resource_version``."""
+
+    resource_version: str
+    timeout_seconds: int
+    allow_watch_bookmarks: bool
+    label_selector: str | None = None
+    field_selector: str | None = None
+
+    def params(self) -> dict[str, str]:
+        """The query parameters, with wire names (``watch=true`` included)."""
+        params: dict[str, str] = {"watch": "true"}
+        _selectors(params, self.label_selector, self.field_selector)
+        if self.resource_version:
+            params["resourceVersion"] = self.resource_version
+        if self.allow_watch_bookmarks:
+            params["allowWatchBookmarks"] = "true"
+        params["timeoutSeconds"] = str(self.timeout_seconds)
+        return params
+
+
+Request = ListRequest | WatchRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Init:
+    """A full listing starts; ``InitApply`` events follow until ``InitDone``."""
+
+
+@dataclass(frozen=True, slots=True)
+class InitApply(Generic[T]):
+    """An object of the listing in progress."""
+
+    obj: T
+
+
+@dataclass(frozen=True, slots=True)
+class InitDone:
+    """The listing is complete at ``resource_version``; unlisted cached objects are gone."""
+
+    resource_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Apply(Generic[T]):
+    """The watch reported ``obj`` added or modified."""
+
+    obj: T
+
+
+@dataclass(frozen=True, slots=True)
+class Delete(Generic[T]):
+    """The watch reported ``obj`` deleted (its final state)."""
+
+    obj: T
+
+
+WatcherEvent = Init | InitApply[T] | InitDone | Apply[T] | Delete[T]
+
+
+class FailureKind(enum.Enum):
+    EXPIRED = "expired"
+    """410 Gone / reason Expired: the resourceVersion is older than the server keeps."""
+    RV_TOO_LARGE = "resource_version_too_large"
+    """The server has not caught up with the requested resourceVersion."""
+    NO_RESOURCE_VERSION = "no_resource_version"
+    """A list or event without metadata.resourceVersion: the resource cannot be resumed."""
+    SHORT_WATCH = "short_watch"
+    """A watch ended almost at once without delivering anything."""
+    FAILED = "failed"
+    """Anything else: transport errors, 429, 5xx, 403, error events with other codes."""
+    UNKNOWN_EVENT = "unknown_event"
+    """A watch event type the watcher does not know; it was skipped."""
+
+
+@dataclass(frozen=True, slots=True)
+class WatcherFailure:
+    """What went wrong, for logs and metrics. ``error`` is the driver's exception, if any."""
+
+    phase: str
+    kind: FailureKind
+    code: int | None = None
+    message: str = ""
+    error: BaseException | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Step(Generic[T]):
+    """The watcher's answer to one input.
+
+    ``events`` go to delta processing in order. ``request`` is the next call to make (the
+    current stream, if any, is finished); ``None`` means keep reading the current stream.
+    ``backoff`` asks the driver to wait ``next(backoff)`` seconds before ``request``.
+    """
+
+    events: tuple[WatcherEvent[T], ...] = ()
+    request: Request | None = None
+    failure: WatcherFailure | None = None
+    backoff: bool = False
+
+
+class WatcherProtocolError(RuntimeError):
+    """The driver fed an input that does not fit the outstanding request (a driver bug)."""
+
+
+def status_fields(status: Any) -> tuple[int | None, str | None, str]:
+    """``(code, reason, message)`` of a ``Status`` object (struct or dict) from an ERROR event."""
+    if isinstance(status, Mapping):
+        code, reason, message = status.get("code"), status.get("reason"), status.get("message")
+    else:
+        code = getattr(status, "code", None)
+        reason = getattr(status, "reason", None)
+        message = getattr(status, "message", None)
+    return (code if isinstance(code, int) else None,
+            reason if isinstance(reason, str) else None,
+            message if isinstance(message, str) else "")
+
+
+def classify(code: int | None, reason: str | None, message: str = "") -> FailureKind:
+    """Map an API error to the kind that decides between resume and relist."""
+    if code == 410 or reason in ("Expired", "Gone"):
+        return FailureKind.EXPIRED
+    if reason == "ResourceVersionTooLarge" or "too large resource version" in message.lower():
+        return FailureKind.RV_TOO_LARGE
+    return FailureKind.FAILED
+
+
+_CONTINUE: Step[Any] = Step()
+
+
+class Watcher(Generic[T]):
+    """List/watch decisions for one informer; see the module docstring for the rules.
+
+    ``rng`` randomizes watch timeouts, ``clock`` (monotonic seconds) measures watch
+    lifetimes; both are injectable for tests.
+    """
+
+    def __init__(self, config: WatcherConfig | None = None, *, rng: random.Random | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.config = config if config is not None else WatcherConfig()
+        self._rng = rng if rng is not None else random.Random()
+        self._clock = clock
+        self._state = WatcherState.EMPTY
+        self._started = False
+        self._last_rv = ""
+        self._rv_unavailable = False
+        self._paginated_result = False
+        self._list_rv = ""
+        self._watch_started_at = 0.0
+        self._watch_events = 0
+
+    @property
+    def state(self) -> WatcherState:
+        return self._state
+
+    @property
+    def resource_version(self) -> str:
+        """The last resourceVersion seen (from a completed list, an event or a bookmark)."""
+        return self._last_rv
+
+    # -- requests -----------------------------------------------------------------------
+
+    def _relist_rv(self) -> str:
+        if self._rv_unavailable or self.config.list_semantic is ListSemantic.MOST_RECENT:
+            return ""
+        return self._last_rv or "0"
+
+    def _first_page(self) -> ListRequest:
+        self._state = WatcherState.EMPTY
+        rv = self._relist_rv()
+        limit = self.config.page_size
+        if rv not in ("", "0") and not self._paginated_result:
+            limit = None  # let the watch cache answer an exact version (see module doc)
+        self._list_rv = rv
+        return ListRequest(rv, limit, None, self.config.label_selector, self.config.field_selector)
+
+    def _next_page(self, token: str) -> ListRequest:
+        self._state = WatcherState.INIT_PAGE
+        return ListRequest("", self.config.page_size, token,
+                           self.config.label_selector, self.config.field_selector)
+
+    def _watch(self) -> WatchRequest:
+        self._state = WatcherState.INIT_LISTED
+        self._watch_started_at = self._clock()
+        self._watch_events = 0
+        timeout = int(self.config.min_watch_timeout * (1.0 + self._rng.random()))
+        return WatchRequest(self._last_rv, timeout, self.config.allow_watch_bookmarks,
+                            self.config.label_selector, self.config.field_selector)
+
+    def _expect(self, phase: str, *states: WatcherState) -> None:
+        if not self._started:
+            raise WatcherProtocolError(f"{phase}: call start() first")
+        if self._state not in states:
+            raise WatcherProtocolError(
+                f"{phase} does not fit state {self._state.value}: the outstanding request is "
+                f"{'a LIST' if self._state in (WatcherState.EMPTY, WatcherState.INIT_PAGE) else 'a WATCH'}"
+            )
+
+    # -- inputs -------------------------------------------------------------------------
+
+    def start(self) -> Step[T]:
+        """Begin: the first LIST request."""
+        if self._started:
+            raise WatcherProtocolError("start() called twice")
+        self._started = True
+        return Step(request=self._first_page())
+
+    def relist(self) -> Step[T]:
+        """Abandon whatever is outstanding and list again (no backoff)."""
+        self._expect("relist", *WatcherState)
+        return Step(request=self._first_page())
+
+    def on_list_page(self, items: Sequence[T], resource_version: str | None,
+                     continue_token: str | None) -> Step[T]:
+        """A LIST page arrived: its items, ``metadata.resourceVersion`` and ``continue``."""
+        self._expect("on_list_page", WatcherState.EMPTY, WatcherState.INIT_PAGE)
+        events: list[WatcherEvent[T]] = []
+        if self._state is WatcherState.EMPTY:
+            events.append(Init())
+        events.extend(InitApply(obj) for obj in items)
+        if continue_token:
+            if self._list_rv == "0":
+                self._paginated_result = True
+            return Step(tuple(events), self._next_page(continue_token))
+        if not resource_version:
+            failure = WatcherFailure("list", FailureKind.NO_RESOURCE_VERSION,
+                                     message="list response has no metadata.resourceVersion")
+            return Step(tuple(events), self._first_page(), failure, backoff=True)
+        self._last_rv = resource_version
+        self._rv_unavailable = False
+        events.append(InitDone(resource_version))
+        return Step(tuple(events), self._watch())
+
+    def on_list_error(self, error: BaseException | None = None, *, code: int | None = None,
+                      reason: str | None = None, message: str = "") -> Step[T]:
+        """A LIST request failed (HTTP status ``code``/``reason``, or a transport error)."""
+        self._expect("on_list_error", WatcherState.EMPTY, WatcherState.INIT_PAGE)
+        kind = classify(code, reason, message)
+        failure = WatcherFailure("list", kind, code, message or _describe(error), error)
+        if kind in (FailureKind.EXPIRED, FailureKind.RV_TOO_LARGE):
+            # A continuation token or the listed version is gone: start over consistently.
+            # Retry at once unless that was already the consistent ("") first page.
+            immediate = not (self._state is WatcherState.EMPTY and self._list_rv == "")
+            self._rv_unavailable = True
+            return Step((), self._first_page(), failure, backoff=not immediate)
+        return Step((), self._first_page(), failure, backoff=True)
+
+    def on_watch_opened(self) -> None:
+        """Optional: the WATCH response arrived with status 200."""
+        self._expect("on_watch_opened", WatcherState.INIT_LISTED, WatcherState.WATCHING)
+        self._state = WatcherState.WATCHING
+
+    def on_watch_event(self, event_type: str, obj: Any) -> Step[T]:
+        """One decoded watch line: ``ADDED``/``MODIFIED``/``DELETED``/``BOOKMARK``/``ERROR``."""
+        self._expect("on_watch_event", WatcherState.INIT_LISTED, WatcherState.WATCHING)
+        self._state = WatcherState.WATCHING
+        self._watch_events += 1
+        if event_type == "ADDED" or event_type == "MODIFIED" or event_type == "DELETED":
+            rv = get_resource_version(obj)
+            if not rv:
+                failure = WatcherFailure("watch", FailureKind.NO_RESOURCE_VERSION,
+                                         message=f"{event_type} event without resourceVersion")
+                return Step((), self._first_page(), failure, backoff=True)
+            self._last_rv = rv
+            event: WatcherEvent[T] = Delete(obj) if event_type == "DELETED" else Apply(obj)
+            return Step((event,))
+        if event_type == "BOOKMARK":
+            rv = get_resource_version(obj)
+            if rv:
+                self._last_rv = rv
+            return _CONTINUE
+        if event_type == "ERROR":
+            code, reason, message = status_fields(obj)
+            return self._watch_failed(None, code, reason, message)
+        failure = WatcherFailure("watch", FailureKind.UNKNOWN_EVENT,
+                                 message=f"unknown watch event type {event_type!r}")
+        return Step(failure=failure)
+
+    def on_watch_error(self, error: BaseException | None = None, *, code: int | None = None,
+                       reason: str | None = None, message: str = "") -> Step[T]:
+        """Opening the WATCH failed, or its stream broke (``code`` if the server answered)."""
+        self._expect("on_watch_error", WatcherState.INIT_LISTED, WatcherState.WATCHING)
+        return self._watch_failed(error, code, reason, message)
+
+    def on_watch_closed(self) -> Step[T]:
+        """The WATCH stream ended without an error (server timeout or connection close)."""
+        self._expect("on_watch_closed", WatcherState.INIT_LISTED, WatcherState.WATCHING)
+        lasted = self._clock() - self._watch_started_at
+        if self._watch_events == 0 and lasted < self.config.short_watch_threshold:
+            failure = WatcherFailure(
+                "watch", FailureKind.SHORT_WATCH,
+                message=f"watch closed after {lasted:.3f}s without delivering any event")
+            return Step((), self._watch(), failure, backoff=True)
+        return Step(request=self._watch())
+
+    def _watch_failed(self, error: BaseException | None, code: int | None, reason: str | None,
+                      message: str) -> Step[T]:
+        kind = classify(code, reason, message)
+        failure = WatcherFailure("watch", kind, code, message or _describe(error), error)
+        if kind is FailureKind.EXPIRED:
+            return Step((), self._first_page(), failure, backoff=True)
+        if kind is FailureKind.RV_TOO_LARGE:
+            self._rv_unavailable = True
+            return Step((), self._first_page(), failure, backoff=True)
+        return Step((), self._watch(), failure, backoff=True)
+
+
+def _describe(error: BaseException | None) -> str:
+    if error is None:
+        return ""
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,89 @@
+"""Identity records shared by every layer of the runtime: GVK, GVR and resource metadata.
+
+Vocabulary (as in apimachinery):
+
+* *group* -- the API group, ``""`` for the core ("legacy") group.
+* *version* -- the API version inside a group (``v1``, ``v1beta2``).
+* *kind* -- the CamelCase type name an object carries in its ``kind`` field.
+* *resource* -- the lowercase plural used in URL paths (``pods``), taken from the
+  server's paths, never derived from a kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class GroupVersionKind:
+    """The (group, version, kind) triple that names an object type on the wire."""
+
+    group: str
+    version: str
+    kind: str
+
+    @property
+    def api_version(self) -> str:
+        """The ``apiVersion`` string: ``v1`` for the core group, else ``group/version``."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @classmethod
+    def from_api_version(cls, api_version: str, kind: str) -> GroupVersionKind:
+        group, _, version = api_version.rpartition("/")
+        return cls(group, version, kind)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupVersionResource:
+    """The (group, version, resource) triple that names a collection in URL paths."""
+
+    group: str
+    version: str
+    resource: str
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceInfo:
+    """Everything a client needs to address one resource; generated code builds these.
+
+    ``subresources`` maps a subresource name (``status``, ``scale``) to the verbs the
+    server offers on it.
+    """
+
+    group: str
+    version: str
+    resource: str
+    kind: str
+    namespaced: bool
+    verbs: frozenset[str] = frozenset()
+    subresources: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def gvr(self) -> GroupVersionResource:
+        return GroupVersionResource(self.group, self.version, self.resource)
+
+    @property
+    def gvk(self) -> GroupVersionKind:
+        return GroupVersionKind(self.group, self.version, self.kind)
+
+    @property
+    def api_version(self) -> str:
+        return self.gvk.api_version
+
+    def path(self, namespace: str | None = None, name: str | None = None,
+             subresource: str | None = None) -> str:
+        """The URL path of the collection, an object, or an object's subresource."""
+        prefix = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        parts = [prefix]
+        if self.namespaced and namespace is not None:
+            parts.append(f"namespaces/{namespace}")
+        parts.append(self.resource)
+        if name is not None:
+            parts.append(name)
+            if subresource is not None:
+                parts.append(subresource)
+        return "/".join(parts)

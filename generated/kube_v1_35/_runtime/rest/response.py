@@ -1,0 +1,267 @@
+"""Pure response handling: status + headers + body -> typed object or typed error.
+
+Also the API ``Warning`` header: the server attaches ``299 - "text"`` warnings (RFC 7234
+warn-code format) for deprecated APIs, unknown fields and the like.
+:class:`WarningHandler` parses them and surfaces each distinct text once per client
+through :func:`warnings.warn` (category :class:`~..errors.KubernetesWarning`) and the
+``kubecodegen.runtime`` logger.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import msgspec
+
+from ..errors import (
+    ApiError,
+    KubernetesWarning,
+    Status,
+    api_error_from_status,
+    default_reason,
+    error_class,
+)
+
+T = TypeVar("T")
+
+logger = logging.getLogger("kubecodegen.runtime")
+
+_status_decoder = msgspec.json.Decoder(Status)
+
+
+class _KindPeek(msgspec.Struct):
+    kind: str | None = None
+
+
+_kind_decoder = msgspec.json.Decoder(_KindPeek)
+
+#: How much of a non-Status error body is quoted in the message.
+_BODY_EXCERPT = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A complete HTTP answer. Header names are lower-case; a name may repeat."""
+
+    status_code: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or ``None``."""
+        name = name.lower()
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+    def header_values(self, name: str) -> list[str]:
+        name = name.lower()
+        return [value for key, value in self.headers if key == name]
+
+
+# --- errors -------------------------------------------------------------------------
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or an HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def _excerpt(body: bytes) -> str:
+    text = body.decode("utf-8", "replace").strip()
+    if not text:
+        return ""
+    text = " ".join(text.split())
+    if len(text) > _BODY_EXCERPT:
+        text = text[:_BODY_EXCERPT] + "..."
+    return text
+
+
+def error_from(
+    status_code: int,
+    headers: tuple[tuple[str, str], ...],
+    body: bytes,
+    *,
+    method: str | None = None,
+    path: str | None = None,
+) -> ApiError:
+    """The typed error for a failed response, Status body or not."""
+    resp = Response(status_code, headers, body)
+    retry_after = parse_retry_after(resp.header("retry-after"))
+    status: Status | None = None
+    if body.lstrip()[:1] == b"{":
+        try:
+            status = _status_decoder.decode(body)
+        except msgspec.DecodeError:
+            status = None
+        if status is not None and status.kind != "Status":
+            status = None
+    if status is not None:
+        return api_error_from_status(
+            status, code=status_code, retry_after=retry_after, method=method, path=path
+        )
+    reason = default_reason(status_code)
+    text = _excerpt(body)
+    content_type = resp.header("content-type") or ""
+    if "html" in content_type or text.lower().startswith(("<!doctype", "<html")):
+        message = f"the server answered {status_code} with an HTML page (a proxy in between?)"
+    elif text:
+        message = f"the server answered {status_code}: {text}"
+    else:
+        message = f"the server answered {status_code} with an empty body"
+    cls = error_class(status_code, None)
+    return cls(status_code, reason, message, retry_after=retry_after, method=method, path=path)
+
+
+def check(resp: Response, *, method: str | None = None, path: str | None = None) -> Response:
+    """Return ``resp`` if it is a success, else raise its typed :class:`ApiError`."""
+    if resp.status_code >= 400:
+        raise error_from(resp.status_code, resp.headers, resp.body, method=method, path=path)
+    return resp
+
+
+def decode(resp: Response, decoder: Callable[[bytes], T]) -> T:
+    """Decode a successful body with a typed decoder (raises the typed error on failure)."""
+    check(resp)
+    return decoder(resp.body)
+
+
+def is_status(body: bytes) -> bool:
+    """Whether a success body is a ``Status`` rather than an object (some deletes)."""
+    try:
+        return _kind_decoder.decode(body).kind == "Status"
+    except msgspec.DecodeError:
+        return False
+
+
+def decode_status(body: bytes) -> Status:
+    return _status_decoder.decode(body)
+
+
+def decode_json(resp: Response) -> Any:
+    """Untyped decoding for the RESTClient's path verbs: JSON if it is JSON, else bytes."""
+    check(resp)
+    content_type = resp.header("content-type") or ""
+    if "json" in content_type or (not content_type and resp.body[:1] in (b"{", b"[")):
+        return msgspec.json.decode(resp.body) if resp.body else None
+    return resp.body
+
+
+# --- warnings -----------------------------------------------------------------------
+
+
+def _parse_quoted(text: str, start: int) -> tuple[str, int] | None:
+    """Parse an HTTP quoted-string starting at ``text[start] == '"'``."""
+    out: list[str] = []
+    i = start + 1
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            out.append(text[i + 1])
+            i += 2
+            continue
+        if ch == '"':
+            return "".join(out), i + 1
+        out.append(ch)
+        i += 1
+    return None
+
+
+def parse_warning_header(value: str) -> list[tuple[int, str, str]]:
+    """Parse one ``Warning`` header value into ``(code, agent, text)`` triples.
+
+    A value may hold several comma-separated warnings; each is ``code SP agent SP
+    quoted-text [SP quoted-date]``. Malformed parts are skipped, not fatal: warnings
+    must never break a request.
+    """
+    result: list[tuple[int, str, str]] = []
+    i, n = 0, len(value)
+    while i < n:
+        while i < n and value[i] in " ,\t":
+            i += 1
+        if i >= n:
+            break
+        j = value.find(" ", i)
+        if j < 0:
+            break
+        code_text = value[i:j]
+        k = value.find(" ", j + 1)
+        if k < 0:
+            break
+        agent = value[j + 1:k]
+        if k + 1 >= n or value[k + 1] != '"' or not code_text.isdigit() or len(code_text) != 3:
+            nxt = value.find(",", k)
+            i = n if nxt < 0 else nxt + 1
+            continue
+        parsed = _parse_quoted(value, k + 1)
+        if parsed is None:
+            break
+        text, i = parsed
+        # an optional quoted warn-date follows
+        while i < n and value[i] == " ":
+            i += 1
+        if i < n and value[i] == '"':
+            date = _parse_quoted(value, i)
+            i = n if date is None else date[1]
+        result.append((int(code_text), agent, text))
+    return result
+
+
+def warning_texts(resp_headers: tuple[tuple[str, str], ...]) -> list[str]:
+    """The texts of the ``299`` (miscellaneous persistent) warnings in a response."""
+    texts: list[str] = []
+    for key, value in resp_headers:
+        if key != "warning":
+            continue
+        texts.extend(text for code, _agent, text in parse_warning_header(value) if code == 299)
+    return texts
+
+
+class WarningHandler:
+    """Surfaces API warnings; by default each distinct text once per handler (client).
+
+    ``deduplicate=False`` reports every occurrence; ``emit=False`` only logs.
+    ``seen`` is bounded so a long-running client does not grow without end.
+    """
+
+    def __init__(self, *, deduplicate: bool = True, emit: bool = True, max_seen: int = 4096) -> None:
+        self.deduplicate = deduplicate
+        self.emit = emit
+        self._max_seen = max_seen
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def handle(self, headers: tuple[tuple[str, str], ...]) -> list[str]:
+        """Report the warnings in ``headers``; return the texts that were reported."""
+        reported: list[str] = []
+        for text in warning_texts(headers):
+            if self.deduplicate:
+                with self._lock:
+                    if text in self._seen:
+                        continue
+                    if len(self._seen) >= self._max_seen:
+                        self._seen.clear()
+                    self._seen.add(text)
+            reported.append(text)
+            logger.warning("API server warning: %s", text)
+            if self.emit:
+                warnings.warn(text, KubernetesWarning, stacklevel=4)
+        return reported
