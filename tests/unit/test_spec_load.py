@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+
 from kubecodegen.spec import (
     DEFAULT_SPEC,
     LoadedSpec,

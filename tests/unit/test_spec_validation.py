@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+
 from kubecodegen.spec import (
     LoadedSpec,
     SpecError,
