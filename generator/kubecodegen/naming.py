@@ -75,9 +75,10 @@ def attribute_names(wire_names: Iterable[str]) -> dict[str, str]:
     taken: set[str] = set()
     for wire in wire_names:
         base = attribute_name(wire)
+        joiner = "" if base.endswith("_") else "_"
         name, counter = base, 2
         while name in taken:
-            name = f"{base}_{counter}"
+            name = f"{base}{joiner}{counter}"
             counter += 1
         taken.add(name)
         result[wire] = name

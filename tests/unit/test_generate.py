@@ -106,7 +106,8 @@ def hostile_spec() -> dict[str, Any]:
             "type": "object", "description": HOSTILE_DESCRIPTION,
             "properties": {
                 "__class__": {"type": "string"},
-                "\"; import os; x=\"": {"type": "string", "description": "\\\" \x00 \u2028 '''"},
+                "\"; import os; x=\"": {"type": "string"},  # unrepresentable: left out
+                "'; import os; x='": {"type": "string", "description": "\\\" \x00 \u2028 '''"},
                 "self": {"type": "integer"},
                 "class": {"type": "boolean"},
                 "list": {"type": "array", "items": {"type": "string"}},
@@ -131,7 +132,7 @@ def test_hostile_names_and_descriptions_never_become_code(tmp_path: Path) -> Non
     marker.unlink(missing_ok=True)
     code = (
         "import evilpkg.models.evil_example_io_v1 as m, msgspec\n"
-        "e = m.Evil(spec=m.EvilSpec(class_=True, self=3, list_=['a'], str_={'k': 'v'}))\n"
+        "e = m.Evil(spec=m.EvilSpec(class_=True, class_2=False, self=3, list_=['a'], str_={'k': 'v'}))\n"
         "print(m.Evil.__doc__)\n"
         "print(msgspec.json.encode(e).decode())\n"
     )
@@ -140,8 +141,11 @@ def test_hostile_names_and_descriptions_never_become_code(tmp_path: Path) -> Non
     assert not marker.exists()
     assert 'import os; os.system("touch /tmp/pwned")' in result.stdout  # kept as text
     encoded = json.loads(result.stdout.strip().splitlines()[-1])
-    assert encoded["spec"] == {"class": True, "self": 3, "list": ["a"], "str": {"k": "v"}}
+    # "__class__" and "class" both become class_; the later one (in wire order) is numbered.
+    assert encoded["spec"] == {"__class__": True, "class": False, "self": 3, "list": ["a"], "str": {"k": "v"}}
     source = (tmp_path / "evilpkg" / "models" / "evil_example_io_v1.py").read_text()
     assert "\x00" not in source
     fields = {line.split(":")[0].strip() for line in source.splitlines() if line.startswith("    ") and ":" in line}
     assert "import_os_x" in fields and "field_9lives" in fields
+    # Both hostile keys map to import_os_x; the double-quoted one was left out, not numbered.
+    assert "import_os_x_2" not in fields

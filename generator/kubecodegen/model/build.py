@@ -106,8 +106,8 @@ def build_model(document: dict[str, Any], groups: Collection[str] | None = None)
         accumulators = [acc for acc in accumulators if _selects(acc.group, groups)]
 
     ns_gv = _namespace_group_versions(definitions)
-    groups = {acc.group for acc in accumulators} | {g for g, _ in ns_gv.values()}
-    group_names = naming.group_py_names(groups)
+    all_groups = {acc.group for acc in accumulators} | {g for g, _ in ns_gv.values()}
+    group_names = naming.group_py_names(all_groups)
     namespaces = sorted({naming.definition_namespace(n) for n in definitions})
     modules_by_ns = _module_assigner(namespaces, ns_gv, group_names)
 

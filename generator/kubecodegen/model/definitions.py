@@ -80,6 +80,7 @@ class DefinitionsBuilder:
         self._names: dict[str, _ModuleNames] = {}
         self._class_of: dict[str, tuple[str, str]] = {}  # definition -> (module, class)
         self._specials: set[str] = set()
+        self.skipped_fields: list[Skipped] = []
         self._resolving: set[str] = set()
 
     def build(self) -> None:
@@ -123,6 +124,10 @@ class DefinitionsBuilder:
         if not isinstance(required, list):
             raise ModelError(pointer + "/required", "expected a list of property names")
         wire_names = [p for p in _HOISTED if p in properties] + [p for p in properties if p not in _HOISTED]
+        unrepresentable = [w for w in wire_names if not representable_wire_name(w)]
+        for wire in unrepresentable:
+            self.skipped_fields.append(Skipped(f"{struct_id}#{wire!r}", _UNREPRESENTABLE))
+        wire_names = [w for w in wire_names if w not in unrepresentable]
         py_names = naming.attribute_names(wire_names)
         owner = (struct_id, module, class_name)
         fields = []
@@ -206,6 +211,17 @@ class DefinitionsBuilder:
             self._resolving.discard(target)
         self.aliases[target] = alias
         return alias
+
+
+_UNREPRESENTABLE = "property name contains a quote, backslash or control character"
+
+
+def representable_wire_name(name: str) -> bool:
+    """Spec quirk guard: msgspec cannot map a JSON key containing ``"``, ``\\`` or a control
+    character to a field. Such keys (possible only in hostile or broken CRD schemas) are
+    left out of the struct, so decoding ignores them instead of the module failing to import.
+    """
+    return not any(ch in '"\\' or ord(ch) < 0x20 for ch in name)
 
 
 def _text(value: object) -> str:
