@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import random
 import threading
@@ -546,3 +547,70 @@ async def test_async_factory(cluster: TestCluster, namespace: str) -> None:
             mine = asyncio.current_task()
             await factory.shutdown()
             assert [t for t in asyncio.all_tasks() if t is not mine] == []
+
+
+def test_crd_informer_through_discovery(rest: RESTClient, namespace: str) -> None:
+    group = f"{namespace[-8:]}.informers.example.com"
+    plural = "widgets"
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"plural": plural, "singular": "widget", "kind": "Widget"},
+            "versions": [{
+                "name": "v1", "served": True, "storage": True,
+                "schema": {"openAPIV3Schema": {
+                    "type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+            }],
+        },
+    }
+    crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    rest.post(crds, json.dumps(crd).encode())
+
+    def served() -> bool:
+        try:
+            return any(r["name"] == plural for r in rest.get(f"/apis/{group}/v1")["resources"])
+        except NotFound:
+            return False
+
+    wait_until(served, what="the CRD to be served")
+    path = f"/apis/{group}/v1/namespaces/{namespace}/{plural}"
+
+    def create(name: str, size: int) -> None:
+        body = {"apiVersion": f"{group}/v1", "kind": "Widget",
+                "metadata": {"name": name, "labels": {"size": str(size)}}, "spec": {"size": size}}
+        wait_until(lambda: _try_post(rest, path, body), what=f"creating {name}")
+
+    create("w1", 1)
+    factory = SharedInformerFactory(rest, namespace=namespace, strip_managed_fields=True)
+    informer = factory.for_resource(GroupVersionResource(group, "v1", plural))
+    assert informer.info.kind == "Widget" and informer.info.namespaced
+    kinds: list[tuple[str, str]] = []
+    informer.add_event_handler(on_add=lambda o: kinds.append(("add", name_of(o))),
+                               on_delete=lambda o: kinds.append(("delete", name_of(o))))
+    factory.start()
+    try:
+        assert factory.wait_for_cache_sync(timeout=30)
+        assert informer.lister().namespace(namespace).get("w1")["spec"] == {"size": 1}
+        create("w2", 2)
+        rest.delete(f"{path}/w1")
+        wait_until(lambda: [name_of(o) for o in informer.lister().list()] == ["w2"],
+                   what="the CR cache to follow")
+        assert kinds == [("add", "w1"), ("add", "w2"), ("delete", "w1")]
+        assert [name_of(o) for o in informer.lister().list("size>1")] == ["w2"]
+        assert "managedFields" not in informer.lister().list()[0]["metadata"]
+    finally:
+        assert factory.shutdown()
+        rest.delete(f"{crds}/{plural}.{group}")
+
+
+def _try_post(rest: RESTClient, path: str, body: dict[str, Any]) -> bool:
+    """Create a custom object; False while the new CRD's storage is not ready yet."""
+    try:
+        rest.post(path, json.dumps(body).encode())
+    except NotFound:
+        return False
+    return True

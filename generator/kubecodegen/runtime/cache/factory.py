@@ -168,8 +168,8 @@ class SharedInformerFactory(_FactoryOptions):
         """Block until every started informer has synced; False if ``timeout`` ran out."""
         deadline = None if timeout is None else time.monotonic() + timeout
         for informer in list(self._informers.values()):
-            if informer.stopped:
-                continue
+            if not informer.started or informer.stopped:
+                continue  # as client-go: only informers that run are waited for
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not informer.wait_for_sync(left):
                 return False
@@ -253,8 +253,8 @@ class AsyncSharedInformerFactory(_FactoryOptions):
     async def wait_for_cache_sync(self, timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
         for informer in list(self._informers.values()):
-            if informer.stopped:
-                continue
+            if not informer.started or informer.stopped:
+                continue  # as client-go: only informers that run are waited for
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not await informer.wait_for_sync(left):
                 return False

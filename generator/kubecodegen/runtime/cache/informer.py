@@ -207,9 +207,28 @@ class SharedInformer(_InformerCore[T]):
     ``start()`` returns at once; ``stop()`` ends and joins every thread it started.
     """
 
-    def __init__(self, rest: RESTClient, info: ResourceInfo, item_type: Any, *,
-                 backoff: Backoff | None = None, **options: Any) -> None:
-        super().__init__(info, item_type, **options)
+    def __init__(
+        self,
+        rest: RESTClient,
+        info: ResourceInfo,
+        item_type: Any,
+        *,
+        namespace: str | None = None,
+        label_selector: LabelSelectorLike = None,
+        field_selector: FieldSelector | str | None = None,
+        resync_period: float = 0.0,
+        transform: TransformFunc[T] | None = None,
+        strip_managed_fields: bool = False,
+        indexers: Mapping[str, IndexFunc[T]] | None = None,
+        page_size: int | None = 500,
+        min_watch_timeout: float = 300.0,
+        backoff: Backoff | None = None,
+    ) -> None:
+        super().__init__(
+            info, item_type, namespace=namespace, label_selector=label_selector,
+            field_selector=field_selector, resync_period=resync_period, transform=transform,
+            strip_managed_fields=strip_managed_fields, indexers=indexers, page_size=page_size,
+            min_watch_timeout=min_watch_timeout)
         self.rest = rest
         self._lock = threading.Lock()
         self._resync_wake = threading.Condition(self._lock)
@@ -295,6 +314,10 @@ class SharedInformer(_InformerCore[T]):
     def wait_for_sync(self, timeout: float | None = None) -> bool:
         """Block until the first complete listing is cached; False on timeout."""
         return self._synced.wait(timeout)
+
+    @property
+    def started(self) -> bool:
+        return self._started
 
     @property
     def stopped(self) -> bool:
@@ -413,9 +436,28 @@ class AsyncSharedInformer(_InformerCore[T]):
     cancels and awaits every task it created.
     """
 
-    def __init__(self, rest: AsyncRESTClient, info: ResourceInfo, item_type: Any, *,
-                 backoff: Backoff | None = None, **options: Any) -> None:
-        super().__init__(info, item_type, **options)
+    def __init__(
+        self,
+        rest: AsyncRESTClient,
+        info: ResourceInfo,
+        item_type: Any,
+        *,
+        namespace: str | None = None,
+        label_selector: LabelSelectorLike = None,
+        field_selector: FieldSelector | str | None = None,
+        resync_period: float = 0.0,
+        transform: TransformFunc[T] | None = None,
+        strip_managed_fields: bool = False,
+        indexers: Mapping[str, IndexFunc[T]] | None = None,
+        page_size: int | None = 500,
+        min_watch_timeout: float = 300.0,
+        backoff: Backoff | None = None,
+    ) -> None:
+        super().__init__(
+            info, item_type, namespace=namespace, label_selector=label_selector,
+            field_selector=field_selector, resync_period=resync_period, transform=transform,
+            strip_managed_fields=strip_managed_fields, indexers=indexers, page_size=page_size,
+            min_watch_timeout=min_watch_timeout)
         self.rest = rest
         self._wake: dict[HandlerRegistration[T], asyncio.Event] = {}
         self._resync_wake: asyncio.Event | None = None
@@ -501,6 +543,10 @@ class AsyncSharedInformer(_InformerCore[T]):
         except asyncio.TimeoutError:
             return False
         return True
+
+    @property
+    def started(self) -> bool:
+        return self._started
 
     @property
     def stopped(self) -> bool:
