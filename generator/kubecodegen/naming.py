@@ -71,18 +71,8 @@ def attribute_name(wire_name: str) -> str:
 
 def attribute_names(wire_names: Iterable[str]) -> dict[str, str]:
     """Map each wire name of one struct to a unique attribute name, numbering collisions."""
-    result: dict[str, str] = {}
     taken: set[str] = set()
-    for wire in wire_names:
-        base = attribute_name(wire)
-        joiner = "" if base.endswith("_") else "_"
-        name, counter = base, 2
-        while name in taken:
-            name = f"{base}{joiner}{counter}"
-            counter += 1
-        taken.add(name)
-        result[wire] = name
-    return result
+    return {wire: unique_attribute(attribute_name(wire), taken) for wire in wire_names}
 
 
 def pascal_case(text: str) -> str:
@@ -218,9 +208,11 @@ def accessor_name(plural: str, kind: str, taken: set[str] | None = None) -> str:
 
 
 def unique_attribute(name: str, taken: set[str]) -> str:
+    """``name``, else ``name_2``, ``name_3``… (``class_2`` after a trailing underscore)."""
+    joiner = "" if name.endswith("_") else "_"
     candidate, counter = name, 2
     while candidate in taken:
-        candidate = f"{name}_{counter}"
+        candidate = f"{name}{joiner}{counter}"
         counter += 1
     taken.add(candidate)
     return candidate

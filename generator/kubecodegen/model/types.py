@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+# The model speaks the runtime's identity record (re-exported for the model layer).
+from ..runtime.meta import GroupVersionKind as GroupVersionKind
+
 
 class Primitive(Enum):
     """Leaf types, each with one wire format handled by the runtime."""
@@ -51,17 +54,6 @@ class UnionOf:
 
 
 TypeRef = Primitive | ArrayOf | MapOf | StructRef | UnionOf
-
-
-@dataclass(frozen=True)
-class GroupVersionKind:
-    group: str
-    version: str
-    kind: str
-
-    @property
-    def api_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
 
 
 @dataclass(frozen=True)
