@@ -19,6 +19,10 @@ vanished while the watch was down are delivered as deletes carrying a
 :class:`~.keys.DeletedFinalStateUnknown` tombstone with the last known state. A resync
 period replays the cache to handlers as updates (``old is new``); it makes no request.
 
+A handler that raises is logged (logger ``kubecodegen.runtime.cache``) and keeps getting
+later notifications: one bad object must not stop a controller. The asyncio informer's
+methods must be called on its event loop's thread.
+
 Cached objects are shared by the store, every handler and every lister caller: never
 mutate them, copy first. Set ``KUBECODEGEN_CACHE_MUTATION_DETECTOR=1`` to have every
 informer keep snapshots and report violations (:meth:`check_mutations`).
