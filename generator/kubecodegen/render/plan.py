@@ -173,6 +173,7 @@ def _clientset_module_context(model: ApiModel, gv: GroupVersion) -> dict[str, An
             "subresources": [{"name": s.name, "verbs": s.verbs} for s in r.subresources],
             "accessor": accessor, "class_name": naming.pascal_case(accessor),
             "const": accessor.upper(), "type": type_, "list_type": list_type, "mixins": mixins,
+            "informable": {"list", "watch"} <= set(r.verbs) and r.list_struct_id is not None,
         })
     if not resources:
         return None
@@ -184,9 +185,27 @@ def _clientset_module_context(model: ApiModel, gv: GroupVersion) -> dict[str, An
     }
 
 
+def _cache_context(context: dict[str, Any]) -> dict[str, Any] | None:
+    """Listers and informers: every resource of a group-version with list and watch."""
+    resources = [dict(r) for r in context["resources"] if r["informable"]]
+    if not resources:
+        return None
+    taken: set[str] = set()
+    for r in resources:
+        base = naming.class_name(r["kind"])
+        r["lister"] = naming.unique(f"{base}Lister", taken)
+        r["informer"] = naming.unique(f"{base}Informer", taken)
+    modules = sorted({r["type"].split(".")[0] for r in resources})
+    return {**context, "resources": resources, "model_modules": modules,
+            "group_class": context["group_class"].removesuffix("Client") + "Informers",
+            "any_namespaced": any(r["namespaced"] for r in resources)}
+
+
 def plan_clientset(model: ApiModel, common: dict[str, Any]) -> list[PlannedFile]:
+    """The ClientSet, and the listers and informers built on its resource classes."""
     files = []
     group_versions = []
+    cached_versions = []
     for gv in model.group_versions():
         context = _clientset_module_context(model, gv)
         if context is None:
@@ -195,8 +214,21 @@ def plan_clientset(model: ApiModel, common: dict[str, Any]) -> list[PlannedFile]
                                  {**common, **context}))
         group_versions.append({"py_name": gv.py_name, "module": gv.py_name,
                                "group_class": _group_class(gv.py_name)})
+        cache = _cache_context(context)
+        if cache is not None:
+            files.append(PlannedFile(f"listers/{gv.py_name}.py", "listers/group.py.jinja",
+                                     {**common, **cache}))
+            files.append(PlannedFile(f"informers/{gv.py_name}.py", "informers/group.py.jinja",
+                                     {**common, **cache}))
+            cached_versions.append({"py_name": gv.py_name, "module": gv.py_name,
+                                    "group_class": cache["group_class"]})
     group_versions.sort(key=lambda g: g["py_name"])
+    cached_versions.sort(key=lambda g: g["py_name"])
     files.append(PlannedFile("clientset/__init__.py", "package/clientset_init.py.jinja", dict(common)))
     files.append(PlannedFile("client.py", "clientset/clientset.py.jinja",
                              {**common, "group_versions": group_versions}))
+    files.append(PlannedFile("listers/__init__.py", "package/listers_init.py.jinja", dict(common)))
+    files.append(PlannedFile("informers/__init__.py", "package/informers_init.py.jinja", dict(common)))
+    files.append(PlannedFile("informer_factory.py", "informers/factory.py.jinja",
+                             {**common, "group_versions": cached_versions}))
     return files
