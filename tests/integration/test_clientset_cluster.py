@@ -140,3 +140,42 @@ async def test_async_clientset(cluster: Any, namespace: str) -> None:
         await cms.create(core_v1.ConfigMap(metadata=meta_v1.ObjectMeta(name="async"), data={"a": "b"}))
         got = await cms.get("async")
         assert got.data == {"a": "b"}
+
+
+def _kinds(namespace: str) -> list[tuple[str, Any, Any]]:
+    """(raw path, typed client, object) for a spread of kinds the tests create."""
+    from kube_v1_20.models import rbac_v1
+
+    meta = meta_v1.ObjectMeta
+    return [
+        ("services", lambda cs: cs.core_v1.services(namespace), core_v1.Service(
+            metadata=meta(name="svc"), spec=core_v1.ServiceSpec(
+                selector={"app": "web"},
+                ports=[core_v1.ServicePort(name="http", port=80, target_port="http")]))),
+        ("serviceaccounts", lambda cs: cs.core_v1.service_accounts(namespace),
+         core_v1.ServiceAccount(metadata=meta(name="sa"), automount_service_account_token=False)),
+        ("pods", lambda cs: cs.core_v1.pods(namespace), core_v1.Pod(
+            metadata=meta(name="pod", labels={"app": "web"}),
+            spec=core_v1.PodSpec(automount_service_account_token=False, containers=[core_v1.Container(
+                name="c", image="nginx", ports=[core_v1.ContainerPort(name="http", container_port=8080)],
+                resources=core_v1.ResourceRequirements(limits={"cpu": "500m", "memory": "1Gi"}),
+                liveness_probe=core_v1.Probe(http_get=core_v1.HTTPGetAction(path="/", port=8080)),
+                env=[core_v1.EnvVar(name="A", value="1")])]))),
+        ("roles", lambda cs: cs.rbac_v1.roles(namespace), rbac_v1.Role(
+            metadata=meta(name="r"),
+            rules=[rbac_v1.PolicyRule(api_groups=[""], resources=["pods"], verbs=["get"])])),
+        ("rolebindings", lambda cs: cs.rbac_v1.role_bindings(namespace), rbac_v1.RoleBinding(
+            metadata=meta(name="rb"), role_ref=rbac_v1.RoleRef(api_group="rbac.authorization.k8s.io",
+                                                               kind="Role", name="r"),
+            subjects=[rbac_v1.Subject(kind="ServiceAccount", name="sa", namespace=namespace)])),
+    ]
+
+
+def test_round_trip_fidelity_of_created_kinds(cs: Any, namespace: str, cluster: Any) -> None:
+    admin = cluster.admin_client()
+    for plural, client_of, obj in _kinds(namespace):
+        created = client_of(cs).create(obj)
+        group_path = "/apis/rbac.authorization.k8s.io/v1" if plural.startswith("role") else "/api/v1"
+        raw = admin.get(f"{group_path}/namespaces/{namespace}/{plural}/{created.metadata.name}").content
+        _same_json(client_of(cs).get(created.metadata.name), raw)
+        _same_json(scheme.decode(raw), raw)

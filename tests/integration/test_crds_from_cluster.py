@@ -38,13 +38,48 @@ def _for_v1_20(node: Any) -> Any:
     return result
 
 
+WIDGET_CRD: dict[str, Any] = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.example.com"},
+    "spec": {
+        "group": "example.com",
+        "scope": "Namespaced",
+        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+        "versions": [{
+            "name": "v1", "served": True, "storage": True,
+            "subresources": {"status": {}},
+            "schema": {"openAPIV3Schema": {
+                "type": "object",
+                "properties": {
+                    "spec": {"type": "object", "required": ["size"], "properties": {
+                        "size": {"type": "integer"},
+                        "parts": {"type": "array", "items": {"type": "object", "properties": {
+                            "name": {"type": "string"}, "weight": {"x-kubernetes-int-or-string": True},
+                            "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+                        }}},
+                    }},
+                    "status": {"type": "object", "properties": {
+                        "ready": {"type": "boolean"},
+                        "conditions": {"type": "array", "items": {"type": "object", "properties": {
+                            "type": {"type": "string"}, "lastTransitionTime": {"type": "string", "format": "date-time"},
+                        }}},
+                    }},
+                },
+            }},
+        }],
+    },
+}
+
+
 def _install_crds(client: Any) -> None:
-    for path in sorted(CRDS.glob("*.yaml")):
-        crd = _for_v1_20(yaml.safe_load(path.read_text()))
+    crds = [_for_v1_20(yaml.safe_load(path.read_text())) for path in sorted(CRDS.glob("*.yaml"))]
+    for crd in [*crds, WIDGET_CRD]:
         response = client.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", json=crd)
         assert response.status_code in (201, 409), response.text
     deadline = time.monotonic() + 60
-    wanted = {"servicemonitors", "clusterissuers", "kafkanodepools", "cronjobs", "certificates", "prometheusrules"}
+    wanted = {"servicemonitors", "clusterissuers", "kafkanodepools", "cronjobs", "certificates", "prometheusrules",
+              "widgets"}
     while time.monotonic() < deadline:
         paths = client.get("/openapi/v2").json()["paths"]
         if all(any(f"/{plural}" in p for p in paths) for plural in wanted):
@@ -58,7 +93,7 @@ def crd_package(cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     _install_crds(cluster.admin_client())
     out = tmp_path_factory.mktemp("crdpkg")
     source = SpecSource(from_cluster=True, kubeconfig=str(cluster.admin_kubeconfig))
-    generated = generate(source, "kube_crds", groups=["monitoring.coreos.com", "cert-manager.io",
+    generated = generate(source, "kube_crds", groups=["monitoring.coreos.com", "cert-manager.io", "example.com",
                                                       "kafka.strimzi.io", "batch.tutorial.kubebuilder.io"])
     write(generated, out)
     sys.path.insert(0, str(out))
@@ -122,3 +157,30 @@ def test_kafka_node_pool_scale(crd_package: Any, cluster: Any, namespace: str, v
         scale.spec.replicas = 4
         pools.update_scale(name, scale)
         assert pools.get(name).spec.replicas == 4
+
+
+def test_widget_crud_and_status(crd_package: Any, cluster: Any, namespace: str) -> None:
+    """A CRD made by the test: nested inline types, int-or-string, maps, status subresource."""
+    models = importlib.import_module("kube_crds.models.example_com_v1")
+    meta = importlib.import_module("kube_crds.models.meta_v1")
+    codec = importlib.import_module("kube_crds._runtime.codec")
+    with crd_package.Clientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as cs:
+        widgets = cs.example_com_v1.widgets(namespace)
+        widget = models.Widget(metadata=meta.ObjectMeta(name="w"), spec=models.WidgetSpec(
+            size=3, parts=[models.WidgetSpecParts(name="a", weight="50%", tags={"k": "v"}),
+                           models.WidgetSpecParts(name="b", weight=7)]))
+        created = widgets.create(widget)
+        assert created.spec.parts[0].weight == "50%" and created.spec.parts[1].weight == 7
+        created.status = models.WidgetStatus(ready=True, conditions=[models.WidgetStatusConditions(
+            type="Ready", last_transition_time=created.metadata.creation_timestamp)])
+        updated = widgets.update_status(created)
+        assert updated.status.ready is True
+        assert updated.status.conditions[0].last_transition_time == created.metadata.creation_timestamp
+        # The status subresource ignores spec changes, the main resource ignores status changes.
+        updated.spec.size = 99
+        assert widgets.update_status(updated).spec.size == 3
+        assert [w.metadata.name for w in widgets.list_all()] == ["w"]
+        raw = cluster.admin_client().get(f"/apis/example.com/v1/namespaces/{namespace}/widgets/w").content
+        assert json.loads(codec.encode(widgets.get("w"))) == json.loads(raw)
+        widgets.delete("w")
+        assert widgets.list().items == []
