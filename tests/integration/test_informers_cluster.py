@@ -21,9 +21,10 @@ import pytest
 
 from kubecodegen.runtime.cache import DeletedFinalStateUnknown, strip_managed_fields
 from kubecodegen.runtime.cache.factory import AsyncSharedInformerFactory, SharedInformerFactory
-from kubecodegen.runtime.cache.informer import SharedInformer
+from kubecodegen.runtime.cache.informer import AsyncSharedInformer, SharedInformer
 from kubecodegen.runtime.client import AsyncRESTClient, RESTClient
 from kubecodegen.runtime.config import ClientConfig, load_kubeconfig
+from kubecodegen.runtime.discovery import ResourceNotFound
 from kubecodegen.runtime.errors import NotFound
 from kubecodegen.runtime.meta import GroupVersionResource
 from tests.harness.cluster import TestCluster
@@ -499,8 +500,6 @@ def test_dynamic_informer_for_a_gvr(rest: RESTClient, namespace: str) -> None:
         wait_until(lambda: seen == ["dyn-1", "dyn-2"], what="dynamic adds")
     finally:
         assert factory.shutdown()
-    from kubecodegen.runtime.discovery import ResourceNotFound
-
     with pytest.raises(ResourceNotFound):
         SharedInformerFactory(rest).for_resource(GroupVersionResource("", "v1", "nosuchthings"))
 
@@ -618,3 +617,35 @@ def _try_post(rest: RESTClient, path: str, body: dict[str, Any]) -> bool:
     except NotFound:
         return False
     return True
+
+
+async def test_async_informer_survives_an_apiserver_outage(private_cluster: TestCluster) -> None:
+    namespace = private_cluster.create_namespace()
+    with RESTClient(config_of(private_cluster)) as rest:
+        cms = ConfigMaps(rest, namespace)
+        for i in range(5):
+            cms.create(cm(f"o-{i}"))
+        async with AsyncRESTClient(config_of(private_cluster)) as arest:
+            informer: AsyncSharedInformer[ConfigMap] = AsyncSharedInformer(
+                arest, ConfigMaps.info, ConfigMap, namespace=namespace)
+            deleted: list[Any] = []
+            informer.add_event_handler(on_delete=deleted.append)
+            informer.start()
+            try:
+                assert await informer.wait_for_sync(30)
+                await asyncio.to_thread(private_cluster.stop_apiserver)
+                await asyncio.sleep(1)  # the watch breaks; reconnects fail and back off
+                await asyncio.to_thread(private_cluster.start_apiserver)
+                await asyncio.to_thread(cms.delete, "o-0")
+                await asyncio.to_thread(cms.create, cm("o-new"))
+                deadline = time.monotonic() + 90
+                while {name_of(o): rv_of(o) for o in informer.lister().list()} != listed(cms):
+                    assert time.monotonic() < deadline, "the cache did not converge"
+                    await asyncio.sleep(0.1)
+                while not deleted:
+                    assert time.monotonic() < deadline, "no delete delivered"
+                    await asyncio.sleep(0.05)
+                assert [name_of(o) for o in deleted] == ["o-0"]
+            finally:
+                await informer.stop()
+            assert informer.error is None
