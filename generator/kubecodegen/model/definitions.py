@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import naming
-from ..fixups.special import special_type
+from ..fixups import special as special_fixups
 from .types import (
     ArrayOf,
     Field,
@@ -87,7 +87,7 @@ class DefinitionsBuilder:
         struct_definitions: list[str] = []
         for name in sorted(self._definitions):
             schema = self._definitions[name]
-            special = special_type(name, schema)
+            special = special_fixups.special_type(name, schema)
             if special is not None:
                 self.aliases[name] = special
                 self._specials.add(name)
