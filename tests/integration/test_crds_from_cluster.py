@@ -184,3 +184,23 @@ def test_widget_crud_and_status(crd_package: Any, cluster: Any, namespace: str) 
         assert json.loads(codec.encode(widgets.get("w"))) == json.loads(raw)
         widgets.delete("w")
         assert widgets.list().items == []
+
+
+def test_cli_from_cluster(crd_package: Any, cluster: Any, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kubecodegen.cli import main
+
+    runner = CliRunner()
+    args = ["--from-cluster", "--kubeconfig", str(cluster.admin_kubeconfig)]
+    result = runner.invoke(main, ["inspect", *args, "--group", "example.com", "-o", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [(r["resource"], r["namespaced"], r["subresources"]) for r in rows] == [
+        ("widgets", True, {"status": ["get", "update", "patch", "apply"]})]
+    result = runner.invoke(main, ["generate", *args, "--group", "example.com", "--package", "widgets",
+                                  "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "widgets" / "models" / "example_com_v1.py").is_file()
+    bad = runner.invoke(main, ["inspect", "--from-cluster", "--kubeconfig", str(tmp_path / "missing")])
+    assert bad.exit_code == 2 and "missing" in bad.output
