@@ -279,6 +279,8 @@ def test_label_and_namespace_filtered_informers(rest: RESTClient, namespace: str
         there.create(cm("web-new", labels={"app": "web"}))
         wait_until(lambda: sorted(cached(informer)) == ["db", "web-1", "web-2", "web-3"],
                    what="relabelled objects to move in and out")
+        # Handlers run behind the store: wait for them, then check what they saw.
+        wait_until(lambda: recorder.model() == cached(informer), what="the handler")
         assert recorder.kinds("web-0")[-1] == "delete"
         assert recorder.kinds("db") == ["add"]
         assert recorder.kinds("web-new") == []
@@ -343,7 +345,7 @@ def test_apiserver_restart_mid_watch_converges(private_cluster: TestCluster) -> 
             cms.patch("r-1", {"data": {"x": "y"}})
             wait_until(lambda: cached(informer) == listed(cms), timeout=90,
                        what="the cache to converge after the restart")
-            assert recorder.model() == cached(informer)
+            wait_until(lambda: recorder.model() == cached(informer), what="the handler")
             assert recorder.kinds("r-0")[-1] == "delete"
         finally:
             assert informer.stop()
@@ -384,6 +386,7 @@ def test_compaction_forces_relist_and_missed_deletes_arrive_as_tombstones(
             backoff.gate.set()
             wait_until(lambda: cached(informer) == listed(cms), timeout=60,
                        what="the relist to bring the cache up to date")
+            wait_until(lambda: recorder.model() == cached(informer), what="the handler")
         finally:
             backoff.gate.set()
             assert informer.stop()
@@ -602,7 +605,8 @@ def test_crd_informer_through_discovery(rest: RESTClient, namespace: str) -> Non
         rest.delete(f"{path}/w1")
         wait_until(lambda: [name_of(o) for o in informer.lister().list()] == ["w2"],
                    what="the CR cache to follow")
-        assert kinds == [("add", "w1"), ("add", "w2"), ("delete", "w1")]
+        wait_until(lambda: kinds == [("add", "w1"), ("add", "w2"), ("delete", "w1")],
+                   what="the handler to follow the cache")
         assert [name_of(o) for o in informer.lister().list("size>1")] == ["w2"]
         assert "managedFields" not in informer.lister().list()[0]["metadata"]
     finally:

@@ -332,6 +332,9 @@ class SharedInformer(_InformerCore[T]):
     def _spawn(self, target: Callable[..., None], role: str, *args: Any) -> None:
         name = f"informer-{self.info.resource}-{role}"
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        # Threads of removed handlers have ended: forget them so add/remove cycles do not
+        # accumulate (stop() joins whatever is left).
+        self._threads = [t for t in self._threads if t.is_alive()]
         self._threads.append(thread)
         thread.start()
 
@@ -557,6 +560,7 @@ class AsyncSharedInformer(_InformerCore[T]):
         return self._stopped
 
     def _spawn(self, coro: Any) -> None:
+        self._tasks = [t for t in self._tasks if not t.done()]
         self._tasks.append(asyncio.get_running_loop().create_task(coro))
 
     def _on_synced(self) -> None:
