@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import ROOT, Context, Outcome, decode, generation, imports, report
+from . import ROOT, Context, Outcome, decode, generation, imports, list_cluster, report
 
 Suite = Callable[[Context], Outcome]
 
@@ -22,6 +22,7 @@ SUITES: dict[str, Suite] = {
     "generation": generation.run,  # first: its output serves `imports` when generated/ lacks v1.35
     "decode": decode.run,
     "imports": imports.run,
+    "list_cluster": list_cluster.run,
 }
 
 # Generated packages the suites need, with the spec each comes from.
