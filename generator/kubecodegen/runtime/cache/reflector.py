@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
@@ -137,21 +136,6 @@ class _Loop(Generic[T]):
         return None
 
 
-def _interrupt(stream: Stream) -> None:
-    """Wake a thread blocked reading ``stream``: shut its socket down.
-
-    Closing a response from another thread does not interrupt a blocked read (the read
-    holds the connection); ``shutdown`` does, and the reader then sees a transport error.
-    """
-    response = getattr(stream, "_response", None)
-    extensions = getattr(response, "extensions", None) or {}
-    network = extensions.get("network_stream")
-    sock = network.get_extra_info("socket") if network is not None else None
-    if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-
 class Reflector(_Loop[T]):
     """Blocking list/watch loop: call :meth:`run` in a thread, :meth:`stop` from another."""
 
@@ -175,7 +159,7 @@ class Reflector(_Loop[T]):
         self._stopped.set()
         with self._stream_lock:
             if self._stream is not None:
-                _interrupt(self._stream)
+                self._stream.abort()
 
     def run(self) -> None:
         """List and watch until :meth:`stop`."""
