@@ -3,7 +3,8 @@
 
 Models live in ``kube_v1_20.models.<group>_<version>`` (``kube_v1_20.models.core_v1``,
 ``kube_v1_20.models.apps_v1``, …); ``scheme`` decodes and encodes any object by its
-``apiVersion``/``kind``; ``Clientset`` / ``AsyncClientset`` talk to a cluster. Submodules
+``apiVersion``/``kind``; ``Clientset`` / ``AsyncClientset`` talk to a cluster;
+``SharedInformerFactory`` / ``AsyncSharedInformerFactory`` cache it. Submodules
 are imported on first use, so ``import kube_v1_20`` stays cheap.
 """
 
@@ -15,13 +16,27 @@ from .scheme import scheme
 
 if TYPE_CHECKING:
     from .client import AsyncClientset, Clientset
+    from .informer_factory import AsyncSharedInformerFactory, SharedInformerFactory
 
-__all__ = ["AsyncClientset", "Clientset", "scheme"]
+__all__ = [
+    "AsyncClientset",
+    "AsyncSharedInformerFactory",
+    "Clientset",
+    "SharedInformerFactory",
+    "scheme",
+]
+
+_LAZY = {
+    "Clientset": "client",
+    "AsyncClientset": "client",
+    "SharedInformerFactory": "informer_factory",
+    "AsyncSharedInformerFactory": "informer_factory",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Clientset", "AsyncClientset"):
-        from . import client
+    if name in _LAZY:
+        from importlib import import_module
 
-        return getattr(client, name)
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

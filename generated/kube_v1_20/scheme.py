@@ -7,6 +7,10 @@ Classes are imported on first use, so importing the package stays cheap.
 from ._runtime.scheme import Scheme
 
 KINDS: dict[tuple[str, str, str], tuple[str, str]] = {
+    ("", "v1", "APIGroup"): ("models.meta_v1", "APIGroup"),
+    ("", "v1", "APIGroupList"): ("models.meta_v1", "APIGroupList"),
+    ("", "v1", "APIResourceList"): ("models.meta_v1", "APIResourceList"),
+    ("", "v1", "APIVersions"): ("models.meta_v1", "APIVersions"),
     ("", "v1", "Binding"): ("models.core_v1", "Binding"),
     ("", "v1", "ComponentStatus"): ("models.core_v1", "ComponentStatus"),
     ("", "v1", "ComponentStatusList"): ("models.core_v1", "ComponentStatusList"),
@@ -46,6 +50,7 @@ KINDS: dict[tuple[str, str, str], tuple[str, str]] = {
     ("", "v1", "ServiceAccount"): ("models.core_v1", "ServiceAccount"),
     ("", "v1", "ServiceAccountList"): ("models.core_v1", "ServiceAccountList"),
     ("", "v1", "ServiceList"): ("models.core_v1", "ServiceList"),
+    ("", "v1", "Status"): ("models.meta_v1", "Status"),
     ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration"): (
         "models.admissionregistration_v1",
         "MutatingWebhookConfiguration",

@@ -10,6 +10,7 @@ the REST clients layer those on top -- and they translate every httpx failure in
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -127,6 +128,19 @@ class Stream:
 
     def close(self) -> None:
         self._response.close()
+
+    def abort(self) -> None:
+        """Wake a thread blocked reading this stream, from another thread.
+
+        Closing a response does not interrupt a blocked read (the read holds the
+        connection); shutting the socket down does, and the reader then sees a
+        TransportError. Safe to call more than once, or after the stream ended.
+        """
+        network = self._response.extensions.get("network_stream")
+        sock = network.get_extra_info("socket") if network is not None else None
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 class AsyncStream:

@@ -27,7 +27,7 @@
 * ``events_v1beta1`` — ``events.k8s.io/v1beta1``
 * ``extensions_v1beta1`` — ``extensions/v1beta1``
 * ``flowcontrol_v1beta1`` — ``flowcontrol.apiserver.k8s.io/v1beta1``
-* ``meta_v1``
+* ``meta_v1`` — ``v1``
 * ``networking_v1`` — ``networking.k8s.io/v1``
 * ``networking_v1beta1`` — ``networking.k8s.io/v1beta1``
 * ``node_v1`` — ``node.k8s.io/v1``
@@ -39,4 +39,5 @@
 * ``scheduling_v1beta1`` — ``scheduling.k8s.io/v1beta1``
 * ``storage_v1`` — ``storage.k8s.io/v1``
 * ``storage_v1beta1`` — ``storage.k8s.io/v1beta1``
+* ``version``
 """

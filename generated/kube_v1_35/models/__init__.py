@@ -23,7 +23,7 @@
 * ``events_v1`` — ``events.k8s.io/v1``
 * ``flowcontrol_v1`` — ``flowcontrol.apiserver.k8s.io/v1``
 * ``internal_v1alpha1`` — ``internal.apiserver.k8s.io/v1alpha1``
-* ``meta_v1``
+* ``meta_v1`` — ``v1``
 * ``networking_v1`` — ``networking.k8s.io/v1``
 * ``networking_v1beta1`` — ``networking.k8s.io/v1beta1``
 * ``node_v1`` — ``node.k8s.io/v1``
@@ -38,4 +38,5 @@
 * ``storage_v1`` — ``storage.k8s.io/v1``
 * ``storage_v1beta1`` — ``storage.k8s.io/v1beta1``
 * ``storagemigration_v1beta1`` — ``storagemigration.k8s.io/v1beta1``
+* ``version``
 """

@@ -11,6 +11,15 @@ One module per noun, as client-go's ``tools/cache``:
 * :mod:`.transform` -- what to drop before caching (``managedFields``);
 * :mod:`.mutation` -- detecting mutation of shared cached objects.
 
+The I/O shells and user-facing pieces are imported from their modules (not re-exported
+here, so that the pure core stays importable without the HTTP stack):
+
+* :mod:`.reflector` -- thread and asyncio drivers of the watcher over the REST client;
+* :mod:`.informer` -- ``SharedInformer`` / ``AsyncSharedInformer``: cache + handler fan-out;
+* :mod:`.factory` -- ``SharedInformerFactory`` / ``AsyncSharedInformerFactory``;
+* :mod:`.lister` -- ``Lister`` / ``NamespaceLister``: typed reads of the cache;
+* :mod:`.typed` -- per-resource accessors that generated ``informers/`` modules subclass.
+
 Cached objects are shared between the store, all handlers and all lister callers: never
 mutate them; copy first.
 """
