@@ -1,0 +1,53 @@
+"""The reflector's pure helpers: watcher requests → HTTP requests, errors → watcher inputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from kubecodegen.runtime.cache.reflector import error_inputs, list_request, watch_request
+from kubecodegen.runtime.cache.watcher import ListRequest, WatchRequest
+from kubecodegen.runtime.errors import ResourceExpired, TransportError
+from kubecodegen.runtime.meta import ResourceInfo
+from kubecodegen.runtime.rest.response import error_from
+
+PODS = ResourceInfo(group="", version="v1", resource="pods", kind="Pod", namespaced=True)
+NODES = ResourceInfo(group="", version="v1", resource="nodes", kind="Node", namespaced=False)
+DEPLOYMENTS = ResourceInfo(group="apps", version="v1", resource="deployments", kind="Deployment",
+                           namespaced=True)
+
+
+def test_list_request_paths_and_params() -> None:
+    req = list_request(PODS, "ns1", ListRequest(resource_version="0", limit=500, continue_token=None,
+                                                label_selector="app=web"))
+    assert (req.method, req.path, req.stream) == ("GET", "/api/v1/namespaces/ns1/pods", False)
+    assert dict(req.params) == {"resourceVersion": "0", "limit": "500", "labelSelector": "app=web"}
+    all_ns = list_request(DEPLOYMENTS, None, ListRequest(resource_version="", limit=None,
+                                                         continue_token="abc"))
+    assert all_ns.path == "/apis/apps/v1/deployments"
+    assert dict(all_ns.params) == {"continue": "abc"}
+    assert list_request(NODES, None, ListRequest("5", None, None)).path == "/api/v1/nodes"
+
+
+def test_watch_request_streams() -> None:
+    req = watch_request(PODS, "ns1", WatchRequest(resource_version="42", timeout_seconds=317,
+                                                  allow_watch_bookmarks=True, field_selector="a=b"))
+    assert req.stream and req.path == "/api/v1/namespaces/ns1/pods"
+    params = dict(req.params)
+    assert params["watch"] == "true" and params["resourceVersion"] == "42"
+    assert params["timeoutSeconds"] == "317" and params["allowWatchBookmarks"] == "true"
+    assert params["fieldSelector"] == "a=b"
+
+
+def test_error_inputs() -> None:
+    expired = error_from(410, {}, b'{"kind":"Status","code":410,"reason":"Expired","message":"too old"}',
+                         method="GET", path="/api/v1/pods")
+    assert isinstance(expired, ResourceExpired)
+    assert error_inputs(expired) == {"code": 410, "reason": "Expired", "message": "too old"}
+    assert error_inputs(TransportError("connection refused", method="GET", url="https://127.0.0.1/api")) == {}
+    assert error_inputs(RuntimeError("x")) == {}
+
+
+@pytest.mark.parametrize("namespace", ["", "a/b", ".."])
+def test_bad_namespace_is_rejected(namespace: str) -> None:
+    with pytest.raises(ValueError):
+        list_request(PODS, namespace, ListRequest("0", None, None))
