@@ -310,3 +310,35 @@ def test_to_builtins_is_json_compatible() -> None:
 def test_unknown_types_are_not_encoded_silently() -> None:
     with pytest.raises(TypeError, match="object"):
         codec.encode({"x": object()})
+
+
+def test_large_documents_decode_with_the_collector_paused_and_restored() -> None:
+    import contextlib
+    import gc
+
+    import msgspec
+
+    from kubecodegen.runtime import codec
+
+    seen: list[bool] = []
+
+    def probe(tp: type, obj: object) -> object:
+        seen.append(gc.isenabled())
+        return codec.dec_hook(tp, obj)
+
+    dec = msgspec.json.Decoder(list[Quantity], dec_hook=probe)
+    small = b'["1"]'
+    large = b'["' + b"1" * codec.GC_PAUSE_THRESHOLD + b'"]'
+    assert gc.isenabled()
+    codec.decode_paused(dec, small)
+    codec.decode_paused(dec, large)
+    assert seen == [True, False] and gc.isenabled()
+    gc.disable()
+    try:
+        codec.decode_paused(dec, large)
+        assert not gc.isenabled()  # a collector the program disabled stays disabled
+    finally:
+        gc.enable()
+    with contextlib.suppress(msgspec.DecodeError):
+        codec.decode_paused(dec, large[:-1])
+    assert gc.isenabled()  # restored after an error too
