@@ -19,6 +19,7 @@ What msgspec 0.22 does natively and what needs a hook (measured, not assumed):
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
@@ -331,10 +332,33 @@ def decoder(tp: type[T]) -> msgspec.json.Decoder[T]:
     return cached
 
 
+#: Documents at least this large are decoded with the cyclic garbage collector paused.
+GC_PAUSE_THRESHOLD = 1 << 20
+
+
+def decode_paused(dec: msgspec.json.Decoder[T], data: bytes | str) -> T:
+    """``dec.decode(data)``, with the cyclic garbage collector paused for large documents.
+
+    Why: decoding a large list (3000 pods) allocates hundreds of thousands of containers
+    (the free-form ``managedFields`` dicts above all), and every few hundred allocations
+    trigger a collection that walks the growing set of young objects. The decoded tree has
+    no reference cycles, so those collections find nothing: measured on the 3000-pod
+    sample, they are about three quarters of the decode time. The pause lasts one decode,
+    and a collector the program itself disabled is never re-enabled.
+    """
+    if len(data) < GC_PAUSE_THRESHOLD or not gc.isenabled():
+        return dec.decode(data)
+    gc.disable()
+    try:
+        return dec.decode(data)
+    finally:
+        gc.enable()
+
+
 def decode(data: bytes | str, tp: type[T]) -> T:
     """Decode JSON into ``tp``; errors are :class:`DecodeError` naming the JSON path."""
     try:
-        return decoder(tp).decode(data)
+        return decode_paused(decoder(tp), data)
     except msgspec.DecodeError as exc:
         raise _wrap(exc, tp, "decode") from None
 

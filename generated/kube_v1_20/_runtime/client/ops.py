@@ -28,8 +28,13 @@ PatchBody = Mapping[str, Any] | Sequence[Any] | bytes | str | msgspec.Struct
 
 
 def decoder_for(tp: Any) -> Callable[[bytes], Any]:
-    """The typed JSON decode function for ``tp`` (the codec builds it once per type)."""
-    return codec.decoder(tp).decode
+    """The typed JSON decode function for ``tp`` (the codec builds it once per type).
+
+    Large bodies (lists) decode with the garbage collector paused: see
+    :func:`..codec.decode_paused`.
+    """
+    dec = codec.decoder(tp)
+    return lambda data: codec.decode_paused(dec, data)
 
 
 def watch_decoder(tp: Any) -> WatchDecoder[Any]:
