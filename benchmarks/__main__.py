@@ -14,7 +14,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import ROOT, Context, Outcome, decode, generation, imports, list_cluster, report
+from . import (
+    ROOT,
+    Context,
+    Outcome,
+    decode,
+    generation,
+    imports,
+    informer_cluster,
+    informer_offline,
+    list_cluster,
+    report,
+)
 
 Suite = Callable[[Context], Outcome]
 
@@ -23,6 +34,8 @@ SUITES: dict[str, Suite] = {
     "decode": decode.run,
     "imports": imports.run,
     "list_cluster": list_cluster.run,
+    "informer_cluster": informer_cluster.run,
+    "informer_offline": informer_offline.run,
 }
 
 # Generated packages the suites need, with the spec each comes from.
