@@ -98,6 +98,18 @@ class _Loop(Generic[T]):
         self._decode_page = decoder_for(page_type(item_type))
         self._item_type = item_type
 
+    def _consume(self, step: Step[T]) -> tuple[ListRequest | WatchRequest | None, bool]:
+        """Log and apply a step; return what to do next.
+
+        The caller must drop its reference to the step right after: a step of a list page
+        holds every object as decoded, before the informer's transform, and keeping it
+        while the next request runs (a watch lasts minutes) would keep a whole page of
+        unstripped objects alive next to the cache.
+        """
+        self._after(step)
+        self._apply(step.events)
+        return step.request, step.backoff
+
     def _apply(self, events: Sequence[WatcherEvent[T]]) -> None:
         if not events:
             return
@@ -165,11 +177,10 @@ class Reflector(_Loop[T]):
         """List and watch until :meth:`stop`."""
         step = self.watcher.start()
         while not self._stopped.is_set():
-            self._after(step)
-            self._apply(step.events)
-            if step.backoff and self._stopped.wait(next(self.backoff)):
+            request, backoff = self._consume(step)
+            del step  # see _consume
+            if backoff and self._stopped.wait(next(self.backoff)):
                 return
-            request = step.request
             if isinstance(request, ListRequest):
                 step = self._list(request)
             elif isinstance(request, WatchRequest):
@@ -239,11 +250,10 @@ class AsyncReflector(_Loop[T]):
         """List and watch until cancelled."""
         step = self.watcher.start()
         while True:
-            self._after(step)
-            self._apply(step.events)
-            if step.backoff:
+            request, backoff = self._consume(step)
+            del step  # see _consume
+            if backoff:
                 await self._sleep(next(self.backoff))
-            request = step.request
             if isinstance(request, ListRequest):
                 step = await self._list(request)
             elif isinstance(request, WatchRequest):
