@@ -124,7 +124,7 @@ def test_special_types_and_field_names() -> None:
     assert field_type(model, "io.k8s.api.core.v1.Secret", "data").type == MapOf(Primitive.BYTES)
     assert field_type(model, "io.k8s.api.events.v1.Event", "event_time").type is Primitive.MICRO_TIME
     managed = field_type(model, "io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry", "fields_v1")
-    assert managed.type is Primitive.OBJECT
+    assert managed.type is Primitive.RAW
     props = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps"
     assert field_type(model, props, "ref").wire_name == "$ref"
     assert field_type(model, props, "schema").wire_name == "$schema"

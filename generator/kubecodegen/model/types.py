@@ -28,7 +28,8 @@ class Primitive(Enum):
     QUANTITY = "quantity"  # resource.Quantity: a string with a numeric meaning
     INT_OR_STRING = "int_or_string"
     ANY = "any"  # free-form JSON value
-    OBJECT = "object"  # free-form JSON object (RawExtension, FieldsV1, Patch)
+    OBJECT = "object"  # free-form JSON object (RawExtension, Patch)
+    RAW = "raw"  # JSON kept undecoded, as client-go keeps FieldsV1 (msgspec.Raw)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ _PRIMITIVES: dict[Primitive, tuple[str, str | None]] = {
     Primitive.INT_OR_STRING: ("IntOrString", "IntOrString"),
     Primitive.ANY: ("Any", "Any"),
     Primitive.OBJECT: ("dict[str, Any]", "Any"),
+    Primitive.RAW: ("msgspec.Raw", None),
 }
 
 

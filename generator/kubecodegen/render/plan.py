@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__, naming
-from ..model.types import ApiModel, GroupVersion, StructRef, StructType
+from ..model.types import ApiModel, GroupVersion, Primitive, StructRef, StructType
 from .annotations import ModuleImports, annotation
 from .env import py_string
 
@@ -33,13 +33,18 @@ def _runtime_files() -> list[tuple[str, bytes]]:
     return files
 
 
-def _field_default(required: bool, wire: str, py_name: str) -> str:
+def _field_default(required: bool, wire: str, py_name: str, empty: str = "None") -> str:
+    """`` = …`` after a field's annotation: the wire name if it differs, and the default.
+
+    ``empty`` is what an unset optional field holds: ``None``, or an empty ``msgspec.Raw()``
+    for raw JSON (msgspec cannot decode ``null`` into ``Raw | None``).
+    """
     renamed = wire != py_name
     if required:
         return f" = msgspec.field(name={py_string(wire)})" if renamed else ""
     if renamed:
-        return f" = msgspec.field(default=None, name={py_string(wire)})"
-    return " = None"
+        return f" = msgspec.field(default={empty}, name={py_string(wire)})"
+    return f" = {empty}"
 
 
 def _module_context(model: ApiModel, module: str) -> dict[str, Any]:
@@ -47,18 +52,23 @@ def _module_context(model: ApiModel, module: str) -> dict[str, Any]:
     structs = []
     for struct_id in model.modules[module]:
         struct: StructType = model.structs[struct_id]
-        fields = [
-            {
+        fields = []
+        for f in struct.fields:
+            text = annotation(f.type, model.structs, imports)
+            raw = f.type is Primitive.RAW
+            if not f.required and not raw:
+                text += " | None"
+            fields.append({
                 "py_name": f.py_name,
-                "annotation": annotation(f.type, model.structs, imports),
-                "required": f.required,
-                "default": _field_default(f.required, f.wire_name, f.py_name),
+                "annotation": text,
+                "default": _field_default(f.required, f.wire_name, f.py_name,
+                                          "msgspec.Raw()" if raw else "None"),
                 "description": f.description,
-            }
-            for f in struct.fields
-        ]
+                "raw": raw,
+            })
         structs.append({"name": struct.name, "description": struct.description,
-                        "gvk": struct.gvk, "fields": fields})
+                        "gvk": struct.gvk, "fields": fields,
+                        "raw_fields": [f["py_name"] for f in fields if f["raw"]]})
     has_gvk = any(s["gvk"] for s in structs)
     typing_names = sorted(({"Any"} & imports.names) | ({"ClassVar"} if has_gvk else set()))
     stdlib = []
