@@ -130,6 +130,8 @@ def enc_hook(obj: Any) -> Any:
     """
     if isinstance(obj, Quantity):
         return str.__str__(obj)
+    if isinstance(obj, msgspec.Raw):  # to_builtins: raw JSON (FieldsV1) becomes plain values
+        return msgspec.json.decode(obj)
     if isinstance(obj, MicroTime):
         return obj.to_wire()
     if isinstance(obj, datetime):  # some other datetime subclass: encode as a plain Time
@@ -379,8 +381,17 @@ def to_builtins(obj: Any) -> Any:
 
 
 def convert(obj: Any, tp: type[T]) -> T:
-    """Build ``tp`` from builtins (parsed YAML, dicts); errors name the JSON path."""
+    """Build ``tp`` from builtins (parsed YAML, dicts); errors name the JSON path.
+
+    Goes through JSON rather than ``msgspec.convert``: fields kept as raw JSON
+    (``msgspec.Raw``, e.g. managedFields' ``fieldsV1``) can only be filled from JSON, and
+    this way a dict converts exactly as the same document would decode from the server.
+    """
     try:
-        return msgspec.convert(obj, tp, dec_hook=dec_hook)
-    except msgspec.ValidationError as exc:
+        data = _ENCODER.encode(obj)
+    except TypeError as exc:
+        raise TypeError(f"cannot convert to {getattr(tp, '__name__', tp)}: {exc}") from None
+    try:
+        return decoder(tp).decode(data)
+    except msgspec.DecodeError as exc:
         raise _wrap(exc, tp, "convert to") from None

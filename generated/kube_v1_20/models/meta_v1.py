@@ -452,7 +452,7 @@ class ManagedFieldsEntry(Model, kw_only=True):
     There is currently only one possible value: "FieldsV1\"
     """
 
-    fields_v1: dict[str, Any] | None = msgspec.field(default=None, name="fieldsV1")
+    fields_v1: msgspec.Raw = msgspec.field(default=msgspec.Raw(), name="fieldsV1")
     """FieldsV1 holds the first JSON version format as described in the "FieldsV1"
     type.
     """
@@ -469,6 +469,11 @@ class ManagedFieldsEntry(Model, kw_only=True):
     """Time is timestamp of when these fields were set. It should always be empty if
     Operation is 'Apply'
     """
+
+    def __post_init__(self) -> None:
+        # Raw JSON decodes as a view into the whole document; a copy of its own lets
+        # the document be freed while this object lives on (in a cache, say).
+        self.fields_v1 = self.fields_v1.copy()
 
 
 class ObjectMeta(Model, kw_only=True):
