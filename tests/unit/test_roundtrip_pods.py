@@ -121,3 +121,15 @@ def test_each_pod_round_trips_alone(modules: tuple[ModuleType, ModuleType], samp
         if found:
             differences.append(found)
     assert differences == [], f"{len(differences)} pods changed; first: {differences[:3]}"
+
+
+def test_decoded_objects_do_not_pin_the_response(modules: tuple[ModuleType, ModuleType]) -> None:
+    """fieldsV1 is raw JSON (a view into the body while decoding); each is copied, so a
+    pod kept from a list does not keep the whole 44 MB response alive."""
+    codec, core = modules
+    body = gzip.decompress(SAMPLE.read_bytes())
+    baseline = sys.getrefcount(body)
+    pods = codec.decode(body, core.PodList).items
+    assert sys.getrefcount(body) == baseline
+    entry = pods[0].metadata.managed_fields[0]
+    assert json.loads(bytes(entry.fields_v1))["f:metadata"]
