@@ -142,6 +142,33 @@ _MIXINS: dict[str, tuple[str, str | None, str]] = {
 }
 
 
+_STANDARD_VERBS = frozenset(
+    {"get", "list", "watch", "create", "update", "patch", "apply", "delete", "deletecollection"})
+# verb -> (mixin, whether it also takes the list type)
+_VERB_MIXINS: dict[str, tuple[str, bool]] = {
+    "get": ("CanGet", False), "list": ("CanList", True), "watch": ("CanWatch", False),
+    "create": ("CanCreate", False), "update": ("CanUpdate", False), "patch": ("CanPatch", False),
+    "apply": ("CanApply", False), "delete": ("CanDelete", False),
+    "deletecollection": ("CanDeleteCollection", True),
+}
+
+
+def _verb_bases(namespaced: bool, verbs: tuple[str, ...], type_: str,
+                list_type: str) -> list[dict[str, str]]:
+    """A resource serving every standard verb gets the all-verbs base (client-go's default);
+    any other gets a scope base plus one mixin per verb it serves (client-go's
+    ``onlyVerbs``), so calling a verb the server lacks is a type error, not a 405."""
+    both = f"{type_}, {list_type}"
+    if set(verbs) >= _STANDARD_VERBS:
+        return [{"name": "NamespacedResource" if namespaced else "ClusterResource", "arg": both}]
+    bases = [{"name": "NamespacedScope" if namespaced else "ClusterScope", "arg": both}]
+    for verb in verbs:
+        if verb in _VERB_MIXINS:
+            mixin, with_list = _VERB_MIXINS[verb]
+            bases.append({"name": mixin, "arg": both if with_list else type_})
+    return bases
+
+
 def _group_class(py_name: str) -> str:
     return naming.class_name(py_name) + "Client"
 
@@ -175,14 +202,15 @@ def _clientset_module_context(model: ApiModel, gv: GroupVersion) -> dict[str, An
                 arg = annotation(StructRef(struct_id), model.structs, imports)
             mixins.append({"name": mixin, "attr": attr, "arg": arg})
             runtime_names |= {mixin, f"Async{mixin}"}
-        scope = "NamespacedResource" if r.namespaced else "ClusterResource"
-        runtime_names |= {scope, f"Async{scope}"}
+        bases = _verb_bases(r.namespaced, r.verbs, type_, list_type)
+        runtime_names |= {b["name"] for b in bases} | {f"Async{b['name']}" for b in bases}
         resources.append({
             "group": r.group, "version": r.version, "plural": r.plural, "kind": r.kind,
             "namespaced": r.namespaced, "verbs": r.verbs, "api_version": r.api_version,
             "subresources": [{"name": s.name, "verbs": s.verbs} for s in r.subresources],
             "accessor": accessor, "class_name": naming.pascal_case(accessor),
             "const": accessor.upper(), "type": type_, "list_type": list_type, "mixins": mixins,
+            "bases": bases, "listable": "list" in r.verbs,
             "informable": {"list", "watch"} <= set(r.verbs) and r.list_struct_id is not None,
         })
     if not resources:
