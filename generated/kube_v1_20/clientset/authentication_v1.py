@@ -11,9 +11,11 @@ from __future__ import annotations
 from .._runtime.client import (
     AllNamespaces,
     AsyncAllNamespaces,
-    AsyncClusterResource,
+    AsyncCanCreate,
+    AsyncClusterScope,
     AsyncRESTClient,
-    ClusterResource,
+    CanCreate,
+    ClusterScope,
     RESTClient,
 )
 from .._runtime.meta import ResourceInfo
@@ -35,7 +37,8 @@ TOKEN_REVIEWS = ResourceInfo(
 
 
 class TokenReviews(
-    ClusterResource[authentication_v1.TokenReview, authentication_v1.TokenReview],
+    ClusterScope[authentication_v1.TokenReview, authentication_v1.TokenReview],
+    CanCreate[authentication_v1.TokenReview],
 ):
     """Client of tokenreviews (authentication.k8s.io/v1 TokenReview, cluster-scoped)."""
 
@@ -45,7 +48,8 @@ class TokenReviews(
 
 
 class AsyncTokenReviews(
-    AsyncClusterResource[authentication_v1.TokenReview, authentication_v1.TokenReview],
+    AsyncClusterScope[authentication_v1.TokenReview, authentication_v1.TokenReview],
+    AsyncCanCreate[authentication_v1.TokenReview],
 ):
     """Async client of tokenreviews (authentication.k8s.io/v1 TokenReview, cluster-scoped)."""
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 from .._runtime.client import (
     AllNamespaces,
     AsyncAllNamespaces,
-    AsyncClusterResource,
+    AsyncCanCreate,
+    AsyncClusterScope,
     AsyncRESTClient,
-    ClusterResource,
+    CanCreate,
+    ClusterScope,
     RESTClient,
 )
 from .._runtime.meta import ResourceInfo
@@ -35,9 +37,10 @@ TOKEN_REVIEWS = ResourceInfo(
 
 
 class TokenReviews(
-    ClusterResource[
+    ClusterScope[
         authentication_v1beta1.TokenReview, authentication_v1beta1.TokenReview
     ],
+    CanCreate[authentication_v1beta1.TokenReview],
 ):
     """Client of tokenreviews (authentication.k8s.io/v1beta1 TokenReview, cluster-scoped)."""
 
@@ -47,9 +50,10 @@ class TokenReviews(
 
 
 class AsyncTokenReviews(
-    AsyncClusterResource[
+    AsyncClusterScope[
         authentication_v1beta1.TokenReview, authentication_v1beta1.TokenReview
     ],
+    AsyncCanCreate[authentication_v1beta1.TokenReview],
 ):
     """Async client of tokenreviews (authentication.k8s.io/v1beta1 TokenReview, cluster-scoped)."""
 

@@ -11,8 +11,18 @@ from __future__ import annotations
 from .._runtime.client import (
     AllNamespaces,
     AsyncAllNamespaces,
+    AsyncCanApply,
+    AsyncCanCreate,
+    AsyncCanDelete,
+    AsyncCanGet,
+    AsyncCanList,
+    AsyncCanPatch,
+    AsyncCanUpdate,
+    AsyncCanWatch,
     AsyncClusterResource,
+    AsyncClusterScope,
     AsyncNamespacedResource,
+    AsyncNamespacedScope,
     AsyncRESTClient,
     AsyncWithBinding,
     AsyncWithEviction,
@@ -21,8 +31,18 @@ from .._runtime.client import (
     AsyncWithScale,
     AsyncWithStatus,
     AsyncWithToken,
+    CanApply,
+    CanCreate,
+    CanDelete,
+    CanGet,
+    CanList,
+    CanPatch,
+    CanUpdate,
+    CanWatch,
     ClusterResource,
+    ClusterScope,
     NamespacedResource,
+    NamespacedScope,
     RESTClient,
     WithBinding,
     WithEviction,
@@ -51,7 +71,8 @@ BINDINGS = ResourceInfo(
 
 
 class Bindings(
-    NamespacedResource[core_v1.Binding, core_v1.Binding],
+    NamespacedScope[core_v1.Binding, core_v1.Binding],
+    CanCreate[core_v1.Binding],
 ):
     """Client of bindings (v1 Binding, namespaced)."""
 
@@ -61,7 +82,8 @@ class Bindings(
 
 
 class AsyncBindings(
-    AsyncNamespacedResource[core_v1.Binding, core_v1.Binding],
+    AsyncNamespacedScope[core_v1.Binding, core_v1.Binding],
+    AsyncCanCreate[core_v1.Binding],
 ):
     """Async client of bindings (v1 Binding, namespaced)."""
 
@@ -87,7 +109,9 @@ COMPONENT_STATUSES = ResourceInfo(
 
 
 class ComponentStatuses(
-    ClusterResource[core_v1.ComponentStatus, core_v1.ComponentStatusList],
+    ClusterScope[core_v1.ComponentStatus, core_v1.ComponentStatusList],
+    CanGet[core_v1.ComponentStatus],
+    CanList[core_v1.ComponentStatus, core_v1.ComponentStatusList],
 ):
     """Client of componentstatuses (v1 ComponentStatus, cluster-scoped)."""
 
@@ -97,7 +121,9 @@ class ComponentStatuses(
 
 
 class AsyncComponentStatuses(
-    AsyncClusterResource[core_v1.ComponentStatus, core_v1.ComponentStatusList],
+    AsyncClusterScope[core_v1.ComponentStatus, core_v1.ComponentStatusList],
+    AsyncCanGet[core_v1.ComponentStatus],
+    AsyncCanList[core_v1.ComponentStatus, core_v1.ComponentStatusList],
 ):
     """Async client of componentstatuses (v1 ComponentStatus, cluster-scoped)."""
 
@@ -315,7 +341,15 @@ NAMESPACES = ResourceInfo(
 
 
 class Namespaces(
-    ClusterResource[core_v1.Namespace, core_v1.NamespaceList],
+    ClusterScope[core_v1.Namespace, core_v1.NamespaceList],
+    CanGet[core_v1.Namespace],
+    CanList[core_v1.Namespace, core_v1.NamespaceList],
+    CanWatch[core_v1.Namespace],
+    CanCreate[core_v1.Namespace],
+    CanUpdate[core_v1.Namespace],
+    CanPatch[core_v1.Namespace],
+    CanApply[core_v1.Namespace],
+    CanDelete[core_v1.Namespace],
     WithFinalize[core_v1.Namespace],
     WithStatus[core_v1.Namespace],
 ):
@@ -327,7 +361,15 @@ class Namespaces(
 
 
 class AsyncNamespaces(
-    AsyncClusterResource[core_v1.Namespace, core_v1.NamespaceList],
+    AsyncClusterScope[core_v1.Namespace, core_v1.NamespaceList],
+    AsyncCanGet[core_v1.Namespace],
+    AsyncCanList[core_v1.Namespace, core_v1.NamespaceList],
+    AsyncCanWatch[core_v1.Namespace],
+    AsyncCanCreate[core_v1.Namespace],
+    AsyncCanUpdate[core_v1.Namespace],
+    AsyncCanPatch[core_v1.Namespace],
+    AsyncCanApply[core_v1.Namespace],
+    AsyncCanDelete[core_v1.Namespace],
     AsyncWithFinalize[core_v1.Namespace],
     AsyncWithStatus[core_v1.Namespace],
 ):
@@ -925,7 +967,15 @@ SERVICES = ResourceInfo(
 
 
 class Services(
-    NamespacedResource[core_v1.Service, core_v1.ServiceList],
+    NamespacedScope[core_v1.Service, core_v1.ServiceList],
+    CanGet[core_v1.Service],
+    CanList[core_v1.Service, core_v1.ServiceList],
+    CanWatch[core_v1.Service],
+    CanCreate[core_v1.Service],
+    CanUpdate[core_v1.Service],
+    CanPatch[core_v1.Service],
+    CanApply[core_v1.Service],
+    CanDelete[core_v1.Service],
     WithStatus[core_v1.Service],
 ):
     """Client of services (v1 Service, namespaced)."""
@@ -936,7 +986,15 @@ class Services(
 
 
 class AsyncServices(
-    AsyncNamespacedResource[core_v1.Service, core_v1.ServiceList],
+    AsyncNamespacedScope[core_v1.Service, core_v1.ServiceList],
+    AsyncCanGet[core_v1.Service],
+    AsyncCanList[core_v1.Service, core_v1.ServiceList],
+    AsyncCanWatch[core_v1.Service],
+    AsyncCanCreate[core_v1.Service],
+    AsyncCanUpdate[core_v1.Service],
+    AsyncCanPatch[core_v1.Service],
+    AsyncCanApply[core_v1.Service],
+    AsyncCanDelete[core_v1.Service],
     AsyncWithStatus[core_v1.Service],
 ):
     """Async client of services (v1 Service, namespaced)."""
@@ -955,10 +1013,6 @@ class CoreV1Client:
     def bindings(self, namespace: str) -> Bindings:
         """bindings in one namespace."""
         return Bindings(self._rest, namespace)
-
-    def all_bindings(self) -> AllNamespaces[core_v1.Binding, core_v1.Binding]:
-        """bindings across all namespaces (list and watch only)."""
-        return Bindings.all_namespaces(self._rest)
 
     def component_statuses(self) -> ComponentStatuses:
         """componentstatuses (cluster-scoped)."""
@@ -1100,10 +1154,6 @@ class AsyncCoreV1Client:
     def bindings(self, namespace: str) -> AsyncBindings:
         """bindings in one namespace."""
         return AsyncBindings(self._rest, namespace)
-
-    def all_bindings(self) -> AsyncAllNamespaces[core_v1.Binding, core_v1.Binding]:
-        """bindings across all namespaces (list and watch only)."""
-        return AsyncBindings.all_namespaces(self._rest)
 
     def component_statuses(self) -> AsyncComponentStatuses:
         """componentstatuses (cluster-scoped)."""

@@ -11,9 +11,11 @@ from __future__ import annotations
 from .._runtime.client import (
     AllNamespaces,
     AsyncAllNamespaces,
-    AsyncClusterResource,
+    AsyncCanCreate,
+    AsyncClusterScope,
     AsyncRESTClient,
-    ClusterResource,
+    CanCreate,
+    ClusterScope,
     RESTClient,
 )
 from .._runtime.meta import ResourceInfo
@@ -35,9 +37,10 @@ SELF_SUBJECT_REVIEWS = ResourceInfo(
 
 
 class SelfSubjectReviews(
-    ClusterResource[
+    ClusterScope[
         authentication_v1.SelfSubjectReview, authentication_v1.SelfSubjectReview
     ],
+    CanCreate[authentication_v1.SelfSubjectReview],
 ):
     """Client of selfsubjectreviews (authentication.k8s.io/v1 SelfSubjectReview, cluster-scoped)."""
 
@@ -47,9 +50,10 @@ class SelfSubjectReviews(
 
 
 class AsyncSelfSubjectReviews(
-    AsyncClusterResource[
+    AsyncClusterScope[
         authentication_v1.SelfSubjectReview, authentication_v1.SelfSubjectReview
     ],
+    AsyncCanCreate[authentication_v1.SelfSubjectReview],
 ):
     """Async client of selfsubjectreviews (authentication.k8s.io/v1 SelfSubjectReview, cluster-scoped)."""
 
@@ -74,7 +78,8 @@ TOKEN_REVIEWS = ResourceInfo(
 
 
 class TokenReviews(
-    ClusterResource[authentication_v1.TokenReview, authentication_v1.TokenReview],
+    ClusterScope[authentication_v1.TokenReview, authentication_v1.TokenReview],
+    CanCreate[authentication_v1.TokenReview],
 ):
     """Client of tokenreviews (authentication.k8s.io/v1 TokenReview, cluster-scoped)."""
 
@@ -84,7 +89,8 @@ class TokenReviews(
 
 
 class AsyncTokenReviews(
-    AsyncClusterResource[authentication_v1.TokenReview, authentication_v1.TokenReview],
+    AsyncClusterScope[authentication_v1.TokenReview, authentication_v1.TokenReview],
+    AsyncCanCreate[authentication_v1.TokenReview],
 ):
     """Async client of tokenreviews (authentication.k8s.io/v1 TokenReview, cluster-scoped)."""
 

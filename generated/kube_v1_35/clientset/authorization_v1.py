@@ -11,11 +11,13 @@ from __future__ import annotations
 from .._runtime.client import (
     AllNamespaces,
     AsyncAllNamespaces,
-    AsyncClusterResource,
-    AsyncNamespacedResource,
+    AsyncCanCreate,
+    AsyncClusterScope,
+    AsyncNamespacedScope,
     AsyncRESTClient,
-    ClusterResource,
-    NamespacedResource,
+    CanCreate,
+    ClusterScope,
+    NamespacedScope,
     RESTClient,
 )
 from .._runtime.meta import ResourceInfo
@@ -37,10 +39,11 @@ LOCAL_SUBJECT_ACCESS_REVIEWS = ResourceInfo(
 
 
 class LocalSubjectAccessReviews(
-    NamespacedResource[
+    NamespacedScope[
         authorization_v1.LocalSubjectAccessReview,
         authorization_v1.LocalSubjectAccessReview,
     ],
+    CanCreate[authorization_v1.LocalSubjectAccessReview],
 ):
     """Client of localsubjectaccessreviews (authorization.k8s.io/v1 LocalSubjectAccessReview, namespaced)."""
 
@@ -50,10 +53,11 @@ class LocalSubjectAccessReviews(
 
 
 class AsyncLocalSubjectAccessReviews(
-    AsyncNamespacedResource[
+    AsyncNamespacedScope[
         authorization_v1.LocalSubjectAccessReview,
         authorization_v1.LocalSubjectAccessReview,
     ],
+    AsyncCanCreate[authorization_v1.LocalSubjectAccessReview],
 ):
     """Async client of localsubjectaccessreviews (authorization.k8s.io/v1 LocalSubjectAccessReview, namespaced)."""
 
@@ -78,10 +82,11 @@ SELF_SUBJECT_ACCESS_REVIEWS = ResourceInfo(
 
 
 class SelfSubjectAccessReviews(
-    ClusterResource[
+    ClusterScope[
         authorization_v1.SelfSubjectAccessReview,
         authorization_v1.SelfSubjectAccessReview,
     ],
+    CanCreate[authorization_v1.SelfSubjectAccessReview],
 ):
     """Client of selfsubjectaccessreviews (authorization.k8s.io/v1 SelfSubjectAccessReview, cluster-scoped)."""
 
@@ -91,10 +96,11 @@ class SelfSubjectAccessReviews(
 
 
 class AsyncSelfSubjectAccessReviews(
-    AsyncClusterResource[
+    AsyncClusterScope[
         authorization_v1.SelfSubjectAccessReview,
         authorization_v1.SelfSubjectAccessReview,
     ],
+    AsyncCanCreate[authorization_v1.SelfSubjectAccessReview],
 ):
     """Async client of selfsubjectaccessreviews (authorization.k8s.io/v1 SelfSubjectAccessReview, cluster-scoped)."""
 
@@ -119,9 +125,10 @@ SELF_SUBJECT_RULES_REVIEWS = ResourceInfo(
 
 
 class SelfSubjectRulesReviews(
-    ClusterResource[
+    ClusterScope[
         authorization_v1.SelfSubjectRulesReview, authorization_v1.SelfSubjectRulesReview
     ],
+    CanCreate[authorization_v1.SelfSubjectRulesReview],
 ):
     """Client of selfsubjectrulesreviews (authorization.k8s.io/v1 SelfSubjectRulesReview, cluster-scoped)."""
 
@@ -131,9 +138,10 @@ class SelfSubjectRulesReviews(
 
 
 class AsyncSelfSubjectRulesReviews(
-    AsyncClusterResource[
+    AsyncClusterScope[
         authorization_v1.SelfSubjectRulesReview, authorization_v1.SelfSubjectRulesReview
     ],
+    AsyncCanCreate[authorization_v1.SelfSubjectRulesReview],
 ):
     """Async client of selfsubjectrulesreviews (authorization.k8s.io/v1 SelfSubjectRulesReview, cluster-scoped)."""
 
@@ -158,9 +166,10 @@ SUBJECT_ACCESS_REVIEWS = ResourceInfo(
 
 
 class SubjectAccessReviews(
-    ClusterResource[
+    ClusterScope[
         authorization_v1.SubjectAccessReview, authorization_v1.SubjectAccessReview
     ],
+    CanCreate[authorization_v1.SubjectAccessReview],
 ):
     """Client of subjectaccessreviews (authorization.k8s.io/v1 SubjectAccessReview, cluster-scoped)."""
 
@@ -170,9 +179,10 @@ class SubjectAccessReviews(
 
 
 class AsyncSubjectAccessReviews(
-    AsyncClusterResource[
+    AsyncClusterScope[
         authorization_v1.SubjectAccessReview, authorization_v1.SubjectAccessReview
     ],
+    AsyncCanCreate[authorization_v1.SubjectAccessReview],
 ):
     """Async client of subjectaccessreviews (authorization.k8s.io/v1 SubjectAccessReview, cluster-scoped)."""
 
@@ -190,15 +200,6 @@ class AuthorizationV1Client:
     def local_subject_access_reviews(self, namespace: str) -> LocalSubjectAccessReviews:
         """localsubjectaccessreviews in one namespace."""
         return LocalSubjectAccessReviews(self._rest, namespace)
-
-    def all_local_subject_access_reviews(
-        self,
-    ) -> AllNamespaces[
-        authorization_v1.LocalSubjectAccessReview,
-        authorization_v1.LocalSubjectAccessReview,
-    ]:
-        """localsubjectaccessreviews across all namespaces (list and watch only)."""
-        return LocalSubjectAccessReviews.all_namespaces(self._rest)
 
     def self_subject_access_reviews(self) -> SelfSubjectAccessReviews:
         """selfsubjectaccessreviews (cluster-scoped)."""
@@ -224,15 +225,6 @@ class AsyncAuthorizationV1Client:
     ) -> AsyncLocalSubjectAccessReviews:
         """localsubjectaccessreviews in one namespace."""
         return AsyncLocalSubjectAccessReviews(self._rest, namespace)
-
-    def all_local_subject_access_reviews(
-        self,
-    ) -> AsyncAllNamespaces[
-        authorization_v1.LocalSubjectAccessReview,
-        authorization_v1.LocalSubjectAccessReview,
-    ]:
-        """localsubjectaccessreviews across all namespaces (list and watch only)."""
-        return AsyncLocalSubjectAccessReviews.all_namespaces(self._rest)
 
     def self_subject_access_reviews(self) -> AsyncSelfSubjectAccessReviews:
         """selfsubjectaccessreviews (cluster-scoped)."""

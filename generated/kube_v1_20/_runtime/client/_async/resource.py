@@ -72,11 +72,20 @@ class _AsyncScope:
         return ops.decode_status_body(await self._rest.send(req))
 
 
-class _AsyncReadable(_AsyncScope, Generic[T, L]):
-    """list / list_all / watch: the reads that also work across namespaces."""
+class _AsyncOne(_AsyncScope, Generic[T]):
+    """A verb mixin that speaks the resource's object type."""
 
     type: builtins.type[T]
+
+
+class _AsyncMany(_AsyncOne[T], Generic[T, L]):
+    """A verb mixin that also speaks the resource's list type."""
+
     list_type: builtins.type[L]
+
+
+class AsyncCanList(_AsyncMany[T, L]):
+    """``list`` (one page) and ``list_all`` (every page)."""
 
     async def list(
         self,
@@ -129,6 +138,10 @@ class _AsyncReadable(_AsyncScope, Generic[T, L]):
             for item in page.items or ():
                 yield item
             token = page.continue_token
+
+
+class AsyncCanWatch(_AsyncOne[T]):
+    """``watch``: typed change events."""
 
     @overload
     def watch(
@@ -183,14 +196,18 @@ class _AsyncReadable(_AsyncScope, Generic[T, L]):
         return AsyncEventStream(self._rest, req, decoder.feed, decoder.close)
 
 
-class AsyncResource(_AsyncReadable[T, L]):
-    """All verbs on one resource in one scope (namespace or cluster)."""
+class AsyncCanGet(_AsyncOne[T]):
+    """``get`` by name."""
 
     async def get(self, name: str, *, resource_version: str | None = None) -> T:
         """Read one object by name."""
         req = rq.get(self.info, name, namespace=self._namespace, resource_version=resource_version)
         result: T = await self._typed(req, self.type)
         return result
+
+
+class AsyncCanCreate(_AsyncOne[T]):
+    """``create``."""
 
     async def create(
         self,
@@ -208,6 +225,10 @@ class AsyncResource(_AsyncReadable[T, L]):
         )
         result: T = await self._typed(req, self.type)
         return result
+
+
+class AsyncCanUpdate(_AsyncOne[T]):
+    """``update`` (replace)."""
 
     async def update(
         self,
@@ -230,6 +251,10 @@ class AsyncResource(_AsyncReadable[T, L]):
         result: T = await self._typed(req, self.type)
         return result
 
+
+class AsyncCanPatch(_AsyncOne[T]):
+    """``patch``: JSON, merge, strategic-merge or apply patches."""
+
     async def patch(
         self,
         name: str,
@@ -251,6 +276,10 @@ class AsyncResource(_AsyncReadable[T, L]):
         result: T = await self._typed(req, self.type)
         return result
 
+
+class AsyncCanApply(_AsyncOne[T]):
+    """``apply``: server-side apply of a typed object."""
+
     async def apply(
         self,
         obj: T,
@@ -270,6 +299,10 @@ class AsyncResource(_AsyncReadable[T, L]):
         result: T = await self._typed(req, self.type)
         return result
 
+
+class AsyncCanDelete(_AsyncOne[T]):
+    """``delete`` by name."""
+
     async def delete(
         self,
         name: str,
@@ -288,6 +321,10 @@ class AsyncResource(_AsyncReadable[T, L]):
         )
         result: T | Status = ops.decode_or_status(await self._rest.send(req), self.type)
         return result
+
+
+class AsyncCanDeleteCollection(_AsyncMany[T, L]):
+    """``delete_collection`` by selector."""
 
     async def delete_collection(
         self,
@@ -310,6 +347,29 @@ class AsyncResource(_AsyncReadable[T, L]):
         return result
 
 
+class _AsyncReadable(AsyncCanList[T, L], AsyncCanWatch[T]):
+    """list / list_all / watch: the reads that also work across namespaces."""
+
+
+class AsyncResource(
+    AsyncCanGet[T],
+    AsyncCanList[T, L],
+    AsyncCanWatch[T],
+    AsyncCanCreate[T],
+    AsyncCanUpdate[T],
+    AsyncCanPatch[T],
+    AsyncCanApply[T],
+    AsyncCanDelete[T],
+    AsyncCanDeleteCollection[T, L],
+):
+    """All verbs on one resource in one scope (namespace or cluster).
+
+    Generated clients of resources that serve every standard verb use this; the others
+    compose only the ``AsyncCan*`` mixins of the verbs the server offers, so calling a
+    verb the server lacks is a type error instead of a 405.
+    """
+
+
 def _patch_type(value: PatchType | PatchTypeName) -> PatchType:
     return patch_type(value)
 
@@ -326,8 +386,8 @@ class AsyncAllNamespaces(_AsyncReadable[T, L]):
         self.list_type = list_type
 
 
-class AsyncNamespacedResource(AsyncResource[T, L]):
-    """A namespaced resource bound to one namespace (``config_maps("default")``)."""
+class AsyncNamespacedScope(_AsyncMany[T, L]):
+    """Bound to one namespace (``config_maps("default")``); verbs come from mixins."""
 
     def __init__(self, rest: AsyncRESTClient, namespace: str) -> None:
         rq.check_segment(namespace, "namespace")
@@ -348,8 +408,8 @@ class AsyncNamespacedResource(AsyncResource[T, L]):
         return f"{type(self).__name__}(namespace={self._namespace!r})"
 
 
-class AsyncClusterResource(AsyncResource[T, L]):
-    """A cluster-scoped resource: no namespace anywhere."""
+class AsyncClusterScope(_AsyncMany[T, L]):
+    """Cluster-scoped: no namespace anywhere; verbs come from mixins."""
 
     def __init__(self, rest: AsyncRESTClient) -> None:
         self._rest = rest
@@ -357,6 +417,14 @@ class AsyncClusterResource(AsyncResource[T, L]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+class AsyncNamespacedResource(AsyncNamespacedScope[T, L], AsyncResource[T, L]):
+    """A namespaced resource with every standard verb."""
+
+
+class AsyncClusterResource(AsyncClusterScope[T, L], AsyncResource[T, L]):
+    """A cluster-scoped resource with every standard verb."""
 
 
 # --- subresource mixins ---------------------------------------------------------------

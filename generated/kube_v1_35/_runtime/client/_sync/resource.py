@@ -73,11 +73,20 @@ class _SyncScope:
         return ops.decode_status_body(self._rest.send(req))
 
 
-class _SyncReadable(_SyncScope, Generic[T, L]):
-    """list / list_all / watch: the reads that also work across namespaces."""
+class _SyncOne(_SyncScope, Generic[T]):
+    """A verb mixin that speaks the resource's object type."""
 
     type: builtins.type[T]
+
+
+class _SyncMany(_SyncOne[T], Generic[T, L]):
+    """A verb mixin that also speaks the resource's list type."""
+
     list_type: builtins.type[L]
+
+
+class CanList(_SyncMany[T, L]):
+    """``list`` (one page) and ``list_all`` (every page)."""
 
     def list(
         self,
@@ -129,6 +138,10 @@ class _SyncReadable(_SyncScope, Generic[T, L]):
             page: ops.Page[T] = self._typed(req, page_type)
             yield from page.items or ()
             token = page.continue_token
+
+
+class CanWatch(_SyncOne[T]):
+    """``watch``: typed change events."""
 
     @overload
     def watch(
@@ -183,14 +196,18 @@ class _SyncReadable(_SyncScope, Generic[T, L]):
         return EventStream(self._rest, req, decoder.feed, decoder.close)
 
 
-class Resource(_SyncReadable[T, L]):
-    """All verbs on one resource in one scope (namespace or cluster)."""
+class CanGet(_SyncOne[T]):
+    """``get`` by name."""
 
     def get(self, name: str, *, resource_version: str | None = None) -> T:
         """Read one object by name."""
         req = rq.get(self.info, name, namespace=self._namespace, resource_version=resource_version)
         result: T = self._typed(req, self.type)
         return result
+
+
+class CanCreate(_SyncOne[T]):
+    """``create``."""
 
     def create(
         self,
@@ -208,6 +225,10 @@ class Resource(_SyncReadable[T, L]):
         )
         result: T = self._typed(req, self.type)
         return result
+
+
+class CanUpdate(_SyncOne[T]):
+    """``update`` (replace)."""
 
     def update(
         self,
@@ -230,6 +251,10 @@ class Resource(_SyncReadable[T, L]):
         result: T = self._typed(req, self.type)
         return result
 
+
+class CanPatch(_SyncOne[T]):
+    """``patch``: JSON, merge, strategic-merge or apply patches."""
+
     def patch(
         self,
         name: str,
@@ -251,6 +276,10 @@ class Resource(_SyncReadable[T, L]):
         result: T = self._typed(req, self.type)
         return result
 
+
+class CanApply(_SyncOne[T]):
+    """``apply``: server-side apply of a typed object."""
+
     def apply(
         self,
         obj: T,
@@ -270,6 +299,10 @@ class Resource(_SyncReadable[T, L]):
         result: T = self._typed(req, self.type)
         return result
 
+
+class CanDelete(_SyncOne[T]):
+    """``delete`` by name."""
+
     def delete(
         self,
         name: str,
@@ -288,6 +321,10 @@ class Resource(_SyncReadable[T, L]):
         )
         result: T | Status = ops.decode_or_status(self._rest.send(req), self.type)
         return result
+
+
+class CanDeleteCollection(_SyncMany[T, L]):
+    """``delete_collection`` by selector."""
 
     def delete_collection(
         self,
@@ -310,6 +347,29 @@ class Resource(_SyncReadable[T, L]):
         return result
 
 
+class _SyncReadable(CanList[T, L], CanWatch[T]):
+    """list / list_all / watch: the reads that also work across namespaces."""
+
+
+class Resource(
+    CanGet[T],
+    CanList[T, L],
+    CanWatch[T],
+    CanCreate[T],
+    CanUpdate[T],
+    CanPatch[T],
+    CanApply[T],
+    CanDelete[T],
+    CanDeleteCollection[T, L],
+):
+    """All verbs on one resource in one scope (namespace or cluster).
+
+    Generated clients of resources that serve every standard verb use this; the others
+    compose only the ``AsyncCan*`` mixins of the verbs the server offers, so calling a
+    verb the server lacks is a type error instead of a 405.
+    """
+
+
 def _patch_type(value: PatchType | PatchTypeName) -> PatchType:
     return patch_type(value)
 
@@ -326,8 +386,8 @@ class AllNamespaces(_SyncReadable[T, L]):
         self.list_type = list_type
 
 
-class NamespacedResource(Resource[T, L]):
-    """A namespaced resource bound to one namespace (``config_maps("default")``)."""
+class NamespacedScope(_SyncMany[T, L]):
+    """Bound to one namespace (``config_maps("default")``); verbs come from mixins."""
 
     def __init__(self, rest: RESTClient, namespace: str) -> None:
         rq.check_segment(namespace, "namespace")
@@ -348,8 +408,8 @@ class NamespacedResource(Resource[T, L]):
         return f"{type(self).__name__}(namespace={self._namespace!r})"
 
 
-class ClusterResource(Resource[T, L]):
-    """A cluster-scoped resource: no namespace anywhere."""
+class ClusterScope(_SyncMany[T, L]):
+    """Cluster-scoped: no namespace anywhere; verbs come from mixins."""
 
     def __init__(self, rest: RESTClient) -> None:
         self._rest = rest
@@ -357,6 +417,14 @@ class ClusterResource(Resource[T, L]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+class NamespacedResource(NamespacedScope[T, L], Resource[T, L]):
+    """A namespaced resource with every standard verb."""
+
+
+class ClusterResource(ClusterScope[T, L], Resource[T, L]):
+    """A cluster-scoped resource with every standard verb."""
 
 
 # --- subresource mixins ---------------------------------------------------------------
