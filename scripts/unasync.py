@@ -39,7 +39,10 @@ SUBS: dict[str, str] = {
     "AsyncGenerator": "Generator",
     "from asyncio import sleep": "from time import sleep",
     # an async generator cannot ``yield from``; its sync twin should
-    "for item in page.items or ():\n                yield item": "yield from page.items or ()",
+    "for item in seen.record(page.items or ()):\n                yield item":
+        "yield from seen.record(page.items or ())",
+    "for item in seen.unseen(page.items or ()):\n                    yield item":
+        "yield from seen.unseen(page.items or ())",
     "AsyncRESTClient": "RESTClient",
     "AsyncTransport": "Transport",
     "AsyncStream": "Stream",
