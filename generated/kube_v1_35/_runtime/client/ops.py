@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar, cast
 import msgspec
 
 from .. import codec, scheme
+from ..cache.keys import meta_namespace_key
 from ..errors import Status
 from ..rest.options import PatchType
 from ..rest.response import Response, check, decode_status, is_status
@@ -25,6 +26,26 @@ T = TypeVar("T")
 
 #: What ``patch`` accepts as a body: a JSON-able mapping or list, or pre-encoded bytes/str.
 PatchBody = Mapping[str, Any] | Sequence[Any] | bytes | str | msgspec.Struct
+
+
+class SeenKeys:
+    """Keys (``namespace/name``) of the objects a paged list has yielded so far.
+
+    Used by ``list_all`` to fall back to a full list after an expired continue token
+    without yielding anything twice.
+    """
+
+    __slots__ = ("_keys",)
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+
+    def record(self, items: Sequence[T]) -> Sequence[T]:
+        self._keys.update(meta_namespace_key(item) for item in items)
+        return items
+
+    def unseen(self, items: Sequence[T]) -> list[T]:
+        return [item for item in items if meta_namespace_key(item) not in self._keys]
 
 
 def decoder_for(tp: Any) -> Callable[[bytes], Any]:

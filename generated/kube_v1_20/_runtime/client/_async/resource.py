@@ -28,7 +28,7 @@ import builtins
 from collections.abc import AsyncIterator
 from typing import Any, Generic, Literal, TypeVar, overload
 
-from ...errors import Status
+from ...errors import ResourceExpired, Status
 from ...meta import ResourceInfo
 from ...rest import request as rq
 from ...rest.options import (
@@ -120,11 +120,14 @@ class AsyncCanList(_AsyncMany[T, L]):
     ) -> AsyncIterator[T]:
         """Every matching object, fetched ``page_size`` at a time following continue tokens.
 
-        A continue token that expires mid-way raises ``ResourceExpired``; start over.
+        As client-go's pager does, a continue token that expires mid-way (the server
+        compacted past the list's snapshot: 410) falls back to one full, unpaged list;
+        objects already yielded are not yielded again.
         """
         page_type = ops.page_type(self.type)
         token: str | None = None
         first = True
+        seen = ops.SeenKeys()
         while first or token:
             req = rq.list_(
                 self.info, namespace=self._namespace, label_selector=label_selector,
@@ -134,8 +137,20 @@ class AsyncCanList(_AsyncMany[T, L]):
                 timeout_seconds=timeout_seconds,
             )
             first = False
-            page: ops.Page[T] = await self._typed(req, page_type)
-            for item in page.items or ():
+            try:
+                page: ops.Page[T] = await self._typed(req, page_type)
+            except ResourceExpired:
+                if token is None:
+                    raise  # the first page itself: the caller's resource_version is too old
+                req = rq.list_(
+                    self.info, namespace=self._namespace, label_selector=label_selector,
+                    field_selector=field_selector, timeout_seconds=timeout_seconds,
+                )
+                page = await self._typed(req, page_type)
+                for item in seen.unseen(page.items or ()):
+                    yield item
+                return
+            for item in seen.record(page.items or ()):
                 yield item
             token = page.continue_token
 

@@ -29,7 +29,7 @@ import builtins
 from collections.abc import Iterator
 from typing import Any, Generic, Literal, TypeVar, overload
 
-from ...errors import Status
+from ...errors import ResourceExpired, Status
 from ...meta import ResourceInfo
 from ...rest import request as rq
 from ...rest.options import (
@@ -121,11 +121,14 @@ class CanList(_SyncMany[T, L]):
     ) -> Iterator[T]:
         """Every matching object, fetched ``page_size`` at a time following continue tokens.
 
-        A continue token that expires mid-way raises ``ResourceExpired``; start over.
+        As client-go's pager does, a continue token that expires mid-way (the server
+        compacted past the list's snapshot: 410) falls back to one full, unpaged list;
+        objects already yielded are not yielded again.
         """
         page_type = ops.page_type(self.type)
         token: str | None = None
         first = True
+        seen = ops.SeenKeys()
         while first or token:
             req = rq.list_(
                 self.info, namespace=self._namespace, label_selector=label_selector,
@@ -135,8 +138,19 @@ class CanList(_SyncMany[T, L]):
                 timeout_seconds=timeout_seconds,
             )
             first = False
-            page: ops.Page[T] = self._typed(req, page_type)
-            yield from page.items or ()
+            try:
+                page: ops.Page[T] = self._typed(req, page_type)
+            except ResourceExpired:
+                if token is None:
+                    raise  # the first page itself: the caller's resource_version is too old
+                req = rq.list_(
+                    self.info, namespace=self._namespace, label_selector=label_selector,
+                    field_selector=field_selector, timeout_seconds=timeout_seconds,
+                )
+                page = self._typed(req, page_type)
+                yield from seen.unseen(page.items or ())
+                return
+            yield from seen.record(page.items or ())
             token = page.continue_token
 
 
