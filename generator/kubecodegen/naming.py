@@ -90,11 +90,12 @@ def class_name(raw: str) -> str:
     return name
 
 
-def unique(name: str, taken: set[str]) -> str:
-    """Return ``name`` or ``name2``, ``name3``… whichever is free, and mark it taken."""
+def unique(name: str, taken: set[str], joiner: str = "") -> str:
+    """Return ``name`` or ``name2``, ``name3``… (with ``joiner`` between) whichever is free,
+    and mark it taken."""
     candidate, counter = name, 2
     while candidate in taken:
-        candidate = f"{name}{counter}"
+        candidate = f"{name}{joiner}{counter}"
         counter += 1
     taken.add(candidate)
     return candidate
@@ -209,13 +210,7 @@ def accessor_name(plural: str, kind: str, taken: set[str] | None = None) -> str:
 
 def unique_attribute(name: str, taken: set[str]) -> str:
     """``name``, else ``name_2``, ``name_3``… (``class_2`` after a trailing underscore)."""
-    joiner = "" if name.endswith("_") else "_"
-    candidate, counter = name, 2
-    while candidate in taken:
-        candidate = f"{name}{joiner}{counter}"
-        counter += 1
-    taken.add(candidate)
-    return candidate
+    return unique(name, taken, "" if name.endswith("_") else "_")
 
 
 def definition_short_name(definition: str) -> str:
