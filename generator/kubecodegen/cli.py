@@ -18,6 +18,7 @@ from .fixups import FixupError
 from .generate import SpecSource, UsageError, check, generate, load_model, write
 from .inspect import format_table, resource_rows
 from .model.definitions import ModelError
+from .model.types import ApiModel
 from .spec import DEFAULT_SPEC, SpecError
 
 _INPUT_ERRORS = (SpecError, ModelError, FixupError, UsageError)
@@ -70,6 +71,7 @@ def generate_command(spec: str | None, from_cluster: bool, kubeconfig: str | Non
     except _INPUT_ERRORS as exc:
         _fail(exc)
         return
+    _warn_skipped_fields(generated.model)
     if check_only:
         stale = check(generated, out)
         if stale:
@@ -81,6 +83,14 @@ def generate_command(spec: str | None, from_cluster: bool, kubeconfig: str | Non
         return
     target = write(generated, out)
     click.echo(f"wrote {len(generated.files)} files to {target}")
+
+
+def _warn_skipped_fields(model: ApiModel) -> None:
+    """Properties the generated structs cannot carry are named, never dropped silently."""
+    for skipped in model.skipped_fields[:20]:
+        click.echo(f"warning: left out {skipped.definition}: {skipped.reason}", err=True)
+    if len(model.skipped_fields) > 20:
+        click.echo(f"warning: ... and {len(model.skipped_fields) - 20} more", err=True)
 
 
 @main.command("inspect")

@@ -147,5 +147,11 @@ def test_hostile_names_and_descriptions_never_become_code(tmp_path: Path) -> Non
     assert "\x00" not in source
     fields = {line.split(":")[0].strip() for line in source.splitlines() if line.startswith("    ") and ":" in line}
     assert "import_os_x" in fields and "field_9lives" in fields
-    # Both hostile keys map to import_os_x; the double-quoted one was left out, not numbered.
+    # Both hostile keys map to import_os_x; the double-quoted one was left out, not numbered,
+    # and the CLI says so.
     assert "import_os_x_2" not in fields
+    result = CliRunner().invoke(main, ["generate", "--spec", str(spec), "--package", "evilpkg",
+                                       "--out", str(tmp_path), "--check"])
+    assert result.exit_code == 0
+    assert "warning: left out io.example.evil.v1.Evil/spec#" in result.output
+    assert "quote, backslash or control character" in result.output

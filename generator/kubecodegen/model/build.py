@@ -156,7 +156,8 @@ def build_model(document: dict[str, Any], groups: Collection[str] | None = None)
     return ApiModel(
         title=str(info.get("title", "")), spec_version=str(info.get("version", "")),
         groups=tuple(model_groups), structs=structs, modules=module_index,
-        skipped=tuple(skipped), fixups_applied=tuple(applied))
+        skipped=tuple(skipped), fixups_applied=tuple(applied),
+        skipped_fields=tuple(builder.skipped_fields))
 
 
 def _resource(acc: ResourceAccumulator, structs: dict[str, StructType]) -> Resource | None:

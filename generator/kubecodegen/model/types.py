@@ -142,6 +142,7 @@ class ApiModel:
     modules: dict[str, tuple[str, ...]] = field(hash=False)  # module -> struct ids, in order
     skipped: tuple[Skipped, ...] = ()
     fixups_applied: tuple[str, ...] = ()
+    skipped_fields: tuple[Skipped, ...] = ()  # properties left out of their struct, with why
 
     def group_versions(self) -> list[GroupVersion]:
         return [gv for group in self.groups for gv in group.versions]
