@@ -168,6 +168,30 @@ class AsyncStream:
         await self._response.aclose()
 
 
+class _CertificateGenerations:
+    """Client-certificate rotation by an exec plugin, as both transports see it.
+
+    The plugin's new certificate is loaded into the shared SSL context, but pooled
+    keep-alive connections were authenticated with the old one, and the API server
+    re-checks the certificate on every request, so they answer 401. When a rotation
+    happens during a request that then fails with 401, the transport builds a fresh
+    client (new pool, new handshakes) and sends the request once more. Old clients are
+    kept until close: streams (watches) opened on them stay readable.
+    """
+
+    def __init__(self, config: ClientConfig, owned: bool) -> None:
+        self.generation = 0
+        listen = getattr(config.auth, "add_certificate_listener", None)
+        if owned and callable(listen):
+            listen(self._rotated)
+
+    def _rotated(self) -> None:
+        self.generation += 1
+
+    def retry_with_fresh_client(self, status: int, started_at: int) -> bool:
+        return status == 401 and self.generation != started_at
+
+
 class Transport:
     """Blocking sends over one ``httpx.Client`` (owned unless passed in)."""
 
@@ -175,27 +199,39 @@ class Transport:
         self.config = config
         self._owned = client is None
         self._client = client if client is not None else build_client(config)
+        self._retired: list[httpx.Client] = []
+        self._certs = _CertificateGenerations(config, self._owned)
 
-    def send(self, req: Request) -> Response:
+    def _fresh_client(self) -> None:
+        self._retired.append(self._client)
+        self._client = build_client(self.config)
+
+    def _send(self, req: Request, stream: bool) -> httpx.Response:
+        started_at = self._certs.generation
         request = _build(self._client, self.config, req)
         try:
-            resp = self._client.send(request)
+            resp = self._client.send(request, stream=stream)
+            if self._certs.retry_with_fresh_client(resp.status_code, started_at):
+                resp.close()
+                self._fresh_client()
+                request = _build(self._client, self.config, req)
+                resp = self._client.send(request, stream=stream)
         except httpx.HTTPError as exc:
             raise _translate(exc, request) from exc
+        return resp
+
+    def send(self, req: Request) -> Response:
+        resp = self._send(req, stream=False)
         return Response(resp.status_code, _headers(resp), resp.content)
 
     def open(self, req: Request) -> Stream:
-        request = _build(self._client, self.config, req)
-        try:
-            resp = self._client.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise _translate(exc, request) from exc
-        return Stream(resp)
+        return Stream(self._send(req, stream=True))
 
     def close(self) -> None:
         if self._owned:
-            with contextlib.suppress(httpx.HTTPError):
-                self._client.close()
+            for client in [*self._retired, self._client]:
+                with contextlib.suppress(httpx.HTTPError):
+                    client.close()
 
 
 class AsyncTransport:
@@ -205,24 +241,36 @@ class AsyncTransport:
         self.config = config
         self._owned = client is None
         self._client = client if client is not None else build_async_client(config)
+        self._retired: list[httpx.AsyncClient] = []
+        self._certs = _CertificateGenerations(config, self._owned)
 
-    async def send(self, req: Request) -> Response:
+    def _fresh_client(self) -> None:
+        self._retired.append(self._client)
+        self._client = build_async_client(self.config)
+
+    async def _send(self, req: Request, stream: bool) -> httpx.Response:
+        started_at = self._certs.generation
         request = _build(self._client, self.config, req)
         try:
-            resp = await self._client.send(request)
+            resp = await self._client.send(request, stream=stream)
+            if self._certs.retry_with_fresh_client(resp.status_code, started_at):
+                await resp.aclose()
+                self._fresh_client()
+                request = _build(self._client, self.config, req)
+                resp = await self._client.send(request, stream=stream)
         except httpx.HTTPError as exc:
             raise _translate(exc, request) from exc
+        return resp
+
+    async def send(self, req: Request) -> Response:
+        resp = await self._send(req, stream=False)
         return Response(resp.status_code, _headers(resp), resp.content)
 
     async def open(self, req: Request) -> AsyncStream:
-        request = _build(self._client, self.config, req)
-        try:
-            resp = await self._client.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise _translate(exc, request) from exc
-        return AsyncStream(resp)
+        return AsyncStream(await self._send(req, stream=True))
 
     async def aclose(self) -> None:
         if self._owned:
-            with contextlib.suppress(httpx.HTTPError):
-                await self._client.aclose()
+            for client in [*self._retired, self._client]:
+                with contextlib.suppress(httpx.HTTPError):
+                    await client.aclose()
