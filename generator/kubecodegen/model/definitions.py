@@ -15,7 +15,6 @@ inline object becomes a struct named after its owner and the property path
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from .. import naming
@@ -63,11 +62,6 @@ def _is_struct_schema(schema: dict[str, Any]) -> bool:
     return isinstance(schema.get("properties"), dict) and schema.get("type") in (None, "object")
 
 
-@dataclass
-class _ModuleNames:
-    taken: set[str] = field(default_factory=set)
-
-
 class DefinitionsBuilder:
     """Turns the ``definitions`` of one (fixed-up) document into struct types."""
 
@@ -77,7 +71,7 @@ class DefinitionsBuilder:
         self.structs: dict[str, StructType] = {}
         self.aliases: dict[str, TypeRef] = {}
         self.skipped: list[Skipped] = []
-        self._names: dict[str, _ModuleNames] = {}
+        self._names: dict[str, set[str]] = {}  # module -> class names taken
         self._class_of: dict[str, tuple[str, str]] = {}  # definition -> (module, class)
         self._specials: set[str] = set()
         self.skipped_fields: list[Skipped] = []
@@ -97,7 +91,7 @@ class DefinitionsBuilder:
         # Definitions claim their class names before any inline type is named.
         for name in struct_definitions:
             module = self._module_of(naming.definition_namespace(name))
-            taken = self._names.setdefault(module, _ModuleNames()).taken
+            taken = self._names.setdefault(module, set())
             self._class_of[name] = (module, naming.unique(naming.class_name(
                 naming.definition_short_name(name)), taken))
         # Remaining non-struct definitions are inlined where used.
@@ -179,7 +173,7 @@ class DefinitionsBuilder:
                 raise ModelError(pointer, "an inline object schema needs an owning struct")
             (owner_id, module, owner_class), prop = owner
             class_name = naming.unique(naming.class_name(owner_class + naming.pascal_case(prop) + suffix),
-                                       self._names.setdefault(module, _ModuleNames()).taken)
+                                       self._names.setdefault(module, set()))
             struct_id = f"{owner_id}/{prop}{suffix}"
             return self._build_struct(struct_id, schema, module, class_name, pointer, gvk=None)
         additional = schema.get("additionalProperties")

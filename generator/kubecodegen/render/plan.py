@@ -84,8 +84,8 @@ def _module_context(model: ApiModel, module: str) -> dict[str, Any]:
     runtime_types = sorted(imports.names & {"IntOrString", "MicroTime", "Quantity"})
     if runtime_types:
         runtime.append(f"from .._runtime.types import {', '.join(runtime_types)}")
-    gvs = sorted({model.structs[i].gvk.api_version for i in model.modules[module]  # type: ignore[union-attr]
-                  if model.structs[i].gvk is not None})
+    gvks = [model.structs[i].gvk for i in model.modules[module]]
+    gvs = sorted({gvk.api_version for gvk in gvks if gvk is not None})
     what = f"the {', '.join(gvs)} API" if gvs else "shared"
     return {
         "docstring": f"Models of {what} types ({module}).",
