@@ -76,7 +76,10 @@ INVALID = [
     ("a,", 2, "unexpected end of string: expected a label key or '!' after ','"),
     ("a,,b", 2, "unexpected ',': expected a label key or '!' after ','"),
     ("a==(", 3, "unexpected '(': expected a value after '=='"),
-    ("in=b", 0, "unexpected 'in': expected a label key or '!'"),
+    ("in in in", 6, "unexpected 'in': expected '(' after 'in'"),
+    ("a in", 4, "unexpected end of string: expected '(' after 'in'"),
+    ("a>9223372036854775808", 2, "expected a 64-bit integer"),
+    ("a<99999999999999999999", 2, "expected a 64-bit integer"),
     ("!", 1, "unexpected end of string: expected a label key"),
     ("a>x", 2, "invalid value 'x' for '>'"),
     ("a<1.5", 2, "invalid value '1.5' for '<'"),
@@ -230,8 +233,15 @@ def test_requirement_create_validates() -> None:
         Requirement.create("a", Operator.EQUALS, ["x", "y"])
     with pytest.raises(LabelSelectorError, match="need an integer value"):
         Requirement.create("a", Operator.LESS_THAN, ["x"])
-    with pytest.raises(ValueError):
+    with pytest.raises(LabelSelectorError, match="operator '~=' is not supported"):
         Requirement.create("a", "~=", ["x"])
+    with pytest.raises(LabelSelectorError, match="operator 'badop' is not supported"):
+        Requirement.create("x", "badop")
+    with pytest.raises(LabelSelectorError, match="need an integer value"):
+        Requirement.create("a", Operator.GREATER_THAN, ["9223372036854775808"])
+    assert str(Requirement.create("a", Operator.GREATER_THAN, ["9223372036854775807"])) == (
+        "a>9223372036854775807"
+    )
 
 
 def test_as_selector_accepts_the_natural_inputs() -> None:
@@ -250,6 +260,12 @@ def test_key_and_value_validators() -> None:
         validate_label_key("a" * 254 + "/b")
     with pytest.raises(LabelSelectorError, match="invalid label value"):
         validate_label_value("a" * 64)
+    # A trailing newline is not part of a valid name ("$" in a regex would let it through).
+    for bad in ("a\n", "example.com\n/a", "a/b\n"):
+        with pytest.raises(LabelSelectorError):
+            validate_label_key(bad)
+    with pytest.raises(LabelSelectorError):
+        validate_label_value("v\n")
 
 
 # -- properties -----------------------------------------------------------------------------
@@ -260,12 +276,14 @@ _name = st.one_of(
     st.builds(lambda a, mid, b: a + mid + b, st.sampled_from(_ALNUM),
               st.text(_ALNUM + "._-", max_size=6), st.sampled_from(_ALNUM)),
 )
-_value = st.one_of(st.just(""), _name)
+_keyword = st.sampled_from(["in", "notin"])
+_key = st.one_of(_name, _keyword)
+_value = st.one_of(st.just(""), _name, _keyword)
 
 
 @st.composite
 def requirements(draw: st.DrawFn) -> Requirement:
-    key = draw(_name)
+    key = draw(_key)
     op = draw(st.sampled_from(list(Operator)))
     if op in (Operator.EXISTS, Operator.DOES_NOT_EXIST):
         return Requirement.create(key, op)
@@ -289,7 +307,7 @@ def test_matching_survives_round_trip(reqs: list[Requirement], labels: dict[str,
     assert Selector.parse(str(selector)).matches(labels) == all(r.matches(labels) for r in reqs)
 
 
-@given(st.text(alphabet="ab=!(),<> in", max_size=20))
+@given(st.text(alphabet="ab=!(),<> inot", max_size=20))
 def test_parser_only_raises_label_selector_errors(text: str) -> None:
     try:
         selector = Selector.parse(text)
@@ -297,3 +315,225 @@ def test_parser_only_raises_label_selector_errors(text: str) -> None:
         assert err.position is not None and 0 <= err.position <= len(text)
     else:
         assert Selector.parse(str(selector)) == selector
+
+
+# -- keywords as keys (apimachinery reads the key position with keywords off) -------------
+
+KEYWORD_KEYS = [
+    # (selector, expected requirements)
+    ("notin=in", (Requirement("notin", Operator.EQUALS, ("in",)),)),
+    ("in=x", (Requirement("in", Operator.EQUALS, ("x",)),)),
+    ("!in", (Requirement("in", Operator.DOES_NOT_EXIST),)),
+    ("in in (a)", (Requirement("in", Operator.IN, ("a",)),)),
+    ("notin notin (in,notin)", (Requirement("notin", Operator.NOT_IN, ("in", "notin")),)),
+    ("in", (Requirement("in", Operator.EXISTS),)),
+    ("a,in,!notin", (Requirement("a", Operator.EXISTS), Requirement("in", Operator.EXISTS),
+                     Requirement("notin", Operator.DOES_NOT_EXIST))),
+    ("in>3", (Requirement("in", Operator.GREATER_THAN, ("3",)),)),
+    ("in!=notin", (Requirement("in", Operator.NOT_EQUALS, ("notin",)),)),
+    ("example.com/in==in", (Requirement("example.com/in", Operator.DOUBLE_EQUALS, ("in",)),)),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), KEYWORD_KEYS)
+def test_keywords_are_plain_words_as_keys(text: str, expected: tuple[Requirement, ...]) -> None:
+    selector = Selector.parse(text)
+    assert selector.requirements == expected
+    assert Selector.parse(str(selector)) == selector
+
+
+def test_keyword_keys_match_like_upstream() -> None:
+    assert Selector.parse("notin=in").matches({"notin": "in"})
+    assert not Selector.parse("notin=in").matches({"in": "notin"})
+    assert Selector.parse("!in").matches({"notin": "x"})
+    assert Selector.parse("in in (a)").matches({"in": "a"})
+
+
+def test_comparison_uses_int64_like_strconv() -> None:
+    # Labels beyond int64, or with Python-only integer spellings, never compare.
+    sel = Selector.parse("a>1")
+    assert sel.matches({"a": "9223372036854775807"})
+    assert not sel.matches({"a": "9223372036854775808"})
+    assert not sel.matches({"a": "1_000"})
+    assert not sel.matches({"a": " 5"})
+    assert not sel.matches({"a": "5\n"})
+    assert not sel.matches({"a": "\u0665"})  # ARABIC-INDIC DIGIT FIVE: int() reads it, Go does not
+    assert Selector.parse("a<0").matches({"a": "-3"})
+
+
+# -- apimachinery's parser tables (pkg/labels/selector_test.go), restated here -------------
+# Each case is (selector, canonical string or None when the parse must fail). The expected
+# canonical forms follow from upstream's rules: requirements sorted by key, set values
+# sorted and de-duplicated, "()" and empty list slots meaning the empty value.
+
+UPSTREAM_PARSE = [
+    ("x=a,y=b,z=c", "x=a,y=b,z=c"),
+    ("", ""),
+    ("x!=a,y=b", "x!=a,y=b"),
+    ("x=", "x="),
+    ("x= ", "x="),
+    ("x=,z= ", "x=,z="),
+    ("x= ,z= ", "x=,z="),
+    ("!x", "!x"),
+    ("x>1", "x>1"),
+    ("x>1,z<5", "x>1,z<5"),
+    ("x=a||y=b", None),
+    ("x==a==b", None),
+    ("!x=a", None),
+    ("x<a", None),
+    ("\rx", "x"),
+    ("this-is-a-dns.domain.com/key-with-dash", "this-is-a-dns.domain.com/key-with-dash"),
+    ("this-is-another-dns.domain.com/key-with-dash in (so,what)",
+     "this-is-another-dns.domain.com/key-with-dash in (so,what)"),
+    ("0.1.2.domain/99 notin (10.10.100.1, tick.tack.clock)",
+     "0.1.2.domain/99 notin (10.10.100.1,tick.tack.clock)"),
+    ("foo  in\t (abc)", "foo in (abc)"),
+    ("x notin\n (abc)", "x notin (abc)"),
+    ("x  notin\t\t\t(abc,def)", "x notin (abc,def)"),
+    ("x in (abc,def)", "x in (abc,def)"),
+    ("x in (abc,)", "x in (,abc)"),
+    ("x in (abc,abc)", "x in (abc)"),
+    ("x in ()", "x in ()"),
+    ("x in (a,,)", "x in (,a)"),
+    ("x in (a,,,)", "x in (,a)"),
+    ("x in (a,,,,,,)", "x in (,a)"),
+    ("x in (a,,a,,a,,a,,)", "x in (,a)"),
+    ("x notin (abc,,def),bar,z in (),w", "bar,w,x notin (,abc,def),z in ()"),
+    ("x,y in (a)", "x,y in (a)"),
+    ("x=a", "x=a"),
+    ("x<7", "x<7"),
+    ("x=a,y!=b,z in (h,i,j)", "x=a,y!=b,z in (h,i,j)"),
+    ("x,,y", None),
+    (",x,y", None),
+    ("x nott in (y)", None),
+    ("x notin ( )", "x notin ()"),
+    ("x notin (, a)", "x notin (,a)"),
+    ("a in (xyz),", None),
+    ("a in (xyz)b notin ()", None),
+    ("a ", "a"),
+    ("a in (x,y,notin, z,in)", "a in (in,notin,x,y,z)"),
+    ("a in (xyz abc)", None),
+    ("a notin(", None),
+    ("a (", None),
+    ("(", None),
+    ("x=a,a=x", "a=x,x=a"),
+    ("a=x,x=a", "a=x,x=a"),
+    # lexer: the longest symbol wins, anything else is part of an identifier
+    ("a==b", "a==b"),
+    ("a!=b", "a!=b"),
+    ("~", None),  # an identifier, but not a valid label key
+    ("a=~", None),
+    ("a===b", None),  # "==" then "=": a second operator
+    ("a>=1", None),  # ">" then "="
+    ("a<=1", None),
+    ("a=!b", None),
+    ("== != (), = notin", None),
+]
+
+
+@pytest.mark.parametrize(("text", "canonical"), UPSTREAM_PARSE)
+def test_upstream_parser_table(text: str, canonical: str | None) -> None:
+    if canonical is None:
+        with pytest.raises(LabelSelectorError):
+            Selector.parse(text)
+        return
+    selector = Selector.parse(text)
+    assert str(selector) == canonical
+    assert Selector.parse(canonical) == selector
+
+
+UPSTREAM_MATCHES = [
+    ("", {"x": "y"}, True),
+    ("x=y", {"x": "y"}, True),
+    ("x=y,z=w", {"x": "y", "z": "w"}, True),
+    ("x!=y,z!=w", {"x": "z", "z": "a"}, True),
+    ("notin=in", {"notin": "in"}, True),
+    ("x", {"x": "z"}, True),
+    ("!x", {"y": "z"}, True),
+    ("x>1", {"x": "2"}, True),
+    ("x<1", {"x": "0"}, True),
+    ("x=z", {}, False),
+    ("x=y", {"x": "z"}, False),
+    ("x=y,z=w", {"x": "w", "z": "w"}, False),
+    ("x!=y,z!=w", {"x": "z", "z": "w"}, False),
+    ("x", {"y": "z"}, False),
+    ("!x", {"x": "z"}, False),
+    ("x>1", {"x": "0"}, False),
+    ("x<1", {"x": "2"}, False),
+    ("foo=bar,baz=blah", {"foo": "bar", "baz": "blah"}, True),
+    ("foo=blah", {"foo": "bar", "baz": "blah"}, False),
+    ("foo=bar,foobar=bar,baz=blah", {"foo": "bar", "baz": "blah"}, False),
+    ("x in (foo),y notin (alpha)", {"x": "foo", "y": "baz"}, True),
+    ("x in (foo),y in (alpha)", {"x": "foo", "y": "baz"}, False),
+    ("x notin (),y", {"y": ""}, True),
+    ("!x,y", {"y": ""}, True),
+    ("x notin (),!y", {"y": ""}, False),
+    ("x in ()", {"y": "baz"}, False),
+    ("z>1", {"z": "2"}, True),
+    ("z>1", {"z": "v2"}, False),
+    ("x,y in (a)", {"x": "1", "y": "a"}, True),
+]
+
+
+@pytest.mark.parametrize(("text", "labels", "expected"), UPSTREAM_MATCHES)
+def test_upstream_matching_table(text: str, labels: dict[str, str], expected: bool) -> None:
+    assert Selector.parse(text).matches(labels) is expected
+
+
+UPSTREAM_CONSTRUCTOR = [
+    # (key, operator, values, error fragment or None)
+    ("x1", Operator.IN, [], "need at least one value"),
+    ("x2", Operator.NOT_IN, [], "need at least one value"),
+    ("x3", Operator.IN, ["foo"], None),
+    ("x4", Operator.NOT_IN, ["foo"], None),
+    ("x5", Operator.EQUALS, ["foo", "bar"], "exactly one value"),
+    ("x6", Operator.EXISTS, [], None),
+    ("x7", Operator.DOES_NOT_EXIST, [], None),
+    ("x8", Operator.EXISTS, ["foo"], "take no values"),
+    ("x11", Operator.GREATER_THAN, ["1"], None),
+    ("x12", Operator.LESS_THAN, ["6"], None),
+    ("x13", Operator.GREATER_THAN, [], "exactly one value"),
+    ("x14", Operator.GREATER_THAN, ["bar"], "need an integer value"),
+    ("x15", Operator.LESS_THAN, ["bar"], "need an integer value"),
+    ("a" * 254, Operator.EXISTS, [], "invalid label key"),
+    ("x16", Operator.EQUALS, ["a" * 254], "invalid label value"),
+    ("x17", Operator.EQUALS, ["a b"], "invalid label value"),
+    ("x18", "unsupportedOp", [], "is not supported"),
+]
+
+
+@pytest.mark.parametrize(("key", "operator", "values", "error"), UPSTREAM_CONSTRUCTOR)
+def test_upstream_requirement_constructor_table(key: str, operator: Operator | str,
+                                                values: list[str], error: str | None) -> None:
+    if error is None:
+        req = Requirement.create(key, operator, values)
+        assert Selector.parse(str(req)) == Selector((req,))
+        return
+    with pytest.raises(LabelSelectorError, match=error):
+        Requirement.create(key, operator, values)
+
+
+UPSTREAM_TO_STRING = [
+    ([("x", Operator.IN, ["abc", "def"]), ("y", Operator.NOT_IN, ["jkl"]), ("z", Operator.EXISTS, [])],
+     "x in (abc,def),y notin (jkl),z"),
+    ([("x", Operator.NOT_IN, ["abc", "def"]), ("y", Operator.NOT_EQUALS, ["jkl"]),
+      ("z", Operator.DOES_NOT_EXIST, [])],
+     "x notin (abc,def),y!=jkl,!z"),
+    ([("x", Operator.NOT_IN, ["abc"]), ("y", Operator.IN, ["jkl", "mno"]),
+      ("z", Operator.NOT_IN, [""])],
+     "x notin (abc),y in (jkl,mno),z notin ()"),
+    ([("x", Operator.EQUALS, ["abc"]), ("y", Operator.DOUBLE_EQUALS, ["jkl"]),
+      ("z", Operator.NOT_EQUALS, ["a"]), ("z", Operator.EXISTS, [])],
+     "x=abc,y==jkl,z!=a,z"),
+    ([("x", Operator.GREATER_THAN, ["2"]), ("y", Operator.LESS_THAN, ["8"]),
+      ("z", Operator.EXISTS, [])],
+     "x>2,y<8,z"),
+]
+
+
+@pytest.mark.parametrize(("parts", "expected"), UPSTREAM_TO_STRING)
+def test_upstream_to_string_table(parts: list[tuple[str, Operator, list[str]]],
+                                  expected: str) -> None:
+    selector = Selector._of(Requirement.create(k, op, v) for k, op, v in parts)
+    assert str(selector) == expected
+    assert Selector.parse(expected) == selector
