@@ -60,7 +60,7 @@ def test_unknown_reason_falls_back_to_the_code() -> None:
     err = error_from(409, (), status_body(409, "SomethingNew"))
     assert type(err) is errors.Conflict and err.reason == "SomethingNew"
     err = error_from(418, (), status_body(418, "Teapot"))
-    assert type(err) is errors.ApiError and err.status == 418
+    assert type(err) is errors.UnexpectedStatus and err.status == 418
 
 
 def test_invalid_carries_field_causes() -> None:

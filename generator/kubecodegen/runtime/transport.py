@@ -9,15 +9,18 @@ the REST clients layer those on top -- and they translate every httpx failure in
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 
 from .config.types import ClientConfig
-from .errors import TransportError
+from .errors import DeadlineExceeded, ResponseTooLarge, TransportError
+from .rest.limits import DEFAULT_LIMITS, Limits
 from .rest.request import Request
 from .rest.response import Response
 
@@ -53,7 +56,7 @@ def _client_kwargs(config: ClientConfig) -> dict[str, Any]:
     """httpx client options. Proxy: ``proxy-url`` if set, else the usual environment
     variables -- except for loopback servers, which (as in Go's net/http) never go
     through a proxy."""
-    headers = {"User-Agent": config.user_agent or DEFAULT_USER_AGENT}
+    headers = [("User-Agent", config.user_agent or DEFAULT_USER_AGENT), *config.default_headers()]
     kwargs: dict[str, Any] = {
         "trust_env": not _is_loopback(config.server),
         "base_url": config.server,
@@ -83,15 +86,23 @@ def _headers(resp: httpx.Response) -> tuple[tuple[str, str], ...]:
 
 
 def _build(
-    client: httpx.Client | httpx.AsyncClient, config: ClientConfig, req: Request
+    client: httpx.Client | httpx.AsyncClient, config: ClientConfig, req: Request,
+    deadline: float | None = None,
 ) -> httpx.Request:
+    """The httpx request for ``req``. Streams have no read timeout (a watch is quiet for
+    minutes); other requests have per-operation timeouts no longer than ``deadline``,
+    the total time they may take."""
     headers = [("Accept", req.accept), *req.headers]
     if req.content_type is not None:
         headers.append(("Content-Type", req.content_type))
     extensions: dict[str, Any] = {}
     if config.tls_server_name:
         extensions["sni_hostname"] = config.tls_server_name
-    timeout = httpx.Timeout(config.timeout, read=None) if req.stream else None
+    timeout: httpx.Timeout | None = None
+    if req.stream:
+        timeout = httpx.Timeout(config.timeout, read=None)
+    elif deadline is not None and deadline < config.timeout:
+        timeout = httpx.Timeout(deadline)
     kwargs: dict[str, Any] = {}
     if timeout is not None:
         kwargs["timeout"] = timeout
@@ -104,6 +115,67 @@ def _build(
         extensions=extensions,
         **kwargs,
     )
+
+
+class BodyCollector:
+    """Gathers a non-streaming body chunk by chunk, within the size limit and deadline.
+
+    Sans-IO: both transports feed it the chunks they read. A ``Content-Length`` above
+    the limit is refused before reading anything; otherwise reading stops as soon as
+    the decompressed size passes the limit (so at most ``limit`` bytes are ever held)
+    or the deadline has passed (a server trickling a byte per read timeout).
+    """
+
+    __slots__ = ("_deadline", "_limit", "_method", "_parts", "_path", "_size", "_total")
+
+    def __init__(self, limits: Limits, total: float, method: str, path: str,
+                 started: float) -> None:
+        self._limit = limits.max_response_bytes
+        self._total = total
+        self._deadline = started + total
+        self._method = method
+        self._path = path
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def too_large(self, size: int, status: int) -> ResponseTooLarge:
+        return ResponseTooLarge(
+            f"the response body is larger than the limit of {self._limit} bytes "
+            f"({size} bytes)", limit=self._limit, method=self._method, path=self._path,
+            status=status,
+        )
+
+    def expired(self, url: str) -> DeadlineExceeded:
+        return DeadlineExceeded(
+            f"the request took longer than its deadline of {self._total:g} s",
+            method=self._method, url=url,
+        )
+
+    def declared(self, headers: httpx.Headers, status: int) -> None:
+        """Refuse a declared length above the limit (uncompressed bodies only)."""
+        length = headers.get("content-length")
+        declared = int(length) if length and length.isdigit() else 0
+        if "content-encoding" not in headers and declared > self._limit:
+            raise self.too_large(declared, status)
+
+    def add(self, chunk: bytes, status: int, url: str) -> None:
+        self._size += len(chunk)
+        if self._size > self._limit:
+            self._parts.clear()
+            raise self.too_large(self._size, status)
+        if time.monotonic() > self._deadline:
+            self._parts.clear()
+            raise self.expired(url)
+        self._parts.append(chunk)
+
+    def body(self) -> bytes:
+        """The whole body (joined once); the collector lets go of its chunks."""
+        parts, self._parts = self._parts, []
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _response(resp: httpx.Response, body: bytes, req: Request) -> Response:
+    return Response(resp.status_code, _headers(resp), body, req.method, req.path)
 
 
 class Stream:
@@ -193,10 +265,17 @@ class _CertificateGenerations:
 
 
 class Transport:
-    """Blocking sends over one ``httpx.Client`` (owned unless passed in)."""
+    """Blocking sends over one ``httpx.Client`` (owned unless passed in).
 
-    def __init__(self, config: ClientConfig, client: httpx.Client | None = None) -> None:
+    ``limits`` bounds body sizes and the total time of a non-streaming request; the
+    deadline is checked after every read, so a request ends at most one read timeout
+    (itself no longer than the deadline) after it.
+    """
+
+    def __init__(self, config: ClientConfig, client: httpx.Client | None = None,
+                 limits: Limits | None = None) -> None:
         self.config = config
+        self.limits = limits if limits is not None else DEFAULT_LIMITS
         self._owned = client is None
         self._client = client if client is not None else build_client(config)
         self._retired: list[httpx.Client] = []
@@ -206,26 +285,38 @@ class Transport:
         self._retired.append(self._client)
         self._client = build_client(self.config)
 
-    def _send(self, req: Request, stream: bool) -> httpx.Response:
+    def _send(self, req: Request, deadline: float | None = None) -> httpx.Response:
         started_at = self._certs.generation
-        request = _build(self._client, self.config, req)
+        request = _build(self._client, self.config, req, deadline)
         try:
-            resp = self._client.send(request, stream=stream)
+            resp = self._client.send(request, stream=True)
             if self._certs.retry_with_fresh_client(resp.status_code, started_at):
                 resp.close()
                 self._fresh_client()
-                request = _build(self._client, self.config, req)
-                resp = self._client.send(request, stream=stream)
+                request = _build(self._client, self.config, req, deadline)
+                resp = self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise _translate(exc, request) from exc
         return resp
 
     def send(self, req: Request) -> Response:
-        resp = self._send(req, stream=False)
-        return Response(resp.status_code, _headers(resp), resp.content)
+        """Send and read the whole answer within the size limit and the deadline."""
+        total = self.limits.deadline_for(self.config.timeout)
+        collector = BodyCollector(self.limits, total, req.method, req.path, time.monotonic())
+        resp = self._send(req, total)
+        try:
+            url = _safe_url(resp.request.url)
+            collector.declared(resp.headers, resp.status_code)
+            for chunk in resp.iter_bytes():
+                collector.add(chunk, resp.status_code, url)
+        except httpx.HTTPError as exc:
+            raise _translate(exc, resp.request) from exc
+        finally:
+            resp.close()
+        return _response(resp, collector.body(), req)
 
     def open(self, req: Request) -> Stream:
-        return Stream(self._send(req, stream=True))
+        return Stream(self._send(req))
 
     def close(self) -> None:
         if self._owned:
@@ -235,10 +326,13 @@ class Transport:
 
 
 class AsyncTransport:
-    """Async twin of :class:`Transport` over one ``httpx.AsyncClient``."""
+    """Async twin of :class:`Transport` over one ``httpx.AsyncClient``; the deadline
+    bounds the whole request, connect and headers included (it is a cancellation)."""
 
-    def __init__(self, config: ClientConfig, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, config: ClientConfig, client: httpx.AsyncClient | None = None,
+                 limits: Limits | None = None) -> None:
         self.config = config
+        self.limits = limits if limits is not None else DEFAULT_LIMITS
         self._owned = client is None
         self._client = client if client is not None else build_async_client(config)
         self._retired: list[httpx.AsyncClient] = []
@@ -248,26 +342,45 @@ class AsyncTransport:
         self._retired.append(self._client)
         self._client = build_async_client(self.config)
 
-    async def _send(self, req: Request, stream: bool) -> httpx.Response:
+    async def _send(self, req: Request, deadline: float | None = None) -> httpx.Response:
         started_at = self._certs.generation
-        request = _build(self._client, self.config, req)
+        request = _build(self._client, self.config, req, deadline)
         try:
-            resp = await self._client.send(request, stream=stream)
+            resp = await self._client.send(request, stream=True)
             if self._certs.retry_with_fresh_client(resp.status_code, started_at):
                 await resp.aclose()
                 self._fresh_client()
-                request = _build(self._client, self.config, req)
-                resp = await self._client.send(request, stream=stream)
+                request = _build(self._client, self.config, req, deadline)
+                resp = await self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise _translate(exc, request) from exc
         return resp
 
+    async def _read(self, req: Request, collector: BodyCollector, total: float) -> Response:
+        resp = await self._send(req, total)
+        try:
+            url = _safe_url(resp.request.url)
+            collector.declared(resp.headers, resp.status_code)
+            async for chunk in resp.aiter_bytes():
+                collector.add(chunk, resp.status_code, url)
+        except httpx.HTTPError as exc:
+            raise _translate(exc, resp.request) from exc
+        finally:
+            await resp.aclose()
+        return _response(resp, collector.body(), req)
+
     async def send(self, req: Request) -> Response:
-        resp = await self._send(req, stream=False)
-        return Response(resp.status_code, _headers(resp), resp.content)
+        """Send and read the whole answer within the size limit and the deadline."""
+        total = self.limits.deadline_for(self.config.timeout)
+        collector = BodyCollector(self.limits, total, req.method, req.path, time.monotonic())
+        try:
+            return await asyncio.wait_for(self._read(req, collector, total), total)
+        except asyncio.TimeoutError:
+            url = _safe_url(self._client.base_url.join(req.path))
+            raise collector.expired(url) from None
 
     async def open(self, req: Request) -> AsyncStream:
-        return AsyncStream(await self._send(req, stream=True))
+        return AsyncStream(await self._send(req))
 
     async def aclose(self) -> None:
         if self._owned:

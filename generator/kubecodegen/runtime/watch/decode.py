@@ -13,13 +13,14 @@ from typing import Any, Generic, TypeVar, Union
 
 import msgspec
 
-from ..errors import ApiError, Status, api_error_from_status
+from ..errors import ApiError, MalformedResponse, Status, api_error_from_status
+from ..rest.lines import DEFAULT_MAX_LINE, LineSplitter
 from .event import Bookmark, WatchEvent
 
 T = TypeVar("T")
 
 #: Lines longer than this without a newline are rejected rather than buffered forever.
-MAX_LINE = 64 * 1024 * 1024
+MAX_LINE = DEFAULT_MAX_LINE
 
 
 class _Added(msgspec.Struct, Generic[T], tag_field="type", tag="ADDED"):
@@ -51,8 +52,11 @@ class _Error(msgspec.Struct, tag_field="type", tag="ERROR"):
     object: Status
 
 
-class WatchDecodeError(ValueError):
-    """A watch line was not a valid event for the expected type."""
+class WatchDecodeError(MalformedResponse):
+    """A watch line was not a valid event for the expected type (garbage, a truncated
+    line, an unknown event type, an object of the wrong shape). A
+    :class:`~..errors.MalformedResponse`, hence a ``KubernetesError`` and a
+    ``ValueError``; ``json_path`` is where in the event the decoder failed."""
 
 
 def event_union(tp: Any) -> Any:
@@ -61,6 +65,8 @@ def event_union(tp: Any) -> Any:
 
 
 def _convert(raw: Any) -> WatchEvent[Any] | Bookmark:
+    if isinstance(raw, (WatchEvent, Bookmark)):
+        return raw  # a ``decode_line`` that builds the record itself (cache/tolerant.py)
     if isinstance(raw, _Bookmark):
         meta = raw.object.metadata
         return Bookmark(meta.resource_version, dict(meta.annotations or {}))
@@ -74,8 +80,13 @@ def _convert(raw: Any) -> WatchEvent[Any] | Bookmark:
 
 
 def watch_error(status: Status) -> ApiError:
-    """The typed error for a watch ``ERROR`` event (410 -> ResourceExpired)."""
-    code = status.code or 500
+    """The typed error for a watch ``ERROR`` event (410 -> ResourceExpired).
+
+    An ERROR whose object is an odd Status (no code, or a code that is not an error)
+    still ends the watch as an error: client-go treats every ERROR event as one, and
+    a code below 400 would otherwise name no error class.
+    """
+    code = status.code if status.code and status.code >= 400 else 500
     return api_error_from_status(status, code=code)
 
 
@@ -90,31 +101,35 @@ class WatchDecoder(Generic[T]):
     exception, so callers should treat the error as the end of the stream.
     """
 
-    def __init__(self, tp: Any, *, decode_line: Callable[[bytes], Any] | None = None) -> None:
+    def __init__(
+        self, tp: Any, *, decode_line: Callable[[bytes], Any] | None = None,
+        max_line: int = MAX_LINE,
+    ) -> None:
         self._decode = decode_line or msgspec.json.Decoder(event_union(tp)).decode
-        self._buffer = bytearray()
+        self._lines = LineSplitter(max_line, what="watch event")
 
     def feed(self, chunk: bytes) -> list[WatchEvent[T] | Bookmark]:
-        """Add bytes; return the events whose lines are now complete."""
-        if not chunk:
-            return []
-        self._buffer += chunk
-        if b"\n" not in chunk:
-            if len(self._buffer) > MAX_LINE:
-                raise WatchDecodeError(f"watch event longer than {MAX_LINE} bytes")
-            return []
-        *lines, rest = self._buffer.split(b"\n")
-        self._buffer = bytearray(rest)
-        return [self._line(line) for line in lines if line.strip()]
+        """Add bytes; return the events whose lines are now complete.
+
+        A line longer than ``max_line`` raises :class:`~..errors.LineTooLong`.
+        """
+        return [self._line(line) for line in self._lines.feed(chunk) if line.strip()]
 
     def close(self) -> list[WatchEvent[T] | Bookmark]:
-        """End of stream: decode a final line that had no newline."""
-        rest, self._buffer = bytes(self._buffer), bytearray()
+        """End of stream: decode a final line that had no newline.
+
+        The server ends every event with a newline, so such a line is a stream cut off
+        mid-event; it is decoded anyway (and fails as a WatchDecodeError if truncated).
+        """
+        rest = self._lines.close()
         return [self._line(rest)] if rest.strip() else []
 
-    def _line(self, line: bytes | bytearray) -> WatchEvent[T] | Bookmark:
+    def _line(self, line: bytes) -> WatchEvent[T] | Bookmark:
         try:
-            raw = self._decode(bytes(line))
+            raw = self._decode(line)
         except msgspec.DecodeError as exc:
-            raise WatchDecodeError(f"bad watch event: {exc}") from None
+            raise WatchDecodeError(
+                f"bad watch event: {exc}", json_path=getattr(exc, "path", None),
+                expected="watch event",
+            ) from None
         return _convert(raw)

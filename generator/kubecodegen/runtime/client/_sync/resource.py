@@ -206,7 +206,7 @@ class CanWatch(_SyncOne[T]):
             allow_watch_bookmarks=allow_watch_bookmarks or None,
             send_initial_events=send_initial_events,
         )
-        decoder = ops.watch_decoder(self.type)
+        decoder = ops.watch_decoder(self.type, max_line=self._rest.limits.max_line_bytes)
         return EventStream(self._rest, req, decoder.feed, decoder.close)
 
 
@@ -686,7 +686,7 @@ class WithLog(_SyncScope):
             limit_bytes=limit_bytes,
         )
         req = rq.Request(req.method, req.path, req.params, accept=req.accept, stream=True)
-        lines = ops.LineDecoder()
+        lines = ops.LineDecoder(self._rest.limits.max_line_bytes)
         return EventStream(self._rest, req, lines.feed, lines.close)
 
     def _require_namespace(self) -> str:
