@@ -85,7 +85,7 @@ def test_retry_after_from_header_or_details() -> None:
     ("code", "headers", "body", "cls", "fragment"),
     [
         (502, (("content-type", "text/html"),), b"<html><body>Bad gateway</body></html>",
-         errors.ApiError, "HTML page"),
+         errors.InternalError, "HTML page"),
         (503, (), b"", errors.ServiceUnavailable, "empty body"),
         (404, (("content-type", "text/plain"),), b"404 page not found\n", errors.NotFound,
          "404 page not found"),

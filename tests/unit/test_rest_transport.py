@@ -31,10 +31,21 @@ def test_default_and_custom_user_agent() -> None:
         assert client.headers["User-Agent"] == "mine/1"
 
 
-def test_loopback_servers_ignore_proxy_environment() -> None:
+def test_proxy_comes_from_go_rules_not_httpx_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "proxy.example.com:3128")
+    monkeypatch.setenv("NO_PROXY", "10.0.0.0/8")
     assert _client_kwargs(config())["trust_env"] is False
+    assert "proxy" not in _client_kwargs(config())  # loopback: never proxied
     remote = ClientConfig(server="https://k8s.example.com", verify=ssl.create_default_context())
-    assert _client_kwargs(remote)["trust_env"] is True
+    kwargs = _client_kwargs(remote)
+    assert kwargs["trust_env"] is False and kwargs["proxy"] == "http://proxy.example.com:3128"
+    inside = ClientConfig(server="https://10.1.2.3:6443", verify=ssl.create_default_context())
+    assert "proxy" not in _client_kwargs(inside)
+    pinned = ClientConfig(server="https://127.0.0.1:6443", verify=ssl.create_default_context(),
+                          proxy="http://127.0.0.1:9")
+    assert _client_kwargs(pinned)["proxy"] == "http://127.0.0.1:9"  # proxy-url: always
 
 
 def test_built_requests_carry_sni_content_type_and_stream_timeout() -> None:

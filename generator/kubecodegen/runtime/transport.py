@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
+import ssl
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 
+from .config.errors import ConfigError
 from .config.types import ClientConfig
 from .errors import DeadlineExceeded, ResponseTooLarge, TransportError
+from .proxy import proxy_for
 from .rest.limits import DEFAULT_LIMITS, Limits
 from .rest.request import Request
 from .rest.response import Response
@@ -47,38 +51,98 @@ def _translate(exc: httpx.HTTPError, request: httpx.Request | None) -> Transport
     )
 
 
-def _is_loopback(server: str) -> bool:
-    host = (httpx.URL(server).host or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
+class ServerNameContext(ssl.SSLContext):
+    """An SSL context that always handshakes as ``server_name`` (kubeconfig
+    ``tls-server-name``), whatever host name the connection code passes.
+
+    Needed through a proxy: httpcore sends the ``sni_hostname`` request extension on
+    direct connections, but a CONNECT tunnel handshakes with the URL's host. This
+    context delegates every handshake to the configured context (its CA, client
+    certificate and verification settings) with the name replaced, so SNI and the
+    certificate check both use ``tls-server-name`` as client-go does.
+    """
+
+    def __new__(cls, inner: ssl.SSLContext, server_name: str) -> ServerNameContext:
+        context: ServerNameContext = super().__new__(cls, ssl.PROTOCOL_TLS_CLIENT)
+        return context
+
+    def __init__(self, inner: ssl.SSLContext, server_name: str) -> None:
+        self.inner = inner
+        self.server_name = server_name
+
+    def set_alpn_protocols(self, alpn_protocols: Any) -> None:
+        self.inner.set_alpn_protocols(alpn_protocols)
+
+    def wrap_socket(self, sock: Any, server_side: bool = False,
+                    do_handshake_on_connect: bool = True, suppress_ragged_eofs: bool = True,
+                    server_hostname: Any = None, session: Any = None) -> Any:
+        return self.inner.wrap_socket(
+            sock, server_side=server_side, do_handshake_on_connect=do_handshake_on_connect,
+            suppress_ragged_eofs=suppress_ragged_eofs, server_hostname=self.server_name,
+            session=session,
+        )
+
+    def wrap_bio(self, incoming: Any, outgoing: Any, server_side: bool = False,
+                 server_hostname: Any = None, session: Any = None) -> Any:
+        return self.inner.wrap_bio(incoming, outgoing, server_side=server_side,
+                                   server_hostname=self.server_name, session=session)
+
+
+def _proxy(config: ClientConfig) -> str | None:
+    """The kubeconfig's ``proxy-url`` if set (used for every request, as in client-go),
+    else Go's environment rules (:func:`..proxy.proxy_for`: never for loopback servers)."""
+    return config.proxy or proxy_for(config.server, os.environ)
 
 
 def _client_kwargs(config: ClientConfig) -> dict[str, Any]:
-    """httpx client options. Proxy: ``proxy-url`` if set, else the usual environment
-    variables -- except for loopback servers, which (as in Go's net/http) never go
-    through a proxy."""
+    """httpx client options. httpx's own environment handling is off (``trust_env``):
+    the proxy is decided by :func:`_proxy`, and nothing else (netrc credentials, CA
+    variables) is taken from the environment, as in client-go."""
     headers = [("User-Agent", config.user_agent or DEFAULT_USER_AGENT), *config.default_headers()]
+    proxy = _proxy(config)
+    verify: ssl.SSLContext = config.verify
+    if proxy and config.tls_server_name:
+        verify = ServerNameContext(config.verify, config.tls_server_name)
     kwargs: dict[str, Any] = {
-        "trust_env": not _is_loopback(config.server),
+        "trust_env": False,
         "base_url": config.server,
-        "verify": config.verify,
+        "verify": verify,
         "auth": config.auth,
         "headers": headers,
         "timeout": httpx.Timeout(config.timeout),
         "follow_redirects": False,
     }
-    if config.proxy:
-        kwargs["proxy"] = config.proxy
+    if proxy:
+        kwargs["proxy"] = proxy
     return kwargs
+
+
+def _socks_missing(proxy: str | None) -> ConfigError:
+    """The error for a SOCKS proxy without httpx's optional SOCKS support; names only the
+    scheme (a proxy URL may hold credentials)."""
+    scheme = (proxy or "").split("://", 1)[0]
+    return ConfigError(
+        f"the proxy is a {scheme} proxy, which needs the optional SOCKS support of httpx: "
+        "install it with pip install 'httpx[socks]'"
+    )
 
 
 def build_client(config: ClientConfig) -> httpx.Client:
     """An ``httpx.Client`` for the configured server: TLS, auth, proxy, timeout, UA."""
-    return httpx.Client(**_client_kwargs(config))
+    kwargs = _client_kwargs(config)
+    try:
+        return httpx.Client(**kwargs)
+    except ImportError:
+        raise _socks_missing(kwargs.get("proxy")) from None
 
 
 def build_async_client(config: ClientConfig) -> httpx.AsyncClient:
     """The ``httpx.AsyncClient`` twin of :func:`build_client`."""
-    return httpx.AsyncClient(**_client_kwargs(config))
+    kwargs = _client_kwargs(config)
+    try:
+        return httpx.AsyncClient(**kwargs)
+    except ImportError:
+        raise _socks_missing(kwargs.get("proxy")) from None
 
 
 def _headers(resp: httpx.Response) -> tuple[tuple[str, str], ...]:
@@ -174,6 +238,22 @@ class BodyCollector:
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
+#: What a finished response's stream is replaced by (see :func:`_release`).
+_SPENT = httpx.ByteStream(b"")
+
+
+def _release(resp: httpx.Response) -> None:
+    """Break the reference cycle httpx leaves behind a response.
+
+    ``httpx.Response.stream`` is a bound stream that points back at the response, so
+    every answer (its request, headers and anything still buffered) lives until the
+    cyclic garbage collector runs, not until the last reference goes. Over a long
+    ``list_all`` that is several pages of garbage at a time. Once the response is
+    closed its stream is useless; replacing it frees everything by reference counting.
+    """
+    resp.stream = _SPENT
+
+
 def _response(resp: httpx.Response, body: bytes, req: Request) -> Response:
     return Response(resp.status_code, _headers(resp), body, req.method, req.path)
 
@@ -200,6 +280,7 @@ class Stream:
 
     def close(self) -> None:
         self._response.close()
+        _release(self._response)
 
     def abort(self) -> None:
         """Wake a thread blocked reading this stream, from another thread.
@@ -238,6 +319,7 @@ class AsyncStream:
 
     async def aclose(self) -> None:
         await self._response.aclose()
+        _release(self._response)
 
 
 class _CertificateGenerations:
@@ -292,6 +374,7 @@ class Transport:
             resp = self._client.send(request, stream=True)
             if self._certs.retry_with_fresh_client(resp.status_code, started_at):
                 resp.close()
+                _release(resp)
                 self._fresh_client()
                 request = _build(self._client, self.config, req, deadline)
                 resp = self._client.send(request, stream=True)
@@ -313,6 +396,7 @@ class Transport:
             raise _translate(exc, resp.request) from exc
         finally:
             resp.close()
+            _release(resp)
         return _response(resp, collector.body(), req)
 
     def open(self, req: Request) -> Stream:
@@ -349,6 +433,7 @@ class AsyncTransport:
             resp = await self._client.send(request, stream=True)
             if self._certs.retry_with_fresh_client(resp.status_code, started_at):
                 await resp.aclose()
+                _release(resp)
                 self._fresh_client()
                 request = _build(self._client, self.config, req, deadline)
                 resp = await self._client.send(request, stream=True)
@@ -367,6 +452,7 @@ class AsyncTransport:
             raise _translate(exc, resp.request) from exc
         finally:
             await resp.aclose()
+            _release(resp)
         return _response(resp, collector.body(), req)
 
     async def send(self, req: Request) -> Response:
