@@ -11,9 +11,11 @@ import copy
 import json
 import pickle
 import random
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kubecodegen.runtime.quantity import Quantity
 
@@ -311,3 +313,345 @@ def test_pickle_and_copy_keep_unvalidated_values() -> None:
                       copy.copy(quantity)):
             assert type(clone) is Quantity
             assert str.__eq__(clone, quantity)
+
+
+# --- arithmetic: apimachinery's Add/Sub/Neg/Mul (pkg/api/resource/quantity_test.go) ----------
+
+
+def _q(mantissa: int, exponent: int, fmt: str = "DecimalSI") -> Quantity:
+    """apimachinery's test helper decQuantity(mantissa, exponent, format), restated."""
+    return Quantity.from_decimal(Decimal(f"{mantissa}e{exponent}"), fmt)  # type: ignore[arg-type]
+
+
+def test_plus_is_arithmetic_not_concatenation() -> None:
+    total = Quantity("1") + Quantity("2")
+    assert str(total) == "3" and total == 3
+    assert type(total) is Quantity
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda: Quantity("1") + "2",
+        lambda: "2" + Quantity("1"),
+        lambda: Quantity("1") - "2",
+        lambda: "2" - Quantity("1"),
+        lambda: Quantity("2") * "3",
+        lambda: Quantity("2") * 1.5,
+        lambda: Quantity("2") * Quantity("3"),
+        lambda: Quantity("2") % "x",
+        lambda: Quantity("1") + 1.5,
+    ],
+)
+def test_mixing_with_text_raises(operation: object) -> None:
+    assert callable(operation)
+    with pytest.raises(TypeError):
+        operation()
+
+
+ADD = [
+    # (a, b, a + b as text, its suffix format)
+    (_q(10, 0), _q(1, 1), "20", "DecimalSI"),
+    (_q(10, 0), _q(1, 0, "BinarySI"), "11", "DecimalSI"),
+    (_q(10, 0, "BinarySI"), _q(1, 0), "11", "BinarySI"),
+    (Quantity("0"), _q(50, 0), "50", "DecimalSI"),
+    (_q(50, 0), Quantity("0"), "50", "DecimalSI"),
+    (Quantity("0"), Quantity("0"), "0", "DecimalSI"),
+    # zero keeps the other side's suffix, in either order
+    (Quantity("100m"), Quantity("0"), "100m", "DecimalSI"),
+    (Quantity("0"), Quantity("100m"), "100m", "DecimalSI"),
+    (Quantity("1Gi"), Quantity("0"), "1Gi", "BinarySI"),
+    (Quantity("0"), Quantity("1Gi"), "1Gi", "BinarySI"),
+    # canonical form of the result
+    (Quantity("1Gi"), Quantity("1Gi"), "2Gi", "BinarySI"),
+    (Quantity("512Mi"), Quantity("512Mi"), "1Gi", "BinarySI"),
+    (Quantity("1Mi"), Quantity("1k"), "1049576", "BinarySI"),
+    (Quantity("1Ki"), Quantity("0.5"), "1024500m", "BinarySI"),  # a fraction: decimal text
+    (Quantity("500m"), Quantity("500m"), "1", "DecimalSI"),
+    (Quantity("1e3"), Quantity("1e3"), "2e3", "DecimalExponent"),
+    (Quantity("1k"), Quantity("1Ki"), "2024", "DecimalSI"),
+    (Quantity("1E"), Quantity("999E"), "1e21", "DecimalSI"),  # beyond E: exponent kept
+    (Quantity("1n"), Quantity("1"), "1000000001n", "DecimalSI"),
+]
+
+
+@pytest.mark.parametrize(("a", "b", "text", "fmt"), ADD)
+def test_add(a: Quantity, b: Quantity, text: str, fmt: str) -> None:
+    total = a + b
+    assert str(total) == text
+    assert total.suffix_format == fmt
+    with localcontext(Context(prec=200)):
+        assert total.to_decimal() == a.to_decimal() + b.to_decimal()
+    assert Quantity(text) == total  # the text means the value
+
+
+SUB = [
+    (_q(10, 0), _q(1, 1), "0", "DecimalSI"),
+    (_q(10, 0), _q(1, 0, "BinarySI"), "9", "DecimalSI"),
+    (_q(10, 0, "BinarySI"), _q(1, 0), "9", "BinarySI"),
+    (Quantity("0"), _q(50, 0), "-50", "DecimalSI"),
+    (_q(50, 0), Quantity("0"), "50", "DecimalSI"),
+    (Quantity("0"), Quantity("0"), "0", "DecimalSI"),
+    (Quantity("100m"), Quantity("0"), "100m", "DecimalSI"),
+    (Quantity("0"), Quantity("100m"), "-100m", "DecimalSI"),
+    (Quantity("1Gi"), Quantity("0"), "1Gi", "BinarySI"),
+    (Quantity("0"), Quantity("1Gi"), "-1Gi", "BinarySI"),
+    (Quantity("1Gi"), Quantity("512Mi"), "512Mi", "BinarySI"),
+    (Quantity("1"), Quantity("1500m"), "-500m", "DecimalSI"),
+]
+
+
+@pytest.mark.parametrize(("a", "b", "text", "fmt"), SUB)
+def test_sub(a: Quantity, b: Quantity, text: str, fmt: str) -> None:
+    difference = a - b
+    assert str(difference) == text
+    assert difference.suffix_format == fmt
+    with localcontext(Context(prec=200)):
+        assert difference.to_decimal() == a.to_decimal() - b.to_decimal()
+
+
+def test_format_survives_a_chain_of_operations() -> None:
+    # 1Mi + 1k prints without a suffix, but stays binary: taking 1k away gives 1Mi back.
+    assert str(Quantity("1Mi") + Quantity("1k") - Quantity("1k")) == "1Mi"
+    # likewise a decimal-exponent value passing through 5
+    assert str(Quantity("1e3") - Quantity("995") + Quantity("995")) == "1e3"
+
+
+def test_results_are_exact_beyond_the_binary_cap() -> None:
+    # Parsing caps binary SI at 2**63 - 1; arithmetic does not (apimachinery switches
+    # to an arbitrary-precision decimal).
+    doubled = Quantity("4Ei") * 2
+    assert str(doubled) == "8Ei"
+    assert doubled.to_decimal() == 2**63
+    assert doubled.value() == 2**63
+    assert Quantity("8Ei").value() == 2**63 - 1
+
+
+NEG = [
+    (_q(901, -2), "-9010m"),
+    (_q(0, 0), "0"),
+    (_q(10, 0, "BinarySI"), "-10"),
+    (_q(-10, 0, "BinarySI"), "10"),
+    (Quantity("1Gi"), "-1Gi"),
+    (Quantity("-1.5Gi"), "1536Mi"),
+    (Quantity("1e3"), "-1e3"),
+    (Quantity("123456789012345678901234567890123"), "-123456789012345678901234567890123"),
+]
+
+
+@pytest.mark.parametrize(("a", "text"), NEG)
+def test_neg(a: Quantity, text: str) -> None:
+    negated = -a
+    assert str(negated) == text
+    assert negated.suffix_format == a.suffix_format
+    assert -negated == a
+    assert str(a) != text or a.is_zero()  # the operand is not mutated
+
+
+MUL = [
+    (_q(10, 0), 10, "100"),
+    (_q(10, 0), 1, "10"),
+    (_q(10, 0, "BinarySI"), 1, "10"),
+    (Quantity("0"), 50, "0"),
+    (_q(50, 0), 0, "0"),
+    (_q(10, 0), -10, "-100"),
+    (_q(-50, 0), -50, "2500"),
+    (_q(2**63 - 1, 0), 0, "0"),
+    (_q(2**63 - 1, 0), -1, str(-(2**63 - 1))),
+    (_q(2**63 - 1, 0), 2, str(2 * (2**63 - 1))),  # beyond int64: exact
+    (_q(2**63 - 1, 0), 10, "92233720368547758070"),
+    (_q(-(2**63), 0), -1, str(2**63)),
+    (Quantity("512Mi"), 2, "1Gi"),
+    (Quantity("100m"), 3, "300m"),
+]
+
+
+@pytest.mark.parametrize(("a", "factor", "text"), MUL)
+def test_mul(a: Quantity, factor: int, text: str) -> None:
+    assert str(a * factor) == text
+    assert str(factor * a) == text
+    with localcontext(Context(prec=200)):
+        assert (a * factor).to_decimal() == a.to_decimal() * factor
+
+
+CMP = [
+    ("0", "0", 0),
+    ("100m", "50m", 1),
+    ("50m", "100m", -1),
+    ("10000T", "100Gi", 1),
+    ("1Ki", "1024", 0),
+    ("-1", "1n", -1),
+]
+
+
+@pytest.mark.parametrize(("x", "y", "expected"), CMP)
+def test_compare(x: str, y: str, expected: int) -> None:
+    a, b = Quantity(x), Quantity(y)
+    assert ((a > b) - (a < b)) == expected
+    assert (a == b) is (expected == 0)
+    assert (a - b).sign() == expected
+
+
+def test_sum_and_in_place_operators() -> None:
+    requests = [Quantity("100m"), Quantity("250m"), Quantity("1")]
+    assert str(sum(requests)) == "1350m"
+    total = Quantity("1Gi")
+    total += Quantity("1Gi")
+    total -= Quantity("512Mi")
+    assert str(total) == "1536Mi"
+    assert str(Quantity("1") + 2) == "3" and str(2 - Quantity("500m")) == "1500m"
+    assert str(Quantity("1") + Decimal("0.5")) == "1500m"
+
+
+def test_huge_exponent_gaps_are_refused_not_computed() -> None:
+    with pytest.raises(OverflowError):
+        _ = Quantity("1e2000000000") + Quantity("1")
+    with pytest.raises(OverflowError):
+        _ = Quantity("1") * 10**5000
+
+
+# --- accessors -----------------------------------------------------------------------
+
+
+SCALED_VALUE = [
+    # (from scale, to scale, expected): NewScaledQuantity(1, from).ScaledValue(to)
+    (-9, -9, 1), (-9, -6, 1), (-9, -3, 1), (-9, 0, 1),
+    (-6, -9, 1000), (-6, -6, 1), (-6, -3, 1), (-6, 0, 1),
+    (-3, -9, 1000 * 1000), (-3, -6, 1000), (-3, -3, 1), (-3, 0, 1),
+    (0, -9, 1000 * 1000 * 1000), (0, -6, 1000 * 1000), (0, -3, 1000), (0, 0, 1),
+    (2, -2, 100 * 100),
+]
+
+
+@pytest.mark.parametrize(("from_scale", "to_scale", "expected"), SCALED_VALUE)
+def test_scaled_value(from_scale: int, to_scale: int, expected: int) -> None:
+    assert _q(1, from_scale).scaled_value(to_scale) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "milli"),
+    [
+        ("1", 1, 1000),
+        ("1500m", 2, 1500),
+        ("1500u", 1, 2),
+        ("-1500m", -2, -1500),  # away from zero
+        ("-1500u", -1, -2),
+        ("1Ki", 1024, 1024000),
+        ("0", 0, 0),
+        ("1n", 1, 1),
+        ("1e3", 1000, 1000000),
+        ("8Ei", 2**63 - 1, (2**63 - 1) * 1000),
+    ],
+)
+def test_value_and_milli_value(text: str, value: int, milli: int) -> None:
+    quantity = Quantity(text)
+    assert quantity.value() == value
+    assert quantity.milli_value() == milli
+    assert quantity.is_zero() is (value == 0)
+
+
+@pytest.mark.parametrize(
+    ("mantissa", "exponent", "fmt", "text"),
+    [  # NewMilliQuantity / NewQuantity: text after construction
+        (1, -3, "DecimalSI", "1m"),
+        (1000, -3, "DecimalSI", "1"),
+        (1234000, -3, "DecimalSI", "1234"),
+        (1024, -3, "BinarySI", "1024m"),  # a fraction: shown as decimal SI
+        (1000000, -3, "DecimalExponent", "1e3"),
+        (1024 * 1024, -3, "BinarySI", "1048576m"),
+        (1, 0, "DecimalSI", "1"),
+        (1000, 0, "DecimalSI", "1k"),
+        (1234000, 0, "DecimalSI", "1234k"),
+        (1024, 0, "BinarySI", "1Ki"),
+        (1000000, 0, "DecimalExponent", "1e6"),
+        (1024 * 1024, 0, "BinarySI", "1Mi"),
+    ],
+)
+def test_new_quantity_text(mantissa: int, exponent: int, fmt: str, text: str) -> None:
+    quantity = _q(mantissa, exponent, fmt)
+    assert str(quantity) == text
+    assert Quantity(text).scaled_value(exponent) == mantissa
+
+
+@pytest.mark.parametrize(
+    ("text", "scale", "rounded", "exact"),
+    [
+        ("9.01", -3, "9010m", True),
+        ("9.01", -2, "9010m", True),
+        ("9.01", -1, "9100m", False),
+        ("9.01", 0, "10", False),
+        ("9.01", 1, "10", False),
+        ("9.01", 2, "100", False),
+        ("-9.01", -3, "-9010m", True),
+        ("-9.01", -1, "-9100m", False),
+        ("-9.01", 0, "-10", False),
+        ("-9.01", 2, "-100", False),
+    ],
+)
+def test_round_up(text: str, scale: int, rounded: str, exact: bool) -> None:
+    result, was_exact = Quantity(text).round_up(scale)
+    assert result == Quantity(rounded)
+    assert was_exact is exact
+
+
+APPROXIMATE_FLOAT = [
+    (_q(0, 0), 0.0), (_q(0, 0, "DecimalExponent"), 0.0), (_q(0, 0, "BinarySI"), 0.0),
+    (_q(1, 0), 1.0), (_q(1, 0, "DecimalExponent"), 1.0), (_q(1, 0, "BinarySI"), 1.0),
+    *[(_q(m, e, fmt), expected)
+      for fmt in ("BinarySI", "DecimalSI", "DecimalExponent")
+      for m, e, expected in [
+          (1024, 0, 1024.0), (8 * 1024, 0, 8.0 * 1024), (7 * 1024 * 1024, 0, 7.0 * 1024 * 1024),
+          (7 * 1024 * 1024, 1, 7.0 * 1024 * 1024 * 10),
+          (7 * 1024 * 1024, 4, 7.0 * 1024 * 1024 * 10000),
+          (7 * 1024 * 1024, 8, 7.0 * 1024 * 1024 * 100000000),
+          (7 * 1024 * 1024, -1, 7.0 * 1024 * 1024 * 1e-1),  # "* 10**-1", not "/ 10"
+          (7 * 1024 * 1024, -8, 7.0 * 1024 * 1024 / 100000000),
+      ]],
+    (Quantity("8Ei"), float(2**63 - 1)),
+    (_q(12, 18), 1.2e19),
+    (_q(12, 500), float("inf")),
+    (_q(-12, 500), float("-inf")),
+    (Quantity("2Ki"), 2048.0),
+    (Quantity("1.1Ki"), 1126.4),
+    (Quantity("1Mi"), 1.048576e06),
+    (Quantity("2Gi"), 2.147483648e09),
+]
+
+
+@pytest.mark.parametrize(("quantity", "expected"), APPROXIMATE_FLOAT)
+def test_as_approximate_float(quantity: Quantity, expected: float) -> None:
+    assert quantity.as_approximate_float() == expected
+
+
+# --- properties ----------------------------------------------------------------------
+
+_amounts = st.builds(
+    lambda m, e, fmt: _q(m, e, fmt),
+    st.integers(-(2**63), 2**63 - 1), st.integers(-9, 9),
+    st.sampled_from(["DecimalSI", "BinarySI", "DecimalExponent"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_amounts, min_size=1, max_size=20))
+def test_add_then_sub_cancels(amounts: list[Quantity]) -> None:
+    total = Quantity("0")
+    for amount in amounts:
+        total = total + amount
+    with localcontext(Context(prec=200)):  # Decimal's default 28 digits would round
+        expected = sum((a.to_decimal() for a in amounts), Decimal(0))
+    assert total.to_decimal() == expected
+    for amount in amounts:
+        total = total - amount
+    assert total.is_zero() and str(total) == "0"
+
+
+@settings(max_examples=60, deadline=None)
+@given(_amounts, _amounts)
+def test_arithmetic_text_round_trips(a: Quantity, b: Quantity) -> None:
+    for result in (a + b, a - b, -a, a * 3):
+        # The text sent to the server means the exact value (below the binary cap).
+        if abs(result.to_decimal()) < 2**62:
+            assert Quantity(str(result)) == result
+        negated = -result
+        assert -negated == result
