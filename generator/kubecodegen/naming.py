@@ -6,19 +6,73 @@ plain ASCII Python identifier and never lets text through unchanged. Rules:
 
 * attributes are snake_case with acronyms kept whole: ``podIPs`` → ``pod_ips``,
   ``hostIP`` → ``host_ip``, ``apiVersion`` → ``api_version``;
-* keywords, soft keywords and names the generated modules use in annotations get a
-  trailing ``_`` (``continue_``, ``from_``, ``list_``);
+* keywords, the soft keywords of Python 3.10 and names the generated modules use in
+  annotations get a trailing ``_`` (``continue_``, ``from_``, ``match_``, ``list_``) --
+  by the fixed lists below, never by the ``keyword`` module of whichever Python runs the
+  generator, so the output is the same under every Python;
 * collisions after mapping are resolved deterministically by numbering in wire order;
-* group names are stable: they depend only on the group itself, never on which other
-  groups a spec happens to contain, with a hash suffix as the provable last resort.
+* group names are stable: Kubernetes' built-in groups have fixed short names, every other
+  group is named after all its labels, and a hash suffix goes only to a newcomer whose
+  name would otherwise coincide with one already taken -- never to a built-in group.
+
+Every name leaves this module as an :class:`Identifier`, the only kind of spec-derived
+text the templates insert without a filter (see ``render/env.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import keyword
 import re
 from collections.abc import Iterable, Mapping
+
+#: Python's reserved words (3.10 to 3.14 have the same list). Written out rather than read
+#: from ``keyword.kwlist`` so that the generated code cannot depend on the generator's
+#: Python; a test checks that the running Python has no keyword missing here.
+PYTHON_KEYWORDS = frozenset(
+    {
+        "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+        "continue", "def", "del", "elif", "else", "except", "finally", "for", "from",
+        "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass",
+        "raise", "return", "try", "while", "with", "yield",
+    }
+)
+#: Soft keywords are valid identifiers. Those of Python 3.10 get the ``_`` suffix, as they
+#: always have (``match_``); ``type`` (a soft keyword since 3.12) is kept as it is, because
+#: 49 Kubernetes fields are called ``type`` and their names are published API.
+ESCAPED_SOFT_KEYWORDS = frozenset({"_", "case", "match"})
+UNESCAPED_SOFT_KEYWORDS = frozenset({"type"})
+#: Names that parse as identifiers but cannot be assigned to.
+_UNASSIGNABLE = frozenset({"__debug__"})
+
+
+class NamingError(ValueError):
+    """Text that was to be used as an identifier is not one (a generator bug, never input)."""
+
+
+def is_safe_identifier(text: str) -> bool:
+    """An ASCII Python identifier that is no keyword and can be bound in a class body."""
+    return (text.isascii() and text.isidentifier() and text not in PYTHON_KEYWORDS
+            and text not in _UNASSIGNABLE)
+
+
+class Identifier(str):
+    """A name checked by :func:`is_safe_identifier`: the one form in which text that came
+    from a spec may be written into generated code verbatim.
+
+    String methods return plain ``str``, so a derived name (``name.upper()``,
+    ``name + "Client"``) must be wrapped (and so checked) again.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, text: str) -> Identifier:
+        if not is_safe_identifier(text):
+            raise NamingError(f"not a safe Python identifier: {text!r}")
+        return super().__new__(cls, text)
+
+
+def _needs_suffix(name: str) -> bool:
+    return name in PYTHON_KEYWORDS or name in ESCAPED_SOFT_KEYWORDS or name in _UNASSIGNABLE
 
 # Names the generated model modules bind at module level or use in annotations; a field
 # or class with one of these names would shadow it inside the class body.
@@ -59,17 +113,17 @@ def snake_case(wire_name: str) -> str:
     return name
 
 
-def attribute_name(wire_name: str) -> str:
+def attribute_name(wire_name: str) -> Identifier:
     """A safe attribute name for one property (before de-duplication within a struct)."""
     name = snake_case(wire_name) or "field"
     if name[0].isdigit():
         name = f"field_{name}"
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in RESERVED_ATTRIBUTES:
+    if _needs_suffix(name) or name in RESERVED_ATTRIBUTES:
         name = f"{name}_"
-    return name
+    return Identifier(name)
 
 
-def attribute_names(wire_names: Iterable[str]) -> dict[str, str]:
+def attribute_names(wire_names: Iterable[str]) -> dict[str, Identifier]:
     """Map each wire name of one struct to a unique attribute name, numbering collisions."""
     taken: set[str] = set()
     return {wire: unique_attribute(attribute_name(wire), taken) for wire in wire_names}
@@ -80,17 +134,17 @@ def pascal_case(text: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in _ascii_words(text))
 
 
-def class_name(raw: str) -> str:
+def class_name(raw: str) -> Identifier:
     """A safe class name from a definition's last segment or a composed inline name."""
     name = pascal_case(raw) or "Type"
     if name[0].isdigit():
         name = f"T{name}"
-    if keyword.iskeyword(name) or name in RESERVED_CLASS_NAMES:
+    if _needs_suffix(name) or name in RESERVED_CLASS_NAMES:
         name = f"{name}_"
-    return name
+    return Identifier(name)
 
 
-def unique(name: str, taken: set[str], joiner: str = "") -> str:
+def unique(name: str, taken: set[str], joiner: str = "") -> Identifier:
     """Return ``name`` or ``name2``, ``name3``… (with ``joiner`` between) whichever is free,
     and mark it taken."""
     candidate, counter = name, 2
@@ -98,66 +152,92 @@ def unique(name: str, taken: set[str], joiner: str = "") -> str:
         candidate = f"{name}{joiner}{counter}"
         counter += 1
     taken.add(candidate)
-    return candidate
+    return Identifier(candidate)
 
 
-def is_kubernetes_group(group: str) -> bool:
-    """Groups owned by Kubernetes itself: the legacy groups without a dot, and ``*.k8s.io``."""
-    return "." not in group or group.endswith(".k8s.io")
+#: The API groups kube-apiserver itself serves (or served: ``settings``, ``auditregistration``),
+#: with their fixed Python names (the first label). Only these get a short name, so a custom
+#: or aggregated group can never take one, whichever groups a spec contains.
+BUILTIN_GROUPS: Mapping[str, str] = {
+    group: (group.split(".")[0] if group else "core")
+    for group in (
+        "", "admission.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io",
+        "apiregistration.k8s.io", "apps", "auditregistration.k8s.io", "authentication.k8s.io",
+        "authorization.k8s.io", "autoscaling", "batch", "certificates.k8s.io",
+        "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io", "extensions",
+        "flowcontrol.apiserver.k8s.io", "imagepolicy.k8s.io", "internal.apiserver.k8s.io",
+        "networking.k8s.io", "node.k8s.io", "policy", "rbac.authorization.k8s.io",
+        "resource.k8s.io", "scheduling.k8s.io", "settings.k8s.io", "storage.k8s.io",
+        "storagemigration.k8s.io",
+    )
+}
+_CANONICAL_GROUP = re.compile(r"[a-z][a-z0-9]*(\.[a-z0-9]+)*")
 
 
-def group_py_name(group: str) -> str:
-    """The stable Python name of an API group, before collision checks.
+def is_builtin_group(group: str) -> bool:
+    return group in BUILTIN_GROUPS
 
-    ``""`` → ``core``; Kubernetes' own groups → their first label (``rbac``,
-    ``networking``); every other group → all labels joined (``monitoring_coreos_com``),
-    so a CRD group can never take a built-in group's short name.
+
+def group_py_name(group: str) -> Identifier:
+    """The Python name of an API group, before collision checks.
+
+    ``""`` → ``core``; built-in groups → their first label (``rbac``, ``networking``);
+    every other group → all its labels joined (``monitoring_coreos_com``,
+    ``autoscaling_k8s_io``), so it can never take a built-in group's short name.
     """
-    if group == "":
-        return "core"
-    if is_kubernetes_group(group):
-        name = snake_case(group.split(".")[0])
-    else:
-        name = "_".join(filter(None, (snake_case(label) for label in group.split("."))))
-    name = name or "group"
+    if group in BUILTIN_GROUPS:
+        return Identifier(BUILTIN_GROUPS[group])
+    name = "_".join(word.lower() for word in _ascii_words(group)) or "group"
     if name[0].isdigit():
         name = f"g_{name}"
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+    if _needs_suffix(name):
         name = f"{name}_"
-    return name
+    return Identifier(name)
 
 
-def _short_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+def _is_canonical_group(group: str) -> bool:
+    """Groups whose joined name maps back to them alone: lowercase labels of letters and
+    digits, the first starting with a letter (``monitoring.coreos.com``; not ``cert-manager.io``,
+    whose ``cert_manager_io`` is also the name of ``cert.manager.io``)."""
+    return bool(_CANONICAL_GROUP.fullmatch(group))
 
 
-def group_py_names(groups: Iterable[str]) -> dict[str, str]:
-    """Assign every group a Python name, provably unique within the set.
+def with_hash_suffix(name: str, text: str) -> Identifier:
+    """``name`` plus a short hash of the exact ``text`` it was derived from."""
+    return Identifier(f"{name}_{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}")
 
-    Each group gets :func:`group_py_name`. Groups whose names still coincide (``a-b.io``
-    and ``a.b.io`` both give ``a_b_io``), or that would take a reserved module name, get
-    a suffix from a hash of the exact group string; distinct strings are checked to get
-    distinct suffixes, and the function raises rather than return a collision.
+
+def group_py_names(groups: Iterable[str], preferred: Iterable[str] = ()) -> dict[str, Identifier]:
+    """Assign every group a Python name, unique within the set and as stable as possible.
+
+    Names are claimed in this order: built-in groups (fixed names), canonical groups
+    (their joined labels, which no other canonical group can produce), then the rest,
+    ``preferred`` ones (the groups being generated) first, each alphabetically. A claim
+    whose name is taken, is a built-in short name or a reserved module name gets a suffix
+    from a hash of the exact group string. So a built-in or canonical group's name
+    depends on nothing but the group; only an ambiguous newcomer's may depend on others.
     """
-    groups = sorted(set(groups))
-    base = {group: group_py_name(group) for group in groups}
-    counts: dict[str, int] = {}
-    for name in base.values():
-        counts[name] = counts.get(name, 0) + 1
-    result: dict[str, str] = {}
-    for group in groups:
-        name = base[group]
-        if counts[name] > 1 or f"{name}_v1" in RESERVED_MODULES or name in RESERVED_MODULES:
-            name = f"{name}_{_short_hash(group)}"
+    wanted = set(preferred)
+    ordered = sorted(set(groups), key=lambda g: (
+        g not in BUILTIN_GROUPS, not _is_canonical_group(g), g not in wanted, g))
+    builtin_names = set(BUILTIN_GROUPS.values())
+    taken: set[str] = set()
+    result: dict[str, Identifier] = {}
+    for group in ordered:
+        name = group_py_name(group)
+        clash = name in taken or name in RESERVED_MODULES or f"{name}_v1" in RESERVED_MODULES
+        if group not in BUILTIN_GROUPS and (clash or name in builtin_names):
+            name = with_hash_suffix(name, group)
+        if name in taken:  # pragma: no cover - needs a sha256 collision
+            raise NamingError("group names collide even after hashing; rename a group")
+        taken.add(name)
         result[group] = name
-    if len(set(result.values())) != len(result):  # pragma: no cover - needs a sha256 collision
-        raise ValueError("group names collide even after hashing; rename a group")
     return result
 
 
-def module_name(group_py: str, version: str) -> str:
+def module_name(group_py: str, version: str) -> Identifier:
     """``core`` + ``v1`` → ``core_v1``."""
-    return f"{group_py}_{re.sub(r'[^a-z0-9]+', '_', version.lower()).strip('_') or 'v'}"
+    return Identifier(f"{group_py}_{re.sub(r'[^a-z0-9]+', '_', version.lower()).strip('_') or 'v'}")
 
 
 def is_version_label(label: str) -> bool:
@@ -180,7 +260,7 @@ def version_priority(version: str) -> tuple[int, int, int]:
     return (stability, -major, -minor)
 
 
-def accessor_name(plural: str, kind: str, taken: set[str] | None = None) -> str:
+def accessor_name(plural: str, kind: str, taken: set[str] | None = None) -> Identifier:
     """The ClientSet attribute for a resource: the path plural split where the kind splits.
 
     ``configmaps`` + ``ConfigMap`` → ``config_maps``; ``networkpolicies`` +
@@ -208,7 +288,7 @@ def accessor_name(plural: str, kind: str, taken: set[str] | None = None) -> str:
     return name
 
 
-def unique_attribute(name: str, taken: set[str]) -> str:
+def unique_attribute(name: str, taken: set[str]) -> Identifier:
     """``name``, else ``name_2``, ``name_3``… (``class_2`` after a trailing underscore)."""
     return unique(name, taken, "" if name.endswith("_") else "_")
 
@@ -223,7 +303,7 @@ def definition_namespace(definition: str) -> str:
 
 
 def namespace_module(namespace: str, group_versions: Mapping[str, tuple[str, str]],
-                     group_names: Mapping[str, str]) -> str:
+                     group_names: Mapping[str, str]) -> Identifier:
     """The model module for a definition namespace (``io.k8s.api.core.v1`` → ``core_v1``).
 
     A namespace whose kinds all belong to one group-version takes that group's name;
@@ -235,5 +315,13 @@ def namespace_module(namespace: str, group_versions: Mapping[str, tuple[str, str
         return module_name(group_names[group], version)
     labels = namespace.split(".")
     if len(labels) >= 2 and is_version_label(labels[-1]):
-        return module_name(snake_case(labels[-2]) or "types", labels[-1])
-    return snake_case(labels[-1]) or "types"
+        return module_name(_module_label(labels[-2]), labels[-1])
+    return Identifier(_module_label(labels[-1]))
+
+
+def _module_label(label: str) -> str:
+    """A namespace label as (the start of) a module name: ``version`` → ``version``."""
+    name = snake_case(label) or "types"
+    if name[0].isdigit():
+        name = f"m_{name}"
+    return f"{name}_" if _needs_suffix(name) else name

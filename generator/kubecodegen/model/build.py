@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from .. import naming
@@ -44,14 +43,24 @@ def _namespace_group_versions(definitions: dict[str, Any]) -> dict[str, tuple[st
 
 
 def _module_assigner(namespaces: list[str], ns_gv: dict[str, tuple[str, str]],
-                     group_names: dict[str, str]) -> dict[str, str]:
-    """Module name per definition namespace, unique: later claimants get a hash suffix."""
+                     group_names: Mapping[str, str],
+                     selected: Collection[str] | None = None) -> dict[str, str]:
+    """Module name per definition namespace, unique: later claimants get a hash suffix.
+
+    Namespaces of built-in groups claim first, then those of the selected (generated)
+    groups, so neither a custom group nor an unselected one can rename their modules.
+    """
+    def order(ns: str) -> tuple[bool, bool, bool, str]:
+        group = ns_gv[ns][0] if ns in ns_gv else None
+        return (group is None, not (group is not None and naming.is_builtin_group(group)),
+                not (group is not None and (selected is None or _selects(group, selected))), ns)
+
     result: dict[str, str] = {}
     claimed: dict[str, str] = {}
-    for ns in sorted(namespaces, key=lambda n: (n not in ns_gv, n)):
+    for ns in sorted(namespaces, key=order):
         module = naming.namespace_module(ns, ns_gv, group_names)
         if module in claimed and claimed[module] != ns:
-            module = f"{module}_{hashlib.sha256(ns.encode()).hexdigest()[:8]}"
+            module = naming.with_hash_suffix(module, ns)
         claimed[module] = ns
         result[ns] = module
     return result
@@ -107,9 +116,9 @@ def build_model(document: dict[str, Any], groups: Collection[str] | None = None)
 
     ns_gv = _namespace_group_versions(definitions)
     all_groups = {acc.group for acc in accumulators} | {g for g, _ in ns_gv.values()}
-    group_names = naming.group_py_names(all_groups)
+    group_names = naming.group_py_names(all_groups, preferred={acc.group for acc in accumulators})
     namespaces = sorted({naming.definition_namespace(n) for n in definitions})
-    modules_by_ns = _module_assigner(namespaces, ns_gv, group_names)
+    modules_by_ns = _module_assigner(namespaces, ns_gv, group_names, groups)
 
     builder = DefinitionsBuilder(definitions, lambda ns: modules_by_ns[ns])
     builder.build()

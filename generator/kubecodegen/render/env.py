@@ -1,9 +1,25 @@
-"""The Jinja2 environment: strict undefined, and the only filters that turn text into code.
+"""The Jinja2 environment: strict undefined, and an escape-by-default policy for Python source.
 
-Spec text reaches generated code in exactly two forms, both made here: string literals
-(:func:`py_string`, via JSON escaping, which is valid Python) and docstring bodies
-(:func:`docstring`, which escapes backslashes and quotes so a description can never end
-the string it sits in). Identifiers come from ``naming`` and are ASCII by construction.
+Spec text comes from whoever may create CRDs in a cluster, so no template may insert it as
+it is. Every ``{{ … }}`` goes through :func:`finalize`, which accepts only
+
+* an :class:`~kubecodegen.naming.Identifier` (made, and checked, by ``naming``; re-checked
+  here),
+* :class:`Code`: text the generator built itself (a type annotation of identifiers, an
+  import line, the output of a filter below) -- constructing one is the explicit,
+  greppable raw insertion,
+* ``int`` and ``bool``,
+
+and raises for anything else, a plain ``str`` above all. Spec text reaches code only
+through the filters, which return :class:`Code`:
+
+* ``py_string`` -- a string literal (JSON escaping, which is valid Python);
+* ``docstring`` -- the body of a triple-quoted docstring (backslashes and closing quotes
+  escaped, so a description can never end the string it sits in);
+* ``doc_text`` -- one line of text inside a docstring;
+* ``comment`` -- text on a ``#`` line (no line breaks);
+* ``idents`` -- a comma-separated list of identifiers;
+* ``py_str_set`` -- a ``frozenset`` of string literals.
 """
 
 from __future__ import annotations
@@ -12,12 +28,32 @@ import json
 import re
 import textwrap
 import unicodedata
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
 import jinja2
 
+from ..naming import Identifier, is_safe_identifier
+
 _REPO_TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
+
+
+class Code(str):
+    """Python source text the generator built from identifiers, literals and fixed text.
+
+    Inserted verbatim; never construct one from spec text (use the filters).
+    """
+
+    __slots__ = ()
+
+
+class UnsafeInsertion(TypeError):
+    """A template tried to insert a value that is neither an identifier nor escaped code."""
+
+
+#: The two spellings of every sync/async pair of generated classes.
+SYNC_ASYNC = (Code(""), Code("Async"))
 
 
 def templates_dir() -> Path:
@@ -26,9 +62,48 @@ def templates_dir() -> Path:
     return installed if installed.is_dir() else _REPO_TEMPLATES
 
 
-def py_string(value: str) -> str:
+def finalize(value: object) -> object:
+    """Jinja2's ``finalize`` hook: the escape-by-default policy described above."""
+    if isinstance(value, Identifier):
+        if not is_safe_identifier(value):  # pragma: no cover - Identifier checks on creation
+            raise UnsafeInsertion(f"not a safe identifier: {value!r}")
+        return value
+    if isinstance(value, Code) or type(value) in (bool, int):
+        return value
+    raise UnsafeInsertion(
+        f"refusing to insert {type(value).__name__} {_preview(value)} into generated code: "
+        "use a filter (py_string, docstring, doc_text, comment, idents) or an identifier "
+        "from kubecodegen.naming")
+
+
+def _preview(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def py_string(value: str) -> Code:
     """A Python string literal for any text (JSON escaping with ASCII output)."""
-    return json.dumps(value, ensure_ascii=True)
+    if not isinstance(value, str):
+        raise UnsafeInsertion(f"py_string expects text, got {type(value).__name__}")
+    return Code(json.dumps(value, ensure_ascii=True))
+
+
+def py_str_set(values: Iterable[str]) -> Code:
+    """``frozenset({"a", "b", })`` (the trailing comma keeps one item per line after black)."""
+    items = [py_string(value) for value in values]
+    if not items:
+        return Code("frozenset()")
+    return Code("frozenset({" + "".join(f"{item}, " for item in items) + "})")
+
+
+def idents(values: Iterable[object]) -> Code:
+    """Identifiers joined by ``", "`` (an import list); anything else is refused."""
+    names = []
+    for value in values:
+        if not isinstance(value, Identifier):
+            raise UnsafeInsertion(f"idents expects identifiers, got {_preview(value)}")
+        names.append(str(value))
+    return Code(", ".join(names))
 
 
 def _clean(text: str) -> str:
@@ -38,7 +113,13 @@ def _clean(text: str) -> str:
     )
 
 
-def docstring(text: str, indent: int = 4, width: int = 80) -> str:
+def _escape_docstring(body: str) -> str:
+    body = body.replace("\\", "\\\\")
+    # A quote that starts a run of quotes, or ends the text, could close the docstring.
+    return re.sub(r'"(?="|$)', r'\\"', body)
+
+
+def docstring(text: str, indent: int = 4, width: int = 80) -> Code:
     """The body of a triple-quoted docstring: wrapped paragraphs, safely escaped.
 
     Continuation lines are indented by ``indent`` spaces and a multi-line body ends
@@ -50,15 +131,26 @@ def docstring(text: str, indent: int = 4, width: int = 80) -> str:
                       break_on_hyphens=False)
         for p in text.split("\n\n") if p.strip()
     ]
-    body = "\n\n".join(paragraphs)
-    body = body.replace("\\", "\\\\")
-    # A quote that starts a run of quotes, or ends the text, could close the docstring.
-    body = re.sub(r'"(?="|$)', r'\\"', body)
+    body = _escape_docstring("\n\n".join(paragraphs))
     if "\n" not in body:
-        return body
+        return Code(body)
     pad = " " * indent
     lines = [(pad + line) if line else "" for line in body.split("\n")]
-    return lines[0].lstrip() + "\n" + "\n".join(lines[1:]) + "\n" + pad
+    return Code(lines[0].lstrip() + "\n" + "\n".join(lines[1:]) + "\n" + pad)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(_clean(text).split())
+
+
+def doc_text(text: str) -> Code:
+    """Text inside one line of a docstring: whitespace collapsed, every quote escaped."""
+    return Code(_one_line(text).replace("\\", "\\\\").replace('"', '\\"'))
+
+
+def comment(text: str) -> Code:
+    """Text for the rest of a ``#`` comment line: no line break can end the comment."""
+    return Code(_one_line(text))
 
 
 def make_environment() -> jinja2.Environment:
@@ -66,10 +158,14 @@ def make_environment() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
+        finalize=finalize,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["py_string"] = py_string
-    env.filters["docstring"] = docstring
+    env.filters.update({
+        "py_string": py_string, "py_str_set": py_str_set, "idents": idents,
+        "docstring": docstring, "doc_text": doc_text, "comment": comment,
+    })
+    env.globals["sync_async"] = SYNC_ASYNC
     return env

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__, naming
-from ..model.types import ApiModel, GroupVersion, Primitive, StructRef, StructType
-from .annotations import ModuleImports, annotation
-from .env import py_string
+from ..model.types import ApiModel, GroupVersion, NullAs, Primitive, StructRef, StructType
+from .annotations import ModuleImports, annotation, nullable_annotation
+from .env import Code, py_string
+
+Identifier = naming.Identifier
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ def _runtime_files() -> list[tuple[str, bytes]]:
     return files
 
 
-def _field_default(required: bool, wire: str, py_name: str, empty: str = "None") -> str:
+def _field_default(required: bool, wire: str, py_name: str, empty: str = "None") -> Code:
     """`` = …`` after a field's annotation: the wire name if it differs, and the default.
 
     ``empty`` is what an unset optional field holds: ``None``, or an empty ``msgspec.Raw()``
@@ -41,10 +43,10 @@ def _field_default(required: bool, wire: str, py_name: str, empty: str = "None")
     """
     renamed = wire != py_name
     if required:
-        return f" = msgspec.field(name={py_string(wire)})" if renamed else ""
+        return Code(f" = msgspec.field(name={py_string(wire)})" if renamed else "")
     if renamed:
-        return f" = msgspec.field(default={empty}, name={py_string(wire)})"
-    return f" = {empty}"
+        return Code(f" = msgspec.field(default={empty}, name={py_string(wire)})")
+    return Code(f" = {empty}")
 
 
 def _module_context(model: ApiModel, module: str) -> dict[str, Any]:
@@ -53,14 +55,19 @@ def _module_context(model: ApiModel, module: str) -> dict[str, Any]:
     for struct_id in model.modules[module]:
         struct: StructType = model.structs[struct_id]
         fields = []
+        null_fields = []
         for f in struct.fields:
-            text = annotation(f.type, model.structs, imports)
             raw = f.type is Primitive.RAW
-            if not f.required and not raw:
-                text += " | None"
+            if f.null_as is None or f.null_as is NullAs.NONE:
+                text = annotation(f.type, model.structs, imports)
+                if (not f.required or f.null_as is NullAs.NONE) and not raw:
+                    text += " | None"
+            else:  # a required container the server may send as null: reads as empty
+                text = nullable_annotation(f.type, model.structs, imports)
+                null_fields.append({"py_name": f.py_name, "empty": Code(f.null_as.value)})
             fields.append({
                 "py_name": f.py_name,
-                "annotation": text,
+                "annotation": Code(text),
                 "default": _field_default(f.required, f.wire_name, f.py_name,
                                           "msgspec.Raw()" if raw else "None"),
                 "description": f.description,
@@ -68,7 +75,8 @@ def _module_context(model: ApiModel, module: str) -> dict[str, Any]:
             })
         structs.append({"name": struct.name, "description": struct.description,
                         "gvk": struct.gvk, "fields": fields,
-                        "raw_fields": [f["py_name"] for f in fields if f["raw"]]})
+                        "raw_fields": [f["py_name"] for f in fields if f["raw"]],
+                        "null_fields": null_fields})
     has_gvk = any(s["gvk"] for s in structs)
     typing_names = sorted(({"Any"} & imports.names) | ({"ClassVar"} if has_gvk else set()))
     stdlib = []
@@ -80,8 +88,11 @@ def _module_context(model: ApiModel, module: str) -> dict[str, Any]:
     if has_gvk:
         runtime.append("from .._runtime.meta import GroupVersionKind")
     bases = sorted({"Object" if s["gvk"] else "Model" for s in structs})
+    if any(s["null_fields"] for s in structs):
+        bases.append("is_null")
     runtime.append(f"from .._runtime.model import {', '.join(bases)}")
-    runtime_types = sorted(imports.names & {"IntOrString", "MicroTime", "Quantity"})
+    runtime_types = sorted(imports.names & {"DateTimeString", "IntOrString", "MicroTime", "Nullable",
+                                            "Quantity"})
     if runtime_types:
         runtime.append(f"from .._runtime.types import {', '.join(runtime_types)}")
     gvks = [model.structs[i].gvk for i in model.modules[module]]
@@ -90,15 +101,16 @@ def _module_context(model: ApiModel, module: str) -> dict[str, Any]:
     return {
         "docstring": f"Models of {what} types ({module}).",
         "structs": structs,
-        "stdlib_imports": stdlib,
-        "runtime_imports": runtime,
-        "sibling_modules": sorted(imports.modules),
+        "stdlib_imports": [Code(line) for line in stdlib],
+        "runtime_imports": [Code(line) for line in runtime],
+        "sibling_modules": [Identifier(m) for m in sorted(imports.modules)],
     }
 
 
 def plan_package(model: ApiModel, package: str, source_title: str) -> list[PlannedFile]:
     """Every file of the package, in a stable order."""
-    common = {"generator_version": __version__, "source_title": source_title, "package": package}
+    common = {"generator_version": __version__, "source_title": source_title,
+              "package": Identifier(package)}
     files: list[PlannedFile] = [
         PlannedFile("__init__.py", "package/init.py.jinja", dict(common)),
         PlannedFile("py.typed", content=b""),
@@ -109,7 +121,8 @@ def plan_package(model: ApiModel, package: str, source_title: str) -> list[Plann
             module_api.setdefault(struct.module, struct.gvk.api_version)
     files.append(PlannedFile("models/__init__.py", "package/models_init.py.jinja", {
         **common,
-        "modules": [{"name": m, "api_version": module_api.get(m, "")} for m in sorted(model.modules)],
+        "modules": [{"name": Identifier(m), "api_version": module_api.get(m, "")}
+                    for m in sorted(model.modules)],
     }))
     for module in sorted(model.modules):
         files.append(PlannedFile(f"models/{module}.py", "models/module.py.jinja",
@@ -158,19 +171,20 @@ def _verb_bases(namespaced: bool, verbs: tuple[str, ...], type_: str,
     """A resource serving every standard verb gets the all-verbs base (client-go's default);
     any other gets a scope base plus one mixin per verb it serves (client-go's
     ``onlyVerbs``), so calling a verb the server lacks is a type error, not a 405."""
-    both = f"{type_}, {list_type}"
+    both = Code(f"{type_}, {list_type}")
     if set(verbs) >= _STANDARD_VERBS:
-        return [{"name": "NamespacedResource" if namespaced else "ClusterResource", "arg": both}]
-    bases = [{"name": "NamespacedScope" if namespaced else "ClusterScope", "arg": both}]
+        return [{"name": Identifier("NamespacedResource" if namespaced else "ClusterResource"),
+                 "arg": both}]
+    bases = [{"name": Identifier("NamespacedScope" if namespaced else "ClusterScope"), "arg": both}]
     for verb in verbs:
         if verb in _VERB_MIXINS:
             mixin, with_list = _VERB_MIXINS[verb]
-            bases.append({"name": mixin, "arg": both if with_list else type_})
+            bases.append({"name": Identifier(mixin), "arg": both if with_list else Code(type_)})
     return bases
 
 
-def _group_class(py_name: str) -> str:
-    return naming.class_name(py_name) + "Client"
+def _group_class(py_name: str) -> Identifier:
+    return Identifier(naming.class_name(py_name) + "Client")
 
 
 def _clientset_module_context(model: ApiModel, gv: GroupVersion) -> dict[str, Any] | None:
@@ -181,8 +195,8 @@ def _clientset_module_context(model: ApiModel, gv: GroupVersion) -> dict[str, An
     for r in gv.resources:
         if r.struct_id is None:
             continue  # the spec defines no type for it: nothing typed to offer
-        type_ = annotation(StructRef(r.struct_id), model.structs, imports)
-        list_type = annotation(StructRef(r.list_struct_id), model.structs, imports) \
+        type_ = Code(annotation(StructRef(r.struct_id), model.structs, imports))
+        list_type = Code(annotation(StructRef(r.list_struct_id), model.structs, imports)) \
             if r.list_struct_id else type_
         accessor = naming.accessor_name(r.plural, r.kind, taken)
         mixins = []
@@ -190,7 +204,7 @@ def _clientset_module_context(model: ApiModel, gv: GroupVersion) -> dict[str, An
             if sub.connect or sub.name not in _MIXINS:
                 continue
             mixin, attr, takes = _MIXINS[sub.name]
-            arg: str | None
+            arg: Code | None
             if takes == "resource":
                 arg = type_
             elif takes == "none":
@@ -199,8 +213,9 @@ def _clientset_module_context(model: ApiModel, gv: GroupVersion) -> dict[str, An
                 struct_id = sub.response_type if takes == "response" else sub.request_type
                 if struct_id is None:
                     continue
-                arg = annotation(StructRef(struct_id), model.structs, imports)
-            mixins.append({"name": mixin, "attr": attr, "arg": arg})
+                arg = Code(annotation(StructRef(struct_id), model.structs, imports))
+            mixins.append({"name": Identifier(mixin), "attr": Identifier(attr) if attr else None,
+                           "arg": arg})
             runtime_names |= {mixin, f"Async{mixin}"}
         bases = _verb_bases(r.namespaced, r.verbs, type_, list_type)
         runtime_names |= {b["name"] for b in bases} | {f"Async{b['name']}" for b in bases}
@@ -208,8 +223,8 @@ def _clientset_module_context(model: ApiModel, gv: GroupVersion) -> dict[str, An
             "group": r.group, "version": r.version, "plural": r.plural, "kind": r.kind,
             "namespaced": r.namespaced, "verbs": r.verbs, "api_version": r.api_version,
             "subresources": [{"name": s.name, "verbs": s.verbs} for s in r.subresources],
-            "accessor": accessor, "class_name": naming.pascal_case(accessor),
-            "const": accessor.upper(), "type": type_, "list_type": list_type, "mixins": mixins,
+            "accessor": accessor, "class_name": Identifier(naming.pascal_case(accessor)),
+            "const": Identifier(accessor.upper()), "type": type_, "list_type": list_type, "mixins": mixins,
             "bases": bases, "listable": "list" in r.verbs,
             "informable": {"list", "watch"} <= set(r.verbs) and r.list_struct_id is not None,
         })
@@ -218,8 +233,8 @@ def _clientset_module_context(model: ApiModel, gv: GroupVersion) -> dict[str, An
     return {
         "api_version": f"{gv.group}/{gv.version}" if gv.group else gv.version,
         "py_name": gv.py_name, "group_class": _group_class(gv.py_name),
-        "resources": resources, "runtime_names": sorted(runtime_names),
-        "model_modules": sorted(imports.modules),
+        "resources": resources, "runtime_names": [Identifier(n) for n in sorted(runtime_names)],
+        "model_modules": [Identifier(m) for m in sorted(imports.modules)],
     }
 
 
@@ -233,9 +248,9 @@ def _cache_context(context: dict[str, Any]) -> dict[str, Any] | None:
         base = naming.class_name(r["kind"])
         r["lister"] = naming.unique(f"{base}Lister", taken)
         r["informer"] = naming.unique(f"{base}Informer", taken)
-    modules = sorted({r["type"].split(".")[0] for r in resources})
+    modules = [Identifier(m) for m in sorted({r["type"].split(".")[0] for r in resources})]
     return {**context, "resources": resources, "model_modules": modules,
-            "group_class": context["group_class"].removesuffix("Client") + "Informers",
+            "group_class": Identifier(context["group_class"].removesuffix("Client") + "Informers"),
             "any_namespaced": any(r["namespaced"] for r in resources)}
 
 
