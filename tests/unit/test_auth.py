@@ -16,6 +16,7 @@ import os
 import ssl
 import sys
 import textwrap
+import traceback
 import threading
 import time
 from collections.abc import AsyncGenerator
@@ -383,15 +384,39 @@ def test_exec_plugin_missing_on_path_shows_install_hint(tmp_path: Path) -> None:
     assert f"'{tmp_path / 'bin' / 'gone'}' for user 'dev' was not found" in error.message
 
 
-def test_exec_plugin_non_zero_exit_quotes_stderr_never_stdout(tmp_path: Path) -> None:
-    body = 'print("LEAKED-credential-on-stdout")\nsys.stderr.write("login required: run sso\\n")\nsys.exit(3)\n'
+def test_exec_plugin_failure_keeps_stderr_out_of_the_error(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """client-go passes a plugin's stderr to the terminal; it never becomes part of an
+    error, since a failing plugin may print the very token it failed to hand over."""
+    body = (
+        'print("LEAKED-credential-on-stdout")\n'
+        'sys.stderr.write("login required; token was LEAKED-token-on-stderr\\n")\n'
+        "sys.exit(3)\n"
+    )
+    try:
+        make_plugin(tmp_path, body).credential()
+    except ExecPluginError as exc:
+        error = exc
+        rendered = "".join(traceback.format_exception(exc)) + repr(exc) + str(exc)
+    else:
+        pytest.fail("the plugin should have failed")
+    assert "failed with exit status 3" in error.message
+    assert "went to standard error" in error.message
+    assert "LEAKED" not in rendered
+    assert error.__cause__ is None and error.__context__ is None
+    captured = capfd.readouterr()
+    assert "LEAKED-token-on-stderr" in captured.err  # the user still sees what it said
+    assert "LEAKED-credential-on-stdout" not in captured.out + captured.err
+
+
+def test_exec_plugin_token_that_is_not_a_header_value_is_refused(tmp_path: Path) -> None:
+    body = (
+        'print(json.dumps({"apiVersion": json.loads(os.environ["KUBERNETES_EXEC_INFO"])'
+        '["apiVersion"], "kind": "ExecCredential", "status": {"token": "LEAKED\\r\\nX: y"}}))\n'
+    )
     error = failing(tmp_path, body)
-    assert "failed with exit status 3; stderr:\nlogin required: run sso" in error.message
-
-
-def test_exec_plugin_long_stderr_is_truncated(tmp_path: Path) -> None:
-    error = failing(tmp_path, 'sys.stderr.write("e" * 100000)\nsys.exit(1)\n')
-    assert error.message.endswith("[... truncated]") and len(error.message) < 3000
+    assert "returned a status.token that contains a line break" in error.message
 
 
 @pytest.mark.parametrize(

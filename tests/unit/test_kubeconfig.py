@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from cryptography import x509
@@ -295,11 +296,27 @@ def test_duplicate_names_across_files_first_wins(tmp_path: Path) -> None:
     assert load_kubeconfig([b, a]).server == "https://b.example"
 
 
-def test_token_wins_over_token_file(tmp_path: Path) -> None:
+def _bearer_header(auth: Any) -> str:
+    request = httpx.Request("GET", "https://127.0.0.1:6443/api")
+    flow = auth.sync_auth_flow(request)
+    return str(next(flow).headers["Authorization"])
+
+
+def test_token_file_wins_over_token_and_token_is_the_fallback(tmp_path: Path) -> None:
+    """client-go: with token and tokenFile, the file's token is sent; the inline one only
+    while the file cannot be read."""
     path = write(
-        tmp_path / "config", kubeconfig_doc(user={"token": "static", "tokenFile": "absent"})
+        tmp_path / "config", kubeconfig_doc(user={"token": "inline", "tokenFile": "tok"})
     )
-    assert isinstance(load_kubeconfig(path).auth, BearerTokenAuth)
+    (tmp_path / "tok").write_text("from-file\n")
+    auth = load_kubeconfig(path).auth
+    assert isinstance(auth, TokenFileAuth)
+    assert _bearer_header(auth) == "Bearer from-file"
+    (tmp_path / "tok").unlink()
+    auth = load_kubeconfig(path).auth
+    assert _bearer_header(auth) == "Bearer inline"
+    (tmp_path / "tok").write_text("appeared")
+    assert isinstance(auth, TokenFileAuth) and _bearer_header(auth) == "Bearer appeared"
 
 
 def test_auth_kinds(tmp_path: Path) -> None:
