@@ -180,6 +180,13 @@ def _body_description(resp: Response) -> str:
     return f"a body starting {_excerpt(body[:80])!r}"
 
 
+def decode_detail(exc: msgspec.DecodeError) -> str:
+    """msgspec's own words for a decode failure (``Expected `str`, got `int` - at `$.x```),
+    without the type name the codec's wrapper prefixes (an event union's is a page long)."""
+    inner = exc.__context__
+    return str(inner if isinstance(inner, msgspec.DecodeError) else exc)
+
+
 def malformed(resp: Response, exc: msgspec.DecodeError, expected: str) -> ApiError | MalformedResponse:
     """The typed error for a success body that failed to decode as ``expected``.
 
@@ -194,7 +201,7 @@ def malformed(resp: Response, exc: msgspec.DecodeError, expected: str) -> ApiErr
     if resp.body.lstrip()[:1] not in (b"{", b"["):
         message = f"expected a {expected} as JSON, got {_body_description(resp)}"
     else:
-        message = f"the body is not a valid {expected}: {exc}"
+        message = f"the body is not a valid {expected}: {decode_detail(exc)}"
     return MalformedResponse(message, json_path=json_path, expected=expected, **_where(resp))
 
 

@@ -15,6 +15,7 @@ import msgspec
 
 from ..errors import ApiError, MalformedResponse, Status, api_error_from_status
 from ..rest.lines import DEFAULT_MAX_LINE, LineSplitter
+from ..rest.response import decode_detail
 from .event import Bookmark, WatchEvent
 
 T = TypeVar("T")
@@ -129,7 +130,7 @@ class WatchDecoder(Generic[T]):
             raw = self._decode(line)
         except msgspec.DecodeError as exc:
             raise WatchDecodeError(
-                f"bad watch event: {exc}", json_path=getattr(exc, "path", None),
+                f"bad watch event: {decode_detail(exc)}", json_path=getattr(exc, "path", None),
                 expected="watch event",
             ) from None
         return _convert(raw)
