@@ -24,6 +24,7 @@ from .types import (
     Field,
     GroupVersionKind,
     MapOf,
+    NullAs,
     Primitive,
     Skipped,
     StructRef,
@@ -131,8 +132,9 @@ class DefinitionsBuilder:
                 raise ModelError(f"{pointer}/properties/{_escape_pointer(wire)}", "expected a schema object")
             ftype = self._type_of(prop, f"{pointer}/properties/{_escape_pointer(wire)}",
                                   owner=(owner, wire))
-            is_required = wire in required and not prop.get("nullable", False)
-            fields.append(Field(wire, py_names[wire], ftype, is_required, _text(prop.get("description"))))
+            is_required = wire in required and not prop.get("nullable", False) and not server_defaulted(prop)
+            fields.append(Field(wire, py_names[wire], ftype, is_required, _text(prop.get("description")),
+                                null_as=go_null_reading(ftype) if is_required else None))
         if gvk is not None and not {"apiVersion", "kind"} <= set(properties):
             gvk = None
         self.structs[struct_id] = StructType(
@@ -153,7 +155,7 @@ class DefinitionsBuilder:
             return Primitive.INT_OR_STRING
         kind = schema.get("type")
         if kind == "string":
-            return {"byte": Primitive.BYTES, "date-time": Primitive.TIME,
+            return {"byte": Primitive.BYTES, "date-time": Primitive.DATE_TIME_STRING,
                     "int-or-string": Primitive.INT_OR_STRING}.get(str(schema.get("format")), Primitive.STRING)
         if kind == "integer":
             return Primitive.INTEGER
@@ -205,6 +207,45 @@ class DefinitionsBuilder:
             self._resolving.discard(target)
         self.aliases[target] = alias
         return alias
+
+
+def server_defaulted(prop: dict[str, Any]) -> bool:
+    """Spec quirk: a property both ``required`` and with a schema ``default`` (external-secrets'
+    Password ``allowRepeat``, OpenTelemetryCollector ``managementState``) is filled in by the
+    server when absent, so the manifests those projects publish leave it out. It is an
+    optional field for us: unset, it is absent on the wire and the server applies the default.
+    """
+    return "default" in prop
+
+
+def go_null_reading(ref: TypeRef) -> NullAs | None:
+    """How ``null`` in a required field of type ``ref`` reads, or None if Go never writes one.
+
+    Spec quirk: ``required`` only means the Go field has no ``omitempty``, and Go encodes a
+    nil slice, map or ``[]byte``, a zero Time/MicroTime and an empty RawExtension as
+    ``null``: EndpointSlice ``endpoints: []`` is stored and served as ``null``, so is every
+    new HPA's ``status.conditions`` and the ``eventTime`` of events recorded through
+    core/v1. Go's decoder reads that ``null`` as nil. A list, map or bytes reads as the
+    empty one (typed as the container, so reading it needs no None check; sent back, the
+    server stores it exactly as nil, see ``NullAs``); a time or an embedded object has no
+    equivalent empty value and reads honestly as None.
+
+    Strings, numbers, booleans, quantities and int-or-strings are Go values that never
+    encode as ``null``. Object-valued fields stay non-null too: a Go struct value always
+    encodes as an object, and the required *pointers* of the API (workload ``selector``,
+    ScaleIO ``secretRef``, IPAddress ``parentRef``) are validated as set by the server, so a
+    stored object never has ``null`` there; typing all 80-odd of them ``X | None`` would make
+    ``deployment.spec.template.spec`` unreadable without checks for a case that never occurs.
+    """
+    if isinstance(ref, ArrayOf):
+        return NullAs.EMPTY_LIST
+    if isinstance(ref, MapOf):
+        return NullAs.EMPTY_MAP
+    if ref is Primitive.BYTES:
+        return NullAs.EMPTY_BYTES
+    if ref in (Primitive.TIME, Primitive.MICRO_TIME, Primitive.OBJECT):
+        return NullAs.NONE
+    return None
 
 
 _UNREPRESENTABLE = "property name contains a quote, backslash or control character"

@@ -24,6 +24,7 @@ class Primitive(Enum):
     BOOLEAN = "boolean"
     BYTES = "bytes"  # format: byte, base64 on the wire
     TIME = "time"  # meta/v1 Time: RFC 3339, second precision
+    DATE_TIME_STRING = "date_time_string"  # an inline `format: date-time` (custom resources): kept verbatim
     MICRO_TIME = "micro_time"  # meta/v1 MicroTime: RFC 3339, six decimals
     QUANTITY = "quantity"  # resource.Quantity: a string with a numeric meaning
     INT_OR_STRING = "int_or_string"
@@ -57,13 +58,40 @@ class UnionOf:
 TypeRef = Primitive | ArrayOf | MapOf | StructRef | UnionOf
 
 
+class NullAs(Enum):
+    """What a required field holds when the server sends ``null`` for it.
+
+    In a Kubernetes spec ``required`` only means "no ``omitempty`` in the Go struct", not
+    "never null": Go writes a nil slice, map or ``[]byte`` as ``null``, and a zero
+    Time/MicroTime too (``eventTime: null`` on every event recorded through core/v1).
+    Go's decoder reads that ``null`` back as nil; these say what we read it as.
+
+    An empty container is an exact stand-in for nil: sent back, it is what the server
+    stores anyway (built-in objects are stored as protobuf, where an empty and a nil list
+    or map are the same message, so the object is served with ``null`` again; a custom
+    resource prunes ``null`` from non-nullable fields before storing it).
+    """
+
+    EMPTY_LIST = "[]"  # a nil slice reads as an empty list (still typed as a list)
+    EMPTY_MAP = "{}"  # a nil map reads as an empty dict
+    EMPTY_BYTES = 'b""'  # a nil []byte reads as empty bytes
+    NONE = "None"  # a zero time, a nil RawExtension: no equivalent value, so ``X | None``
+
+
 @dataclass(frozen=True)
 class Field:
+    """One property of a struct.
+
+    ``required`` fields are required arguments; ``null_as`` (set only for required fields
+    whose Go type can be written as ``null``) says how a ``null`` from the server reads.
+    """
+
     wire_name: str
     py_name: str
     type: TypeRef
     required: bool
     description: str
+    null_as: NullAs | None = None
 
 
 @dataclass(frozen=True)

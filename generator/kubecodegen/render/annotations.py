@@ -13,6 +13,7 @@ _PRIMITIVES: dict[Primitive, tuple[str, str | None]] = {
     Primitive.BOOLEAN: ("bool", None),
     Primitive.BYTES: ("bytes", None),
     Primitive.TIME: ("datetime", "datetime"),
+    Primitive.DATE_TIME_STRING: ("DateTimeString", "DateTimeString"),
     Primitive.MICRO_TIME: ("MicroTime", "MicroTime"),
     Primitive.QUANTITY: ("Quantity", "Quantity"),
     Primitive.INT_OR_STRING: ("IntOrString", "IntOrString"),
@@ -27,8 +28,14 @@ class ModuleImports:
     """What one generated model module must import; filled while annotating."""
 
     module: str
-    names: set[str] = field(default_factory=set)  # Any, datetime, MicroTime, Quantity, IntOrString
+    names: set[str] = field(default_factory=set)  # Any, datetime, MicroTime, Quantity, IntOrString, ...
     modules: set[str] = field(default_factory=set)  # sibling model modules
+
+
+def nullable_annotation(ref: TypeRef, structs: dict[str, StructType], imports: ModuleImports) -> str:
+    """``Nullable[X]``: ``X`` to type checkers, ``X | None`` to the decoder (see runtime.types)."""
+    imports.names.add("Nullable")
+    return f"Nullable[{annotation(ref, structs, imports)}]"
 
 
 def annotation(ref: TypeRef, structs: dict[str, StructType], imports: ModuleImports) -> str:

@@ -3,7 +3,7 @@
 What msgspec 0.22 does natively and what needs a hook (measured, not assumed):
 
 * Decoding calls ``dec_hook`` only for types msgspec does not know -- here
-  :class:`Quantity` and :class:`MicroTime`. Everything else (structs, ``int | str``,
+  :class:`Quantity`, :class:`MicroTime` and :class:`DateTimeString`. Everything else (structs, ``int | str``,
   ``datetime``, base64 ``bytes``) stays in C, which keeps large list decodes fast.
   ``Quantity`` values are wrapped without validation on the way in (see
   :meth:`Quantity.from_wire`); a malformed one raises when it is used as a number.
@@ -31,7 +31,7 @@ from typing import Any, Literal, TypeVar
 import msgspec
 
 from .quantity import Quantity
-from .types import MicroTime
+from .types import DateTimeString, MicroTime
 
 __all__ = [
     "DecodeError", "convert", "dec_hook", "decode", "decoder", "enc_hook", "encode",
@@ -91,12 +91,18 @@ def dec_hook(tp: Any, obj: Any) -> Any:
         if type(obj) is str:
             return MicroTime.from_wire(obj)
         return _micro_time_from_other(tp, obj)
+    if tp is DateTimeString:  # custom resources' date-times: the text as stored, unparsed
+        if isinstance(obj, str):
+            return _new_str(DateTimeString, obj)
+        if isinstance(obj, datetime):
+            return DateTimeString.from_datetime(obj)
+        raise TypeError(f"Expected an RFC 3339 date-time string, got `{type(obj).__name__}`")
     if isinstance(tp, type):
         if issubclass(tp, Quantity):
             return _quantity_from_other(tp, obj)
         if issubclass(tp, MicroTime):
             return _micro_time_from_other(tp, obj)
-    raise TypeError(f"no decoder for type {tp!r}: only Quantity and MicroTime need one")
+    raise TypeError(f"no decoder for type {tp!r}: only Quantity, MicroTime and DateTimeString need one")
 
 
 def _quantity_from_other(tp: type[Quantity], obj: Any) -> Quantity:
@@ -152,7 +158,8 @@ def enc_hook(obj: Any) -> Any:
 # (no times) is skipped, and hands free-form JSON (managedFields, CRD payloads) to the
 # C json encoder as a probe rather than walking it in Python.
 
-_LEAVES: frozenset[type] = frozenset((str, int, float, bool, bytes, type(None), Quantity))
+_LEAVES: frozenset[type] = frozenset((str, int, float, bool, bytes, type(None), Quantity,
+                                     DateTimeString))
 _FIELDS: dict[type, list[tuple[str, str, Any]]] = {}  # struct -> (attr, wire name, type)
 _HOLDS: dict[type, bool] = {}  # struct -> can it (transitively) hold a datetime?
 _PLANS: dict[type, tuple[tuple[str, str], ...]] = {}  # struct -> fields worth walking
