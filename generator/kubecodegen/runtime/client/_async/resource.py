@@ -150,9 +150,12 @@ class AsyncCanList(_AsyncMany[T, L]):
                 for item in seen.unseen(page.items or ()):
                     yield item
                 return
+            token = page.continue_token
             for item in seen.record(page.items or ()):
                 yield item
-            token = page.continue_token
+            # Let go of this page before the next one is fetched and decoded: what the
+            # caller kept is all that stays alive, so memory peaks near one page.
+            del page
 
 
 class AsyncCanWatch(_AsyncOne[T]):

@@ -150,8 +150,11 @@ class CanList(_SyncMany[T, L]):
                 page = self._typed(req, page_type)
                 yield from seen.unseen(page.items or ())
                 return
-            yield from seen.record(page.items or ())
             token = page.continue_token
+            yield from seen.record(page.items or ())
+            # Let go of this page before the next one is fetched and decoded: what the
+            # caller kept is all that stays alive, so memory peaks near one page.
+            del page
 
 
 class CanWatch(_SyncOne[T]):
