@@ -209,3 +209,70 @@ def test_funcs_adapter_and_filtering_decorator() -> None:
     dispatch(labelled, DeleteNotification(plain))
     assert seen == [("add", "default/w"), ("add", "default/p"), ("delete", "default/w"),
                     ("delete", "default/w")]
+
+
+# -- queue depth and the optional bound ---------------------------------------------------
+
+
+def test_pending_and_peak_track_the_queue_depth() -> None:
+    proc: SharedProcessor[Pod] = SharedProcessor()
+    reg = proc.add_handler(Recorder(), cached=[pod("a"), pod("b")])
+    assert (reg.pending(), reg.peak_pending) == (2, 2)
+    for i in range(3):
+        proc.distribute(AddNotification(pod(f"n{i}")))
+    assert (reg.pending(), reg.peak_pending) == (5, 5)
+    while (note := reg.pop()) is not None:
+        reg.done(note)
+    assert (reg.pending(), reg.peak_pending) == (0, 5)
+    assert "pending=0" in repr(reg)
+
+
+def test_unbounded_registrations_never_fill() -> None:
+    proc: SharedProcessor[Pod] = SharedProcessor()
+    reg = proc.add_handler(Recorder())
+    for i in range(10_000):
+        proc.distribute(AddNotification(pod(f"n{i}")))
+    assert not reg.is_full() and proc.has_room() and reg.pending() == 10_000
+
+
+def test_a_bounded_registration_blocks_the_informer_until_it_drains() -> None:
+    proc: SharedProcessor[Pod] = SharedProcessor()
+    fast = proc.add_handler(Recorder())
+    slow = proc.add_handler(Recorder(), max_pending=3)
+    assert "pending=0/3" in repr(slow)
+    for i in range(2):
+        proc.distribute(AddNotification(pod(f"n{i}")))
+    assert proc.has_room() and not slow.is_full()
+    proc.distribute(AddNotification(pod("n2")))
+    assert slow.is_full() and not proc.has_room()
+    # the unbounded one draining does not help; nothing was dropped from either
+    while (note := fast.pop()) is not None:
+        fast.done(note)
+    assert not proc.has_room() and slow.pending() == 3
+    # distributing past the bound (one batch) still queues: the bound is soft, lossless
+    proc.distribute(AddNotification(pod("n3")))
+    assert slow.pending() == 4 and slow.peak_pending == 4
+    for _ in range(2):
+        note = slow.pop()
+        assert note is not None
+        slow.done(note)
+    assert slow.pending() == 2 and proc.has_room()
+    rest = [slow.pop(), slow.pop()]
+    assert [meta_namespace_key(n.obj) for n in rest if isinstance(n, AddNotification)] == [
+        "default/n2", "default/n3"]
+
+
+def test_removing_a_full_registration_gives_room() -> None:
+    proc: SharedProcessor[Pod] = SharedProcessor()
+    reg = proc.add_handler(Recorder(), max_pending=1)
+    proc.distribute(AddNotification(pod("a")))
+    assert not proc.has_room()
+    proc.remove_handler(reg)
+    assert proc.has_room() and reg.pending() == 0
+
+
+@pytest.mark.parametrize("bound", [0, -1])
+def test_max_pending_must_be_positive(bound: int) -> None:
+    proc: SharedProcessor[Pod] = SharedProcessor()
+    with pytest.raises(ValueError, match="max_pending"):
+        proc.add_handler(Recorder(), max_pending=bound)

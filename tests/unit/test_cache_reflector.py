@@ -39,7 +39,7 @@ def test_watch_request_streams() -> None:
 
 
 def test_error_inputs() -> None:
-    expired = error_from(410, {}, b'{"kind":"Status","code":410,"reason":"Expired","message":"too old"}',
+    expired = error_from(410, (), b'{"kind":"Status","code":410,"reason":"Expired","message":"too old"}',
                          method="GET", path="/api/v1/pods")
     assert isinstance(expired, ResourceExpired)
     assert error_inputs(expired) == {"code": 410, "reason": "Expired", "message": "too old"}
