@@ -35,6 +35,8 @@ def default_server_url(server: str, *, default_tls: bool) -> str:
         raise ServerURLError("host must be a URL or a host:port pair")
     url = server
     parts = _split(url)
+    if parts is None and "://" in server:
+        raise ServerURLError("not a valid URL (is the port a number from 1 to 65535?)")
     if parts is None or not parts.scheme or not parts.netloc:
         url = ("https://" if default_tls else "http://") + server
         parts = _split(url)
