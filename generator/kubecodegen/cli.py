@@ -28,9 +28,13 @@ spec_option = click.option(
     help=f"File (.json/.json.gz), http(s) URL, or builtin:<version>. Default: {DEFAULT_SPEC}.")
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception | str) -> None:
     click.echo(f"error: {exc}", err=True)
     sys.exit(2)
+
+
+_TOO_DEEP = ("the spec is nested too deeply to process (a schema or a reference chain "
+             "hundreds of levels deep)")
 
 
 @click.group()
@@ -71,6 +75,9 @@ def generate_command(spec: str | None, from_cluster: bool, kubeconfig: str | Non
     except _INPUT_ERRORS as exc:
         _fail(exc)
         return
+    except RecursionError:
+        _fail(_TOO_DEEP)
+        return
     _warn_skipped_fields(generated.model)
     if check_only:
         stale = check(generated, out)
@@ -81,7 +88,11 @@ def generate_command(spec: str | None, from_cluster: bool, kubeconfig: str | Non
             sys.exit(1)
         click.echo(f"{out / package} is up to date ({len(generated.files)} files)")
         return
-    target = write(generated, out)
+    try:
+        target = write(generated, out)
+    except UsageError as exc:
+        _fail(exc)
+        return
     click.echo(f"wrote {len(generated.files)} files to {target}")
 
 
@@ -107,6 +118,9 @@ def inspect_command(spec: str | None, from_cluster: bool, kubeconfig: str | None
     except _INPUT_ERRORS as exc:
         _fail(exc)
         return
+    except RecursionError:
+        _fail(_TOO_DEEP)
+        return
     rows = resource_rows(model)
     if output == "json":
         click.echo(json.dumps(rows, indent=2))
@@ -124,6 +138,9 @@ def validate_command(spec: str | None, from_cluster: bool, kubeconfig: str | Non
         loaded, model = load_model(SpecSource(spec, from_cluster, kubeconfig, context))
     except _INPUT_ERRORS as exc:
         _fail(exc)
+        return
+    except RecursionError:
+        _fail(_TOO_DEEP)
         return
     click.echo(f"{loaded.source}: valid ({len(model.structs)} types, "
                f"{len(model.resources())} resources in {len(model.groups)} groups)")

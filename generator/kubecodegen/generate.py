@@ -10,6 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import naming
 from .model import ApiModel, build_model
 from .render.plan import plan_package
 from .render.write import render, stale_files, write_atomically
@@ -56,10 +57,12 @@ def load_model(source: str | SpecSource | None,
 
 
 def check_package_name(package: str) -> None:
-    if not _PACKAGE.match(package) or package in {"kubecodegen", "msgspec", "httpx", "yaml"}:
+    """A name ``import`` accepts: lowercase identifier, no keyword, no dependency's name."""
+    if (not _PACKAGE.fullmatch(package) or not naming.is_safe_identifier(package)
+            or package in {"kubecodegen", "msgspec", "httpx", "yaml"}):
         raise UsageError(
             f"--package {package!r}: expected a lowercase Python package name "
-            "(letters, digits, underscores; not a dependency's name)"
+            "(letters, digits, underscores; not a Python keyword or a dependency's name)"
         )
 
 
@@ -78,8 +81,14 @@ def generate(source: str | SpecSource | None, package: str,
 
 
 def write(generated: Generated, out: Path) -> Path:
+    """Write the package under ``out``; an unusable ``out`` is a :class:`UsageError`."""
     target = out / generated.package
-    write_atomically(generated.files, target)
+    try:
+        write_atomically(generated.files, target)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise UsageError(f"--out {str(out)!r}: cannot write the package: {reason}{where}") from None
     return target
 
 

@@ -130,34 +130,60 @@ def split_path(path: str) -> tuple[str, str, list[str]] | None:
     return group, match.group("version"), [s for s in rest.split("/") if s] if rest else []
 
 
+@dataclass(frozen=True)
+class ResourcePath:
+    """What a resource path names: ``/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale``
+    → apps, v1, deployments, namespaced, shape ``subresource``, subresource ``scale``.
+
+    ``watch`` marks the deprecated ``/watch/`` paths, which only confirm the verb.
+    """
+
+    group: str
+    version: str
+    plural: str
+    namespaced: bool
+    shape: str  # collection, item or subresource
+    subresource: str | None = None
+    watch: bool = False
+
+
+def parse_resource_path(path: str) -> ResourcePath | None:
+    """The one reading of the path grammar (the model and the spec validator share it);
+    ``None`` for paths that name no resource (discovery, ``/version``, templated plurals)."""
+    parsed = split_path(path)
+    if parsed is None:
+        return None
+    group, version, segments = parsed
+    if not segments:
+        return None  # discovery document of the group-version
+    watch = segments[0] == "watch"
+    if watch:
+        segments = segments[1:]
+    namespaced = False
+    if segments[:1] == ["namespaces"] and len(segments) >= 3 and segments[1] == "{namespace}":
+        namespaced = True
+        segments = segments[2:]
+    if not segments or "{" in segments[0]:
+        return None
+    shape = {1: "collection", 2: "item"}.get(len(segments), "subresource")
+    subresource = segments[2] if shape == "subresource" else None
+    return ResourcePath(group, version, segments[0], namespaced, shape, subresource, watch)
+
+
 def collect_resources(paths: dict[str, Any], parameters: dict[str, Any]) -> list[ResourceAccumulator]:
     """Group every operation of every resource path by (group, version, plural)."""
     found: dict[tuple[str, str, str], ResourceAccumulator] = {}
     watch_paths: list[tuple[str, str, str]] = []
     for path in sorted(paths):
-        parsed = split_path(path)
+        parsed = parse_resource_path(path)
         if parsed is None:
             continue
-        group, version, segments = parsed
-        if not segments:
-            continue  # discovery document of the group-version
-        if segments[0] == "watch":
-            rest = segments[1:]
-            if rest[:1] == ["namespaces"] and len(rest) >= 3 and rest[1] == "{namespace}":
-                rest = rest[2:]
-            if rest:
-                watch_paths.append((group, version, rest[0]))
+        group, version, plural, shape = parsed.group, parsed.version, parsed.plural, parsed.shape
+        if parsed.watch:
+            watch_paths.append((group, version, plural))
             continue
-        namespaced = False
-        if segments[0] == "namespaces" and len(segments) >= 3 and segments[1] == "{namespace}":
-            namespaced = True
-            segments = segments[2:]
-        plural = segments[0]
-        if "{" in plural:
-            continue
-        shape = {1: "collection", 2: "item"}.get(len(segments), "subresource")
         acc = found.setdefault((group, version, plural), ResourceAccumulator(group, version, plural))
-        if namespaced:
+        if parsed.namespaced:
             acc.namespaced = True
         item = paths[path]
         for method in _METHODS:
@@ -165,8 +191,8 @@ def collect_resources(paths: dict[str, Any], parameters: dict[str, Any]) -> list
             if not isinstance(op, dict):
                 continue
             action = op.get("x-kubernetes-action")
-            if shape == "subresource":
-                _add_subresource_op(acc, segments[2], method, action, op)
+            if parsed.subresource is not None:
+                _add_subresource_op(acc, parsed.subresource, method, action, op)
                 continue
             verb = _VERBS.get((shape, str(action)))
             if verb is None:

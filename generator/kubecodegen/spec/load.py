@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from .errors import SpecError
+from .errors import SpecError, make_pointer
 
 #: The spec used when none is given: the newest Kubernetes release shipped as package data.
 DEFAULT_SPEC = "builtin:v1.35"
@@ -29,6 +29,11 @@ DEFAULT_SPEC = "builtin:v1.35"
 #: Upper bound for a document, compressed or not.  Real specs are 4-6 MB; the cap only
 #: stops a runaway download or a gzip bomb from exhausting memory.
 MAX_SPEC_BYTES = 256 * 1024 * 1024
+
+#: Deepest nesting of JSON objects and arrays accepted. Real documents reach 35 (CRD schemas
+#: nested inline); validation and model building recurse per level, so a bound here turns a
+#: hostile document into a clear error instead of a RecursionError deep in a library.
+MAX_NESTING = 160
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _BUILTIN_PREFIX = "builtin:"
@@ -238,7 +243,23 @@ def _parse_json(data: bytes, source: str) -> dict[str, Any]:
             "",
             f"expected a JSON object at the top level, got {describe_json_type(document)}",
         )
+    _check_nesting(document, source)
     return document
+
+
+def _check_nesting(document: dict[str, Any], source: str) -> None:
+    """Refuse documents nested deeper than :data:`MAX_NESTING` (walked without recursion)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(document, ())]
+    while stack:
+        node, path = stack.pop()
+        if len(path) >= MAX_NESTING:
+            raise SpecError(source, make_pointer(path),
+                            f"nested more than {MAX_NESTING} levels deep (real specs nest "
+                            "less than 40); flatten the schema or use $ref")
+        if isinstance(node, dict):
+            stack.extend((value, (*path, key)) for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend((value, (*path, index)) for index, value in enumerate(node))
 
 
 def _content_hint(text: str, position: int, message: str) -> str:

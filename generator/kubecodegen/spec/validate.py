@@ -27,6 +27,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from ..model.resources import parse_resource_path
+from . import k8s_names
 from .errors import SpecError, make_pointer, raise_collected, unescape_pointer_token
 from .load import LoadedSpec, describe_json_type
 
@@ -130,8 +132,14 @@ def _validator() -> Draft202012Validator:
 
 
 def _structural_errors(spec: LoadedSpec) -> Iterator[SpecError]:
+    """One error per problem: jsonschema reports a ``required`` failure once per missing
+    key, all with the same instance, so those are merged into one sentence per object."""
+    seen: set[tuple[str, str]] = set()
     for error in _validator().iter_errors(spec.document):
-        yield SpecError(spec.source, make_pointer(error.absolute_path), _describe(error))
+        found = SpecError(spec.source, make_pointer(error.absolute_path), _describe(error))
+        if (found.pointer, found.message) not in seen:
+            seen.add((found.pointer, found.message))
+            yield found
 
 
 def _describe(error: ValidationError) -> str:
@@ -145,7 +153,9 @@ def _describe(error: ValidationError) -> str:
         return f"expected {names}, got {describe_json_type(instance)}"
     if keyword == "required" and isinstance(instance, dict):
         missing = [key for key in expected if key not in instance]
-        return f"missing required key {_show(missing[0] if missing else '?')}"
+        if len(missing) == 1:
+            return f"missing required key {_show(missing[0])}"
+        return f"missing required keys {', '.join(_show(key) for key in missing) or '?'}"
     if keyword == "const":
         return f"expected {_show(expected)}, got {_show(instance)}"
     if keyword == "enum":
@@ -212,6 +222,7 @@ class _SemanticChecker:
         self.alias_edges: dict[str, list[_AliasEdge]] = {}
 
     def run(self) -> list[SpecError]:
+        self._check_info()
         for name, schema in self.definitions.items():
             self._check_definition_name(name)
             self.alias_edges[name] = []
@@ -229,6 +240,41 @@ class _SemanticChecker:
         self.errors.append(SpecError(self.source, make_pointer(tokens), message))
 
     # names and paths
+
+    def _check_info(self) -> None:
+        info = self.document.get("info", {})
+        for key in ("title", "version"):
+            value = info.get(key)
+            if isinstance(value, str):
+                problem = k8s_names.info_text_problem(value)
+                if problem:
+                    self._error(("info", key), f"info.{key} {_show(value)} {problem}")
+
+    def _check_gvk(self, gvk: Mapping[str, Any], here: Tokens) -> None:
+        """The group, version and kind of a GVK follow Kubernetes' name rules."""
+        checks = (("group", k8s_names.group_problem), ("version", k8s_names.version_problem),
+                  ("kind", k8s_names.kind_problem))
+        for key, rule in checks:
+            value = gvk.get(key)
+            if isinstance(value, str):
+                problem = rule(value)
+                if problem:
+                    self._error((*here, key), f"invalid {key} {_show(value)}: {problem}")
+
+    def _check_path_names(self, path: str, tokens: Tokens) -> None:
+        """The group, version, resource and subresource a resource path names."""
+        parsed = parse_resource_path(path)
+        if parsed is None:
+            return
+        checks = [("group", parsed.group, k8s_names.group_problem),
+                  ("version", parsed.version, k8s_names.version_problem),
+                  ("resource", parsed.plural, k8s_names.resource_problem)]
+        if parsed.subresource is not None:
+            checks.append(("subresource", parsed.subresource, k8s_names.subresource_problem))
+        for what, value, rule in checks:
+            problem = rule(value)
+            if problem:
+                self._error(tokens, f"path {_show(path)}: invalid {what} {_show(value)}: {problem}")
 
     def _check_definition_name(self, name: str) -> None:
         if not DEFINITION_NAME.fullmatch(name) or not name.isascii():
@@ -254,6 +300,7 @@ class _SemanticChecker:
                 "must be written '{name}' with a name of letters, digits, '_', '.' or '-'",
             )
             return
+        self._check_path_names(path, tokens)
         seen: set[str] = set()
         for name in _PATH_TEMPLATE.findall(path):
             if name in seen:
@@ -361,6 +408,9 @@ class _SemanticChecker:
             if operation is None:
                 continue
             at: Tokens = (*here, method)
+            gvk = operation.get("x-kubernetes-group-version-kind")
+            if isinstance(gvk, dict):
+                self._check_gvk(gvk, (*at, "x-kubernetes-group-version-kind"))
             for index, parameter in enumerate(operation.get("parameters", ())):
                 self._walk_parameter(parameter, (*at, "parameters", index))
             for code, response in operation["responses"].items():
@@ -377,6 +427,7 @@ class _SemanticChecker:
             for index, gvk in enumerate(schema.get("x-kubernetes-group-version-kind", ())):
                 key = (gvk["group"], gvk["version"], gvk["kind"])
                 here: Tokens = ("definitions", name, "x-kubernetes-group-version-kind", index)
+                self._check_gvk(gvk, here)
                 first = claims.setdefault(key, (name, here))
                 if first[0] != name:
                     group, version, kind = key
