@@ -56,6 +56,11 @@ class AsyncRESTClient:
         self.warnings = warning_handler if warning_handler is not None else WarningHandler()
 
     @property
+    def rate_limiter(self) -> AsyncRateLimiter:
+        """The client-side rate limiter; clients made for the same program share it."""
+        return self._limiter
+
+    @property
     def namespace(self) -> str:
         """The default namespace of the configuration (kubeconfig context or in-cluster)."""
         return self.config.namespace

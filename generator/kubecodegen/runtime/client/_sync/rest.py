@@ -57,6 +57,11 @@ class RESTClient:
         self.warnings = warning_handler if warning_handler is not None else WarningHandler()
 
     @property
+    def rate_limiter(self) -> RateLimiter:
+        """The client-side rate limiter; clients made for the same program share it."""
+        return self._limiter
+
+    @property
     def namespace(self) -> str:
         """The default namespace of the configuration (kubeconfig context or in-cluster)."""
         return self.config.namespace
