@@ -653,3 +653,69 @@ async def test_async_informer_survives_an_apiserver_outage(private_cluster: Test
             finally:
                 await informer.stop()
             assert informer.error is None
+
+
+# --- bounded handler queues ---------------------------------------------------------------
+
+SLOW_EVENTS = 120
+BOUND = 8
+HANDLER_TIME = 0.05  # slower than the creations: without a bound the queue would grow
+
+
+def _burst(rest: RESTClient, namespace: str, prefix: str) -> None:
+    cms = ConfigMaps(rest, namespace)
+    for i in range(SLOW_EVENTS):
+        cms.create(cm(f"{prefix}-{i:03}"))
+
+
+def test_a_bounded_slow_handler_holds_the_watch_back_and_misses_nothing(
+        rest: RESTClient, namespace: str) -> None:
+    informer: SharedInformer[ConfigMap] = SharedInformer(rest, ConfigMaps.info, ConfigMap,
+                                                         namespace=namespace)
+    seen: list[str] = []
+    fast_seen: list[str] = []
+
+    def slow_add(obj: ConfigMap) -> None:
+        time.sleep(HANDLER_TIME)
+        seen.append(name_of(obj))
+
+    slow = informer.add_event_handler(on_add=slow_add, max_pending=BOUND)
+    fast = informer.add_event_handler(on_add=lambda o: fast_seen.append(name_of(o)))
+    informer.start()
+    try:
+        assert informer.wait_for_sync(30)
+        _burst(rest, namespace, "slow")
+        wait_until(lambda: len(seen) == SLOW_EVENTS, timeout=60, what="every add, in order")
+        assert seen == sorted(seen) == fast_seen  # lossless and in order for both
+        # the bounded queue filled up to its bound and never grew past it
+        assert slow.peak_pending == BOUND and slow.max_pending == BOUND
+        assert fast.max_pending is None and slow.pending() == fast.pending() == 0
+    finally:
+        assert informer.stop(timeout=10)
+
+
+async def test_a_bounded_slow_async_handler_holds_the_watch_back_and_misses_nothing(
+        cluster: TestCluster, namespace: str) -> None:
+    seen: list[str] = []
+
+    async def slow_add(obj: ConfigMap) -> None:
+        await asyncio.sleep(HANDLER_TIME)
+        seen.append(name_of(obj))
+
+    async with AsyncRESTClient(config_of(cluster)) as arest:
+        informer: AsyncSharedInformer[ConfigMap] = AsyncSharedInformer(
+            arest, ConfigMaps.info, ConfigMap, namespace=namespace)
+        reg = informer.add_event_handler(on_add=slow_add, max_pending=BOUND)
+        informer.start()
+        try:
+            assert await informer.wait_for_sync(30)
+            with RESTClient(config_of(cluster)) as rest:
+                await asyncio.to_thread(_burst, rest, namespace, "aslow")
+            deadline = time.monotonic() + 60
+            while len(seen) < SLOW_EVENTS:
+                assert time.monotonic() < deadline, f"only {len(seen)} adds arrived"
+                await asyncio.sleep(0.05)
+            assert seen == sorted(seen)
+            assert reg.peak_pending == BOUND and reg.pending() == 0
+        finally:
+            await informer.stop()

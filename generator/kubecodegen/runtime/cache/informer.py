@@ -394,7 +394,9 @@ class SharedInformer(_InformerCore[T]):
             logger.exception("informer for %s stopped: its reflector failed", self.info.resource)
 
     def _wait_for_room(self) -> None:
-        # Called by the reflector between batches, without the lock.
+        # Called by the reflector after each watch event and LIST page, without the lock.
+        if not self._processor.bounded:
+            return  # the common case costs no lock
         with self._lock:
             while not self._stopping.is_set() and not self._processor.has_room():
                 self._room.wait()
@@ -636,7 +638,7 @@ class AsyncSharedInformer(_InformerCore[T]):
 
     async def _wait_for_room(self) -> None:
         room = self._room
-        while room is not None and not self._processor.has_room():
+        while room is not None and self._processor.bounded and not self._processor.has_room():
             room.clear()
             await room.wait()
 

@@ -24,9 +24,9 @@ Vocabulary:
   nothing is dropped or merged, every handler still sees every change in order -- at the
   price of delaying the whole informer behind its slowest bounded handler; dropping
   notifications instead would silently hide deletions from a controller. The bound is
-  checked between batches, so a queue can exceed it by one batch (one list page, or the
-  events of one read from the watch stream); resync replays and the synthetic adds of a
-  late handler are queued without waiting.
+  checked after every watch event but only between LIST pages, so during a LIST a queue
+  can exceed it by one page (``page_size`` objects); resync replays and the synthetic
+  adds of a late handler are queued without waiting.
 
 This module is bookkeeping only: no threads, no event loop, no locks. A driver owns the
 consumers: for each registration it waits until the queue is non-empty, then
@@ -259,6 +259,7 @@ class SharedProcessor(Generic[T]):
         self._clock = clock
         self._registrations: list[HandlerRegistration[T]] = []
         self._syncing: list[HandlerRegistration[T]] = []
+        self._bounded: list[HandlerRegistration[T]] = []
         self.synced = False
 
     @property
@@ -281,6 +282,8 @@ class SharedProcessor(Generic[T]):
         if period:
             reg.next_resync = self._clock() + period
         self._registrations.append(reg)
+        if max_pending is not None:
+            self._bounded.append(reg)
         return reg
 
     def remove_handler(self, registration: HandlerRegistration[T]) -> bool:
@@ -290,6 +293,8 @@ class SharedProcessor(Generic[T]):
         self._registrations.remove(registration)
         if registration in self._syncing:
             self._syncing.remove(registration)
+        if registration in self._bounded:
+            self._bounded.remove(registration)
         registration.removed = True
         registration._queue.clear()
         return True
@@ -305,9 +310,14 @@ class SharedProcessor(Generic[T]):
             reg.push(notification)
         return list(targets)
 
+    @property
+    def bounded(self) -> bool:
+        """Some registration has a ``max_pending`` (else :meth:`has_room` is always true)."""
+        return bool(self._bounded)
+
     def has_room(self) -> bool:
         """No registration is full: the informer may read more from the server."""
-        return not any(reg.is_full() for reg in self._registrations)
+        return not any(reg.is_full() for reg in self._bounded)
 
     def mark_synced(self) -> None:
         """The informer's first full list has been applied to the store."""

@@ -191,14 +191,14 @@ class _Loop(Generic[T]):
             return self.watcher.on_watch_undecodable(event.type, obj.key, obj.resource_version)
         return self.watcher.on_watch_event(event.type, obj)
 
-    def _events(self, decoded: Iterable[WatchEvent[T] | Bookmark]) -> Step[T] | None:
-        """Feed decoded events; the first step that asks for a new request ends the stream."""
-        for event in decoded:
-            step = self._event(event)
-            if step.request is not None:
-                return step
-            self._after(step)
-            self._apply(step.events)
+    def _one(self, event: WatchEvent[T] | Bookmark) -> Step[T] | None:
+        """Feed one decoded event and apply it; a step that asks for a new request (which
+        ends the stream) is returned instead."""
+        step = self._event(event)
+        if step.request is not None:
+            return step
+        self._after(step)
+        self._apply(step.events)
         return None
 
 
@@ -233,6 +233,16 @@ class Reflector(_Loop[T]):
     def _room(self) -> None:
         if self._wait_for_room is not None:
             self._wait_for_room()
+
+    def _events(self, decoded: Iterable[WatchEvent[T] | Bookmark]) -> Step[T] | None:
+        """Feed decoded events one by one, waiting for room in bounded handler queues
+        after each; the first step that asks for a new request ends the stream."""
+        for event in decoded:
+            step = self._one(event)
+            if step is not None:
+                return step
+            self._room()
+        return None
 
     def run(self) -> None:
         """List and watch until :meth:`stop`."""
@@ -290,7 +300,6 @@ class Reflector(_Loop[T]):
                         return step
                     if self._stopped.is_set():
                         return None
-                    self._room()
                 step = self._events(decoder.close())
             except _STREAM_ERRORS as exc:
                 if self._stopped.is_set():
@@ -323,6 +332,15 @@ class AsyncReflector(_Loop[T]):
     async def _room(self) -> None:
         if self._wait_for_room is not None:
             await self._wait_for_room()
+
+    async def _events(self, decoded: Iterable[WatchEvent[T] | Bookmark]) -> Step[T] | None:
+        """The sync loop's ``_events``, awaiting room in bounded handler queues."""
+        for event in decoded:
+            step = self._one(event)
+            if step is not None:
+                return step
+            await self._room()
+        return None
 
     async def run(self) -> None:
         """List and watch until cancelled."""
@@ -358,11 +376,10 @@ class AsyncReflector(_Loop[T]):
             decoder = self._new_watch_decoder()
             try:
                 async for chunk in stream.iter_chunks():
-                    step = self._events(decoder.feed(chunk))
+                    step = await self._events(decoder.feed(chunk))
                     if step is not None:
                         return step
-                    await self._room()
-                step = self._events(decoder.close())
+                step = await self._events(decoder.close())
             except _STREAM_ERRORS as exc:
                 return self.watcher.on_watch_error(exc, **error_inputs(exc))
             if step is not None:
