@@ -20,6 +20,7 @@ from .inspect import format_table, resource_rows
 from .model.definitions import ModelError
 from .model.types import ApiModel
 from .spec import DEFAULT_SPEC, SpecError
+from .spec.errors import printable as _printable
 
 _INPUT_ERRORS = (SpecError, ModelError, FixupError, UsageError)
 
@@ -97,9 +98,10 @@ def generate_command(spec: str | None, from_cluster: bool, kubeconfig: str | Non
 
 
 def _warn_skipped_fields(model: ApiModel) -> None:
-    """Properties the generated structs cannot carry are named, never dropped silently."""
+    """Schemas the generated structs cannot carry as typed fields are named, never silently."""
     for skipped in model.skipped_fields[:20]:
-        click.echo(f"warning: left out {skipped.definition}: {skipped.reason}", err=True)
+        click.echo(f"warning: #{_printable(skipped.definition)}: {_printable(skipped.reason)}",
+                   err=True)
     if len(model.skipped_fields) > 20:
         click.echo(f"warning: ... and {len(model.skipped_fields) - 20} more", err=True)
 

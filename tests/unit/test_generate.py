@@ -106,7 +106,8 @@ def hostile_spec() -> dict[str, Any]:
             "type": "object", "description": HOSTILE_DESCRIPTION,
             "properties": {
                 "__class__": {"type": "string"},
-                "\"; import os; x=\"": {"type": "string"},  # unrepresentable: left out
+                "odd": {"type": "object", "properties": {  # not a msgspec field name: a dict
+                    "\"; import os; x=\"": {"type": "string"}, "ok": {"type": "integer"}}},
                 "'; import os; x='": {"type": "string", "description": "\\\" \x00 \u2028 '''"},
                 "self": {"type": "integer"},
                 "class": {"type": "boolean"},
@@ -132,7 +133,9 @@ def test_hostile_names_and_descriptions_never_become_code(tmp_path: Path) -> Non
     marker.unlink(missing_ok=True)
     code = (
         "import evilpkg.models.evil_example_io_v1 as m, msgspec\n"
-        "e = m.Evil(spec=m.EvilSpec(class_=True, class_2=False, self=3, list_=['a'], str_={'k': 'v'}))\n"
+        "e = m.Evil(spec=m.EvilSpec(class_=True, class_2=False, self=3, list_=['a'], str_={'k': 'v'},\n"
+        "           odd={'\"; import os; x=\"': 'kept', 'ok': 1}))\n"
+        "assert not hasattr(m, 'EvilSpecOdd')\n"
         "print(m.Evil.__doc__)\n"
         "print(msgspec.json.encode(e).decode())\n"
     )
@@ -142,16 +145,17 @@ def test_hostile_names_and_descriptions_never_become_code(tmp_path: Path) -> Non
     assert 'import os; os.system("touch /tmp/pwned")' in result.stdout  # kept as text
     encoded = json.loads(result.stdout.strip().splitlines()[-1])
     # "__class__" and "class" both become class_; the later one (in wire order) is numbered.
-    assert encoded["spec"] == {"__class__": True, "class": False, "self": 3, "list": ["a"], "str": {"k": "v"}}
+    assert encoded["spec"] == {"__class__": True, "class": False, "self": 3, "list": ["a"], "str": {"k": "v"},
+                               "odd": {'"; import os; x="': "kept", "ok": 1}}
     source = (tmp_path / "evilpkg" / "models" / "evil_example_io_v1.py").read_text()
     assert "\x00" not in source
     fields = {line.split(":")[0].strip() for line in source.splitlines() if line.startswith("    ") and ":" in line}
     assert "import_os_x" in fields and "field_9lives" in fields
-    # Both hostile keys map to import_os_x; the double-quoted one was left out, not numbered,
-    # and the CLI says so.
-    assert "import_os_x_2" not in fields
+    # The double-quoted key cannot be a msgspec field: its object is a dict, and the CLI says so.
+    assert "import_os_x_2" not in fields and "odd" in fields
     result = CliRunner().invoke(main, ["generate", "--spec", str(spec), "--package", "evilpkg",
-                                       "--out", str(tmp_path), "--check"])
+                                       "--out", str(tmp_path / "again")])
     assert result.exit_code == 0
-    assert "warning: left out io.example.evil.v1.Evil/spec#" in result.output
-    assert "quote, backslash or control character" in result.output
+    assert "warning: #/definitions/io.example.evil.v1.Evil/properties/spec/properties/odd: kept as " \
+        "free-form JSON" in result.output
+    assert "quote, backslash, control character" in result.output

@@ -60,7 +60,8 @@ def single_gvk(schema: dict[str, Any]) -> GroupVersionKind | None:
 
 
 def _is_struct_schema(schema: dict[str, Any]) -> bool:
-    return isinstance(schema.get("properties"), dict) and schema.get("type") in (None, "object")
+    return (isinstance(schema.get("properties"), dict) and schema.get("type") in (None, "object")
+            and _unrepresentable_name(schema["properties"]) is None)
 
 
 class DefinitionsBuilder:
@@ -119,10 +120,6 @@ class DefinitionsBuilder:
         if not isinstance(required, list):
             raise ModelError(pointer + "/required", "expected a list of property names")
         wire_names = [p for p in _HOISTED if p in properties] + [p for p in properties if p not in _HOISTED]
-        unrepresentable = [w for w in wire_names if not representable_wire_name(w)]
-        for wire in unrepresentable:
-            self.skipped_fields.append(Skipped(f"{struct_id}#{wire!r}", _UNREPRESENTABLE))
-        wire_names = [w for w in wire_names if w not in unrepresentable]
         py_names = naming.attribute_names(wire_names)
         owner = (struct_id, module, class_name)
         fields = []
@@ -171,6 +168,10 @@ class DefinitionsBuilder:
         if kind not in (None, "object"):
             raise ModelError(pointer + "/type", f"unsupported type {kind!r}")
         if isinstance(schema.get("properties"), dict) and schema["properties"]:
+            odd = _unrepresentable_name(schema["properties"])
+            if odd is not None:
+                self.skipped_fields.append(Skipped(pointer, _KEPT_AS_JSON.format(name=odd)))
+                return Primitive.OBJECT
             if owner is None:
                 raise ModelError(pointer, "an inline object schema needs an owning struct")
             (owner_id, module, owner_class), prop = owner
@@ -248,15 +249,22 @@ def go_null_reading(ref: TypeRef) -> NullAs | None:
     return None
 
 
-_UNREPRESENTABLE = "property name contains a quote, backslash or control character"
+_KEPT_AS_JSON = ("kept as free-form JSON (a dict, every key preserved): the property name "
+                 "{name!r} cannot be a msgspec field (a quote, backslash, control character "
+                 "or lone surrogate)")
 
 
 def representable_wire_name(name: str) -> bool:
-    """Spec quirk guard: msgspec cannot map a JSON key containing ``"``, ``\\`` or a control
-    character to a field. Such keys (possible only in hostile or broken CRD schemas) are
-    left out of the struct, so decoding ignores them instead of the module failing to import.
+    """Spec quirk guard: msgspec refuses a field whose JSON name contains ``"``, ``\\`` or a
+    control character, and a lone surrogate cannot be encoded at all. An object schema with
+    such a property (possible only in hostile or broken CRD schemas) is therefore typed as
+    a free-form dict: less typing, but no key is lost when the object is sent back.
     """
-    return not any(ch in '"\\' or ord(ch) < 0x20 for ch in name)
+    return not any(ch in '"\\' or ord(ch) < 0x20 or 0xD800 <= ord(ch) <= 0xDFFF for ch in name)
+
+
+def _unrepresentable_name(properties: dict[str, Any]) -> str | None:
+    return next((name for name in properties if not representable_wire_name(name)), None)
 
 
 def _text(value: object) -> str:

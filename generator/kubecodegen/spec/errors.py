@@ -30,7 +30,7 @@ def make_pointer(tokens: Iterable[str | int]) -> str:
     return "".join("/" + escape_pointer_token(str(token)) for token in tokens)
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     """Render control characters visibly so a hostile name cannot forge extra output lines."""
     if text.isprintable():
         return text
@@ -55,10 +55,10 @@ class SpecError(Exception):
     @property
     def location(self) -> str:
         """The pointer as a URI fragment (``#/definitions/...``), the form people paste."""
-        return "#" + _printable(self.pointer)
+        return "#" + printable(self.pointer)
 
     def __str__(self) -> str:
-        return f"{_printable(self.source)}: {self.location}: {_printable(self.message)}"
+        return f"{printable(self.source)}: {self.location}: {printable(self.message)}"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.source!r}, {self.pointer!r}, {self.message!r})"
