@@ -481,3 +481,12 @@ def test_no_secret_in_debug_logs_of_a_request(
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "SECRET" not in logged
     assert logged  # DEBUG logging really happened
+
+
+def test_client_config_refuses_an_unusable_server_or_user_agent() -> None:
+    context = ssl.create_default_context()
+    with pytest.raises(ConfigError, match="not a usable URL") as info:
+        ClientConfig(server="https://bad\x1bhost", verify=context)
+    assert info.value.field == "ClientConfig.server" and "\x1b" not in str(info.value)
+    with pytest.raises(ConfigError, match="user agent contains a line break"):
+        ClientConfig(server="https://h", verify=context, user_agent="me\r\nX: y")

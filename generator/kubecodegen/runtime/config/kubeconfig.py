@@ -144,7 +144,7 @@ class Kubeconfig:
             if not os.path.exists(candidate):
                 if explicit:
                     raise ConfigError("kubeconfig file does not exist", file=candidate)
-                logger.debug("skipping missing kubeconfig %s", candidate)
+                logger.debug("skipping missing kubeconfig %s", terminal_safe(candidate))
                 continue
             found.append(candidate)
             config._merge(candidate, _read_yaml(candidate))
@@ -480,8 +480,9 @@ def _resolve_user(
         )
     if not cluster.tls:
         if _has_credentials(body):
-            logger.debug(
-                "server %s is not https: the credentials of user %s are not sent",
+            # clientcmd drops them silently; saying so saves a puzzling 401/403.
+            logger.warning(
+                "server %s is not https: the credentials of user %s are not sent (as kubectl)",
                 terminal_safe(cluster.server),
                 terminal_safe(repr(entry.name)),
             )

@@ -43,9 +43,19 @@ class ClientConfig:
     impersonate: Impersonation | None = None
 
     def __post_init__(self) -> None:
+        # Refused here, as ConfigErrors, rather than as untyped errors from httpx (whose
+        # messages would quote header values).
+        try:
+            httpx.URL(self.server)
+        except httpx.InvalidURL as exc:
+            raise ConfigError(f"not a usable URL: {exc}", field="ClientConfig.server") from None
+        if self.user_agent is not None and header_value_problem(self.user_agent) is not None:
+            raise ConfigError(
+                f"user agent {header_value_problem(self.user_agent)}",
+                field="ClientConfig.user_agent",
+            )
         if self.impersonate is None:
             return
-        # Refused here, not in the HTTP stack, whose error would quote the value.
         values = [("user", self.impersonate.user), ("uid", self.impersonate.uid)]
         values += [(f"groups[{i}]", group) for i, group in enumerate(self.impersonate.groups)]
         values += [
