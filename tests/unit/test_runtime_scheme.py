@@ -10,6 +10,7 @@ import json
 import sys
 import textwrap
 import uuid
+import warnings
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,12 +19,21 @@ from typing import Any, ClassVar
 
 import msgspec
 import pytest
+import yaml
 
+from kubecodegen.runtime import codec
 from kubecodegen.runtime.codec import DecodeError
 from kubecodegen.runtime.meta import GroupVersionKind
 from kubecodegen.runtime.model import Object
-from kubecodegen.runtime.scheme import Scheme, UnknownKindError, with_type_meta
+from kubecodegen.runtime.scheme import (
+    Scheme,
+    UnknownFieldError,
+    UnknownFieldsWarning,
+    UnknownKindError,
+    with_type_meta,
+)
 from kubecodegen.runtime.types import Quantity
+from kubecodegen.runtime.unstructured import ObjectList, Unstructured
 
 CORE_V1 = '''
 from __future__ import annotations
@@ -117,6 +127,37 @@ class Deployment(Object, kw_only=True):
     spec: DeploymentSpec | None = None
 '''
 
+META_V1 = '''
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import msgspec
+
+from kubecodegen.runtime.meta import GroupVersionKind
+from kubecodegen.runtime.model import Model, Object
+
+
+class Status(Object, kw_only=True):
+    GVK: ClassVar[GroupVersionKind] = GroupVersionKind("", "v1", "Status")
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    status: str | None = None
+    reason: str | None = None
+    code: int | None = None
+
+
+class DeleteOptions(Model, kw_only=True):
+    api_version: str | None = msgspec.field(default=None, name="apiVersion")
+    kind: str | None = None
+    propagation_policy: str | None = msgspec.field(default=None, name="propagationPolicy")
+
+
+class WatchEvent(Model, kw_only=True):
+    type: str
+    object: dict[str, Any]
+'''
+
 POD = {
     "kind": "Pod",
     "apiVersion": "v1",
@@ -139,6 +180,7 @@ class Package:
             ("", "v1", "ConfigMap"): ("models.core_v1", "ConfigMap"),
             ("apps", "v1", "Deployment"): ("models.apps_v1", "Deployment"),
             ("", "v1", "Broken"): ("models.core_v1", "NoSuchClass"),
+            ("", "v1", "Status"): ("models.meta_v1", "Status"),
         }
 
     def scheme(self) -> Scheme:
@@ -157,6 +199,7 @@ def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Package
     (models / "__init__.py").write_text("")
     (models / "core_v1.py").write_text(textwrap.dedent(CORE_V1))
     (models / "apps_v1.py").write_text(textwrap.dedent(APPS_V1))
+    (models / "meta_v1.py").write_text(textwrap.dedent(META_V1))
     monkeypatch.syspath_prepend(str(tmp_path))
     yield Package(name)
     for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
@@ -198,7 +241,7 @@ def test_listing_kinds_imports_nothing(package: Package) -> None:
     scheme = package.scheme()
     assert len(scheme.kinds()) == len(package.kinds)
     assert package.core not in sys.modules and package.apps not in sys.modules
-    assert "5 kinds" in repr(scheme)
+    assert f"{len(package.kinds)} kinds" in repr(scheme)
 
 
 # --- unknown kinds --------------------------------------------------------------------
@@ -494,3 +537,225 @@ def test_register_overrides_the_table_with_an_explicit_gvk(package: Package) -> 
 def test_register_needs_a_gvk(package: Package) -> None:
     with pytest.raises(TypeError, match="cannot register LoosePod"):
         package.scheme().register(LoosePod)
+
+
+# --- kinds of every group version (apimachinery's AddToGroupVersion) -------------------
+
+
+@pytest.mark.parametrize("api_version", ["v1", "apps/v1", "example.com/v1alpha1"])
+def test_status_decodes_under_any_api_version(package: Package, api_version: str) -> None:
+    data = json.dumps({"kind": "Status", "apiVersion": api_version, "status": "Failure",
+                       "reason": "NotFound", "code": 404})
+    status: Any = package.scheme().decode(data)
+    assert type(status).__name__ == "Status"
+    assert (status.reason, status.code, status.api_version) == ("NotFound", 404, api_version)
+    assert json.loads(package.scheme().encode(status)) == json.loads(data)
+
+
+def test_option_kinds_and_watch_event_belong_to_every_known_group_version(
+        package: Package) -> None:
+    scheme = package.scheme()
+    options: Any = scheme.decode(b'{"kind":"DeleteOptions","apiVersion":"apps/v1",'
+                                 b'"propagationPolicy":"Foreground"}')
+    assert type(options).__name__ == "DeleteOptions"
+    assert options.propagation_policy == "Foreground"
+    assert scheme.type_for(("", "v1", "WatchEvent")).__name__ == "WatchEvent"
+    # ... but not in group versions the scheme does not have.
+    with pytest.raises(UnknownKindError):
+        scheme.type_for(("example.com", "v1", "DeleteOptions"))
+    with pytest.raises(UnknownKindError):
+        scheme.type_for(("apps", "v1", "ListOptions"))  # the meta module has no such class
+
+
+# --- kind: List (kubectl get -o yaml) --------------------------------------------------
+
+
+KUBECTL_LIST = """\
+apiVersion: v1
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: web-0, namespace: default}
+  spec:
+    containers:
+    - name: web
+      resources: {limits: {cpu: 500m}}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: web}
+  spec: {replicas: 2}
+- apiVersion: v1
+  kind: Status
+  status: Success
+kind: List
+metadata:
+  resourceVersion: ""
+  selfLink: ""
+"""
+
+
+def test_kubectl_list_decodes_each_item_by_its_kind(package: Package) -> None:
+    scheme = package.scheme()
+    (document,) = scheme.decode_yaml(KUBECTL_LIST)
+    assert isinstance(document, ObjectList)
+    assert document.items is not None
+    assert [type(item).__name__ for item in document.items] == ["Pod", "Deployment", "Status"]
+    assert document.items[1].spec.replicas == 2
+    as_dict = yaml.safe_load(KUBECTL_LIST)
+    assert scheme.to_dict(document) == as_dict  # round trip exact
+    from_json: Any = scheme.decode(json.dumps(as_dict))
+    assert isinstance(from_json, ObjectList)
+    assert json.loads(scheme.encode(from_json)) == as_dict
+    assert scheme.from_dict(as_dict) == document
+
+
+def test_list_items_need_type_meta_and_known_kinds(package: Package) -> None:
+    scheme = package.scheme()
+    missing = {"apiVersion": "v1", "kind": "List", "items": [{"metadata": {"name": "x"}}]}
+    with pytest.raises(DecodeError, match=r"items\[0\]: cannot convert an object without"):
+        scheme.from_dict(missing)
+    with pytest.raises(DecodeError, match=r"items\[0\]: cannot decode an object without"):
+        scheme.decode(json.dumps(missing))
+    unknown = {"apiVersion": "v1", "kind": "List",
+               "items": [POD, {"apiVersion": "example.com/v1", "kind": "Widget"}]}
+    with pytest.raises(UnknownKindError, match=r"items\[1\]: unknown kind 'Widget'"):
+        scheme.decode(json.dumps(unknown))
+    with pytest.raises(UnknownKindError, match=r"items\[1\]: unknown kind 'Widget'"):
+        scheme.from_dict(unknown)
+    bad = dict(POD, spec={"containers": [{"name": 5}]})
+    with pytest.raises(DecodeError) as info:
+        scheme.decode(json.dumps({"apiVersion": "v1", "kind": "List", "items": [bad]}))
+    assert info.value.path == "$.items[0].spec.containers[0].name"
+    empty: Any = scheme.decode(b'{"apiVersion":"v1","kind":"List","items":[]}')
+    assert empty.items == [] and scheme.encode(empty) == b'{"apiVersion":"v1","kind":"List","items":[]}'
+
+
+# --- the unstructured fallback ---------------------------------------------------------
+
+WIDGET = {"apiVersion": "example.com/v1", "kind": "Widget",
+          "metadata": {"name": "w", "namespace": "ns", "labels": {"a": "b"}},
+          "spec": {"size": 3, "ratio": 0.5, "tags": ["x", None], "when": "2024-05-01"}}
+
+
+def test_unknown_kinds_stay_errors_by_default(package: Package) -> None:
+    with pytest.raises(UnknownKindError):
+        package.scheme().decode(json.dumps(WIDGET))
+    with pytest.raises(UnknownKindError):
+        package.scheme().from_dict(WIDGET)
+
+
+def test_unknown_kinds_decode_unstructured_when_asked(package: Package) -> None:
+    scheme = package.scheme()
+    for obj in (scheme.decode(json.dumps(WIDGET), unstructured=True),
+                scheme.from_dict(WIDGET, unstructured=True),
+                scheme.decode_yaml(yaml.safe_dump(WIDGET), unstructured=True)[0]):
+        assert isinstance(obj, Unstructured) and isinstance(obj, dict)
+        assert obj == WIDGET  # nothing converted or dropped
+        assert (obj.api_version, obj.kind, obj.name, obj.namespace) == (
+            "example.com/v1", "Widget", "w", "ns")
+        assert obj.gvk == GroupVersionKind("example.com", "v1", "Widget")
+        assert json.loads(scheme.encode(obj)) == WIDGET
+        assert scheme.to_dict(obj) == WIDGET
+    known = scheme.decode(json.dumps(POD), unstructured=True)
+    assert type(known).__name__ == "Pod"  # known kinds stay typed
+    mixed: Any = scheme.from_dict({"apiVersion": "v1", "kind": "List", "items": [POD, WIDGET]},
+                                  unstructured=True)
+    assert [type(item).__name__ for item in mixed.items] == ["Pod", "Unstructured"]
+    assert Unstructured({}).metadata == {} and Unstructured({}).name == ""
+
+
+# --- unknown fields --------------------------------------------------------------------
+
+POD_WITH_EXTRAS = dict(POD, spec={
+    "containers": [{"name": "web", "fancy": True, "resources": {"limits": {"cpu": "1"}}}],
+    "nodeName": "node-1", "futureField": {"x": 1}})
+UNKNOWN_PATHS = ["spec.containers[0].fancy", "spec.futureField"]
+
+
+def test_unknown_fields_warn_by_default_for_manifests(package: Package) -> None:
+    scheme = package.scheme()
+    with pytest.warns(UnknownFieldsWarning) as record:
+        pod: Any = scheme.from_dict(POD_WITH_EXTRAS)
+    assert type(pod).__name__ == "Pod"
+    (warning,) = record
+    assert isinstance(warning.message, UnknownFieldsWarning)
+    assert warning.message.paths == UNKNOWN_PATHS
+    assert 'unknown field "spec.futureField"' in str(warning.message)
+    assert warning.filename == __file__  # points at the caller, not the runtime
+    with pytest.warns(UnknownFieldsWarning, match=r'YAML document 1: Pod: unknown field'):
+        scheme.decode_yaml(yaml.safe_dump(POD_WITH_EXTRAS))
+
+
+def test_unknown_fields_strict_decoding_names_them(package: Package) -> None:
+    scheme = package.scheme()
+    with pytest.raises(UnknownFieldError) as info:
+        scheme.from_dict(POD_WITH_EXTRAS, unknown_fields="error")
+    assert str(info.value) == ('strict decoding error: unknown field "spec.containers[0].fancy", '
+                               'unknown field "spec.futureField"')
+    assert info.value.paths == UNKNOWN_PATHS
+    assert isinstance(info.value, DecodeError)
+    with pytest.raises(UnknownFieldError, match=r'YAML document 2: strict decoding error'):
+        scheme.decode_yaml(yaml.safe_dump(POD) + "---\n" + yaml.safe_dump(POD_WITH_EXTRAS),
+                           unknown_fields="error")
+    with pytest.raises(UnknownFieldError, match=r'items\[0\]: strict decoding error'):
+        scheme.from_dict({"apiVersion": "v1", "kind": "List", "items": [POD_WITH_EXTRAS]},
+                         unknown_fields="error")
+    with pytest.raises(UnknownFieldError, match=r'unknown field "spec\.futureField"'):
+        scheme.decode(json.dumps(POD_WITH_EXTRAS), unknown_fields="error")
+
+
+def test_known_manifests_and_ignore_are_silent(package: Package) -> None:
+    scheme = package.scheme()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scheme.from_dict(POD)
+        scheme.decode_yaml(MANIFESTS)
+        scheme.from_dict(POD_WITH_EXTRAS, unknown_fields="ignore")
+        scheme.decode(json.dumps(POD_WITH_EXTRAS))  # JSON (server responses): not checked
+        scheme.from_dict(dict(POD, metadata={"name": "x", "labels": {"free": "form"}}))
+    with pytest.warns(UnknownFieldsWarning):
+        scheme.decode(json.dumps(POD_WITH_EXTRAS), unknown_fields="warn")
+
+
+class Leaf(msgspec.Struct):
+    a: int | None = None
+
+
+class Tree(msgspec.Struct):
+    one: Leaf | None = None
+    many: list[Leaf] | None = None
+    named: dict[str, Leaf] | None = None
+    either: Leaf | bool | None = None
+    free: dict[str, Any] | None = None
+    raw: Any = None
+
+
+def test_unknown_fields_walks_unions_lists_and_maps() -> None:
+    value = {"one": {"a": 1, "b": 2}, "many": [{"a": 1}, {"c": 3}],
+             "named": {"k": {"d": 4}}, "either": {"e": 5}, "free": {"f": {"g": 1}},
+             "raw": {"h": 1}, "top": 0}
+    assert codec.unknown_fields(value, Tree) == [
+        "one.b", "many[1].c", "named.k.d", "either.e", "top"]
+    assert codec.unknown_fields({"either": True, "one": None}, Tree) == []
+
+
+# --- YAML read as kubectl reads it -----------------------------------------------------
+
+
+def test_decode_yaml_reads_scalars_as_kubectl(package: Package) -> None:
+    text = ("apiVersion: v1\nkind: Pod\nmetadata: {name: x, labels: {op: =}}\n"
+            "spec:\n  containers:\n  - name: c\n"
+            "    resources: {limits: {memory: 1e3, cpu: 0.5}}\n")
+    (pod,) = package.scheme().decode_yaml(text)
+    limits: Any = pod.spec.containers[0].resources.limits  # type: ignore[attr-defined]
+    assert limits["memory"] == Quantity("1k") and limits["memory"].canonical() == "1k"
+    assert limits["cpu"] == Quantity("500m")
+    assert pod.metadata.labels == {"op": "="}  # type: ignore[attr-defined]
+
+
+def test_decode_yaml_refuses_alias_bombs(package: Package) -> None:
+    lines = ["kind: Pod", "apiVersion: v1", "a: &a [" + ",".join(["x"] * 10) + "]"]
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}" if i > 1 else "*a"] * 10) + "]"
+              for i in range(1, 9)]
+    with pytest.raises(DecodeError, match=r"invalid YAML: .*aliases"):
+        package.scheme().decode_yaml("\n".join(lines))

@@ -35,7 +35,7 @@ from .types import DateTimeString, MicroTime
 
 __all__ = [
     "DecodeError", "convert", "dec_hook", "decode", "decoder", "enc_hook", "encode",
-    "to_builtins",
+    "to_builtins", "unknown_fields",
 ]
 
 T = TypeVar("T")
@@ -202,7 +202,8 @@ def _scan(tp: Any, structs: list[type]) -> bool:
     if issubclass(tp, msgspec.Struct):
         structs.append(tp)
         return False
-    return tp in (list, dict, tuple, set, frozenset)  # bare containers may hold anything
+    # Bare containers (and their subclasses, such as Unstructured) may hold anything.
+    return issubclass(tp, (list, dict, tuple, set, frozenset))
 
 
 def _settle(root: type) -> None:
@@ -402,3 +403,69 @@ def convert(obj: Any, tp: type[T]) -> T:
         return decoder(tp).decode(data)
     except msgspec.DecodeError as exc:
         raise _wrap(exc, tp, "convert to") from None
+
+
+# --- unknown fields ---------------------------------------------------------------------
+#
+# msgspec drops members a struct does not declare, which is what reading server responses
+# needs (a newer server adds fields). For a manifest it silently loses what the user wrote
+# (a 1.21 Job field read by a 1.20 package), so callers that decode manifests compare the
+# JSON value with the types and report the members no field takes, like kubectl's strict
+# decoding ("unknown field \"spec.foo\"").
+
+
+def unknown_fields(value: Any, tp: Any) -> list[str]:
+    """Paths (``spec.containers[0].foo``) of members in ``value`` that ``tp`` has no field for.
+
+    ``value`` is the JSON value (dicts, lists, scalars) that is decoded as ``tp``.
+    Free-form parts (``Any``, ``dict[str, Any]``, raw JSON) have no unknown members.
+    """
+    found: list[str] = []
+    _collect_unknown(value, tp, "", found)
+    return found
+
+
+def _known_fields(cls: type) -> dict[str, Any]:
+    return {wire: field_type for _, wire, field_type in _fields(cls)}
+
+
+def _collect_unknown(value: Any, tp: Any, path: str, found: list[str]) -> None:
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        _collect_unknown(value, typing.get_args(tp)[0], path, found)
+        return
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        if not isinstance(value, dict):
+            return  # a type mismatch is the decoder's to report
+        known = _known_fields(tp)
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key not in known:
+                found.append(where)
+            else:
+                _collect_unknown(item, known[key], where, found)
+        return
+    if origin is None:
+        return  # scalars, Any, Quantity, raw JSON: nothing below can be unknown
+    args = [arg for arg in typing.get_args(tp) if arg is not type(None)]
+    if origin in (list, tuple, set, frozenset) and isinstance(value, list) and args:
+        for index, item in enumerate(value):
+            _collect_unknown(item, args[0], f"{path}[{index}]", found)
+    elif origin is dict and isinstance(value, dict) and len(args) == 2:
+        for key, item in value.items():
+            _collect_unknown(item, args[1], f"{path}.{key}" if path else str(key), found)
+    elif origin is typing.Union or type(tp).__name__ == "UnionType":
+        # The member the value would decode as: the struct for an object, the list type
+        # for an array (JSONSchemaPropsOrArray and friends have at most one of each).
+        for member in args:
+            member_origin = typing.get_origin(member)
+            if isinstance(value, dict) and isinstance(member, type) and \
+                    issubclass(member, msgspec.Struct):
+                _collect_unknown(value, member, path, found)
+                return
+            if isinstance(value, dict) and member_origin is dict:
+                _collect_unknown(value, member, path, found)
+                return
+            if isinstance(value, list) and member_origin in (list, tuple):
+                _collect_unknown(value, member, path, found)
+                return
