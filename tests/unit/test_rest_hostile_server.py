@@ -249,10 +249,16 @@ async def test_trickled_headers_hit_the_deadline_async(server: HostileServer) ->
     assert 0.9 <= elapsed < 2.5, elapsed
 
 
-def test_deadline_defaults_to_the_config_timeout(server: HostileServer) -> None:
+def test_deadline_defaults_to_the_config_timeout_and_is_not_retried(
+    server: HostileServer,
+) -> None:
+    """A GET is normally retried after a dropped connection; a spent deadline is the
+    caller's whole time budget, so it ends the call after one attempt."""
     server.route("GET", ONE, chunked("200 OK", [b" "] * 100, JSON, pause=0.1))
-    with client(server, timeout=1.0) as rest, pytest.raises(errors.DeadlineExceeded):
+    rest = RESTClient(config(server, timeout=1.0))  # default retry policy
+    with rest, pytest.raises(errors.DeadlineExceeded):
         rest.get(ONE)
+    assert server.seen == [("GET", ONE)]
 
 
 # --- memory: no reference cycle keeps an answer alive -------------------------------------

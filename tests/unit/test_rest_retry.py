@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kubecodegen.runtime.retry import NO_RETRY, Failure, RetryPolicy
+from kubecodegen.runtime.errors import DeadlineExceeded, TransportError
+from kubecodegen.runtime.retry import NO_RETRY, Failure, RetryPolicy, failure_kind
 
 POLICY = RetryPolicy(max_attempts=5, base_delay=0.5, max_delay=4.0, max_total=10.0, jitter=0.0)
 
@@ -63,3 +64,16 @@ def test_jitter_stays_within_bounds() -> None:
     low = RetryPolicy(jitter=0.2, random=lambda: 0.0).backoff(1)
     high = RetryPolicy(jitter=0.2, random=lambda: 1.0).backoff(1)
     assert low == pytest.approx(0.4) and high == pytest.approx(0.6)
+
+
+def test_a_spent_deadline_is_never_retried() -> None:
+    assert POLICY.delay(attempt=1, method="GET", failure=Failure.DEADLINE) is None
+    assert POLICY.delay(attempt=1, method="GET", failure=Failure.OTHER) == 0.5
+
+
+def test_failure_kinds() -> None:
+    sent = TransportError("reset", method="GET", url="u")
+    unsent = TransportError("refused", method="POST", url="u", sent=False)
+    late = DeadlineExceeded("too slow", method="GET", url="u")
+    assert [failure_kind(e) for e in (sent, unsent, late)] == [
+        Failure.OTHER, Failure.CONNECT, Failure.DEADLINE]

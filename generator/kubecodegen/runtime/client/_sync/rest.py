@@ -19,7 +19,7 @@ from ...rest import request as rq
 from ...rest.limits import Limits
 from ...rest.request import Request
 from ...rest.response import Response, WarningHandler, decode_json, error_from, is_success
-from ...retry import Failure, RetryPolicy
+from ...retry import RetryPolicy, failure_kind
 from ...transport import Stream, Transport
 
 logger = logging.getLogger("kubecodegen.runtime")
@@ -85,7 +85,7 @@ class RESTClient:
         error: ApiError | None = None, failure: TransportError | None = None,
     ) -> float | None:
         if failure is not None:
-            kind = Failure.OTHER if failure.sent else Failure.CONNECT
+            kind = failure_kind(failure)
             return self.retry.delay(attempt=attempt, method=req.method, waited=waited, failure=kind)
         assert error is not None
         return self.retry.delay(
