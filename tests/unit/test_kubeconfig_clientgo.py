@@ -490,3 +490,36 @@ def test_client_config_refuses_an_unusable_server_or_user_agent() -> None:
     assert info.value.field == "ClientConfig.server" and "\x1b" not in str(info.value)
     with pytest.raises(ConfigError, match="user agent contains a line break"):
         ClientConfig(server="https://h", verify=context, user_agent="me\r\nX: y")
+
+
+def test_in_cluster_takes_token_ca_and_namespace_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """clientcmd's in-cluster config honours only token, CA file (and namespace) overrides;
+    a server override selects the kubeconfig path instead."""
+    from kubecodegen.runtime.config import incluster
+
+    pki = make_pki()
+    directory = tmp_path / "sa"
+    directory.mkdir()
+    (directory / "token").write_text("sa-token")
+    (directory / "ca.crt").write_bytes(pki.ca_pem)
+    (tmp_path / "other-ca.crt").write_bytes(make_pki.__wrapped__().ca_pem)
+    monkeypatch.setattr(incluster, "TOKEN_PATH", str(directory / "token"))
+    monkeypatch.setattr(incluster, "CA_PATH", str(directory / "ca.crt"))
+    monkeypatch.setattr(incluster, "NAMESPACE_PATH", str(directory / "namespace"))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
+    plain = load_config()
+    assert sent_headers(plain)["Authorization"] == "Bearer sa-token"
+    flags = ConfigOverrides(
+        token="flag-token", certificate_authority=str(tmp_path / "other-ca.crt"), namespace="ns"
+    )
+    cfg = load_config(overrides=flags)
+    assert cfg.server == "https://10.0.0.1:443" and cfg.namespace == "ns"
+    assert sent_headers(cfg)["Authorization"] == "Bearer flag-token"
+    assert cfg.verify.get_ca_certs() != plain.verify.get_ca_certs()
+    assert load_config(overrides=ConfigOverrides(server="https://elsewhere")).server == (
+        "https://elsewhere"
+    )

@@ -691,6 +691,21 @@ def _read_yaml(path: str) -> object:
     return parse_yaml(text, path)
 
 
+def _incluster_overrides(config: ClientConfig, overrides: ConfigOverrides) -> ClientConfig:
+    """clientcmd's in-cluster config takes only a token and a CA file from the overrides
+    (a server override never gets here: it selects the kubeconfig path)."""
+    changes: dict[str, Any] = {}
+    if overrides.token:
+        changes["auth"] = BearerTokenAuth(overrides.token, origin_field="overrides.token")
+    if overrides.certificate_authority:
+        ca = PemInput(
+            path=os.path.abspath(overrides.certificate_authority),
+            origin_field="overrides.certificate_authority",
+        )
+        changes["verify"] = create_ssl_context(ca=ca)
+    return dataclasses.replace(config, **changes) if changes else config
+
+
 # -- entry points ----------------------------------------------------------------------------
 
 
@@ -752,7 +767,8 @@ def load_config(
         named = named or overrides.context or overrides.cluster or overrides.user
     if in_cluster_available() and not named:
         fallback = overrides.namespace if overrides is not None else None
-        return load_incluster_config(namespace=namespace or fallback)
+        config = load_incluster_config(namespace=namespace or fallback)
+        return _incluster_overrides(config, overrides) if overrides is not None else config
     raise ConfigError(
         _nothing_found_message(candidates, None) + ", and not running inside a cluster "
         "(KUBERNETES_SERVICE_HOST is not set)"
