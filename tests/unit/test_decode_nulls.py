@@ -35,7 +35,7 @@ from tests.generated_packages import GENERATED, import_reference
 
 PACKAGES = {"kube_v1_20": "builtin:v1.20", "kube_v1_35": "builtin:v1.35"}
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
-_NULL_AS_NONE = {_META + "Time", _META + "MicroTime", "io.k8s.apimachinery.pkg.runtime.RawExtension"}
+_NULL_AS_NONE = {_META + "Time", _META + "MicroTime"}
 
 
 @cache
@@ -64,18 +64,17 @@ def _resolve(schema: dict[str, Any], definitions: dict[str, Any]) -> tuple[str |
 
 
 def go_writes_null(prop: dict[str, Any], definitions: dict[str, Any]) -> str | None:
-    """``"empty"`` if Go's encoder may write ``null`` for a slice/map/[]byte here, ``"none"``
-    for a zero time or empty RawExtension, None when it never writes ``null``."""
+    """``"empty"`` if Go's encoder may write ``null`` for a slice, map, []byte or embedded
+    object (RawExtension) here, ``"none"`` for a zero time, None when it never writes ``null``."""
     name, schema = _resolve(prop, definitions)
     if name in _NULL_AS_NONE:
         return "none"
-    if name is not None and "properties" in schema:
-        return None  # a struct
+    if "properties" in schema or "$ref" in schema:
+        return None  # a struct (or a reference the model resolves to one)
     if schema.get("type") == "array":
         return "empty"
-    if schema.get("type") == "object" and isinstance(schema.get("additionalProperties"), dict) \
-            and "properties" not in schema:
-        return "empty"
+    if schema.get("type") == "object":
+        return "empty"  # a map, or a free-form object (RawExtension)
     if schema.get("type") == "string" and schema.get("format") == "byte":
         return "empty"
     return None

@@ -226,10 +226,14 @@ def go_null_reading(ref: TypeRef) -> NullAs | None:
     nil slice, map or ``[]byte``, a zero Time/MicroTime and an empty RawExtension as
     ``null``: EndpointSlice ``endpoints: []`` is stored and served as ``null``, so is every
     new HPA's ``status.conditions`` and the ``eventTime`` of events recorded through
-    core/v1. Go's decoder reads that ``null`` as nil. A list, map or bytes reads as the
-    empty one (typed as the container, so reading it needs no None check; sent back, the
-    server stores it exactly as nil, see ``NullAs``); a time or an embedded object has no
+    core/v1. Go's decoder reads that ``null`` as nil. A list, map, free-form object or
+    bytes reads as the empty one (typed as the container, so reading it needs no None
+    check; sent back, the server stores it exactly as nil, see ``NullAs``); a time has no
     equivalent empty value and reads honestly as None.
+
+    The one container where empty and nil differ is a RawExtension (``{}`` is stored as
+    an empty object, not as nil); the API's required ones (WatchEvent ``object``, DRA
+    ``parameters``) are never nil in what a server sends, so it reads as ``{}`` too.
 
     Strings, numbers, booleans, quantities and int-or-strings are Go values that never
     encode as ``null``. Object-valued fields stay non-null too: a Go struct value always
@@ -240,11 +244,11 @@ def go_null_reading(ref: TypeRef) -> NullAs | None:
     """
     if isinstance(ref, ArrayOf):
         return NullAs.EMPTY_LIST
-    if isinstance(ref, MapOf):
+    if isinstance(ref, MapOf) or ref is Primitive.OBJECT:
         return NullAs.EMPTY_MAP
     if ref is Primitive.BYTES:
         return NullAs.EMPTY_BYTES
-    if ref in (Primitive.TIME, Primitive.MICRO_TIME, Primitive.OBJECT):
+    if ref in (Primitive.TIME, Primitive.MICRO_TIME):
         return NullAs.NONE
     return None
 

@@ -73,9 +73,9 @@ class NullAs(Enum):
     """
 
     EMPTY_LIST = "[]"  # a nil slice reads as an empty list (still typed as a list)
-    EMPTY_MAP = "{}"  # a nil map reads as an empty dict
+    EMPTY_MAP = "{}"  # a nil map (or free-form object) reads as an empty dict
     EMPTY_BYTES = 'b""'  # a nil []byte reads as empty bytes
-    NONE = "None"  # a zero time, a nil RawExtension: no equivalent value, so ``X | None``
+    NONE = "None"  # a zero time has no equivalent value: the field is ``X | None``
 
 
 @dataclass(frozen=True)

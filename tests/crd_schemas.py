@@ -1,0 +1,77 @@
+"""Turn CRD manifests into what a spec carries for them, for tests that generate from CRDs."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+
+DEFAULTED = Path(__file__).resolve().parent / "data" / "crds-defaulted"
+
+
+def load_yaml(name: str) -> Any:
+    return yaml.safe_load((DEFAULTED / name).read_text())
+
+
+def definition_name(group: str, version: str, kind: str) -> str:
+    """The definition name kube-apiserver publishes a CRD under (reversed group)."""
+    return ".".join([*reversed(group.split(".")), version, kind])
+
+
+def definitions_from_crd(crd: dict[str, Any]) -> dict[str, Any]:
+    """One swagger definition per served version: the openAPIV3Schema with its GVK, as a
+    spec that keeps the schema (``default`` included) carries it."""
+    group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+    found = {}
+    for version in crd["spec"]["versions"]:
+        schema = copy.deepcopy(version["schema"]["openAPIV3Schema"])
+        schema["x-kubernetes-group-version-kind"] = [
+            {"group": group, "version": version["name"], "kind": kind}]
+        found[definition_name(group, version["name"], kind)] = schema
+    return found
+
+
+def restore_defaults(published: dict[str, Any], source: dict[str, Any]) -> None:
+    """Copy every ``default`` of a CRD schema onto the same place of the published one.
+
+    kube-apiserver 1.20 drops ``default`` when it publishes a CRD in /openapi/v2 (it keeps
+    ``required``); a spec from a CRD file or a newer server carries them.
+    """
+    if "default" in source:
+        published["default"] = copy.deepcopy(source["default"])
+    for key in ("properties",):
+        for name, child in source.get(key, {}).items():
+            if name in published.get(key, {}):
+                restore_defaults(published[key][name], child)
+    for key in ("items", "additionalProperties"):
+        if isinstance(source.get(key), dict) and isinstance(published.get(key), dict):
+            restore_defaults(published[key], source[key])
+
+
+def spec_from_crds(crds: list[dict[str, Any]]) -> dict[str, Any]:
+    """A swagger document of just the CRDs' types (no paths: models and scheme only)."""
+    definitions: dict[str, Any] = {}
+    for crd in crds:
+        definitions.update(definitions_from_crd(crd))
+    return {"swagger": "2.0", "info": {"title": "CRDs", "version": "v0"}, "paths": {},
+            "definitions": definitions}
+
+
+def generate_package(document: dict[str, Any], package: str, out: Path) -> ModuleType:
+    """Generate ``package`` from ``document`` into ``out`` and import it from there."""
+    from kubecodegen.generate import generate, write
+
+    source = out / f"{package}.json"
+    source.write_text(json.dumps(document))
+    write(generate(str(source), package), out)
+    if str(out) not in sys.path:
+        sys.path.insert(0, str(out))
+    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+        del sys.modules[name]
+    return importlib.import_module(package)
