@@ -164,7 +164,9 @@ class TokenFileAuth(httpx.Auth):
             token = read_bounded(self.path, MAX_CREDENTIAL_FILE_BYTES).decode("utf-8").strip()
         except (OSError, FileTooLarge, UnicodeDecodeError) as exc:
             reason = (
-                "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else describe_read_error(exc)
+                "not UTF-8 text"
+                if isinstance(exc, UnicodeDecodeError)
+                else describe_read_error(exc)
             )
             raise ConfigError(
                 f"cannot read token file {self.path}: {reason}",

@@ -39,6 +39,7 @@ EXEC_INFO_ENV = "KUBERNETES_EXEC_INFO"
 CLUSTER_CONFIG_EXTENSION = "client.authentication.k8s.io/exec"
 """Name of the cluster extension whose value is passed to plugins as ``spec.cluster.config``."""
 
+
 @dataclass(frozen=True)
 class ExecConfig:
     """A validated ``exec`` stanza plus what the plugin may learn about the cluster.
@@ -314,7 +315,9 @@ class ExecPlugin:
             ) from None
         except (OSError, ValueError) as exc:
             # ValueError: a NUL byte or '=' in an ExecConfig built without from_kubeconfig.
-            reason = exc.strerror if isinstance(exc, OSError) else "invalid command, argument or env"
+            reason = (
+                exc.strerror if isinstance(exc, OSError) else "invalid command, argument or env"
+            )
             raise self._error(
                 f"exec plugin {self.config.command!r} for user {self.config.user!r} could not "
                 f"be started: {reason}"

@@ -243,8 +243,9 @@ class Kubeconfig:
         :class:`ConfigOverrides`). Explicit keyword arguments win over the same field of
         ``overrides``.
         """
-        overrides = _named(overrides, context=context, cluster=cluster, user=user,
-                           namespace=namespace)
+        overrides = _named(
+            overrides, context=context, cluster=cluster, user=user, namespace=namespace
+        )
         optional = bool(overrides.server)  # --server needs no context, as in kubectl
         context_entry = self._select_context(overrides.context, optional=optional)
         cluster_entry = self._referenced(
@@ -384,7 +385,9 @@ def _resolve_cluster(entry: _Entry) -> _Cluster:
         # clientcmd decides the scheme before merging TLS settings (see server_url).
         server = default_server_url(raw, default_tls=False)
     except ServerURLError as exc:
-        raise entry.error(f"server of cluster {entry.name!r} is not usable: {exc}", "server") from None
+        raise entry.error(
+            f"server of cluster {entry.name!r} is not usable: {exc}", "server"
+        ) from None
     proxy = body.get("proxy-url") or None
     if proxy is not None and not _is_url(proxy, ("http", "https", "socks5")):
         raise entry.error(
@@ -514,8 +517,16 @@ def _resolve_user(
 
 
 def _has_credentials(body: Mapping[str, Any]) -> bool:
-    keys = ("token", "tokenFile", "username", "password", "exec", "auth-provider",
-            "client-certificate", "client-certificate-data")
+    keys = (
+        "token",
+        "tokenFile",
+        "username",
+        "password",
+        "exec",
+        "auth-provider",
+        "client-certificate",
+        "client-certificate-data",
+    )
     return any(body.get(key) for key in keys)
 
 
@@ -574,9 +585,7 @@ def _impersonation(entry: _Entry) -> Impersonation | None:
         )
     values = [("as", user), ("as-uid", uid)]
     values += [(f"as-groups[{index}]", group) for index, group in enumerate(groups)]
-    values += [
-        (f"as-user-extra.{key}", value) for key, items in extra.items() for value in items
-    ]
+    values += [(f"as-user-extra.{key}", value) for key, items in extra.items() for value in items]
     for key, value in values:
         problem = header_value_problem(value)
         if problem is not None:
@@ -683,7 +692,9 @@ def _read_yaml(path: str) -> object:
     try:
         raw = read_bounded(path, MAX_KUBECONFIG_BYTES)
     except (OSError, FileTooLarge) as exc:
-        raise ConfigError(f"cannot read kubeconfig: {describe_read_error(exc)}", file=path) from None
+        raise ConfigError(
+            f"cannot read kubeconfig: {describe_read_error(exc)}", file=path
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -227,7 +227,7 @@ class OIDCAuth(httpx.Auth):
         id_token = answer.get("id_token")
         if not isinstance(id_token, str) or not id_token:
             raise self._error(
-                "the issuer's token response has no id_token: either the scope \"openid\" "
+                'the issuer\'s token response has no id_token: either the scope "openid" '
                 "was not requested at login, or the provider does not return ID tokens on "
                 "refresh",
                 REFRESH_TOKEN,
@@ -289,7 +289,9 @@ class OIDCAuth(httpx.Auth):
         try:
             httpx.URL(endpoint)
         except httpx.InvalidURL:
-            raise self._error("the issuer's token_endpoint is not a valid URL", ISSUER_URL) from None
+            raise self._error(
+                "the issuer's token_endpoint is not a valid URL", ISSUER_URL
+            ) from None
         return endpoint
 
     def _token_request(self, client: httpx.Client, endpoint: str) -> dict[str, object]:

@@ -43,7 +43,9 @@ def default_server_url(server: str, *, default_tls: bool) -> str:
         if parts is None:
             raise ServerURLError("not a valid URL or host:port pair")
         if parts.path not in ("", "/"):
-            raise ServerURLError("host must be a URL or a host:port pair (no path without a scheme)")
+            raise ServerURLError(
+                "host must be a URL or a host:port pair (no path without a scheme)"
+            )
     if parts.scheme not in ("http", "https"):
         raise ServerURLError("the scheme must be http or https (e.g. https://host:6443)")
     if not parts.hostname:

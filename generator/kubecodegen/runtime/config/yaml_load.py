@@ -91,9 +91,7 @@ def _check_structure(text: str) -> None:
     for event in yaml.parse(text, Loader=_Loader):
         if isinstance(event, yaml.CollectionStartEvent):
             if len(open_nodes) >= MAX_DEPTH:
-                raise _StructureError(
-                    f"nesting deeper than {MAX_DEPTH} levels", event.start_mark
-                )
+                raise _StructureError(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
             open_nodes.append((event.anchor, 1))
             total += 1
         elif isinstance(event, yaml.CollectionEndEvent):
