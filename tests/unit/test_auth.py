@@ -16,9 +16,9 @@ import os
 import ssl
 import sys
 import textwrap
-import traceback
 import threading
 import time
+import traceback
 from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any

@@ -260,7 +260,10 @@ class OIDCAuth(httpx.Auth):
                 response.close()
         except httpx.HTTPError as exc:
             raise self._error(
-                f"cannot reach the OIDC issuer for its {what}: {type(exc).__name__}",
+                # httpx's text names the failure (refused, certificate verify failed);
+                # requests carry secrets only in bodies and headers, never in its text.
+                f"cannot reach the OIDC issuer for its {what}: {type(exc).__name__}: "
+                f"{str(exc)[:300]}",
                 ISSUER_URL,
             ) from None
         try:
