@@ -187,7 +187,7 @@ def group_py_name(group: str) -> Identifier:
     """
     if group in BUILTIN_GROUPS:
         return Identifier(BUILTIN_GROUPS[group])
-    name = "_".join(word.lower() for word in _ascii_words(group)) or "group"
+    name = re.sub(r"[^a-z0-9]+", "_", group.lower()).strip("_") or "group"
     if name[0].isdigit():
         name = f"g_{name}"
     if _needs_suffix(name):

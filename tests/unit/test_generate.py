@@ -72,7 +72,8 @@ def test_bad_spec_writes_nothing_and_exits_2(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-@pytest.mark.parametrize("package", ["Bad-Name", "1abc", "msgspec", "a.b", ""])
+@pytest.mark.parametrize("package", ["Bad-Name", "1abc", "msgspec", "a.b", "", "class", "import",
+                                     "async", "abc\n"])
 def test_bad_package_name_exits_2(package: str) -> None:
     result = CliRunner().invoke(main, ["generate", "--package", package, "--check"])
     assert result.exit_code == 2 and "--package" in result.output
@@ -153,9 +154,111 @@ def test_hostile_names_and_descriptions_never_become_code(tmp_path: Path) -> Non
     assert "import_os_x" in fields and "field_9lives" in fields
     # The double-quoted key cannot be a msgspec field: its object is a dict, and the CLI says so.
     assert "import_os_x_2" not in fields and "odd" in fields
-    result = CliRunner().invoke(main, ["generate", "--spec", str(spec), "--package", "evilpkg",
-                                       "--out", str(tmp_path / "again")])
-    assert result.exit_code == 0
+    cli = CliRunner().invoke(main, ["generate", "--spec", str(spec), "--package", "evilpkg",
+                                    "--out", str(tmp_path / "again")])
+    assert cli.exit_code == 0
     assert "warning: #/definitions/io.example.evil.v1.Evil/properties/spec/properties/odd: kept as " \
-        "free-form JSON" in result.output
-    assert "quote, backslash, control character" in result.output
+        "free-form JSON" in cli.output
+    assert "quote, backslash, control character" in cli.output
+
+
+def _with_vpa_crd(doc: dict[str, Any]) -> dict[str, Any]:
+    """Add a CRD in VPA's group autoscaling.k8s.io (first label of built-in autoscaling)."""
+    doc = json.loads(json.dumps(doc))
+    doc["definitions"]["io.k8s.autoscaling.v1.VerticalPodAutoscaler"] = {
+        "type": "object",
+        "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                       "spec": {"type": "object", "properties": {"x": {"type": "string"}}}},
+        "x-kubernetes-group-version-kind": [
+            {"group": "autoscaling.k8s.io", "version": "v1", "kind": "VerticalPodAutoscaler"}],
+    }
+    gvk = {"group": "autoscaling.k8s.io", "version": "v1", "kind": "VerticalPodAutoscaler"}
+    ref = {"$ref": "#/definitions/io.k8s.autoscaling.v1.VerticalPodAutoscaler"}
+    doc["paths"]["/apis/autoscaling.k8s.io/v1/namespaces/{namespace}/verticalpodautoscalers/{name}"] = {
+        "get": {"responses": {"200": {"description": "OK", "schema": ref}},
+                "x-kubernetes-action": "get", "x-kubernetes-group-version-kind": gvk}}
+    return doc
+
+
+@pytest.mark.parametrize("groups", [None, ["apps"], ["autoscaling"], ["autoscaling.k8s.io"]])
+def test_a_crd_in_a_builtin_groups_first_label_renames_no_builtin(groups: list[str] | None) -> None:
+    from kubecodegen.model import build_model
+
+    model = build_model(_with_vpa_crd(load_spec("builtin:v1.20").document), groups=groups)
+    names = {g.name: g.py_name for g in model.groups}
+    if groups != ["autoscaling.k8s.io"]:
+        base = build_model(load_spec("builtin:v1.20").document, groups=groups)
+        before = {g.name: g.py_name for g in base.groups}
+        assert {g: n for g, n in names.items() if g in before} == before
+        assert sorted(base.modules) == sorted(m for m in model.modules if m in base.modules)
+    if groups in (None, ["autoscaling"]):
+        assert names["autoscaling"] == "autoscaling"
+        assert "autoscaling_v1" in {gv.py_name for gv in model.group_versions()}
+    if groups in (None, ["autoscaling.k8s.io"]):
+        assert names["autoscaling.k8s.io"] == "autoscaling_k8s_io"
+        vpa = model.structs["io.k8s.autoscaling.v1.VerticalPodAutoscaler"]
+        assert vpa.module == "autoscaling_k8s_io_v1"
+    if groups is None:
+        assert "autoscaling_v1" in model.modules and "autoscaling_k8s_io_v1" in model.modules
+
+
+def _tiny_crd_spec(spec_schema: dict[str, Any]) -> dict[str, Any]:
+    """A document with one custom resource and nothing else (fast to generate)."""
+    gvk = {"group": "example.io", "version": "v1", "kind": "Thing"}
+    ref = {"$ref": "#/definitions/io.example.v1.Thing"}
+    list_ref = {"$ref": "#/definitions/io.example.v1.ThingList"}
+    return {
+        "swagger": "2.0", "info": {"title": "Tiny", "version": "v1"},
+        "definitions": {
+            "io.example.v1.Thing": {
+                "type": "object", "x-kubernetes-group-version-kind": [gvk],
+                "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                               "spec": spec_schema}},
+            "io.example.v1.ThingList": {
+                "type": "object", "x-kubernetes-group-version-kind": [{**gvk, "kind": "ThingList"}],
+                "required": ["items"],
+                "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                               "items": {"type": "array", "items": ref}}},
+        },
+        "paths": {
+            "/apis/example.io/v1/namespaces/{namespace}/things": {"get": {
+                "responses": {"200": {"description": "OK", "schema": list_ref}},
+                "x-kubernetes-action": "list", "x-kubernetes-group-version-kind": gvk}},
+            "/apis/example.io/v1/namespaces/{namespace}/things/{name}": {"get": {
+                "responses": {"200": {"description": "OK", "schema": ref}},
+                "x-kubernetes-action": "get", "x-kubernetes-group-version-kind": gvk}},
+        },
+    }
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    node: dict[str, Any] = {"type": "string"}
+    for level in range(depth):
+        node = {"type": "object", "properties": {f"p{level}": node}}
+    return node
+
+
+def test_deeply_nested_schemas_generate_or_exit_2(tmp_path: Path) -> None:
+    """60 levels (deeper than any real CRD) work; 200 levels give a clear exit 2, no traceback."""
+    runner = CliRunner()
+    spec = tmp_path / "deep.json"
+    spec.write_text(json.dumps(_tiny_crd_spec(_nested(60))))
+    result = runner.invoke(main, ["generate", "--spec", str(spec), "--package", "deep", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    spec.write_text(json.dumps(_tiny_crd_spec(_nested(200))))
+    result = runner.invoke(main, ["generate", "--spec", str(spec), "--package", "deep2", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "nested more than" in result.output and "#/definitions/io.example.v1.Thing/properties/spec" in result.output
+    assert not (tmp_path / "deep2").exists()
+
+
+@pytest.mark.parametrize("out", ["/proc/no/such/place", "{file}/below-a-file", "/proc/sys"])
+def test_unwritable_out_exits_2_with_a_message(tmp_path: Path, out: str) -> None:
+    spec = tmp_path / "tiny.json"
+    spec.write_text(json.dumps(_tiny_crd_spec({"type": "object", "properties": {"a": {"type": "string"}}})))
+    (tmp_path / "file").write_text("")
+    out = out.format(file=tmp_path / "file")
+    result = CliRunner().invoke(main, ["generate", "--spec", str(spec), "--package", "tiny", "--out", out])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert result.output.startswith("error: --out ") and "cannot write the package" in result.output
+    assert "Traceback" not in result.output

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keyword
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kubecodegen import naming
 
@@ -89,3 +91,71 @@ def test_version_priority_orders_like_kubernetes() -> None:
     versions = ["v1alpha1", "v1beta1", "v1", "v2", "v2beta2", "v10", "v11alpha2", "foo"]
     assert sorted(versions, key=naming.version_priority) == [
         "v10", "v2", "v1", "v2beta2", "v1beta1", "v11alpha2", "v1alpha1", "foo"]
+
+
+# --- identifiers that cannot depend on the Python running the generator --------------
+
+
+def test_fixed_keyword_lists_cover_the_running_python() -> None:
+    """The escape lists are written out; this Python must add no keyword they miss."""
+    assert set(keyword.kwlist) <= naming.PYTHON_KEYWORDS
+    assert set(keyword.softkwlist) <= naming.ESCAPED_SOFT_KEYWORDS | naming.UNESCAPED_SOFT_KEYWORDS
+
+
+def test_keyword_escaping_does_not_consult_the_keyword_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python 3.12 made ``type`` a soft keyword; the names must not change with it."""
+    monkeypatch.setattr(keyword, "softkwlist", [*keyword.softkwlist, "type", "lazy"])
+    monkeypatch.setattr(keyword, "issoftkeyword", lambda name: name in keyword.softkwlist)
+    monkeypatch.setattr(keyword, "iskeyword", lambda name: True)
+    assert naming.attribute_name("type") == "type"
+    assert naming.attribute_name("lazy") == "lazy"
+    assert naming.attribute_name("match") == "match_"
+    assert naming.attribute_name("name") == "name"
+    assert naming.group_py_name("type.example.io") == "type_example_io"
+
+
+@pytest.mark.parametrize("text", ["class", "None", "__debug__", "a-b", "", "1a", "é", "a b", "x\n"])
+def test_identifier_refuses_what_cannot_be_bound(text: str) -> None:
+    with pytest.raises(naming.NamingError):
+        naming.Identifier(text)
+
+
+@given(st.text())
+@settings(max_examples=300, deadline=None)
+def test_every_naming_function_gives_a_safe_identifier(text: str) -> None:
+    for name in (naming.attribute_name(text), naming.class_name(text), naming.group_py_name(text),
+                 naming.module_name(naming.group_py_name(text), text),
+                 naming.accessor_name(text, text)):
+        assert isinstance(name, naming.Identifier) and naming.is_safe_identifier(name)
+
+
+# --- stable group names ------------------------------------------------------------------
+
+
+def test_a_crd_group_sharing_a_builtin_first_label_renames_nothing() -> None:
+    """VPA's autoscaling.k8s.io and network-policy-api's policy.networking.k8s.io."""
+    groups = ["", "autoscaling", "autoscaling.k8s.io", "policy", "policy.networking.k8s.io",
+              "networking.k8s.io", "gateway.networking.k8s.io"]
+    names = naming.group_py_names(groups)
+    assert names["autoscaling"] == "autoscaling" and names["policy"] == "policy"
+    assert names["networking.k8s.io"] == "networking"
+    assert names["autoscaling.k8s.io"] == "autoscaling_k8s_io"
+    assert names["policy.networking.k8s.io"] == "policy_networking_k8s_io"
+    assert names["gateway.networking.k8s.io"] == "gateway_networking_k8s_io"
+    # Every name is the one the group gets alone: nothing depends on the other groups.
+    for group in groups:
+        assert naming.group_py_names([group])[group] == names[group]
+
+
+def test_a_newcomer_clashing_with_a_builtin_short_name_is_the_one_hashed() -> None:
+    names = naming.group_py_names(["rbac", "rbac.authorization.k8s.io", "core"])
+    assert names["rbac.authorization.k8s.io"] == "rbac"
+    assert names["rbac"].startswith("rbac_") and names["core"].startswith("core_")
+    # Ambiguous spellings: the canonical (dotted) group keeps the plain name.
+    names = naming.group_py_names(["cert-manager.io", "cert.manager.io"])
+    assert names["cert.manager.io"] == "cert_manager_io"
+    assert names["cert-manager.io"].startswith("cert_manager_io_")
+    assert naming.group_py_names(["cert-manager.io"])["cert-manager.io"] == "cert_manager_io"
+    # A group being generated claims before one that is not (``--group``).
+    names = naming.group_py_names(["cert-manager.io", "cert_manager.io"], preferred=["cert_manager.io"])
+    assert names["cert_manager.io"] == "cert_manager_io"

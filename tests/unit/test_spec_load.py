@@ -338,3 +338,18 @@ def test_https_with_untrusted_certificate_is_refused(tmp_path: Path) -> None:
             load_spec(base + "/openapi/v2", timeout=5)
         assert "cannot connect" in raised.value.message
         assert "CERTIFICATE_VERIFY_FAILED" in raised.value.message
+
+
+def test_nesting_beyond_the_limit_is_a_spec_error_naming_the_pointer() -> None:
+    from kubecodegen.spec.load import MAX_NESTING
+
+    def nested(depth: int) -> bytes:
+        return b'{"swagger": "2.0", "x": ' + b'{"a": ' * (depth - 1) + b"1" + b"}" * (depth - 1) + b"}"
+
+    assert load_spec_bytes(nested(MAX_NESTING), "ok.json").document["swagger"] == "2.0"
+    with pytest.raises(SpecError) as info:
+        load_spec_bytes(nested(MAX_NESTING + 1), "deep.json")
+    assert info.value.pointer == "/x" + "/a" * (MAX_NESTING - 1)
+    assert f"nested more than {MAX_NESTING} levels" in info.value.message
+    with pytest.raises(SpecError):  # arrays count too
+        load_spec_bytes(b'{"x": ' + b"[" * 500 + b"]" * 500 + b"}", "arrays.json")

@@ -209,3 +209,96 @@ def test_spec_error_str_shows_pointer_as_fragment() -> None:
     error = SpecError("builtin:v1.35", "/definitions/io.k8s.api.core.v1.Pod", "boom")
     assert str(error) == "builtin:v1.35: #/definitions/io.k8s.api.core.v1.Pod: boom"
     assert str(SpecError("f.json", "", "empty")) == "f.json: #: empty"
+
+
+# --- Kubernetes' name rules ---------------------------------------------------------------
+
+_CM = "io.k8s.api.core.v1.ConfigMap"
+_CM_PATH = "/api/v1/namespaces/{namespace}/configmaps/{name}"
+_INJECTED_KIND = 'W"""+str(__import__("os").system("touch /tmp/x"))+"""'
+
+
+def _with_gvk(key: str, value: str) -> dict[str, Any]:
+    document = copy.deepcopy(BASE)
+    document["definitions"][_CM]["x-kubernetes-group-version-kind"][0][key] = value
+    return document
+
+
+def _with_operation_gvk(key: str, value: str) -> dict[str, Any]:
+    document = copy.deepcopy(BASE)
+    document["paths"][_CM_PATH]["get"]["x-kubernetes-group-version-kind"][key] = value
+    return document
+
+
+def _with_path(path: str) -> dict[str, Any]:
+    document = copy.deepcopy(BASE)
+    document["paths"][path] = document["paths"].pop(_CM_PATH)
+    return document
+
+
+def _with_info(key: str, value: str) -> dict[str, Any]:
+    document = copy.deepcopy(BASE)
+    document["info"][key] = value
+    return document
+
+
+_GVK_POINTER = f"/definitions/{_CM}/x-kubernetes-group-version-kind/0"
+_OP_POINTER = "/paths/~1api~1v1~1namespaces~1{namespace}~1configmaps~1{name}/get/x-kubernetes-group-version-kind"
+
+BAD_NAMES = [
+    (_with_gvk("kind", _INJECTED_KIND), _GVK_POINTER + "/kind", "invalid kind"),
+    (_with_gvk("kind", "Config Map"), _GVK_POINTER + "/kind", "DNS-1035"),
+    (_with_gvk("kind", "9Lives"), _GVK_POINTER + "/kind", "start with a letter"),
+    (_with_gvk("kind", "K" * 64), _GVK_POINTER + "/kind", "at most 63"),
+    (_with_gvk("version", "v1\nimport os"), _GVK_POINTER + "/version", "invalid version"),
+    (_with_gvk("version", "V1"), _GVK_POINTER + "/version", "lowercase"),
+    (_with_gvk("group", 'x"""'), _GVK_POINTER + "/group", "DNS-1123 subdomain"),
+    (_with_gvk("group", "Example.io"), _GVK_POINTER + "/group", "DNS-1123 subdomain"),
+    (_with_gvk("group", "a..b"), _GVK_POINTER + "/group", "DNS-1123 subdomain"),
+    (_with_operation_gvk("kind", "Config\"Map"), _OP_POINTER + "/kind", "invalid kind"),
+    (_with_operation_gvk("group", "-x.io"), _OP_POINTER + "/group", "invalid group"),
+    (_with_path('/apis/ex"ample.io/v1/things'), "/paths/~1apis~1ex\"ample.io~1v1~1things", "invalid group"),
+    (_with_path("/apis/example.io/v1\\/things"), "/paths/~1apis~1example.io~1v1\\~1things", "invalid version"),
+    (_with_path('/api/v1/namespaces/{namespace}/config"maps'), "/paths/~1api~1v1~1namespaces~1{namespace}~1config\"maps", "invalid resource"),
+    (_with_path("/api/v1/namespaces/{namespace}/ConfigMaps/{name}"), "/paths/~1api~1v1~1namespaces~1{namespace}~1ConfigMaps~1{name}", "invalid resource"),
+    (_with_path("/api/v1/namespaces/{namespace}/configmaps/{name}/st'atus"), "/paths/~1api~1v1~1namespaces~1{namespace}~1configmaps~1{name}~1st'atus", "invalid subresource"),
+    (_with_info("version", 'v1.35"""\n; import os'), "/info/version", "one line"),
+    (_with_info("title", "Kubernetes\x1b[2J"), "/info/title", "control characters"),
+    (_with_info("title", "K" * 201), "/info/title", "at most 200"),
+]
+
+
+@pytest.mark.parametrize(("document", "pointer", "fragment"), BAD_NAMES)
+def test_names_breaking_kubernetes_rules_are_rejected_at_their_pointer(
+        document: dict[str, Any], pointer: str, fragment: str) -> None:
+    with pytest.raises(SpecError) as info:
+        validate_spec(_spec(document))
+    errors = _flatten(info.value)
+    assert [e.pointer for e in errors] == [pointer], [str(e) for e in errors]
+    assert fragment in errors[0].message
+
+
+@pytest.mark.parametrize("document", [
+    _with_gvk("kind", "My-Kind"),  # apiextensions allows '-' in kinds (DNS-1035 once lowercased)
+    _with_gvk("kind", "X"),
+    _with_gvk("group", "cert-manager.io"),
+    _with_gvk("version", "v1alpha1"),
+    _with_info("version", 'v1.35 "quoted" \\ and """ triple'),  # inert: escaped where it is used
+    _with_info("title", "Kubernetes — ünïcode"),
+    _with_path("/apis/example.io/v1beta2/things"),
+])
+def test_names_following_kubernetes_rules_are_accepted(document: dict[str, Any]) -> None:
+    validate_spec(_spec(document))
+
+
+def test_an_empty_object_reports_each_missing_key_once() -> None:
+    with pytest.raises(SpecError) as info:
+        validate_spec(_spec({}))
+    errors = _flatten(info.value)
+    assert len(errors) == 1
+    assert errors[0].message == "missing required keys 'swagger', 'definitions', 'paths'"
+    document = copy.deepcopy(BASE)
+    del document["paths"]
+    with pytest.raises(SpecError) as info:
+        validate_spec(_spec(document))
+    assert [e.message for e in _flatten(info.value)] == ["missing required key 'paths'"]

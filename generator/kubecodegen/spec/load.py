@@ -248,11 +248,11 @@ def _parse_json(data: bytes, source: str) -> dict[str, Any]:
 
 
 def _check_nesting(document: dict[str, Any], source: str) -> None:
-    """Refuse documents nested deeper than :data:`MAX_NESTING` (walked without recursion)."""
+    """Refuse objects and arrays nested deeper than :data:`MAX_NESTING` (walked without recursion)."""
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(document, ())]
     while stack:
         node, path = stack.pop()
-        if len(path) >= MAX_NESTING:
+        if len(path) >= MAX_NESTING and isinstance(node, (dict, list)):
             raise SpecError(source, make_pointer(path),
                             f"nested more than {MAX_NESTING} levels deep (real specs nest "
                             "less than 40); flatten the schema or use $ref")
