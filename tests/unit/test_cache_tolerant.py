@@ -4,7 +4,7 @@ and what the watcher and delta processing do with the keys of such objects."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import pytest
@@ -96,11 +96,21 @@ def test_items_without_identity_are_still_set_aside(raw: Any) -> None:
     assert bad.key == "" and bad.resource_version == ""
 
 
+class Phase(msgspec.Struct):
+    phase: Literal["Running", "Done"]
+
+
 def test_control_characters_from_the_server_are_escaped_in_messages() -> None:
     hostile = item("evil\x1b[31m", priority="x")
     [bad] = DECODER.decode_page(page(hostile)).undecodable
     assert "\x1b" not in str(bad.error)
     assert bad.key == "ns/evil\x1b[31m"  # the key itself stays exact
+    # a decoder message that quotes the server's value is made terminal-safe too
+    quoting: TolerantDecoder[Phase] = TolerantDecoder(Phase, api_version="v1", kind="Phase")
+    body = page({"metadata": {"name": "p"}, "phase": "\x1b]0;owned\x07"})
+    [quoted] = quoting.decode_page(body).undecodable
+    assert "Invalid enum value" in quoted.error.problem
+    assert "\x1b" not in str(quoted.error) and "\x07" not in str(quoted.error)
 
 
 @pytest.mark.parametrize("body", [

@@ -39,6 +39,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 
 from ..client.ops import decoder_for, page_type
+from ..config.text import terminal_safe
 from ..errors import KubernetesError
 from ..watch.decode import event_union
 from ..watch.event import WatchEvent
@@ -56,7 +57,8 @@ class UndecodableObject(KubernetesError, ValueError):
     if the object has no name), ``phase`` is ``"list"`` or ``"watch"``, ``event_type``
     the watch event type (``None`` for a list item), ``problem`` the decoder's message and
     ``json_path`` where in the object it failed (``$.spec.replicas``), when known.
-    Server text is shown with ``repr`` so control characters cannot reach a terminal.
+    Server text cannot reach a terminal raw: the key is shown with ``repr`` and the
+    problem (which may quote a value) through :func:`~..config.text.terminal_safe`.
     """
 
     def __init__(self, *, key: str, api_version: str, kind: str, resource_version: str,
@@ -125,7 +127,7 @@ def identify(raw: bytes | msgspec.Raw, problem: BaseException, *, phase: str,
         api_version=_text(doc.get("apiVersion")) or api_version,
         kind=_text(doc.get("kind")) or kind,
         resource_version=_text(meta.get("resourceVersion")),
-        phase=phase, event_type=event_type, problem=str(problem),
+        phase=phase, event_type=event_type, problem=terminal_safe(str(problem)),
         json_path=_json_path(problem))
     return Undecodable(error)
 
