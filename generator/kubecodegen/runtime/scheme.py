@@ -39,7 +39,7 @@ from typing import Any, Literal, TypeVar, overload
 
 import msgspec
 
-from . import codec, yamljson
+from . import codec
 from .codec import DecodeError
 from .meta import GroupVersionKind
 from .model import Model, Object
@@ -354,6 +354,8 @@ class Scheme:
         JSON values), so ``memory: 1e3`` is the number 1000 and ``value: =`` the string
         ``"="``. Unknown members are reported as in :meth:`from_dict`.
         """
+        from . import yamljson  # imports PyYAML: only when YAML is read (start-up time)
+
         try:
             documents = yamljson.load_all(text)
         except yamljson.YAMLError as exc:
