@@ -129,7 +129,7 @@ def test_the_callers_client_is_left_alone(hung: HungServer) -> None:
     client = InterruptibleClient(rest)
     assert client.rest is not rest
     assert client.rest.config is rest.config and client.rest.warnings is rest.warnings
-    assert client.rest._limiter is rest._limiter  # one rate limiter per program, as before
+    assert client.rest.rate_limiter is rest.rate_limiter  # one limiter per program, as before
     client.cut()
     client.close()
     rest.close()

@@ -27,6 +27,7 @@ The asyncio informer needs none of this: cancelling its task cancels the request
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import threading
 import weakref
@@ -52,9 +53,8 @@ class StopAwareRetry(RetryPolicy):
     """
 
     def __init__(self, inner: RetryPolicy, cut: threading.Event) -> None:
-        super().__init__(max_attempts=inner.max_attempts, base_delay=inner.base_delay,
-                         max_delay=inner.max_delay, max_total=inner.max_total,
-                         jitter=inner.jitter, random=inner.random)
+        # The same settings, so that code reading them (logs, reprs) sees the real policy.
+        super().__init__(**{f.name: getattr(inner, f.name) for f in dataclasses.fields(RetryPolicy)})
         object.__setattr__(self, "inner", inner)
         object.__setattr__(self, "cut", cut)
         object.__setattr__(self, "_waited", [0.0])
@@ -93,7 +93,7 @@ class InterruptibleClient:
         transport = Transport(rest.config, client=self._http, limits=rest.limits)
         self.rest = RESTClient(
             rest.config, transport=transport, retry=StopAwareRetry(rest.retry, self._cut),
-            rate_limiter=rest._limiter, warning_handler=rest.warnings)
+            rate_limiter=rest.rate_limiter, warning_handler=rest.warnings)
 
     @property
     def is_cut(self) -> bool:
