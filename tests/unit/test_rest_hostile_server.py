@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kubecodegen.runtime import errors
+from kubecodegen.runtime import deadline, errors
 from kubecodegen.runtime.client import AsyncRESTClient, RESTClient
 from kubecodegen.runtime.config import ClientConfig
 from kubecodegen.runtime.config.errors import ConfigError
@@ -236,6 +236,30 @@ def test_trickled_body_hits_the_total_deadline(server: HostileServer) -> None:
             ConfigMaps(rest, NS).get("cm")
         elapsed = time.monotonic() - started
     assert 0.9 <= elapsed < 3.0, elapsed
+
+
+def test_trickled_headers_hit_the_deadline(server: HostileServer) -> None:
+    """The blocking client cannot be cancelled: each socket read gets what is left of the
+    deadline as its timeout, so a header trickle ends on time too."""
+    server.route("GET", ONE, trickle(RAW_OK, 0.1))
+    with client(server, Limits(deadline=1.0)) as rest:
+        started = time.monotonic()
+        with pytest.raises(errors.DeadlineExceeded):
+            ConfigMaps(rest, NS).get("cm")
+        elapsed = time.monotonic() - started
+    assert 0.9 <= elapsed < 2.0, elapsed
+
+
+def test_every_connection_pool_obeys_the_deadline(server: HostileServer) -> None:
+    """The deadline hooks into httpx's pools (private attributes): fail loudly if an
+    httpx upgrade moves them, for direct and for proxied clients alike."""
+    direct = build_client(config(server))
+    proxied = build_client(config(server, proxy="http://127.0.0.1:9"))
+    try:
+        assert deadline.install(direct) and deadline.install(proxied)
+    finally:
+        direct.close()
+        proxied.close()
 
 
 async def test_trickled_headers_hit_the_deadline_async(server: HostileServer) -> None:

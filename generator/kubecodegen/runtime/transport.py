@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from . import deadline
 from .config.errors import ConfigError
 from .config.types import ClientConfig
 from .errors import DeadlineExceeded, ResponseTooLarge, TransportError
@@ -128,12 +129,15 @@ def _socks_missing(proxy: str | None) -> ConfigError:
 
 
 def build_client(config: ClientConfig) -> httpx.Client:
-    """An ``httpx.Client`` for the configured server: TLS, auth, proxy, timeout, UA."""
+    """An ``httpx.Client`` for the configured server: TLS, auth, proxy, timeout, UA;
+    its connections obey the request deadline (:mod:`.deadline`)."""
     kwargs = _client_kwargs(config)
     try:
-        return httpx.Client(**kwargs)
+        client = httpx.Client(**kwargs)
     except ImportError:
         raise _socks_missing(kwargs.get("proxy")) from None
+    deadline.install(client)
+    return client
 
 
 def build_async_client(config: ClientConfig) -> httpx.AsyncClient:
@@ -383,20 +387,33 @@ class Transport:
         return resp
 
     def send(self, req: Request) -> Response:
-        """Send and read the whole answer within the size limit and the deadline."""
+        """Send and read the whole answer within the size limit and the deadline.
+
+        Every socket operation of the exchange (connect, handshake, each read and
+        write) is bounded by what is left of the deadline (:mod:`.deadline`).
+        """
         total = self.limits.deadline_for(self.config.timeout)
-        collector = BodyCollector(self.limits, total, req.method, req.path, time.monotonic())
-        resp = self._send(req, total)
-        try:
-            url = _safe_url(resp.request.url)
-            collector.declared(resp.headers, resp.status_code)
-            for chunk in resp.iter_bytes():
-                collector.add(chunk, resp.status_code, url)
-        except httpx.HTTPError as exc:
-            raise _translate(exc, resp.request) from exc
-        finally:
-            resp.close()
-            _release(resp)
+        started = time.monotonic()
+        collector = BodyCollector(self.limits, total, req.method, req.path, started)
+        with deadline.deadline(started + total):
+            try:
+                resp = self._send(req, total)
+            except TransportError as exc:
+                if deadline.expired():
+                    raise collector.expired(exc.url) from exc
+                raise
+            try:
+                url = _safe_url(resp.request.url)
+                collector.declared(resp.headers, resp.status_code)
+                for chunk in resp.iter_bytes():
+                    collector.add(chunk, resp.status_code, url)
+            except httpx.HTTPError as exc:
+                if deadline.expired():
+                    raise collector.expired(_safe_url(resp.request.url)) from exc
+                raise _translate(exc, resp.request) from exc
+            finally:
+                resp.close()
+                _release(resp)
         return _response(resp, collector.body(), req)
 
     def open(self, req: Request) -> Stream:
