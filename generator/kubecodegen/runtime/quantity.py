@@ -41,7 +41,7 @@ import math
 import re
 from decimal import Decimal
 from functools import lru_cache
-from typing import Literal, NamedTuple, TypeVar
+from typing import Literal, NamedTuple, TypeVar, cast
 
 __all__ = ["Quantity", "QuantityFormat"]
 
@@ -261,10 +261,11 @@ def _add_amounts(left: _Parsed, right: _Parsed, sign: int) -> tuple[int, int]:
 
 def _restore(cls: type[Quantity], text: str, exact: _Parsed | None) -> Quantity:
     """Unpickle: the text as it was, with an arithmetic result's exact amount."""
-    quantity = str.__new__(cls, text)
-    if exact is not None:
-        quantity._exact = exact
-    return quantity
+    if exact is None:
+        return str.__new__(cls, text)
+    computed = str.__new__(_ComputedQuantity, text)
+    computed._exact = exact
+    return computed
 
 
 _Q = TypeVar("_Q", bound="Quantity")
@@ -291,9 +292,10 @@ class Quantity(str):
     ``resource.Quantity``'s.
     """
 
-    # No __slots__: an arithmetic result keeps its exact amount and format in
-    # ``_exact`` (its text alone may not tell the format, and parsing a binary text
-    # would apply the 2**63 - 1 cap). Values from the wire or the user leave it unset.
+    __slots__ = ()  # no __dict__: the thousands of quantities in a decoded list stay small
+
+    # The exact amount of a computed quantity whose text alone does not tell it (see
+    # _ComputedQuantity); None for text from the wire or the user, which is parsed.
     _exact: _Parsed | None = None
 
     def __new__(cls: type[_Q], value: str) -> _Q:
@@ -338,14 +340,29 @@ class Quantity(str):
             # power of ten, so a positive exponent is folded into the integer first.
             # Past 10**20 any non-zero value is above the cap, so the power is bounded.
             magnitude, exponent = magnitude * 10 ** min(exponent, 20), 0
-        return cls._of(_finish(bool(sign), magnitude, exponent, format, None))
+        parsed = _finish(bool(sign), magnitude, exponent, format, None)
+        if cls is Quantity:
+            return cast(_Q, Quantity._of(parsed))
+        return str.__new__(cls, _canonical(parsed))
 
-    @classmethod
-    def _of(cls: type[_Q], parsed: _Parsed) -> _Q:
-        """The quantity for an exact amount: its canonical text, amount and format kept."""
-        quantity = str.__new__(cls, _canonical(parsed._replace(echo=None)))
-        quantity._exact = parsed._replace(echo=None)
-        return quantity
+    @staticmethod
+    def _of(parsed: _Parsed) -> Quantity:
+        """The quantity for an exact amount, written in canonical form.
+
+        A plain :class:`Quantity` when parsing that text gives back the same amount and
+        format (the usual case); otherwise a :class:`_ComputedQuantity` that keeps them.
+        """
+        exact = parsed._replace(echo=None)
+        text = _canonical(exact)
+        try:
+            reparsed = _parse(text)._replace(echo=None)
+        except ValueError:  # pragma: no cover - canonical text always parses
+            reparsed = None
+        if reparsed == exact:
+            return str.__new__(Quantity, text)
+        computed = str.__new__(_ComputedQuantity, text)
+        computed._exact = exact
+        return computed
 
     def _parsed(self) -> _Parsed:
         exact = self._exact
@@ -572,3 +589,14 @@ class Quantity(str):
     def __ge__(self, other: object) -> bool:
         pair = self._compare(other)
         return NotImplemented if pair is None else pair[0] >= pair[1]
+
+
+class _ComputedQuantity(Quantity):
+    """An arithmetic result whose canonical text does not carry its exact amount.
+
+    ``1Mi + 1k`` prints ``1049576`` but stays binary SI; ``4Ei * 2`` prints ``8Ei``,
+    which would parse as the capped ``2**63 - 1``. Only such results pay for the
+    instance dict that holds ``_exact``; it behaves as a :class:`Quantity` in every way.
+    """
+
+    _exact: _Parsed | None
