@@ -14,6 +14,26 @@ import yaml
 
 DEFAULTED = Path(__file__).resolve().parent / "data" / "crds-defaulted"
 
+# A CRD with date-time strings in every position a schema can put one.
+STAMP_CRD: dict[str, Any] = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "stamps.fidelity.example.com"},
+    "spec": {"group": "fidelity.example.com", "scope": "Namespaced",
+             "names": {"plural": "stamps", "singular": "stamp", "kind": "Stamp", "listKind": "StampList"},
+             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                 "type": "object", "properties": {
+                     "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+                     "spec": {"type": "object", "required": ["at"], "properties": {
+                         "at": {"type": "string", "format": "date-time"},
+                         "until": {"type": "string", "format": "date-time"},
+                         "history": {"type": "array", "items": {"type": "string", "format": "date-time"}},
+                         "byName": {"type": "object",
+                                    "additionalProperties": {"type": "string", "format": "date-time"}},
+                         "size": {"type": "integer"},
+                     }},
+                 }}}}]},
+}
+
 
 def load_yaml(name: str) -> Any:
     return yaml.safe_load((DEFAULTED / name).read_text())

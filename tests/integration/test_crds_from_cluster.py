@@ -171,11 +171,13 @@ def test_widget_crud_and_status(crd_package: Any, cluster: Any, namespace: str) 
                            models.WidgetSpecParts(name="b", weight=7)]))
         created = widgets.create(widget)
         assert created.spec.parts[0].weight == "50%" and created.spec.parts[1].weight == 7
+        # A custom resource's date-time is its text (DateTimeString), kept exactly as stored.
+        date_time = importlib.import_module("kube_crds._runtime.types").DateTimeString
         created.status = models.WidgetStatus(ready=True, conditions=[models.WidgetStatusConditions(
-            type="Ready", last_transition_time=created.metadata.creation_timestamp)])
+            type="Ready", last_transition_time=date_time.from_datetime(created.metadata.creation_timestamp))])
         updated = widgets.update_status(created)
         assert updated.status.ready is True
-        assert updated.status.conditions[0].last_transition_time == created.metadata.creation_timestamp
+        assert updated.status.conditions[0].last_transition_time.to_datetime() == created.metadata.creation_timestamp
         # The status subresource ignores spec changes, the main resource ignores status changes.
         updated.spec.size = 99
         assert widgets.update_status(updated).spec.size == 3

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from types import ModuleType
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -20,27 +19,8 @@ from hypothesis import strategies as st
 from kubecodegen.model import build_model
 from kubecodegen.model.types import ArrayOf, MapOf, Primitive
 from kubecodegen.runtime.types import DateTimeString
-from tests.crd_schemas import generate_package, spec_from_crds
+from tests.crd_schemas import STAMP_CRD, generate_package, spec_from_crds
 from tests.generated_packages import import_reference
-
-STAMP_CRD: dict[str, Any] = {
-    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-    "metadata": {"name": "stamps.fidelity.example.com"},
-    "spec": {"group": "fidelity.example.com", "scope": "Namespaced",
-             "names": {"plural": "stamps", "singular": "stamp", "kind": "Stamp", "listKind": "StampList"},
-             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
-                 "type": "object", "properties": {
-                     "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
-                     "spec": {"type": "object", "required": ["at"], "properties": {
-                         "at": {"type": "string", "format": "date-time"},
-                         "until": {"type": "string", "format": "date-time"},
-                         "history": {"type": "array", "items": {"type": "string", "format": "date-time"}},
-                         "byName": {"type": "object",
-                                    "additionalProperties": {"type": "string", "format": "date-time"}},
-                         "size": {"type": "integer"},
-                     }},
-                 }}}}]},
-}
 
 TEXTS = ["2024-05-01T10:20:31.000Z", "2024-05-01T10:20:30.123456789Z", "2024-05-01T12:20:30+02:00",
          "2024-05-01T10:20:30Z", "2024-05-01t10:20:30.5-01:30"]
