@@ -759,3 +759,11 @@ def test_decode_yaml_refuses_alias_bombs(package: Package) -> None:
               for i in range(1, 9)]
     with pytest.raises(DecodeError, match=r"invalid YAML: .*aliases"):
         package.scheme().decode_yaml("\n".join(lines))
+
+
+def test_unknown_members_of_a_list_itself_are_reported(package: Package) -> None:
+    document = {"apiVersion": "v1", "kind": "List", "items": [], "extra": 1}
+    with pytest.raises(UnknownFieldError, match='unknown field "extra"'):
+        package.scheme().from_dict(document, unknown_fields="error")
+    with pytest.raises(UnknownFieldError, match='unknown field "extra"'):
+        package.scheme().decode(json.dumps(document), unknown_fields="error")

@@ -64,6 +64,7 @@ _UNVERSIONED_KINDS = frozenset(("Status", "APIVersions", "APIGroupList", "APIGro
 _GROUP_VERSION_KINDS = frozenset(("WatchEvent", "ListOptions", "GetOptions", "DeleteOptions",
                                   "CreateOptions", "UpdateOptions", "PatchOptions"))
 _LIST_KEY = ("", "v1", "List")
+_LIST_MEMBERS = frozenset(("apiVersion", "kind", "metadata", "items"))
 
 ObjT = TypeVar("ObjT", bound=Object)
 ModelT = TypeVar("ModelT", bound=Model)
@@ -421,6 +422,9 @@ class Scheme:
                                              unstructured=unstructured))
                 except (DecodeError, UnknownKindError) as exc:
                     raise _in_item(exc, "", index) from None
+        if unknown_fields != "ignore":
+            extra = [key for key in _json_object(data) if key not in _LIST_MEMBERS]
+            _report_unknown(extra, ObjectList, unknown_fields, "")
         return ObjectList(api_version=raw.api_version, kind=raw.kind, metadata=raw.metadata,
                           items=items)
 
@@ -443,8 +447,7 @@ class Scheme:
                                       f"got {type(item).__name__}")
                 items.append(self._from_dict(item, here, unknown_fields, unstructured))
         if unknown_fields != "ignore":
-            extra = [key for key in data if key not in ("apiVersion", "kind", "metadata",
-                                                         "items")]
+            extra = [key for key in data if key not in _LIST_MEMBERS]
             _report_unknown(extra, ObjectList, unknown_fields, where)
         return ObjectList(api_version=data.get("apiVersion"), kind=data.get("kind"),
                           metadata=metadata, items=items)
