@@ -8,11 +8,12 @@ Pure: the bodies go through the same decoders the typed clients use (``ops.decod
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import msgspec
 import pytest
 
-from kubecodegen.runtime import errors
+from kubecodegen.runtime import discovery, errors
 from kubecodegen.runtime.client import ops
 from kubecodegen.runtime.errors import KubernetesError, MalformedResponse, UnexpectedKind
 from kubecodegen.runtime.rest.response import Response
@@ -146,3 +147,20 @@ def test_bad_watch_streams_are_typed(stream: bytes, cls: type[Exception], fragme
     message = str(caught.value)
     assert "typing.Union" not in message  # msgspec's words, not a page of type repr
     assert fragment in message or fragment == getattr(caught.value, "json_path", None), message
+
+
+@pytest.mark.parametrize(
+    ("parse", "path"),
+    [
+        (lambda body: discovery.parse_version(body), "/version"),
+        (lambda body: discovery.parse_groups(body, None), "/api"),
+        (lambda body: discovery.parse_groups(None, body), "/apis"),
+        (lambda body: discovery.parse_resources("apps/v1", body), "/apis/apps/v1"),
+    ],
+)
+def test_malformed_discovery_documents_are_typed(parse: Any, path: str) -> None:
+    """Discovery answers (or their disk cache) that are not the document expected."""
+    for body in (b"<html>", b'{"versions": 3, "groups": 3, "resources": 3, "major": 1}'):
+        with pytest.raises(MalformedResponse) as caught:
+            parse(body)
+        assert str(caught.value).startswith(f"GET {path}: ")
