@@ -8,14 +8,21 @@ float formatting, no Inf/NaN), not from running PyYAML.
 
 from __future__ import annotations
 
+import json
 import time
+from decimal import Decimal
 from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kubecodegen.runtime.yamljson import (
     MAX_ALIAS_VALUES,
     MAX_DEPTH,
+    JSONValuesFromEvents,
+    ManifestLoader,
     YAMLError,
     load_all,
     resolve_plain,
@@ -222,3 +229,60 @@ def test_resolve_plain_is_the_single_resolution_rule() -> None:
     assert resolve_plain("1e3") == 1000.0 and type(resolve_plain("1e3")) is float
     assert resolve_plain("0755") == 493
     assert resolve_plain("yes") is True
+
+
+# --- both PyYAML parsers give the same values; JSON manifests read as JSON -------------
+
+
+class PurePythonLoader(JSONValuesFromEvents, yaml.SafeLoader):
+    """The same value builder over PyYAML's pure-Python parser (no libyaml)."""
+
+
+def _load_pure(text: str) -> list[Any]:
+    loader = PurePythonLoader(text)
+    try:
+        return list(loader.documents())
+    finally:
+        loader.dispose()
+
+
+SAMPLE = "\n".join(f"k{i}: {text}" for i, (text, _) in enumerate(PLAIN_SCALARS)) + (
+    "\nq: 'quoted'\nb: |\n  block\nm: {<<: {a: 1}, b: 2}\nl: [&x 1, *x]\n")
+
+
+def test_libyaml_and_pure_python_parsers_agree() -> None:
+    assert ManifestLoader.__mro__[1] is JSONValuesFromEvents
+    expected = load_all(SAMPLE)
+    assert _load_pure(SAMPLE) == expected
+    assert [expected[0][f"k{i}"] for i in range(len(PLAIN_SCALARS))] == [
+        value for _, value in PLAIN_SCALARS]
+
+
+# Text in the Basic Multilingual Plane: json.dumps writes other characters as surrogate
+# pairs (\ud83d\ude00), which libyaml -- and go-yaml, its port -- refuse as escapes.
+_text = st.text(st.characters(max_codepoint=0xFFFF, blacklist_categories=("Cs",)), max_size=8)
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False) | _text,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(_text, children, max_size=4),
+    max_leaves=20,
+)
+
+
+def _as_go_json(value: Any) -> Any:
+    """What Go's JSON encoder makes of a value: integral floats are written as integers."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(Decimal(repr(value)))
+    if isinstance(value, list):
+        return [_as_go_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_go_json(item) for key, item in value.items()}
+    return value
+
+
+@settings(max_examples=80, deadline=None)
+@given(_json_values)
+def test_a_json_manifest_reads_as_its_json_value(value: Any) -> None:
+    # JSON is YAML: kubectl reads a JSON manifest through the same YAML path.
+    assert load_all(json.dumps(value)) == [_as_go_json(value)]

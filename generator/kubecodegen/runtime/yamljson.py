@@ -44,7 +44,7 @@ import re
 import struct
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -246,16 +246,16 @@ _NO_KEY = object()
 _MERGE = object()  # the key of a merge entry
 
 
-# libyaml's parser when PyYAML has it (ten times faster on large manifests), else PyYAML's.
-_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class JSONValuesFromEvents:
+    """Builds JSON values from a PyYAML parser's events (mixed into a loader class).
 
-
-class ManifestLoader(_SafeLoader):  # type: ignore[misc]
-    """PyYAML's safe scanner and parser with go-yaml v2's resolver and JSON values.
-
-    Use :func:`load_all`; :meth:`documents` yields one JSON value per document. Only the
-    parser's event stream is used: PyYAML's resolver and constructors never run.
+    Only the parser's event stream is used: PyYAML's resolver and constructors never run.
     """
+
+    if TYPE_CHECKING:  # provided by the PyYAML parser this is mixed with
+        def get_event(self) -> Any: ...
+
+        def check_event(self, *choices: Any) -> bool: ...
 
     def documents(self) -> Iterator[Any]:
         """Every document of the stream as a JSON value (``None`` for an empty one)."""
@@ -349,6 +349,17 @@ class ManifestLoader(_SafeLoader):  # type: ignore[misc]
             raise YAMLError(f"duplicate mapping key {key!r}", parent.key_mark)
         parent.merged.discard(key)
         container[key] = value
+
+
+# libyaml's parser when PyYAML has it (ten times faster on large manifests), else PyYAML's.
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class ManifestLoader(JSONValuesFromEvents, _SafeLoader):  # type: ignore[misc]
+    """PyYAML's safe scanner and parser with go-yaml v2's resolver and JSON values.
+
+    Use :func:`load_all`; :meth:`documents` yields one JSON value per document.
+    """
 
 
 def _merge(parent: _Open, value: Any, mark: Any) -> None:
