@@ -29,6 +29,7 @@ from kubecodegen.generate import SpecSource, generate, write
 from kubecodegen.runtime.cache.informer import AsyncSharedInformer, SharedInformer
 from kubecodegen.runtime.client import AsyncRESTClient, RESTClient
 from kubecodegen.runtime.config import load_kubeconfig
+from kubecodegen.runtime.errors import Forbidden, ServiceUnavailable
 from tests.harness.cluster import TestCluster
 from tests.harness.proxy import Fault, FaultProxy
 
@@ -340,3 +341,50 @@ async def test_async_shutdown_interrupts_a_stalled_watch(proxy: FaultProxy, clus
     assert took < 2.0, f"stop() took {took:.1f}s"
     assert _own_tasks() - before == set() and informer.error is None
 
+
+
+# -- the error handler hears of ordinary failures too --------------------------------------
+
+
+def test_list_failures_reach_the_error_handler_and_the_informer_recovers(
+        proxy: FaultProxy, cluster: TestCluster, namespace: str) -> None:
+    proxy.inject(Fault.error(403), method="GET", path=configmaps_path(namespace), times=1)
+    errors: list[BaseException] = []
+    with RESTClient(proxied_config(proxy, cluster)) as rest:
+        informer: SharedInformer[ConfigMap] = SharedInformer(
+            rest, ConfigMaps.info, ConfigMap, namespace=namespace)
+        informer.set_watch_error_handler(errors.append)
+        informer.start()
+        try:
+            assert informer.wait_for_sync(30)
+        finally:
+            assert informer.stop(timeout=10)
+    assert len(errors) == 1 and isinstance(errors[0], Forbidden), errors
+    assert "injected by the test proxy" in str(errors[0])
+
+
+async def test_async_watch_failures_reach_the_error_handler(
+        proxy: FaultProxy, cluster: TestCluster, namespace: str) -> None:
+    errors: list[BaseException] = []
+
+    def failing_handler(error: BaseException) -> None:
+        errors.append(error)
+        raise RuntimeError("a broken error handler must not stop the informer")
+
+    async with AsyncRESTClient(proxied_config(proxy, cluster)) as rest:
+        informer: AsyncSharedInformer[ConfigMap] = AsyncSharedInformer(
+            rest, ConfigMaps.info, ConfigMap, namespace=namespace, min_watch_timeout=1.0)
+        informer.set_watch_error_handler(failing_handler)
+        informer.start()
+        try:
+            assert await informer.wait_for_sync(30)
+            # the next WATCH (after 1-2 s) is refused once; plain 503s are retried by the
+            # client a few times, so refuse enough of them to reach the watcher
+            proxy.inject(Fault.error(503), method="GET", path=configmaps_path(namespace),
+                         times=5)
+            await async_wait_until(lambda: bool(errors), timeout=30, what="the watch error")
+            await async_wait_until(lambda: informer._watcher.state.value == "Watching",
+                                   timeout=30, what="the watch to be resumed")
+        finally:
+            await informer.stop()
+    assert isinstance(errors[0], ServiceUnavailable) and informer.error is None
