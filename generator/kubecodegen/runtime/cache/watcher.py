@@ -11,7 +11,8 @@ thin loops around it::
         if step.backoff: sleep(next(backoff))
         if step.request is a ListRequest: issue it, then feed on_list_page / on_list_error
         if step.request is a WatchRequest: open it (on_watch_error if that fails), then
-            feed each decoded line to on_watch_event, and on_watch_closed / on_watch_error
+            feed each decoded line to on_watch_event (on_watch_undecodable when its
+            object did not decode), and on_watch_closed / on_watch_error
             when the stream ends; a step with a request means: drop the stream, issue it.
 
 States (what is outstanding after a step):
