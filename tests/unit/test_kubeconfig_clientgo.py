@@ -227,6 +227,13 @@ def test_kubeconfig_impersonation_becomes_headers(tmp_path: Path) -> None:
     assert headers["Authorization"] == "Bearer t"
 
 
+def test_impersonation_is_hashable_and_compares_by_value() -> None:
+    one = Impersonation.of("a", groups=["g"], extra={"k": ["v"]})
+    assert one == Impersonation.of("a", groups=("g",), extra={"k": ("v",)})
+    assert hash(one) == hash(Impersonation.of("a", groups=["g"], extra={"k": ["v"]}))
+    hash(ClientConfig(server="https://h", verify=ssl.create_default_context(), impersonate=one))
+
+
 def test_no_impersonation_no_headers(tmp_path: Path) -> None:
     cfg = load_kubeconfig(write(tmp_path / "c", kubeconfig_doc()))
     assert cfg.impersonate is None

@@ -66,6 +66,9 @@ class Impersonation:
             extra={key: tuple(values) for key, values in (extra or {}).items()},
         )
 
+    def __hash__(self) -> int:  # ``extra`` is a dict; ClientConfig must stay hashable
+        return hash((self.user, self.uid, self.groups, tuple(sorted(self.extra.items()))))
+
     @property
     def is_set(self) -> bool:
         return bool(self.user or self.uid or self.groups or self.extra)
