@@ -46,6 +46,10 @@ def test_a_typed_get_refuses_another_kind_from_the_server(
             wrong.list()
         with pytest.raises(errors.UnexpectedKind, match="expected v1 ConfigMapList"):
             list(wrong.list_all())
+        with pytest.raises(errors.UnexpectedKind, match="sent v1 Secret") as watched, \
+                wrong.watch(timeout_seconds=5) as events:
+            next(iter(events))
+        assert str(watched.value).startswith(f"GET /api/v1/namespaces/{namespace}/secrets: ")
         # the right type passes the same check on every verb it uses
         cms = ConfigMaps(rest, namespace)
         cms.create(_configmap("ok"))

@@ -164,3 +164,13 @@ def test_malformed_discovery_documents_are_typed(parse: Any, path: str) -> None:
         with pytest.raises(MalformedResponse) as caught:
             parse(body)
         assert str(caught.value).startswith(f"GET {path}: ")
+
+
+def test_a_watch_of_another_kind_is_refused() -> None:
+    decoder = ops.watch_decoder(ConfigMap)
+    ok = b'{"type": "ADDED", "object": {"kind": "ConfigMap", "apiVersion": "v1"}}\n'
+    assert [event.type for event in decoder.feed(ok)] == ["ADDED"]
+    bare = b'{"type": "MODIFIED", "object": {"data": {"k": "v"}}}\n'  # states no kind
+    assert [event.type for event in decoder.feed(bare)] == ["MODIFIED"]
+    with pytest.raises(UnexpectedKind, match=r"expected v1 ConfigMap objects.*sent v1 Pod"):
+        decoder.feed(b'{"type": "ADDED", "object": {"kind": "Pod", "apiVersion": "v1"}}\n')

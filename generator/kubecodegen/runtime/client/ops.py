@@ -61,8 +61,10 @@ def decoder_for(tp: Any) -> Callable[[bytes], Any]:
 
 
 def watch_decoder(tp: Any, *, max_line: int = DEFAULT_MAX_LINE) -> WatchDecoder[Any]:
-    """A fresh incremental watch decoder whose objects decode as ``tp``."""
-    return WatchDecoder(tp, decode_line=decoder_for(event_union(tp)), max_line=max_line)
+    """A fresh incremental watch decoder whose objects decode as ``tp`` (and must be of
+    its kind when they say)."""
+    return WatchDecoder(tp, decode_line=decoder_for(event_union(tp)), max_line=max_line,
+                        expect=expected_type_meta(tp))
 
 
 def encode_object(obj: Any) -> bytes:

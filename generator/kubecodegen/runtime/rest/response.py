@@ -212,6 +212,14 @@ def require_body(resp: Response, expected: str) -> None:
                                 expected=expected, **_where(resp))
 
 
+def type_meta_differs(api_version: str | None, kind: str | None,
+                      want_api_version: str | None, want_kind: str | None) -> bool:
+    """Whether stated type meta contradicts the expected one (unstated never does)."""
+    kind_differs = bool(kind and want_kind and kind != want_kind)
+    version_differs = bool(api_version and want_api_version and api_version != want_api_version)
+    return kind_differs or version_differs
+
+
 def check_kind(resp: Response, api_version: str | None, kind: str | None,
                want_api_version: str | None, want_kind: str | None, expected: str) -> None:
     """Refuse a decoded body whose ``apiVersion``/``kind`` contradict the requested type.
@@ -219,9 +227,7 @@ def check_kind(resp: Response, api_version: str | None, kind: str | None,
     Only what the body states is checked (custom resources and some subresources omit
     type meta). A failure ``Status`` decoded into an object type raises its own error.
     """
-    kind_differs = bool(kind and want_kind and kind != want_kind)
-    version_differs = bool(api_version and want_api_version and api_version != want_api_version)
-    if not (kind_differs or version_differs):
+    if not type_meta_differs(api_version, kind, want_api_version, want_kind):
         return
     if kind == "Status":
         status = failure_status(resp.body)

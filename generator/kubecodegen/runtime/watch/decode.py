@@ -13,9 +13,9 @@ from typing import Any, Generic, TypeVar, Union
 
 import msgspec
 
-from ..errors import ApiError, MalformedResponse, Status, api_error_from_status
+from ..errors import ApiError, MalformedResponse, Status, UnexpectedKind, api_error_from_status
 from ..rest.lines import DEFAULT_MAX_LINE, LineSplitter
-from ..rest.response import decode_detail
+from ..rest.response import decode_detail, type_meta_differs
 from .event import Bookmark, WatchEvent
 
 T = TypeVar("T")
@@ -100,14 +100,19 @@ class WatchDecoder(Generic[T]):
     An ``ERROR`` line raises its typed :class:`ApiError` from :meth:`feed`; events
     completed before it in the same chunk are lost only if the caller ignores the
     exception, so callers should treat the error as the end of the stream.
+    ``decode_line`` may also return a finished ``WatchEvent``/``Bookmark`` itself (the
+    informers' per-object tolerant decoder does). ``expect`` is the ``(apiVersion,
+    kind)`` the objects must state if they state one: an object of another kind raises
+    :class:`~..errors.UnexpectedKind`, as a typed get does.
     """
 
     def __init__(
         self, tp: Any, *, decode_line: Callable[[bytes], Any] | None = None,
-        max_line: int = MAX_LINE,
+        max_line: int = MAX_LINE, expect: tuple[str | None, str | None] = (None, None),
     ) -> None:
         self._decode = decode_line or msgspec.json.Decoder(event_union(tp)).decode
         self._lines = LineSplitter(max_line, what="watch event")
+        self._expect = expect
 
     def feed(self, chunk: bytes) -> list[WatchEvent[T] | Bookmark]:
         """Add bytes; return the events whose lines are now complete.
@@ -133,4 +138,15 @@ class WatchDecoder(Generic[T]):
                 f"bad watch event: {decode_detail(exc)}", json_path=getattr(exc, "path", None),
                 expected="watch event",
             ) from None
-        return _convert(raw)
+        event = _convert(raw)
+        want_version, want_kind = self._expect
+        if want_kind is not None and isinstance(event, WatchEvent):
+            version = getattr(event.object, "api_version", None)
+            kind = getattr(event.object, "kind", None)
+            if type_meta_differs(version, kind, want_version, want_kind):
+                raise UnexpectedKind(
+                    f"expected {want_version or '?'} {want_kind} objects in the watch, "
+                    f"the server sent {version or '?'} {kind or '?'}",
+                    kind=kind, api_version=version, expected=want_kind,
+                )
+        return event
