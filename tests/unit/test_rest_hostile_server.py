@@ -330,3 +330,15 @@ def test_socks_proxy_without_the_extra_is_a_config_error(server: HostileServer) 
     assert "secret" not in str(caught.value)
     with pytest.raises(ConfigError):
         AsyncRESTClient(cfg)
+
+
+def test_transport_trace_sees_each_connection(server: HostileServer) -> None:
+    server.route("GET", ONE, answer("200 OK", configmap(), JSON))
+    events: list[str] = []
+    transport = Transport(config(server), trace=lambda name, info: events.append(name))
+    try:
+        assert transport.send(rq.raw("GET", ONE)).status_code == 200
+    finally:
+        transport.close()
+    assert "connection.connect_tcp.complete" in events
+    assert "http11.receive_response_headers.complete" in events

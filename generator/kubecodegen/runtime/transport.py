@@ -15,7 +15,7 @@ import os
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -153,19 +153,26 @@ def _headers(resp: httpx.Response) -> tuple[tuple[str, str], ...]:
     return tuple((k.lower(), v) for k, v in resp.headers.multi_items())
 
 
+#: An httpcore trace callback: ``(event name, info)`` at each connection step.
+Trace = Callable[[str, dict[str, Any]], None]
+
+
 def _build(
     client: httpx.Client | httpx.AsyncClient, config: ClientConfig, req: Request,
-    deadline: float | None = None,
+    deadline: float | None = None, trace: Trace | None = None,
 ) -> httpx.Request:
     """The httpx request for ``req``. Streams have no read timeout (a watch is quiet for
     minutes); other requests have per-operation timeouts no longer than ``deadline``,
-    the total time they may take."""
+    the total time they may take. ``trace`` is passed to httpcore (see
+    :class:`Transport`)."""
     headers = [("Accept", req.accept), *req.headers]
     if req.content_type is not None:
         headers.append(("Content-Type", req.content_type))
     extensions: dict[str, Any] = {}
     if config.tls_server_name:
         extensions["sni_hostname"] = config.tls_server_name
+    if trace is not None:
+        extensions["trace"] = trace
     timeout: httpx.Timeout | None = None
     if req.stream:
         timeout = httpx.Timeout(config.timeout, read=None)
@@ -354,14 +361,16 @@ class Transport:
     """Blocking sends over one ``httpx.Client`` (owned unless passed in).
 
     ``limits`` bounds body sizes and the total time of a non-streaming request; the
-    deadline is checked after every read, so a request ends at most one read timeout
-    (itself no longer than the deadline) after it.
+    deadline bounds every socket operation of a non-streaming request (:mod:`.deadline`).
+    ``trace`` is given to httpcore with every request (it sees each connection as it is
+    made: the informers use it to find the socket of a stalled request).
     """
 
     def __init__(self, config: ClientConfig, client: httpx.Client | None = None,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, *, trace: Trace | None = None) -> None:
         self.config = config
         self.limits = limits if limits is not None else DEFAULT_LIMITS
+        self.trace = trace
         self._owned = client is None
         self._client = client if client is not None else build_client(config)
         self._retired: list[httpx.Client] = []
@@ -373,14 +382,14 @@ class Transport:
 
     def _send(self, req: Request, deadline: float | None = None) -> httpx.Response:
         started_at = self._certs.generation
-        request = _build(self._client, self.config, req, deadline)
+        request = _build(self._client, self.config, req, deadline, self.trace)
         try:
             resp = self._client.send(request, stream=True)
             if self._certs.retry_with_fresh_client(resp.status_code, started_at):
                 resp.close()
                 _release(resp)
                 self._fresh_client()
-                request = _build(self._client, self.config, req, deadline)
+                request = _build(self._client, self.config, req, deadline, self.trace)
                 resp = self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise _translate(exc, request) from exc
@@ -431,9 +440,10 @@ class AsyncTransport:
     bounds the whole request, connect and headers included (it is a cancellation)."""
 
     def __init__(self, config: ClientConfig, client: httpx.AsyncClient | None = None,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, *, trace: Trace | None = None) -> None:
         self.config = config
         self.limits = limits if limits is not None else DEFAULT_LIMITS
+        self.trace = trace
         self._owned = client is None
         self._client = client if client is not None else build_async_client(config)
         self._retired: list[httpx.AsyncClient] = []
@@ -445,14 +455,14 @@ class AsyncTransport:
 
     async def _send(self, req: Request, deadline: float | None = None) -> httpx.Response:
         started_at = self._certs.generation
-        request = _build(self._client, self.config, req, deadline)
+        request = _build(self._client, self.config, req, deadline, self.trace)
         try:
             resp = await self._client.send(request, stream=True)
             if self._certs.retry_with_fresh_client(resp.status_code, started_at):
                 await resp.aclose()
                 _release(resp)
                 self._fresh_client()
-                request = _build(self._client, self.config, req, deadline)
+                request = _build(self._client, self.config, req, deadline, self.trace)
                 resp = await self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise _translate(exc, request) from exc
