@@ -116,3 +116,17 @@ def test_transport_error_names_the_request_not_its_credentials() -> None:
     err = errors.TransportError("ConnectError: refused", method="GET", url="https://h:1/api",
                                 sent=False)
     assert str(err) == "GET https://h:1/api: ConnectError: refused" and not err.sent
+
+
+def test_server_text_is_terminal_safe_in_messages() -> None:
+    """A hostile server's Status message or body must not drive the terminal that prints
+    the traceback; the attributes keep what it sent."""
+    evil = "gone\x1b]0;owned\x07\x1b[2J"
+    err = error_from(404, (), status_body(404, "NotFound", evil))
+    assert "\x1b" not in str(err) and "U+001B" in str(err) and err.message == evil
+    plain = error_from(502, (), evil.encode())
+    assert "\x1b" not in str(plain) and "\x07" not in str(plain)
+    malformed = errors.MalformedResponse(f"got {evil}", method="GET", path="/x")
+    assert "\x1b" not in str(malformed) and malformed.detail.endswith(evil[-4:])
+    transport = errors.TransportError(evil, method="GET", url="https://h/x")
+    assert "\x1b" not in str(transport)

@@ -20,6 +20,8 @@ from typing import Any
 
 import msgspec
 
+from .config.text import terminal_safe
+
 
 class KubernetesWarning(UserWarning):
     """Category of the warnings the API server sends in ``Warning`` headers.
@@ -86,7 +88,7 @@ class TransportError(KubernetesError):
     """
 
     def __init__(self, message: str, *, method: str, url: str, sent: bool = True) -> None:
-        super().__init__(f"{method} {url}: {message}")
+        super().__init__(terminal_safe(f"{method} {url}: {message}"))
         self.method = method
         self.url = url
         self.sent = sent
@@ -122,7 +124,7 @@ class ResponseError(KubernetesError):
 
     def __str__(self) -> str:
         where = f"{self.method} {self.path}: " if self.method and self.path else ""
-        return f"{where}{self.detail}"
+        return terminal_safe(f"{where}{self.detail}")
 
 
 class ResponseTooLarge(ResponseError):
@@ -205,7 +207,9 @@ class ApiError(KubernetesError):
         path: str | None = None,
     ) -> None:
         where = f" ({method} {path})" if method and path else ""
-        super().__init__(f"{status} {reason}: {message}{where}")
+        # server text reaches terminals through tracebacks: escape it there, keep the
+        # attributes as the server sent them
+        super().__init__(terminal_safe(f"{status} {reason}: {message}{where}"))
         self.status = status
         self.reason = reason
         self.message = message
