@@ -468,7 +468,7 @@ class Quantity(str):
             return other._parsed()
         if isinstance(other, str):
             raise TypeError(
-                f"cannot {verb} a Quantity and a str: wrap the text as Quantity({other!r}) "
+                f"cannot {verb} a Quantity and a str: wrap the text as Quantity({_shown(other)}) "
                 "for arithmetic, or use str(quantity) to build text"
             )
         if isinstance(other, int) and not isinstance(other, bool):
