@@ -81,11 +81,24 @@ def _preview(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]")
+
+
+def _python_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def py_string(value: str) -> Code:
-    """A Python string literal for any text (JSON escaping with ASCII output)."""
+    """A Python string literal of exactly ``value``, in printable ASCII.
+
+    JSON escaping covers quotes, backslashes and control characters; what is left outside
+    printable ASCII gets Python's ``\\u``/``\\U`` escapes. (JSON's own ASCII mode would write
+    a character beyond U+FFFF as a surrogate pair, which Python reads as two characters.)
+    """
     if not isinstance(value, str):
         raise UnsafeInsertion(f"py_string expects text, got {type(value).__name__}")
-    return Code(json.dumps(value, ensure_ascii=True))
+    return Code(_NOT_PRINTABLE_ASCII.sub(_python_escape, json.dumps(value, ensure_ascii=False)))
 
 
 def py_str_set(values: Iterable[str]) -> Code:
