@@ -133,6 +133,8 @@ def test_quoted_block_and_tagged_scalars(text: str, expected: Any) -> None:
         ("0.1: a", ["0.1"]),
         ("1234567.0: a", ["1.234567e+06"]),  # Go's %g with float32 precision
         ("0.00001: a", ["1e-05"]),
+        ("1E100: a", [".inf"]),  # beyond float32: +Inf, which sigs.k8s.io/yaml spells .inf
+        ("-1e300: a", ["-.inf"]),
         ("0x10: a", ["16"]),
         ("'1': a", ["1"]),
         ("=: a", ["="]),

@@ -180,11 +180,12 @@ def _json_number(value: float, mark: Any) -> int | float:
 
 def _go_float32_g(value: float) -> str:
     """``strconv.FormatFloat(value, 'g', -1, 32)``: how sigs.k8s.io/yaml names a float key."""
-    if value != value:
-        return ".nan"
-    if value in (float("inf"), float("-inf")):
-        return ".inf" if value > 0 else "-.inf"
+    # A float64 beyond float32's range becomes an infinity on conversion, as in Go.
     single = struct.unpack("f", struct.pack("f", value))[0]
+    if single != single:
+        return ".nan"
+    if single in (float("inf"), float("-inf")):
+        return ".inf" if single > 0 else "-.inf"
     if single == 0:
         return "-0" if str(single).startswith("-") else "0"
     for precision in range(1, 10):  # the shortest digits that read back as the same float32
