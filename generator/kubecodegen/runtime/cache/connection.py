@@ -13,8 +13,8 @@ reflector makes one request at a time, and with HTTP/1.1 a watch occupies a conn
 for its whole life anyway, so this costs no extra connections (and many informers can
 no longer exhaust the shared pool's connection limit with their watches). Every socket
 the pool opens is recorded through httpcore's documented ``trace`` request extension
-(installed by an httpx request event hook); :meth:`InterruptibleClient.cut` shuts them
-all down. After ``cut()``:
+(the transport's ``trace`` option); :meth:`InterruptibleClient.cut` shuts them all down.
+After ``cut()``:
 
 * a blocked connect, send or read fails at once (a ``TransportError``);
 * a new request fails before it touches the network, and a socket still being opened is
@@ -33,15 +33,19 @@ import threading
 import weakref
 from typing import Any
 
-import httpx
+import httpcore
 
 from ..client._sync.rest import RESTClient
 from ..retry import Failure, RetryPolicy
-from ..transport import Transport, build_client
+from ..transport import Transport
 
 #: httpcore trace events whose ``return_value`` is a freshly opened network stream.
 _NEW_STREAM_EVENTS = frozenset({"connection.connect_tcp.complete",
                                 "connection.start_tls.complete"})
+#: The first event of every request: opening a connection, or sending on a pooled one.
+_REQUEST_STARTS = frozenset({"connection.connect_tcp.started",
+                             "http11.send_request_headers.started",
+                             "http2.send_request_headers.started"})
 
 
 class StopAwareRetry(RetryPolicy):
@@ -88,9 +92,9 @@ class InterruptibleClient:
         self._cut = threading.Event()
         self._lock = threading.Lock()
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
-        self._http = build_client(rest.config)
-        self._http.event_hooks = {"request": [self._install_trace], "response": []}
-        transport = Transport(rest.config, client=self._http, limits=rest.limits)
+        # An owned transport: it also renews its pool when an exec plugin rotates the
+        # client certificate, as the caller's does.
+        transport = Transport(rest.config, limits=rest.limits, trace=self._trace)
         self.rest = RESTClient(
             rest.config, transport=transport, retry=StopAwareRetry(rest.retry, self._cut),
             rate_limiter=rest.rate_limiter, warning_handler=rest.warnings)
@@ -113,17 +117,12 @@ class InterruptibleClient:
     def close(self) -> None:
         """Release the connection pool (call from the thread that used the client)."""
         self.rest.close()
-        with contextlib.suppress(httpx.HTTPError):
-            self._http.close()
-
-    # -- hooks ------------------------------------------------------------------------
-
-    def _install_trace(self, request: httpx.Request) -> None:
-        if self._cut.is_set():
-            raise httpx.ConnectError("the informer is stopping", request=request)
-        request.extensions["trace"] = self._trace
 
     def _trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace callback, called on the requesting thread at each step."""
+        if event in _REQUEST_STARTS and self._cut.is_set():
+            # httpx reports it as a connect failure: nothing was sent, nothing retried.
+            raise httpcore.ConnectError("the informer is stopping")
         if event not in _NEW_STREAM_EVENTS:
             return
         stream = info.get("return_value")
