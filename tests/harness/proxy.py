@@ -80,10 +80,13 @@ class Fault:
     retry_after: int | None = None
     drop: bool = False
     delay: float = 0.0
+    location: str | None = None
 
     def __post_init__(self) -> None:
-        if self.status is not None and not 400 <= self.status <= 599:
-            raise ValueError(f"Fault.status must be an error code 400-599, not {self.status}")
+        if self.status is not None and not 300 <= self.status <= 599:
+            raise ValueError(f"Fault.status must be a code 300-599, not {self.status}")
+        if (self.location is not None) != (self.status is not None and self.status < 400):
+            raise ValueError("Fault: a redirect (3xx) needs a location, and only a redirect")
         if self.status is not None and self.drop:
             raise ValueError("Fault: give status or drop, not both")
         if self.retry_after is not None and (self.status is None or self.retry_after < 0):
@@ -95,6 +98,11 @@ class Fault:
     def error(cls, status: int, retry_after: int | None = None) -> Fault:
         """Answer ``status`` (with ``Retry-After`` if given) without asking the server."""
         return cls(status=status, retry_after=retry_after)
+
+    @classmethod
+    def redirect(cls, status: int, location: str) -> Fault:
+        """Answer with a redirect to ``location`` (what a login portal in front does)."""
+        return cls(status=status, location=location)
 
     @classmethod
     def reset(cls) -> Fault:
@@ -485,7 +493,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.status is not None:
             proxy._record(Seen(method, path, arrived, "injected", fault.status))
             message = f"injected by the test proxy ({fault.describe()})"
-            self._send_status(fault.status, fault.retry_after, message)
+            if fault.location is not None:
+                self._send_redirect(fault.status, fault.location)
+            else:
+                self._send_status(fault.status, fault.retry_after, message)
             return
         self._forward(body, Seen(method, path, arrived, "forwarded", None))
 
@@ -510,6 +521,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         assert isinstance(self.request, ssl.SSLSocket)
         self.server.resets.add(self.request)
+
+    def _send_redirect(self, code: int, location: str) -> None:
+        page = b"<html><body>Moved</body></html>"
+        try:
+            self.send_response_only(code)
+            self.send_header("Location", location)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+        except OSError:
+            self.close_connection = True
 
     def _send_status(self, code: int, retry_after: int | None, message: str) -> None:
         status: dict[str, Any] = {

@@ -97,6 +97,32 @@ def test_injected_error_codes_are_typed(
         assert len(cms.list().items) == 0  # the fault was the proxy's, the server is fine
 
 
+@pytest.mark.parametrize(("code", "method"), [(302, "GET"), (307, "POST"), (308, "PUT")])
+def test_redirects_are_errors_and_never_followed(
+    fault_proxy: FaultProxy, cluster: TestCluster, namespace: str, code: int, method: str
+) -> None:
+    """A redirect in front of the API server (a login portal) is never a silent success
+    and never followed -- least of all with the body and credentials of a write."""
+    config = load_kubeconfig(fault_proxy.kubeconfig(cluster.admin_kubeconfig))
+    path = f"/api/v1/namespaces/{namespace}/configmaps"
+    with RESTClient(config, retry=NO_RETRY) as rest:
+        cms = ConfigMaps(rest, namespace)
+        created = cms.create(_configmap("r"))
+        target = f"{path}/r" if method == "PUT" else path
+        fault_proxy.inject(Fault.redirect(code, f"{path}/elsewhere"), times=1, method=method,
+                           path=target)
+        with pytest.raises(errors.UnexpectedRedirect) as caught:
+            if method == "GET":
+                cms.list()
+            elif method == "POST":
+                cms.create(_configmap("s"))
+            else:
+                cms.update(created)
+        assert caught.value.status == code
+        assert caught.value.location == f"{path}/elsewhere"
+    assert [s.path for s in fault_proxy.requests(path=f"{path}/elsewhere")] == []
+
+
 # --- tls-server-name through a CONNECT tunnel ------------------------------------------------
 
 

@@ -33,6 +33,7 @@ from kube_v1_20 import AsyncClientset, Clientset  # noqa: E402
 from kube_v1_20._runtime import errors  # noqa: E402
 from kube_v1_20._runtime.client import AsyncRESTClient, RESTClient  # noqa: E402
 from kube_v1_20._runtime.config import load_config  # noqa: E402
+from kube_v1_20._runtime.rest.limits import Limits  # noqa: E402
 from kube_v1_20._runtime.retry import RetryPolicy  # noqa: E402
 from kube_v1_20.models import core_v1, meta_v1  # noqa: E402
 
@@ -47,12 +48,14 @@ def proxy(cluster: TestCluster) -> Iterator[FaultProxy]:
 
 
 def _clientset(
-    proxy: FaultProxy, cluster: TestCluster, *, retry: RetryPolicy | None = None, **config: Any
+    proxy: FaultProxy, cluster: TestCluster, *, retry: RetryPolicy | None = None,
+    limits: Limits | None = None, **config: Any
 ) -> Clientset:
     """A typed Clientset that talks to the cluster through ``proxy``; ``config`` overrides
     ClientConfig fields (qps, burst, timeout)."""
     loaded = load_config(str(proxy.kubeconfig(cluster.admin_kubeconfig)))
-    return Clientset(RESTClient(dataclasses.replace(loaded, **config), retry=retry))
+    return Clientset(RESTClient(dataclasses.replace(loaded, **config), retry=retry,
+                                limits=limits))
 
 
 def _configmap(name: str) -> core_v1.ConfigMap:
@@ -253,9 +256,10 @@ def test_read_timeout_retried_for_get_but_not_for_post(
     proxy: FaultProxy, cluster: TestCluster, namespace: str
 ) -> None:
     """A POST that timed out may still have happened -- here it does, after the client
-    gave up -- which is exactly why it must not be sent again."""
+    gave up -- which is exactly why it must not be sent again. A GET whose read timed out
+    before its total deadline is repeated."""
     collection, item = _paths(namespace), _paths(namespace, "j")
-    with _clientset(proxy, cluster, timeout=0.5) as cs:
+    with _clientset(proxy, cluster, timeout=0.5, limits=Limits(deadline=10.0)) as cs:
         cms = cs.core_v1.config_maps(namespace)
         proxy.inject(Fault.slow(1.5), times=1, method="POST", path=collection)
         with pytest.raises(errors.TransportError):
@@ -275,6 +279,30 @@ def test_read_timeout_retried_for_get_but_not_for_post(
     seen = proxy.requests("GET", item)
     assert len(seen) == 2
     assert seen[1].at - seen[0].at >= 0.5, _gaps(seen)  # the client timed out first
+
+
+def test_a_get_that_spends_its_whole_deadline_is_not_repeated(
+    proxy: FaultProxy, cluster: TestCluster, namespace: str
+) -> None:
+    """By default the deadline is the config timeout, as client-go's is: a GET held past
+    it fails with DeadlineExceeded after one attempt (repeating would double the time
+    the caller allowed)."""
+    item = _paths(namespace, "d")
+    with _clientset(proxy, cluster, timeout=0.5) as cs:
+        cms = cs.core_v1.config_maps(namespace)
+        cms.create(_configmap("d"))
+        proxy.inject(Fault.slow(1.5), times=2, method="GET", path=item)
+        start = time.monotonic()
+        with pytest.raises(errors.DeadlineExceeded):
+            cms.get("d")
+        assert time.monotonic() - start < 1.4
+        # the held request is logged once the proxy forwards it; a retry would be a second
+        deadline = time.monotonic() + 10
+        while not proxy.requests("GET", item):
+            assert time.monotonic() < deadline, "the held GET was never forwarded"
+            time.sleep(0.1)
+        time.sleep(2.0)
+    assert len(proxy.requests("GET", item)) == 1
 
 
 def test_watch_open_retried_on_503(proxy: FaultProxy, cluster: TestCluster, namespace: str) -> None:
@@ -343,8 +371,10 @@ async def test_async_client_retries_like_the_sync_one(
 def test_fault_rejects_contradictions(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="status or drop"):
         Fault(status=500, drop=True)
-    with pytest.raises(ValueError, match="400-599"):
+    with pytest.raises(ValueError, match="300-599"):
         Fault(status=200)
+    with pytest.raises(ValueError, match="location"):
+        Fault(status=302)
     with pytest.raises(ValueError, match="retry_after"):
         Fault(retry_after=1)
     with pytest.raises(ValueError, match="loopback"):
