@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import keyword
+import subprocess
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -159,3 +161,60 @@ def test_a_newcomer_clashing_with_a_builtin_short_name_is_the_one_hashed() -> No
     # A group being generated claims before one that is not (``--group``).
     names = naming.group_py_names(["cert-manager.io", "cert_manager.io"], preferred=["cert_manager.io"])
     assert names["cert_manager.io"] == "cert_manager_io"
+
+
+def _other_interpreters() -> list[str]:
+    """Supported Pythons (3.10+) on this machine other than the one running the tests."""
+    import glob
+    import shutil
+    import sys
+
+    found: dict[str, str] = {}
+    candidates = [shutil.which(f"python3.{minor}") for minor in range(10, 16)]
+    candidates += sorted(glob.glob(str(Path.home() / ".pyenv" / "versions" / "3.1*" / "bin" / "python3")))
+    for path in filter(None, candidates):
+        version = subprocess.run([path, "-c", "import sys; print(sys.version_info[:2] >= (3, 10), "
+                                  "'%d.%d' % sys.version_info[:2])"], capture_output=True, text=True,
+                                 check=False).stdout.split()
+        current = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        if version and version[0] == "True" and version[1] != current:
+            found.setdefault(version[1], path)
+    return sorted(found.values())
+
+
+_NAMES_UNDER = """
+import importlib.util, json, keyword, sys
+spec = importlib.util.spec_from_file_location("naming", sys.argv[1])
+naming = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(naming)
+assert set(keyword.kwlist) <= naming.PYTHON_KEYWORDS, sorted(set(keyword.kwlist) - naming.PYTHON_KEYWORDS)
+soft = naming.ESCAPED_SOFT_KEYWORDS | naming.UNESCAPED_SOFT_KEYWORDS
+assert set(keyword.softkwlist) <= soft, sorted(set(keyword.softkwlist) - soft)
+words = json.load(sys.stdin)
+print(json.dumps([[naming.attribute_name(w), naming.class_name(w), naming.group_py_name(w)] for w in words]))
+"""
+
+
+def test_names_are_the_same_under_every_available_python() -> None:
+    """Python 3.12 made ``type`` a soft keyword: every property name of the v1.35 spec (and the
+    keywords themselves) must map to the same identifiers under 3.10, 3.12, 3.13, ..."""
+    import json
+    import sys
+
+    from kubecodegen.spec import load_spec
+
+    interpreters = _other_interpreters()
+    if not interpreters:
+        pytest.skip("no other Python 3.10+ on this machine; the fixed-list test is the proof")
+    document = load_spec("builtin:v1.35").document
+    words = sorted({name for schema in document["definitions"].values()
+                    for name in schema.get("properties", {})} | set(keyword.kwlist)
+                   | {"type", "match", "case", "_", "lazy", "print", "exec"})
+    assert "type" in words and len(words) > 500
+    expected = subprocess.run([sys.executable, "-c", _NAMES_UNDER, naming.__file__], input=json.dumps(words),
+                              capture_output=True, text=True, check=True).stdout
+    for python in interpreters:
+        result = subprocess.run([python, "-I", "-c", _NAMES_UNDER, naming.__file__], input=json.dumps(words),
+                                capture_output=True, text=True, check=False)
+        assert result.returncode == 0, (python, result.stderr)
+        assert result.stdout == expected, python
