@@ -211,10 +211,6 @@ class LineDecoder:
     def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
         self._lines = LineSplitter(max_line, what="log line")
 
-    @property
-    def splitter(self) -> LineSplitter:
-        return self._lines
-
     def feed(self, chunk: bytes) -> list[str]:
         return [line.decode("utf-8", "replace") for line in self._lines.feed(chunk)]
 
