@@ -241,7 +241,7 @@ def check_kind(resp: Response, api_version: str | None, kind: str | None,
 
 
 def failure_status(body: bytes) -> Status | None:
-    """The ``Status`` in ``body`` if it is a failure Status with an error code, else None."""
+    """The ``Status`` in ``body`` if it is a ``status: Failure`` Status, else None."""
     if body.lstrip()[:1] != b"{":
         return None
     try:
