@@ -57,23 +57,6 @@ def definitions_from_crd(crd: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def restore_defaults(published: dict[str, Any], source: dict[str, Any]) -> None:
-    """Copy every ``default`` of a CRD schema onto the same place of the published one.
-
-    kube-apiserver 1.20 drops ``default`` when it publishes a CRD in /openapi/v2 (it keeps
-    ``required``); a spec from a CRD file or a newer server carries them.
-    """
-    if "default" in source:
-        published["default"] = copy.deepcopy(source["default"])
-    for key in ("properties",):
-        for name, child in source.get(key, {}).items():
-            if name in published.get(key, {}):
-                restore_defaults(published[key][name], child)
-    for key in ("items", "additionalProperties"):
-        if isinstance(source.get(key), dict) and isinstance(published.get(key), dict):
-            restore_defaults(published[key], source[key])
-
-
 def spec_from_crds(crds: list[dict[str, Any]]) -> dict[str, Any]:
     """A swagger document of just the CRDs' types (no paths: models and scheme only)."""
     definitions: dict[str, Any] = {}

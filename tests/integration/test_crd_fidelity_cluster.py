@@ -7,14 +7,12 @@
   come back byte for byte.
 * A ``required`` property with a schema ``default`` may be left out: the server fills it
   in (external-secrets Password, OpenTelemetryCollector stand-ins). kube-apiserver 1.20
-  drops ``default`` from the schemas it publishes in /openapi/v2, so that package is
-  generated from the cluster's document with the CRDs' defaults put back, as a spec from
-  the CRD files (or a server that keeps them) carries them.
+  drops ``default`` from the schemas it publishes in /openapi/v2; ``--from-cluster`` puts
+  them back from the CRD objects.
 """
 
 from __future__ import annotations
 
-import copy
 import importlib
 import json
 import sys
@@ -25,14 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.crd_schemas import (
-    DEFAULTED,
-    STAMP_CRD,
-    definition_name,
-    generate_package,
-    load_yaml,
-    restore_defaults,
-)
+from tests.crd_schemas import DEFAULTED, STAMP_CRD, definition_name, load_yaml
 from tests.generated_packages import import_reference
 
 DEFAULTED_CRDS = [load_yaml("password-crd.yaml"), load_yaml("opentelemetrycollector-crd.yaml")]
@@ -73,16 +64,6 @@ def from_cluster(served: dict[str, Any], cluster: Any, tmp_path_factory: pytest.
                    groups=GROUPS), out)
     sys.path.insert(0, str(out))
     return importlib.import_module("kube_fidelity")
-
-
-@pytest.fixture(scope="module")
-def with_defaults(served: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    document = copy.deepcopy(served)
-    for crd in DEFAULTED_CRDS:
-        version = crd["spec"]["versions"][0]
-        name = definition_name(crd["spec"]["group"], version["name"], crd["spec"]["names"]["kind"])
-        restore_defaults(document["definitions"][name], version["schema"]["openAPIV3Schema"])
-    return generate_package(document, "kube_fidelity_defaults", tmp_path_factory.mktemp("defaults"))
 
 
 def _stamp(name: str, size: int) -> dict[str, Any]:
@@ -147,30 +128,37 @@ def test_builtin_times_round_trip_exactly(cluster: Any, namespace: str) -> None:
         assert json.loads(codec.encode(got)) == raw  # creationTimestamp and both MicroTimes
 
 
-def test_published_schemas_lose_defaults_on_this_server(served: dict[str, Any]) -> None:
-    """Why ``with_defaults`` exists: /openapi/v2 of kube-apiserver 1.20 keeps ``required``
-    but drops ``default``, so a package generated from it cannot know the server fills them."""
-    spec = served["definitions"]["io.external-secrets.generators.v1alpha1.Password"]["properties"]["spec"]
-    assert "allowRepeat" in spec["required"] and "default" not in spec["properties"]["allowRepeat"]
+def test_from_cluster_restores_the_defaults_the_published_schema_drops(served: dict[str, Any],
+                                                                       cluster: Any) -> None:
+    """/openapi/v2 of kube-apiserver 1.20 keeps ``required`` but drops ``default``; the CRD
+    objects still have it, and the from-cluster loader puts it back."""
+    from kubecodegen.spec.cluster import load_spec_from_cluster
+
+    name = "io.external-secrets.generators.v1alpha1.Password"
+    published = served["definitions"][name]["properties"]["spec"]
+    assert "allowRepeat" in published["required"] and "default" not in published["properties"]["allowRepeat"]
+    loaded = load_spec_from_cluster(str(cluster.admin_kubeconfig)).document["definitions"][name]
+    properties = loaded["properties"]["spec"]["properties"]
+    assert (properties["allowRepeat"]["default"], properties["length"]["default"]) == (False, 24)
 
 
-def test_examples_without_defaulted_fields_are_created_and_filled_in(with_defaults: ModuleType, cluster: Any,
+def test_examples_without_defaulted_fields_are_created_and_filled_in(from_cluster: ModuleType, cluster: Any,
                                                                      namespace: str) -> None:
-    with with_defaults.Clientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as cs:
-        [password] = with_defaults.scheme.decode_yaml((DEFAULTED / "password-example.yaml").read_text())
+    with from_cluster.Clientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as cs:
+        [password] = from_cluster.scheme.decode_yaml((DEFAULTED / "password-example.yaml").read_text())
         assert password.spec.allow_repeat is None
         created = cs.generators_external_secrets_io_v1alpha1.passwords(namespace).create(password)
         assert (created.spec.allow_repeat, created.spec.length, created.spec.no_upper) == (False, 24, False)
         assert created.spec.symbol_characters == "-_$@"
 
-        [collector] = with_defaults.scheme.decode_yaml(
+        [collector] = from_cluster.scheme.decode_yaml(
             (DEFAULTED / "opentelemetrycollector-example.yaml").read_text())
         made = cs.opentelemetry_io_v1beta1.open_telemetry_collectors(namespace).create(collector)
         assert made.spec.management_state == "managed" and made.spec.mode == "deployment"
         assert made.spec.config.service.pipelines["traces"].receivers == ["otlp"]
 
-        models = importlib.import_module("kube_fidelity_defaults.models.generators_external_secrets_io_v1alpha1")
-        meta = importlib.import_module("kube_fidelity_defaults.models.meta_v1")
+        models = importlib.import_module("kube_fidelity.models.generators_external_secrets_io_v1alpha1")
+        meta = importlib.import_module("kube_fidelity.models.meta_v1")
         built = cs.generators_external_secrets_io_v1alpha1.passwords(namespace).create(models.Password(
             metadata=meta.ObjectMeta(name="built"), spec=models.PasswordSpec(digits=2)))
         assert built.spec.length == 24

@@ -16,7 +16,14 @@ import msgspec
 import pytest
 
 from kubecodegen.model import build_model
-from tests.crd_schemas import DEFAULTED, generate_package, load_yaml, spec_from_crds
+from kubecodegen.spec.crd_defaults import restore_crd_defaults
+from tests.crd_schemas import (
+    DEFAULTED,
+    definitions_from_crd,
+    generate_package,
+    load_yaml,
+    spec_from_crds,
+)
 
 CRDS = ["password-crd.yaml", "opentelemetrycollector-crd.yaml"]
 
@@ -76,3 +83,63 @@ def test_examples_are_what_the_tests_claim() -> None:
     spec = schema["properties"]["spec"]
     assert all(name in spec["required"] and "default" in spec["properties"][name]
                for name in ("allowRepeat", "length", "noUpper"))
+
+
+def _published(crd: dict[str, Any]) -> dict[str, Any]:
+    """The CRD's definitions as kube-apiserver 1.20 publishes them: every ``default`` gone."""
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k != "default"}
+        return [strip(v) for v in node] if isinstance(node, list) else node
+
+    return {"definitions": strip(definitions_from_crd(crd))}
+
+
+@pytest.mark.parametrize("name", CRDS)
+def test_from_cluster_puts_back_every_default_the_server_dropped(name: str) -> None:
+    crd = load_yaml(name)
+    document = _published(crd)
+    assert restore_crd_defaults(document, [crd]) == (3 if "password" in name else 2)
+    assert document["definitions"] == definitions_from_crd(crd)
+    assert restore_crd_defaults(document, [crd]) == 0  # already there: kept, not counted
+
+
+def test_restored_defaults_make_the_fields_optional() -> None:
+    crd = load_yaml("password-crd.yaml")
+    document = {"swagger": "2.0", "info": {"title": "t", "version": "v"}, "paths": {}, **_published(crd)}
+    spec_id = "io.external-secrets.generators.v1alpha1.Password/spec"
+    assert build_model(document).structs[spec_id].fields[0].required
+    restore_crd_defaults(document, [crd])
+    assert not any(f.required for f in build_model(document).structs[spec_id].fields)
+
+
+@pytest.mark.parametrize("crds", [
+    [None, "x", 3, [], {}],
+    [{"spec": {"group": "generators.external-secrets.io", "names": "Password", "versions": "v1alpha1"}}],
+    [{"spec": {"group": "generators.external-secrets.io", "names": {"kind": "Password"},
+               "versions": [None, {"name": "v1alpha1", "schema": {"openAPIV3Schema": []}}]}}],
+    [{"spec": {"group": "other.example.com", "names": {"kind": "Password"},
+               "versions": [{"name": "v1alpha1", "schema": {"openAPIV3Schema": {"default": 1}}}]}}],
+])
+def test_malformed_or_unrelated_crds_change_nothing(crds: list[Any]) -> None:
+    document = _published(load_yaml("password-crd.yaml"))
+    before = json.dumps(document, sort_keys=True)
+    assert restore_crd_defaults(document, crds) == 0
+    assert json.dumps(document, sort_keys=True) == before
+
+
+def test_deeply_nested_schemas_are_bounded() -> None:
+    """A hostile CRD nested far deeper than Python's recursion limit neither crashes nor
+    is followed to the end."""
+    source_root: dict[str, Any] = {"type": "object"}
+    published_root: dict[str, Any] = {"type": "object", "x-kubernetes-group-version-kind": [
+        {"group": "deep.example.com", "version": "v1", "kind": "Deep"}]}
+    source, published = source_root, published_root
+    for _ in range(5000):
+        source["properties"] = {"x": {"type": "object", "default": {}}}
+        published["properties"] = {"x": {"type": "object"}}
+        source, published = source["properties"]["x"], published["properties"]["x"]
+    crd = {"spec": {"group": "deep.example.com", "names": {"kind": "Deep"},
+                    "versions": [{"name": "v1", "schema": {"openAPIV3Schema": source_root}}]}}
+    document = {"definitions": {"com.example.deep.v1.Deep": published_root}}
+    assert 0 < restore_crd_defaults(document, [crd]) < 5000
