@@ -262,3 +262,19 @@ def test_unwritable_out_exits_2_with_a_message(tmp_path: Path, out: str) -> None
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
     assert result.output.startswith("error: --out ") and "cannot write the package" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_reference_chain_thousands_long_exits_2_not_a_traceback(tmp_path: Path) -> None:
+    """Alias definitions are resolved recursively; past Python's limit that is a clear exit 2."""
+    document = _tiny_crd_spec({"$ref": "#/definitions/a.A0"})
+    length = 3000
+    for index in range(length):
+        document["definitions"][f"a.A{index}"] = (
+            {"$ref": f"#/definitions/a.A{index + 1}"} if index < length - 1 else {"type": "string"})
+    spec = tmp_path / "chain.json"
+    spec.write_text(json.dumps(document))
+    for command in (["validate"], ["inspect"], ["generate", "--package", "chain", "--out", str(tmp_path)]):
+        result = CliRunner().invoke(main, [*command, "--spec", str(spec)])
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), command
+        assert "nested too deeply" in result.output
+    assert not (tmp_path / "chain").exists()
