@@ -4,7 +4,9 @@
 values and return :class:`~.rest.response.Response` values (or open streams for watch
 and log follow). They know nothing about retries, rate limits or Kubernetes errors --
 the REST clients layer those on top -- and they translate every httpx failure into
-:class:`~.errors.TransportError` in exactly one place, :func:`_translate`.
+:class:`~.errors.TransportError` in exactly one place, :func:`_translate`. They enforce
+the size limits and the total deadline of :class:`~.rest.limits.Limits` (the sync one
+with :mod:`.deadline`, the async one by cancellation).
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ import httpx
 from . import deadline
 from .config.errors import ConfigError
 from .config.types import ClientConfig
-from .errors import DeadlineExceeded, ResponseTooLarge, TransportError
+from .errors import TransportError
 from .proxy import proxy_for
-from .rest.limits import DEFAULT_LIMITS, Limits
+from .rest.limits import DEFAULT_LIMITS, BodyCollector, Limits
 from .rest.request import Request
 from .rest.response import Response
+from .sni import ServerNameContext
 
 #: Version of this runtime, sent in the default User-Agent.
 RUNTIME_VERSION = "0.1.0"
@@ -50,43 +53,6 @@ def _translate(exc: httpx.HTTPError, request: httpx.Request | None) -> Transport
     return TransportError(
         f"{kind}: {detail}", method=request.method, url=_safe_url(request.url), sent=sent
     )
-
-
-class ServerNameContext(ssl.SSLContext):
-    """An SSL context that always handshakes as ``server_name`` (kubeconfig
-    ``tls-server-name``), whatever host name the connection code passes.
-
-    Needed through a proxy: httpcore sends the ``sni_hostname`` request extension on
-    direct connections, but a CONNECT tunnel handshakes with the URL's host. This
-    context delegates every handshake to the configured context (its CA, client
-    certificate and verification settings) with the name replaced, so SNI and the
-    certificate check both use ``tls-server-name`` as client-go does.
-    """
-
-    def __new__(cls, inner: ssl.SSLContext, server_name: str) -> ServerNameContext:
-        context: ServerNameContext = super().__new__(cls, ssl.PROTOCOL_TLS_CLIENT)
-        return context
-
-    def __init__(self, inner: ssl.SSLContext, server_name: str) -> None:
-        self.inner = inner
-        self.server_name = server_name
-
-    def set_alpn_protocols(self, alpn_protocols: Any) -> None:
-        self.inner.set_alpn_protocols(alpn_protocols)
-
-    def wrap_socket(self, sock: Any, server_side: bool = False,
-                    do_handshake_on_connect: bool = True, suppress_ragged_eofs: bool = True,
-                    server_hostname: Any = None, session: Any = None) -> Any:
-        return self.inner.wrap_socket(
-            sock, server_side=server_side, do_handshake_on_connect=do_handshake_on_connect,
-            suppress_ragged_eofs=suppress_ragged_eofs, server_hostname=self.server_name,
-            session=session,
-        )
-
-    def wrap_bio(self, incoming: Any, outgoing: Any, server_side: bool = False,
-                 server_hostname: Any = None, session: Any = None) -> Any:
-        return self.inner.wrap_bio(incoming, outgoing, server_side=server_side,
-                                   server_hostname=self.server_name, session=session)
 
 
 def _proxy(config: ClientConfig) -> str | None:
@@ -190,63 +156,6 @@ def _build(
         extensions=extensions,
         **kwargs,
     )
-
-
-class BodyCollector:
-    """Gathers a non-streaming body chunk by chunk, within the size limit and deadline.
-
-    Sans-IO: both transports feed it the chunks they read. A ``Content-Length`` above
-    the limit is refused before reading anything; otherwise reading stops as soon as
-    the decompressed size passes the limit (so at most ``limit`` bytes are ever held)
-    or the deadline has passed (a server trickling a byte per read timeout).
-    """
-
-    __slots__ = ("_deadline", "_limit", "_method", "_parts", "_path", "_size", "_total")
-
-    def __init__(self, limits: Limits, total: float, method: str, path: str,
-                 started: float) -> None:
-        self._limit = limits.max_response_bytes
-        self._total = total
-        self._deadline = started + total
-        self._method = method
-        self._path = path
-        self._parts: list[bytes] = []
-        self._size = 0
-
-    def too_large(self, size: int, status: int) -> ResponseTooLarge:
-        return ResponseTooLarge(
-            f"the response body is larger than the limit of {self._limit} bytes "
-            f"({size} bytes)", limit=self._limit, method=self._method, path=self._path,
-            status=status,
-        )
-
-    def expired(self, url: str) -> DeadlineExceeded:
-        return DeadlineExceeded(
-            f"the request took longer than its deadline of {self._total:g} s",
-            method=self._method, url=url,
-        )
-
-    def declared(self, headers: httpx.Headers, status: int) -> None:
-        """Refuse a declared length above the limit (uncompressed bodies only)."""
-        length = headers.get("content-length")
-        declared = int(length) if length and length.isdigit() else 0
-        if "content-encoding" not in headers and declared > self._limit:
-            raise self.too_large(declared, status)
-
-    def add(self, chunk: bytes, status: int, url: str) -> None:
-        self._size += len(chunk)
-        if self._size > self._limit:
-            self._parts.clear()
-            raise self.too_large(self._size, status)
-        if time.monotonic() > self._deadline:
-            self._parts.clear()
-            raise self.expired(url)
-        self._parts.append(chunk)
-
-    def body(self) -> bytes:
-        """The whole body (joined once); the collector lets go of its chunks."""
-        parts, self._parts = self._parts, []
-        return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 #: What a finished response's stream is replaced by (see :func:`_release`).

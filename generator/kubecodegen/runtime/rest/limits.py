@@ -9,8 +9,11 @@ stream decoders (line size).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..errors import DeadlineExceeded, ResponseTooLarge
 from .lines import DEFAULT_MAX_LINE
 
 #: Default largest body of a non-streaming answer. An unpaged list of a large cluster
@@ -46,3 +49,61 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+class BodyCollector:
+    """Gathers a non-streaming body chunk by chunk, within the size limit and deadline.
+
+    Sans-IO: both transports feed it the chunks they read. A ``Content-Length`` above
+    the limit is refused before reading anything; otherwise reading stops as soon as
+    the decompressed size passes the limit (so at most ``limit`` bytes are ever held)
+    or the deadline has passed (a server trickling a byte per read timeout).
+    """
+
+    __slots__ = ("_deadline", "_limit", "_method", "_parts", "_path", "_size", "_total")
+
+    def __init__(self, limits: Limits, total: float, method: str, path: str,
+                 started: float) -> None:
+        self._limit = limits.max_response_bytes
+        self._total = total
+        self._deadline = started + total
+        self._method = method
+        self._path = path
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def too_large(self, size: int, status: int) -> ResponseTooLarge:
+        return ResponseTooLarge(
+            f"the response body is larger than the limit of {self._limit} bytes "
+            f"({size} bytes)", limit=self._limit, method=self._method, path=self._path,
+            status=status,
+        )
+
+    def expired(self, url: str) -> DeadlineExceeded:
+        return DeadlineExceeded(
+            f"the request took longer than its deadline of {self._total:g} s",
+            method=self._method, url=url,
+        )
+
+    def declared(self, headers: Mapping[str, str], status: int) -> None:
+        """Refuse a declared length above the limit (uncompressed bodies only); ``headers``
+        is case-insensitive (httpx's)."""
+        length = headers.get("content-length")
+        declared = int(length) if length and length.isdigit() else 0
+        if "content-encoding" not in headers and declared > self._limit:
+            raise self.too_large(declared, status)
+
+    def add(self, chunk: bytes, status: int, url: str) -> None:
+        self._size += len(chunk)
+        if self._size > self._limit:
+            self._parts.clear()
+            raise self.too_large(self._size, status)
+        if time.monotonic() > self._deadline:
+            self._parts.clear()
+            raise self.expired(url)
+        self._parts.append(chunk)
+
+    def body(self) -> bytes:
+        """The whole body (joined once); the collector lets go of its chunks."""
+        parts, self._parts = self._parts, []
+        return parts[0] if len(parts) == 1 else b"".join(parts)
