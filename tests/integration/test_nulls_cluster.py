@@ -195,3 +195,26 @@ def test_nil_in_required_field_through_every_typed_path(case: Case, cluster: Any
 
         if not case.namespaced:
             client.delete(name)
+
+
+async def test_async_clients_decode_the_same_nils(cluster: Any, namespace: str) -> None:
+    """The async ClientSet shares the decoding: create, get, list and update of a nil list."""
+    from kube_v1_20 import AsyncClientset
+
+    async with AsyncClientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as acs:
+        slices = acs.discovery_v1beta1.endpoint_slices(namespace)
+        created = await slices.create(discovery_v1beta1.EndpointSlice(
+            metadata=_meta("async"), address_type="IPv4", endpoints=[]))
+        assert created.endpoints == []
+        got = await slices.get("async")
+        assert got.endpoints == [] and [s.endpoints for s in (await slices.list()).items] == [[]]
+        got.metadata.labels = {"touched": "yes"}
+        assert (await slices.update(got)).endpoints == []
+        events = acs.events_v1.events(namespace)
+        await acs.core_v1.events(namespace).create(core_v1.Event(
+            metadata=_meta("async"), reason="Pulled", message="pulled image",
+            involved_object=core_v1.ObjectReference(kind="Pod", namespace=namespace, name="web-0")))
+        assert (await events.get("async")).event_time is None
+    raw = cluster.admin_client().get(
+        f"/apis/discovery.k8s.io/v1beta1/namespaces/{namespace}/endpointslices/async").json()
+    assert raw["endpoints"] is None and raw["metadata"]["labels"] == {"touched": "yes"}
