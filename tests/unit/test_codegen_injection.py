@@ -281,3 +281,15 @@ def test_the_issue_reproducer_exits_2_and_writes_nothing(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert "#/definitions/io.k8s.api.core.v1.ConfigMap/x-kubernetes-group-version-kind/0/kind" in result.output
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize("text", ["list[core_v1.Pod] | None", "dict[str, Any]", "Nullable[list[X]]",
+                                  "core_v1.Pod, core_v1.PodList"])
+def test_type_expressions_hold_only_names(text: str) -> None:
+    assert render_env.type_expression(text) == text
+
+
+@pytest.mark.parametrize("text", ['list["x"]', "f(x)", "x; import os", "x\ny", "", "1x", "a = b"])
+def test_anything_else_is_not_a_type_expression(text: str) -> None:
+    with pytest.raises(UnsafeInsertion):
+        render_env.type_expression(text)

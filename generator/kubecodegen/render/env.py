@@ -48,6 +48,18 @@ class Code(str):
     __slots__ = ()
 
 
+_TYPE_EXPRESSION = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\], |]*")
+
+
+def type_expression(text: str) -> Code:
+    """An annotation built from identifiers (``list[core_v1.Pod] | None``) as :class:`Code`,
+    checked to hold nothing but names, dots, brackets, commas and ``|``: no literal, call
+    or statement can hide in one."""
+    if not _TYPE_EXPRESSION.fullmatch(text):
+        raise UnsafeInsertion(f"not a type expression: {text!r}")
+    return Code(text)
+
+
 class UnsafeInsertion(TypeError):
     """A template tried to insert a value that is neither an identifier nor escaped code."""
 

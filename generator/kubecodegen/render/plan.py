@@ -10,7 +10,7 @@ from typing import Any
 from .. import __version__, naming
 from ..model.types import ApiModel, GroupVersion, NullAs, Primitive, StructRef, StructType
 from .annotations import ModuleImports, annotation, nullable_annotation
-from .env import Code, py_string
+from .env import Code, py_string, type_expression
 
 Identifier = naming.Identifier
 
@@ -67,7 +67,7 @@ def _module_context(model: ApiModel, module: str) -> dict[str, Any]:
                 null_fields.append({"py_name": f.py_name, "empty": Code(f.null_as.value)})
             fields.append({
                 "py_name": f.py_name,
-                "annotation": Code(text),
+                "annotation": type_expression(text),
                 "default": _field_default(f.required, f.wire_name, f.py_name,
                                           "msgspec.Raw()" if raw else "None"),
                 "description": f.description,
@@ -171,7 +171,7 @@ def _verb_bases(namespaced: bool, verbs: tuple[str, ...], type_: str,
     """A resource serving every standard verb gets the all-verbs base (client-go's default);
     any other gets a scope base plus one mixin per verb it serves (client-go's
     ``onlyVerbs``), so calling a verb the server lacks is a type error, not a 405."""
-    both = Code(f"{type_}, {list_type}")
+    both = type_expression(f"{type_}, {list_type}")
     if set(verbs) >= _STANDARD_VERBS:
         return [{"name": Identifier("NamespacedResource" if namespaced else "ClusterResource"),
                  "arg": both}]
@@ -179,7 +179,7 @@ def _verb_bases(namespaced: bool, verbs: tuple[str, ...], type_: str,
     for verb in verbs:
         if verb in _VERB_MIXINS:
             mixin, with_list = _VERB_MIXINS[verb]
-            bases.append({"name": Identifier(mixin), "arg": both if with_list else Code(type_)})
+            bases.append({"name": Identifier(mixin), "arg": both if with_list else type_expression(type_)})
     return bases
 
 
@@ -195,8 +195,8 @@ def _clientset_module_context(model: ApiModel, gv: GroupVersion) -> dict[str, An
     for r in gv.resources:
         if r.struct_id is None:
             continue  # the spec defines no type for it: nothing typed to offer
-        type_ = Code(annotation(StructRef(r.struct_id), model.structs, imports))
-        list_type = Code(annotation(StructRef(r.list_struct_id), model.structs, imports)) \
+        type_ = type_expression(annotation(StructRef(r.struct_id), model.structs, imports))
+        list_type = type_expression(annotation(StructRef(r.list_struct_id), model.structs, imports)) \
             if r.list_struct_id else type_
         accessor = naming.accessor_name(r.plural, r.kind, taken)
         mixins = []
@@ -213,7 +213,7 @@ def _clientset_module_context(model: ApiModel, gv: GroupVersion) -> dict[str, An
                 struct_id = sub.response_type if takes == "response" else sub.request_type
                 if struct_id is None:
                     continue
-                arg = Code(annotation(StructRef(struct_id), model.structs, imports))
+                arg = type_expression(annotation(StructRef(struct_id), model.structs, imports))
             mixins.append({"name": Identifier(mixin), "attr": Identifier(attr) if attr else None,
                            "arg": arg})
             runtime_names |= {mixin, f"Async{mixin}"}
