@@ -30,7 +30,11 @@ spec_option = click.option(
 
 
 def _fail(exc: Exception | str) -> None:
-    click.echo(f"error: {exc}", err=True)
+    """Exit 2 with the message; text from the spec or the arguments in it is shown with
+    control characters escaped, so it cannot forge terminal output. (A SpecError escapes
+    its own parts and may span several lines, one per problem.)"""
+    text = str(exc) if isinstance(exc, SpecError) else _printable(str(exc))
+    click.echo(f"error: {text}", err=True)
     sys.exit(2)
 
 

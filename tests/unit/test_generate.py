@@ -278,3 +278,10 @@ def test_a_reference_chain_thousands_long_exits_2_not_a_traceback(tmp_path: Path
         assert result.exit_code == 2 and isinstance(result.exception, SystemExit), command
         assert "nested too deeply" in result.output
     assert not (tmp_path / "chain").exists()
+
+
+def test_error_messages_escape_control_characters() -> None:
+    result = CliRunner().invoke(main, ["inspect", "--spec", "builtin:v1.20", "--group", "x\x1b[2J\ny"])
+    assert result.exit_code == 2
+    assert "\x1b" not in result.output and "x\\x1b[2J\\ny" in result.output
+    assert result.output.count("\n") == 1
