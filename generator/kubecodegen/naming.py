@@ -15,8 +15,9 @@ plain ASCII Python identifier and never lets text through unchanged. Rules:
   group is named after all its labels, and a hash suffix goes only to a newcomer whose
   name would otherwise coincide with one already taken -- never to a built-in group.
 
-Every name leaves this module as an :class:`Identifier`, the only kind of spec-derived
-text the templates insert without a filter (see ``render/env.py``).
+Every name meant for generated code leaves this module as an :class:`Identifier`, the only
+kind of spec-derived text the templates insert without a filter (see ``render/env.py``);
+the word-splitting helpers (``snake_case``, ``pascal_case``) return plain text for composing.
 """
 
 from __future__ import annotations
