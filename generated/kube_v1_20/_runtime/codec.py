@@ -3,7 +3,7 @@
 What msgspec 0.22 does natively and what needs a hook (measured, not assumed):
 
 * Decoding calls ``dec_hook`` only for types msgspec does not know -- here
-  :class:`Quantity` and :class:`MicroTime`. Everything else (structs, ``int | str``,
+  :class:`Quantity`, :class:`MicroTime` and :class:`DateTimeString`. Everything else (structs, ``int | str``,
   ``datetime``, base64 ``bytes``) stays in C, which keeps large list decodes fast.
   ``Quantity`` values are wrapped without validation on the way in (see
   :meth:`Quantity.from_wire`); a malformed one raises when it is used as a number.
@@ -31,11 +31,11 @@ from typing import Any, Literal, TypeVar
 import msgspec
 
 from .quantity import Quantity
-from .types import MicroTime
+from .types import DateTimeString, MicroTime
 
 __all__ = [
     "DecodeError", "convert", "dec_hook", "decode", "decoder", "enc_hook", "encode",
-    "to_builtins",
+    "to_builtins", "unknown_fields",
 ]
 
 T = TypeVar("T")
@@ -91,12 +91,18 @@ def dec_hook(tp: Any, obj: Any) -> Any:
         if type(obj) is str:
             return MicroTime.from_wire(obj)
         return _micro_time_from_other(tp, obj)
+    if tp is DateTimeString:  # custom resources' date-times: the text as stored, unparsed
+        if isinstance(obj, str):
+            return _new_str(DateTimeString, obj)
+        if isinstance(obj, datetime):
+            return DateTimeString.from_datetime(obj)
+        raise TypeError(f"Expected an RFC 3339 date-time string, got `{type(obj).__name__}`")
     if isinstance(tp, type):
         if issubclass(tp, Quantity):
             return _quantity_from_other(tp, obj)
         if issubclass(tp, MicroTime):
             return _micro_time_from_other(tp, obj)
-    raise TypeError(f"no decoder for type {tp!r}: only Quantity and MicroTime need one")
+    raise TypeError(f"no decoder for type {tp!r}: only Quantity, MicroTime and DateTimeString need one")
 
 
 def _quantity_from_other(tp: type[Quantity], obj: Any) -> Quantity:
@@ -152,7 +158,8 @@ def enc_hook(obj: Any) -> Any:
 # (no times) is skipped, and hands free-form JSON (managedFields, CRD payloads) to the
 # C json encoder as a probe rather than walking it in Python.
 
-_LEAVES: frozenset[type] = frozenset((str, int, float, bool, bytes, type(None), Quantity))
+_LEAVES: frozenset[type] = frozenset((str, int, float, bool, bytes, type(None), Quantity,
+                                     DateTimeString))
 _FIELDS: dict[type, list[tuple[str, str, Any]]] = {}  # struct -> (attr, wire name, type)
 _HOLDS: dict[type, bool] = {}  # struct -> can it (transitively) hold a datetime?
 _PLANS: dict[type, tuple[tuple[str, str], ...]] = {}  # struct -> fields worth walking
@@ -195,7 +202,8 @@ def _scan(tp: Any, structs: list[type]) -> bool:
     if issubclass(tp, msgspec.Struct):
         structs.append(tp)
         return False
-    return tp in (list, dict, tuple, set, frozenset)  # bare containers may hold anything
+    # Bare containers (and their subclasses, such as Unstructured) may hold anything.
+    return issubclass(tp, (list, dict, tuple, set, frozenset))
 
 
 def _settle(root: type) -> None:
@@ -395,3 +403,69 @@ def convert(obj: Any, tp: type[T]) -> T:
         return decoder(tp).decode(data)
     except msgspec.DecodeError as exc:
         raise _wrap(exc, tp, "convert to") from None
+
+
+# --- unknown fields ---------------------------------------------------------------------
+#
+# msgspec drops members a struct does not declare, which is what reading server responses
+# needs (a newer server adds fields). For a manifest it silently loses what the user wrote
+# (a 1.21 Job field read by a 1.20 package), so callers that decode manifests compare the
+# JSON value with the types and report the members no field takes, like kubectl's strict
+# decoding ("unknown field \"spec.foo\"").
+
+
+def unknown_fields(value: Any, tp: Any) -> list[str]:
+    """Paths (``spec.containers[0].foo``) of members in ``value`` that ``tp`` has no field for.
+
+    ``value`` is the JSON value (dicts, lists, scalars) that is decoded as ``tp``.
+    Free-form parts (``Any``, ``dict[str, Any]``, raw JSON) have no unknown members.
+    """
+    found: list[str] = []
+    _collect_unknown(value, tp, "", found)
+    return found
+
+
+def _known_fields(cls: type) -> dict[str, Any]:
+    return {wire: field_type for _, wire, field_type in _fields(cls)}
+
+
+def _collect_unknown(value: Any, tp: Any, path: str, found: list[str]) -> None:
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        _collect_unknown(value, typing.get_args(tp)[0], path, found)
+        return
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        if not isinstance(value, dict):
+            return  # a type mismatch is the decoder's to report
+        known = _known_fields(tp)
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key not in known:
+                found.append(where)
+            else:
+                _collect_unknown(item, known[key], where, found)
+        return
+    if origin is None:
+        return  # scalars, Any, Quantity, raw JSON: nothing below can be unknown
+    args = [arg for arg in typing.get_args(tp) if arg is not type(None)]
+    if origin in (list, tuple, set, frozenset) and isinstance(value, list) and args:
+        for index, item in enumerate(value):
+            _collect_unknown(item, args[0], f"{path}[{index}]", found)
+    elif origin is dict and isinstance(value, dict) and len(args) == 2:
+        for key, item in value.items():
+            _collect_unknown(item, args[1], f"{path}.{key}" if path else str(key), found)
+    elif origin is typing.Union or type(tp).__name__ == "UnionType":
+        # The member the value would decode as: the struct for an object, the list type
+        # for an array (JSONSchemaPropsOrArray and friends have at most one of each).
+        for member in args:
+            member_origin = typing.get_origin(member)
+            if isinstance(value, dict) and isinstance(member, type) and \
+                    issubclass(member, msgspec.Struct):
+                _collect_unknown(value, member, path, found)
+                return
+            if isinstance(value, dict) and member_origin is dict:
+                _collect_unknown(value, member, path, found)
+                return
+            if isinstance(value, list) and member_origin in (list, tuple):
+                _collect_unknown(value, member, path, found)
+                return

@@ -28,15 +28,18 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
 
+from . import codec
 from .client._async.rest import AsyncRESTClient
 from .client._sync.rest import RESTClient
-from .errors import ApiError, TransportError
+from .errors import ApiError, ResponseError, TransportError
 from .meta import ResourceInfo
 from .rest import request as rq
+from .rest.response import Response, malformed
 
 logger = logging.getLogger("kubecodegen.runtime")
 
@@ -142,19 +145,31 @@ class ResourceNotFound(LookupError):
 # --- pure parsing -------------------------------------------------------------------
 
 
+T = TypeVar("T")
+
+
+def _parse(body: bytes, tp: type[T], path: str) -> T:
+    """Decode a discovery document; a malformed one (from the server or a corrupt cache
+    file) is a :class:`~.errors.MalformedResponse` naming the path and JSON path."""
+    try:
+        return codec.decode(body, tp)
+    except msgspec.DecodeError as exc:
+        raise malformed(Response(200, (), body, "GET", path), exc, tp.__name__) from None
+
+
 def parse_version(body: bytes) -> VersionInfo:
-    return msgspec.json.decode(body, type=VersionInfo)
+    return _parse(body, VersionInfo, "/version")
 
 
 def parse_groups(legacy: bytes | None, groups: bytes | None) -> list[APIGroup]:
     """Groups from ``/api`` (the core group, named ``""``) and ``/apis``, in server order."""
     out: list[APIGroup] = []
     if legacy:
-        versions = msgspec.json.decode(legacy, type=_APIVersions).versions
+        versions = _parse(legacy, _APIVersions, "/api").versions
         if versions:
             out.append(APIGroup("", tuple(versions), versions[0]))
     if groups:
-        for group in msgspec.json.decode(groups, type=_APIGroupList).groups:
+        for group in _parse(groups, _APIGroupList, "/apis").groups:
             served = tuple(v.version for v in group.versions)
             if not served:
                 continue
@@ -171,7 +186,7 @@ def split_group_version(group_version: str) -> tuple[str, str]:
 def parse_resources(group_version: str, body: bytes) -> list[APIResource]:
     """The resources of one group-version, with ``parent/sub`` entries folded in."""
     group, version = split_group_version(group_version)
-    entries = msgspec.json.decode(body, type=_APIResourceList).resources
+    entries = _parse(body, _APIResourceList, resources_path(group_version)).resources
     subs: dict[str, dict[str, frozenset[str]]] = {}
     for entry in entries:
         parent, slash, sub = entry.name.partition("/")
@@ -325,7 +340,8 @@ def _not_found(kind: str, version: str | None) -> ResourceNotFound:
     return ResourceNotFound(f"the server has no resource for kind {kind!r}{where}")
 
 
-_SKIPPABLE = (ApiError, TransportError)
+#: A group-version whose discovery fails this way is skipped (as kubectl does), not fatal.
+_SKIPPABLE = (ApiError, TransportError, ResponseError)
 
 
 class DiscoveryClient:

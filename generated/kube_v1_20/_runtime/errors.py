@@ -20,6 +20,8 @@ from typing import Any
 
 import msgspec
 
+from .config.text import terminal_safe
+
 
 class KubernetesWarning(UserWarning):
     """Category of the warnings the API server sends in ``Warning`` headers.
@@ -86,10 +88,95 @@ class TransportError(KubernetesError):
     """
 
     def __init__(self, message: str, *, method: str, url: str, sent: bool = True) -> None:
-        super().__init__(f"{method} {url}: {message}")
+        super().__init__(terminal_safe(f"{method} {url}: {message}"))
         self.method = method
         self.url = url
         self.sent = sent
+
+
+class DeadlineExceeded(TransportError):
+    """The whole request (connect, send, every read of the body) took longer than the
+    configured deadline, e.g. a server trickling one byte at a time; per-read timeouts
+    alone would never end such a request."""
+
+
+class ResponseError(KubernetesError):
+    """The server answered with a success status, but the answer cannot be used.
+
+    ``method`` and ``path`` name the request; ``status`` is the HTTP code. Subclasses
+    say why: the body is too large, not what the request expects, or malformed.
+    """
+
+    def __init__(
+        self, message: str, *, method: str | None = None, path: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.detail = message
+        self.method = method
+        self.path = path
+        self.status = status
+
+    def locate(self, method: str, path: str) -> None:
+        """Name the request, when the error was raised by a decoder that did not know it."""
+        if self.method is None:
+            self.method, self.path = method, path
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.path}: " if self.method and self.path else ""
+        return terminal_safe(f"{where}{self.detail}")
+
+
+class ResponseTooLarge(ResponseError):
+    """A body (or one line of a stream) exceeded the configured size limit.
+
+    ``limit`` is that limit in bytes. Reading stops at the limit, so a hostile or broken
+    server cannot make the client hold more than ``limit`` bytes of it.
+    """
+
+    def __init__(
+        self, message: str, *, limit: int, method: str | None = None, path: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path, status=status)
+        self.limit = limit
+
+
+class LineTooLong(ResponseTooLarge):
+    """One line of a watch or log stream grew past the line limit without a newline."""
+
+
+class MalformedResponse(ResponseError, ValueError):
+    """A success body that is not what the request expects: not JSON, empty, HTML, a
+    JSON value of the wrong shape, or a field of the wrong type.
+
+    ``json_path`` is where the decoder found the problem (``$.items[3].metadata``), or
+    ``None`` when the body is not even JSON; ``expected`` names the type asked for. Also a
+    ``ValueError``, the category Python gives bad data.
+    """
+
+    def __init__(
+        self, message: str, *, method: str | None = None, path: str | None = None,
+        status: int | None = None, json_path: str | None = None, expected: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path, status=status)
+        self.json_path = json_path
+        self.expected = expected
+
+
+class UnexpectedKind(MalformedResponse):
+    """The body is a well-formed object of another kind or apiVersion than the typed
+    request asked for (``kind: Pod`` answering a ConfigMap get). ``kind`` and
+    ``api_version`` are what the body said."""
+
+    def __init__(
+        self, message: str, *, kind: str | None, api_version: str | None,
+        method: str | None = None, path: str | None = None, status: int | None = None,
+        expected: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path, status=status, expected=expected)
+        self.kind = kind
+        self.api_version = api_version
 
 
 class ApiError(KubernetesError):
@@ -120,7 +207,9 @@ class ApiError(KubernetesError):
         path: str | None = None,
     ) -> None:
         where = f" ({method} {path})" if method and path else ""
-        super().__init__(f"{status} {reason}: {message}{where}")
+        # server text reaches terminals through tracebacks: escape it there, keep the
+        # attributes as the server sent them
+        super().__init__(terminal_safe(f"{status} {reason}: {message}{where}"))
         self.status = status
         self.reason = reason
         self.message = message
@@ -245,6 +334,27 @@ class Timeout(ApiError):
     code, status_reason = 504, "Timeout"
 
 
+class UnexpectedRedirect(ApiError):
+    """3xx: something answered with a redirect, which the API never sends.
+
+    Redirects are not followed (a redirect must not silently carry credentials or a
+    request body elsewhere, nor turn a write into a read); ``location`` is the target
+    the answer named, if any.
+    """
+
+    code, status_reason = 302, "Redirect"
+
+    #: The ``Location`` header of the answer (set by the response core).
+    location: str | None = None
+
+
+class UnexpectedStatus(ApiError):
+    """An HTTP code outside the API's vocabulary (1xx, 207-299, an unknown 4xx) without a
+    Status body saying more: client-go's ``StatusReasonUnknown``."""
+
+    code, status_reason = 0, "Unknown"
+
+
 #: Status reason -> class. Consulted first: the reason is more specific than the code
 #: (409 is either Conflict or AlreadyExists; 500 may be ServerTimeout).
 _BY_REASON: dict[str, type[ApiError]] = {
@@ -271,16 +381,34 @@ _CODE_REASONS: dict[int, str] = {cls.code: cls.status_reason for cls in _BY_CODE
 _CODE_REASONS.update({410: "Gone", 409: "Conflict", 500: "InternalError"})
 
 
-def error_class(code: int, reason: str | None) -> type[ApiError]:
-    """The exception class for a status code and Status reason (reason wins)."""
+def error_class(code: int, reason: str | None, method: str | None = None) -> type[ApiError]:
+    """The exception class for a status code and Status reason (reason wins).
+
+    Without a known reason the code decides, as apimachinery's
+    ``NewGenericServerResponse`` does: a 409 answering a POST is ``AlreadyExists``
+    (a create can only conflict with an existing name), any other 5xx is an
+    ``InternalError``, a 3xx an :class:`UnexpectedRedirect`, anything else
+    :class:`UnexpectedStatus`.
+    """
     if reason and reason in _BY_REASON:
         return _BY_REASON[reason]
-    return _BY_CODE.get(code, ApiError)
+    if code == 409 and method is not None and method.upper() == "POST":
+        return AlreadyExists
+    if code in _BY_CODE:
+        return _BY_CODE[code]
+    if 300 <= code < 400:
+        return UnexpectedRedirect
+    if code >= 500:
+        return InternalError
+    return UnexpectedStatus
 
 
-def default_reason(code: int) -> str:
+def default_reason(code: int, method: str | None = None) -> str:
     """A reason name for a code when the server gave none (``"Unknown"`` if unmapped)."""
-    return _CODE_REASONS.get(code, "Unknown")
+    if code in _CODE_REASONS and code != 409:
+        return _CODE_REASONS[code]
+    cls = error_class(code, None, method)
+    return cls.status_reason if cls is not UnexpectedRedirect else "Unknown"
 
 
 def api_error_from_status(
@@ -293,10 +421,10 @@ def api_error_from_status(
 ) -> ApiError:
     """Build the typed error for a decoded Status (HTTP code overrides ``status.code``)."""
     http_code = code if code is not None else (status.code or 0)
-    reason = status.reason or default_reason(http_code)
+    reason = status.reason or default_reason(http_code, method)
     if retry_after is None and status.details and status.details.retry_after_seconds:
         retry_after = float(status.details.retry_after_seconds)
-    cls = error_class(http_code, status.reason)
+    cls = error_class(http_code, status.reason, method)
     return cls(
         http_code,
         reason,

@@ -12,8 +12,9 @@ Grammar (as ``kubectl -l`` and the API server accept it)::
 
 Whitespace between tokens is ignored. A KEY is an optional DNS-subdomain prefix and ``/``
 followed by a name of at most 63 characters (alphanumeric at both ends, ``-_.`` inside); a
-VALUE is empty or at most 63 such characters. ``in``/``notin`` are keywords in key position
-but ordinary words in value position.
+VALUE is empty or at most 63 such characters. ``in``/``notin`` are keywords only in operator
+position: as keys and values they are ordinary words (``in in (notin)`` is the key ``in``
+with the value ``notin``), exactly as apimachinery's parser reads them.
 
 Matching follows apimachinery: ``!=`` and ``notin`` match objects that lack the label, ``>``
 and ``<`` need the label present and parseable as an integer. Errors are
@@ -40,10 +41,24 @@ __all__ = [
 
 _NAME_MAX = 63
 _PREFIX_MAX = 253
-_NAME_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_VALUE_RE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_DNS1123_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_INT_RE = re.compile(r"^[+-]?[0-9]+$")
+# Always used with fullmatch: "$" would also accept a trailing newline.
+_NAME_RE = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+_VALUE_RE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+_DNS1123_SUBDOMAIN_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_INT_RE = re.compile(r"[+-]?[0-9]+")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _parse_int64(text: str) -> int | None:
+    """The integer Go's ``strconv.ParseInt(text, 10, 64)`` reads, or None where it fails.
+
+    Python's ``int()`` alone is too lenient: it accepts ``_`` separators, surrounding
+    whitespace, non-ASCII digits and values beyond int64, all of which Go rejects.
+    """
+    if not _INT_RE.fullmatch(text):
+        return None
+    value = int(text)
+    return value if _INT64_MIN <= value <= _INT64_MAX else None
 
 
 class LabelSelectorError(ValueError):
@@ -90,7 +105,7 @@ def _check_key(key: str) -> str | None:
             return "prefix part must be non-empty"
         if len(prefix) > _PREFIX_MAX:
             return f"prefix part must be no more than {_PREFIX_MAX} characters"
-        if not _DNS1123_SUBDOMAIN_RE.match(prefix):
+        if not _DNS1123_SUBDOMAIN_RE.fullmatch(prefix):
             return (
                 "prefix part must be a lowercase RFC 1123 subdomain: lower case alphanumeric "
                 "characters, '-' or '.', starting and ending with an alphanumeric character"
@@ -99,7 +114,7 @@ def _check_key(key: str) -> str | None:
         return "name part must be non-empty"
     if len(name) > _NAME_MAX:
         return f"name part must be no more than {_NAME_MAX} characters"
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):
         return (
             "name part must consist of alphanumeric characters, '-', '_' or '.', "
             "and must start and end with an alphanumeric character"
@@ -110,7 +125,7 @@ def _check_key(key: str) -> str | None:
 def _check_value(value: str) -> str | None:
     if len(value) > _NAME_MAX:
         return f"must be no more than {_NAME_MAX} characters"
-    if not _VALUE_RE.match(value):
+    if not _VALUE_RE.fullmatch(value):
         return (
             "must be empty or consist of alphanumeric characters, '-', '_' or '.', "
             "and must start and end with an alphanumeric character"
@@ -146,7 +161,13 @@ class Requirement:
     @classmethod
     def create(cls, key: str, operator: Operator | str, values: Iterable[str] = ()) -> Requirement:
         """A validated requirement; raises :class:`LabelSelectorError` naming the problem."""
-        op = Operator(operator)
+        try:
+            op = Operator(operator)
+        except ValueError:
+            known = ", ".join(repr(o.value) for o in Operator)
+            raise LabelSelectorError(
+                f"{key!r}: operator {operator!r} is not supported (one of {known})"
+            ) from None
         vals = tuple(sorted(set(values)))
         problem = _requirement_problem(key, op, vals)
         if problem is not None:
@@ -164,10 +185,11 @@ class Requirement:
             return value is not None and value in self.values
         if op in (Operator.NOT_EQUALS, Operator.NOT_IN):
             return value is None or value not in self.values
-        # GREATER_THAN / LESS_THAN: label must be present and an integer.
-        if value is None or not _INT_RE.match(value):
+        # GREATER_THAN / LESS_THAN: label must be present and an int64, like the bound.
+        have = None if value is None else _parse_int64(value)
+        want = _parse_int64(self.values[0]) if len(self.values) == 1 else None
+        if have is None or want is None:
             return False
-        have, want = int(value), int(self.values[0])
         return have > want if op is Operator.GREATER_THAN else have < want
 
     def __str__(self) -> str:
@@ -195,7 +217,7 @@ def _requirement_problem(key: str, op: Operator, values: tuple[str, ...]) -> str
     if op in (Operator.GREATER_THAN, Operator.LESS_THAN):
         if len(values) != 1:
             return f"{key!r}: '>' and '<' need exactly one value"
-        if not _INT_RE.match(values[0]):
+        if _parse_int64(values[0]) is None:
             return f"{key!r}: '>' and '<' need an integer value, found {values[0]!r}"
     for value in values:
         problem = _check_value(value)
@@ -387,18 +409,19 @@ class _Parser:
         self.tokens = _lex(text)
         self.i = 0
 
-    def _peek(self, values: bool = False) -> _Token:
-        return self._as_value(self.tokens[self.i]) if values else self.tokens[self.i]
+    # ``words=True`` reads ``in``/``notin`` as plain identifiers. Only the operator position
+    # wants them as keywords; keys and values (apimachinery's "Values" context) do not.
+    def _peek(self, words: bool = True) -> _Token:
+        return self._as_word(self.tokens[self.i]) if words else self.tokens[self.i]
 
-    def _next(self, values: bool = False) -> _Token:
-        tok = self._peek(values)
+    def _next(self, words: bool = True) -> _Token:
+        tok = self._peek(words)
         if tok.kind is not _Tok.END:
             self.i += 1
         return tok
 
     @staticmethod
-    def _as_value(tok: _Token) -> _Token:
-        # In value position the keywords are plain words: "env in (in,notin)" is legal.
+    def _as_word(tok: _Token) -> _Token:
         if tok.kind in (_Tok.IN, _Tok.NOTIN):
             return _Token(_Tok.IDENT, tok.text, tok.pos)
         return tok
@@ -440,7 +463,7 @@ class _Parser:
             return Requirement(key, Operator.DOES_NOT_EXIST if negated else Operator.EXISTS)
         if negated:
             raise self._unexpected(after, "',' or end of string after '!key'")
-        op_tok = self._next()
+        op_tok = self._next(words=False)
         op = _BINARY.get(op_tok.kind)
         if op is None:
             raise self._unexpected(op_tok, "an operator (=, ==, !=, in, notin, >, <)")
@@ -451,10 +474,10 @@ class _Parser:
         return self._build(key, op, value_toks, op_tok)
 
     def _exact_value(self, op_tok: _Token) -> _Token:
-        tok = self._peek(values=True)
+        tok = self._peek()
         if tok.kind in (_Tok.END, _Tok.COMMA):
             return _Token(_Tok.IDENT, "", tok.pos)  # "a=" means the empty value
-        self._next(values=True)
+        self._next()
         if tok.kind is not _Tok.IDENT:
             raise self._unexpected(tok, f"a value after {op_tok.text!r}")
         return tok
@@ -466,7 +489,7 @@ class _Parser:
         values: list[_Token] = []
         expect_value = True
         while True:
-            tok = self._next(values=True)
+            tok = self._next()
             if tok.kind is _Tok.IDENT and expect_value:
                 values.append(tok)
                 expect_value = False
@@ -490,9 +513,10 @@ class _Parser:
                 raise self._fail(
                     f"invalid label value {tok.text!r} for key {key!r}: {problem}", tok.pos
                 )
-        if op in (Operator.GREATER_THAN, Operator.LESS_THAN) and not _INT_RE.match(toks[0].text):
+        is_comparison = op in (Operator.GREATER_THAN, Operator.LESS_THAN)
+        if is_comparison and _parse_int64(toks[0].text) is None:
             raise self._fail(
-                f"invalid value {toks[0].text!r} for {op_tok.text!r}: expected an integer",
+                f"invalid value {toks[0].text!r} for {op_tok.text!r}: expected a 64-bit integer",
                 toks[0].pos,
             )
         return Requirement(key, op, tuple(sorted({t.text for t in toks})))

@@ -10,7 +10,9 @@ client-go relies on its own defaults):
 2. **Idempotent reads** (GET, HEAD) also retry 429, 500, 502, 503 and 504 without a
    Retry-After, and connection failures of any kind (reset, EOF, read timeout).
 3. **Connect failures** (nothing was sent) are retried for every verb.
-4. Anything else -- a POST/PUT/PATCH/DELETE whose outcome is unknown -- is not retried:
+4. **A request that ran out of its total deadline** is not retried: the deadline is the
+   time budget of the call (client-go's ``Timeout``), and repeating it would multiply it.
+5. Anything else -- a POST/PUT/PATCH/DELETE whose outcome is unknown -- is not retried:
    repeating a non-idempotent write could apply it twice.
 
 Waits are ``Retry-After`` when given (capped at ``max_delay``), else exponential
@@ -26,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from .errors import DeadlineExceeded, TransportError
+
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
@@ -35,6 +39,7 @@ class Failure(Enum):
 
     CONNECT = "connect"  # the request never left: safe to repeat for any verb
     OTHER = "other"  # sent, outcome unknown: only idempotent verbs repeat
+    DEADLINE = "deadline"  # the total time budget is spent: never repeated
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,8 @@ class RetryPolicy:
         method = method.upper()
         idempotent = method in IDEMPOTENT_METHODS
         wait: float
+        if failure is Failure.DEADLINE:
+            return None
         if failure is not None:
             if failure is Failure.CONNECT or idempotent:
                 wait = self.backoff(attempt)
@@ -90,6 +97,13 @@ class RetryPolicy:
         if waited + wait > self.max_total:
             return None
         return wait
+
+
+def failure_kind(error: TransportError) -> Failure:
+    """How a transport failure counts for retries: never sent, out of time, or other."""
+    if isinstance(error, DeadlineExceeded):
+        return Failure.DEADLINE
+    return Failure.OTHER if error.sent else Failure.CONNECT
 
 
 #: A policy that never retries.

@@ -10,7 +10,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import meta_v1
 
 __all__ = [
@@ -31,7 +32,9 @@ class MutatingWebhook(Model, kw_only=True):
     it applies to.
     """
 
-    admission_review_versions: list[str] = msgspec.field(name="admissionReviewVersions")
+    admission_review_versions: Nullable[list[str]] = msgspec.field(
+        name="admissionReviewVersions"
+    )
     """AdmissionReviewVersions is an ordered list of preferred `AdmissionReview`
     versions the Webhook expects. API server will try to use first version in the
     list which it supports. If none of the versions specified in this list supported
@@ -164,6 +167,12 @@ class MutatingWebhook(Model, kw_only=True):
     seconds.
     """
 
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.admission_review_versions):
+            self.admission_review_versions = []
+
 
 class MutatingWebhookConfiguration(Object, kw_only=True):
     """MutatingWebhookConfiguration describes the configuration of and admission
@@ -223,8 +232,14 @@ class MutatingWebhookConfigurationList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[MutatingWebhookConfiguration]
+    items: Nullable[list[MutatingWebhookConfiguration]]
     """List of MutatingWebhookConfiguration."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class RuleWithOperations(Model, kw_only=True):
@@ -299,7 +314,9 @@ class ValidatingWebhook(Model, kw_only=True):
     operations it applies to.
     """
 
-    admission_review_versions: list[str] = msgspec.field(name="admissionReviewVersions")
+    admission_review_versions: Nullable[list[str]] = msgspec.field(
+        name="admissionReviewVersions"
+    )
     """AdmissionReviewVersions is an ordered list of preferred `AdmissionReview`
     versions the Webhook expects. API server will try to use first version in the
     list which it supports. If none of the versions specified in this list supported
@@ -408,6 +425,12 @@ class ValidatingWebhook(Model, kw_only=True):
     seconds.
     """
 
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.admission_review_versions):
+            self.admission_review_versions = []
+
 
 class ValidatingWebhookConfiguration(Object, kw_only=True):
     """ValidatingWebhookConfiguration describes the configuration of and admission
@@ -467,8 +490,14 @@ class ValidatingWebhookConfigurationList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[ValidatingWebhookConfiguration]
+    items: Nullable[list[ValidatingWebhookConfiguration]]
     """List of ValidatingWebhookConfiguration."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class WebhookClientConfig(Model, kw_only=True):

@@ -10,7 +10,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import meta_v1
 
 __all__ = [
@@ -226,8 +227,14 @@ class MutatingWebhookConfigurationList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[MutatingWebhookConfiguration]
+    items: Nullable[list[MutatingWebhookConfiguration]]
     """List of MutatingWebhookConfiguration."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class RuleWithOperations(Model, kw_only=True):
@@ -473,8 +480,14 @@ class ValidatingWebhookConfigurationList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[ValidatingWebhookConfiguration]
+    items: Nullable[list[ValidatingWebhookConfiguration]]
     """List of ValidatingWebhookConfiguration."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class WebhookClientConfig(Model, kw_only=True):

@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import meta_v1
 
 __all__ = [
@@ -168,8 +169,14 @@ class CustomResourceDefinitionList(Object, kw_only=True):
     """
 
     metadata: meta_v1.ListMeta | None = None
-    items: list[CustomResourceDefinition]
+    items: Nullable[list[CustomResourceDefinition]]
     """items list individual CustomResourceDefinition objects"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class CustomResourceDefinitionNames(Model, kw_only=True):
@@ -245,7 +252,7 @@ class CustomResourceDefinitionSpec(Model, kw_only=True):
     namespace-scoped. Allowed values are `Cluster` and `Namespaced`.
     """
 
-    versions: list[CustomResourceDefinitionVersion]
+    versions: Nullable[list[CustomResourceDefinitionVersion]]
     """versions is the list of all API versions of the defined custom resource. Version
     names are used to compute the order in which served versions are listed in API
     discovery. If the version string is "kube-like", it will sort above non
@@ -257,6 +264,12 @@ class CustomResourceDefinitionSpec(Model, kw_only=True):
     minor version. An example sorted list of versions: v10, v2, v1, v11beta2,
     v10beta3, v3beta1, v12alpha1, v11alpha2, foo1, foo10.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.versions):
+            self.versions = []
 
 
 class CustomResourceDefinitionStatus(Model, kw_only=True):
@@ -654,7 +667,7 @@ class WebhookConversion(Model, kw_only=True):
     `Webhook`.
     """
 
-    conversion_review_versions: list[str] = msgspec.field(
+    conversion_review_versions: Nullable[list[str]] = msgspec.field(
         name="conversionReviewVersions"
     )
     """conversionReviewVersions is an ordered list of preferred `ConversionReview`
@@ -664,3 +677,9 @@ class WebhookConversion(Model, kw_only=True):
     persisted Webhook configuration specifies allowed versions and does not include
     any versions known to the API Server, calls to the webhook will fail.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.conversion_review_versions):
+            self.conversion_review_versions = []

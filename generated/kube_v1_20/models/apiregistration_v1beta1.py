@@ -11,7 +11,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import meta_v1
 
 __all__ = [
@@ -98,7 +99,13 @@ class APIServiceList(Object, kw_only=True):
     """
 
     metadata: meta_v1.ListMeta | None = None
-    items: list[APIService]
+    items: Nullable[list[APIService]]
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class APIServiceSpec(Model, kw_only=True):

@@ -9,7 +9,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import meta_v1
 
 __all__ = [
@@ -69,7 +70,7 @@ class TokenRequest(Object, kw_only=True):
 class TokenRequestSpec(Model, kw_only=True):
     """TokenRequestSpec contains client provided parameters of a token request."""
 
-    audiences: list[str]
+    audiences: Nullable[list[str]]
     """Audiences are the intendend audiences of the token. A recipient of a token must
     identitfy themself with an identifier in the list of audiences of the token, and
     otherwise should reject the token. A token issued for multiple audiences may be
@@ -94,11 +95,17 @@ class TokenRequestSpec(Model, kw_only=True):
     needs to check the 'expiration' field in a response.
     """
 
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.audiences):
+            self.audiences = []
+
 
 class TokenRequestStatus(Model, kw_only=True):
     """TokenRequestStatus is the result of a token request."""
 
-    expiration_timestamp: datetime = msgspec.field(name="expirationTimestamp")
+    expiration_timestamp: datetime | None = msgspec.field(name="expirationTimestamp")
     """ExpirationTimestamp is the time of expiration of the returned token."""
 
     token: str

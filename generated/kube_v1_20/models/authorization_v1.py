@@ -8,7 +8,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import meta_v1
 
 __all__ = [
@@ -86,10 +87,16 @@ class NonResourceRule(Model, kw_only=True):
     are allowed, but only as the full, final step in the path. "*" means all.
     """
 
-    verbs: list[str]
+    verbs: Nullable[list[str]]
     """Verb is a list of kubernetes non-resource API verbs, like: get, post, put,
     delete, patch, head, options. "*" means all.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.verbs):
+            self.verbs = []
 
 
 class ResourceAttributes(Model, kw_only=True):
@@ -151,10 +158,16 @@ class ResourceRule(Model, kw_only=True):
     in the specified apiGroups.
     """
 
-    verbs: list[str]
+    verbs: Nullable[list[str]]
     """Verb is a list of kubernetes resource API verbs, like: get, list, watch, create,
     update, delete, proxy. "*" means all.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.verbs):
+            self.verbs = []
 
 
 class SelfSubjectAccessReview(Object, kw_only=True):
@@ -370,14 +383,24 @@ class SubjectRulesReviewStatus(Model, kw_only=True):
     doesn't support rules evaluation.
     """
 
-    non_resource_rules: list[NonResourceRule] = msgspec.field(name="nonResourceRules")
+    non_resource_rules: Nullable[list[NonResourceRule]] = msgspec.field(
+        name="nonResourceRules"
+    )
     """NonResourceRules is the list of actions the subject is allowed to perform on
     non-resources. The list ordering isn't significant, may contain duplicates, and
     possibly be incomplete.
     """
 
-    resource_rules: list[ResourceRule] = msgspec.field(name="resourceRules")
+    resource_rules: Nullable[list[ResourceRule]] = msgspec.field(name="resourceRules")
     """ResourceRules is the list of actions the subject is allowed to perform on
     resources. The list ordering isn't significant, may contain duplicates, and
     possibly be incomplete.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.non_resource_rules):
+            self.non_resource_rules = []
+        if is_null(self.resource_rules):
+            self.resource_rules = []

@@ -9,7 +9,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import meta_v1
 
 __all__ = [
@@ -140,8 +141,14 @@ class CertificateSigningRequestList(Object, kw_only=True):
     """
 
     metadata: meta_v1.ListMeta | None = None
-    items: list[CertificateSigningRequest]
+    items: Nullable[list[CertificateSigningRequest]]
     """items is a collection of CertificateSigningRequest objects"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class CertificateSigningRequestSpec(Model, kw_only=True):
@@ -159,7 +166,7 @@ class CertificateSigningRequestSpec(Model, kw_only=True):
     immutable.
     """
 
-    request: bytes
+    request: Nullable[bytes]
     """request contains an x509 certificate signing request encoded in a "CERTIFICATE
     REQUEST" PEM block. When serialized as JSON or YAML, the data is additionally
     base64-encoded.
@@ -224,6 +231,12 @@ class CertificateSigningRequestSpec(Model, kw_only=True):
     CertificateSigningRequest. Populated by the API server on creation and
     immutable.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.request):
+            self.request = b""
 
 
 class CertificateSigningRequestStatus(Model, kw_only=True):

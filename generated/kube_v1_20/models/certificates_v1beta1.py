@@ -9,7 +9,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import meta_v1
 
 __all__ = [
@@ -106,7 +107,13 @@ class CertificateSigningRequestList(Object, kw_only=True):
     """
 
     metadata: meta_v1.ListMeta | None = None
-    items: list[CertificateSigningRequest]
+    items: Nullable[list[CertificateSigningRequest]]
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class CertificateSigningRequestSpec(Model, kw_only=True):
@@ -125,7 +132,7 @@ class CertificateSigningRequestSpec(Model, kw_only=True):
     details.
     """
 
-    request: bytes
+    request: Nullable[bytes]
     """Base64-encoded PKCS#10 CSR data"""
 
     signer_name: str | None = msgspec.field(default=None, name="signerName")
@@ -154,6 +161,12 @@ class CertificateSigningRequestSpec(Model, kw_only=True):
 
     username: str | None = None
     """Information about the requesting user. See user.Info interface for details."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.request):
+            self.request = b""
 
 
 class CertificateSigningRequestStatus(Model, kw_only=True):

@@ -8,8 +8,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
-from .._runtime.types import MicroTime
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import MicroTime, Nullable
 from . import meta_v1
 
 __all__ = [
@@ -77,8 +77,14 @@ class LeaseList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[Lease]
+    items: Nullable[list[Lease]]
     """Items is a list of schema objects."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class LeaseSpec(Model, kw_only=True):

@@ -9,8 +9,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
-from .._runtime.types import IntOrString, MicroTime, Quantity
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import IntOrString, MicroTime, Nullable, Quantity
 from . import meta_v1
 
 __all__ = [
@@ -497,7 +497,7 @@ class CephFSPersistentVolumeSource(Model, kw_only=True):
     volumes do not support ownership management or SELinux relabeling.
     """
 
-    monitors: list[str]
+    monitors: Nullable[list[str]]
     """Required: Monitors is a collection of Ceph monitors More info:
     https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it
     """
@@ -528,13 +528,19 @@ class CephFSPersistentVolumeSource(Model, kw_only=True):
     https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it
     """
 
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.monitors):
+            self.monitors = []
+
 
 class CephFSVolumeSource(Model, kw_only=True):
     """Represents a Ceph Filesystem mount that lasts the lifetime of a pod Cephfs
     volumes do not support ownership management or SELinux relabeling.
     """
 
-    monitors: list[str]
+    monitors: Nullable[list[str]]
     """Required: Monitors is a collection of Ceph monitors More info:
     https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it
     """
@@ -566,6 +572,12 @@ class CephFSVolumeSource(Model, kw_only=True):
     """Optional: User is the rados user name, default is admin More info:
     https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.monitors):
+            self.monitors = []
 
 
 class CinderPersistentVolumeSource(Model, kw_only=True):
@@ -718,8 +730,14 @@ class ComponentStatusList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[ComponentStatus]
+    items: Nullable[list[ComponentStatus]]
     """List of ComponentStatus objects."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ConfigMap(Object, kw_only=True):
@@ -827,8 +845,14 @@ class ConfigMapList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[ConfigMap]
+    items: Nullable[list[ConfigMap]]
     """Items is the list of ConfigMaps."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ConfigMapNodeConfigSource(Model, kw_only=True):
@@ -1094,13 +1118,19 @@ class Container(Model, kw_only=True):
 class ContainerImage(Model, kw_only=True):
     """Describe a container image"""
 
-    names: list[str]
+    names: Nullable[list[str]]
     """Names by which this image is known. e.g. ["k8s.gcr.io/hyperkube:v1.0.7",
     "dockerhub.io/google_containers/hyperkube:v1.0.7"]
     """
 
     size_bytes: int | None = msgspec.field(default=None, name="sizeBytes")
     """The size of the image in bytes."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.names):
+            self.names = []
 
 
 class ContainerPort(Model, kw_only=True):
@@ -1457,8 +1487,14 @@ class EndpointsList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[Endpoints]
+    items: Nullable[list[Endpoints]]
     """List of endpoints."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class EnvFromSource(Model, kw_only=True):
@@ -1825,8 +1861,14 @@ class EventList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[Event]
+    items: Nullable[list[Event]]
     """List of events"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class EventSeries(Model, kw_only=True):
@@ -2414,17 +2456,29 @@ class LimitRangeList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[LimitRange]
+    items: Nullable[list[LimitRange]]
     """Items is a list of LimitRange objects. More info:
     https://kubernetes.io/docs/concepts/configuration/manage-compute-resources-container/
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class LimitRangeSpec(Model, kw_only=True):
     """LimitRangeSpec defines a min/max usage limit for resources that match on kind."""
 
-    limits: list[LimitRangeItem]
+    limits: Nullable[list[LimitRangeItem]]
     """Limits is the list of LimitRangeItem objects that are enforced."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.limits):
+            self.limits = []
 
 
 class LoadBalancerIngress(Model, kw_only=True):
@@ -2579,10 +2633,16 @@ class NamespaceList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[Namespace]
+    items: Nullable[list[Namespace]]
     """Items is the list of Namespace objects in the list. More info:
     https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class NamespaceSpec(Model, kw_only=True):
@@ -2813,8 +2873,14 @@ class NodeList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[Node]
+    items: Nullable[list[Node]]
     """List of nodes"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class NodeSelector(Model, kw_only=True):
@@ -2823,10 +2889,16 @@ class NodeSelector(Model, kw_only=True):
     by the node selector terms.
     """
 
-    node_selector_terms: list[NodeSelectorTerm] = msgspec.field(
+    node_selector_terms: Nullable[list[NodeSelectorTerm]] = msgspec.field(
         name="nodeSelectorTerms"
     )
     """Required. A list of node selector terms. The terms are ORed."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.node_selector_terms):
+            self.node_selector_terms = []
 
 
 class NodeSelectorRequirement(Model, kw_only=True):
@@ -3194,10 +3266,16 @@ class PersistentVolumeClaimList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[PersistentVolumeClaim]
+    items: Nullable[list[PersistentVolumeClaim]]
     """A list of persistent volume claims. More info:
     https://kubernetes.io/docs/concepts/storage/persistent-volumes#persistentvolumeclaims
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class PersistentVolumeClaimSpec(Model, kw_only=True):
@@ -3325,10 +3403,16 @@ class PersistentVolumeList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[PersistentVolume]
+    items: Nullable[list[PersistentVolume]]
     """List of persistent volumes. More info:
     https://kubernetes.io/docs/concepts/storage/persistent-volumes
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class PersistentVolumeSpec(Model, kw_only=True):
@@ -3777,10 +3861,16 @@ class PodList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[Pod]
+    items: Nullable[list[Pod]]
     """List of pods. More info:
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class PodReadinessGate(Model, kw_only=True):
@@ -3904,7 +3994,7 @@ class PodSpec(Model, kw_only=True):
     automatically mounted.
     """
 
-    containers: list[Container]
+    containers: Nullable[list[Container]]
     """List of containers belonging to the pod. Containers cannot currently be added or
     removed. There must be at least one container in a Pod. Cannot be updated.
     """
@@ -4153,6 +4243,12 @@ class PodSpec(Model, kw_only=True):
     info: https://kubernetes.io/docs/concepts/storage/volumes
     """
 
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.containers):
+            self.containers = []
+
 
 class PodStatus(Model, kw_only=True):
     """PodStatus represents information about the status of a pod. Status may trail the
@@ -4315,8 +4411,14 @@ class PodTemplateList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[PodTemplate]
+    items: Nullable[list[PodTemplate]]
     """List of pod templates"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class PodTemplateSpec(Model, kw_only=True):
@@ -4504,7 +4606,7 @@ class RBDPersistentVolumeSource(Model, kw_only=True):
     info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
 
-    monitors: list[str]
+    monitors: Nullable[list[str]]
     """A collection of Ceph monitors. More info:
     https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
@@ -4530,6 +4632,12 @@ class RBDPersistentVolumeSource(Model, kw_only=True):
     https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
 
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.monitors):
+            self.monitors = []
+
 
 class RBDVolumeSource(Model, kw_only=True):
     """Represents a Rados Block Device mount that lasts the lifetime of a pod. RBD
@@ -4553,7 +4661,7 @@ class RBDVolumeSource(Model, kw_only=True):
     info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
 
-    monitors: list[str]
+    monitors: Nullable[list[str]]
     """A collection of Ceph monitors. More info:
     https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
@@ -4580,6 +4688,12 @@ class RBDVolumeSource(Model, kw_only=True):
     """The rados user name. Default is admin. More info:
     https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.monitors):
+            self.monitors = []
 
 
 class ReplicationController(Object, kw_only=True):
@@ -4673,10 +4787,16 @@ class ReplicationControllerList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[ReplicationController]
+    items: Nullable[list[ReplicationController]]
     """List of replication controllers. More info:
     https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ReplicationControllerSpec(Model, kw_only=True):
@@ -4824,10 +4944,16 @@ class ResourceQuotaList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[ResourceQuota]
+    items: Nullable[list[ResourceQuota]]
     """Items is a list of ResourceQuota objects. More info:
     https://kubernetes.io/docs/concepts/policy/resource-quotas/
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ResourceQuotaSpec(Model, kw_only=True):
@@ -5143,10 +5269,16 @@ class SecretList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[Secret]
+    items: Nullable[list[Secret]]
     """Items is a list of secret objects. More info:
     https://kubernetes.io/docs/concepts/configuration/secret
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class SecretProjection(Model, kw_only=True):
@@ -5421,10 +5553,16 @@ class ServiceAccountList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[ServiceAccount]
+    items: Nullable[list[ServiceAccount]]
     """List of ServiceAccounts. More info:
     https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ServiceAccountTokenProjection(Model, kw_only=True):
@@ -5482,8 +5620,14 @@ class ServiceList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[Service]
+    items: Nullable[list[Service]]
     """List of services"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ServicePort(Model, kw_only=True):
@@ -5932,10 +6076,16 @@ class TopologySelectorLabelRequirement(Model, kw_only=True):
     key: str
     """The label key that the selector applies to."""
 
-    values: list[str]
+    values: Nullable[list[str]]
     """An array of string values. One value must match the label to be selected. Each
     entry in Values is ORed.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.values):
+            self.values = []
 
 
 class TopologySelectorTerm(Model, kw_only=True):

@@ -8,7 +8,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import core_v1, meta_v1
 
 __all__ = [
@@ -23,7 +24,7 @@ __all__ = [
 class Endpoint(Model, kw_only=True):
     """Endpoint represents a single logical "backend" implementing a service."""
 
-    addresses: list[str]
+    addresses: Nullable[list[str]]
     """addresses of this endpoint. The contents of this field are interpreted according
     to the corresponding EndpointSlice addressType field. Consumers must handle
     different types of addresses in the context of their own capabilities. This must
@@ -64,6 +65,12 @@ class Endpoint(Model, kw_only=True):
     the region where the endpoint is located. This should match the corresponding
     node label. This field is deprecated and will be removed in future api versions.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.addresses):
+            self.addresses = []
 
 
 class EndpointConditions(Model, kw_only=True):
@@ -155,7 +162,7 @@ class EndpointSlice(Object, kw_only=True):
     Represents a Fully Qualified Domain Name.
     """
 
-    endpoints: list[Endpoint]
+    endpoints: Nullable[list[Endpoint]]
     """endpoints is a list of unique endpoints in this slice. Each slice may include a
     maximum of 1000 endpoints.
     """
@@ -166,6 +173,12 @@ class EndpointSlice(Object, kw_only=True):
     there are no defined ports. When a port is defined with a nil port value, it
     indicates "all ports". Each slice may include a maximum of 100 ports.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.endpoints):
+            self.endpoints = []
 
 
 class EndpointSliceList(Object, kw_only=True):
@@ -192,5 +205,11 @@ class EndpointSliceList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """Standard list metadata."""
 
-    items: list[EndpointSlice]
+    items: Nullable[list[EndpointSlice]]
     """List of endpoint slices"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []

@@ -9,8 +9,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
-from .._runtime.types import MicroTime
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import MicroTime, Nullable
 from . import core_v1, meta_v1
 
 __all__ = [
@@ -78,7 +78,7 @@ class Event(Object, kw_only=True):
     core.v1 Event type.
     """
 
-    event_time: MicroTime = msgspec.field(name="eventTime")
+    event_time: MicroTime | None = msgspec.field(name="eventTime")
     """eventTime is the time when this Event was first observed. It is required."""
 
     note: str | None = None
@@ -156,8 +156,14 @@ class EventList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[Event]
+    items: Nullable[list[Event]]
     """items is a list of schema objects."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class EventSeries(Model, kw_only=True):
@@ -171,7 +177,7 @@ class EventSeries(Model, kw_only=True):
     count: int
     """count is the number of occurrences in this series up to the last heartbeat time."""
 
-    last_observed_time: MicroTime = msgspec.field(name="lastObservedTime")
+    last_observed_time: MicroTime | None = msgspec.field(name="lastObservedTime")
     """lastObservedTime is the time when last Event from the series was seen before
     last heartbeat.
     """

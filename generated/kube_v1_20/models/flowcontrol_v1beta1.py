@@ -11,7 +11,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import meta_v1
 
 __all__ = [
@@ -140,8 +141,14 @@ class FlowSchemaList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[FlowSchema]
+    items: Nullable[list[FlowSchema]]
     """`items` is a list of FlowSchemas."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class FlowSchemaSpec(Model, kw_only=True):
@@ -252,7 +259,7 @@ class NonResourcePolicyRule(Model, kw_only=True):
     the request and (b) at least one member of nonResourceURLs matches the request.
     """
 
-    non_resource_urls: list[str] = msgspec.field(name="nonResourceURLs")
+    non_resource_urls: Nullable[list[str]] = msgspec.field(name="nonResourceURLs")
     """`nonResourceURLs` is a set of url prefixes that a user should have access to and
     may not be empty. For example: - "/healthz" is legal - "/hea*" is illegal -
     "/hea" is legal but matches nothing - "/hea/*" also matches nothing -
@@ -260,10 +267,18 @@ class NonResourcePolicyRule(Model, kw_only=True):
     non-resource urls. if it is present, it must be the only entry. Required.
     """
 
-    verbs: list[str]
+    verbs: Nullable[list[str]]
     """`verbs` is a list of matching verbs and may not be empty. "*" matches all verbs.
     If it is present, it must be the only entry. Required.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.non_resource_urls):
+            self.non_resource_urls = []
+        if is_null(self.verbs):
+            self.verbs = []
 
 
 class PolicyRulesWithSubjects(Model, kw_only=True):
@@ -290,12 +305,18 @@ class PolicyRulesWithSubjects(Model, kw_only=True):
     `resourceRules` and `nonResourceRules` has to be non-empty.
     """
 
-    subjects: list[Subject]
+    subjects: Nullable[list[Subject]]
     """subjects is the list of normal user, serviceaccount, or group that this rule
     cares about. There must be at least one member in this slice. A slice that
     includes both the system:authenticated and system:unauthenticated user groups
     matches every request. Required.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.subjects):
+            self.subjects = []
 
 
 class PriorityLevelConfiguration(Object, kw_only=True):
@@ -387,8 +408,14 @@ class PriorityLevelConfigurationList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[PriorityLevelConfiguration]
+    items: Nullable[list[PriorityLevelConfiguration]]
     """`items` is a list of request-priorities."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class PriorityLevelConfigurationReference(Model, kw_only=True):
@@ -470,7 +497,7 @@ class ResourcePolicyRule(Model, kw_only=True):
     namespaces matches the request.
     """
 
-    api_groups: list[str] = msgspec.field(name="apiGroups")
+    api_groups: Nullable[list[str]] = msgspec.field(name="apiGroups")
     """`apiGroups` is a list of matching API groups and may not be empty. "*" matches
     all API groups and, if present, must be the only entry. Required.
     """
@@ -491,17 +518,27 @@ class ResourcePolicyRule(Model, kw_only=True):
     only if `clusterScope` is true.
     """
 
-    resources: list[str]
+    resources: Nullable[list[str]]
     """`resources` is a list of matching resources (i.e., lowercase and plural) with,
     if desired, subresource. For example, [ "services", "nodes/status" ]. This list
     may not be empty. "*" matches all resources and, if present, must be the only
     entry. Required.
     """
 
-    verbs: list[str]
+    verbs: Nullable[list[str]]
     """`verbs` is a list of matching verbs and may not be empty. "*" matches all verbs
     and, if present, must be the only entry. Required.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.api_groups):
+            self.api_groups = []
+        if is_null(self.resources):
+            self.resources = []
+        if is_null(self.verbs):
+            self.verbs = []
 
 
 class ServiceAccountSubject(Model, kw_only=True):

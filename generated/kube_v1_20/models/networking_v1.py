@@ -8,8 +8,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
-from .._runtime.types import IntOrString
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import IntOrString, Nullable
 from . import core_v1, meta_v1
 
 __all__ = [
@@ -78,8 +78,14 @@ class HTTPIngressRuleValue(Model, kw_only=True):
     everything after the last '/' and before the first '?' or '#'.
     """
 
-    paths: list[HTTPIngressPath]
+    paths: Nullable[list[HTTPIngressPath]]
     """A collection of paths that map requests to backends."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.paths):
+            self.paths = []
 
 
 class IPBlock(Model, kw_only=True):
@@ -217,8 +223,14 @@ class IngressClassList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """Standard list metadata."""
 
-    items: list[IngressClass]
+    items: Nullable[list[IngressClass]]
     """Items is the list of IngressClasses."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class IngressClassSpec(Model, kw_only=True):
@@ -266,8 +278,14 @@ class IngressList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[Ingress]
+    items: Nullable[list[Ingress]]
     """Items is the list of Ingress."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class IngressRule(Model, kw_only=True):
@@ -484,8 +502,14 @@ class NetworkPolicyList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[NetworkPolicy]
+    items: Nullable[list[NetworkPolicy]]
     """Items is a list of schema objects."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class NetworkPolicyPeer(Model, kw_only=True):

@@ -8,8 +8,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
-from .._runtime.types import IntOrString
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import IntOrString, Nullable
 from . import core_v1, meta_v1
 
 __all__ = [
@@ -68,8 +68,14 @@ class HTTPIngressRuleValue(Model, kw_only=True):
     everything after the last '/' and before the first '?' or '#'.
     """
 
-    paths: list[HTTPIngressPath]
+    paths: Nullable[list[HTTPIngressPath]]
     """A collection of paths that map requests to backends."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.paths):
+            self.paths = []
 
 
 class Ingress(Object, kw_only=True):
@@ -190,8 +196,14 @@ class IngressClassList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """Standard list metadata."""
 
-    items: list[IngressClass]
+    items: Nullable[list[IngressClass]]
     """Items is the list of IngressClasses."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class IngressClassSpec(Model, kw_only=True):
@@ -239,8 +251,14 @@ class IngressList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[Ingress]
+    items: Nullable[list[Ingress]]
     """Items is the list of Ingress."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class IngressRule(Model, kw_only=True):

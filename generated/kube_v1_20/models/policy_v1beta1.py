@@ -9,8 +9,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
-from .._runtime.types import IntOrString
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import IntOrString, Nullable
 from . import core_v1, meta_v1
 
 __all__ = [
@@ -195,7 +195,13 @@ class PodDisruptionBudgetList(Object, kw_only=True):
     """
 
     metadata: meta_v1.ListMeta | None = None
-    items: list[PodDisruptionBudget]
+    items: Nullable[list[PodDisruptionBudget]]
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class PodDisruptionBudgetSpec(Model, kw_only=True):
@@ -321,8 +327,14 @@ class PodSecurityPolicyList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[PodSecurityPolicy]
+    items: Nullable[list[PodSecurityPolicy]]
     """items is a list of schema objects."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class PodSecurityPolicySpec(Model, kw_only=True):
@@ -536,7 +548,7 @@ class RuntimeClassStrategyOptions(Model, kw_only=True):
     RuntimeClasses for a pod.
     """
 
-    allowed_runtime_class_names: list[str] = msgspec.field(
+    allowed_runtime_class_names: Nullable[list[str]] = msgspec.field(
         name="allowedRuntimeClassNames"
     )
     """allowedRuntimeClassNames is an allowlist of RuntimeClass names that may be
@@ -552,6 +564,12 @@ class RuntimeClassStrategyOptions(Model, kw_only=True):
     default MUST be allowed by the allowedRuntimeClassNames list. A value of nil
     does not mutate the Pod.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.allowed_runtime_class_names):
+            self.allowed_runtime_class_names = []
 
 
 class SELinuxStrategyOptions(Model, kw_only=True):

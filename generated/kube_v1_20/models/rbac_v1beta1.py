@@ -8,7 +8,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import meta_v1
 
 __all__ = [
@@ -145,8 +146,14 @@ class ClusterRoleBindingList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """Standard object's metadata."""
 
-    items: list[ClusterRoleBinding]
+    items: Nullable[list[ClusterRoleBinding]]
     """Items is a list of ClusterRoleBindings"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ClusterRoleList(Object, kw_only=True):
@@ -176,8 +183,14 @@ class ClusterRoleList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """Standard object's metadata."""
 
-    items: list[ClusterRole]
+    items: Nullable[list[ClusterRole]]
     """Items is a list of ClusterRoles"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class PolicyRule(Model, kw_only=True):
@@ -214,10 +227,16 @@ class PolicyRule(Model, kw_only=True):
     for all resources in the specified apiGroups.
     """
 
-    verbs: list[str]
+    verbs: Nullable[list[str]]
     """Verbs is a list of Verbs that apply to ALL the ResourceKinds and
     AttributeRestrictions contained in this rule. VerbAll represents all kinds.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.verbs):
+            self.verbs = []
 
 
 class Role(Object, kw_only=True):
@@ -318,8 +337,14 @@ class RoleBindingList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """Standard object's metadata."""
 
-    items: list[RoleBinding]
+    items: Nullable[list[RoleBinding]]
     """Items is a list of RoleBindings"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class RoleList(Object, kw_only=True):
@@ -348,8 +373,14 @@ class RoleList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """Standard object's metadata."""
 
-    items: list[Role]
+    items: Nullable[list[Role]]
     """Items is a list of Roles"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class RoleRef(Model, kw_only=True):

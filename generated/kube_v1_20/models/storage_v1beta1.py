@@ -9,7 +9,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import core_v1, meta_v1
 
 __all__ = [
@@ -101,8 +102,14 @@ class CSIDriverList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[CSIDriver]
+    items: Nullable[list[CSIDriver]]
     """items is the list of CSIDriver"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class CSIDriverSpec(Model, kw_only=True):
@@ -316,8 +323,14 @@ class CSINodeList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[CSINode]
+    items: Nullable[list[CSINode]]
     """items is the list of CSINode"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class CSINodeSpec(Model, kw_only=True):
@@ -325,10 +338,16 @@ class CSINodeSpec(Model, kw_only=True):
     installed on a node
     """
 
-    drivers: list[CSINodeDriver]
+    drivers: Nullable[list[CSINodeDriver]]
     """drivers is a list of information of all CSI Drivers existing on a node. If all
     drivers in the list are uninstalled, this can become empty.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.drivers):
+            self.drivers = []
 
 
 class StorageClass(Object, kw_only=True):
@@ -430,8 +449,14 @@ class StorageClassList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[StorageClass]
+    items: Nullable[list[StorageClass]]
     """Items is the list of StorageClasses"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class TokenRequest(Model, kw_only=True):
@@ -518,8 +543,14 @@ class VolumeAttachmentList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[VolumeAttachment]
+    items: Nullable[list[VolumeAttachment]]
     """Items is the list of VolumeAttachments"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class VolumeAttachmentSource(Model, kw_only=True):

@@ -23,15 +23,25 @@ Deliberate differences: apimachinery's scanner also takes a bare suffix, a lone 
 :meth:`Quantity.canonical` reproduces the server's serialization, including its habit
 of echoing an input that is already in a canonical shape (``"+1"`` stays ``"+1"``).
 
+Arithmetic follows apimachinery's ``Add``/``Sub``/``Neg``/``Mul`` and never concatenates
+text: ``Quantity("1") + Quantity("2")`` is ``Quantity("3")``, and adding a plain ``str``
+to a quantity (either way round) raises :class:`TypeError`. A result is written in
+canonical form (``CanonicalizeBytes``) in the suffix format of the left operand -- or of
+the right one when the left is zero -- and keeps its exact value and format even where
+its text does not show them (``1Mi + 1k`` prints ``1049576`` yet stays binary SI, so
+subtracting ``1k`` again gives ``1Mi``). Results are exact: no rounding, no int64
+overflow; sums whose operands differ by more than 4000 orders of magnitude are refused.
+
 Nothing here evaluates input: parsing is a regular expression and integer arithmetic.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal
 from functools import lru_cache
-from typing import Literal, NamedTuple, TypeVar
+from typing import Literal, NamedTuple, TypeVar, cast
 
 __all__ = ["Quantity", "QuantityFormat"]
 
@@ -54,6 +64,7 @@ _MAX_DIGITS = 4000  # stays below CPython's int/str conversion limit
 _INT32 = 2**31
 _INT64_MAX = 2**63 - 1
 _SUFFIX_HELP = "n, u, m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei or an exponent such as e3"
+_MAX_RESULT_BITS = 13_000  # about 3900 decimal digits: results stay printable
 
 
 class _Parsed(NamedTuple):
@@ -217,6 +228,46 @@ def _canonical(parsed: _Parsed) -> str:
     return f"{sign}{digits}" if exponent == 0 else f"{sign}{digits}e{exponent}"
 
 
+def _pow10(exponent: int) -> float:
+    """``10.0 ** exponent`` correctly rounded, 0 or inf outside the float range (Go's Pow10)."""
+    if exponent > 308:
+        return math.inf
+    if exponent < -323:
+        return 0.0
+    return float(f"1e{exponent}")
+
+
+def _check_size(mantissa: int) -> None:
+    if mantissa.bit_length() > _MAX_RESULT_BITS:
+        raise OverflowError("quantity arithmetic result has more than about 3900 digits")
+
+
+def _add_amounts(left: _Parsed, right: _Parsed, sign: int) -> tuple[int, int]:
+    """``left + sign * right`` as an exact ``(mantissa, exponent)`` pair."""
+    if right.mantissa == 0:
+        return left.mantissa, left.exponent
+    if left.mantissa == 0:
+        return sign * right.mantissa, right.exponent
+    exponent = min(left.exponent, right.exponent)
+    if max(left.exponent, right.exponent) - exponent > _MAX_DIGITS:
+        raise OverflowError(
+            "quantity arithmetic on values more than 4000 orders of magnitude apart"
+        )
+    mantissa = left.mantissa * 10 ** (left.exponent - exponent) + \
+        sign * right.mantissa * 10 ** (right.exponent - exponent)
+    _check_size(mantissa)
+    return mantissa, (exponent if mantissa else 0)
+
+
+def _restore(cls: type[Quantity], text: str, exact: _Parsed | None) -> Quantity:
+    """Unpickle: the text as it was, with an arithmetic result's exact amount."""
+    if exact is None:
+        return str.__new__(cls, text)
+    computed = str.__new__(_ComputedQuantity, text)
+    computed._exact = exact
+    return computed
+
+
 _Q = TypeVar("_Q", bound="Quantity")
 
 
@@ -233,9 +284,19 @@ class Quantity(str):
     compares numerically; floats are not compared (they would be approximate). Note
     that a ``Quantity`` and an equal plain ``str`` hash differently, so do not mix
     them as keys of one dict.
+
+    ``+``, ``-`` (binary and unary) and ``*`` by an ``int`` are apimachinery's
+    arithmetic (see the module docstring); ``sum()`` works since ``0`` is accepted as
+    a number. The accessors :meth:`value`, :meth:`milli_value`, :meth:`scaled_value`,
+    :meth:`as_approximate_float`, :meth:`is_zero` and :meth:`sign` mirror
+    ``resource.Quantity``'s.
     """
 
-    __slots__ = ()
+    __slots__ = ()  # no __dict__: the thousands of quantities in a decoded list stay small
+
+    # The exact amount of a computed quantity whose text alone does not tell it (see
+    # _ComputedQuantity); None for text from the wire or the user, which is parsed.
+    _exact: _Parsed | None = None
 
     def __new__(cls: type[_Q], value: str) -> _Q:
         if not isinstance(value, str):
@@ -280,14 +341,36 @@ class Quantity(str):
             # Past 10**20 any non-zero value is above the cap, so the power is bounded.
             magnitude, exponent = magnitude * 10 ** min(exponent, 20), 0
         parsed = _finish(bool(sign), magnitude, exponent, format, None)
+        if cls is Quantity:
+            return cast(_Q, Quantity._of(parsed))
         return str.__new__(cls, _canonical(parsed))
 
+    @staticmethod
+    def _of(parsed: _Parsed) -> Quantity:
+        """The quantity for an exact amount, written in canonical form.
+
+        A plain :class:`Quantity` when parsing that text gives back the same amount and
+        format (the usual case); otherwise a :class:`_ComputedQuantity` that keeps them.
+        """
+        exact = parsed._replace(echo=None)
+        text = _canonical(exact)
+        try:
+            reparsed = _parse(text)._replace(echo=None)
+        except ValueError:  # pragma: no cover - canonical text always parses
+            reparsed = None
+        if reparsed == exact:
+            return str.__new__(Quantity, text)
+        computed = str.__new__(_ComputedQuantity, text)
+        computed._exact = exact
+        return computed
+
     def _parsed(self) -> _Parsed:
-        return _parse(str.__str__(self))
+        exact = self._exact
+        return exact if exact is not None else _parse(str.__str__(self))
 
     def _parsed_or_none(self) -> _Parsed | None:
         try:
-            return _parse(str.__str__(self))
+            return self._parsed()
         except ValueError:
             return None
 
@@ -307,9 +390,151 @@ class Quantity(str):
     def __repr__(self) -> str:
         return f"Quantity({str.__repr__(self)})"
 
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        # Pickle/copy through from_wire so that a decoded, unvalidated value survives.
-        return (type(self).from_wire, (str.__str__(self),))
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # Pickle/copy without re-validating, so a decoded, unvalidated value survives,
+        # and with the exact amount of an arithmetic result.
+        return (_restore, (type(self), str.__str__(self), self._exact))
+
+    # --- accessors (resource.Quantity's) ---------------------------------------------
+
+    def is_zero(self) -> bool:
+        """Whether the value is zero."""
+        return self._parsed().mantissa == 0
+
+    def sign(self) -> int:
+        """-1, 0 or 1: the sign of the value."""
+        mantissa = self._parsed().mantissa
+        return (mantissa > 0) - (mantissa < 0)
+
+    def scaled_value(self, scale: int) -> int:
+        """The value in units of ``10**scale``, rounded away from zero (``ScaledValue``).
+
+        ``scaled_value(-3)`` of ``1500u`` is 2 (milli-units). Python integers do not
+        overflow: where apimachinery returns 0 or a wrapped int64 for values beyond
+        int64, this returns the exact number.
+        """
+        parsed = self._parsed()
+        shift = parsed.exponent - scale
+        if shift >= 0:
+            factor: int = 10**shift
+            return parsed.mantissa * factor
+        divisor: int = 10**-shift
+        quotient, remainder = divmod(abs(parsed.mantissa), divisor)
+        magnitude = quotient + (1 if remainder else 0)
+        return -magnitude if parsed.mantissa < 0 else magnitude
+
+    def round_up(self, scale: int) -> tuple[Quantity, bool]:
+        """The value rounded away from zero to a multiple of ``10**scale`` (``RoundUp``).
+
+        Returns the rounded quantity (same format) and whether it is exact: ``9.01``
+        at scale -1 is ``(9.1, False)``.
+        """
+        parsed = self._parsed()
+        if parsed.exponent >= scale or parsed.mantissa == 0:
+            return self, True
+        mantissa = self.scaled_value(scale)
+        rounded = Quantity._of(_Parsed(mantissa, scale, parsed.format,
+                                       Decimal(f"{mantissa}e{scale}"), None))
+        return rounded, rounded._parsed().value == parsed.value
+
+    def value(self) -> int:
+        """The value rounded away from zero to an integer (``Value``): ``1500m`` -> 2."""
+        return self.scaled_value(0)
+
+    def milli_value(self) -> int:
+        """The value in thousandths, rounded away from zero (``MilliValue``)."""
+        return self.scaled_value(-3)
+
+    def as_approximate_float(self) -> float:
+        """A float near the value, computed as apimachinery does (``AsApproximateFloat64``).
+
+        The stored mantissa times ``10**exponent`` in float arithmetic; beyond the float
+        range the result is an infinity. Use :meth:`to_decimal` for the exact value.
+        """
+        parsed = self._parsed()
+        try:
+            base = float(parsed.mantissa)
+        except OverflowError:
+            base = math.copysign(math.inf, parsed.mantissa)
+        if parsed.exponent == 0:
+            return base
+        return base * _pow10(parsed.exponent)
+
+    # --- arithmetic (resource.Quantity's Add, Sub, Neg, Mul) -------------------------
+
+    def _operand(self, other: object, verb: str) -> _Parsed | None:
+        """``other`` as an amount; None for types that are not numbers at all."""
+        if isinstance(other, Quantity):
+            return other._parsed()
+        if isinstance(other, str):
+            raise TypeError(
+                f"cannot {verb} a Quantity and a str: wrap the text as Quantity({_shown(other)}) "
+                "for arithmetic, or use str(quantity) to build text"
+            )
+        if isinstance(other, int) and not isinstance(other, bool):
+            return _finish(other < 0, abs(other), 0, "DecimalSI", None)
+        if isinstance(other, Decimal) and other.is_finite():
+            return Quantity.from_decimal(other)._parsed()
+        return None
+
+    def _combine(self, other: object, subtract: bool, reflected: bool) -> Quantity | None:
+        """The sum or difference; None when ``other`` is no number (NotImplemented)."""
+        other_parsed = self._operand(other, "subtract" if subtract else "add")
+        if other_parsed is None:
+            return None
+        left, right = (other_parsed, self._parsed()) if reflected else \
+            (self._parsed(), other_parsed)
+        # apimachinery: the result keeps the left operand's format unless that is zero.
+        fmt = right.format if left.mantissa == 0 else left.format
+        mantissa, exponent = _add_amounts(left, right, -1 if subtract else 1)
+        return Quantity._of(_Parsed(mantissa, exponent, fmt,
+                                    Decimal(f"{mantissa}e{exponent}"), None))
+
+    def __add__(self, other: object) -> Quantity:
+        result = self._combine(other, subtract=False, reflected=False)
+        return NotImplemented if result is None else result
+
+    def __radd__(self, other: object) -> Quantity:
+        result = self._combine(other, subtract=False, reflected=True)
+        return NotImplemented if result is None else result
+
+    def __sub__(self, other: object) -> Quantity:
+        result = self._combine(other, subtract=True, reflected=False)
+        return NotImplemented if result is None else result
+
+    def __rsub__(self, other: object) -> Quantity:
+        result = self._combine(other, subtract=True, reflected=True)
+        return NotImplemented if result is None else result
+
+    def __neg__(self) -> Quantity:
+        parsed = self._parsed()
+        # Not ``-parsed.value``: Decimal arithmetic rounds to the context's 28 digits.
+        value = Decimal(f"{-parsed.mantissa}e{parsed.exponent}")
+        return Quantity._of(parsed._replace(mantissa=-parsed.mantissa, value=value))
+
+    def __pos__(self) -> Quantity:
+        return self
+
+    def __mul__(self, other: object) -> Quantity:
+        """Multiply by an ``int`` (``Mul``); ``str``'s repetition is not available."""
+        if isinstance(other, bool) or not isinstance(other, int):
+            if isinstance(other, (str, float, Decimal)):
+                raise TypeError(f"a Quantity can only be multiplied by an int, not "
+                                f"{type(other).__name__}")
+            return NotImplemented
+        parsed = self._parsed()
+        mantissa = parsed.mantissa * other
+        _check_size(mantissa)
+        exponent = parsed.exponent if mantissa else 0
+        return Quantity._of(_Parsed(mantissa, exponent, parsed.format,
+                                    Decimal(f"{mantissa}e{exponent}"), None))
+
+    def __rmul__(self, other: object) -> Quantity:
+        return self.__mul__(other)
+
+    def __mod__(self, other: object) -> str:
+        # "%" would format the quantity's text as a template: never what is meant.
+        raise TypeError("a Quantity is not a format string; use str(quantity) % ...")
 
     # --- comparison by value ---------------------------------------------------------
 
@@ -364,3 +589,14 @@ class Quantity(str):
     def __ge__(self, other: object) -> bool:
         pair = self._compare(other)
         return NotImplemented if pair is None else pair[0] >= pair[1]
+
+
+class _ComputedQuantity(Quantity):
+    """An arithmetic result whose canonical text does not carry its exact amount.
+
+    ``1Mi + 1k`` prints ``1049576`` but stays binary SI; ``4Ei * 2`` prints ``8Ei``,
+    which would parse as the capped ``2**63 - 1``. Only such results pay for the
+    instance dict that holds ``_exact``; it behaves as a :class:`Quantity` in every way.
+    """
+
+    _exact: _Parsed | None

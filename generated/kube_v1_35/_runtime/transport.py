@@ -4,22 +4,33 @@
 values and return :class:`~.rest.response.Response` values (or open streams for watch
 and log follow). They know nothing about retries, rate limits or Kubernetes errors --
 the REST clients layer those on top -- and they translate every httpx failure into
-:class:`~.errors.TransportError` in exactly one place, :func:`_translate`.
+:class:`~.errors.TransportError` in exactly one place, :func:`_translate`. They enforce
+the size limits and the total deadline of :class:`~.rest.limits.Limits` (the sync one
+with :mod:`.deadline`, the async one by cancellation).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 import socket
-from collections.abc import AsyncIterator, Iterator
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
 
+from . import deadline
+from .config.errors import ConfigError
 from .config.types import ClientConfig
 from .errors import TransportError
+from .proxy import proxy_for
+from .rest.limits import DEFAULT_LIMITS, BodyCollector, Limits
 from .rest.request import Request
 from .rest.response import Response
+from .sni import ServerNameContext
 
 #: Version of this runtime, sent in the default User-Agent.
 RUNTIME_VERSION = "0.1.0"
@@ -44,54 +55,95 @@ def _translate(exc: httpx.HTTPError, request: httpx.Request | None) -> Transport
     )
 
 
-def _is_loopback(server: str) -> bool:
-    host = (httpx.URL(server).host or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
+def _proxy(config: ClientConfig) -> str | None:
+    """The kubeconfig's ``proxy-url`` if set (used for every request, as in client-go),
+    else Go's environment rules (:func:`..proxy.proxy_for`: never for loopback servers)."""
+    return config.proxy or proxy_for(config.server, os.environ)
 
 
 def _client_kwargs(config: ClientConfig) -> dict[str, Any]:
-    """httpx client options. Proxy: ``proxy-url`` if set, else the usual environment
-    variables -- except for loopback servers, which (as in Go's net/http) never go
-    through a proxy."""
-    headers = {"User-Agent": config.user_agent or DEFAULT_USER_AGENT}
+    """httpx client options. httpx's own environment handling is off (``trust_env``):
+    the proxy is decided by :func:`_proxy`, and nothing else (netrc credentials, CA
+    variables) is taken from the environment, as in client-go."""
+    headers = [("User-Agent", config.user_agent or DEFAULT_USER_AGENT), *config.default_headers()]
+    proxy = _proxy(config)
+    verify: ssl.SSLContext = config.verify
+    if proxy and config.tls_server_name:
+        verify = ServerNameContext(config.verify, config.tls_server_name)
     kwargs: dict[str, Any] = {
-        "trust_env": not _is_loopback(config.server),
+        "trust_env": False,
         "base_url": config.server,
-        "verify": config.verify,
+        "verify": verify,
         "auth": config.auth,
         "headers": headers,
         "timeout": httpx.Timeout(config.timeout),
         "follow_redirects": False,
     }
-    if config.proxy:
-        kwargs["proxy"] = config.proxy
+    if proxy:
+        kwargs["proxy"] = proxy
     return kwargs
 
 
+def _socks_missing(proxy: str | None) -> ConfigError:
+    """The error for a SOCKS proxy without httpx's optional SOCKS support; names only the
+    scheme (a proxy URL may hold credentials)."""
+    scheme = (proxy or "").split("://", 1)[0]
+    return ConfigError(
+        f"the proxy is a {scheme} proxy, which needs the optional SOCKS support of httpx: "
+        "install it with pip install 'httpx[socks]'"
+    )
+
+
 def build_client(config: ClientConfig) -> httpx.Client:
-    """An ``httpx.Client`` for the configured server: TLS, auth, proxy, timeout, UA."""
-    return httpx.Client(**_client_kwargs(config))
+    """An ``httpx.Client`` for the configured server: TLS, auth, proxy, timeout, UA;
+    its connections obey the request deadline (:mod:`.deadline`)."""
+    kwargs = _client_kwargs(config)
+    try:
+        client = httpx.Client(**kwargs)
+    except ImportError:
+        raise _socks_missing(kwargs.get("proxy")) from None
+    deadline.install(client)
+    return client
 
 
 def build_async_client(config: ClientConfig) -> httpx.AsyncClient:
     """The ``httpx.AsyncClient`` twin of :func:`build_client`."""
-    return httpx.AsyncClient(**_client_kwargs(config))
+    kwargs = _client_kwargs(config)
+    try:
+        return httpx.AsyncClient(**kwargs)
+    except ImportError:
+        raise _socks_missing(kwargs.get("proxy")) from None
 
 
 def _headers(resp: httpx.Response) -> tuple[tuple[str, str], ...]:
     return tuple((k.lower(), v) for k, v in resp.headers.multi_items())
 
 
+#: An httpcore trace callback: ``(event name, info)`` at each connection step.
+Trace = Callable[[str, dict[str, Any]], None]
+
+
 def _build(
-    client: httpx.Client | httpx.AsyncClient, config: ClientConfig, req: Request
+    client: httpx.Client | httpx.AsyncClient, config: ClientConfig, req: Request,
+    deadline: float | None = None, trace: Trace | None = None,
 ) -> httpx.Request:
+    """The httpx request for ``req``. Streams have no read timeout (a watch is quiet for
+    minutes); other requests have per-operation timeouts no longer than ``deadline``,
+    the total time they may take. ``trace`` is passed to httpcore (see
+    :class:`Transport`)."""
     headers = [("Accept", req.accept), *req.headers]
     if req.content_type is not None:
         headers.append(("Content-Type", req.content_type))
     extensions: dict[str, Any] = {}
     if config.tls_server_name:
         extensions["sni_hostname"] = config.tls_server_name
-    timeout = httpx.Timeout(config.timeout, read=None) if req.stream else None
+    if trace is not None:
+        extensions["trace"] = trace
+    timeout: httpx.Timeout | None = None
+    if req.stream:
+        timeout = httpx.Timeout(config.timeout, read=None)
+    elif deadline is not None and deadline < config.timeout:
+        timeout = httpx.Timeout(deadline)
     kwargs: dict[str, Any] = {}
     if timeout is not None:
         kwargs["timeout"] = timeout
@@ -104,6 +156,26 @@ def _build(
         extensions=extensions,
         **kwargs,
     )
+
+
+#: What a finished response's stream is replaced by (see :func:`_release`).
+_SPENT = httpx.ByteStream(b"")
+
+
+def _release(resp: httpx.Response) -> None:
+    """Break the reference cycle httpx leaves behind a response.
+
+    ``httpx.Response.stream`` is a bound stream that points back at the response, so
+    every answer (its request, headers and anything still buffered) lives until the
+    cyclic garbage collector runs, not until the last reference goes. Over a long
+    ``list_all`` that is several pages of garbage at a time. Once the response is
+    closed its stream is useless; replacing it frees everything by reference counting.
+    """
+    resp.stream = _SPENT
+
+
+def _response(resp: httpx.Response, body: bytes, req: Request) -> Response:
+    return Response(resp.status_code, _headers(resp), body, req.method, req.path)
 
 
 class Stream:
@@ -128,6 +200,7 @@ class Stream:
 
     def close(self) -> None:
         self._response.close()
+        _release(self._response)
 
     def abort(self) -> None:
         """Wake a thread blocked reading this stream, from another thread.
@@ -166,6 +239,7 @@ class AsyncStream:
 
     async def aclose(self) -> None:
         await self._response.aclose()
+        _release(self._response)
 
 
 class _CertificateGenerations:
@@ -193,10 +267,19 @@ class _CertificateGenerations:
 
 
 class Transport:
-    """Blocking sends over one ``httpx.Client`` (owned unless passed in)."""
+    """Blocking sends over one ``httpx.Client`` (owned unless passed in).
 
-    def __init__(self, config: ClientConfig, client: httpx.Client | None = None) -> None:
+    ``limits`` bounds body sizes and the total time of a non-streaming request; the
+    deadline bounds every socket operation of a non-streaming request (:mod:`.deadline`).
+    ``trace`` is given to httpcore with every request (it sees each connection as it is
+    made: the informers use it to find the socket of a stalled request).
+    """
+
+    def __init__(self, config: ClientConfig, client: httpx.Client | None = None,
+                 limits: Limits | None = None, *, trace: Trace | None = None) -> None:
         self.config = config
+        self.limits = limits if limits is not None else DEFAULT_LIMITS
+        self.trace = trace
         self._owned = client is None
         self._client = client if client is not None else build_client(config)
         self._retired: list[httpx.Client] = []
@@ -206,26 +289,53 @@ class Transport:
         self._retired.append(self._client)
         self._client = build_client(self.config)
 
-    def _send(self, req: Request, stream: bool) -> httpx.Response:
+    def _send(self, req: Request, deadline: float | None = None) -> httpx.Response:
         started_at = self._certs.generation
-        request = _build(self._client, self.config, req)
+        request = _build(self._client, self.config, req, deadline, self.trace)
         try:
-            resp = self._client.send(request, stream=stream)
+            resp = self._client.send(request, stream=True)
             if self._certs.retry_with_fresh_client(resp.status_code, started_at):
                 resp.close()
+                _release(resp)
                 self._fresh_client()
-                request = _build(self._client, self.config, req)
-                resp = self._client.send(request, stream=stream)
+                request = _build(self._client, self.config, req, deadline, self.trace)
+                resp = self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise _translate(exc, request) from exc
         return resp
 
     def send(self, req: Request) -> Response:
-        resp = self._send(req, stream=False)
-        return Response(resp.status_code, _headers(resp), resp.content)
+        """Send and read the whole answer within the size limit and the deadline.
+
+        Every socket operation of the exchange (connect, handshake, each read and
+        write) is bounded by what is left of the deadline (:mod:`.deadline`).
+        """
+        total = self.limits.deadline_for(self.config.timeout)
+        started = time.monotonic()
+        collector = BodyCollector(self.limits, total, req.method, req.path, started)
+        with deadline.deadline(started + total):
+            try:
+                resp = self._send(req, total)
+            except TransportError as exc:
+                if deadline.expired():
+                    raise collector.expired(exc.url) from exc
+                raise
+            try:
+                url = _safe_url(resp.request.url)
+                collector.declared(resp.headers, resp.status_code)
+                for chunk in resp.iter_bytes():
+                    collector.add(chunk, resp.status_code, url)
+            except httpx.HTTPError as exc:
+                if deadline.expired():
+                    raise collector.expired(_safe_url(resp.request.url)) from exc
+                raise _translate(exc, resp.request) from exc
+            finally:
+                resp.close()
+                _release(resp)
+        return _response(resp, collector.body(), req)
 
     def open(self, req: Request) -> Stream:
-        return Stream(self._send(req, stream=True))
+        return Stream(self._send(req))
 
     def close(self) -> None:
         if self._owned:
@@ -235,10 +345,14 @@ class Transport:
 
 
 class AsyncTransport:
-    """Async twin of :class:`Transport` over one ``httpx.AsyncClient``."""
+    """Async twin of :class:`Transport` over one ``httpx.AsyncClient``; the deadline
+    bounds the whole request, connect and headers included (it is a cancellation)."""
 
-    def __init__(self, config: ClientConfig, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, config: ClientConfig, client: httpx.AsyncClient | None = None,
+                 limits: Limits | None = None, *, trace: Trace | None = None) -> None:
         self.config = config
+        self.limits = limits if limits is not None else DEFAULT_LIMITS
+        self.trace = trace
         self._owned = client is None
         self._client = client if client is not None else build_async_client(config)
         self._retired: list[httpx.AsyncClient] = []
@@ -248,26 +362,47 @@ class AsyncTransport:
         self._retired.append(self._client)
         self._client = build_async_client(self.config)
 
-    async def _send(self, req: Request, stream: bool) -> httpx.Response:
+    async def _send(self, req: Request, deadline: float | None = None) -> httpx.Response:
         started_at = self._certs.generation
-        request = _build(self._client, self.config, req)
+        request = _build(self._client, self.config, req, deadline, self.trace)
         try:
-            resp = await self._client.send(request, stream=stream)
+            resp = await self._client.send(request, stream=True)
             if self._certs.retry_with_fresh_client(resp.status_code, started_at):
                 await resp.aclose()
+                _release(resp)
                 self._fresh_client()
-                request = _build(self._client, self.config, req)
-                resp = await self._client.send(request, stream=stream)
+                request = _build(self._client, self.config, req, deadline, self.trace)
+                resp = await self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise _translate(exc, request) from exc
         return resp
 
+    async def _read(self, req: Request, collector: BodyCollector, total: float) -> Response:
+        resp = await self._send(req, total)
+        try:
+            url = _safe_url(resp.request.url)
+            collector.declared(resp.headers, resp.status_code)
+            async for chunk in resp.aiter_bytes():
+                collector.add(chunk, resp.status_code, url)
+        except httpx.HTTPError as exc:
+            raise _translate(exc, resp.request) from exc
+        finally:
+            await resp.aclose()
+            _release(resp)
+        return _response(resp, collector.body(), req)
+
     async def send(self, req: Request) -> Response:
-        resp = await self._send(req, stream=False)
-        return Response(resp.status_code, _headers(resp), resp.content)
+        """Send and read the whole answer within the size limit and the deadline."""
+        total = self.limits.deadline_for(self.config.timeout)
+        collector = BodyCollector(self.limits, total, req.method, req.path, time.monotonic())
+        try:
+            return await asyncio.wait_for(self._read(req, collector, total), total)
+        except asyncio.TimeoutError:
+            url = _safe_url(self._client.base_url.join(req.path))
+            raise collector.expired(url) from None
 
     async def open(self, req: Request) -> AsyncStream:
-        return AsyncStream(await self._send(req, stream=True))
+        return AsyncStream(await self._send(req))
 
     async def aclose(self) -> None:
         if self._owned:

@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
-from .._runtime.types import IntOrString
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import IntOrString, Nullable
 from . import core_v1, meta_v1
 
 __all__ = [
@@ -117,8 +117,14 @@ class ControllerRevisionList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[ControllerRevision]
+    items: Nullable[list[ControllerRevision]]
     """Items is the list of ControllerRevisions"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class DaemonSet(Object, kw_only=True):
@@ -202,8 +208,14 @@ class DaemonSetList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[DaemonSet]
+    items: Nullable[list[DaemonSet]]
     """A list of daemon sets."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class DaemonSetSpec(Model, kw_only=True):
@@ -396,8 +408,14 @@ class DeploymentList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """Standard list metadata."""
 
-    items: list[Deployment]
+    items: Nullable[list[Deployment]]
     """Items is the list of Deployments."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class DeploymentSpec(Model, kw_only=True):
@@ -611,10 +629,16 @@ class ReplicaSetList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[ReplicaSet]
+    items: Nullable[list[ReplicaSet]]
     """List of ReplicaSets. More info:
     https://kubernetes.io/docs/concepts/workloads/controllers/replicaset
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ReplicaSetSpec(Model, kw_only=True):
@@ -877,8 +901,14 @@ class StatefulSetList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[StatefulSet]
+    items: Nullable[list[StatefulSet]]
     """Items is the list of stateful sets."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class StatefulSetOrdinals(Model, kw_only=True):

@@ -9,8 +9,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
-from .._runtime.types import Quantity
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable, Quantity
 from . import meta_v1
 
 __all__ = [
@@ -300,8 +300,14 @@ class HorizontalPodAutoscalerList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """metadata is the standard list metadata."""
 
-    items: list[HorizontalPodAutoscaler]
+    items: Nullable[list[HorizontalPodAutoscaler]]
     """items is the list of horizontal pod autoscaler objects."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class HorizontalPodAutoscalerSpec(Model, kw_only=True):

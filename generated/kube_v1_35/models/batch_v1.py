@@ -9,7 +9,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import core_v1, meta_v1
 
 __all__ = [
@@ -93,8 +94,14 @@ class CronJobList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[CronJob]
+    items: Nullable[list[CronJob]]
     """items is the list of CronJobs."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class CronJobSpec(Model, kw_only=True):
@@ -259,8 +266,14 @@ class JobList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[Job]
+    items: Nullable[list[Job]]
     """items is the list of Jobs."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class JobSpec(Model, kw_only=True):
@@ -561,13 +574,19 @@ class JobTemplateSpec(Model, kw_only=True):
 class PodFailurePolicy(Model, kw_only=True):
     """PodFailurePolicy describes how failed pods influence the backoffLimit."""
 
-    rules: list[PodFailurePolicyRule]
+    rules: Nullable[list[PodFailurePolicyRule]]
     """A list of pod failure policy rules. The rules are evaluated in order. Once a
     rule matches a Pod failure, the remaining of the rules are ignored. When no rule
     matches the Pod failure, the default handling applies - the counter of pod
     failures is incremented and it is checked against the backoffLimit. At most 20
     elements are allowed.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.rules):
+            self.rules = []
 
 
 class PodFailurePolicyOnExitCodesRequirement(Model, kw_only=True):
@@ -600,13 +619,19 @@ class PodFailurePolicyOnExitCodesRequirement(Model, kw_only=True):
     satisfied.
     """
 
-    values: list[int]
+    values: Nullable[list[int]]
     """Specifies the set of values. Each returned container exit code (might be
     multiple in case of multiple containers) is checked against this set of values
     with respect to the operator. The list of values must be ordered and must not
     contain duplicates. Value '0' cannot be used for the In operator. At least one
     element is required. At most 255 elements are allowed.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.values):
+            self.values = []
 
 
 class PodFailurePolicyOnPodConditionsPattern(Model, kw_only=True):
@@ -664,7 +689,7 @@ class SuccessPolicy(Model, kw_only=True):
     success of some indexes.
     """
 
-    rules: list[SuccessPolicyRule]
+    rules: Nullable[list[SuccessPolicyRule]]
     """rules represents the list of alternative rules for the declaring the Jobs as
     successful before `.status.succeeded >= .spec.completions`. Once any of the
     rules are met, the "SuccessCriteriaMet" condition is added, and the lingering
@@ -672,6 +697,12 @@ class SuccessPolicy(Model, kw_only=True):
     condition. Additionally, these rules are evaluated in order; Once the Job meets
     one of the rules, other rules are ignored. At most 20 elements are allowed.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.rules):
+            self.rules = []
 
 
 class SuccessPolicyRule(Model, kw_only=True):

@@ -9,7 +9,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import meta_v1
 
 __all__ = [
@@ -90,8 +91,14 @@ class ClusterTrustBundleList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """metadata contains the list metadata."""
 
-    items: list[ClusterTrustBundle]
+    items: Nullable[list[ClusterTrustBundle]]
     """items is a collection of ClusterTrustBundle objects"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ClusterTrustBundleSpec(Model, kw_only=True):
@@ -190,8 +197,14 @@ class PodCertificateRequestList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """metadata contains the list metadata."""
 
-    items: list[PodCertificateRequest]
+    items: Nullable[list[PodCertificateRequest]]
     """items is a collection of PodCertificateRequest objects"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class PodCertificateRequestSpec(Model, kw_only=True):
@@ -220,7 +233,7 @@ class PodCertificateRequestSpec(Model, kw_only=True):
     node_uid: str = msgspec.field(name="nodeUID")
     """nodeUID is the UID of the node the pod is assigned to."""
 
-    pkix_public_key: bytes = msgspec.field(name="pkixPublicKey")
+    pkix_public_key: Nullable[bytes] = msgspec.field(name="pkixPublicKey")
     """pkixPublicKey is the PKIX-serialized public key the signer will issue the
     certificate to.
 
@@ -241,7 +254,7 @@ class PodCertificateRequestSpec(Model, kw_only=True):
     pod_uid: str = msgspec.field(name="podUID")
     """podUID is the UID of the pod into which the certificate will be mounted."""
 
-    proof_of_possession: bytes = msgspec.field(name="proofOfPossession")
+    proof_of_possession: Nullable[bytes] = msgspec.field(name="proofOfPossession")
     """proofOfPossession proves that the requesting kubelet holds the private key
     corresponding to pkixPublicKey.
 
@@ -293,6 +306,14 @@ class PodCertificateRequestSpec(Model, kw_only=True):
     Signers should document the keys and values they support. Signers should deny
     requests that contain keys they do not recognize.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.pkix_public_key):
+            self.pkix_public_key = b""
+        if is_null(self.proof_of_possession):
+            self.proof_of_possession = b""
 
 
 class PodCertificateRequestStatus(Model, kw_only=True):

@@ -9,8 +9,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
-from .._runtime.types import IntOrString, MicroTime, Quantity
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import IntOrString, MicroTime, Nullable, Quantity
 from . import meta_v1
 
 __all__ = [
@@ -553,7 +553,7 @@ class CephFSPersistentVolumeSource(Model, kw_only=True):
     volumes do not support ownership management or SELinux relabeling.
     """
 
-    monitors: list[str]
+    monitors: Nullable[list[str]]
     """monitors is Required: Monitors is a collection of Ceph monitors More info:
     https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it
     """
@@ -586,13 +586,19 @@ class CephFSPersistentVolumeSource(Model, kw_only=True):
     https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it
     """
 
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.monitors):
+            self.monitors = []
+
 
 class CephFSVolumeSource(Model, kw_only=True):
     """Represents a Ceph Filesystem mount that lasts the lifetime of a pod Cephfs
     volumes do not support ownership management or SELinux relabeling.
     """
 
-    monitors: list[str]
+    monitors: Nullable[list[str]]
     """monitors is Required: Monitors is a collection of Ceph monitors More info:
     https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it
     """
@@ -626,6 +632,12 @@ class CephFSVolumeSource(Model, kw_only=True):
     """user is optional: User is the rados user name, default is admin More info:
     https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.monitors):
+            self.monitors = []
 
 
 class CinderPersistentVolumeSource(Model, kw_only=True):
@@ -813,8 +825,14 @@ class ComponentStatusList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[ComponentStatus]
+    items: Nullable[list[ComponentStatus]]
     """List of ComponentStatus objects."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ConfigMap(Object, kw_only=True):
@@ -925,8 +943,14 @@ class ConfigMapList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[ConfigMap]
+    items: Nullable[list[ConfigMap]]
     """Items is the list of ConfigMaps."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ConfigMapNodeConfigSource(Model, kw_only=True):
@@ -1758,8 +1782,14 @@ class EndpointsList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[Endpoints]
+    items: Nullable[list[Endpoints]]
     """List of endpoints."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class EnvFromSource(Model, kw_only=True):
@@ -2156,8 +2186,14 @@ class EventList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[Event]
+    items: Nullable[list[Event]]
     """List of events"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class EventSeries(Model, kw_only=True):
@@ -2840,17 +2876,29 @@ class LimitRangeList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[LimitRange]
+    items: Nullable[list[LimitRange]]
     """Items is a list of LimitRange objects. More info:
     https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class LimitRangeSpec(Model, kw_only=True):
     """LimitRangeSpec defines a min/max usage limit for resources that match on kind."""
 
-    limits: list[LimitRangeItem]
+    limits: Nullable[list[LimitRangeItem]]
     """Limits is the list of LimitRangeItem objects that are enforced."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.limits):
+            self.limits = []
 
 
 class LinuxContainerUser(Model, kw_only=True):
@@ -3065,10 +3113,16 @@ class NamespaceList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[Namespace]
+    items: Nullable[list[Namespace]]
     """Items is the list of Namespace objects in the list. More info:
     https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class NamespaceSpec(Model, kw_only=True):
@@ -3313,8 +3367,14 @@ class NodeList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[Node]
+    items: Nullable[list[Node]]
     """List of nodes"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class NodeRuntimeHandler(Model, kw_only=True):
@@ -3351,10 +3411,16 @@ class NodeSelector(Model, kw_only=True):
     by the node selector terms.
     """
 
-    node_selector_terms: list[NodeSelectorTerm] = msgspec.field(
+    node_selector_terms: Nullable[list[NodeSelectorTerm]] = msgspec.field(
         name="nodeSelectorTerms"
     )
     """Required. A list of node selector terms. The terms are ORed."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.node_selector_terms):
+            self.node_selector_terms = []
 
 
 class NodeSelectorRequirement(Model, kw_only=True):
@@ -3761,10 +3827,16 @@ class PersistentVolumeClaimList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[PersistentVolumeClaim]
+    items: Nullable[list[PersistentVolumeClaim]]
     """items is a list of persistent volume claims. More info:
     https://kubernetes.io/docs/concepts/storage/persistent-volumes#persistentvolumeclaims
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class PersistentVolumeClaimSpec(Model, kw_only=True):
@@ -4014,10 +4086,16 @@ class PersistentVolumeList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[PersistentVolume]
+    items: Nullable[list[PersistentVolume]]
     """items is a list of persistent volumes. More info:
     https://kubernetes.io/docs/concepts/storage/persistent-volumes
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class PersistentVolumeSpec(Model, kw_only=True):
@@ -4619,7 +4697,7 @@ class PodExtendedResourceClaimStatus(Model, kw_only=True):
     corresponding special ResourceClaim created by the scheduler.
     """
 
-    request_mappings: list[ContainerExtendedResourceRequest] = msgspec.field(
+    request_mappings: Nullable[list[ContainerExtendedResourceRequest]] = msgspec.field(
         name="requestMappings"
     )
     """RequestMappings identifies the mapping of <container, extended resource backed
@@ -4630,6 +4708,12 @@ class PodExtendedResourceClaimStatus(Model, kw_only=True):
     """ResourceClaimName is the name of the ResourceClaim that was generated for the
     Pod in the namespace of the Pod.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.request_mappings):
+            self.request_mappings = []
 
 
 class PodIP(Model, kw_only=True):
@@ -4663,10 +4747,16 @@ class PodList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[Pod]
+    items: Nullable[list[Pod]]
     """List of pods. More info:
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class PodOS(Model, kw_only=True):
@@ -4933,7 +5023,7 @@ class PodSpec(Model, kw_only=True):
     automatically mounted.
     """
 
-    containers: list[Container]
+    containers: Nullable[list[Container]]
     """List of containers belonging to the pod. Containers cannot currently be added or
     removed. There must be at least one container in a Pod. Cannot be updated.
     """
@@ -5280,6 +5370,12 @@ class PodSpec(Model, kw_only=True):
     the expected policies.
     """
 
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.containers):
+            self.containers = []
+
 
 class PodStatus(Model, kw_only=True):
     """PodStatus represents information about the status of a pod. Status may trail the
@@ -5509,8 +5605,14 @@ class PodTemplateList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[PodTemplate]
+    items: Nullable[list[PodTemplate]]
     """List of pod templates"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class PodTemplateSpec(Model, kw_only=True):
@@ -5717,7 +5819,7 @@ class RBDPersistentVolumeSource(Model, kw_only=True):
     info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
 
-    monitors: list[str]
+    monitors: Nullable[list[str]]
     """monitors is a collection of Ceph monitors. More info:
     https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
@@ -5743,6 +5845,12 @@ class RBDPersistentVolumeSource(Model, kw_only=True):
     https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
 
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.monitors):
+            self.monitors = []
+
 
 class RBDVolumeSource(Model, kw_only=True):
     """Represents a Rados Block Device mount that lasts the lifetime of a pod. RBD
@@ -5766,7 +5874,7 @@ class RBDVolumeSource(Model, kw_only=True):
     info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
 
-    monitors: list[str]
+    monitors: Nullable[list[str]]
     """monitors is a collection of Ceph monitors. More info:
     https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
@@ -5793,6 +5901,12 @@ class RBDVolumeSource(Model, kw_only=True):
     """user is the rados user name. Default is admin. More info:
     https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.monitors):
+            self.monitors = []
 
 
 class ReplicationController(Object, kw_only=True):
@@ -5886,10 +6000,16 @@ class ReplicationControllerList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[ReplicationController]
+    items: Nullable[list[ReplicationController]]
     """List of replication controllers. More info:
     https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ReplicationControllerSpec(Model, kw_only=True):
@@ -6073,10 +6193,16 @@ class ResourceQuotaList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[ResourceQuota]
+    items: Nullable[list[ResourceQuota]]
     """Items is a list of ResourceQuota objects. More info:
     https://kubernetes.io/docs/concepts/policy/resource-quotas/
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ResourceQuotaSpec(Model, kw_only=True):
@@ -6434,10 +6560,16 @@ class SecretList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[Secret]
+    items: Nullable[list[Secret]]
     """Items is a list of secret objects. More info:
     https://kubernetes.io/docs/concepts/configuration/secret
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class SecretProjection(Model, kw_only=True):
@@ -6741,10 +6873,16 @@ class ServiceAccountList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[ServiceAccount]
+    items: Nullable[list[ServiceAccount]]
     """List of ServiceAccounts. More info:
     https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ServiceAccountTokenProjection(Model, kw_only=True):
@@ -6802,8 +6940,14 @@ class ServiceList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    items: list[Service]
+    items: Nullable[list[Service]]
     """List of services"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ServicePort(Model, kw_only=True):
@@ -7299,10 +7443,16 @@ class TopologySelectorLabelRequirement(Model, kw_only=True):
     key: str
     """The label key that the selector applies to."""
 
-    values: list[str]
+    values: Nullable[list[str]]
     """An array of string values. One value must match the label to be selected. Each
     entry in Values is ORed.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.values):
+            self.values = []
 
 
 class TopologySelectorTerm(Model, kw_only=True):

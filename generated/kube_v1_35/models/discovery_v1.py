@@ -8,7 +8,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import core_v1, meta_v1
 
 __all__ = [
@@ -26,7 +27,7 @@ __all__ = [
 class Endpoint(Model, kw_only=True):
     """Endpoint represents a single logical "backend" implementing a service."""
 
-    addresses: list[str]
+    addresses: Nullable[list[str]]
     """addresses of this endpoint. For EndpointSlices of addressType "IPv4" or "IPv6",
     the values are IP addresses in canonical form. The syntax and semantics of other
     addressType values are not defined. This must contain at least one address but
@@ -71,6 +72,12 @@ class Endpoint(Model, kw_only=True):
 
     zone: str | None = None
     """zone is the name of the Zone this endpoint exists in."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.addresses):
+            self.addresses = []
 
 
 class EndpointConditions(Model, kw_only=True):
@@ -194,7 +201,7 @@ class EndpointSlice(Object, kw_only=True):
     "IPv4" and "IPv6". No semantics are defined for the "FQDN" type.
     """
 
-    endpoints: list[Endpoint]
+    endpoints: Nullable[list[Endpoint]]
     """endpoints is a list of unique endpoints in this slice. Each slice may include a
     maximum of 1000 endpoints.
     """
@@ -206,6 +213,12 @@ class EndpointSlice(Object, kw_only=True):
     the EndpointSlice controller will likewise always have at least 1 port.
     EndpointSlices used for other purposes may have an empty ports list.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.endpoints):
+            self.endpoints = []
 
 
 class EndpointSliceList(Object, kw_only=True):
@@ -232,8 +245,14 @@ class EndpointSliceList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """Standard list metadata."""
 
-    items: list[EndpointSlice]
+    items: Nullable[list[EndpointSlice]]
     """items is the list of endpoint slices"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ForNode(Model, kw_only=True):

@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import meta_v1
 
 __all__ = [
@@ -73,13 +74,19 @@ class StorageVersion(Object, kw_only=True):
     metadata: meta_v1.ObjectMeta | None = None
     """The name is <group>.<resource>."""
 
-    spec: dict[str, Any]
+    spec: Nullable[dict[str, Any]]
     """Spec is an empty spec. It is here to comply with Kubernetes API style."""
 
     status: StorageVersionStatus
     """API server instances report the version they can decode and the version they
     encode objects to when persisting objects in the backend.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.spec):
+            self.spec = {}
 
 
 class StorageVersionCondition(Model, kw_only=True):
@@ -136,8 +143,14 @@ class StorageVersionList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[StorageVersion]
+    items: Nullable[list[StorageVersion]]
     """Items holds a list of StorageVersion"""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class StorageVersionStatus(Model, kw_only=True):

@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 
 __all__ = [
     "APIGroup",
@@ -81,8 +82,14 @@ class APIGroup(Object, kw_only=True):
     header or request.RemoteAddr (in that order) to get the client IP.
     """
 
-    versions: list[GroupVersionForDiscovery]
+    versions: Nullable[list[GroupVersionForDiscovery]]
     """versions are the versions supported in this group."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.versions):
+            self.versions = []
 
 
 class APIGroupList(Object, kw_only=True):
@@ -106,8 +113,14 @@ class APIGroupList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    groups: list[APIGroup]
+    groups: Nullable[list[APIGroup]]
     """groups is a list of APIGroup."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.groups):
+            self.groups = []
 
 
 class APIResource(Model, kw_only=True):
@@ -154,7 +167,7 @@ class APIResource(Model, kw_only=True):
     optional even if it graduates.
     """
 
-    verbs: list[str]
+    verbs: Nullable[list[str]]
     """verbs is a list of supported kube verbs (this includes get, list, watch, create,
     update, patch, delete, deletecollection, and proxy)
     """
@@ -164,6 +177,12 @@ class APIResource(Model, kw_only=True):
     the containing resource list For subresources, this may have a different value,
     for example: v1 (while inside a v1beta1 version of the core resource's group)".
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.verbs):
+            self.verbs = []
 
 
 class APIResourceList(Object, kw_only=True):
@@ -191,8 +210,14 @@ class APIResourceList(Object, kw_only=True):
     group_version: str = msgspec.field(name="groupVersion")
     """groupVersion is the group and version this APIResourceList is for."""
 
-    resources: list[APIResource]
+    resources: Nullable[list[APIResource]]
     """resources contains the name of the resources and if they are namespaced."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.resources):
+            self.resources = []
 
 
 class APIVersions(Object, kw_only=True):
@@ -216,8 +241,8 @@ class APIVersions(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    server_address_by_client_cidrs: list[ServerAddressByClientCIDR] = msgspec.field(
-        name="serverAddressByClientCIDRs"
+    server_address_by_client_cidrs: Nullable[list[ServerAddressByClientCIDR]] = (
+        msgspec.field(name="serverAddressByClientCIDRs")
     )
     """a map of client CIDR to server address that is serving this group. This is to
     help clients reach servers in the most network-efficient way possible. Clients
@@ -229,8 +254,16 @@ class APIVersions(Object, kw_only=True):
     header or request.RemoteAddr (in that order) to get the client IP.
     """
 
-    versions: list[str]
+    versions: Nullable[list[str]]
     """versions are the api versions that are available."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.server_address_by_client_cidrs):
+            self.server_address_by_client_cidrs = []
+        if is_null(self.versions):
+            self.versions = []
 
 
 class Condition(Model, kw_only=True):
@@ -238,7 +271,7 @@ class Condition(Model, kw_only=True):
     Resource.
     """
 
-    last_transition_time: datetime = msgspec.field(name="lastTransitionTime")
+    last_transition_time: datetime | None = msgspec.field(name="lastTransitionTime")
     """lastTransitionTime is the last time the condition transitioned from one status
     to another. This should be when the underlying condition changed. If that is not
     known, then using the time when the API field changed is acceptable.
@@ -885,7 +918,7 @@ class StatusDetails(Model, kw_only=True):
 class WatchEvent(Model, kw_only=True):
     """Event represents a single event to a watched resource."""
 
-    object_: dict[str, Any] = msgspec.field(name="object")
+    object_: Nullable[dict[str, Any]] = msgspec.field(name="object")
     """Object is: * If Type is Added or Modified: the new state of the object. * If
     Type is Deleted: the state of the object immediately before deletion. * If Type
     is Error: *Status is recommended; other types may make sense depending on
@@ -893,3 +926,9 @@ class WatchEvent(Model, kw_only=True):
     """
 
     type: str
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.object_):
+            self.object_ = {}

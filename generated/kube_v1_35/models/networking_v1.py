@@ -8,8 +8,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
-from .._runtime.types import IntOrString
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import IntOrString, Nullable
 from . import core_v1, meta_v1
 
 __all__ = [
@@ -90,8 +90,14 @@ class HTTPIngressRuleValue(Model, kw_only=True):
     everything after the last '/' and before the first '?' or '#'.
     """
 
-    paths: list[HTTPIngressPath]
+    paths: Nullable[list[HTTPIngressPath]]
     """paths is a collection of paths that map requests to backends."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.paths):
+            self.paths = []
 
 
 class IPAddress(Object, kw_only=True):
@@ -160,8 +166,14 @@ class IPAddressList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[IPAddress]
+    items: Nullable[list[IPAddress]]
     """items is the list of IPAddresses."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class IPAddressSpec(Model, kw_only=True):
@@ -308,8 +320,14 @@ class IngressClassList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """Standard list metadata."""
 
-    items: list[IngressClass]
+    items: Nullable[list[IngressClass]]
     """items is the list of IngressClasses."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class IngressClassParametersReference(Model, kw_only=True):
@@ -386,8 +404,14 @@ class IngressList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[Ingress]
+    items: Nullable[list[Ingress]]
     """items is the list of Ingress."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class IngressLoadBalancerIngress(Model, kw_only=True):
@@ -651,8 +675,14 @@ class NetworkPolicyList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[NetworkPolicy]
+    items: Nullable[list[NetworkPolicy]]
     """items is a list of schema objects."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class NetworkPolicyPeer(Model, kw_only=True):
@@ -857,8 +887,14 @@ class ServiceCIDRList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[ServiceCIDR]
+    items: Nullable[list[ServiceCIDR]]
     """items is the list of ServiceCIDRs."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ServiceCIDRSpec(Model, kw_only=True):

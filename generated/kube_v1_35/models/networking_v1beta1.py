@@ -8,7 +8,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import meta_v1
 
 __all__ = [
@@ -89,8 +90,14 @@ class IPAddressList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[IPAddress]
+    items: Nullable[list[IPAddress]]
     """items is the list of IPAddresses."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class IPAddressSpec(Model, kw_only=True):
@@ -184,8 +191,14 @@ class ServiceCIDRList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[ServiceCIDR]
+    items: Nullable[list[ServiceCIDR]]
     """items is the list of ServiceCIDRs."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ServiceCIDRSpec(Model, kw_only=True):

@@ -8,8 +8,8 @@ from typing import ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
-from .._runtime.types import Quantity
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable, Quantity
 from . import core_v1, meta_v1
 
 __all__ = [
@@ -111,8 +111,14 @@ class RuntimeClassList(Object, kw_only=True):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    items: list[RuntimeClass]
+    items: Nullable[list[RuntimeClass]]
     """items is a list of schema objects."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class Scheduling(Model, kw_only=True):

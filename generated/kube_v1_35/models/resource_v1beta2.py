@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
-from .._runtime.types import Quantity
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable, Quantity
 from . import core_v1, meta_v1
 
 __all__ = [
@@ -317,7 +317,7 @@ class CounterSet(Model, kw_only=True):
     longer be available for use by other devices.
     """
 
-    counters: dict[str, Counter]
+    counters: Nullable[dict[str, Counter]]
     """Counters defines the set of counters for this CounterSet The name of each
     counter must be unique in that set and must be a DNS label.
 
@@ -326,6 +326,12 @@ class CounterSet(Model, kw_only=True):
 
     name: str
     """Name defines the name of the counter set. It must be a DNS label."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.counters):
+            self.counters = {}
 
 
 class Device(Model, kw_only=True):
@@ -639,8 +645,14 @@ class DeviceClassList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """Standard list metadata"""
 
-    items: list[DeviceClass]
+    items: Nullable[list[DeviceClass]]
     """Items is the list of resource classes."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class DeviceClassSpec(Model, kw_only=True):
@@ -730,11 +742,17 @@ class DeviceCounterConsumption(Model, kw_only=True):
     consumed.
     """
 
-    counters: dict[str, Counter]
+    counters: Nullable[dict[str, Counter]]
     """Counters defines the counters that will be consumed by the device.
 
     The maximum number of counters is 32.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.counters):
+            self.counters = {}
 
 
 class DeviceRequest(Model, kw_only=True):
@@ -1173,7 +1191,7 @@ class OpaqueDeviceConfiguration(Model, kw_only=True):
     the driver. It should use only lower case characters.
     """
 
-    parameters: dict[str, Any]
+    parameters: Nullable[dict[str, Any]]
     """Parameters can contain arbitrary data. It is the responsibility of the driver
     developer to handle validation and versioning. Typically this includes
     self-identification and a version ("kind" + "apiVersion" for Kubernetes types),
@@ -1181,6 +1199,12 @@ class OpaqueDeviceConfiguration(Model, kw_only=True):
 
     The length of the raw data must be smaller or equal to 10 Ki.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.parameters):
+            self.parameters = {}
 
 
 class ResourceClaim(Object, kw_only=True):
@@ -1270,8 +1294,14 @@ class ResourceClaimList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """Standard list metadata"""
 
-    items: list[ResourceClaim]
+    items: Nullable[list[ResourceClaim]]
     """Items is the list of resource claims."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ResourceClaimSpec(Model, kw_only=True):
@@ -1380,8 +1410,14 @@ class ResourceClaimTemplateList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """Standard list metadata"""
 
-    items: list[ResourceClaimTemplate]
+    items: Nullable[list[ResourceClaimTemplate]]
     """Items is the list of resource claim templates."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ResourceClaimTemplateSpec(Model, kw_only=True):
@@ -1515,8 +1551,14 @@ class ResourceSliceList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """Standard list metadata"""
 
-    items: list[ResourceSlice]
+    items: Nullable[list[ResourceSlice]]
     """Items is the list of resource ResourceSlices."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class ResourceSliceSpec(Model, kw_only=True):

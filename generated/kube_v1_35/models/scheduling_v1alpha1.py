@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 import msgspec
 
 from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object
+from .._runtime.model import Model, Object, is_null
+from .._runtime.types import Nullable
 from . import meta_v1
 
 __all__ = [
@@ -131,8 +132,14 @@ class WorkloadList(Object, kw_only=True):
     metadata: meta_v1.ListMeta | None = None
     """Standard list metadata."""
 
-    items: list[Workload]
+    items: Nullable[list[Workload]]
     """Items is the list of Workloads."""
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.items):
+            self.items = []
 
 
 class WorkloadSpec(Model, kw_only=True):
@@ -146,7 +153,13 @@ class WorkloadSpec(Model, kw_only=True):
     a link back to the original workload definition. When set, it cannot be changed.
     """
 
-    pod_groups: list[PodGroup] = msgspec.field(name="podGroups")
+    pod_groups: Nullable[list[PodGroup]] = msgspec.field(name="podGroups")
     """PodGroups is the list of pod groups that make up the Workload. The maximum
     number of pod groups is 8. This field is immutable.
     """
+
+    def __post_init__(self) -> None:
+        # A required list or map is `null` on the wire when Go's value is nil; it reads
+        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        if is_null(self.pod_groups):
+            self.pod_groups = []

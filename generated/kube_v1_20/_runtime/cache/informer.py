@@ -23,6 +23,21 @@ A handler that raises is logged (logger ``kubecodegen.runtime.cache``) and keeps
 later notifications: one bad object must not stop a controller. The asyncio informer's
 methods must be called on its event loop's thread.
 
+Errors of the list/watch itself never stop an informer either. Each one is logged and
+passed to the handler set with :meth:`set_watch_error_handler` (client-go's
+``SetWatchErrorHandler``): failed requests, broken streams, and objects the item type
+cannot decode -- :class:`~.tolerant.UndecodableObject`, naming the object's key,
+apiVersion, kind and the problem. Such an object is left out (a cached older version of
+it stays, a deletion of it still removes it) and everything else stays in sync; a later
+version that decodes replaces it.
+
+Queues: each handler's queue is unbounded unless ``add_event_handler(...,
+max_pending=N)`` bounds it; then, while that queue holds N or more notifications, the
+reflector stops reading from the server (the server sees a slow watcher and may close
+the watch, which is then resumed or relisted) -- nothing is dropped. See
+:mod:`.processor` for the policy and ``registration.pending()`` / ``peak_pending`` for
+the depth.
+
 Cached objects are shared by the store, every handler and every lister caller: never
 mutate them, copy first. Set ``KUBECODEGEN_CACHE_MUTATION_DETECTOR=1`` to have every
 informer keep snapshots and report violations (:meth:`check_mutations`).
@@ -63,7 +78,7 @@ from .processor import (
     SharedProcessor,
     dispatch,
 )
-from .reflector import AsyncReflector, Reflector
+from .reflector import AsyncReflector, ErrorHandler, Reflector
 from .store import ThreadSafeStore, new_indexer
 from .transform import TransformFunc, chain
 from .transform import strip_managed_fields as _strip_managed_fields
@@ -131,6 +146,7 @@ class _InformerCore(Generic[T]):
             min_watch_timeout=min_watch_timeout,
         )
         self._watcher: Watcher[T] = Watcher(self.watcher_config)
+        self._error_handler: ErrorHandler | None = None
 
     # -- cache access -------------------------------------------------------------------
 
@@ -160,6 +176,20 @@ class _InformerCore(Generic[T]):
         """The resourceVersion the cache is known to be current at (``""`` before a list)."""
         return self._watcher.resource_version
 
+    def set_watch_error_handler(self, handler: ErrorHandler | None) -> None:
+        """Call ``handler(error)`` for every list/watch failure and undecodable object.
+
+        Errors are logged either way; ``None`` removes the handler. The handler runs on
+        the reflector (thread or task): keep it short, and do not call the informer's
+        lifecycle methods from it.
+        """
+        self._error_handler = handler
+
+    def _on_error(self, error: BaseException) -> None:
+        handler = self._error_handler
+        if handler is not None:
+            handler(error)
+
     def check_mutations(self) -> None:
         """Raise :class:`~.mutation.CacheMutationError` if the mutation detector (enabled
         by ``KUBECODEGEN_CACHE_MUTATION_DETECTOR``) saw a cached object change."""
@@ -179,11 +209,11 @@ class _InformerCore(Generic[T]):
             return handler
         return ResourceEventHandlerFuncs(on_add, on_update, on_delete)
 
-    def _register(self, handler: ResourceEventHandler[T],
-                  resync_period: float | None) -> HandlerRegistration[T]:
+    def _register(self, handler: ResourceEventHandler[T], resync_period: float | None,
+                  max_pending: int | None) -> HandlerRegistration[T]:
         period = self.resync_period if resync_period is None else resync_period
         return self._processor.add_handler(handler, resync_period=period,
-                                           cached=self._store.list())
+                                           cached=self._store.list(), max_pending=max_pending)
 
     def _distribute(self, notes: list[Notification[T]]) -> set[HandlerRegistration[T]]:
         """Queue ``notes``; mark the processor synced once the store is. Regs to wake."""
@@ -237,6 +267,7 @@ class SharedInformer(_InformerCore[T]):
         self._lock = threading.Lock()
         self._resync_wake = threading.Condition(self._lock)
         self._wake: dict[HandlerRegistration[T], threading.Condition] = {}
+        self._room = threading.Condition(self._lock)
         self._synced = threading.Event()
         self._stopping = threading.Event()
         self._started = False
@@ -244,7 +275,8 @@ class SharedInformer(_InformerCore[T]):
         self.error: BaseException | None = None
         self._reflector: Reflector[T] = Reflector(
             rest, info, item_type, namespace=self.namespace, watcher=self._watcher,
-            delta=self._delta, deliver=self._deliver, lock=self._lock, backoff=backoff)
+            delta=self._delta, deliver=self._deliver, lock=self._lock, backoff=backoff,
+            on_error=self._on_error, wait_for_room=self._wait_for_room)
 
     # -- handlers -----------------------------------------------------------------------
 
@@ -256,14 +288,17 @@ class SharedInformer(_InformerCore[T]):
         on_update: Callable[[T, T], object] | None = None,
         on_delete: Callable[[T | DeletedFinalStateUnknown[T]], object] | None = None,
         resync_period: float | None = None,
+        max_pending: int | None = None,
     ) -> HandlerRegistration[T]:
         """Register a handler (an object, or callables); it first gets adds for the cache.
 
         ``resync_period`` overrides the informer's for this handler (0 disables).
+        ``max_pending`` bounds its queue: the informer stops reading from the server
+        while it is full (see the module docstring).
         """
         h = self._handler(handler, on_add, on_update, on_delete)
         with self._lock:
-            reg = self._register(h, resync_period)
+            reg = self._register(h, resync_period, max_pending)
             self._wake[reg] = threading.Condition(self._lock)
             self._resync_wake.notify()
             if self._started and not self._stopping.is_set():
@@ -277,6 +312,7 @@ class SharedInformer(_InformerCore[T]):
             wake = self._wake.pop(registration, None)
             if wake is not None:
                 wake.notify()
+            self._room.notify_all()
         return removed
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -301,11 +337,13 @@ class SharedInformer(_InformerCore[T]):
 
     def stop(self, timeout: float = 30.0) -> bool:
         """Stop every thread of this informer and wait for them; False if one is still
-        running after ``timeout`` (a handler that does not return, a LIST in flight)."""
+        running after ``timeout`` (a handler that does not return). A LIST or WATCH in
+        flight is interrupted, even one whose server sends nothing."""
         self._stopping.set()
         self._reflector.stop()
         with self._lock:
             self._resync_wake.notify_all()
+            self._room.notify_all()
             for wake in self._wake.values():
                 wake.notify_all()
             threads = list(self._threads)
@@ -355,6 +393,14 @@ class SharedInformer(_InformerCore[T]):
             self.error = exc
             logger.exception("informer for %s stopped: its reflector failed", self.info.resource)
 
+    def _wait_for_room(self) -> None:
+        # Called by the reflector after each watch event and LIST page, without the lock.
+        if not self._processor.bounded:
+            return  # the common case costs no lock
+        with self._lock:
+            while not self._stopping.is_set() and not self._processor.has_room():
+                self._room.wait()
+
     def _consume(self, reg: HandlerRegistration[T]) -> None:
         while True:
             with self._lock:
@@ -365,6 +411,8 @@ class SharedInformer(_InformerCore[T]):
                 if wake is None or reg.removed or self._stopping.is_set():
                     return
                 note = reg.pop()
+                if reg.max_pending is not None:
+                    self._room.notify_all()
             if note is None:
                 continue
             try:
@@ -469,13 +517,15 @@ class AsyncSharedInformer(_InformerCore[T]):
         self._wake: dict[HandlerRegistration[T], asyncio.Event] = {}
         self._resync_wake: asyncio.Event | None = None
         self._synced: asyncio.Event | None = None
+        self._room: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self._stopped = False
         self.error: BaseException | None = None
         self._reflector: AsyncReflector[T] = AsyncReflector(
             rest, info, item_type, namespace=self.namespace, watcher=self._watcher,
-            delta=self._delta, deliver=self._deliver, backoff=backoff)
+            delta=self._delta, deliver=self._deliver, backoff=backoff,
+            on_error=self._on_error, wait_for_room=self._wait_for_room)
 
     def add_event_handler(
         self,
@@ -485,6 +535,7 @@ class AsyncSharedInformer(_InformerCore[T]):
         on_update: Callable[[T, T], object] | None = None,
         on_delete: Callable[[T | DeletedFinalStateUnknown[T]], object] | None = None,
         resync_period: float | None = None,
+        max_pending: int | None = None,
     ) -> HandlerRegistration[T]:
         """Register a handler; callbacks may be ``async def``. See the sync informer."""
         if handler is not None and (on_add or on_update or on_delete):
@@ -492,7 +543,7 @@ class AsyncSharedInformer(_InformerCore[T]):
         h: ResourceEventHandler[T] = (
             handler if handler is not None
             else cast(ResourceEventHandler[T], _AsyncFuncs(on_add, on_update, on_delete)))
-        reg = self._register(h, resync_period)
+        reg = self._register(h, resync_period, max_pending)
         self._wake[reg] = asyncio.Event()
         if reg.next_resync is not None and self._resync_wake is not None:
             self._resync_wake.set()
@@ -507,6 +558,8 @@ class AsyncSharedInformer(_InformerCore[T]):
         wake = self._wake.pop(registration, None)
         if wake is not None:
             wake.set()
+        if self._room is not None:
+            self._room.set()
         return removed
 
     def start(self) -> None:
@@ -518,6 +571,7 @@ class AsyncSharedInformer(_InformerCore[T]):
         self._started = True
         self._resync_wake = asyncio.Event()
         self._synced = asyncio.Event()
+        self._room = asyncio.Event()
         if self._processor.synced:
             self._synced.set()
         for reg in self._processor.registrations:
@@ -582,6 +636,12 @@ class AsyncSharedInformer(_InformerCore[T]):
             self.error = exc
             logger.exception("informer for %s stopped: its reflector failed", self.info.resource)
 
+    async def _wait_for_room(self) -> None:
+        room = self._room
+        while room is not None and self._processor.bounded and not self._processor.has_room():
+            room.clear()
+            await room.wait()
+
     async def _consume(self, reg: HandlerRegistration[T]) -> None:
         capture = _Capture(reg.handler)
         while True:
@@ -593,6 +653,8 @@ class AsyncSharedInformer(_InformerCore[T]):
                 wake.clear()
                 await wake.wait()
                 continue
+            if reg.max_pending is not None and self._room is not None:
+                self._room.set()
             try:
                 dispatch(capture, note)
                 result = capture.take()

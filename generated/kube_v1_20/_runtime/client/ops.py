@@ -9,7 +9,7 @@ only signatures plus a send.
 
 from __future__ import annotations
 
-import codecs
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar, cast
 
@@ -18,8 +18,10 @@ import msgspec
 from .. import codec, scheme
 from ..cache.keys import meta_namespace_key
 from ..errors import Status
+from ..rest import response as rs
+from ..rest.lines import DEFAULT_MAX_LINE, LineSplitter
 from ..rest.options import PatchType
-from ..rest.response import Response, check, decode_status, is_status
+from ..rest.response import Response, check, is_status
 from ..watch.decode import WatchDecoder, event_union
 
 T = TypeVar("T")
@@ -52,15 +54,17 @@ def decoder_for(tp: Any) -> Callable[[bytes], Any]:
     """The typed JSON decode function for ``tp`` (the codec builds it once per type).
 
     Large bodies (lists) decode with the garbage collector paused: see
-    :func:`..codec.decode_paused`.
+    :func:`..codec.decode_paused`. Failures are the codec's ``DecodeError`` carrying
+    the JSON path.
     """
-    dec = codec.decoder(tp)
-    return lambda data: codec.decode_paused(dec, data)
+    return lambda data: codec.decode(data, tp)
 
 
-def watch_decoder(tp: Any) -> WatchDecoder[Any]:
-    """A fresh incremental watch decoder whose objects decode as ``tp``."""
-    return WatchDecoder(tp, decode_line=decoder_for(event_union(tp)))
+def watch_decoder(tp: Any, *, max_line: int = DEFAULT_MAX_LINE) -> WatchDecoder[Any]:
+    """A fresh incremental watch decoder whose objects decode as ``tp`` (and must be of
+    its kind when they say)."""
+    return WatchDecoder(tp, decode_line=decoder_for(event_union(tp)), max_line=max_line,
+                        expect=expected_type_meta(tp))
 
 
 def encode_object(obj: Any) -> bytes:
@@ -108,23 +112,63 @@ def check_namespace(obj: Any, namespace: str | None, verb: str) -> None:
         )
 
 
+def type_name(tp: Any) -> str:
+    """How errors name the type a request expected (``ConfigMap``, ``Pod list page``)."""
+    if typing.get_origin(tp) is Page:
+        (item,) = typing.get_args(tp)
+        return f"{type_name(item)} list page"
+    name = getattr(tp, "__name__", None)
+    return name if isinstance(name, str) else repr(tp)
+
+
+def expected_type_meta(tp: Any) -> tuple[str | None, str | None]:
+    """The ``(apiVersion, kind)`` a body decoded as ``tp`` must state, when known.
+
+    A typed object's comes from its ``GVK``; a list page's from its items' (``<Kind>List``).
+    """
+    if typing.get_origin(tp) is Page:
+        (item,) = typing.get_args(tp)
+        api_version, kind = expected_type_meta(item)
+        return api_version, f"{kind}List" if kind else None
+    gvk = getattr(tp, "GVK", None)
+    if gvk is None:
+        return None, None
+    return gvk.api_version, gvk.kind
+
+
 def decode(resp: Response, tp: Any) -> Any:
-    """Typed body of a success response (typed error otherwise)."""
-    check(resp)
-    return decoder_for(tp)(resp.body)
+    """Typed body of a success response; every failure is a typed error of ours.
+
+    Refused: an error status, an empty body, a body that is not JSON of the right shape
+    (:class:`~..errors.MalformedResponse` naming the request and the JSON path), and an
+    object of another kind or apiVersion (:class:`~..errors.UnexpectedKind`; a failure
+    Status in a success answer raises its own typed error).
+    """
+    name = type_name(tp)
+    obj = rs.decode(resp, decoder_for(tp), name)
+    want_version, want_kind = expected_type_meta(tp)
+    if want_kind is not None:
+        rs.check_kind(resp, getattr(obj, "api_version", None), getattr(obj, "kind", None),
+                      want_version, want_kind, name)
+    return obj
 
 
 def decode_or_status(resp: Response, tp: Any) -> Any:
-    """The object, or a Status when that is what the server answered (deletes)."""
+    """The object, or a Status when that is what the server answered (deletes).
+
+    An empty success body (a 204) is a success Status.
+    """
     check(resp)
+    if not resp.body.strip():
+        return rs.success_status(resp)
     if is_status(resp.body):
-        return decode_status(resp.body)
-    return decoder_for(tp)(resp.body)
+        return rs.decode_status_response(resp)
+    return decode(resp, tp)
 
 
 def decode_status_body(resp: Response) -> Status:
-    check(resp)
-    return decode_status(resp.body)
+    """The Status a success answer carries (evictions, bindings)."""
+    return rs.decode_status_response(resp)
 
 
 def decode_text(resp: Response) -> str:
@@ -137,11 +181,14 @@ class _PageMeta(msgspec.Struct, rename="camel"):
     resource_version: str | None = None
 
 
-class Page(msgspec.Struct, Generic[T]):
-    """Just what paging needs from a list: items and the continue token."""
+class Page(msgspec.Struct, Generic[T], rename="camel"):
+    """Just what paging needs from a list: items and the continue token (and the type
+    meta, so that a page of another kind is refused)."""
 
     items: list[T] | None = None
     metadata: _PageMeta = msgspec.field(default_factory=_PageMeta)
+    api_version: str | None = None
+    kind: str | None = None
 
     @property
     def continue_token(self) -> str | None:
@@ -154,20 +201,19 @@ def page_type(tp: Any) -> Any:
 
 
 class LineDecoder:
-    """Bytes in, complete text lines out (log streams); UTF-8 safe across chunk splits."""
+    """Bytes in, complete text lines out (log streams); UTF-8 safe across chunk splits.
 
-    def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._buffer = ""
+    Lines are split as bytes by :class:`~..rest.lines.LineSplitter` (linear time, at most
+    ``max_line`` bytes per line, else :class:`~..errors.LineTooLong`) and each complete
+    line is decoded once; invalid UTF-8 becomes U+FFFD, as a terminal would show it.
+    """
+
+    def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
+        self._lines = LineSplitter(max_line, what="log line")
 
     def feed(self, chunk: bytes) -> list[str]:
-        self._buffer += self._decoder.decode(chunk)
-        if "\n" not in self._buffer:
-            return []
-        *lines, self._buffer = self._buffer.split("\n")
-        return lines
+        return [line.decode("utf-8", "replace") for line in self._lines.feed(chunk)]
 
     def close(self) -> list[str]:
-        rest = self._buffer + self._decoder.decode(b"", final=True)
-        self._buffer = ""
-        return [rest] if rest else []
+        rest = self._lines.close()
+        return [rest.decode("utf-8", "replace")] if rest else []

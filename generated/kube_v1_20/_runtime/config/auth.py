@@ -21,6 +21,8 @@ import httpx
 
 from .errors import ConfigError, ExecPluginError
 from .exec_plugin import ExecCredential, ExecPlugin
+from .files import MAX_CREDENTIAL_FILE_BYTES, FileTooLarge, describe_read_error, read_bounded
+from .text import header_value_problem
 from .tls import PemInput, load_client_certificate
 
 logger = logging.getLogger(__name__)
@@ -33,9 +35,18 @@ def _bearer(token: str) -> str:
 
 
 class BearerTokenAuth(httpx.Auth):
-    """A static bearer token (``users[].user.token``)."""
+    """A static bearer token (``users[].user.token``).
 
-    def __init__(self, token: str) -> None:
+    A token that cannot be a header value (CR/LF, control or non-ASCII characters) is
+    refused here, with an error that does not show it.
+    """
+
+    def __init__(
+        self, token: str, *, origin_file: str | None = None, origin_field: str | None = None
+    ) -> None:
+        problem = header_value_problem(token)
+        if problem is not None:
+            raise ConfigError(f"the bearer token {problem}", file=origin_file, field=origin_field)
         self._header = _bearer(token)
 
     def __repr__(self) -> str:
@@ -68,7 +79,10 @@ class TokenFileAuth(httpx.Auth):
     local disk, so they are done inline in both the sync and async flows.
 
     If the file becomes unreadable later, the last good token keeps being used (and a
-    warning logged), as client-go does; at construction it must be readable.
+    warning logged), as client-go does. At construction it must be readable -- unless a
+    ``fallback_token`` is given (a kubeconfig user with both ``token`` and
+    ``tokenFile``): the file's token wins whenever it can be read, the fallback is used
+    until it can (client-go's bearer round tripper over a cached file token source).
     """
 
     requires_request_body = True  # the body is resent on the 401 retry
@@ -81,6 +95,7 @@ class TokenFileAuth(httpx.Auth):
         clock: Callable[[], float] = time.monotonic,
         origin_file: str | None = None,
         origin_field: str | None = None,
+        fallback_token: str | None = None,
     ) -> None:
         self.path = os.fspath(path)
         self.refresh_interval = refresh_interval
@@ -88,7 +103,15 @@ class TokenFileAuth(httpx.Auth):
         self._origin_file = origin_file
         self._origin_field = origin_field
         self._lock = threading.Lock()
-        self._token, self._identity = self._read()
+        if fallback_token is None:
+            self._token, self._identity = self._read()
+        else:
+            BearerTokenAuth(fallback_token, origin_file=origin_file)  # same header check
+            try:
+                self._token, self._identity = self._read()
+            except ConfigError as exc:
+                logger.warning("using the inline token for now: %s", exc)
+                self._token, self._identity = fallback_token, None
         self._read_at = clock()
 
     def __repr__(self) -> str:
@@ -138,10 +161,13 @@ class TokenFileAuth(httpx.Auth):
     def _read(self) -> tuple[str, tuple[int, int, int] | None]:
         identity = self._stat()
         try:
-            with open(self.path, encoding="utf-8") as handle:
-                token = handle.read().strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            token = read_bounded(self.path, MAX_CREDENTIAL_FILE_BYTES).decode("utf-8").strip()
+        except (OSError, FileTooLarge, UnicodeDecodeError) as exc:
+            reason = (
+                "not UTF-8 text"
+                if isinstance(exc, UnicodeDecodeError)
+                else describe_read_error(exc)
+            )
             raise ConfigError(
                 f"cannot read token file {self.path}: {reason}",
                 file=self._origin_file,
@@ -150,6 +176,13 @@ class TokenFileAuth(httpx.Auth):
         if not token:
             raise ConfigError(
                 f"token file {self.path} is empty", file=self._origin_file, field=self._origin_field
+            )
+        problem = header_value_problem(token)
+        if problem is not None:
+            raise ConfigError(
+                f"the token in {self.path} {problem}",
+                file=self._origin_file,
+                field=self._origin_field,
             )
         return token, identity
 

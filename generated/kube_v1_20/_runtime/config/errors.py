@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import os
 
+from .text import terminal_safe
+
 
 class ConfigError(Exception):
     """A kubeconfig, in-cluster or credential setting is missing, malformed or unusable.
 
     ``file`` is the kubeconfig (or token/CA file) the problem was found in, ``field`` the
     path of the offending field inside it (``users[0].user.client-key-data``), and
-    ``message`` the human explanation without the location prefix.
+    ``message`` the human explanation without the location prefix. All three are made
+    terminal-safe here (see :mod:`.text`), once for every message: they quote kubeconfig
+    text such as names, paths and install hints.
     """
 
     def __init__(
@@ -26,9 +30,9 @@ class ConfigError(Exception):
         file: str | os.PathLike[str] | None = None,
         field: str | None = None,
     ) -> None:
-        self.message = message
-        self.file: str | None = os.fspath(file) if file is not None else None
-        self.field = field
+        self.message = terminal_safe(message)
+        self.file: str | None = terminal_safe(os.fspath(file)) if file is not None else None
+        self.field = terminal_safe(field) if field is not None else None
         super().__init__(self._render())
 
     def _render(self) -> str:

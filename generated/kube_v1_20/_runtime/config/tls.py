@@ -34,6 +34,8 @@ import tempfile
 from dataclasses import dataclass, field
 
 from .errors import ConfigError
+from .files import MAX_CREDENTIAL_FILE_BYTES, FileTooLarge, describe_read_error, read_bounded
+from .text import terminal_safe
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +67,11 @@ class PemInput:
         if self.path is None:
             raise self.error(f"no {what} given")
         try:
-            with open(self.path, "rb") as handle:
-                return handle.read()
-        except OSError as exc:
-            raise self.error(f"cannot read {what} file {self.path}: {exc.strerror}") from None
+            return read_bounded(self.path, MAX_CREDENTIAL_FILE_BYTES)
+        except (OSError, FileTooLarge) as exc:
+            raise self.error(
+                f"cannot read {what} file {self.path}: {describe_read_error(exc)}"
+            ) from None
 
 
 def create_ssl_context(
@@ -94,7 +97,7 @@ def create_ssl_context(
         logger.warning(
             "TLS certificate verification is disabled for %s (insecure-skip-tls-verify); "
             "the connection can be intercepted",
-            server or "the API server",
+            terminal_safe(server) if server else "the API server",
         )
     elif ca is None:
         context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
@@ -134,7 +137,9 @@ def load_client_certificate(context: ssl.SSLContext, cert: PemInput, key: PemInp
     """
     if cert.data is None and key.data is None:
         assert cert.path is not None and key.path is not None
-        _check_pem(cert.read("client-certificate"), cert, key)
+        # Both are read (bounded) first, so a huge or endless file is our error, not
+        # OpenSSL reading it to the end.
+        _check_pem(cert.read("client-certificate"), cert, key, key.read("client-key"))
         _load_chain(context, cert.path, key.path, cert)
         return
     cert_pem = cert.read("client-certificate")

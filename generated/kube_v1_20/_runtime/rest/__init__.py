@@ -5,6 +5,7 @@ clients in ``client/`` wire the two together.
 """
 
 from . import request
+from .limits import Limits
 from .options import (
     QUERY_NAMES,
     FieldValidation,
@@ -21,6 +22,7 @@ from .response import Response, WarningHandler
 __all__ = [
     "QUERY_NAMES",
     "FieldValidation",
+    "Limits",
     "PatchType",
     "PatchTypeName",
     "Preconditions",

@@ -22,6 +22,10 @@ memory stays at one copy of the cache. The keys seen since ``Init`` are tracked,
 ``InitDone`` every other cached key gets a tombstone delete. A listing that fails half
 way leaves newer objects in the store and deletes nothing, which is always safe; the next
 complete listing settles the rest.
+
+Objects that could not be decoded arrive by key only (:mod:`.watcher`): ``InitKeep``
+counts the key as listed, so its cached version (if any) is kept rather than deleted;
+``DeleteKey`` deletes a cached key with a tombstone (the final state is unknown).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from .keys import DeletedFinalStateUnknown
 from .mutation import MutationDetector
 from .processor import AddNotification, DeleteNotification, Notification, UpdateNotification
 from .store import Store
-from .watcher import Apply, Delete, Init, InitApply, InitDone, WatcherEvent
+from .watcher import Apply, Delete, DeleteKey, Init, InitApply, InitDone, InitKeep, WatcherEvent
 
 T = TypeVar("T")
 
@@ -101,6 +105,16 @@ class DeltaProcessor(Generic[T]):
             return [Delta(DeltaType.REPLACED, obj)]
         if isinstance(event, Delete):
             return [Delta(DeltaType.DELETED, self._incoming(event.obj))]
+        if isinstance(event, InitKeep):
+            if self._seen is None:
+                self._seen = set()
+            self._seen.add(event.key)
+            return []
+        if isinstance(event, DeleteKey):
+            last = self.store.get_by_key(event.key)
+            if last is None:
+                return []
+            return [Delta(DeltaType.DELETED, DeletedFinalStateUnknown(event.key, last))]
         if isinstance(event, Init):
             self._seen = set()
             return []

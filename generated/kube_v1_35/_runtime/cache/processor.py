@@ -14,6 +14,20 @@ Vocabulary:
   resync period has elapsed. It lets level-based controllers re-check everything now and
   then.
 
+* *pending* -- notifications queued for a registration and not yet handed to its
+  handler (:meth:`HandlerRegistration.pending`; ``peak_pending`` is the highest it has
+  been). Queues are unbounded by default, as in client-go: a handler slower than the
+  event rate makes its queue (and memory) grow. A registration made with
+  ``max_pending=N`` is *full* at N; while any registration is full,
+  :meth:`SharedProcessor.has_room` is false and the informer's reflector stops reading
+  from the server until it drains (see :mod:`.informer`). That policy is lossless --
+  nothing is dropped or merged, every handler still sees every change in order -- at the
+  price of delaying the whole informer behind its slowest bounded handler; dropping
+  notifications instead would silently hide deletions from a controller. The bound is
+  checked after every watch event but only between LIST pages, so during a LIST a queue
+  can exceed it by one page (``page_size`` objects); resync replays and the synthetic
+  adds of a late handler are queued without waiting.
+
 This module is bookkeeping only: no threads, no event loop, no locks. A driver owns the
 consumers: for each registration it waits until the queue is non-empty, then
 ``n = reg.pop()``, :func:`dispatch` ``(reg.handler, n)``, ``reg.done(n)``. The driver
@@ -180,18 +194,24 @@ class HandlerRegistration(Generic[T]):
         "_upstream_synced",
         "handler",
         "id",
+        "max_pending",
         "next_resync",
+        "peak_pending",
         "removed",
         "resync_period",
     )
 
     def __init__(self, handler: ResourceEventHandler[T], resync_period: float,
-                 upstream_synced: bool) -> None:
+                 upstream_synced: bool, max_pending: int | None = None) -> None:
+        if max_pending is not None and max_pending < 1:
+            raise ValueError(f"max_pending must be >= 1 or None, got {max_pending}")
         self.id = next(_ids)
         self.handler = handler
         self.resync_period = resync_period
+        self.max_pending = max_pending
         self.next_resync: float | None = None
         self.removed = False
+        self.peak_pending = 0
         self._queue: deque[Notification[T]] = deque()
         self._initial_pending = 0
         self._upstream_synced = upstream_synced
@@ -199,10 +219,20 @@ class HandlerRegistration(Generic[T]):
     def has_synced(self) -> bool:
         return self._upstream_synced and self._initial_pending == 0
 
+    def pending(self) -> int:
+        """Notifications queued for this handler and not yet handed to it."""
+        return len(self._queue)
+
+    def is_full(self) -> bool:
+        """At or above ``max_pending`` (never, without a bound)."""
+        return self.max_pending is not None and len(self._queue) >= self.max_pending
+
     def push(self, notification: Notification[T]) -> None:
         if isinstance(notification, AddNotification) and notification.is_in_initial_list:
             self._initial_pending += 1
         self._queue.append(notification)
+        if len(self._queue) > self.peak_pending:
+            self.peak_pending = len(self._queue)
 
     def pop(self) -> Notification[T] | None:
         """The oldest undelivered notification, or ``None`` if the queue is empty."""
@@ -217,7 +247,8 @@ class HandlerRegistration(Generic[T]):
         return len(self._queue)
 
     def __repr__(self) -> str:
-        return (f"HandlerRegistration(id={self.id}, pending={len(self._queue)}, "
+        bound = "" if self.max_pending is None else f"/{self.max_pending}"
+        return (f"HandlerRegistration(id={self.id}, pending={len(self._queue)}{bound}, "
                 f"synced={self.has_synced()}, removed={self.removed})")
 
 
@@ -228,6 +259,7 @@ class SharedProcessor(Generic[T]):
         self._clock = clock
         self._registrations: list[HandlerRegistration[T]] = []
         self._syncing: list[HandlerRegistration[T]] = []
+        self._bounded: list[HandlerRegistration[T]] = []
         self.synced = False
 
     @property
@@ -235,19 +267,23 @@ class SharedProcessor(Generic[T]):
         return tuple(self._registrations)
 
     def add_handler(self, handler: ResourceEventHandler[T], *, resync_period: float = 0.0,
-                    cached: Iterable[T] = ()) -> HandlerRegistration[T]:
+                    cached: Iterable[T] = (),
+                    max_pending: int | None = None) -> HandlerRegistration[T]:
         """Register ``handler``; ``cached`` (the store's current objects) become synthetic adds.
 
         The synthetic adds are marked ``is_in_initial_list`` and count towards the new
-        registration's ``has_synced``.
+        registration's ``has_synced``. ``max_pending`` bounds its queue (module doc).
         """
         period = determine_resync_period(resync_period)
-        reg: HandlerRegistration[T] = HandlerRegistration(handler, period, self.synced)
+        reg: HandlerRegistration[T] = HandlerRegistration(handler, period, self.synced,
+                                                          max_pending)
         for obj in cached:
             reg.push(AddNotification(obj, True))
         if period:
             reg.next_resync = self._clock() + period
         self._registrations.append(reg)
+        if max_pending is not None:
+            self._bounded.append(reg)
         return reg
 
     def remove_handler(self, registration: HandlerRegistration[T]) -> bool:
@@ -257,6 +293,8 @@ class SharedProcessor(Generic[T]):
         self._registrations.remove(registration)
         if registration in self._syncing:
             self._syncing.remove(registration)
+        if registration in self._bounded:
+            self._bounded.remove(registration)
         registration.removed = True
         registration._queue.clear()
         return True
@@ -271,6 +309,15 @@ class SharedProcessor(Generic[T]):
         for reg in targets:
             reg.push(notification)
         return list(targets)
+
+    @property
+    def bounded(self) -> bool:
+        """Some registration has a ``max_pending`` (else :meth:`has_room` is always true)."""
+        return bool(self._bounded)
+
+    def has_room(self) -> bool:
+        """No registration is full: the informer may read more from the server."""
+        return not any(reg.is_full() for reg in self._bounded)
 
     def mark_synced(self) -> None:
         """The informer's first full list has been applied to the store."""

@@ -7,14 +7,23 @@ for, feeds back what came of them, sleeps the backoff delays, and hands the resu
 notifications to its informer. There are two, line for line the same loop:
 
 * :class:`Reflector` -- a blocking loop for a thread, over :class:`~..client.RESTClient`;
-  backoff waits on a :class:`threading.Event` so :meth:`Reflector.stop` interrupts them.
+  backoff waits on a :class:`threading.Event`, and requests go over connections of its
+  own (:mod:`.connection`), so :meth:`Reflector.stop` interrupts a backoff wait, a LIST
+  or a WATCH in flight, stalled or not.
 * :class:`AsyncReflector` -- a coroutine over :class:`~..client.AsyncRESTClient`; it stops
-  when its task is cancelled.
+  when its task is cancelled (which cancels the request in flight).
 
 Requests are built here from the watcher's :class:`~.watcher.ListRequest` /
-:class:`~.watcher.WatchRequest` query parameters; list pages are decoded as
-``Page[item_type]`` and watch streams by the runtime's incremental typed decoder, so a
-dynamic informer (``item_type=dict``) shares all of it.
+:class:`~.watcher.WatchRequest` query parameters; list pages and watch lines are decoded
+by :class:`~.tolerant.TolerantDecoder` (typed and fast, falling back to object-by-object
+decoding so one undecodable object cannot fail a page or end a stream), so a dynamic
+informer (``item_type=dict``) shares all of it.
+
+Errors: every failure of a LIST or WATCH and every object that did not decode
+(:class:`~.tolerant.UndecodableObject`, naming its key) is logged and passed to the
+``on_error`` callback (the informer's watch error handler, like client-go's
+``SetWatchErrorHandler``). A failure without an exception of its own is passed as a
+:class:`ListWatchError`.
 
 The HTTP client's own retry policy still applies to each LIST (a GET) and to opening each
 WATCH; the watcher's backoff paces what is left after that.
@@ -26,7 +35,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Generic, TypeVar
 
@@ -35,16 +44,16 @@ import msgspec
 from ..backoff import Backoff, default_backoff
 from ..client._async.rest import AsyncRESTClient
 from ..client._sync.rest import RESTClient
-from ..client.ops import decoder_for, page_type, watch_decoder
 from ..errors import ApiError, KubernetesError
 from ..meta import ResourceInfo
 from ..rest import request as rq
-from ..transport import Stream
-from ..watch.decode import WatchDecodeError
+from ..watch.decode import WatchDecodeError, WatchDecoder
 from ..watch.event import Bookmark, WatchEvent
+from .connection import InterruptibleClient
 from .delta import DeltaProcessor
 from .processor import Notification
-from .watcher import ListRequest, Step, Watcher, WatcherEvent, WatchRequest
+from .tolerant import DecodedPage, TolerantDecoder, Undecodable
+from .watcher import ListRequest, Step, Watcher, WatcherEvent, WatcherFailure, WatchRequest
 
 T = TypeVar("T")
 
@@ -52,6 +61,21 @@ logger = logging.getLogger("kubecodegen.runtime.cache")
 
 Deliver = Callable[[list[Notification[Any]]], None]
 """Receives the notifications of one batch of events, right after the store was written."""
+
+ErrorHandler = Callable[[BaseException], object]
+"""Told about every list/watch failure and every undecodable object (see module doc)."""
+
+
+class ListWatchError(KubernetesError):
+    """A list/watch failure that came without an exception of its own (a short watch, a
+    list without resourceVersion, an unknown event type); ``failure`` has the details."""
+
+    def __init__(self, resource: str, failure: WatcherFailure) -> None:
+        code = "" if failure.code is None else f" {failure.code}"
+        detail = f": {failure.message}" if failure.message else ""
+        super().__init__(f"{resource}: {failure.phase}{code} failed ({failure.kind.value})"
+                         f"{detail}")
+        self.failure = failure
 
 
 _LIST_ERRORS = (KubernetesError, msgspec.DecodeError)
@@ -83,7 +107,8 @@ class _Loop(Generic[T]):
 
     def __init__(self, info: ResourceInfo, item_type: Any, *, namespace: str | None,
                  watcher: Watcher[T], delta: DeltaProcessor[T], deliver: Deliver,
-                 lock: AbstractContextManager[Any] | None, backoff: Backoff | None) -> None:
+                 lock: AbstractContextManager[Any] | None, backoff: Backoff | None,
+                 on_error: ErrorHandler | None = None) -> None:
         if namespace is not None and not info.namespaced:
             raise ValueError(f"{info.resource} is cluster-scoped: an informer for it takes no "
                              f"namespace (got {namespace!r})")
@@ -95,8 +120,25 @@ class _Loop(Generic[T]):
         self._lock: AbstractContextManager[Any] = (
             lock if lock is not None else contextlib.nullcontext())
         self.backoff: Backoff = backoff if backoff is not None else default_backoff()
-        self._decode_page = decoder_for(page_type(item_type))
+        self._decoder: TolerantDecoder[T] = TolerantDecoder(
+            item_type, api_version=info.api_version, kind=info.kind)
         self._item_type = item_type
+        self.on_error = on_error
+
+    def _report(self, error: BaseException) -> None:
+        """Hand ``error`` to the error handler; a failing handler is logged, not raised."""
+        if self.on_error is None:
+            return
+        try:
+            self.on_error(error)
+        except Exception:
+            logger.exception("%s: the watch error handler failed", self.info.resource)
+
+    def _new_watch_decoder(self) -> WatchDecoder[T]:
+        return WatchDecoder(self._item_type, decode_line=self._decoder.decode_line)
+
+    def _decode_page(self, body: bytes) -> DecodedPage[T]:
+        return self._decoder.decode_page(body)
 
     def _consume(self, step: Step[T]) -> tuple[ListRequest | WatchRequest | None, bool]:
         """Log and apply a step; return what to do next.
@@ -124,62 +166,100 @@ class _Loop(Generic[T]):
                            "" if f.code is None else f.code, f.kind.value,
                            f": {f.message}" if f.message else "",
                            "; backing off" if step.backoff else "")
+            self._report(f.error if f.error is not None
+                         else ListWatchError(self.info.resource, f))
 
-    def _page(self, page: Any) -> Step[T]:
-        """Feed a decoded ``Page`` to the watcher."""
-        items: Sequence[T] = page.items or ()
-        return self.watcher.on_list_page(items, page.metadata.resource_version,
-                                         page.continue_token)
+    def _undecodable(self, placeholder: Undecodable) -> None:
+        logger.warning("%s: %s", self.info.resource, placeholder.error)
+        self._report(placeholder.error)
+
+    def _page(self, page: DecodedPage[T]) -> Step[T]:
+        """Feed a decoded page to the watcher, reporting the objects that did not decode."""
+        for bad in page.undecodable:
+            self._undecodable(bad)
+        return self.watcher.on_list_page(page.items, page.resource_version,
+                                         page.continue_token,
+                                         [bad.key for bad in page.undecodable])
 
     def _event(self, event: WatchEvent[T] | Bookmark) -> Step[T]:
         if isinstance(event, Bookmark):
             return self.watcher.on_watch_event(
                 "BOOKMARK", {"metadata": {"resourceVersion": event.resource_version}})
-        return self.watcher.on_watch_event(event.type, event.object)
+        obj: Any = event.object
+        if isinstance(obj, Undecodable):
+            self._undecodable(obj)
+            return self.watcher.on_watch_undecodable(event.type, obj.key, obj.resource_version)
+        return self.watcher.on_watch_event(event.type, obj)
 
-    def _events(self, decoded: Iterable[WatchEvent[T] | Bookmark]) -> Step[T] | None:
-        """Feed decoded events; the first step that asks for a new request ends the stream."""
-        for event in decoded:
-            step = self._event(event)
-            if step.request is not None:
-                return step
-            self._after(step)
-            self._apply(step.events)
+    def _one(self, event: WatchEvent[T] | Bookmark) -> Step[T] | None:
+        """Feed one decoded event and apply it; a step that asks for a new request (which
+        ends the stream) is returned instead."""
+        step = self._event(event)
+        if step.request is not None:
+            return step
+        self._after(step)
+        self._apply(step.events)
         return None
 
 
 class Reflector(_Loop[T]):
-    """Blocking list/watch loop: call :meth:`run` in a thread, :meth:`stop` from another."""
+    """Blocking list/watch loop: call :meth:`run` in a thread, :meth:`stop` from another.
+
+    Requests go over an :class:`~.connection.InterruptibleClient` made from ``rest``
+    (same configuration, rate limiter, retry policy; connections of its own), so that
+    :meth:`stop` can interrupt them.
+    """
 
     def __init__(self, rest: RESTClient, info: ResourceInfo, item_type: Any, *,
                  watcher: Watcher[T], delta: DeltaProcessor[T], deliver: Deliver,
                  namespace: str | None = None,
                  lock: AbstractContextManager[Any] | None = None,
-                 backoff: Backoff | None = None) -> None:
+                 backoff: Backoff | None = None,
+                 on_error: ErrorHandler | None = None,
+                 wait_for_room: Callable[[], object] | None = None) -> None:
         super().__init__(info, item_type, namespace=namespace, watcher=watcher, delta=delta,
-                         deliver=deliver, lock=lock, backoff=backoff)
-        self.rest = rest
+                         deliver=deliver, lock=lock, backoff=backoff, on_error=on_error)
+        self._client = InterruptibleClient(rest)
+        self.rest = self._client.rest
         self._stopped = threading.Event()
-        self._stream: Stream | None = None
-        self._stream_lock = threading.Lock()
+        self._wait_for_room = wait_for_room
 
     def stop(self) -> None:
-        """Ask :meth:`run` to return: interrupts backoff waits and an open watch stream.
-
-        A LIST in flight is not interrupted; it ends within the client's timeout.
-        """
+        """Ask :meth:`run` to return: interrupts a backoff wait and the request in flight
+        (a LIST or a WATCH, even one whose server sends nothing)."""
         self._stopped.set()
-        with self._stream_lock:
-            if self._stream is not None:
-                self._stream.abort()
+        self._client.cut()
+
+    def _room(self) -> None:
+        if self._wait_for_room is not None:
+            self._wait_for_room()
+
+    def _events(self, decoded: Iterable[WatchEvent[T] | Bookmark]) -> Step[T] | None:
+        """Feed decoded events one by one, waiting for room in bounded handler queues
+        after each; the first step that asks for a new request ends the stream."""
+        for event in decoded:
+            step = self._one(event)
+            if step is not None:
+                return step
+            self._room()
+        return None
 
     def run(self) -> None:
         """List and watch until :meth:`stop`."""
+        try:
+            self._run()
+        finally:
+            self._client.close()
+
+    def _run(self) -> None:
         step = self.watcher.start()
         while not self._stopped.is_set():
             request, backoff = self._consume(step)
             del step  # see _consume
+            self._room()
             if backoff and self._stopped.wait(next(self.backoff)):
+                return
+            if self._stopped.is_set():
                 return
             if isinstance(request, ListRequest):
                 step = self._list(request)
@@ -196,6 +276,8 @@ class Reflector(_Loop[T]):
             response = self.rest.send(list_request(self.info, self.namespace, request))
             page = self._decode_page(response.body)
         except _LIST_ERRORS as exc:
+            if self._stopped.is_set():
+                return self.watcher.relist()  # the answer of a cut request means nothing
             return self.watcher.on_list_error(exc, **error_inputs(exc))
         return self._page(page)
 
@@ -203,14 +285,14 @@ class Reflector(_Loop[T]):
         try:
             stream = self.rest.open(watch_request(self.info, self.namespace, request))
         except KubernetesError as exc:
+            if self._stopped.is_set():
+                return None
             return self.watcher.on_watch_error(exc, **error_inputs(exc))
-        with self._stream_lock:
-            self._stream = stream
         try:
             if self._stopped.is_set():
                 return None
             self.watcher.on_watch_opened()
-            decoder = watch_decoder(self._item_type)
+            decoder = self._new_watch_decoder()
             try:
                 for chunk in stream.iter_chunks():
                     step = self._events(decoder.feed(chunk))
@@ -229,8 +311,6 @@ class Reflector(_Loop[T]):
                 return None
             return self.watcher.on_watch_closed()
         finally:
-            with self._stream_lock:
-                self._stream = None
             stream.close()
 
 
@@ -240,11 +320,27 @@ class AsyncReflector(_Loop[T]):
     def __init__(self, rest: AsyncRESTClient, info: ResourceInfo, item_type: Any, *,
                  watcher: Watcher[T], delta: DeltaProcessor[T], deliver: Deliver,
                  namespace: str | None = None, backoff: Backoff | None = None,
-                 sleep: Callable[[float], Any] | None = None) -> None:
+                 sleep: Callable[[float], Any] | None = None,
+                 on_error: ErrorHandler | None = None,
+                 wait_for_room: Callable[[], Awaitable[object]] | None = None) -> None:
         super().__init__(info, item_type, namespace=namespace, watcher=watcher, delta=delta,
-                         deliver=deliver, lock=None, backoff=backoff)
+                         deliver=deliver, lock=None, backoff=backoff, on_error=on_error)
         self.rest = rest
         self._sleep = sleep if sleep is not None else asyncio.sleep
+        self._wait_for_room = wait_for_room
+
+    async def _room(self) -> None:
+        if self._wait_for_room is not None:
+            await self._wait_for_room()
+
+    async def _events(self, decoded: Iterable[WatchEvent[T] | Bookmark]) -> Step[T] | None:
+        """The sync loop's ``_events``, awaiting room in bounded handler queues."""
+        for event in decoded:
+            step = self._one(event)
+            if step is not None:
+                return step
+            await self._room()
+        return None
 
     async def run(self) -> None:
         """List and watch until cancelled."""
@@ -252,6 +348,7 @@ class AsyncReflector(_Loop[T]):
         while True:
             request, backoff = self._consume(step)
             del step  # see _consume
+            await self._room()
             if backoff:
                 await self._sleep(next(self.backoff))
             if isinstance(request, ListRequest):
@@ -276,13 +373,13 @@ class AsyncReflector(_Loop[T]):
             return self.watcher.on_watch_error(exc, **error_inputs(exc))
         try:
             self.watcher.on_watch_opened()
-            decoder = watch_decoder(self._item_type)
+            decoder = self._new_watch_decoder()
             try:
                 async for chunk in stream.iter_chunks():
-                    step = self._events(decoder.feed(chunk))
+                    step = await self._events(decoder.feed(chunk))
                     if step is not None:
                         return step
-                step = self._events(decoder.close())
+                step = await self._events(decoder.close())
             except _STREAM_ERRORS as exc:
                 return self.watcher.on_watch_error(exc, **error_inputs(exc))
             if step is not None:

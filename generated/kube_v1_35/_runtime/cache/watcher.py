@@ -11,7 +11,8 @@ thin loops around it::
         if step.backoff: sleep(next(backoff))
         if step.request is a ListRequest: issue it, then feed on_list_page / on_list_error
         if step.request is a WatchRequest: open it (on_watch_error if that fails), then
-            feed each decoded line to on_watch_event, and on_watch_closed / on_watch_error
+            feed each decoded line to on_watch_event (on_watch_undecodable when its
+            object did not decode), and on_watch_closed / on_watch_error
             when the stream ends; a step with a request means: drop the stream, issue it.
 
 States (what is outstanding after a step):
@@ -24,6 +25,17 @@ States (what is outstanding after a step):
 Events (kube-rs's vocabulary) bracket each full listing: ``Init``, then one ``InitApply`` per
 listed object, then ``InitDone``; after that ``Apply`` (added or modified) and ``Delete``.
 Anything cached but not listed between ``Init`` and ``InitDone`` is gone from the server.
+
+Objects the driver could not decode (see :mod:`.tolerant`) are fed by key, never as
+objects, and never stop the machine:
+
+* a listed key without a usable object (``on_list_page(..., unavailable=keys)``) yields
+  ``InitKeep(key)``: the object exists, so it is not gone; whatever the cache holds for
+  it stays (a stale version beats a false deletion);
+* an undecodable ``ADDED``/``MODIFIED`` (``on_watch_undecodable``) advances the
+  resourceVersion like any event and yields nothing (the cached version, if any, stays
+  until a decodable version arrives); an undecodable ``DELETED`` yields
+  ``DeleteKey(key)``: the object is gone, its final state unknown.
 
 resourceVersion rules (client-go's reflector, with kube-rs's resume-instead-of-relist):
 
@@ -176,6 +188,13 @@ class InitDone:
 
 
 @dataclass(frozen=True, slots=True)
+class InitKeep:
+    """A listed object that could not be used: ``key`` is not gone; keep its cached state."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
 class Apply(Generic[T]):
     """The watch reported ``obj`` added or modified."""
 
@@ -189,7 +208,14 @@ class Delete(Generic[T]):
     obj: T
 
 
-WatcherEvent = Init | InitApply[T] | InitDone | Apply[T] | Delete[T]
+@dataclass(frozen=True, slots=True)
+class DeleteKey:
+    """The watch reported ``key`` deleted without a usable object (final state unknown)."""
+
+    key: str
+
+
+WatcherEvent = Init | InitApply[T] | InitKeep | InitDone | Apply[T] | Delete[T] | DeleteKey
 
 
 class FailureKind(enum.Enum):
@@ -345,13 +371,17 @@ class Watcher(Generic[T]):
         return Step(request=self._first_page())
 
     def on_list_page(self, items: Sequence[T], resource_version: str | None,
-                     continue_token: str | None) -> Step[T]:
-        """A LIST page arrived: its items, ``metadata.resourceVersion`` and ``continue``."""
+                     continue_token: str | None, unavailable: Sequence[str] = ()) -> Step[T]:
+        """A LIST page arrived: its items, ``metadata.resourceVersion`` and ``continue``.
+
+        ``unavailable`` are keys of listed objects the driver could not decode.
+        """
         self._expect("on_list_page", WatcherState.EMPTY, WatcherState.INIT_PAGE)
         events: list[WatcherEvent[T]] = []
         if self._state is WatcherState.EMPTY:
             events.append(Init())
         events.extend(InitApply(obj) for obj in items)
+        events.extend(InitKeep(key) for key in unavailable if key)
         if continue_token:
             if self._list_rv == "0":
                 self._paginated_result = True
@@ -409,6 +439,22 @@ class Watcher(Generic[T]):
         failure = WatcherFailure("watch", FailureKind.UNKNOWN_EVENT,
                                  message=f"unknown watch event type {event_type!r}")
         return Step(failure=failure)
+
+    def on_watch_undecodable(self, event_type: str, key: str,
+                             resource_version: str) -> Step[T]:
+        """An ``ADDED``/``MODIFIED``/``DELETED`` line whose object did not decode.
+
+        ``key`` and ``resource_version`` were read from the raw object (``""`` if it had
+        none). The stream goes on; see the module docstring for the cache's side.
+        """
+        self._expect("on_watch_undecodable", WatcherState.INIT_LISTED, WatcherState.WATCHING)
+        self._state = WatcherState.WATCHING
+        self._watch_events += 1
+        if resource_version:
+            self._last_rv = resource_version
+        if event_type == "DELETED" and key:
+            return Step((DeleteKey(key),))
+        return _CONTINUE
 
     def on_watch_error(self, error: BaseException | None = None, *, code: int | None = None,
                        reason: str | None = None, message: str = "") -> Step[T]:

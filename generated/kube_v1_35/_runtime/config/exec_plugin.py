@@ -6,9 +6,10 @@ follow client-go: the plugin runs lazily on first use, its result is cached unti
 ``status.expirationTimestamp``, it is rerun when the server answers 401 to the cached
 credential, and only one run happens at a time per plugin object.
 
-Why stdout never appears in errors or logs: it *is* the credential. Stderr is captured
-(for non-interactive runs) and quoted, truncated, in errors, because that is where plugins
-explain what went wrong.
+Why neither output stream appears in errors or logs: stdout *is* the credential, and a
+failing plugin may well print it (or other secrets) to stderr. As in client-go, the
+plugin's stderr is our stderr -- what it says goes to the user's terminal, never into an
+exception that ends up in a log or a bug report.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .errors import ConfigError, ExecPluginError
+from .text import header_value_problem, terminal_safe
 
 API_V1 = "client.authentication.k8s.io/v1"
 API_V1BETA1 = "client.authentication.k8s.io/v1beta1"
@@ -36,9 +38,6 @@ INTERACTIVE_MODES = ("Never", "IfAvailable", "Always")
 EXEC_INFO_ENV = "KUBERNETES_EXEC_INFO"
 CLUSTER_CONFIG_EXTENSION = "client.authentication.k8s.io/exec"
 """Name of the cluster extension whose value is passed to plugins as ``spec.cluster.config``."""
-
-STDERR_LIMIT = 2000
-"""Characters of plugin stderr quoted in an error: enough for a message, not a log dump."""
 
 
 @dataclass(frozen=True)
@@ -99,22 +98,36 @@ class ExecConfig:
                     "interactiveMode",
                 )
             mode = "IfAvailable"
+        if "\0" in command:
+            raise error("command contains a NUL character", "command")
+        args = tuple(raw.get("args") or ())
+        for index, arg in enumerate(args):
+            if "\0" in arg:
+                raise error("argument contains a NUL character", f"args[{index}]")
         env: list[tuple[str, str]] = []
         for index, item in enumerate(raw.get("env") or ()):
             name = item.get("name") or ""
+            value = item.get("value") or ""
             if not name:
                 raise error("env variable name must not be empty", f"env[{index}].name")
-            env.append((name, item.get("value") or ""))
+            if "=" in name or "\0" in name:
+                raise error(
+                    "env variable name must not contain '=' or a NUL character",
+                    f"env[{index}].name",
+                )
+            if "\0" in value:
+                raise error("env variable value contains a NUL character", f"env[{index}].value")
+            env.append((name, value))
         if _has_separator(command):
             command = os.path.normpath(os.path.join(base_dir, command))
         return cls(
             command=command,
             api_version=api_version,
             user=user,
-            args=tuple(raw.get("args") or ()),
+            args=args,
             env=tuple(env),
             interactive_mode=mode,
-            install_hint=raw.get("installHint") or None,
+            install_hint=terminal_safe(raw.get("installHint") or "") or None,
             provide_cluster_info=bool(raw.get("provideClusterInfo")),
             cluster_info=cluster_info,
             file=file,
@@ -282,16 +295,16 @@ class ExecPlugin:
         env = dict(os.environ if self._environ is None else self._environ)
         env.update(self.config.env)
         env[EXEC_INFO_ENV] = self._request_document(interactive)
-        # Interactive plugins talk to the user on the terminal (stdin + stderr), so those
-        # stay connected and no timeout applies; otherwise stdin is closed and stderr
-        # captured for error messages.
+        # Interactive plugins talk to the user on the terminal (stdin), so it stays
+        # connected and no timeout applies; otherwise stdin is closed. stderr is always
+        # ours (see the module docstring).
         try:
             completed = subprocess.run(
                 [executable, *self.config.args],
                 env=env,
                 stdin=None if interactive else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
-                stderr=None if interactive else subprocess.PIPE,
+                stderr=None,
                 timeout=None if interactive else self.timeout,
                 check=False,
             )
@@ -300,15 +313,20 @@ class ExecPlugin:
                 f"exec plugin {self.config.command!r} for user {self.config.user!r} did not "
                 f"finish within {self.timeout:g} seconds"
             ) from None
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
+            # ValueError: a NUL byte or '=' in an ExecConfig built without from_kubeconfig.
+            reason = (
+                exc.strerror if isinstance(exc, OSError) else "invalid command, argument or env"
+            )
             raise self._error(
                 f"exec plugin {self.config.command!r} for user {self.config.user!r} could not "
-                f"be started: {exc.strerror}"
+                f"be started: {reason}"
             ) from None
         if completed.returncode != 0:
             raise self._error(
                 f"exec plugin {self.config.command!r} for user {self.config.user!r} failed with "
-                f"exit status {completed.returncode}{_quote_stderr(completed.stderr)}"
+                f"exit status {completed.returncode} (its own messages, if any, went to "
+                "standard error)"
             )
         return self._parse(completed.stdout)
 
@@ -355,6 +373,10 @@ def parse_exec_credential(
         )
     if token is None and cert is None:
         raise error(f"{name} returned neither status.token nor a client certificate")
+    if token is not None:
+        problem = header_value_problem(token)
+        if problem is not None:
+            raise error(f"{name} returned a status.token that {problem}")
     expires_at: float | None = None
     stamp = status.get("expirationTimestamp")
     if stamp is not None:
@@ -400,14 +422,3 @@ def parse_rfc3339(text: str) -> float | None:
     except ValueError:
         return None
     return moment.astimezone(timezone.utc).timestamp()
-
-
-def _quote_stderr(stderr: bytes | None) -> str:
-    if not stderr:
-        return ""
-    text = stderr.decode("utf-8", errors="replace").strip()
-    if not text:
-        return ""
-    if len(text) > STDERR_LIMIT:
-        text = text[:STDERR_LIMIT] + " [... truncated]"
-    return f"; stderr:\n{text}"

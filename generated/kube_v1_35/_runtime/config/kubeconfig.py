@@ -13,7 +13,14 @@ Each file is validated against :data:`KUBECONFIG_SCHEMA` when read (so a wrong t
 an error even in an entry that is not used, as with kubectl), while semantic checks
 (server present, CA readable, one auth method, ...) apply only to the context in use.
 Relative paths in an entry are relative to the directory of the file that defined that
-entry. A name defined twice *within one file* is an error, again as in kubectl.
+entry. A name defined twice *within one file* is an error, again as in kubectl. A user is
+only checked when the selected context uses it, so an incomplete entry elsewhere in the
+file breaks nothing.
+
+Credentials follow clientcmd: they are only used when the server URL is https (a
+``server`` without a scheme means http, see :mod:`.server_url`); a token (inline or
+``tokenFile``, the file winning) or basic auth takes precedence over an exec plugin or
+auth-provider, and a static client certificate over an exec plugin.
 
 Error messages name the file and the field path and never contain credential values.
 """
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import logging
 import os
 import ssl
@@ -31,15 +39,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import yaml
 
 from .auth import BasicAuth, BearerTokenAuth, ExecAuth, TokenFileAuth
 from .errors import ConfigError
 from .exec_plugin import CLUSTER_CONFIG_EXTENSION, ExecConfig, ExecPlugin, cluster_info_for_plugin
+from .files import MAX_KUBECONFIG_BYTES, FileTooLarge, describe_read_error, read_bounded
+from .impersonation import Impersonation
 from .incluster import in_cluster_available, load_incluster_config
 from .kubeconfig_schema import KUBECONFIG_SCHEMA, validate
+from .oidc import OIDCConfig, shared_oidc_auth
+from .overrides import OVERRIDE_NAMES, ConfigOverrides, merge_cluster, merge_user
+from .server_url import ServerURLError, default_server_url, is_tls
+from .text import header_value_problem, terminal_safe
 from .tls import PemInput, create_ssl_context
 from .types import ClientConfig
+from .yaml_load import parse_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -48,21 +62,6 @@ KUBECONFIG_ENV = "KUBECONFIG"
 DEFAULT_KUBECONFIG = os.path.join("~", ".kube", "config")
 
 _SECTIONS = (("clusters", "cluster"), ("users", "user"), ("contexts", "context"))
-_IMPERSONATION_KEYS = ("as", "as-uid", "as-groups", "as-user-extra")
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe YAML loading without timestamp resolution.
-
-    kubectl converts YAML to JSON before decoding, so an unquoted ``2024-01-01`` is a
-    string there; PyYAML would make it a ``date`` and fail the string type check.
-    """
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 @dataclass(frozen=True)
@@ -84,11 +83,17 @@ class _Entry:
     body: Mapping[str, Any]
     file: str | None
     field: str  # path of ``body`` inside ``file``, e.g. ``users[2].user``
+    overridden: frozenset[str] = frozenset()  # keys whose value came from ConfigOverrides
 
     def error(self, message: str, key: str | None = None) -> ConfigError:
+        if key is not None and key.split(".")[0] in self.overridden:
+            return ConfigError(message, field=f"overrides.{OVERRIDE_NAMES[key.split('.')[0]]}")
         return ConfigError(
             message, file=self.file, field=f"{self.field}.{key}" if key else self.field
         )
+
+    def with_overrides(self, body: Mapping[str, Any], keys: Sequence[str]) -> _Entry:
+        return dataclasses.replace(self, body=body, overridden=frozenset(keys))
 
     @property
     def base_dir(self) -> str:
@@ -99,6 +104,8 @@ class _Entry:
         value = self.body.get(key)
         if not value:
             return None
+        if "\0" in value:
+            raise self.error(f"{key} contains a NUL character", key)
         return os.path.normpath(os.path.join(self.base_dir, value))
 
 
@@ -137,7 +144,7 @@ class Kubeconfig:
             if not os.path.exists(candidate):
                 if explicit:
                     raise ConfigError("kubeconfig file does not exist", file=candidate)
-                logger.debug("skipping missing kubeconfig %s", candidate)
+                logger.debug("skipping missing kubeconfig %s", terminal_safe(candidate))
                 continue
             found.append(candidate)
             config._merge(candidate, _read_yaml(candidate))
@@ -151,7 +158,7 @@ class Kubeconfig:
         """Parse one kubeconfig document given as text (``file`` is used for messages and
         for resolving relative paths; without it they are relative to the working directory)."""
         config = cls()
-        config._merge(file, _parse_yaml(text, file))
+        config._merge(file, parse_yaml(text, file))
         config.files = (file,) if file else ()
         return config
 
@@ -226,45 +233,57 @@ class Kubeconfig:
         user: str | None = None,
         namespace: str | None = None,
         exec_timeout: float | None = 60.0,
+        overrides: ConfigOverrides | None = None,
     ) -> ClientConfig:
         """Resolve a context (``context`` or ``current-context``) into a ClientConfig.
 
         ``cluster``, ``user`` and ``namespace`` override what the context names, like
-        kubectl's ``--cluster``/``--user``/``--namespace``.
+        kubectl's ``--cluster``/``--user``/``--namespace``; ``overrides`` carries every
+        other flag-style override (server, CA, credentials, impersonation, ...; see
+        :class:`ConfigOverrides`). Explicit keyword arguments win over the same field of
+        ``overrides``.
         """
-        context_entry = self._select_context(context)
-        cluster_entry = self._referenced("clusters", "cluster", cluster, context_entry)
-        assert cluster_entry is not None
-        user_entry = self._referenced("users", "user", user, context_entry)
-        server, insecure, ca, tls_server_name, proxy = _resolve_cluster(cluster_entry)
+        overrides = _named(
+            overrides, context=context, cluster=cluster, user=user, namespace=namespace
+        )
+        optional = bool(overrides.server)  # --server needs no context, as in kubectl
+        context_entry = self._select_context(overrides.context, optional=optional)
+        cluster_entry = self._referenced(
+            "clusters", "cluster", overrides.cluster, context_entry, optional=optional
+        )
+        if cluster_entry is None:
+            cluster_entry = _Entry("", {}, context_entry.file, context_entry.field)
+        cluster_entry = cluster_entry.with_overrides(
+            merge_cluster(cluster_entry.body, overrides), list(overrides.cluster_fields())
+        )
+        user_entry = self._referenced("users", "user", overrides.user, context_entry)
         if user_entry is None:
             user_entry = _Entry("", {}, context_entry.file, context_entry.field)
-        client_cert, client_key = _client_certificate(user_entry)
-        verify = create_ssl_context(
-            ca=ca, client_cert=client_cert, client_key=client_key, insecure=insecure, server=server
+        user_entry = user_entry.with_overrides(
+            merge_user(user_entry.body, overrides), list(overrides.user_fields())
         )
-        auth = _resolve_auth(
-            user_entry,
-            cluster_entry,
-            verify=verify,
-            has_client_certificate=client_cert is not None,
-            exec_timeout=exec_timeout,
-            server=server,
-            ca=ca,
+        settings = _resolve_cluster(cluster_entry)
+        verify, auth, impersonation = _resolve_user(
+            user_entry, cluster_entry, settings, exec_timeout=exec_timeout
         )
+        extra: dict[str, Any] = {}
+        if overrides.timeout is not None:
+            extra["timeout"] = overrides.timeout
         return ClientConfig(
-            server=server,
+            server=settings.server,
             verify=verify,
             auth=auth,
-            namespace=namespace or context_entry.body.get("namespace") or "default",
-            tls_server_name=tls_server_name,
-            proxy=proxy,
+            namespace=overrides.namespace or context_entry.body.get("namespace") or "default",
+            tls_server_name=settings.tls_server_name if settings.tls else None,
+            proxy=settings.proxy,
+            impersonate=impersonation,
+            **extra,
         )
 
     def _files_text(self) -> str:
         return ", ".join(self.files) if self.files else "the kubeconfig"
 
-    def _select_context(self, requested: str | None) -> _Entry:
+    def _select_context(self, requested: str | None, *, optional: bool = False) -> _Entry:
         contexts = self._sections["contexts"]
         available = ", ".join(sorted(contexts)) or "none"
         if requested:
@@ -276,6 +295,8 @@ class Kubeconfig:
                 )
             return entry
         if self.current_context is None:
+            if optional:
+                return _Entry("", {}, self.files[0] if self.files else None, "contexts")
             if self.is_empty:
                 raise ConfigError("the kubeconfig is empty", file=self._files_text())
             raise ConfigError(
@@ -295,16 +316,24 @@ class Kubeconfig:
         return entry
 
     def _referenced(
-        self, section: str, key: str, override: str | None, context: _Entry
+        self,
+        section: str,
+        key: str,
+        override: str | None,
+        context: _Entry,
+        *,
+        optional: bool = False,
     ) -> _Entry | None:
         """The cluster/user a context points at (or the override), with clear errors."""
         name = override or context.body.get(key)
         if not name:
-            if key == "user":
+            if key == "user" or optional:
                 return None  # no user: anonymous requests, as kubectl allows
             raise context.error(f"context {context.name!r} does not name a {key}", key)
         entry = self._sections[section].get(name)
         if entry is None:
+            if optional and not override:
+                return None
             if override:
                 raise ConfigError(f"{key} {name!r} is not defined in {self._files_text()}")
             raise context.error(
@@ -313,34 +342,68 @@ class Kubeconfig:
         return entry
 
 
+def _named(
+    overrides: ConfigOverrides | None,
+    *,
+    context: str | None,
+    cluster: str | None,
+    user: str | None,
+    namespace: str | None,
+) -> ConfigOverrides:
+    """``overrides`` with the keyword-argument names filled in (they win)."""
+    base = overrides or ConfigOverrides()
+    return dataclasses.replace(
+        base,
+        context=context or base.context,
+        cluster=cluster or base.cluster,
+        user=user or base.user,
+        namespace=namespace or base.namespace,
+    )
+
+
 # -- cluster ---------------------------------------------------------------------------------
 
 
-def _resolve_cluster(
-    entry: _Entry,
-) -> tuple[str, bool, PemInput | None, str | None, str | None]:
+@dataclass(frozen=True)
+class _Cluster:
+    """The connection half of a context: where, and how to trust it."""
+
+    server: str
+    tls: bool
+    insecure: bool
+    ca: PemInput | None
+    tls_server_name: str | None
+    proxy: str | None
+
+
+def _resolve_cluster(entry: _Entry) -> _Cluster:
     body = entry.body
-    server = body.get("server") or ""
-    if not server:
+    raw = body.get("server") or ""
+    if not raw:
         raise entry.error(f"no server found for cluster {entry.name!r}", "server")
-    if not _is_url(server, ("http", "https")):
+    try:
+        # clientcmd decides the scheme before merging TLS settings (see server_url).
+        server = default_server_url(raw, default_tls=False)
+    except ServerURLError as exc:
         raise entry.error(
-            f"server of cluster {entry.name!r} is not a valid http(s) URL "
-            "(expected e.g. https://host:6443)",
-            "server",
-        )
+            f"server of cluster {entry.name!r} is not usable: {exc}", "server"
+        ) from None
     proxy = body.get("proxy-url") or None
     if proxy is not None and not _is_url(proxy, ("http", "https", "socks5")):
         raise entry.error(
             f"proxy-url of cluster {entry.name!r} must be an http, https or socks5 URL", "proxy-url"
         )
     ca = _pem_input(entry, "certificate-authority", "certificate-authority-data")
-    return (
-        server.rstrip("/"),
-        bool(body.get("insecure-skip-tls-verify")),
-        ca,
-        body.get("tls-server-name") or None,
-        proxy,
+    name = body.get("tls-server-name") or None
+    if name is not None and header_value_problem(name) is not None:
+        raise entry.error("tls-server-name is not a host name", "tls-server-name")
+    return _Cluster(
+        server=server,
+        tls=is_tls(server),
+        insecure=bool(body.get("insecure-skip-tls-verify")),
+        ca=ca,
+        tls_server_name=name,
+        proxy=proxy,
     )
 
 
@@ -348,7 +411,8 @@ def _is_url(value: str, schemes: tuple[str, ...]) -> bool:
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a malformed port
-    except ValueError:
+        httpx.URL(value)
+    except (ValueError, httpx.InvalidURL):
         return False
     return parts.scheme in schemes and bool(parts.hostname)
 
@@ -398,73 +462,180 @@ def _client_certificate(entry: _Entry) -> tuple[PemInput | None, PemInput | None
     return cert, key
 
 
-def _resolve_auth(
-    entry: _Entry,
-    cluster: _Entry,
-    *,
-    verify: ssl.SSLContext,
-    has_client_certificate: bool,
-    exec_timeout: float | None,
-    server: str,
-    ca: PemInput | None,
-) -> httpx.Auth | None:
+def _resolve_user(
+    entry: _Entry, cluster_entry: _Entry, cluster: _Cluster, *, exec_timeout: float | None
+) -> tuple[ssl.SSLContext, httpx.Auth | None, Impersonation | None]:
+    """TLS context, credential and impersonation for the selected user.
+
+    Everything about the user is validated first (as clientcmd's ConfirmUsable does),
+    then the credential is chosen by clientcmd's precedence. Over plain http no
+    credential is used at all.
+    """
     body = entry.body
-    provider = body.get("auth-provider")
-    if provider:
+    impersonation = _impersonation(entry)
+    _check_methods(entry)
+    client_cert, client_key = _client_certificate(entry)
+    exec_config = _exec_config(entry, cluster_entry, cluster) if body.get("exec") else None
+    provider = _auth_provider(entry) if body.get("auth-provider") else None
+    if exec_config is not None and provider is not None:
         raise entry.error(
-            f"user {entry.name!r} uses auth-provider {provider.get('name')!r}, which is not "
-            "supported (kubectl removed these providers); use an exec credential plugin such "
-            "as gke-gcloud-auth-plugin or kubelogin instead",
-            "auth-provider",
+            f"user {entry.name!r} sets both exec and auth-provider; use only one", "auth-provider"
         )
-    for key in _IMPERSONATION_KEYS:
-        if body.get(key):
-            raise entry.error(
-                f"user {entry.name!r} uses impersonation, which is not supported", key
+    if not cluster.tls:
+        if _has_credentials(body):
+            # clientcmd drops them silently; saying so saves a puzzling 401/403.
+            logger.warning(
+                "server %s is not https: the credentials of user %s are not sent (as kubectl)",
+                terminal_safe(cluster.server),
+                terminal_safe(repr(entry.name)),
             )
-    methods = []
-    if body.get("token") or body.get("tokenFile"):
-        methods.append("token")
-    if body.get("username") or body.get("password"):
-        methods.append("username/password")
-    if body.get("exec"):
-        methods.append("exec")
-    if len(methods) > 1:
-        raise entry.error(
-            f"more than one authentication method for user {entry.name!r} "
-            f"({', '.join(methods)}); only one is allowed"
-        )
-    if body.get("token"):
-        if body.get("tokenFile"):
-            logger.debug("user %r sets token and tokenFile; the token wins", entry.name)
-        return BearerTokenAuth(body["token"])
+        return create_ssl_context(), None, impersonation
+    verify = create_ssl_context(
+        ca=cluster.ca,
+        client_cert=client_cert,
+        client_key=client_key,
+        insecure=cluster.insecure,
+        server=cluster.server,
+    )
+    auth: httpx.Auth | None = None
     token_file = entry.path("tokenFile")
-    if token_file:
-        return TokenFileAuth(
-            token_file, origin_file=entry.file, origin_field=f"{entry.field}.tokenFile"
-        )
-    if body.get("username") or body.get("password"):
+    if body.get("token") or token_file:
+        auth = _token_auth(entry, token_file)
+    elif body.get("username") or body.get("password"):
         if not body.get("username"):
             raise entry.error(f"user {entry.name!r} sets a password but no username", "username")
-        return BasicAuth(body["username"], body.get("password") or "")
-    if body.get("exec"):
-        cluster_info = None
-        if body["exec"].get("provideClusterInfo"):
-            cluster_info = _plugin_cluster_info(cluster, server, ca)
-        exec_config = ExecConfig.from_kubeconfig(
-            body["exec"],
-            user=entry.name,
-            file=entry.file,
-            field=f"{entry.field}.exec",
-            base_dir=entry.base_dir,
-            cluster_info=cluster_info,
-        )
-        return ExecAuth(
+        auth = BasicAuth(body["username"], body.get("password") or "")
+    elif exec_config is not None and client_cert is None:
+        auth = ExecAuth(
             ExecPlugin(exec_config, timeout=exec_timeout),
             ssl_context=verify,
-            has_static_client_certificate=has_client_certificate,
+            has_static_client_certificate=False,
         )
-    return None
+    elif provider is not None:
+        auth = shared_oidc_auth(cluster.server, provider)
+    return verify, auth, impersonation
+
+
+def _has_credentials(body: Mapping[str, Any]) -> bool:
+    keys = (
+        "token",
+        "tokenFile",
+        "username",
+        "password",
+        "exec",
+        "auth-provider",
+        "client-certificate",
+        "client-certificate-data",
+    )
+    return any(body.get(key) for key in keys)
+
+
+def _check_methods(entry: _Entry) -> None:
+    """clientcmd's rule: a token and basic auth exclude each other; nothing else does.
+
+    (client-go's validation counts only an inline token, but a ``tokenFile`` with basic
+    auth fails when the transport is built, so both are refused here.)
+    """
+    body = entry.body
+    has_token = bool(body.get("token") or body.get("tokenFile"))
+    if has_token and (body.get("username") or body.get("password")):
+        raise entry.error(
+            f"more than one authentication method for user {entry.name!r} "
+            "(token, username/password); only one is allowed"
+        )
+    token = body.get("token")
+    if token:
+        problem = header_value_problem(token)
+        if problem is not None:
+            raise entry.error(f"token {problem}", "token")
+
+
+def _token_auth(entry: _Entry, token_file: str | None) -> httpx.Auth:
+    """tokenFile wins over an inline token, which is then only the fallback for a file
+    that cannot be read (client-go's cached file token source)."""
+    token = entry.body.get("token") or None
+    if token_file is None:
+        assert token is not None
+        return BearerTokenAuth(token)
+    return TokenFileAuth(
+        token_file,
+        fallback_token=token,
+        origin_file=entry.file,
+        origin_field=f"{entry.field}.tokenFile",
+    )
+
+
+def _impersonation(entry: _Entry) -> Impersonation | None:
+    body = entry.body
+    user = body.get("as") or ""
+    uid = body.get("as-uid") or ""
+    groups = [group for group in body.get("as-groups") or () if group is not None]
+    extra = {
+        key: [value for value in values or () if value is not None]
+        for key, values in (body.get("as-user-extra") or {}).items()
+    }
+    if not (user or uid or groups or extra):
+        return None
+    if not user:
+        key = "as-uid" if uid else "as-groups" if groups else "as-user-extra"
+        raise entry.error(
+            f"user {entry.name!r} requests a uid, groups or user-extra without impersonating "
+            "a user (set as)",
+            key,
+        )
+    values = [("as", user), ("as-uid", uid)]
+    values += [(f"as-groups[{index}]", group) for index, group in enumerate(groups)]
+    values += [(f"as-user-extra.{key}", value) for key, items in extra.items() for value in items]
+    for key, value in values:
+        problem = header_value_problem(value)
+        if problem is not None:
+            raise entry.error(f"impersonation value {problem}", key)
+    return Impersonation.of(user, uid=uid, groups=groups, extra=extra)
+
+
+_REMOVED_PROVIDERS = {
+    "gcp": "gke-gcloud-auth-plugin",
+    "azure": "kubelogin (https://github.com/Azure/kubelogin)",
+}
+
+
+def _auth_provider(entry: _Entry) -> OIDCConfig:
+    provider = entry.body["auth-provider"]
+    name = provider.get("name") or ""
+    if not name:
+        raise entry.error("auth-provider needs a name", "auth-provider.name")
+    if name in _REMOVED_PROVIDERS:
+        raise entry.error(
+            f"user {entry.name!r} uses the {name!r} auth-provider, which client-go and kubectl "
+            f"removed in 1.26; use the exec credential plugin {_REMOVED_PROVIDERS[name]} instead",
+            "auth-provider.name",
+        )
+    if name != "oidc":
+        raise entry.error(
+            f"user {entry.name!r} uses auth-provider {name!r}, which is not built in "
+            "(built in: oidc; other providers are exec credential plugins now)",
+            "auth-provider.name",
+        )
+    return OIDCConfig.from_kubeconfig(
+        provider.get("config") or {},
+        file=entry.file,
+        field=f"{entry.field}.auth-provider.config",
+    )
+
+
+def _exec_config(entry: _Entry, cluster_entry: _Entry, cluster: _Cluster) -> ExecConfig:
+    raw = entry.body["exec"]
+    cluster_info = None
+    if raw.get("provideClusterInfo"):
+        cluster_info = _plugin_cluster_info(cluster_entry, cluster.server, cluster.ca)
+    return ExecConfig.from_kubeconfig(
+        raw,
+        user=entry.name,
+        file=entry.file,
+        field=f"{entry.field}.exec",
+        base_dir=entry.base_dir,
+        cluster_info=cluster_info,
+    )
 
 
 def _plugin_cluster_info(cluster: _Entry, server: str, ca: PemInput | None) -> dict[str, Any]:
@@ -493,7 +664,11 @@ def _candidate_paths(
     """The files to read, and whether they were given explicitly (must then exist)."""
     if path is not None:
         given = [path] if isinstance(path, str | os.PathLike) else list(path)
-        return [os.path.abspath(os.path.expanduser(os.fspath(p))) for p in given], True
+        named = [os.fspath(p) for p in given]
+        for one in named:
+            if "\0" in one:
+                raise ConfigError("the kubeconfig path contains a NUL character")
+        return [os.path.abspath(os.path.expanduser(p)) for p in named], True
     env = os.environ if environ is None else environ
     listed = env.get(KUBECONFIG_ENV, "")
     if listed:
@@ -515,34 +690,31 @@ def _nothing_found_message(paths: Sequence[str], environ: Mapping[str, str] | No
 
 def _read_yaml(path: str) -> object:
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        raise ConfigError(f"cannot read kubeconfig: {exc.strerror}", file=path) from None
+        raw = read_bounded(path, MAX_KUBECONFIG_BYTES)
+    except (OSError, FileTooLarge) as exc:
+        raise ConfigError(
+            f"cannot read kubeconfig: {describe_read_error(exc)}", file=path
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ConfigError("kubeconfig is not UTF-8 text", file=path) from None
-    return _parse_yaml(text, path)
+    return parse_yaml(text, path)
 
 
-def _parse_yaml(text: str, file: str | None) -> object:
-    try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        # Only the position and PyYAML's problem statement: its full str() quotes the
-        # offending source line, which may hold a token.
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        detail = exc.problem or exc.context or "syntax error"
-        if exc.problem and exc.context:
-            started = exc.context_mark
-            detail += f" ({exc.context}" + (
-                f" started at line {started.line + 1})" if started else ")"
-            )
-        raise ConfigError(f"invalid YAML{where}: {detail}", file=file) from None
-    except yaml.YAMLError:
-        raise ConfigError("invalid YAML", file=file) from None
+def _incluster_overrides(config: ClientConfig, overrides: ConfigOverrides) -> ClientConfig:
+    """clientcmd's in-cluster config takes only a token and a CA file from the overrides
+    (a server override never gets here: it selects the kubeconfig path)."""
+    changes: dict[str, Any] = {}
+    if overrides.token:
+        changes["auth"] = BearerTokenAuth(overrides.token, origin_field="overrides.token")
+    if overrides.certificate_authority:
+        ca = PemInput(
+            path=os.path.abspath(overrides.certificate_authority),
+            origin_field="overrides.certificate_authority",
+        )
+        changes["verify"] = create_ssl_context(ca=ca)
+    return dataclasses.replace(config, **changes) if changes else config
 
 
 # -- entry points ----------------------------------------------------------------------------
@@ -556,11 +728,17 @@ def load_kubeconfig(
     user: str | None = None,
     namespace: str | None = None,
     exec_timeout: float | None = 60.0,
+    overrides: ConfigOverrides | None = None,
 ) -> ClientConfig:
     """ClientConfig for a kubeconfig context (explicit path(s), ``$KUBECONFIG`` or
-    ``~/.kube/config``)."""
+    ``~/.kube/config``), with optional flag-style ``overrides``."""
     return Kubeconfig.load(path).client_config(
-        context=context, cluster=cluster, user=user, namespace=namespace, exec_timeout=exec_timeout
+        context=context,
+        cluster=cluster,
+        user=user,
+        namespace=namespace,
+        exec_timeout=exec_timeout,
+        overrides=overrides,
     )
 
 
@@ -572,26 +750,36 @@ def load_config(
     user: str | None = None,
     namespace: str | None = None,
     exec_timeout: float | None = 60.0,
+    overrides: ConfigOverrides | None = None,
 ) -> ClientConfig:
     """kubeconfig if there is one, else in-cluster config (client-go's default rules).
 
     A kubeconfig "is there" when ``path`` is given, when ``$KUBECONFIG`` lists an
-    existing file, or when ``~/.kube/config`` exists. Without one, the pod's service
-    account is used — unless a context/cluster/user was asked for, which only a
-    kubeconfig can satisfy.
+    existing file, or when ``~/.kube/config`` exists. Without one, an ``overrides``
+    server is used on its own (``--server``/``--token`` flags need no file); otherwise
+    the pod's service account is used -- unless a context/cluster/user was asked for,
+    which only a kubeconfig can satisfy.
     """
     candidates, explicit = _candidate_paths(path, None)
+    arguments: dict[str, Any] = {
+        "context": context,
+        "cluster": cluster,
+        "user": user,
+        "namespace": namespace,
+        "exec_timeout": exec_timeout,
+        "overrides": overrides,
+    }
     if explicit or any(os.path.exists(candidate) for candidate in candidates):
-        return load_kubeconfig(
-            path,
-            context=context,
-            cluster=cluster,
-            user=user,
-            namespace=namespace,
-            exec_timeout=exec_timeout,
-        )
-    if in_cluster_available() and not (context or cluster or user):
-        return load_incluster_config(namespace=namespace)
+        return load_kubeconfig(path, **arguments)
+    if overrides is not None and overrides.server:
+        return Kubeconfig().client_config(**arguments)
+    named = context or cluster or user
+    if overrides is not None:
+        named = named or overrides.context or overrides.cluster or overrides.user
+    if in_cluster_available() and not named:
+        fallback = overrides.namespace if overrides is not None else None
+        config = load_incluster_config(namespace=namespace or fallback)
+        return _incluster_overrides(config, overrides) if overrides is not None else config
     raise ConfigError(
         _nothing_found_message(candidates, None) + ", and not running inside a cluster "
         "(KUBERNETES_SERVICE_HOST is not set)"

@@ -46,9 +46,10 @@ _CLUSTER: JSONSchema = {
     },
 }
 
+# User bodies list no required fields: what a user needs is checked only when a context
+# uses it (clientcmd's ConfirmUsable), so an incomplete, unused user breaks nothing.
 _EXEC: JSONSchema = {
     "type": "object",
-    "required": ["command", "apiVersion"],
     "properties": {
         "command": _STRING,
         "args": _STRING_LIST,
@@ -56,7 +57,6 @@ _EXEC: JSONSchema = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["name"],
                 "properties": {"name": _STRING, "value": _STRING},
             },
         },
@@ -84,7 +84,6 @@ _USER: JSONSchema = {
         "password": _STRING,
         "auth-provider": {
             "type": "object",
-            "required": ["name"],
             "properties": {
                 "name": _STRING,
                 "config": {"type": "object", "additionalProperties": _STRING},

@@ -13,13 +13,15 @@ from typing import Any, Generic, TypeVar, Union
 
 import msgspec
 
-from ..errors import ApiError, Status, api_error_from_status
+from ..errors import ApiError, MalformedResponse, Status, UnexpectedKind, api_error_from_status
+from ..rest.lines import DEFAULT_MAX_LINE, LineSplitter
+from ..rest.response import decode_detail, type_meta_differs
 from .event import Bookmark, WatchEvent
 
 T = TypeVar("T")
 
 #: Lines longer than this without a newline are rejected rather than buffered forever.
-MAX_LINE = 64 * 1024 * 1024
+MAX_LINE = DEFAULT_MAX_LINE
 
 
 class _Added(msgspec.Struct, Generic[T], tag_field="type", tag="ADDED"):
@@ -51,8 +53,11 @@ class _Error(msgspec.Struct, tag_field="type", tag="ERROR"):
     object: Status
 
 
-class WatchDecodeError(ValueError):
-    """A watch line was not a valid event for the expected type."""
+class WatchDecodeError(MalformedResponse):
+    """A watch line was not a valid event for the expected type (garbage, a truncated
+    line, an unknown event type, an object of the wrong shape). A
+    :class:`~..errors.MalformedResponse`, hence a ``KubernetesError`` and a
+    ``ValueError``; ``json_path`` is where in the event the decoder failed."""
 
 
 def event_union(tp: Any) -> Any:
@@ -61,6 +66,8 @@ def event_union(tp: Any) -> Any:
 
 
 def _convert(raw: Any) -> WatchEvent[Any] | Bookmark:
+    if isinstance(raw, (WatchEvent, Bookmark)):
+        return raw  # a ``decode_line`` that builds the record itself (cache/tolerant.py)
     if isinstance(raw, _Bookmark):
         meta = raw.object.metadata
         return Bookmark(meta.resource_version, dict(meta.annotations or {}))
@@ -74,8 +81,13 @@ def _convert(raw: Any) -> WatchEvent[Any] | Bookmark:
 
 
 def watch_error(status: Status) -> ApiError:
-    """The typed error for a watch ``ERROR`` event (410 -> ResourceExpired)."""
-    code = status.code or 500
+    """The typed error for a watch ``ERROR`` event (410 -> ResourceExpired).
+
+    An ERROR whose object is an odd Status (no code, or a code that is not an error)
+    still ends the watch as an error: client-go treats every ERROR event as one, and
+    a code below 400 would otherwise name no error class.
+    """
+    code = status.code if status.code and status.code >= 400 else 500
     return api_error_from_status(status, code=code)
 
 
@@ -88,33 +100,53 @@ class WatchDecoder(Generic[T]):
     An ``ERROR`` line raises its typed :class:`ApiError` from :meth:`feed`; events
     completed before it in the same chunk are lost only if the caller ignores the
     exception, so callers should treat the error as the end of the stream.
+    ``decode_line`` may also return a finished ``WatchEvent``/``Bookmark`` itself (the
+    informers' per-object tolerant decoder does). ``expect`` is the ``(apiVersion,
+    kind)`` the objects must state if they state one: an object of another kind raises
+    :class:`~..errors.UnexpectedKind`, as a typed get does.
     """
 
-    def __init__(self, tp: Any, *, decode_line: Callable[[bytes], Any] | None = None) -> None:
+    def __init__(
+        self, tp: Any, *, decode_line: Callable[[bytes], Any] | None = None,
+        max_line: int = MAX_LINE, expect: tuple[str | None, str | None] = (None, None),
+    ) -> None:
         self._decode = decode_line or msgspec.json.Decoder(event_union(tp)).decode
-        self._buffer = bytearray()
+        self._lines = LineSplitter(max_line, what="watch event")
+        self._expect = expect
 
     def feed(self, chunk: bytes) -> list[WatchEvent[T] | Bookmark]:
-        """Add bytes; return the events whose lines are now complete."""
-        if not chunk:
-            return []
-        self._buffer += chunk
-        if b"\n" not in chunk:
-            if len(self._buffer) > MAX_LINE:
-                raise WatchDecodeError(f"watch event longer than {MAX_LINE} bytes")
-            return []
-        *lines, rest = self._buffer.split(b"\n")
-        self._buffer = bytearray(rest)
-        return [self._line(line) for line in lines if line.strip()]
+        """Add bytes; return the events whose lines are now complete.
+
+        A line longer than ``max_line`` raises :class:`~..errors.LineTooLong`.
+        """
+        return [self._line(line) for line in self._lines.feed(chunk) if line.strip()]
 
     def close(self) -> list[WatchEvent[T] | Bookmark]:
-        """End of stream: decode a final line that had no newline."""
-        rest, self._buffer = bytes(self._buffer), bytearray()
+        """End of stream: decode a final line that had no newline.
+
+        The server ends every event with a newline, so such a line is a stream cut off
+        mid-event; it is decoded anyway (and fails as a WatchDecodeError if truncated).
+        """
+        rest = self._lines.close()
         return [self._line(rest)] if rest.strip() else []
 
-    def _line(self, line: bytes | bytearray) -> WatchEvent[T] | Bookmark:
+    def _line(self, line: bytes) -> WatchEvent[T] | Bookmark:
         try:
-            raw = self._decode(bytes(line))
+            raw = self._decode(line)
         except msgspec.DecodeError as exc:
-            raise WatchDecodeError(f"bad watch event: {exc}") from None
-        return _convert(raw)
+            raise WatchDecodeError(
+                f"bad watch event: {decode_detail(exc)}", json_path=getattr(exc, "path", None),
+                expected="watch event",
+            ) from None
+        event = _convert(raw)
+        want_version, want_kind = self._expect
+        if want_kind is not None and isinstance(event, WatchEvent):
+            version = getattr(event.object, "api_version", None)
+            kind = getattr(event.object, "kind", None)
+            if type_meta_differs(version, kind, want_version, want_kind):
+                raise UnexpectedKind(
+                    f"expected {want_version or '?'} {want_kind} objects in the watch, "
+                    f"the server sent {version or '?'} {kind or '?'}",
+                    kind=kind, api_version=version, expected=want_kind,
+                )
+        return event

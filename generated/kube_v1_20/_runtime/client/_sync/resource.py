@@ -150,8 +150,11 @@ class CanList(_SyncMany[T, L]):
                 page = self._typed(req, page_type)
                 yield from seen.unseen(page.items or ())
                 return
-            yield from seen.record(page.items or ())
             token = page.continue_token
+            yield from seen.record(page.items or ())
+            # Let go of this page before the next one is fetched and decoded: what the
+            # caller kept is all that stays alive, so memory peaks near one page.
+            del page
 
 
 class CanWatch(_SyncOne[T]):
@@ -206,7 +209,7 @@ class CanWatch(_SyncOne[T]):
             allow_watch_bookmarks=allow_watch_bookmarks or None,
             send_initial_events=send_initial_events,
         )
-        decoder = ops.watch_decoder(self.type)
+        decoder = ops.watch_decoder(self.type, max_line=self._rest.limits.max_line_bytes)
         return EventStream(self._rest, req, decoder.feed, decoder.close)
 
 
@@ -686,7 +689,7 @@ class WithLog(_SyncScope):
             limit_bytes=limit_bytes,
         )
         req = rq.Request(req.method, req.path, req.params, accept=req.accept, stream=True)
-        lines = ops.LineDecoder()
+        lines = ops.LineDecoder(self._rest.limits.max_line_bytes)
         return EventStream(self._rest, req, lines.feed, lines.close)
 
     def _require_namespace(self) -> str:

@@ -16,9 +16,10 @@ from ...config.types import ClientConfig
 from ...errors import ApiError, TransportError
 from ...ratelimit import RateLimiter
 from ...rest import request as rq
+from ...rest.limits import Limits
 from ...rest.request import Request
-from ...rest.response import Response, WarningHandler, decode_json, error_from
-from ...retry import Failure, RetryPolicy
+from ...rest.response import Response, WarningHandler, decode_json, error_from, is_success
+from ...retry import RetryPolicy, failure_kind
 from ...transport import Stream, Transport
 
 logger = logging.getLogger("kubecodegen.runtime")
@@ -30,6 +31,8 @@ class RESTClient:
     Build it from a :class:`ClientConfig`; use it as a context manager (or call
     :meth:`close`) so the connection pool is released. ``retry``, ``rate_limiter``,
     ``warning_handler`` and ``transport`` may be replaced (tests, custom policies).
+    ``limits`` bounds body and stream-line sizes and the total time of a request
+    (see :class:`~...rest.limits.Limits`); a passed ``transport`` keeps its own.
     """
 
     def __init__(
@@ -40,14 +43,23 @@ class RESTClient:
         retry: RetryPolicy | None = None,
         rate_limiter: RateLimiter | None = None,
         warning_handler: WarningHandler | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.config = config
-        self._transport = transport if transport is not None else Transport(config)
+        self._transport = (
+            transport if transport is not None else Transport(config, limits=limits)
+        )
+        self.limits: Limits = getattr(self._transport, "limits", None) or limits or Limits()
         self.retry = retry if retry is not None else RetryPolicy()
         self._limiter = (
             rate_limiter if rate_limiter is not None else RateLimiter(config.qps, config.burst)
         )
         self.warnings = warning_handler if warning_handler is not None else WarningHandler()
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """The client-side rate limiter; clients made for the same program share it."""
+        return self._limiter
 
     @property
     def namespace(self) -> str:
@@ -73,7 +85,7 @@ class RESTClient:
         error: ApiError | None = None, failure: TransportError | None = None,
     ) -> float | None:
         if failure is not None:
-            kind = Failure.OTHER if failure.sent else Failure.CONNECT
+            kind = failure_kind(failure)
             return self.retry.delay(attempt=attempt, method=req.method, waited=waited, failure=kind)
         assert error is not None
         return self.retry.delay(
@@ -96,7 +108,7 @@ class RESTClient:
                 logger.debug("retrying %s %s in %.2fs after %s", req.method, req.path, delay, exc)
             else:
                 self.warnings.handle(resp.headers)
-                if resp.status_code < 400:
+                if is_success(resp.status_code):
                     return resp
                 error = error_from(resp.status_code, resp.headers, resp.body,
                                    method=req.method, path=req.path)
@@ -122,7 +134,7 @@ class RESTClient:
                     raise
             else:
                 self.warnings.handle(stream.headers)
-                if stream.status_code < 400:
+                if is_success(stream.status_code):
                     return stream
                 try:
                     body = stream.read()

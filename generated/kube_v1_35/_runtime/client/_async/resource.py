@@ -150,9 +150,12 @@ class AsyncCanList(_AsyncMany[T, L]):
                 for item in seen.unseen(page.items or ()):
                     yield item
                 return
+            token = page.continue_token
             for item in seen.record(page.items or ()):
                 yield item
-            token = page.continue_token
+            # Let go of this page before the next one is fetched and decoded: what the
+            # caller kept is all that stays alive, so memory peaks near one page.
+            del page
 
 
 class AsyncCanWatch(_AsyncOne[T]):
@@ -207,7 +210,7 @@ class AsyncCanWatch(_AsyncOne[T]):
             allow_watch_bookmarks=allow_watch_bookmarks or None,
             send_initial_events=send_initial_events,
         )
-        decoder = ops.watch_decoder(self.type)
+        decoder = ops.watch_decoder(self.type, max_line=self._rest.limits.max_line_bytes)
         return AsyncEventStream(self._rest, req, decoder.feed, decoder.close)
 
 
@@ -687,7 +690,7 @@ class AsyncWithLog(_AsyncScope):
             limit_bytes=limit_bytes,
         )
         req = rq.Request(req.method, req.path, req.params, accept=req.accept, stream=True)
-        lines = ops.LineDecoder()
+        lines = ops.LineDecoder(self._rest.limits.max_line_bytes)
         return AsyncEventStream(self._rest, req, lines.feed, lines.close)
 
     def _require_namespace(self) -> str:

@@ -10,6 +10,7 @@ from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
 from typing import Generic, TypeVar
 
+from ...errors import ResponseError
 from ...rest.request import Request
 from .rest import AsyncRESTClient
 
@@ -40,6 +41,9 @@ class AsyncEventStream(Generic[E_co]):
                     yield item
             for item in self._finish():
                 yield item
+        except ResponseError as exc:  # the pure decoders do not know the request
+            exc.locate(self._req.method, self._req.path)
+            raise
         finally:
             await stream.aclose()
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Generator
 from types import TracebackType
 from typing import Generic, TypeVar
 
+from ...errors import ResponseError
 from ...rest.request import Request
 from .rest import RESTClient
 
@@ -41,6 +42,9 @@ class EventStream(Generic[E_co]):
                     yield item
             for item in self._finish():
                 yield item
+        except ResponseError as exc:  # the pure decoders do not know the request
+            exc.locate(self._req.method, self._req.path)
+            raise
         finally:
             stream.close()
 
