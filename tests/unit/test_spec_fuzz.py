@@ -13,6 +13,7 @@ import contextlib
 import copy
 import gzip
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ from kubecodegen.render.plan import plan_package
 from kubecodegen.spec import LoadedSpec, SpecError, load_spec_bytes, validate_spec
 
 _TYPED = (SpecError, ModelError, FixupError)
-_FAST = settings(max_examples=120, deadline=None, database=None,
+# A longer run for investigation: KUBECODEGEN_FUZZ_EXAMPLES=5000.
+_FAST = settings(max_examples=int(os.environ.get("KUBECODEGEN_FUZZ_EXAMPLES", "120")),
+                 deadline=None, database=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 json_values = st.recursive(
