@@ -5,12 +5,17 @@ whoever may create CRDs in a cluster, so every function below maps arbitrary tex
 plain ASCII Python identifier and never lets text through unchanged. Rules:
 
 * attributes are snake_case with acronyms kept whole: ``podIPs`` → ``pod_ips``,
-  ``hostIP`` → ``host_ip``, ``apiVersion`` → ``api_version``;
+  ``hostIP`` → ``host_ip``, ``apiVersion`` → ``api_version``, and digits glued to their
+  letters (``v1beta1``, ``k8s``, ``x509``, ``http2``; ``consecutive5xxErrors`` →
+  ``consecutive_5xx_errors``, ``openAPIV3Schema`` → ``open_api_v3_schema``: see ``_WORD``);
 * keywords, the soft keywords of Python 3.10 and names the generated modules use in
   annotations get a trailing ``_`` (``continue_``, ``from_``, ``match_``, ``list_``) --
   by the fixed lists below, never by the ``keyword`` module of whichever Python runs the
   generator, so the output is the same under every Python;
-* collisions after mapping are resolved deterministically by numbering in wire order;
+* collisions after mapping are resolved deterministically: a wire name that is already
+  its own snake_case keeps it, the others are numbered in wire order;
+* a CRD's inline class names longer than 80 characters are shortened by a rule that
+  reads only their own path (:func:`inline_class_name`);
 * group names are stable: Kubernetes' built-in groups have fixed short names, every other
   group is named after all its labels, and a hash suffix goes only to a newcomer whose
   name would otherwise coincide with one already taken -- never to a built-in group.
@@ -92,9 +97,25 @@ RESERVED_CLASS_NAMES = frozenset(
 # Module names used by the generated package itself.
 RESERVED_MODULES = frozenset({"meta_v1", "version", "runtime", "scheme", "models"})
 
-_ACRONYM_PLURAL = r"[A-Z]{2,}s(?![a-z])"  # IPs, CIDRs, WWNs, URLs
+#: How a run of letters and digits splits into words, tried in this order at each position.
+#: The rule for digits: digits glued to letters stay in their word (``v1beta1``, ``k8s``,
+#: ``x509``, ``ipv4``, ``http2``, ``s3``, ``fieldsV1`` → ``fields_v1``), except that digits
+#: followed by letters after a word of two or more letters start a word of their own
+#: (``consecutive5xxErrors`` → ``consecutive_5xx_errors``). A capital ``V`` with digits
+#: after an acronym is a version word (``openAPIV3Schema`` → ``open_api_v3_schema``).
+#: k8s-openapi names these ``open_api_v3_schema`` too; the official Python client's
+#: ``open_apiv3_schema`` and ``cluster_x_k8_s_io`` splits are what this rule avoids.
 _WORD = re.compile(
-    rf"{_ACRONYM_PLURAL}|[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+[0-9]*|[A-Z]+[0-9]*|[0-9]+[a-z]*"
+    "|".join((
+        r"[A-Z]{2,}s(?![a-z])",  # an acronym's plural: IPs, CIDRs, WWNs, URLs
+        r"[A-Z]+v[0-9]+(?![a-z])",  # an acronym with a version: IPv4, IPv6
+        r"[A-Z]+(?=[A-Z][a-z])",  # an acronym before a capitalised word: UIDAttributes
+        r"[A-Z]+(?=V[0-9])",  # an acronym before a version word: APIV3
+        r"[A-Za-z](?:[0-9]+[a-z]*)+",  # one letter with digits glued on: k8s, v1beta1, x509, V3
+        r"[A-Z]?[a-z]+(?:[0-9]+(?![a-z]))?",  # a word, with trailing digits: http2, ipv4, utf8
+        r"[A-Z]+[0-9]*",  # an acronym, with trailing digits
+        r"[0-9]+[a-z]*",  # digits starting a word: 5xx, 2nd, 123abc
+    ))
 )
 _VERSION = re.compile(r"^v[0-9]+((alpha|beta)[0-9]*)?$")
 
@@ -125,9 +146,22 @@ def attribute_name(wire_name: str) -> Identifier:
 
 
 def attribute_names(wire_names: Iterable[str]) -> dict[str, Identifier]:
-    """Map each wire name of one struct to a unique attribute name, numbering collisions."""
-    taken: set[str] = set()
-    return {wire: unique_attribute(attribute_name(wire), taken) for wire in wire_names}
+    """Map each wire name of one struct to a unique attribute name, numbering collisions.
+
+    A property whose wire name already *is* its attribute name keeps it (Istio's
+    ``mirror_percent`` stays ``mirror_percent`` next to ``mirrorPercent``, which becomes
+    ``mirror_percent_2``); the others claim theirs in wire order, numbered when taken.
+    The result depends only on the struct's own property names and their order.
+    """
+    wires = list(wire_names)
+    base = {wire: attribute_name(wire) for wire in wires}
+    exact = {wire for wire in wires if base[wire] == wire}
+    taken: set[str] = set(base[wire] for wire in exact)
+    result = {wire: base[wire] for wire in exact}
+    for wire in wires:
+        if wire not in exact:
+            result[wire] = unique_attribute(base[wire], taken)
+    return {wire: result[wire] for wire in wires}
 
 
 def pascal_case(text: str) -> str:
@@ -143,6 +177,36 @@ def class_name(raw: str) -> Identifier:
     if _needs_suffix(name) or name in RESERVED_CLASS_NAMES:
         name = f"{name}_"
     return Identifier(name)
+
+
+#: Inline (CRD) class names longer than this are shortened by :func:`inline_class_name`.
+MAX_CLASS_NAME = 80
+# A shortened name leaves room for the number a collision adds (``…Execution2``).
+_NUMBER_ROOM = 2
+
+
+def inline_class_name(owner_class: str, parts: tuple[str, ...]) -> str:
+    """The name of a CRD's inline object type, before :func:`class_name` and numbering.
+
+    ``parts`` are the definition's class and the PascalCase property path down to the type
+    (``ServiceMonitor``, ``Spec``, ``Endpoints``); ``owner_class`` is the name the parent
+    type got. The name is the parent's name plus the last segment
+    (``ServiceMonitorSpecEndpoints``). When that is longer than :data:`MAX_CLASS_NAME`
+    characters, path segments are dropped from the outside in -- the kind is kept, and
+    the innermost segments, which say what the type is, are kept -- until it fits in two
+    characters less (room for a collision number), or only
+    the kind and the last segment are left (``Workflow…ArtifactsS3`` → ``WorkflowArtifactsS3``
+    when the middle does not fit). The rule reads nothing but the type's own path, so a
+    name never depends on other CRDs; two long paths of one kind that shorten alike are
+    numbered in schema order.
+    """
+    name = owner_class + parts[-1]
+    if len(name) <= MAX_CLASS_NAME or len(parts) < 3:
+        return name
+    kind, path = parts[0], list(parts[1:])
+    while len(path) > 1 and len(kind) + sum(map(len, path)) > MAX_CLASS_NAME - _NUMBER_ROOM:
+        path.pop(0)
+    return kind + "".join(path)
 
 
 def unique(name: str, taken: set[str], joiner: str = "") -> Identifier:

@@ -51,7 +51,84 @@ def test_attribute_names_are_identifiers_and_unique() -> None:
     assert len(set(names.values())) == len(wires)
     for name in names.values():
         assert name.isidentifier() and name.isascii() and not keyword.iskeyword(name)
-    assert names["fooBar"] == "foo_bar" and names["foo_bar"] == "foo_bar_2"
+    # The wire name that is already snake_case keeps its name; the other one is numbered.
+    assert names["foo_bar"] == "foo_bar" and names["fooBar"] == "foo_bar_2"
+    assert names["foo-bar"] == "foo_bar_3" and names["FooBar"] == "foo_bar_4"
+
+
+@pytest.mark.parametrize("order", [["mirrorPercent", "mirror_percent", "mirrorPercentage"],
+                                   ["mirror_percent", "mirrorPercentage", "mirrorPercent"],
+                                   ["mirrorPercentage", "mirrorPercent", "mirror_percent"]])
+def test_exact_snake_case_wire_name_wins_a_collision(order: list[str]) -> None:
+    """Istio's HTTPRoute has both ``mirrorPercent`` and ``mirror_percent``: whatever the
+    property order, the literal ``mirror_percent`` is ``mirror_percent``."""
+    names = naming.attribute_names(order)
+    assert names["mirror_percent"] == "mirror_percent"
+    assert names["mirrorPercent"] == "mirror_percent_2"
+    assert names["mirrorPercentage"] == "mirror_percentage"
+    assert list(names) == order
+
+
+def test_collision_numbering_is_deterministic_and_in_wire_order() -> None:
+    first = naming.attribute_names(["aB", "a-b", "a_b", "A_B"])
+    assert first == naming.attribute_names(["aB", "a-b", "a_b", "A_B"])
+    assert first == {"aB": "a_b_2", "a-b": "a_b_3", "a_b": "a_b", "A_B": "a_b_4"}
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [
+        # digits glued to letters stay in their word
+        ("addK8sUIDAttributes", "add_k8s_uid_attributes"),
+        ("k8sVersion", "k8s_version"),
+        ("v1beta1", "v1beta1"),
+        ("x509", "x509"), ("x509Subject", "x509_subject"),
+        ("ipv4", "ipv4"), ("IPv6Address", "ipv6_address"),
+        ("http2", "http2"), ("enableHttp2", "enable_http2"), ("http2MaxRequests", "http2_max_requests"),
+        ("s3", "s3"), ("s3Bucket", "s3_bucket"),
+        ("utf8Value", "utf8_value"), ("route53", "route53"), ("pkcs12", "pkcs12"), ("dns01", "dns01"),
+        ("oauth2", "oauth2"), ("e2eTests", "e2e_tests"), ("h2cUpgrade", "h2c_upgrade"),
+        ("fieldsV1", "fields_v1"),
+        # digits with letters after a word start a word of their own
+        ("consecutive5xxErrors", "consecutive_5xx_errors"),
+        ("consecutiveGatewayErrors", "consecutive_gateway_errors"),
+        ("status2xx", "status_2xx"),
+        # a version word after an acronym
+        ("openAPIV3Schema", "open_api_v3_schema"),
+        # names that must not change
+        ("podIPs", "pod_ips"), ("hostIP", "host_ip"), ("apiVersion", "api_version"),
+        ("targetWWNs", "target_wwns"), ("nodeUID", "node_uid"),
+    ],
+)
+def test_digits_stay_with_their_word(wire: str, expected: str) -> None:
+    assert naming.attribute_name(wire) == expected
+
+
+def test_k8s_stays_one_word_in_group_module_and_class_names() -> None:
+    assert naming.group_py_name("cluster.x-k8s.io") == "cluster_x_k8s_io"
+    assert naming.module_name(naming.group_py_name("cluster.x-k8s.io"), "v1beta1") == "cluster_x_k8s_io_v1beta1"
+    assert naming.class_name("k8sVersion") == "K8sVersion"
+    assert naming.class_name("openAPIV3Schema") == "OpenAPIV3Schema"
+
+
+def test_long_inline_class_names_drop_outer_path_segments() -> None:
+    kind = "Workflow"
+    path = ("Spec", "Templates", "Steps", "Inline", "Outputs", "Artifacts", "S3", "CreateBucketIfNotPresent")
+    name = kind
+    names = []
+    for depth in range(1, len(path) + 1):
+        name = naming.inline_class_name(name, (kind, *path[:depth]))
+        names.append(name)
+    assert names[0] == "WorkflowSpec"
+    assert all(len(n) <= naming.MAX_CLASS_NAME for n in names)
+    assert names[-2] == "WorkflowSpecTemplatesStepsInlineOutputsArtifactsS3"  # fits: unchanged
+    long_path = (*path[:-1], "X" * 20, "Y" * 20, "Z" * 20)
+    short = naming.inline_class_name(kind + "".join(long_path[:-1]), (kind, *long_path))
+    assert short.startswith(kind) and short.endswith("X" * 20 + "Y" * 20 + "Z" * 20)
+    assert len(short) <= naming.MAX_CLASS_NAME
+    # the kind and the last segment stay even when they alone are too long
+    huge = naming.inline_class_name(kind + "A" * 90, (kind, "A" * 90, "B" * 90))
+    assert huge == kind + "B" * 90
 
 
 @pytest.mark.parametrize(
