@@ -92,3 +92,35 @@ def special_type(name: str, schema: dict[str, Any]) -> TypeRef | None:
                 )
             return special.type_for(name)
     return None
+
+
+# -- inline quantities (custom resources) -----------------------------------------------
+
+#: The pattern controller-gen writes for every ``resource.Quantity`` field (apimachinery's
+#: quantity grammar as a regular expression).
+QUANTITY_PATTERN = (r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|"
+                    r"([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$")
+#: Property names of ``corev1.ResourceList`` maps in the built-in API (container and pod
+#: ``limits``/``requests``, node ``capacity``/``allocatable``, RuntimeClass ``overhead``,
+#: ResourceQuota ``hard``/``used``), plus ``resources`` itself as CRDs use it for one.
+RESOURCE_LIST_PROPERTIES = frozenset(
+    {"limits", "requests", "resources", "capacity", "allocatable", "overhead", "hard", "used"})
+
+
+def is_inline_quantity(schema: dict[str, Any], map_property: str | None) -> bool:
+    """Spec quirk: a CRD schema has no ``$ref``, so a ``resource.Quantity`` field arrives as a
+    plain ``x-kubernetes-int-or-string`` schema. It is typed ``Quantity`` (not
+    ``IntOrString``) when it is one by the only two signs a structural schema keeps:
+
+    * its ``pattern`` is the quantity grammar controller-gen emits (:data:`QUANTITY_PATTERN`);
+    * it is the value of a map held by a property named like a ``ResourceList``
+      (:data:`RESOURCE_LIST_PROPERTIES`; ``map_property`` is that property's wire name,
+      None when the schema is not a map's value) -- hand-written CRDs often drop the pattern.
+
+    Both survive kube-apiserver's conversion to ``/openapi/v2``, so a CRD gives the same type
+    offline and from a cluster. Sent back, a ``Quantity`` is the exact string it was read as;
+    a number on the wire (``cpu: 2``) decodes too (see the runtime's Quantity).
+    """
+    if schema.get("x-kubernetes-int-or-string") is not True:
+        return False
+    return schema.get("pattern") == QUANTITY_PATTERN or map_property in RESOURCE_LIST_PROPERTIES

@@ -78,6 +78,8 @@ class DefinitionsBuilder:
         self._specials: set[str] = set()
         self.skipped_fields: list[Skipped] = []
         self._resolving: set[str] = set()
+        # inline struct id -> its definition's class and the property path, one word each
+        self._name_parts: dict[str, tuple[str, ...]] = {}
 
     def build(self) -> None:
         struct_definitions: list[str] = []
@@ -142,13 +144,18 @@ class DefinitionsBuilder:
     # -- types -------------------------------------------------------------------
 
     def _type_of(self, schema: dict[str, Any], pointer: str,
-                 owner: tuple[tuple[str, str, str], str] | None, suffix: str = "") -> TypeRef:
+                 owner: tuple[tuple[str, str, str], str] | None, suffix: str = "",
+                 map_property: str | None = None) -> TypeRef:
+        """The type of one schema; ``owner`` (struct, property) names inline objects,
+        ``map_property`` is the property whose map values ``schema`` describes, if any."""
         ref = schema.get("$ref")
         if ref is None and isinstance(schema.get("allOf"), list) and len(schema["allOf"]) == 1:
             ref = schema["allOf"][0].get("$ref") if isinstance(schema["allOf"][0], dict) else None
         if isinstance(ref, str):
             return self._resolve_ref(ref, pointer)
         if schema.get("x-kubernetes-int-or-string") is True:
+            if special_fixups.is_inline_quantity(schema, map_property):
+                return Primitive.QUANTITY
             return Primitive.INT_OR_STRING
         kind = schema.get("type")
         if kind == "string":
@@ -175,13 +182,17 @@ class DefinitionsBuilder:
             if owner is None:
                 raise ModelError(pointer, "an inline object schema needs an owning struct")
             (owner_id, module, owner_class), prop = owner
-            class_name = naming.unique(naming.class_name(owner_class + naming.pascal_case(prop) + suffix),
+            segment = naming.pascal_case(prop) + suffix
+            parts = (*self._name_parts.get(owner_id, (owner_class,)), segment)
+            class_name = naming.unique(naming.class_name(naming.inline_class_name(owner_class, parts)),
                                        self._names.setdefault(module, set()))
             struct_id = f"{owner_id}/{prop}{suffix}"
+            self._name_parts[struct_id] = parts
             return self._build_struct(struct_id, schema, module, class_name, pointer, gvk=None)
         additional = schema.get("additionalProperties")
         if isinstance(additional, dict) and additional:
-            return MapOf(self._type_of(additional, pointer + "/additionalProperties", owner, suffix + "Value"))
+            return MapOf(self._type_of(additional, pointer + "/additionalProperties", owner, suffix + "Value",
+                                       map_property=owner[1] if owner is not None and not suffix else None))
         if kind == "object" or (schema.get("x-kubernetes-preserve-unknown-fields") is True and kind is not None):
             return Primitive.OBJECT
         return Primitive.ANY

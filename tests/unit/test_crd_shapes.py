@@ -1,0 +1,239 @@
+"""Generated CRD code a person would write: names, collisions, quantities and long class names,
+measured on the real CRDs in tests/data/crds and on schemas shaped like cluster-api's and Istio's."""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kubecodegen import naming
+from kubecodegen.fixups.special import QUANTITY_PATTERN
+from kubecodegen.model import ApiModel, build_model
+from kubecodegen.model.types import ArrayOf, MapOf, Primitive, StructType
+from tests.crd_schemas import generate_package, spec_from_crds
+
+CRDS = Path(__file__).resolve().parents[1] / "data" / "crds"
+CRD_FILES = sorted(p.name for p in CRDS.glob("*.yaml"))
+
+
+@cache
+def crd_file(name: str) -> tuple[dict[str, Any], ...]:
+    docs = yaml.safe_load_all((CRDS / name).read_text())
+    return tuple(d for d in docs if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition")
+
+
+def model_of(crds: list[dict[str, Any]]) -> ApiModel:
+    return build_model(spec_from_crds(copy.deepcopy(crds)))
+
+
+def crd(group: str, kind: str, spec_properties: dict[str, Any], version: str = "v1") -> dict[str, Any]:
+    plural = kind.lower() + "s"
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {"group": group, "scope": "Namespaced",
+                 "names": {"plural": plural, "singular": kind.lower(), "kind": kind, "listKind": kind + "List"},
+                 "versions": [{"name": version, "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                     "type": "object", "properties": {
+                         "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                         "metadata": {"type": "object"},
+                         "spec": {"type": "object", "properties": spec_properties}}}}}]},
+    }
+
+
+def struct(model: ApiModel, module: str, name: str) -> StructType:
+    found = [s for s in model.structs.values() if (s.module, s.name) == (module, name)]
+    assert len(found) == 1, (module, name, sorted(s.name for s in model.structs.values() if s.module == module))
+    return found[0]
+
+
+def py_names(s: StructType) -> dict[str, str]:
+    return {f.wire_name: f.py_name for f in s.fields}
+
+
+# -- (a) names with digits -------------------------------------------------------------
+
+def test_cluster_api_and_istio_shaped_names() -> None:
+    machine = crd("cluster.x-k8s.io", "Machine", {
+        "addK8sUIDAttributes": {"type": "boolean"},
+        "consecutive5xxErrors": {"type": "integer"},
+        "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        "x509": {"type": "object", "properties": {"caBundle": {"type": "string"}}},
+        "ipv4Pool": {"type": "string"}, "http2MaxRequests": {"type": "integer"},
+        "s3": {"type": "object", "properties": {"bucket": {"type": "string"}}},
+        "k8sVersion": {"type": "object", "properties": {"minor": {"type": "string"}}},
+    }, version="v1beta1")
+    model = model_of([machine])
+    module = "cluster_x_k8s_io_v1beta1"
+    spec = struct(model, module, "MachineSpec")
+    assert py_names(spec) == {
+        "addK8sUIDAttributes": "add_k8s_uid_attributes", "consecutive5xxErrors": "consecutive_5xx_errors",
+        "openAPIV3Schema": "open_api_v3_schema", "x509": "x509", "ipv4Pool": "ipv4_pool",
+        "http2MaxRequests": "http2_max_requests", "s3": "s3", "k8sVersion": "k8s_version"}
+    for name in ("MachineSpecX509", "MachineSpecS3", "MachineSpecK8sVersion"):
+        struct(model, module, name)
+
+
+def test_builtin_names_that_contain_digits_or_acronyms_are_unchanged() -> None:
+    """The rule for digits changed one built-in attribute (``open_api_v3_schema``); these,
+    which a rule for digits could easily break, must stay what they are."""
+    expected = {"podIPs": "pod_ips", "hostIP": "host_ip", "apiVersion": "api_version", "fieldsV1": "fields_v1",
+                "clusterIPs": "cluster_ips", "targetWWNs": "target_wwns", "nodeUID": "node_uid",
+                "hostIPC": "host_ipc", "downwardAPI": "downward_api", "scaleIO": "scale_io",
+                "setHostnameAsFQDN": "set_hostname_as_fqdn", "currentCPUUtilizationPercentage":
+                "current_cpu_utilization_percentage", "http01": "http01", "dns01": "dns01",
+                "route53": "route53", "rfc2136": "rfc2136", "pkcs12": "pkcs12", "enableHttp2": "enable_http2",
+                "utf8Value": "utf8_value", "oauth2": "oauth2", "gatewayHTTPRoute": "gateway_http_route"}
+    assert {wire: naming.attribute_name(wire) for wire in expected} == expected
+
+
+# -- (b) collisions ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_literal_snake_case_wire_name_keeps_its_name(reverse: bool) -> None:
+    """Istio's VirtualService ``http[]`` has ``mirrorPercent`` and ``mirror_percent``."""
+    properties = {"mirrorPercent": {"type": "integer"}, "mirror_percent": {"type": "integer"},
+                  "mirrorPercentage": {"type": "object", "properties": {"value": {"type": "number"}}}}
+    if reverse:
+        properties = dict(reversed(properties.items()))
+    vs = crd("networking.istio.io", "VirtualService", {
+        "http": {"type": "array", "items": {"type": "object", "properties": properties}}}, version="v1beta1")
+    http = struct(model_of([vs]), "networking_istio_io_v1beta1", "VirtualServiceSpecHttp")
+    assert py_names(http) == {"mirror_percent": "mirror_percent", "mirrorPercent": "mirror_percent_2",
+                              "mirrorPercentage": "mirror_percentage"}
+
+
+# -- (c) quantities ------------------------------------------------------------------------
+
+def _int_or_string(pattern: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"anyOf": [{"type": "integer"}, {"type": "string"}],
+                              "x-kubernetes-int-or-string": True}
+    if pattern is not None:
+        schema["pattern"] = pattern
+    return schema
+
+
+def _map_of(value: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": value}
+
+
+def test_quantity_rule() -> None:
+    job = crd("batch.example.com", "Job", {
+        "resources": {"type": "object", "properties": {
+            "limits": _map_of(_int_or_string(QUANTITY_PATTERN)),  # controller-gen's ResourceList
+            "requests": _map_of(_int_or_string()),  # hand-written: no pattern, named like one
+            "claims": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}}}}},
+        "capacity": _map_of(_int_or_string()),
+        "overhead": _map_of(_int_or_string()),
+        "resourcesByTier": _map_of(_map_of(_int_or_string())),  # a map of maps: not a ResourceList
+        "minBucketFactor": _int_or_string(QUANTITY_PATTERN),  # a single resource.Quantity
+        "targetPort": _int_or_string(),
+        "maxUnavailable": _int_or_string("^[0-9]+%?$"),
+        "labels": _map_of(_int_or_string()),
+        "limits": _map_of({"type": "string"}),  # plain strings stay strings
+    })
+    model = model_of([job])
+    spec = {f.wire_name: f.type for f in struct(model, "batch_example_com_v1", "JobSpec").fields}
+    resources = {f.wire_name: f.type for f in struct(model, "batch_example_com_v1", "JobSpecResources").fields}
+    assert resources["limits"] == MapOf(Primitive.QUANTITY)
+    assert resources["requests"] == MapOf(Primitive.QUANTITY)
+    assert spec["capacity"] == MapOf(Primitive.QUANTITY) and spec["overhead"] == MapOf(Primitive.QUANTITY)
+    assert spec["resourcesByTier"] == MapOf(MapOf(Primitive.INT_OR_STRING))
+    assert spec["minBucketFactor"] is Primitive.QUANTITY
+    assert spec["targetPort"] is Primitive.INT_OR_STRING
+    assert spec["maxUnavailable"] is Primitive.INT_OR_STRING
+    assert spec["labels"] == MapOf(Primitive.INT_OR_STRING)
+    assert spec["limits"] == MapOf(Primitive.STRING)
+
+
+def test_real_crds_resource_lists_are_quantities() -> None:
+    model = model_of([*crd_file("strimzi__045-Crd-kafkanodepool.yaml"),
+                      *crd_file("prometheus-operator__monitoring.coreos.com_servicemonitors.yaml")])
+    for module in ("kafka_strimzi_io_v1beta2",):
+        resources = {f.wire_name: f.type for f in struct(model, module, "KafkaNodePoolSpecResources").fields}
+        assert resources["limits"] == MapOf(Primitive.QUANTITY) == resources["requests"]
+    sm = {f.wire_name: f.type for f in struct(model, "monitoring_coreos_com_v1", "ServiceMonitorSpec").fields}
+    assert sm["nativeHistogramMinBucketFactor"] is Primitive.QUANTITY
+    endpoints = {f.wire_name: f.type for f in struct(model, "monitoring_coreos_com_v1",
+                                                       "ServiceMonitorSpecEndpoints").fields}
+    assert endpoints["targetPort"] is Primitive.INT_OR_STRING
+
+
+def test_quantities_in_a_generated_package_decode_numbers_and_strings(tmp_path: Path) -> None:
+    job = crd("batch.example.com", "Job", {"resources": {"type": "object", "properties": {
+        "limits": _map_of(_int_or_string(QUANTITY_PATTERN))}}})
+    package = generate_package(spec_from_crds([job]), "quantity_crd", tmp_path)
+    models = __import__("quantity_crd.models.batch_example_com_v1", fromlist=["Job"])
+    decoded = package.scheme.decode(
+        b'{"apiVersion": "batch.example.com/v1", "kind": "Job", "metadata": {"name": "j"},'
+        b' "spec": {"resources": {"limits": {"cpu": 2, "memory": "1536Mi"}}}}')
+    assert isinstance(decoded, models.Job)
+    limits = decoded.spec.resources.limits
+    assert limits["memory"] + limits["memory"] == "3Gi"
+    assert limits["cpu"].milli_value() == 2000
+
+
+# -- (d) long class names ---------------------------------------------------------------
+
+def _inline_names(model: ApiModel) -> dict[str, str]:
+    return {s.struct_id: s.name for s in model.structs.values() if "/" in s.struct_id}
+
+
+def test_class_names_fit_in_80_characters_on_real_crds() -> None:
+    crds = [c for name in CRD_FILES for c in crd_file(name)]
+    names = _inline_names(model_of(crds))
+    assert names
+    too_long = {i: n for i, n in names.items() if len(n) > naming.MAX_CLASS_NAME}
+    assert too_long == {}
+    # the cert-manager ClusterIssuer had names of up to 183 characters; they keep the
+    # kind and the innermost segments
+    assert names["io.cert-manager.v1.ClusterIssuer/spec/acme/solvers/http01/gatewayHTTPRoute/podTemplate/"
+                 "spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/"
+                 "nodeSelectorTerms/matchExpressions"] == "ClusterIssuerNodeSelectorTermsMatchExpressions"
+    # short names are not touched
+    assert names["com.coreos.monitoring.v1.ServiceMonitor/spec/endpoints/tlsConfig"] == \
+        "ServiceMonitorSpecEndpointsTlsConfig"
+
+
+@pytest.mark.parametrize("name", CRD_FILES)
+def test_class_names_do_not_depend_on_other_crds(name: str) -> None:
+    """A CRD's class names are the same generated alone, with all the others, and with the
+    others in reverse order (adding or removing a CRD renames nothing of another)."""
+    alone = _inline_names(model_of(list(crd_file(name))))
+    others = [c for other in CRD_FILES if other != name for c in crd_file(other)]
+    together = _inline_names(model_of([*others, *crd_file(name)]))
+    reverse = _inline_names(model_of([*crd_file(name), *reversed(others)]))
+    assert alone
+    assert {i: together[i] for i in alone} == alone
+    assert {i: reverse[i] for i in alone} == alone
+
+
+def test_sibling_kind_in_the_same_group_renames_nothing() -> None:
+    """Certificate and ClusterIssuer share cert_manager_io_v1; a third kind in that group
+    (with long nested paths of its own) leaves both alone."""
+    base = [*crd_file("cert-manager__cert-manager.io_certificates.yaml"),
+            *crd_file("cert-manager__cert-manager.io_clusterissuers.yaml")]
+    deep: dict[str, Any] = {"type": "string"}
+    for segment in reversed(("solvers", "http01", "gatewayHTTPRoute", "podTemplate", "spec", "affinity",
+                             "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution")):
+        deep = {"type": "object", "properties": {segment: deep}}
+    issuer = crd("cert-manager.io", "Issuer", {"acme": deep})
+    before = _inline_names(model_of(base))
+    after = _inline_names(model_of([*base, issuer]))
+    assert {i: after[i] for i in before} == before
+    assert all(len(n) <= naming.MAX_CLASS_NAME for n in after.values())
+
+
+def test_array_items_and_map_values_keep_their_path_names() -> None:
+    model = model_of([crd("example.com", "Widget", {
+        "parts": {"type": "array", "items": {"type": "object", "properties": {"x": {"type": "string"}}}},
+        "byName": _map_of({"type": "object", "properties": {"y": {"type": "string"}}})})])
+    spec = {f.wire_name: f.type for f in struct(model, "example_com_v1", "WidgetSpec").fields}
+    assert isinstance(spec["parts"], ArrayOf) and isinstance(spec["byName"], MapOf)
+    struct(model, "example_com_v1", "WidgetSpecParts")
+    struct(model, "example_com_v1", "WidgetSpecByNameValue")
