@@ -14,7 +14,7 @@ import yaml
 from kubecodegen import naming
 from kubecodegen.fixups.special import QUANTITY_PATTERN
 from kubecodegen.model import ApiModel, build_model
-from kubecodegen.model.types import ArrayOf, MapOf, Primitive, StructType
+from kubecodegen.model.types import ArrayOf, MapOf, Primitive, StructRef, StructType
 from tests.crd_schemas import generate_package, spec_from_crds
 
 CRDS = Path(__file__).resolve().parents[1] / "data" / "crds"
@@ -193,8 +193,8 @@ def test_class_names_fit_in_80_characters_on_real_crds() -> None:
     # the cert-manager ClusterIssuer had names of up to 183 characters; they keep the
     # kind and the innermost segments
     assert names["io.cert-manager.v1.ClusterIssuer/spec/acme/solvers/http01/gatewayHTTPRoute/podTemplate/"
-                 "spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/"
-                 "nodeSelectorTerms/matchExpressions"] == "ClusterIssuerNodeSelectorTermsMatchExpressions"
+                 "spec/affinity/nodeAffinity/preferredDuringSchedulingIgnoredDuringExecution/"
+                 "preference/matchExpressions"] == "ClusterIssuerPreferenceMatchExpressions"
     # short names are not touched
     assert names["com.coreos.monitoring.v1.ServiceMonitor/spec/endpoints/tlsConfig"] == \
         "ServiceMonitorSpecEndpointsTlsConfig"
@@ -237,3 +237,86 @@ def test_array_items_and_map_values_keep_their_path_names() -> None:
     assert isinstance(spec["parts"], ArrayOf) and isinstance(spec["byName"], MapOf)
     struct(model, "example_com_v1", "WidgetSpecParts")
     struct(model, "example_com_v1", "WidgetSpecByNameValue")
+
+
+# -- (e) identical shapes share a class ----------------------------------------------------
+
+def _refs(model: ApiModel, struct_id: str) -> dict[str, str]:
+    """wire name -> struct id of each struct-typed field (through lists and maps)."""
+    out = {}
+    for f in model.structs[struct_id].fields:
+        ref = f.type
+        while isinstance(ref, (ArrayOf, MapOf)):
+            ref = ref.item if isinstance(ref, ArrayOf) else ref.value
+        if isinstance(ref, StructRef):
+            out[f.wire_name] = ref.struct_id
+    return out
+
+
+def test_identical_shapes_within_a_crd_share_the_class_of_their_first_occurrence() -> None:
+    selector: dict[str, Any] = {"type": "object", "required": ["key"], "properties": {
+        "key": {"type": "string", "description": "The key to select."},
+        "name": {"type": "string"}, "optional": {"type": "boolean"}}}
+    other = copy.deepcopy(selector)
+    other["properties"]["key"]["description"] = "Another key."
+    app = crd("example.com", "App", {
+        "env": {"type": "array", "items": {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "valueFrom": {"type": "object", "properties": {"secretKeyRef": selector,
+                                                            "configMapKeyRef": copy.deepcopy(selector)}}}}},
+        "auth": {"type": "object", "description": "a different docstring", "properties": {
+            "password": copy.deepcopy(selector), "token": other}}})
+    model = model_of([app])
+    root = "com.example.v1.App/spec"
+    auth = _refs(model, f"{root}/auth")
+    value_from = _refs(model, f"{root}/env/valueFrom")
+    # the walk is depth-first by property name: auth.password comes first
+    assert auth["password"] == f"{root}/auth/password"
+    assert value_from == {"configMapKeyRef": auth["password"], "secretKeyRef": auth["password"]}
+    assert auth["token"] == f"{root}/auth/token"  # a different description: its own class
+    assert model.structs[auth["password"]].name == "AppSpecAuthPassword"
+    assert f"{root}/env/valueFrom/secretKeyRef" not in model.structs
+
+
+def test_real_crds_share_repeated_types_but_never_across_definitions() -> None:
+    crds = [c for name in CRD_FILES for c in crd_file(name)]
+    model = model_of(crds)
+    issuer = "io.cert-manager.v1.ClusterIssuer/spec/acme/solvers/http01/gatewayHTTPRoute/podTemplate/spec/affinity"
+    def follow(struct_id: str, *path: str) -> str:
+        for wire in path:
+            struct_id = _refs(model, struct_id)[wire]
+        return struct_id
+
+    preferred = ("preferredDuringSchedulingIgnoredDuringExecution", "podAffinityTerm")
+    affinity = follow(f"{issuer}", "podAffinity", *preferred)
+    anti = follow(f"{issuer}", "podAntiAffinity", *preferred)
+    assert affinity == anti == f"{issuer}/podAffinity/{'/'.join(preferred)}"  # one PodAffinityTerm
+    assert follow(affinity, "labelSelector") == follow(affinity, "namespaceSelector")  # one LabelSelector
+    assert follow(issuer, "podAffinity") != follow(issuer, "podAntiAffinity")  # different descriptions
+    for struct_id in model.structs:
+        for target in _refs(model, struct_id).values():
+            if "/" in target:
+                assert target.split("/")[0] == struct_id.split("/")[0], (struct_id, target)
+    inline = [s for s in model.structs if "/" in s]
+    assert len(inline) < 400  # 736 classes before sharing (317 after)
+
+
+def _reverse_properties(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {k: _reverse_properties(v) for k, v in node.items()}
+        if isinstance(node.get("properties"), dict):
+            out["properties"] = {k: _reverse_properties(v) for k, v in reversed(node["properties"].items())}
+        return out
+    if isinstance(node, list):
+        return [_reverse_properties(v) for v in node]
+    return node
+
+
+@pytest.mark.parametrize("name", CRD_FILES)
+def test_names_and_sharing_do_not_depend_on_property_order(name: str) -> None:
+    """A CRD file lists properties in any order; a server serves them sorted."""
+    crds = list(crd_file(name))
+    forward, backward = model_of(crds), model_of([_reverse_properties(c) for c in crds])
+    assert {i: s.name for i, s in forward.structs.items()} == {i: s.name for i, s in backward.structs.items()}
+    for struct_id in forward.structs:
+        assert sorted(_refs(forward, struct_id).items()) == sorted(_refs(backward, struct_id).items())

@@ -11,6 +11,7 @@ from .. import naming
 from ..fixups import run_fixups
 from .definitions import DefinitionsBuilder, ModelError
 from .resources import ResourceAccumulator, collect_resources, ordered_verbs
+from .shapes import share_identical_shapes
 from .types import (
     ApiModel,
     ArrayOf,
@@ -128,7 +129,7 @@ def build_model(document: dict[str, Any], groups: Collection[str] | None = None)
         missing = sorted(set(definitions) - accounted)
         raise ModelError("/definitions", f"definitions neither generated nor skipped: {missing[:5]}")
 
-    structs = builder.structs
+    structs, _copies = share_identical_shapes(builder.structs, builder.inline_order)
     skipped = list(builder.skipped)
     if groups is not None:
         roots = {ref for acc in accumulators for ref in (acc.item_ref, acc.list_ref) if ref}

@@ -80,6 +80,7 @@ class DefinitionsBuilder:
         self._resolving: set[str] = set()
         # inline struct id -> its definition's class and the property path, one word each
         self._name_parts: dict[str, tuple[str, ...]] = {}
+        self.inline_order: list[str] = []  # inline struct ids in the order they were named
 
     def build(self) -> None:
         struct_definitions: list[str] = []
@@ -124,13 +125,19 @@ class DefinitionsBuilder:
         wire_names = [p for p in _HOISTED if p in properties] + [p for p in properties if p not in _HOISTED]
         py_names = naming.attribute_names(wire_names)
         owner = (struct_id, module, class_name)
-        fields = []
-        for wire in wire_names:
+        # Types are made in the order of the property names, not of the document, so that
+        # the names inline types claim (and number) are the same whichever order a CRD
+        # file lists its properties in and a server serves them in (sorted, as Go does).
+        types: dict[str, TypeRef] = {}
+        for wire in sorted(wire_names):
             prop = properties[wire]
             if not isinstance(prop, dict):
                 raise ModelError(f"{pointer}/properties/{_escape_pointer(wire)}", "expected a schema object")
-            ftype = self._type_of(prop, f"{pointer}/properties/{_escape_pointer(wire)}",
-                                  owner=(owner, wire))
+            types[wire] = self._type_of(prop, f"{pointer}/properties/{_escape_pointer(wire)}",
+                                        owner=(owner, wire))
+        fields = []
+        for wire in wire_names:
+            prop, ftype = properties[wire], types[wire]
             is_required = wire in required and not prop.get("nullable", False) and not server_defaulted(prop)
             fields.append(Field(wire, py_names[wire], ftype, is_required, _text(prop.get("description")),
                                 null_as=go_null_reading(ftype) if is_required else None))
@@ -188,6 +195,7 @@ class DefinitionsBuilder:
                                        self._names.setdefault(module, set()))
             struct_id = f"{owner_id}/{prop}{suffix}"
             self._name_parts[struct_id] = parts
+            self.inline_order.append(struct_id)
             return self._build_struct(struct_id, schema, module, class_name, pointer, gvk=None)
         additional = schema.get("additionalProperties")
         if isinstance(additional, dict) and additional:
