@@ -15,7 +15,7 @@ import click
 
 from . import __version__
 from .fixups import FixupError
-from .generate import SpecSource, UsageError, check, generate, load_model, write
+from .generate import SpecSource, UsageError, check, generate, load_model_with_notes, write
 from .inspect import format_table, resource_rows
 from .model.definitions import ModelError
 from .model.types import ApiModel
@@ -57,6 +57,18 @@ def cluster_options(func: Any) -> Any:
     return func
 
 
+def crd_option(func: Any) -> Any:
+    return click.option("--crd", "crds", multiple=True, metavar="PATH",
+                        help="CRD YAML/JSON file or folder of them, published into the spec "
+                             "(repeatable). Without --spec: the default spec's meta types and "
+                             "only the CRDs' groups.")(func)
+
+
+def _notes(notes: tuple[str, ...]) -> None:
+    for note in notes:
+        click.echo(f"note: {_printable(note)}", err=True)
+
+
 def group_option(func: Any) -> Any:
     return click.option("--group", "groups", multiple=True, metavar="GROUP",
                         help="Only this API group (repeatable; 'core' for the legacy group).")(func)
@@ -64,6 +76,7 @@ def group_option(func: Any) -> Any:
 
 @main.command("generate")
 @spec_option
+@crd_option
 @cluster_options
 @group_option
 @click.option("--package", required=True, help="Name of the Python package to write.")
@@ -71,18 +84,19 @@ def group_option(func: Any) -> Any:
               show_default=True, help="Folder that will contain the package folder.")
 @click.option("--check", "check_only", is_flag=True,
               help="Write nothing; exit 1 and list the files that would change.")
-def generate_command(spec: str | None, from_cluster: bool, kubeconfig: str | None,
-                     context: str | None, groups: tuple[str, ...], package: str, out: Path,
-                     check_only: bool) -> None:
+def generate_command(spec: str | None, crds: tuple[str, ...], from_cluster: bool,
+                     kubeconfig: str | None, context: str | None, groups: tuple[str, ...],
+                     package: str, out: Path, check_only: bool) -> None:
     """Generate (or --check) a typed client package."""
     try:
-        generated = generate(SpecSource(spec, from_cluster, kubeconfig, context), package, groups)
+        generated = generate(SpecSource(spec, from_cluster, kubeconfig, context, crds), package, groups)
     except _INPUT_ERRORS as exc:
         _fail(exc)
         return
     except RecursionError:
         _fail(_TOO_DEEP)
         return
+    _notes(generated.notes)
     _warn_skipped_fields(generated.model)
     if check_only:
         stale = check(generated, out)
@@ -112,21 +126,25 @@ def _warn_skipped_fields(model: ApiModel) -> None:
 
 @main.command("inspect")
 @spec_option
+@crd_option
 @cluster_options
 @group_option
 @click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
-def inspect_command(spec: str | None, from_cluster: bool, kubeconfig: str | None,
-                    context: str | None, groups: tuple[str, ...], output: str) -> None:
+def inspect_command(spec: str | None, crds: tuple[str, ...], from_cluster: bool,
+                    kubeconfig: str | None, context: str | None, groups: tuple[str, ...],
+                    output: str) -> None:
     """Show the groups, versions and resources (like kubectl api-resources -o wide)."""
     try:
-        _, model = load_model(SpecSource(spec, from_cluster, kubeconfig, context), groups)
+        _, model, notes = load_model_with_notes(
+            SpecSource(spec, from_cluster, kubeconfig, context, crds), groups)
     except _INPUT_ERRORS as exc:
         _fail(exc)
         return
     except RecursionError:
         _fail(_TOO_DEEP)
         return
+    _notes(notes)
     rows = resource_rows(model)
     if output == "json":
         click.echo(json.dumps(rows, indent=2))
@@ -136,19 +154,22 @@ def inspect_command(spec: str | None, from_cluster: bool, kubeconfig: str | None
 
 @main.command("validate")
 @spec_option
+@crd_option
 @cluster_options
-def validate_command(spec: str | None, from_cluster: bool, kubeconfig: str | None,
-                     context: str | None) -> None:
+def validate_command(spec: str | None, crds: tuple[str, ...], from_cluster: bool,
+                     kubeconfig: str | None, context: str | None) -> None:
     """Validate a spec (structure, references, and that a model can be built)."""
     try:
-        loaded, model = load_model(SpecSource(spec, from_cluster, kubeconfig, context))
+        loaded, model, notes = load_model_with_notes(
+            SpecSource(spec, from_cluster, kubeconfig, context, crds))
     except _INPUT_ERRORS as exc:
         _fail(exc)
         return
     except RecursionError:
         _fail(_TOO_DEEP)
         return
-    click.echo(f"{loaded.source}: valid ({len(model.structs)} types, "
+    _notes(notes)
+    click.echo(f"{_printable(loaded.source)}: valid ({len(model.structs)} types, "
                f"{len(model.resources())} resources in {len(model.groups)} groups)")
 
 

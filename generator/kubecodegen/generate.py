@@ -16,6 +16,8 @@ from .render.plan import plan_package
 from .render.write import render, stale_files, write_atomically
 from .spec import LoadedSpec, load_spec, validate_spec
 from .spec.cluster import load_spec_from_cluster
+from .spec.crd_files import read_crd_paths
+from .spec.crd_publish import crd_groups, merge_crds
 
 _PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -29,6 +31,7 @@ class Generated:
     package: str
     files: dict[str, bytes]
     model: ApiModel
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,21 +42,40 @@ class SpecSource:
     from_cluster: bool = False
     kubeconfig: str | None = None
     context: str | None = None
+    #: ``--crd`` files or folders, published into the spec (the default spec when none is
+    #: given, keeping only the CRDs' groups unless ``--group`` says otherwise).
+    crds: tuple[str, ...] = ()
 
 
 def load_model(source: str | SpecSource | None,
                groups: Collection[str] | None = None) -> tuple[LoadedSpec, ApiModel]:
     """Load, validate and model a spec; raises SpecError / ModelError / FixupError."""
+    spec, model, _ = load_model_with_notes(source, groups)
+    return spec, model
+
+
+def load_model_with_notes(source: str | SpecSource | None, groups: Collection[str] | None = None
+                          ) -> tuple[LoadedSpec, ApiModel, tuple[str, ...]]:
+    """:func:`load_model`, plus the notes of ``--crd`` reading (documents skipped)."""
     if not isinstance(source, SpecSource):
         source = SpecSource(spec=source)
+    notes: tuple[str, ...] = ()
     if source.from_cluster:
         if source.spec is not None:
             raise UsageError("--spec and --from-cluster are alternatives; give one")
+        if source.crds:
+            raise UsageError("--crd and --from-cluster are alternatives; install the CRDs or give --spec")
         spec = load_spec_from_cluster(source.kubeconfig, source.context)
     else:
         spec = load_spec(source.spec)
+    if source.crds:
+        files = read_crd_paths(source.crds)
+        notes = files.notes
+        spec = merge_crds(spec, files)
+        if source.spec is None and not groups:
+            groups = crd_groups(files)
     validate_spec(spec)
-    return spec, build_model(spec.document, groups=groups or None)
+    return spec, build_model(spec.document, groups=groups or None), notes
 
 
 def check_package_name(package: str) -> None:
@@ -75,9 +97,9 @@ def source_title(spec: LoadedSpec, model: ApiModel) -> str:
 def generate(source: str | SpecSource | None, package: str,
              groups: Collection[str] | None = None) -> Generated:
     check_package_name(package)
-    spec, model = load_model(source, groups)
+    spec, model, notes = load_model_with_notes(source, groups)
     files = render(plan_package(model, package, source_title(spec, model)))
-    return Generated(package, files, model)
+    return Generated(package, files, model, notes)
 
 
 def write(generated: Generated, out: Path) -> Path:

@@ -1,0 +1,148 @@
+"""``--crd FILE`` offline gives what ``--from-cluster`` gives after installing FILE on a real server.
+
+The six real CRDs of tests/data/crds plus the ones in tests/data/crds_offline (a v1beta1 CRD
+with a shared schema, cluster scope, a scale subresource with a selector and a version that is
+not served; a namespaced v1beta1 CRD that keeps unknown fields; a v1 CRD with nullable,
+defaulted, oneOf, embedded-resource and preserve-unknown-fields properties and an unserved
+version, next to a ConfigMap) are installed on kube-apiserver 1.20.2; then the published
+definitions and paths, ``inspect -o json`` and the generated files are compared.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from kubecodegen.cli import main
+from kubecodegen.generate import SpecSource, generate
+from kubecodegen.model.types import ApiModel
+from kubecodegen.spec import load_spec
+from kubecodegen.spec.cluster import load_spec_from_cluster
+from kubecodegen.spec.crd_files import read_crd_paths
+from kubecodegen.spec.crd_publish import merge_crds
+from kubecodegen.spec.crd_yaml import load_all
+from tests.integration.test_crds_from_cluster import _for_v1_20
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+GROUPS = ["batch.tutorial.kubebuilder.io", "cert-manager.io", "example.net", "example.org",
+          "kafka.strimzi.io", "monitoring.coreos.com"]
+PLURALS = ["cronjobs", "certificates", "clusterissuers", "levers", "gadgets", "sprockets",
+           "kafkanodepools", "servicemonitors", "prometheusrules"]
+
+
+@pytest.fixture(scope="module")
+def crd_dir(cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The CRD files as installed (1.20 needs cert-manager's ``default: ""`` adapted), one
+    folder; the originals are installed through the API version they declare."""
+    folder = tmp_path_factory.mktemp("crds")
+    client = cluster.admin_client()
+    files = sorted((DATA / "crds").glob("*.yaml")) + sorted((DATA / "crds_offline").glob("*.yaml"))
+    for file in files:
+        documents = [_for_v1_20(doc) for doc in load_all(file.read_bytes()) if doc is not None]
+        (folder / (file.stem + ".json" if len(documents) == 1 else file.name)).write_text(
+            json.dumps(documents[0]) if len(documents) == 1
+            else "\n---\n".join(json.dumps(doc) for doc in documents))
+        for doc in documents:
+            if doc.get("kind") != "CustomResourceDefinition":
+                continue
+            version = doc["apiVersion"].split("/")[1]
+            response = client.post(f"/apis/apiextensions.k8s.io/{version}/customresourcedefinitions", json=doc)
+            assert response.status_code in (201, 409), response.text
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        paths = client.get("/openapi/v2").json()["paths"]
+        if all(any(p.endswith(f"/{plural}") for p in paths) for plural in PLURALS):
+            time.sleep(2)  # the last CRD's versions are published one after the other
+            return folder
+        time.sleep(1)
+    raise AssertionError("CRD schemas never appeared in /openapi/v2")
+
+
+def _unsuffixed(node: Any) -> Any:
+    """The served document's private ``*_v2`` copies of meta types named as the originals."""
+    if isinstance(node, dict):
+        return {k: (v.replace("_v2", "") if k == "$ref" else _unsuffixed(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_unsuffixed(v) for v in node]
+    return node
+
+
+def _without_parameter_texts(item: dict[str, Any]) -> dict[str, Any]:
+    """Parameter descriptions are the server's prose, which the offline spec does not copy."""
+    def strip(params: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in p.items() if k != "description"} for p in params]
+    result = {m: ({**op, "parameters": strip(op.get("parameters", []))} if m != "parameters" else strip(op))
+              for m, op in item.items()}
+    for op in result.values():
+        if isinstance(op, dict):
+            op.pop("description", None)
+    return result
+
+
+def _crd_part(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    groups = tuple(f"/apis/{g}/" for g in GROUPS)
+    paths = {p: _without_parameter_texts(_unsuffixed(item)) for p, item in document["paths"].items()
+             if p.startswith(groups)}
+    gvk_defs = {}
+    for name, schema in document["definitions"].items():
+        entries = schema.get("x-kubernetes-group-version-kind", [])
+        if any(e.get("group") in GROUPS for e in entries):
+            gvk_defs[name] = _unsuffixed(schema)
+    return paths, gvk_defs
+
+
+def test_published_definitions_and_paths_are_the_servers(cluster: Any, crd_dir: Path) -> None:
+    served = load_spec_from_cluster(str(cluster.admin_kubeconfig))
+    offline = merge_crds(load_spec("builtin:v1.20"), read_crd_paths([str(crd_dir)]))
+    served_paths, served_defs = _crd_part(served.document)
+    offline_paths, offline_defs = _crd_part(offline.document)
+    assert sorted(offline_defs) == sorted(served_defs)
+    for name in served_defs:
+        assert offline_defs[name] == served_defs[name], name
+    assert sorted(offline_paths) == sorted(served_paths)
+    for path in served_paths:
+        assert offline_paths[path] == served_paths[path], path
+    assert "/apis/example.org/v1alpha1/gadgets" not in offline.document["paths"]  # not served
+
+
+def _inspect(args: list[str]) -> Any:
+    result = CliRunner().invoke(main, ["inspect", *args, "-o", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_inspect_json_is_identical(cluster: Any, crd_dir: Path) -> None:
+    groups = [arg for g in GROUPS for arg in ("--group", g)]
+    from_cluster = _inspect(["--from-cluster", "--kubeconfig", str(cluster.admin_kubeconfig), *groups])
+    assert len(from_cluster) == 12
+    assert _inspect(["--crd", str(crd_dir)]) == from_cluster
+    assert _inspect(["--spec", "builtin:v1.20", "--crd", str(crd_dir), *groups]) == from_cluster
+    files = [arg for f in sorted(crd_dir.iterdir()) for arg in ("--crd", str(f))]
+    assert _inspect(files) == from_cluster
+
+
+def _struct_shapes(model: ApiModel, modules: set[str]) -> dict[str, Any]:
+    return {s.name + "@" + s.module: [(f.wire_name, f.py_name, repr(f.type), f.required) for f in s.fields]
+            for s in model.structs.values() if s.module in modules}
+
+
+def test_generated_package_is_identical(cluster: Any, crd_dir: Path) -> None:
+    from_cluster = generate(SpecSource(from_cluster=True, kubeconfig=str(cluster.admin_kubeconfig)),
+                            "crds", groups=GROUPS)
+    with_base = generate(SpecSource(spec="builtin:v1.20", crds=(str(crd_dir),)), "crds", groups=GROUPS)
+    assert sorted(with_base.files) == sorted(from_cluster.files)
+    different = [name for name in from_cluster.files if with_base.files[name] != from_cluster.files[name]]
+    assert different == []
+    assert any("example_org_v1beta1" in name for name in from_cluster.files)
+    # Alone, on the default (newer) spec: the CRDs' own types, fields, wire names and
+    # required flags are the same; meta/v1 is the newer release's.
+    alone = generate(SpecSource(crds=(str(crd_dir),)), "crds")
+    crd_modules = {m for m in from_cluster.model.modules if m != "meta_v1" and not m.startswith("autoscaling")}
+    assert len(crd_modules) >= 9
+    assert _struct_shapes(alone.model, crd_modules) == _struct_shapes(from_cluster.model, crd_modules)
+    assert any("ConfigMap" in note for note in alone.notes)
