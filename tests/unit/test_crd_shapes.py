@@ -320,3 +320,66 @@ def test_names_and_sharing_do_not_depend_on_property_order(name: str) -> None:
     assert {i: s.name for i, s in forward.structs.items()} == {i: s.name for i, s in backward.structs.items()}
     for struct_id in forward.structs:
         assert sorted(_refs(forward, struct_id).items()) == sorted(_refs(backward, struct_id).items())
+
+
+# -- (f) one file per kind for custom resources --------------------------------------------
+
+SERVED = Path(__file__).resolve().parents[1] / "data" / "specs" / "kube-apiserver_v1.20.2_served_with-6-crds.json.gz"
+
+LAZY_PROBE = """
+import sys
+before = set(sys.modules)
+import served6.models.cert_manager_io_v1 as cm
+loaded = lambda: sorted(m for m in set(sys.modules) - before if m.startswith("served6.models._"))
+assert loaded() == [], loaded()
+from served6.models.cert_manager_io_v1 import Certificate, CertificateList
+assert loaded() == ["served6.models._cert_manager_io_v1_certificate"], loaded()
+assert CertificateList.__module__ == Certificate.__module__
+assert "ClusterIssuerSpec" in dir(cm) and "ClusterIssuerSpec" in cm.__all__
+from served6 import scheme
+issuer = scheme.decode(b'{"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",'
+                       b' "metadata": {"name": "x"}, "spec": {"selfSigned": {}}}')
+assert type(issuer) is cm.ClusterIssuer and type(issuer.spec) is cm.ClusterIssuerSpec
+assert loaded() == ["served6.models._cert_manager_io_v1_certificate",
+                    "served6.models._cert_manager_io_v1_cluster_issuer"], loaded()
+try:
+    cm.NoSuchClass
+except AttributeError:
+    pass
+else:
+    raise AssertionError("no AttributeError")
+from served6 import Clientset
+assert "served6.models._monitoring_coreos_com_v1_service_monitor" not in sys.modules
+print("ok")
+"""
+
+
+def test_custom_resource_modules_import_one_kind_at_a_time(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from kubecodegen.generate import generate, write
+
+    write(generate(str(SERVED), "served6"), tmp_path)
+    models = sorted(p.name for p in (tmp_path / "served6" / "models").glob("_*.py"))
+    assert models == ["__init__.py", "_cert_manager_io_v1_certificate.py", "_cert_manager_io_v1_cluster_issuer.py",
+                      "_monitoring_coreos_com_v1_prometheus_rule.py", "_monitoring_coreos_com_v1_service_monitor.py"]
+    result = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n"
+                             + LAZY_PROBE], capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_built_in_modules_and_single_kind_groups_are_not_split() -> None:
+    from kubecodegen.render.plan import kind_files
+    from kubecodegen.spec import load_spec
+
+    model = build_model(load_spec(str(SERVED)).document)
+    split = {m for m in model.modules if kind_files(model, m) is not None}
+    assert split == {"cert_manager_io_v1", "monitoring_coreos_com_v1"}
+    files = kind_files(model, "monitoring_coreos_com_v1")
+    assert files is not None
+    by_file = {f: {model.structs[i].name for i in ids} for f, ids in files.items()}
+    assert {"ServiceMonitor", "ServiceMonitorList", "ServiceMonitorSpec"} <= by_file[
+        "_monitoring_coreos_com_v1_service_monitor"]
+    assert not any(n.startswith("ServiceMonitor") for n in by_file["_monitoring_coreos_com_v1_prometheus_rule"])
+    assert sorted(i for ids in files.values() for i in ids) == sorted(model.modules["monitoring_coreos_com_v1"])
