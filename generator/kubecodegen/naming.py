@@ -103,8 +103,10 @@ RESERVED_MODULES = frozenset({"meta_v1", "version", "runtime", "scheme", "models
 #: followed by letters after a word of two or more letters start a word of their own
 #: (``consecutive5xxErrors`` → ``consecutive_5xx_errors``). A capital ``V`` with digits
 #: after an acronym is a version word (``openAPIV3Schema`` → ``open_api_v3_schema``).
-#: k8s-openapi names these ``open_api_v3_schema`` too; the official Python client's
-#: ``open_apiv3_schema`` and ``cluster_x_k8_s_io`` splits are what this rule avoids.
+#: k8s-openapi (Rust) names that field ``open_api_v3_schema`` too; the official Python
+#: client's ``open_apiv3_schema`` and this generator's former ``cluster_x_k8_s_io`` and
+#: ``add_k8_s_uid_attributes`` are what the rule avoids. Among the built-in API's names
+#: the rule changes only ``open_apiv3_schema`` (CustomResourceValidation).
 _WORD = re.compile(
     "|".join((
         r"[A-Z]{2,}s(?![a-z])",  # an acronym's plural: IPs, CIDRs, WWNs, URLs
@@ -177,6 +179,21 @@ def class_name(raw: str) -> Identifier:
     if _needs_suffix(name) or name in RESERVED_CLASS_NAMES:
         name = f"{name}_"
     return Identifier(name)
+
+
+def group_version_class(py_name: str) -> Identifier:
+    """The class-name stem of a group-version's clients and informers: ``storage_v1beta1``
+    → ``StorageV1Beta1``. Each part of a version is capitalised (``V1Beta1``), as these
+    names have always been spelled here, rather than kept as one word (``V1beta1``) as
+    :func:`pascal_case` now does for digits glued to letters: the stem is published API
+    (``StorageV1Beta1Client``), so the word rule must not rename it."""
+    labels = []
+    for label in py_name.split("_"):
+        if is_version_label(label):
+            labels.append(re.sub(r"(alpha|beta)", lambda m: m.group(1).capitalize(), label.capitalize()))
+        else:
+            labels.append(pascal_case(label))
+    return class_name("".join(labels))
 
 
 #: Inline (CRD) class names longer than this are shortened by :func:`inline_class_name`.

@@ -295,3 +295,13 @@ def test_names_are_the_same_under_every_available_python() -> None:
                                 capture_output=True, text=True, check=False)
         assert result.returncode == 0, (python, result.stderr)
         assert result.stdout == expected, python
+
+
+@pytest.mark.parametrize(("py_name", "expected"), [
+    ("storage_v1beta1", "StorageV1Beta1"), ("autoscaling_v2beta2", "AutoscalingV2Beta2"),
+    ("resource_v1alpha3", "ResourceV1Alpha3"), ("core_v1", "CoreV1"),
+    ("cluster_x_k8s_io_v1beta1", "ClusterXK8sIoV1Beta1"), ("monitoring_coreos_com_v1", "MonitoringCoreosComV1")])
+def test_group_version_class_keeps_published_spelling(py_name: str, expected: str) -> None:
+    """``StorageV1Beta1Client`` is published API: the digit rule of attribute names does
+    not turn it into ``StorageV1beta1Client``."""
+    assert naming.group_version_class(py_name) == expected

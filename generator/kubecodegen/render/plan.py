@@ -272,7 +272,7 @@ def _verb_bases(namespaced: bool, verbs: tuple[str, ...], type_: str,
 
 
 def _group_class(py_name: str) -> Identifier:
-    return Identifier(naming.class_name(py_name) + "Client")
+    return Identifier(naming.group_version_class(py_name) + "Client")
 
 
 def _clientset_module_context(model: ApiModel, gv: GroupVersion) -> dict[str, Any] | None:
