@@ -113,6 +113,7 @@ _WORD = re.compile(
         r"[A-Z]+v[0-9]+(?![a-z])",  # an acronym with a version: IPv4, IPv6
         r"[A-Z]+(?=[A-Z][a-z])",  # an acronym before a capitalised word: UIDAttributes
         r"[A-Z]+(?=V[0-9])",  # an acronym before a version word: APIV3
+        r"[A-Z]+(?=[A-Z][0-9]+[a-z])",  # an acronym before a letter-digit word: XK8s
         r"[A-Za-z](?:[0-9]+[a-z]*)+",  # one letter with digits glued on: k8s, v1beta1, x509, V3
         r"[A-Z]?[a-z]+(?:[0-9]+(?![a-z]))?",  # a word, with trailing digits: http2, ipv4, utf8
         r"[A-Z]+[0-9]*",  # an acronym, with trailing digits
