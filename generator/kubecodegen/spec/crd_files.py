@@ -46,6 +46,22 @@ _ALLOWED_KEYWORDS = frozenset({
     "x-kubernetes-embedded-resource", "x-kubernetes-int-or-string", "x-kubernetes-list-map-keys",
     "x-kubernetes-list-type", "x-kubernetes-map-type", "x-kubernetes-validations",
 })
+_NUMBER = (int, float)
+#: The JSON type each keyword's value must have (JSONSchemaProps' Go field types).
+_VALUE_TYPES: dict[str, tuple[type, ...]] = {
+    **{key: (str,) for key in ("description", "type", "format", "title", "pattern",
+                               "x-kubernetes-list-type", "x-kubernetes-map-type")},
+    **{key: (bool,) for key in ("exclusiveMaximum", "exclusiveMinimum", "uniqueItems", "nullable",
+                                "x-kubernetes-preserve-unknown-fields", "x-kubernetes-embedded-resource",
+                                "x-kubernetes-int-or-string")},
+    **{key: (int,) for key in ("maxLength", "minLength", "maxItems", "minItems", "maxProperties",
+                               "minProperties")},
+    **{key: _NUMBER for key in ("maximum", "minimum", "multipleOf")},
+    **{key: (list,) for key in ("enum", "required", "allOf", "oneOf", "anyOf",
+                                "x-kubernetes-list-map-keys", "x-kubernetes-validations")},
+    **{key: (dict,) for key in ("items", "properties", "not", "externalDocs")},
+    "additionalProperties": (dict, bool),
+}
 _TYPES = frozenset({"object", "array", "string", "integer", "number", "boolean"})
 _JUNCTORS = ("allOf", "oneOf", "anyOf")
 #: Inside a junctor only value validations may appear (structural rule); these may not.
@@ -292,10 +308,18 @@ def check_structural(node: Any, source: str, at: str, depth: int, in_junctor: bo
         raise SpecError(source, at, f"schema nested more than {MAX_SCHEMA_DEPTH} levels deep")
     if "$ref" in node:
         raise SpecError(source, at + "/$ref", "$ref is not allowed in a CRD schema (not structural)")
-    for key in node:
+    for key, value in node.items():
         if key not in _ALLOWED_KEYWORDS:
             raise SpecError(source, make_pointer_from(at, key),
                             f"{key!r} is not allowed in a structural CRD schema")
+        wanted = _VALUE_TYPES.get(key)
+        if wanted is not None and (not isinstance(value, wanted) or (
+                bool not in wanted and isinstance(value, bool))):
+            raise SpecError(source, make_pointer_from(at, key),
+                            f"expected {' or '.join(t.__name__ for t in wanted)}, got {describe_json_type(value)}")
+    for key in ("required", "x-kubernetes-list-map-keys"):
+        if not all(isinstance(item, str) for item in node.get(key, [])):
+            raise SpecError(source, make_pointer_from(at, key), "expected a list of strings")
     if in_junctor:
         for key in node:
             if key in _NOT_IN_JUNCTORS and not (int_or_string and key == "type"
@@ -324,9 +348,6 @@ def check_structural(node: Any, source: str, at: str, depth: int, in_junctor: bo
     extra = node.get("additionalProperties")
     if isinstance(extra, dict):
         check_structural(extra, source, at + "/additionalProperties", depth + 1, in_junctor)
-    required = node.get("required", [])
-    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
-        raise SpecError(source, at + "/required", "expected a list of property names")
 
 
 def _check_node_type(node: dict[str, Any], source: str, at: str) -> None:
@@ -360,12 +381,12 @@ def make_pointer_from(prefix: str, token: str) -> str:
 
 def _check_unique(crds: list[CrdDocument]) -> None:
     """Two CRDs for one resource or one kind would publish the same paths or definitions."""
-    owners: dict[tuple[str, str], str] = {}
+    owners: dict[tuple[str, str], CrdDocument] = {}
     for document in crds:
         spec = document.spec
         group, names = spec["group"], spec["names"]
         for key in (("plural", names["plural"]), ("kind", names["kind"])):
-            claimed = owners.setdefault((group, f"{key[0]}:{key[1]}"), document.source)
-            if claimed != document.source:
+            claimed = owners.setdefault((group, f"{key[0]}:{key[1]}"), document)
+            if claimed is not document:
                 raise SpecError(document.source, f"/spec/names/{key[0]}",
-                                f"{group} {key[0]} {key[1]!r} is also defined by {claimed}")
+                                f"{group} {key[0]} {key[1]!r} is also defined by {claimed.source}")
