@@ -4,6 +4,7 @@ measured on the real CRDs in tests/data/crds and on schemas shaped like cluster-
 from __future__ import annotations
 
 import copy
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,9 @@ def test_quantities_in_a_generated_package_decode_numbers_and_strings(tmp_path: 
     limits = decoded.spec.resources.limits
     assert limits["memory"] + limits["memory"] == "3Gi"
     assert limits["cpu"].milli_value() == 2000
+    # the server keeps a custom resource's JSON as sent: a number goes back as the number
+    assert json.loads(package.scheme.encode(decoded))["spec"]["resources"]["limits"] == {
+        "cpu": 2, "memory": "1536Mi"}
 
 
 # -- (d) long class names ---------------------------------------------------------------

@@ -665,3 +665,25 @@ def test_plain_quantities_stay_slim() -> None:
     assert computed.suffix_format == "BinarySI" and isinstance(computed, Quantity)
     clone = pickle.loads(pickle.dumps(computed))
     assert str(clone - Quantity("1k")) == "1Mi"
+
+
+def test_a_quantity_sent_as_a_json_number_is_encoded_back_as_that_number() -> None:
+    """Custom resources may hold an int-or-string quantity as a number (``cpu: 2``); the
+    server stores it verbatim, so a typed round trip must not turn it into ``"2"``."""
+    import msgspec
+
+    from kubecodegen.runtime import codec
+
+    class Limits(msgspec.Struct):
+        limits: dict[str, Quantity]
+
+    wire = b'{"limits":{"a":2,"b":0.5,"c":"500m","d":"2"}}'
+    decoded = msgspec.json.decode(wire, type=Limits, dec_hook=codec.dec_hook)
+    assert msgspec.json.encode(decoded, enc_hook=codec.enc_hook) == wire
+    assert decoded.limits["a"] == "2" and decoded.limits["a"].milli_value() == 2000
+    assert decoded.limits["b"].milli_value() == 500
+    total = decoded.limits["a"] + decoded.limits["d"]
+    assert type(total) is not type(decoded.limits["a"]) and total == "4"
+    assert msgspec.json.encode(total, enc_hook=codec.enc_hook) == b'"4"'
+    for copied in (pickle.loads(pickle.dumps(decoded)), copy.deepcopy(decoded)):
+        assert msgspec.json.encode(copied, enc_hook=codec.enc_hook) == wire
