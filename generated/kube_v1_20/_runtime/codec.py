@@ -30,7 +30,7 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
-from .quantity import Quantity
+from .quantity import Quantity, WireNumberQuantity
 from .types import DateTimeString, MicroTime
 
 __all__ = [
@@ -110,10 +110,10 @@ def _quantity_from_other(tp: type[Quantity], obj: Any) -> Quantity:
         return obj
     if isinstance(obj, str):
         return tp.from_wire(str.__str__(obj))
-    if isinstance(obj, int) and not isinstance(obj, bool):
-        return tp.from_wire(str(obj))
-    if isinstance(obj, float) and math.isfinite(obj):
-        return tp.from_wire(repr(obj))
+    if isinstance(obj, (int, float)) and not isinstance(obj, bool) and math.isfinite(obj):
+        if tp is Quantity:  # remember the number, so it is encoded back as one
+            return WireNumberQuantity.from_number(obj)
+        return tp.from_wire(str(obj) if isinstance(obj, int) else repr(obj))
     raise TypeError(f"Expected a quantity (a string such as '500m' or a number), "
                     f"got `{type(obj).__name__}`")
 
@@ -135,6 +135,8 @@ def enc_hook(obj: Any) -> Any:
     and ``datetime`` subclass.
     """
     if isinstance(obj, Quantity):
+        if type(obj) is WireNumberQuantity:
+            return obj.number
         return str.__str__(obj)
     if isinstance(obj, msgspec.Raw):  # to_builtins: raw JSON (FieldsV1) becomes plain values
         return msgspec.json.decode(obj)

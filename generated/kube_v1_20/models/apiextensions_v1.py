@@ -410,7 +410,7 @@ class CustomResourceSubresources(Model, kw_only=True):
 class CustomResourceValidation(Model, kw_only=True):
     """CustomResourceValidation is a list of validation methods for CustomResources."""
 
-    open_apiv3_schema: JSONSchemaProps | None = msgspec.field(
+    open_api_v3_schema: JSONSchemaProps | None = msgspec.field(
         default=None, name="openAPIV3Schema"
     )
     """openAPIV3Schema is the OpenAPI v3 schema to use for validation and pruning."""

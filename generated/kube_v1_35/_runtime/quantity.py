@@ -43,7 +43,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal, NamedTuple, TypeVar, cast
 
-__all__ = ["Quantity", "QuantityFormat"]
+__all__ = ["Quantity", "QuantityFormat", "WireNumberQuantity"]
 
 QuantityFormat = Literal["DecimalSI", "BinarySI", "DecimalExponent"]
 
@@ -600,3 +600,24 @@ class _ComputedQuantity(Quantity):
     """
 
     _exact: _Parsed | None
+
+
+class WireNumberQuantity(Quantity):
+    """A quantity that arrived as a JSON number (``cpu: 2`` in a custom resource).
+
+    The API server stores a custom resource's JSON as sent, so an int-or-string quantity
+    that was the number ``2`` must go back as ``2``, not as the string ``"2"``: the
+    encoder writes :attr:`number`. In every other way it is a :class:`Quantity` (its text
+    is the number's), and arithmetic on it gives plain quantities.
+    """
+
+    number: int | float
+
+    @classmethod
+    def from_number(cls, number: int | float) -> WireNumberQuantity:
+        quantity = str.__new__(cls, str(number) if isinstance(number, int) else repr(number))
+        quantity.number = number
+        return quantity
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return (WireNumberQuantity.from_number, (self.number,))
