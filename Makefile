@@ -7,10 +7,12 @@ PKG_ARGS := --package kube_v1_35 --out generated/
 
 .PHONY: run test unit lint typecheck verify-generated generated test-assets cluster bench clean venv
 
-$(STAMP): pyproject.toml
+# The runtime (generator/runtime, distribution kubecodegen-runtime) and the generator,
+# both editable: the generator requires the runtime, pip takes it from the local path.
+$(STAMP): pyproject.toml generator/runtime/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e generator/runtime -e '.[dev]'
 	touch $@
 
 venv: $(STAMP)

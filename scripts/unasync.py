@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = [
     (
-        ROOT / "generator/kubecodegen/runtime/client/_async",
-        ROOT / "generator/kubecodegen/runtime/client/_sync",
+        ROOT / "generator/runtime/kubecodegen_runtime/client/_async",
+        ROOT / "generator/runtime/kubecodegen_runtime/client/_sync",
     ),
 ]
 

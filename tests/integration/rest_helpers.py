@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from kubecodegen.runtime.client import (
+from kubecodegen_runtime.client import (
     AsyncNamespacedResource,
     AsyncWithScale,
     AsyncWithStatus,
@@ -29,9 +29,9 @@ from kubecodegen.runtime.client import (
     WithStatus,
     WithToken,
 )
-from kubecodegen.runtime.config import BearerTokenAuth, ClientConfig
-from kubecodegen.runtime.meta import GroupVersionKind, ResourceInfo
-from kubecodegen.runtime.model import Model, Object
+from kubecodegen_runtime.config import BearerTokenAuth, ClientConfig
+from kubecodegen_runtime.meta import GroupVersionKind, ResourceInfo
+from kubecodegen_runtime.model import Model, Object
 from tests.harness.cluster import TestCluster
 
 

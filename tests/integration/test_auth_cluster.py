@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kubecodegen.runtime.config import (
+from kubecodegen_runtime.config import (
     BearerTokenAuth,
     ClientConfig,
     ExecAuth,

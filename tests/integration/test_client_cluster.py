@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kubecodegen.runtime.client import RESTClient
-from kubecodegen.runtime.client._sync.stream import EventStream
-from kubecodegen.runtime.errors import (
+from kubecodegen_runtime.client import RESTClient
+from kubecodegen_runtime.client._sync.stream import EventStream
+from kubecodegen_runtime.errors import (
     AlreadyExists,
     ApiError,
     Conflict,
@@ -26,8 +26,8 @@ from kubecodegen.runtime.errors import (
     Status,
     UnsupportedMediaType,
 )
-from kubecodegen.runtime.rest.options import PatchType, Preconditions
-from kubecodegen.runtime.watch import Bookmark, WatchEvent
+from kubecodegen_runtime.rest.options import PatchType, Preconditions
+from kubecodegen_runtime.watch import Bookmark, WatchEvent
 from tests.harness.cluster import TestCluster
 
 from .rest_helpers import (
@@ -334,7 +334,7 @@ def test_scale_and_status_subresources(rest: RESTClient, namespace: str) -> None
 
 
 async def test_async_surface(cluster: TestCluster, namespace: str) -> None:
-    from kubecodegen.runtime.client import AsyncRESTClient
+    from kubecodegen_runtime.client import AsyncRESTClient
 
     async with AsyncRESTClient(admin_config(cluster)) as arest:
         cms = AsyncConfigMaps(arest, namespace)

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from kubecodegen.runtime.client import AsyncRESTClient, RESTClient
-from kubecodegen.runtime.discovery import (
+from kubecodegen_runtime.client import AsyncRESTClient, RESTClient
+from kubecodegen_runtime.discovery import (
     AsyncDiscoveryClient,
     DiscoveryClient,
     DiscoveryCore,
@@ -19,10 +19,10 @@ from kubecodegen.runtime.discovery import (
     host_dir_name,
     parse_resources,
 )
-from kubecodegen.runtime.dynamic import AsyncDynamicClient, DynamicClient
-from kubecodegen.runtime.errors import NotFound
-from kubecodegen.runtime.meta import GroupVersionResource
-from kubecodegen.runtime.watch import WatchEvent
+from kubecodegen_runtime.dynamic import AsyncDynamicClient, DynamicClient
+from kubecodegen_runtime.errors import NotFound
+from kubecodegen_runtime.meta import GroupVersionResource
+from kubecodegen_runtime.watch import WatchEvent
 from tests.harness.cluster import TestCluster
 
 from .rest_helpers import admin_config

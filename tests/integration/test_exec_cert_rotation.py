@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kubecodegen.runtime.client import AsyncRESTClient, RESTClient
-from kubecodegen.runtime.config import load_kubeconfig
-from kubecodegen.runtime.errors import Forbidden
+from kubecodegen_runtime.client import AsyncRESTClient, RESTClient
+from kubecodegen_runtime.config import load_kubeconfig
+from kubecodegen_runtime.errors import Forbidden
 from tests.harness.cluster import TestCluster
 
 PLUGIN = """\

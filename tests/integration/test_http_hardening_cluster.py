@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from kubecodegen.runtime import errors
-from kubecodegen.runtime.client import AsyncRESTClient, NamespacedResource, RESTClient
-from kubecodegen.runtime.config import BearerTokenAuth, ClientConfig, load_kubeconfig
-from kubecodegen.runtime.meta import ResourceInfo
-from kubecodegen.runtime.retry import NO_RETRY
+from kubecodegen_runtime import errors
+from kubecodegen_runtime.client import AsyncRESTClient, NamespacedResource, RESTClient
+from kubecodegen_runtime.config import BearerTokenAuth, ClientConfig, load_kubeconfig
+from kubecodegen_runtime.meta import ResourceInfo
+from kubecodegen_runtime.retry import NO_RETRY
 from tests.harness.cluster import TestCluster
 from tests.harness.connect_proxy import ConnectProxy
 from tests.harness.proxy import Fault, FaultProxy

@@ -18,14 +18,14 @@ import httpx
 import pytest
 import yaml
 
-from kubecodegen.runtime.config import (
+from kubecodegen_runtime.config import (
     ClientConfig,
     ConfigOverrides,
     Impersonation,
     Kubeconfig,
     load_kubeconfig,
 )
-from kubecodegen.runtime.transport import build_client
+from kubecodegen_runtime.transport import build_client
 from tests.harness.cluster import TestCluster, unique_name
 
 NAMESPACES = "/api/v1/namespaces"

@@ -26,10 +26,10 @@ import httpx
 import pytest
 
 from kubecodegen.generate import SpecSource, generate, write
-from kubecodegen.runtime.cache.informer import AsyncSharedInformer, SharedInformer
-from kubecodegen.runtime.client import AsyncRESTClient, RESTClient
-from kubecodegen.runtime.config import load_kubeconfig
-from kubecodegen.runtime.errors import Forbidden, ServiceUnavailable
+from kubecodegen_runtime.cache.informer import AsyncSharedInformer, SharedInformer
+from kubecodegen_runtime.client import AsyncRESTClient, RESTClient
+from kubecodegen_runtime.config import load_kubeconfig
+from kubecodegen_runtime.errors import Forbidden, ServiceUnavailable
 from tests.harness.cluster import TestCluster
 from tests.harness.proxy import Fault, FaultProxy
 

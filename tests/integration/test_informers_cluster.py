@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 
-from kubecodegen.runtime.cache import DeletedFinalStateUnknown, strip_managed_fields
-from kubecodegen.runtime.cache.factory import AsyncSharedInformerFactory, SharedInformerFactory
-from kubecodegen.runtime.cache.informer import AsyncSharedInformer, SharedInformer
-from kubecodegen.runtime.client import AsyncRESTClient, RESTClient
-from kubecodegen.runtime.config import ClientConfig, load_kubeconfig
-from kubecodegen.runtime.discovery import ResourceNotFound
-from kubecodegen.runtime.errors import NotFound
-from kubecodegen.runtime.meta import GroupVersionResource
+from kubecodegen_runtime.cache import DeletedFinalStateUnknown, strip_managed_fields
+from kubecodegen_runtime.cache.factory import AsyncSharedInformerFactory, SharedInformerFactory
+from kubecodegen_runtime.cache.informer import AsyncSharedInformer, SharedInformer
+from kubecodegen_runtime.client import AsyncRESTClient, RESTClient
+from kubecodegen_runtime.config import ClientConfig, load_kubeconfig
+from kubecodegen_runtime.discovery import ResourceNotFound
+from kubecodegen_runtime.errors import NotFound
+from kubecodegen_runtime.meta import GroupVersionResource
 from tests.harness.cluster import TestCluster
 
 from .rest_helpers import ConfigMap, ConfigMaps, ObjectMeta
@@ -354,7 +354,7 @@ def test_apiserver_restart_mid_watch_converges(private_cluster: TestCluster) -> 
 def test_compaction_forces_relist_and_missed_deletes_arrive_as_tombstones(
     private_cluster: TestCluster, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="kubecodegen.runtime.cache")
+    caplog.set_level(logging.WARNING, logger="kubecodegen_runtime.cache")
     namespace = private_cluster.create_namespace()
     with RESTClient(config_of(private_cluster)) as rest:
         cms = ConfigMaps(rest, namespace)

@@ -11,17 +11,17 @@ import warnings
 
 import pytest
 
-from kubecodegen.runtime.client import AsyncRESTClient, RESTClient
-from kubecodegen.runtime.config import ClientConfig, load_kubeconfig
-from kubecodegen.runtime.errors import (
+from kubecodegen_runtime.client import AsyncRESTClient, RESTClient
+from kubecodegen_runtime.config import ClientConfig, load_kubeconfig
+from kubecodegen_runtime.errors import (
     Forbidden,
     KubernetesWarning,
     NotFound,
     TransportError,
     Unauthorized,
 )
-from kubecodegen.runtime.rest import request as rq
-from kubecodegen.runtime.retry import RetryPolicy
+from kubecodegen_runtime.rest import request as rq
+from kubecodegen_runtime.retry import RetryPolicy
 from tests.harness.cluster import TestCluster
 
 from .rest_helpers import admin_config, token_config

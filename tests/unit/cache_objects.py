@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from kubecodegen.runtime.meta import GroupVersionKind
-from kubecodegen.runtime.model import Model, Object
+from kubecodegen_runtime.meta import GroupVersionKind
+from kubecodegen_runtime.model import Model, Object
 
 
 class ManagedFieldsEntry(Model, kw_only=True):

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kubecodegen.runtime.config import (
+from kubecodegen_runtime.config import (
     BasicAuth,
     BearerTokenAuth,
     ConfigError,
@@ -37,7 +37,7 @@ from kubecodegen.runtime.config import (
     ExecPluginError,
     TokenFileAuth,
 )
-from kubecodegen.runtime.config.exec_plugin import API_V1, API_V1BETA1, parse_rfc3339
+from kubecodegen_runtime.config.exec_plugin import API_V1, API_V1BETA1, parse_rfc3339
 from tests.unit.test_kubeconfig import make_pki
 
 # -- driving flows -------------------------------------------------------------------------------

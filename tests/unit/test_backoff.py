@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubecodegen.runtime.backoff import ExponentialBackoff, ResetTimerBackoff, default_backoff
+from kubecodegen_runtime.backoff import ExponentialBackoff, ResetTimerBackoff, default_backoff
 
 
 class FakeClock:

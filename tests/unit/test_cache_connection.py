@@ -16,12 +16,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from kubecodegen.runtime.cache.connection import InterruptibleClient, StopAwareRetry
-from kubecodegen.runtime.client import RESTClient
-from kubecodegen.runtime.config import ClientConfig
-from kubecodegen.runtime.errors import TransportError
-from kubecodegen.runtime.rest import request as rq
-from kubecodegen.runtime.retry import Failure, RetryPolicy
+from kubecodegen_runtime.cache.connection import InterruptibleClient, StopAwareRetry
+from kubecodegen_runtime.client import RESTClient
+from kubecodegen_runtime.config import ClientConfig
+from kubecodegen_runtime.errors import TransportError
+from kubecodegen_runtime.rest import request as rq
+from kubecodegen_runtime.retry import Failure, RetryPolicy
 
 
 class HungServer:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubecodegen.runtime.cache import (
+from kubecodegen_runtime.cache import (
     AddNotification,
     Apply,
     Delete,

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from kubecodegen.runtime.cache import ThreadSafeStore, new_indexer
-from kubecodegen.runtime.cache.lister import Lister, NamespaceLister
-from kubecodegen.runtime.errors import ApiError, NotFound
-from kubecodegen.runtime.labels import LabelSelectorError, Selector
+from kubecodegen_runtime.cache import ThreadSafeStore, new_indexer
+from kubecodegen_runtime.cache.lister import Lister, NamespaceLister
+from kubecodegen_runtime.errors import ApiError, NotFound
+from kubecodegen_runtime.labels import LabelSelectorError, Selector
 
 from .cache_objects import Pod, pod, pod_dict
 

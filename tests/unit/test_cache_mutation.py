@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubecodegen.runtime.cache import (
+from kubecodegen_runtime.cache import (
     Apply,
     CacheMutationError,
     DeltaProcessor,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kubecodegen.runtime.cache import (
+from kubecodegen_runtime.cache import (
     AddNotification,
     Apply,
     DeletedFinalStateUnknown,
@@ -26,7 +26,7 @@ from kubecodegen.runtime.cache import (
     meta_namespace_key,
     new_indexer,
 )
-from kubecodegen.runtime.cache.processor import MINIMUM_RESYNC_PERIOD, determine_resync_period
+from kubecodegen_runtime.cache.processor import MINIMUM_RESYNC_PERIOD, determine_resync_period
 
 from .cache_objects import Pod, pod
 

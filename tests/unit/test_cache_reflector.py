@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kubecodegen.runtime.cache.reflector import error_inputs, list_request, watch_request
-from kubecodegen.runtime.cache.watcher import ListRequest, WatchRequest
-from kubecodegen.runtime.errors import ResourceExpired, TransportError
-from kubecodegen.runtime.meta import ResourceInfo
-from kubecodegen.runtime.rest.response import error_from
+from kubecodegen_runtime.cache.reflector import error_inputs, list_request, watch_request
+from kubecodegen_runtime.cache.watcher import ListRequest, WatchRequest
+from kubecodegen_runtime.errors import ResourceExpired, TransportError
+from kubecodegen_runtime.meta import ResourceInfo
+from kubecodegen_runtime.rest.response import error_from
 
 PODS = ResourceInfo(group="", version="v1", resource="pods", kind="Pod", namespaced=True)
 NODES = ResourceInfo(group="", version="v1", resource="nodes", kind="Node", namespaced=False)

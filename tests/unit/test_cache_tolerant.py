@@ -9,7 +9,7 @@ from typing import Any, Literal
 import msgspec
 import pytest
 
-from kubecodegen.runtime.cache import (
+from kubecodegen_runtime.cache import (
     AddNotification,
     Apply,
     DeletedFinalStateUnknown,
@@ -26,10 +26,10 @@ from kubecodegen.runtime.cache import (
     WatchRequest,
     new_indexer,
 )
-from kubecodegen.runtime.cache.tolerant import TolerantDecoder, Undecodable, UndecodableObject
-from kubecodegen.runtime.errors import KubernetesError
-from kubecodegen.runtime.watch.decode import WatchDecodeError, WatchDecoder
-from kubecodegen.runtime.watch.event import Bookmark, WatchEvent
+from kubecodegen_runtime.cache.tolerant import TolerantDecoder, Undecodable, UndecodableObject
+from kubecodegen_runtime.errors import KubernetesError
+from kubecodegen_runtime.watch.decode import WatchDecodeError, WatchDecoder
+from kubecodegen_runtime.watch.event import Bookmark, WatchEvent
 
 from .cache_objects import Pod, pod
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import msgspec
 
-from kubecodegen.runtime.cache import chain, strip_last_applied_annotation, strip_managed_fields
-from kubecodegen.runtime.cache.transform import LAST_APPLIED_ANNOTATION
+from kubecodegen_runtime.cache import chain, strip_last_applied_annotation, strip_managed_fields
+from kubecodegen_runtime.cache.transform import LAST_APPLIED_ANNOTATION
 
 from .cache_objects import ObjectMeta, Pod, pod, pod_dict
 

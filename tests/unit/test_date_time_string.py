@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from kubecodegen.model import build_model
 from kubecodegen.model.types import ArrayOf, MapOf, Primitive
-from kubecodegen.runtime.types import DateTimeString
+from kubecodegen_runtime.types import DateTimeString
 from tests.crd_schemas import STAMP_CRD, generate_package, spec_from_crds
 from tests.generated_packages import import_reference
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from kubecodegen.runtime import errors
-from kubecodegen.runtime.rest.response import error_from
+from kubecodegen_runtime import errors
+from kubecodegen_runtime.rest.response import error_from
 
 
 def status_body(code: int, reason: str, message: str = "msg", **details: object) -> bytes:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubecodegen.runtime.fields import (
+from kubecodegen_runtime.fields import (
     FieldOperator,
     FieldRequirement,
     FieldSelector,

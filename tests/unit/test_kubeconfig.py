@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kubecodegen.runtime.config import (
+from kubecodegen_runtime.config import (
     BasicAuth,
     BearerTokenAuth,
     ConfigError,
@@ -37,7 +37,7 @@ from kubecodegen.runtime.config import (
     load_kubeconfig,
     tls,
 )
-from kubecodegen.runtime.config.kubeconfig_schema import KUBECONFIG_SCHEMA, validate
+from kubecodegen_runtime.config.kubeconfig_schema import KUBECONFIG_SCHEMA, validate
 
 CORPUS = Path(__file__).parent / "kubeconfig_corpus"
 

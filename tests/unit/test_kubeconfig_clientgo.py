@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kubecodegen.runtime.config import (
+from kubecodegen_runtime.config import (
     BasicAuth,
     BearerTokenAuth,
     ClientConfig,
@@ -30,10 +30,10 @@ from kubecodegen.runtime.config import (
     load_config,
     load_kubeconfig,
 )
-from kubecodegen.runtime.config.impersonation import escape_extra_key
-from kubecodegen.runtime.config.server_url import ServerURLError, default_server_url
-from kubecodegen.runtime.config.text import header_value_problem, terminal_safe
-from kubecodegen.runtime.transport import build_client
+from kubecodegen_runtime.config.impersonation import escape_extra_key
+from kubecodegen_runtime.config.server_url import ServerURLError, default_server_url
+from kubecodegen_runtime.config.text import header_value_problem, terminal_safe
+from kubecodegen_runtime.transport import build_client
 from tests.unit.test_kubeconfig import b64, kubeconfig_doc, make_pki, write
 
 EXEC_V1 = {
@@ -504,7 +504,7 @@ def test_in_cluster_takes_token_ca_and_namespace_overrides(
 ) -> None:
     """clientcmd's in-cluster config honours only token, CA file (and namespace) overrides;
     a server override selects the kubeconfig path instead."""
-    from kubecodegen.runtime.config import incluster
+    from kubecodegen_runtime.config import incluster
 
     pki = make_pki()
     directory = tmp_path / "sa"

@@ -17,7 +17,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kubecodegen.runtime.config import ClientConfig, ConfigError, Kubeconfig
+from kubecodegen_runtime.config import ClientConfig, ConfigError, Kubeconfig
 
 FUZZ = settings(
     # A longer run for investigation: KUBECODEGEN_FUZZ_EXAMPLES=5000.

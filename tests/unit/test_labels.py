@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubecodegen.runtime.labels import (
+from kubecodegen_runtime.labels import (
     LabelSelectorError,
     Operator,
     Requirement,

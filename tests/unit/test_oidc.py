@@ -30,8 +30,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kubecodegen.runtime.config import ConfigError, Kubeconfig, OIDCAuth, OIDCConfig
-from kubecodegen.runtime.config.oidc import id_token_expired
+from kubecodegen_runtime.config import ConfigError, Kubeconfig, OIDCAuth, OIDCConfig
+from kubecodegen_runtime.config.oidc import id_token_expired
 from tests.unit.test_kubeconfig import kubeconfig_doc, write
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubecodegen.runtime.proxy import NoProxy, proxy_for
+from kubecodegen_runtime.proxy import NoProxy, proxy_for
 
 GO_NO_PROXY = (
     "foobar.com, .barbaz.net, *.wildcard.io, 192.168.1.1, 192.168.1.2:81, 192.168.1.3:80, "

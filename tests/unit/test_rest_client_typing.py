@@ -12,10 +12,10 @@ mypy_api = pytest.importorskip("mypy.api")
 SNIPPET = '''
 from typing import Any, ClassVar
 import msgspec
-from kubecodegen.runtime.client import ClusterResource, NamespacedResource, RESTClient, WithScale
-from kubecodegen.runtime.meta import GroupVersionKind, ResourceInfo
-from kubecodegen.runtime.model import Object
-from kubecodegen.runtime.watch import Bookmark, WatchEvent
+from kubecodegen_runtime.client import ClusterResource, NamespacedResource, RESTClient, WithScale
+from kubecodegen_runtime.meta import GroupVersionKind, ResourceInfo
+from kubecodegen_runtime.model import Object
+from kubecodegen_runtime.watch import Bookmark, WatchEvent
 
 class Thing(Object, kw_only=True):
     GVK: ClassVar[GroupVersionKind] = GroupVersionKind("", "v1", "Thing")
@@ -58,7 +58,7 @@ def use(rest: RESTClient) -> None:
 
 def test_mypy_enforces_scope_and_types(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # the source tree, not the installed (marker-less) distribution
-    monkeypatch.setenv("MYPYPATH", str(Path(__file__).resolve().parents[2] / "generator"))
+    monkeypatch.setenv("MYPYPATH", str(Path(__file__).resolve().parents[2] / "generator" / "runtime"))
     source = tmp_path / "snippet.py"
     source.write_text(textwrap.dedent(SNIPPET))
     out, _err, status = mypy_api.run(
@@ -71,8 +71,8 @@ def test_mypy_enforces_scope_and_types(tmp_path: Path, monkeypatch: pytest.Monke
         '"snippet.Thing"',
         '"snippet.Scale"',
         '"snippet.ThingList"',
-        '"kubecodegen.runtime.watch.event.WatchEvent[snippet.Thing]"',
-        '"kubecodegen.runtime.watch.event.Bookmark"',
+        '"kubecodegen_runtime.watch.event.WatchEvent[snippet.Thing]"',
+        '"kubecodegen_runtime.watch.event.Bookmark"',
         '"snippet.ThingList"',
     ], out
     errors = [line for line in lines if ": error:" in line]

@@ -20,14 +20,14 @@ from typing import Any
 import httpx
 import pytest
 
-from kubecodegen.runtime import deadline, errors
-from kubecodegen.runtime.client import AsyncRESTClient, RESTClient
-from kubecodegen.runtime.config import ClientConfig
-from kubecodegen.runtime.config.errors import ConfigError
-from kubecodegen.runtime.rest import request as rq
-from kubecodegen.runtime.rest.limits import Limits
-from kubecodegen.runtime.retry import NO_RETRY
-from kubecodegen.runtime.transport import Transport, build_client
+from kubecodegen_runtime import deadline, errors
+from kubecodegen_runtime.client import AsyncRESTClient, RESTClient
+from kubecodegen_runtime.config import ClientConfig
+from kubecodegen_runtime.config.errors import ConfigError
+from kubecodegen_runtime.rest import request as rq
+from kubecodegen_runtime.rest.limits import Limits
+from kubecodegen_runtime.retry import NO_RETRY
+from kubecodegen_runtime.transport import Transport, build_client
 from tests.harness.hostile import HostileServer, answer, chunked, trickle
 from tests.integration.rest_helpers import AsyncConfigMaps, ConfigMaps, Pods
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubecodegen.runtime.client.ops import LineDecoder
-from kubecodegen.runtime.errors import LineTooLong, ResponseTooLarge
-from kubecodegen.runtime.rest.lines import LineSplitter
-from kubecodegen.runtime.watch import WatchDecoder
+from kubecodegen_runtime.client.ops import LineDecoder
+from kubecodegen_runtime.errors import LineTooLong, ResponseTooLarge
+from kubecodegen_runtime.rest.lines import LineSplitter
+from kubecodegen_runtime.watch import WatchDecoder
 
 
 def chunked(data: bytes, cuts: list[int]) -> list[bytes]:

@@ -13,11 +13,11 @@ from typing import Any
 import msgspec
 import pytest
 
-from kubecodegen.runtime import discovery, errors
-from kubecodegen.runtime.client import ops
-from kubecodegen.runtime.errors import KubernetesError, MalformedResponse, UnexpectedKind
-from kubecodegen.runtime.rest.response import Response
-from kubecodegen.runtime.watch import WatchDecodeError
+from kubecodegen_runtime import discovery, errors
+from kubecodegen_runtime.client import ops
+from kubecodegen_runtime.errors import KubernetesError, MalformedResponse, UnexpectedKind
+from kubecodegen_runtime.rest.response import Response
+from kubecodegen_runtime.watch import WatchDecodeError
 from tests.integration.rest_helpers import ConfigMap, ConfigMapList
 
 PATH = "/api/v1/namespaces/ns/configmaps/cm"

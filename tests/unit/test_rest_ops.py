@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 import msgspec
 import pytest
 
-from kubecodegen.runtime.client import ops
-from kubecodegen.runtime.meta import GroupVersionKind
-from kubecodegen.runtime.model import Object
-from kubecodegen.runtime.rest.options import PatchType
-from kubecodegen.runtime.rest.response import Response
+from kubecodegen_runtime.client import ops
+from kubecodegen_runtime.meta import GroupVersionKind
+from kubecodegen_runtime.model import Object
+from kubecodegen_runtime.rest.options import PatchType
+from kubecodegen_runtime.rest.response import Response
 
 ROOT = Path(__file__).resolve().parents[2]
 

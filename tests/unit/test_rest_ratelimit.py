@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubecodegen.runtime.ratelimit import AsyncRateLimiter, RateLimiter, TokenBucket
+from kubecodegen_runtime.ratelimit import AsyncRateLimiter, RateLimiter, TokenBucket
 
 
 def test_burst_is_free_then_paced_at_qps() -> None:

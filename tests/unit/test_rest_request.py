@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from kubecodegen.runtime.meta import ResourceInfo
-from kubecodegen.runtime.rest import request as rq
-from kubecodegen.runtime.rest.options import (
+from kubecodegen_runtime.meta import ResourceInfo
+from kubecodegen_runtime.rest import request as rq
+from kubecodegen_runtime.rest.options import (
     QUERY_NAMES,
     PatchType,
     Preconditions,

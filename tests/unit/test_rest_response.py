@@ -8,8 +8,8 @@ import warnings
 import msgspec
 import pytest
 
-from kubecodegen.runtime.errors import KubernetesWarning, NotFound
-from kubecodegen.runtime.rest.response import (
+from kubecodegen_runtime.errors import KubernetesWarning, NotFound
+from kubecodegen_runtime.rest.response import (
     Response,
     WarningHandler,
     decode,

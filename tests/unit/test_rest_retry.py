@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kubecodegen.runtime.errors import DeadlineExceeded, TransportError
-from kubecodegen.runtime.retry import NO_RETRY, Failure, RetryPolicy, failure_kind
+from kubecodegen_runtime.errors import DeadlineExceeded, TransportError
+from kubecodegen_runtime.retry import NO_RETRY, Failure, RetryPolicy, failure_kind
 
 POLICY = RetryPolicy(max_attempts=5, base_delay=0.5, max_delay=4.0, max_total=10.0, jitter=0.0)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from kubecodegen.runtime import errors
-from kubecodegen.runtime.client import ops
-from kubecodegen.runtime.rest.response import Response, check, decode_json, error_from, is_success
+from kubecodegen_runtime import errors
+from kubecodegen_runtime.client import ops
+from kubecodegen_runtime.rest.response import Response, check, decode_json, error_from, is_success
 from tests.integration.rest_helpers import ConfigMap
 
 #: (code, method, exception, reason) for bodies that are not a Status.

@@ -8,14 +8,14 @@ import ssl
 import httpx
 import pytest
 
-from kubecodegen.runtime.client import RESTClient
-from kubecodegen.runtime.config import ClientConfig
-from kubecodegen.runtime.errors import ServiceUnavailable, TooManyRequests, TransportError
-from kubecodegen.runtime.ratelimit import RateLimiter
-from kubecodegen.runtime.rest import request as rq
-from kubecodegen.runtime.rest.response import Response
-from kubecodegen.runtime.retry import RetryPolicy
-from kubecodegen.runtime.transport import DEFAULT_USER_AGENT, _build, _client_kwargs, build_client
+from kubecodegen_runtime.client import RESTClient
+from kubecodegen_runtime.config import ClientConfig
+from kubecodegen_runtime.errors import ServiceUnavailable, TooManyRequests, TransportError
+from kubecodegen_runtime.ratelimit import RateLimiter
+from kubecodegen_runtime.rest import request as rq
+from kubecodegen_runtime.rest.response import Response
+from kubecodegen_runtime.retry import RetryPolicy
+from kubecodegen_runtime.transport import DEFAULT_USER_AGENT, _build, _client_kwargs, build_client
 
 
 def config(**overrides: object) -> ClientConfig:
@@ -86,7 +86,7 @@ OK = Response(200, (("content-type", "application/json"),), b'{"ok": true}')
 
 def client(script: list[Response | TransportError], monkeypatch: pytest.MonkeyPatch,
            slept: list[float]) -> tuple[RESTClient, ScriptedTransport]:
-    monkeypatch.setattr("kubecodegen.runtime.client._sync.rest.sleep", slept.append)
+    monkeypatch.setattr("kubecodegen_runtime.client._sync.rest.sleep", slept.append)
     transport = ScriptedTransport(script)
     rest = RESTClient(config(), transport=transport,  # type: ignore[arg-type]
                       retry=RetryPolicy(base_delay=0.5, jitter=0.0),
@@ -133,7 +133,7 @@ def test_connection_failures(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_httpx_errors_are_translated_in_one_place() -> None:
-    from kubecodegen.runtime.transport import _translate
+    from kubecodegen_runtime.transport import _translate
 
     request = httpx.Request("GET", "https://user:pw@h:1/api/v1/secrets?x=1")
     err = _translate(httpx.ConnectError("refused"), request)

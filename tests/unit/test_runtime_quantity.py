@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubecodegen.runtime.quantity import Quantity
+from kubecodegen_runtime.quantity import Quantity
 
 # --- parsing --------------------------------------------------------------------------
 

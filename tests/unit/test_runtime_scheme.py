@@ -21,19 +21,19 @@ import msgspec
 import pytest
 import yaml
 
-from kubecodegen.runtime import codec
-from kubecodegen.runtime.codec import DecodeError
-from kubecodegen.runtime.meta import GroupVersionKind
-from kubecodegen.runtime.model import Object
-from kubecodegen.runtime.scheme import (
+from kubecodegen_runtime import codec
+from kubecodegen_runtime.codec import DecodeError
+from kubecodegen_runtime.meta import GroupVersionKind
+from kubecodegen_runtime.model import Object
+from kubecodegen_runtime.scheme import (
     Scheme,
     UnknownFieldError,
     UnknownFieldsWarning,
     UnknownKindError,
     with_type_meta,
 )
-from kubecodegen.runtime.types import Quantity
-from kubecodegen.runtime.unstructured import ObjectList, Unstructured
+from kubecodegen_runtime.types import Quantity
+from kubecodegen_runtime.unstructured import ObjectList, Unstructured
 
 CORE_V1 = '''
 from __future__ import annotations
@@ -43,9 +43,9 @@ from typing import ClassVar
 
 import msgspec
 
-from kubecodegen.runtime.meta import GroupVersionKind
-from kubecodegen.runtime.model import Model, Object
-from kubecodegen.runtime.types import Quantity
+from kubecodegen_runtime.meta import GroupVersionKind
+from kubecodegen_runtime.model import Model, Object
+from kubecodegen_runtime.types import Quantity
 
 
 class ObjectMeta(Model, kw_only=True):
@@ -109,8 +109,8 @@ from typing import ClassVar
 
 import msgspec
 
-from kubecodegen.runtime.meta import GroupVersionKind
-from kubecodegen.runtime.model import Model, Object
+from kubecodegen_runtime.meta import GroupVersionKind
+from kubecodegen_runtime.model import Model, Object
 
 from .core_v1 import ObjectMeta
 
@@ -134,8 +134,8 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from kubecodegen.runtime.meta import GroupVersionKind
-from kubecodegen.runtime.model import Model, Object
+from kubecodegen_runtime.meta import GroupVersionKind
+from kubecodegen_runtime.model import Model, Object
 
 
 class Status(Object, kw_only=True):

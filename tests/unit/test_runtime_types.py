@@ -10,10 +10,10 @@ from typing import Any, ClassVar
 import msgspec
 import pytest
 
-from kubecodegen.runtime import codec
-from kubecodegen.runtime.meta import GroupVersionKind
-from kubecodegen.runtime.model import Model, Object
-from kubecodegen.runtime.types import JSON, IntOrString, MicroTime, Quantity, RawExtension
+from kubecodegen_runtime import codec
+from kubecodegen_runtime.meta import GroupVersionKind
+from kubecodegen_runtime.model import Model, Object
+from kubecodegen_runtime.types import JSON, IntOrString, MicroTime, Quantity, RawExtension
 
 
 class Meta(Model, kw_only=True):
@@ -321,7 +321,7 @@ def test_large_documents_decode_with_the_collector_paused_and_restored() -> None
 
     import msgspec
 
-    from kubecodegen.runtime import codec
+    from kubecodegen_runtime import codec
 
     seen: list[bool] = []
 

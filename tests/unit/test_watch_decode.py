@@ -9,8 +9,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from kubecodegen.runtime.errors import Forbidden, ResourceExpired
-from kubecodegen.runtime.watch import Bookmark, WatchDecodeError, WatchDecoder, WatchEvent
+from kubecodegen_runtime.errors import Forbidden, ResourceExpired
+from kubecodegen_runtime.watch import Bookmark, WatchDecodeError, WatchDecoder, WatchEvent
 
 
 class Meta(msgspec.Struct, kw_only=True):

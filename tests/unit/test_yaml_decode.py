@@ -18,7 +18,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubecodegen.runtime.yamljson import (
+from kubecodegen_runtime.yamljson import (
     MAX_ALIAS_VALUES,
     MAX_DEPTH,
     JSONValuesFromEvents,

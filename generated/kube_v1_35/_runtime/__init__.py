@@ -1,6 +1,12 @@
-"""Runtime support for generated Kubernetes clients.
+"""kubecodegen-runtime: the library every generated Kubernetes client package imports.
 
-This package is copied verbatim into every generated package as ``_runtime``. It must
-therefore only use relative imports among its own modules and must never import
-``kubecodegen`` or any generated code.
+Generated packages import it as ``kubecodegen_runtime`` (or, when generated with
+``--vendor-runtime``, carry a verbatim copy as ``<package>._runtime``). Both uses need
+the same rule: the modules here import each other only relatively and never import
+``kubecodegen`` (the generator) or any generated code.
+
+``__version__`` is the contract with generated packages: each records the range it was
+generated for and refuses, at import time, a runtime outside it (see docs/runtime.md).
 """
+
+__version__ = "0.2.0"

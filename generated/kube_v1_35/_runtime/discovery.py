@@ -41,7 +41,7 @@ from .meta import ResourceInfo
 from .rest import request as rq
 from .rest.response import Response, malformed
 
-logger = logging.getLogger("kubecodegen.runtime")
+logger = logging.getLogger("kubecodegen_runtime")
 
 #: kubectl's discovery cache lifetime.
 DEFAULT_TTL = 6 * 3600.0

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 # The model speaks the runtime's identity record (re-exported for the model layer).
-from ..runtime.meta import GroupVersionKind as GroupVersionKind
+from kubecodegen_runtime.meta import GroupVersionKind as GroupVersionKind
 
 
 class Primitive(Enum):

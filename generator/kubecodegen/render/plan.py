@@ -37,8 +37,8 @@ class PlannedFile:
 
 
 def _runtime_files() -> list[tuple[str, bytes]]:
-    """The runtime package's sources, copied verbatim into ``<package>/_runtime``."""
-    root = Path(str(resources.files("kubecodegen"))) / "runtime"
+    """The runtime library's sources, copied verbatim into ``<package>/_runtime``."""
+    root = Path(str(resources.files("kubecodegen_runtime")))
     files = []
     for path in sorted(root.rglob("*")):
         if path.is_file() and path.suffix in (".py", ".typed") and "__pycache__" not in path.parts:

@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 
-from ..runtime.config import ConfigError, load_config
+from kubecodegen_runtime.config import ConfigError, load_config
+
 from .crd_defaults import restore_crd_defaults
 from .errors import SpecError
 from .load import MAX_SPEC_BYTES, LoadedSpec, load_spec_bytes

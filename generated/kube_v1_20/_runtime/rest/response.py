@@ -4,7 +4,7 @@ Also the API ``Warning`` header: the server attaches ``299 - "text"`` warnings (
 warn-code format) for deprecated APIs, unknown fields and the like.
 :class:`WarningHandler` parses them and surfaces each distinct text once per client
 through :func:`warnings.warn` (category :class:`~..errors.KubernetesWarning`) and the
-``kubecodegen.runtime`` logger.
+``kubecodegen_runtime`` logger.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from ..errors import (
 
 T = TypeVar("T")
 
-logger = logging.getLogger("kubecodegen.runtime")
+logger = logging.getLogger("kubecodegen_runtime")
 
 _status_decoder = msgspec.json.Decoder(Status)
 

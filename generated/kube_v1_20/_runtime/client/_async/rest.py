@@ -21,7 +21,7 @@ from ...rest.response import Response, WarningHandler, decode_json, error_from, 
 from ...retry import RetryPolicy, failure_kind
 from ...transport import AsyncStream, AsyncTransport
 
-logger = logging.getLogger("kubecodegen.runtime")
+logger = logging.getLogger("kubecodegen_runtime")
 
 
 class AsyncRESTClient:

@@ -22,7 +22,7 @@ from ...rest.response import Response, WarningHandler, decode_json, error_from, 
 from ...retry import RetryPolicy, failure_kind
 from ...transport import Stream, Transport
 
-logger = logging.getLogger("kubecodegen.runtime")
+logger = logging.getLogger("kubecodegen_runtime")
 
 
 class RESTClient:

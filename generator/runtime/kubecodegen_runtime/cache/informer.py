@@ -2,7 +2,7 @@
 
 An informer keeps a cache of one resource (optionally narrowed to a namespace and label/
 field selectors) in step with the API server and tells registered handlers about every
-change. The pieces (all from the pure core, see :mod:`kubecodegen.runtime.cache`):
+change. The pieces (all from the pure core, see :mod:`kubecodegen_runtime.cache`):
 
 * the store is an indexed :class:`~.store.ThreadSafeStore`, read through :meth:`lister`
   and :attr:`indexer`; it is written only by :class:`~.delta.DeltaProcessor`;
@@ -19,7 +19,7 @@ vanished while the watch was down are delivered as deletes carrying a
 :class:`~.keys.DeletedFinalStateUnknown` tombstone with the last known state. A resync
 period replays the cache to handlers as updates (``old is new``); it makes no request.
 
-A handler that raises is logged (logger ``kubecodegen.runtime.cache``) and keeps getting
+A handler that raises is logged (logger ``kubecodegen_runtime.cache``) and keeps getting
 later notifications: one bad object must not stop a controller. The asyncio informer's
 methods must be called on its event loop's thread.
 
@@ -86,7 +86,7 @@ from .watcher import Watcher, WatcherConfig
 
 T = TypeVar("T")
 
-logger = logging.getLogger("kubecodegen.runtime.cache")
+logger = logging.getLogger("kubecodegen_runtime.cache")
 
 LabelSelectorLike = Selector | str | Mapping[str, str] | None
 

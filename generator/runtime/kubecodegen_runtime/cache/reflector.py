@@ -57,7 +57,7 @@ from .watcher import ListRequest, Step, Watcher, WatcherEvent, WatcherFailure, W
 
 T = TypeVar("T")
 
-logger = logging.getLogger("kubecodegen.runtime.cache")
+logger = logging.getLogger("kubecodegen_runtime.cache")
 
 Deliver = Callable[[list[Notification[Any]]], None]
 """Receives the notifications of one batch of events, right after the store was written."""
