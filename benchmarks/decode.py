@@ -34,7 +34,7 @@ def _contenders(ctx: Context) -> tuple[dict[str, Callable[[], Any]], dict[str, C
     import msgspec
     import orjson
 
-    codec = importlib.import_module(f"{PACKAGE}._runtime.codec")
+    codec = importlib.import_module("kubecodegen_runtime.codec")
     pod_list = importlib.import_module(f"{PACKAGE}.models.core_v1").PodList
     lk_decoders = importlib.import_module("lightkube.core.decoders")
     lk_pod = importlib.import_module("lightkube.resources.core_v1").Pod
@@ -193,7 +193,7 @@ def first_difference(expected: Any, actual: Any, path: str = "$") -> str | None:
 
 def _round_trip(ctx: Context) -> tuple[Section, Target]:
     """encode(decode(x)) == x for the whole list and for each pod decoded alone as ``Pod``."""
-    codec = importlib.import_module(f"{PACKAGE}._runtime.codec")
+    codec = importlib.import_module("kubecodegen_runtime.codec")
     models = importlib.import_module(f"{PACKAGE}.models.core_v1")
     original = json.loads(ctx.sample)
     whole = first_difference(original, json.loads(codec.encode(codec.decode(ctx.sample, models.PodList))))

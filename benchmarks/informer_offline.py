@@ -127,8 +127,8 @@ class Informer:
     """
 
     def __init__(self, strip_managed_fields: bool) -> None:
-        cache = importlib.import_module(f"{PACKAGE}._runtime.cache")
-        reflector = importlib.import_module(f"{PACKAGE}._runtime.cache.reflector")
+        cache = importlib.import_module("kubecodegen_runtime.cache")
+        reflector = importlib.import_module("kubecodegen_runtime.cache.reflector")
         self.pod = importlib.import_module(f"{PACKAGE}.models.core_v1").Pod
         info = importlib.import_module(f"{PACKAGE}.clientset.core_v1").PODS
         self.store = cache.new_indexer()

@@ -130,7 +130,7 @@ def _contenders(cluster: Any, namespace: str, body: bytes, stack: ExitStack
 
     clientset = importlib.import_module(PACKAGE).Clientset.from_kubeconfig(kubeconfig)
     stack.callback(clientset.close)
-    codec = importlib.import_module(f"{PACKAGE}._runtime.codec")
+    codec = importlib.import_module("kubecodegen_runtime.codec")
     pod_list = importlib.import_module(f"{PACKAGE}.models.core_v1").PodList
 
     lightkube = importlib.import_module("lightkube")

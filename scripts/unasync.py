@@ -53,6 +53,8 @@ SUBS: dict[str, str] = {
     "AsyncClusterResource": "ClusterResource",
     "AsyncAllNamespaces": "AllNamespaces",
     "AsyncWithStatus": "WithStatus",
+    "AsyncWithResize": "WithResize",
+    "_AsyncWholeObjectSubresource": "_SyncWholeObjectSubresource",
     "AsyncWithScale": "WithScale",
     "AsyncWithEviction": "WithEviction",
     "AsyncWithBinding": "WithBinding",

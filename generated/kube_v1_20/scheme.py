@@ -4,7 +4,7 @@
 Classes are imported on first use, so importing the package stays cheap.
 """
 
-from ._runtime.scheme import Scheme
+from kubecodegen_runtime.scheme import Scheme
 
 KINDS: dict[tuple[str, str, str], tuple[str, str]] = {
     ("", "v1", "APIGroup"): ("models.meta_v1", "APIGroup"),

@@ -6,11 +6,39 @@ Models live in ``kube_v1_35.models.<group>_<version>`` (``kube_v1_35.models.core
 ``apiVersion``/``kind``; ``Clientset`` / ``AsyncClientset`` talk to a cluster;
 ``SharedInformerFactory`` / ``AsyncSharedInformerFactory`` cache it. Submodules
 are imported on first use, so ``import kube_v1_35`` stays cheap.
+
+Needs the runtime library; add this line to your project's dependencies::
+
+    kubecodegen-runtime>=0.2,<0.3
+
+Importing this package with a runtime outside that range raises ImportError.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from kubecodegen_runtime import __version__ as _runtime_version
+
+#: The kubecodegen-runtime versions this package was generated for.
+RUNTIME_REQUIREMENT = "kubecodegen-runtime>=0.2,<0.3"
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """``0.2.1`` -> ``(0, 2, 1)``; stops at the first part that is not a number (``0rc1``)."""
+    parts = []
+    for part in version.split("."):
+        if not part.isdigit():
+            break
+        parts.append(int(part))
+    return tuple(parts)
+
+
+if not (0, 2) <= _release(_runtime_version) < (0, 3):
+    raise ImportError(
+        f"{__name__} was generated for {RUNTIME_REQUIREMENT}, but kubecodegen-runtime "
+        f"{_runtime_version} is installed: install {RUNTIME_REQUIREMENT!r} or regenerate {__name__}"
+    )
 
 from .scheme import scheme
 

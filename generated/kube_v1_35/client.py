@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from ._runtime.client import AsyncRESTClient, RESTClient
-from ._runtime.config import ClientConfig, load_config
-from ._runtime.discovery import AsyncDiscoveryClient, DiscoveryClient
-from ._runtime.dynamic import AsyncDynamicClient, DynamicClient
+from kubecodegen_runtime.client import AsyncRESTClient, RESTClient
+from kubecodegen_runtime.config import ClientConfig, load_config
+from kubecodegen_runtime.discovery import AsyncDiscoveryClient, DiscoveryClient
+from kubecodegen_runtime.dynamic import AsyncDynamicClient, DynamicClient
 
 if TYPE_CHECKING:
     from .clientset.admissionregistration_v1 import (

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._runtime.cache import factory as _factory
+from kubecodegen_runtime.cache import factory as _factory
 
 if TYPE_CHECKING:
     from .informers.admissionregistration_v1 import (

@@ -19,6 +19,7 @@ from .generate import SpecSource, UsageError, check, generate, load_model_with_n
 from .inspect import format_table, resource_rows
 from .model.definitions import ModelError
 from .model.types import ApiModel
+from .render.plan import unrendered_subresources
 from .spec import DEFAULT_SPEC, SpecError
 from .spec.errors import printable as _printable
 
@@ -84,12 +85,15 @@ def group_option(func: Any) -> Any:
               show_default=True, help="Folder that will contain the package folder.")
 @click.option("--check", "check_only", is_flag=True,
               help="Write nothing; exit 1 and list the files that would change.")
+@click.option("--vendor-runtime", is_flag=True,
+              help="Copy the runtime into <package>/_runtime instead of importing kubecodegen-runtime.")
 def generate_command(spec: str | None, crds: tuple[str, ...], from_cluster: bool,
                      kubeconfig: str | None, context: str | None, groups: tuple[str, ...],
-                     package: str, out: Path, check_only: bool) -> None:
+                     package: str, out: Path, check_only: bool, vendor_runtime: bool) -> None:
     """Generate (or --check) a typed client package."""
     try:
-        generated = generate(SpecSource(spec, from_cluster, kubeconfig, context, crds), package, groups)
+        generated = generate(SpecSource(spec, from_cluster, kubeconfig, context, crds), package, groups,
+                             vendor_runtime=vendor_runtime)
     except _INPUT_ERRORS as exc:
         _fail(exc)
         return
@@ -98,6 +102,7 @@ def generate_command(spec: str | None, crds: tuple[str, ...], from_cluster: bool
         return
     _notes(generated.notes)
     _warn_skipped_fields(generated.model)
+    _warn_unrendered_subresources(generated.model)
     if check_only:
         stale = check(generated, out)
         if stale:
@@ -113,6 +118,10 @@ def generate_command(spec: str | None, crds: tuple[str, ...], from_cluster: bool
         _fail(exc)
         return
     click.echo(f"wrote {len(generated.files)} files to {target}")
+    if generated.runtime_requirement is None:
+        click.echo("the runtime is vendored: the package needs only httpx, msgspec and PyYAML")
+    else:
+        click.echo(f"add to your project's dependencies: {generated.runtime_requirement}")
 
 
 def _warn_skipped_fields(model: ApiModel) -> None:
@@ -122,6 +131,20 @@ def _warn_skipped_fields(model: ApiModel) -> None:
                    err=True)
     if len(model.skipped_fields) > 20:
         click.echo(f"warning: ... and {len(model.skipped_fields) - 20} more", err=True)
+
+
+def _warn_unrendered_subresources(model: ApiModel) -> None:
+    """Subresources without a typed client are named; connect (streaming) endpoints, which
+    no typed client offers yet, are summed up in one note."""
+    connect = 0
+    for item in unrendered_subresources(model):
+        if item.subresource.connect:
+            connect += 1
+            continue
+        click.echo(f"warning: {_printable(item.path)}: {_printable(item.reason)}", err=True)
+    if connect:
+        click.echo(f"note: {connect} connect subresources (exec, attach, portforward, proxy) "
+                   "have no typed client; see `inspect -o json` (\"unrendered\")", err=True)
 
 
 @main.command("inspect")

@@ -13,6 +13,7 @@ from pathlib import Path
 from . import naming
 from .model import ApiModel, build_model
 from .render.plan import plan_package
+from .render.runtime_link import runtime_link
 from .render.write import render, stale_files, write_atomically
 from .spec import LoadedSpec, load_spec, validate_spec
 from .spec.cluster import load_spec_from_cluster
@@ -32,6 +33,12 @@ class Generated:
     files: dict[str, bytes]
     model: ApiModel
     notes: tuple[str, ...] = ()
+    vendor_runtime: bool = False
+
+    @property
+    def runtime_requirement(self) -> str | None:
+        """The dependency line the package needs, or ``None`` when it vendors the runtime."""
+        return None if self.vendor_runtime else runtime_link(False).requirement
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ def load_model_with_notes(source: str | SpecSource | None, groups: Collection[st
 def check_package_name(package: str) -> None:
     """A name ``import`` accepts: lowercase identifier, no keyword, no dependency's name."""
     if (not _PACKAGE.fullmatch(package) or not naming.is_safe_identifier(package)
-            or package in {"kubecodegen", "msgspec", "httpx", "yaml"}):
+            or package in {"kubecodegen", "kubecodegen_runtime", "msgspec", "httpx", "yaml"}):
         raise UsageError(
             f"--package {package!r}: expected a lowercase Python package name "
             "(letters, digits, underscores; not a Python keyword or a dependency's name)"
@@ -95,11 +102,12 @@ def source_title(spec: LoadedSpec, model: ApiModel) -> str:
 
 
 def generate(source: str | SpecSource | None, package: str,
-             groups: Collection[str] | None = None) -> Generated:
+             groups: Collection[str] | None = None, *, vendor_runtime: bool = False) -> Generated:
+    """Render a package; ``vendor_runtime`` copies the runtime in instead of importing it."""
     check_package_name(package)
     spec, model, notes = load_model_with_notes(source, groups)
-    files = render(plan_package(model, package, source_title(spec, model)))
-    return Generated(package, files, model, notes)
+    files = render(plan_package(model, package, source_title(spec, model), vendor_runtime))
+    return Generated(package, files, model, notes, vendor_runtime)
 
 
 def write(generated: Generated, out: Path) -> Path:

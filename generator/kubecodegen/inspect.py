@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model.types import ApiModel
+from .render.plan import unrendered_reason
 
 
 def resource_rows(model: ApiModel) -> list[dict[str, Any]]:
@@ -22,6 +23,10 @@ def resource_rows(model: ApiModel) -> list[dict[str, Any]]:
                     "verbs": list(r.verbs),
                     "subresources": {s.name: list(s.verbs) for s in r.subresources},
                     "connect": sorted(s.name for s in r.subresources if s.connect),
+                    # subresources the typed clients leave out, and why (nothing silently)
+                    "unrendered": {s.name: reason for s in r.subresources
+                                   if r.struct_id is not None
+                                   and (reason := unrendered_reason(s)) is not None},
                     "preferred": gv.version == group.preferred_version,
                     "python": gv.py_name,
                 })

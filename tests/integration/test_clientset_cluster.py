@@ -15,8 +15,9 @@ from tests.generated_packages import import_reference
 
 kube = import_reference("kube_v1_20")
 from kube_v1_20 import AsyncClientset, Clientset, scheme  # noqa: E402
-from kube_v1_20._runtime import codec, errors  # noqa: E402
 from kube_v1_20.models import apps_v1, core_v1, meta_v1, policy_v1beta1  # noqa: E402
+
+from kubecodegen_runtime import codec, errors  # noqa: E402
 
 
 @pytest.fixture

@@ -87,7 +87,7 @@ def test_date_time_strings_are_written_back_verbatim(from_cluster: ModuleType, c
         assert updated.spec.size == 2 and updated.spec.until == TEXTS["until"]
         stored = admin.get(f"{path}/s").json()
         assert stored["spec"] == {**TEXTS, "size": 2}  # nothing the user did not touch changed
-        codec = importlib.import_module("kube_fidelity._runtime.codec")
+        codec = importlib.import_module("kubecodegen_runtime.codec")
         assert json.loads(codec.encode(stamps.get("s"))) == stored
 
         [listed] = stamps.list().items
@@ -96,7 +96,7 @@ def test_date_time_strings_are_written_back_verbatim(from_cluster: ModuleType, c
             first = next(iter(events))
         assert first.object.spec.history == TEXTS["history"]
 
-        types = importlib.import_module("kube_fidelity._runtime.types")
+        types = importlib.import_module("kubecodegen_runtime.types")
         models = importlib.import_module("kube_fidelity.models.fidelity_example_com_v1")
         meta = importlib.import_module("kube_fidelity.models.meta_v1")
         when = types.DateTimeString.from_datetime(datetime(2024, 5, 1, 10, 20, 31, 250000, tzinfo=timezone.utc))
@@ -110,9 +110,10 @@ def test_builtin_times_round_trip_exactly(cluster: Any, namespace: str) -> None:
     """Time (creationTimestamp) and MicroTime (Lease acquire/renew) as the server writes them."""
     import_reference("kube_v1_20")
     from kube_v1_20 import Clientset
-    from kube_v1_20._runtime import codec
-    from kube_v1_20._runtime.types import MicroTime
     from kube_v1_20.models import coordination_v1, meta_v1
+
+    from kubecodegen_runtime import codec
+    from kubecodegen_runtime.types import MicroTime
 
     at = MicroTime(2024, 5, 1, 10, 20, 31, 123456, tzinfo=timezone.utc)
     whole = MicroTime(2024, 5, 1, 10, 20, 32, tzinfo=timezone.utc)

@@ -120,7 +120,7 @@ def test_service_monitor_from_typed_classes(crd_package: Any, cluster: Any, name
         assert isinstance(got, sm_models.ServiceMonitor)
         raw = cluster.admin_client().get(
             f"/apis/monitoring.coreos.com/v1/namespaces/{namespace}/servicemonitors/web").content
-        codec = importlib.import_module("kube_crds._runtime.codec")
+        codec = importlib.import_module("kubecodegen_runtime.codec")
         assert json.loads(codec.encode(got)) == json.loads(raw)  # nothing lost or changed
 
 
@@ -147,7 +147,7 @@ def test_kafka_node_pool_scale(crd_package: Any, cluster: Any, namespace: str, v
             spec=spec_cls(replicas=1, roles=["broker"],
                           storage=models.KafkaNodePoolSpecStorage(type="ephemeral")))
         if version == "v1beta2":  # the CRD marks it deprecated: the server's Warning surfaces
-            warning = importlib.import_module("kube_crds._runtime.errors").KubernetesWarning
+            warning = importlib.import_module("kubecodegen_runtime.errors").KubernetesWarning
             with pytest.warns(warning, match="v1beta2 of the KafkaNodePool API is deprecated"):
                 pools.create(pool)
         else:
@@ -163,7 +163,7 @@ def test_widget_crud_and_status(crd_package: Any, cluster: Any, namespace: str) 
     """A CRD made by the test: nested inline types, int-or-string, maps, status subresource."""
     models = importlib.import_module("kube_crds.models.example_com_v1")
     meta = importlib.import_module("kube_crds.models.meta_v1")
-    codec = importlib.import_module("kube_crds._runtime.codec")
+    codec = importlib.import_module("kubecodegen_runtime.codec")
     with crd_package.Clientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as cs:
         widgets = cs.example_com_v1.widgets(namespace)
         widget = models.Widget(metadata=meta.ObjectMeta(name="w"), spec=models.WidgetSpec(
@@ -172,7 +172,7 @@ def test_widget_crud_and_status(crd_package: Any, cluster: Any, namespace: str) 
         created = widgets.create(widget)
         assert created.spec.parts[0].weight == "50%" and created.spec.parts[1].weight == 7
         # A custom resource's date-time is its text (DateTimeString), kept exactly as stored.
-        date_time = importlib.import_module("kube_crds._runtime.types").DateTimeString
+        date_time = importlib.import_module("kubecodegen_runtime.types").DateTimeString
         created.status = models.WidgetStatus(ready=True, conditions=[models.WidgetStatusConditions(
             type="Ready", last_transition_time=date_time.from_datetime(created.metadata.creation_timestamp))])
         updated = widgets.update_status(created)

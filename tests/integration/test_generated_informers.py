@@ -12,8 +12,9 @@ from tests.generated_packages import import_reference
 
 import_reference("kube_v1_20")
 from kube_v1_20 import AsyncClientset, AsyncSharedInformerFactory, Clientset, SharedInformerFactory  # noqa: E402
-from kube_v1_20._runtime import errors  # noqa: E402
 from kube_v1_20.models import core_v1, meta_v1  # noqa: E402
+
+from kubecodegen_runtime import errors  # noqa: E402
 
 
 def _wait_until(condition: Any, timeout: float = 20.0) -> None:

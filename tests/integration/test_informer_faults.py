@@ -207,8 +207,8 @@ async def test_sync_informer_survives_undecodable_objects(
     client = cluster.admin_client()
     _initial_objects(client, namespace)
     pkg = gadget_package
-    seen = Seen(importlib.import_module("kube_gadgets._runtime.cache.tolerant"))
-    tombstone = importlib.import_module("kube_gadgets._runtime.cache.keys").DeletedFinalStateUnknown
+    seen = Seen(importlib.import_module("kubecodegen_runtime.cache.tolerant"))
+    tombstone = importlib.import_module("kubecodegen_runtime.cache.keys").DeletedFinalStateUnknown
     with pkg.Clientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as cs:
         factory = pkg.SharedInformerFactory(cs, namespace=namespace)
         accessor = factory.faults_example_com_v1.gadgets()
@@ -228,8 +228,8 @@ async def test_async_informer_survives_undecodable_objects(
     client = cluster.admin_client()
     _initial_objects(client, namespace)
     pkg = gadget_package
-    seen = Seen(importlib.import_module("kube_gadgets._runtime.cache.tolerant"))
-    tombstone = importlib.import_module("kube_gadgets._runtime.cache.keys").DeletedFinalStateUnknown
+    seen = Seen(importlib.import_module("kubecodegen_runtime.cache.tolerant"))
+    tombstone = importlib.import_module("kubecodegen_runtime.cache.keys").DeletedFinalStateUnknown
     async with pkg.AsyncClientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as cs:
         factory = pkg.AsyncSharedInformerFactory(cs, namespace=namespace)
         accessor = factory.faults_example_com_v1.gadgets()

@@ -21,10 +21,11 @@ from tests.generated_packages import import_reference
 
 import_reference("kube_v1_20")
 from kube_v1_20 import Clientset, scheme  # noqa: E402
-from kube_v1_20._runtime.meta import GroupVersionResource  # noqa: E402
-from kube_v1_20._runtime.scheme import UnknownFieldError, UnknownFieldsWarning  # noqa: E402
-from kube_v1_20._runtime.unstructured import ObjectList, Unstructured  # noqa: E402
 from kube_v1_20.models import batch_v1, core_v1, meta_v1  # noqa: E402
+
+from kubecodegen_runtime.meta import GroupVersionResource  # noqa: E402
+from kubecodegen_runtime.scheme import UnknownFieldError, UnknownFieldsWarning  # noqa: E402
+from kubecodegen_runtime.unstructured import ObjectList, Unstructured  # noqa: E402
 
 
 @pytest.fixture

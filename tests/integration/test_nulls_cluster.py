@@ -23,8 +23,6 @@ from tests.generated_packages import import_reference
 
 import_reference("kube_v1_20")
 from kube_v1_20 import Clientset, SharedInformerFactory  # noqa: E402
-from kube_v1_20._runtime import codec  # noqa: E402
-from kube_v1_20._runtime.watch.event import WatchEvent  # noqa: E402
 from kube_v1_20.models import (  # noqa: E402
     autoscaling_v2beta1,
     autoscaling_v2beta2,
@@ -33,6 +31,9 @@ from kube_v1_20.models import (  # noqa: E402
     meta_v1,
     storage_v1,
 )
+
+from kubecodegen_runtime import codec  # noqa: E402
+from kubecodegen_runtime.watch.event import WatchEvent  # noqa: E402
 
 
 def _meta(name: str) -> meta_v1.ObjectMeta:

@@ -30,12 +30,13 @@ from tests.harness.proxy import Fault, FaultProxy, Seen
 
 import_reference("kube_v1_20")
 from kube_v1_20 import AsyncClientset, Clientset  # noqa: E402
-from kube_v1_20._runtime import errors  # noqa: E402
-from kube_v1_20._runtime.client import AsyncRESTClient, RESTClient  # noqa: E402
-from kube_v1_20._runtime.config import load_config  # noqa: E402
-from kube_v1_20._runtime.rest.limits import Limits  # noqa: E402
-from kube_v1_20._runtime.retry import RetryPolicy  # noqa: E402
 from kube_v1_20.models import core_v1, meta_v1  # noqa: E402
+
+from kubecodegen_runtime import errors  # noqa: E402
+from kubecodegen_runtime.client import AsyncRESTClient, RESTClient  # noqa: E402
+from kubecodegen_runtime.config import load_config  # noqa: E402
+from kubecodegen_runtime.rest.limits import Limits  # noqa: E402
+from kubecodegen_runtime.retry import RetryPolicy  # noqa: E402
 
 #: Fast, deterministic backoff for the give-up tests (3 tries, ~0.1 s of waiting).
 QUICK = RetryPolicy(max_attempts=3, base_delay=0.05, max_delay=0.2, jitter=0.0)

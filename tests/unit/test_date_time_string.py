@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from kubecodegen.model import build_model
 from kubecodegen.model.types import ArrayOf, MapOf, Primitive
+from kubecodegen_runtime import codec
 from kubecodegen_runtime.types import DateTimeString
 from tests.crd_schemas import STAMP_CRD, generate_package, spec_from_crds
 from tests.generated_packages import import_reference
@@ -113,12 +114,12 @@ def test_a_datetime_from_yaml_or_dicts_becomes_its_canonical_text(stamps: Module
 def test_builtin_time_and_micro_time_round_trip_as_the_server_writes_them(instant: datetime, micro: int) -> None:
     """Go writes Time as RFC 3339 in UTC at second precision and MicroTime with exactly six
     digits; both come back byte for byte, so built-in times can stay datetimes."""
-    kube = import_reference("kube_v1_20")
+    import_reference("kube_v1_20")
     from kube_v1_20.models import coordination_v1
 
     time_text = instant.strftime("%Y-%m-%dT%H:%M:%SZ")
     micro_text = instant.strftime("%Y-%m-%dT%H:%M:%S") + f".{micro:06d}Z"
     document = {"metadata": {"name": "l", "creationTimestamp": time_text},
                 "spec": {"acquireTime": micro_text, "renewTime": micro_text}}
-    lease = kube._runtime.codec.decode(json.dumps(document), coordination_v1.Lease)
-    assert json.loads(kube._runtime.codec.encode(lease)) == document
+    lease = codec.decode(json.dumps(document), coordination_v1.Lease)
+    assert json.loads(codec.encode(lease)) == document

@@ -30,7 +30,7 @@ def _committed_imports() -> bool:
     if not (ROOT / "generated" / PACKAGE / "__init__.py").is_file():
         return False
     probe = subprocess.run(
-        [sys.executable, "-c", f"import {PACKAGE}.models.core_v1, {PACKAGE}._runtime.codec"],
+        [sys.executable, "-c", f"import {PACKAGE}.models.core_v1, kubecodegen_runtime.codec"],
         cwd=ROOT / "generated", capture_output=True, check=False, timeout=120,
     )
     return probe.returncode == 0
@@ -56,7 +56,7 @@ def modules(package_dir: Path) -> Iterator[tuple[ModuleType, ModuleType]]:
         del sys.modules[name]
     sys.path.insert(0, str(package_dir))
     try:
-        codec = importlib.import_module(f"{PACKAGE}._runtime.codec")
+        codec = importlib.import_module("kubecodegen_runtime.codec")
         core = importlib.import_module(f"{PACKAGE}.models.core_v1")
         assert Path(core.__file__ or "").is_relative_to(package_dir)
         yield codec, core

@@ -672,7 +672,7 @@ def test_a_quantity_sent_as_a_json_number_is_encoded_back_as_that_number() -> No
     server stores it verbatim, so a typed round trip must not turn it into ``"2"``."""
     import msgspec
 
-    from kubecodegen.runtime import codec
+    from kubecodegen_runtime import codec
 
     class Limits(msgspec.Struct):
         limits: dict[str, Quantity]

@@ -8,7 +8,7 @@ namespaced.
 
 from __future__ import annotations
 
-from .._runtime.client import (
+from kubecodegen_runtime.client import (
     AllNamespaces,
     AsyncAllNamespaces,
     AsyncNamespacedResource,
@@ -20,7 +20,7 @@ from .._runtime.client import (
     WithScale,
     WithStatus,
 )
-from .._runtime.meta import ResourceInfo
+from kubecodegen_runtime.meta import ResourceInfo
 from ..models import apps_v1, autoscaling_v1
 
 CONTROLLER_REVISIONS = ResourceInfo(

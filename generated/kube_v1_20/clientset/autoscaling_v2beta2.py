@@ -8,7 +8,7 @@ namespaced.
 
 from __future__ import annotations
 
-from .._runtime.client import (
+from kubecodegen_runtime.client import (
     AllNamespaces,
     AsyncAllNamespaces,
     AsyncNamespacedResource,
@@ -18,7 +18,7 @@ from .._runtime.client import (
     RESTClient,
     WithStatus,
 )
-from .._runtime.meta import ResourceInfo
+from kubecodegen_runtime.meta import ResourceInfo
 from ..models import autoscaling_v2beta2
 
 HORIZONTAL_POD_AUTOSCALERS = ResourceInfo(

@@ -8,7 +8,7 @@ namespaced.
 
 from __future__ import annotations
 
-from .._runtime.client import (
+from kubecodegen_runtime.client import (
     AllNamespaces,
     AsyncAllNamespaces,
     AsyncCanApply,
@@ -52,7 +52,7 @@ from .._runtime.client import (
     WithStatus,
     WithToken,
 )
-from .._runtime.meta import ResourceInfo
+from kubecodegen_runtime.meta import ResourceInfo
 from ..models import authentication_v1, autoscaling_v1, core_v1, policy_v1beta1
 
 BINDINGS = ResourceInfo(

@@ -8,7 +8,7 @@ namespaced.
 
 from __future__ import annotations
 
-from .._runtime.client import (
+from kubecodegen_runtime.client import (
     AllNamespaces,
     AsyncAllNamespaces,
     AsyncNamespacedResource,
@@ -16,7 +16,7 @@ from .._runtime.client import (
     NamespacedResource,
     RESTClient,
 )
-from .._runtime.meta import ResourceInfo
+from kubecodegen_runtime.meta import ResourceInfo
 from ..models import discovery_v1beta1
 
 ENDPOINT_SLICES = ResourceInfo(

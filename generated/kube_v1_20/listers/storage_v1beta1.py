@@ -7,7 +7,7 @@ Cached objects are shared with every other reader: never mutate what a lister re
 
 from __future__ import annotations
 
-from .._runtime.cache import lister as cache
+from kubecodegen_runtime.cache import lister as cache
 from ..models import storage_v1beta1
 
 

@@ -8,9 +8,9 @@ from typing import ClassVar
 
 import msgspec
 
-from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object, is_null
-from .._runtime.types import IntOrString, MicroTime, Nullable, Quantity
+from kubecodegen_runtime.meta import GroupVersionKind
+from kubecodegen_runtime.model import Model, Object, is_null
+from kubecodegen_runtime.types import IntOrString, MicroTime, Nullable, Quantity
 from . import meta_v1
 
 __all__ = [
@@ -530,7 +530,7 @@ class CephFSPersistentVolumeSource(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.monitors):
             self.monitors = []
 
@@ -575,7 +575,7 @@ class CephFSVolumeSource(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.monitors):
             self.monitors = []
 
@@ -735,7 +735,7 @@ class ComponentStatusList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -850,7 +850,7 @@ class ConfigMapList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -1128,7 +1128,7 @@ class ContainerImage(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.names):
             self.names = []
 
@@ -1492,7 +1492,7 @@ class EndpointsList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -1866,7 +1866,7 @@ class EventList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -2463,7 +2463,7 @@ class LimitRangeList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -2476,7 +2476,7 @@ class LimitRangeSpec(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.limits):
             self.limits = []
 
@@ -2640,7 +2640,7 @@ class NamespaceList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -2878,7 +2878,7 @@ class NodeList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -2896,7 +2896,7 @@ class NodeSelector(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.node_selector_terms):
             self.node_selector_terms = []
 
@@ -3273,7 +3273,7 @@ class PersistentVolumeClaimList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -3410,7 +3410,7 @@ class PersistentVolumeList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -3868,7 +3868,7 @@ class PodList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -4245,7 +4245,7 @@ class PodSpec(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.containers):
             self.containers = []
 
@@ -4416,7 +4416,7 @@ class PodTemplateList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -4634,7 +4634,7 @@ class RBDPersistentVolumeSource(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.monitors):
             self.monitors = []
 
@@ -4691,7 +4691,7 @@ class RBDVolumeSource(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.monitors):
             self.monitors = []
 
@@ -4794,7 +4794,7 @@ class ReplicationControllerList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -4951,7 +4951,7 @@ class ResourceQuotaList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -5276,7 +5276,7 @@ class SecretList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -5560,7 +5560,7 @@ class ServiceAccountList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -5625,7 +5625,7 @@ class ServiceList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -6083,7 +6083,7 @@ class TopologySelectorLabelRequirement(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.values):
             self.values = []
 

@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object, is_null
-from .._runtime.types import Nullable
+from kubecodegen_runtime.meta import GroupVersionKind
+from kubecodegen_runtime.model import Model, Object, is_null
+from kubecodegen_runtime.types import Nullable
 
 __all__ = [
     "APIGroup",
@@ -85,7 +85,7 @@ class APIGroup(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.versions):
             self.versions = []
 
@@ -116,7 +116,7 @@ class APIGroupList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.groups):
             self.groups = []
 
@@ -178,7 +178,7 @@ class APIResource(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.verbs):
             self.verbs = []
 
@@ -213,7 +213,7 @@ class APIResourceList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.resources):
             self.resources = []
 
@@ -257,7 +257,7 @@ class APIVersions(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.server_address_by_client_cidrs):
             self.server_address_by_client_cidrs = []
         if is_null(self.versions):
@@ -879,6 +879,6 @@ class WatchEvent(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.object_):
             self.object_ = {}

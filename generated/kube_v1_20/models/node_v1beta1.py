@@ -7,9 +7,9 @@ from typing import ClassVar
 
 import msgspec
 
-from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object, is_null
-from .._runtime.types import Nullable, Quantity
+from kubecodegen_runtime.meta import GroupVersionKind
+from kubecodegen_runtime.model import Model, Object, is_null
+from kubecodegen_runtime.types import Nullable, Quantity
 from . import core_v1, meta_v1
 
 __all__ = [
@@ -119,7 +119,7 @@ class RuntimeClassList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-from .._runtime.model import Model
+from kubecodegen_runtime.model import Model
 
 __all__ = [
     "Info",

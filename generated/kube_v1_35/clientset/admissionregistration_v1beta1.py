@@ -8,7 +8,7 @@ namespaced.
 
 from __future__ import annotations
 
-from .._runtime.client import (
+from kubecodegen_runtime.client import (
     AllNamespaces,
     AsyncAllNamespaces,
     AsyncClusterResource,
@@ -16,7 +16,7 @@ from .._runtime.client import (
     ClusterResource,
     RESTClient,
 )
-from .._runtime.meta import ResourceInfo
+from kubecodegen_runtime.meta import ResourceInfo
 from ..models import admissionregistration_v1beta1
 
 MUTATING_ADMISSION_POLICIES = ResourceInfo(

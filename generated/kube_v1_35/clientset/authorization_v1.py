@@ -8,7 +8,7 @@ namespaced.
 
 from __future__ import annotations
 
-from .._runtime.client import (
+from kubecodegen_runtime.client import (
     AllNamespaces,
     AsyncAllNamespaces,
     AsyncCanCreate,
@@ -20,7 +20,7 @@ from .._runtime.client import (
     NamespacedScope,
     RESTClient,
 )
-from .._runtime.meta import ResourceInfo
+from kubecodegen_runtime.meta import ResourceInfo
 from ..models import authorization_v1
 
 LOCAL_SUBJECT_ACCESS_REVIEWS = ResourceInfo(

@@ -8,7 +8,7 @@ namespaced.
 
 from __future__ import annotations
 
-from .._runtime.client import (
+from kubecodegen_runtime.client import (
     AllNamespaces,
     AsyncAllNamespaces,
     AsyncCanApply,
@@ -29,6 +29,7 @@ from .._runtime.client import (
     AsyncWithEviction,
     AsyncWithFinalize,
     AsyncWithLog,
+    AsyncWithResize,
     AsyncWithScale,
     AsyncWithStatus,
     AsyncWithToken,
@@ -50,11 +51,12 @@ from .._runtime.client import (
     WithEviction,
     WithFinalize,
     WithLog,
+    WithResize,
     WithScale,
     WithStatus,
     WithToken,
 )
-from .._runtime.meta import ResourceInfo
+from kubecodegen_runtime.meta import ResourceInfo
 from ..models import authentication_v1, autoscaling_v1, core_v1, policy_v1
 
 BINDINGS = ResourceInfo(
@@ -657,6 +659,7 @@ class Pods(
     WithEphemeralContainers[core_v1.Pod],
     WithEviction[policy_v1.Eviction],
     WithLog,
+    WithResize[core_v1.Pod],
     WithStatus[core_v1.Pod],
 ):
     """Client of pods (v1 Pod, namespaced)."""
@@ -673,6 +676,7 @@ class AsyncPods(
     AsyncWithEphemeralContainers[core_v1.Pod],
     AsyncWithEviction[policy_v1.Eviction],
     AsyncWithLog,
+    AsyncWithResize[core_v1.Pod],
     AsyncWithStatus[core_v1.Pod],
 ):
     """Async client of pods (v1 Pod, namespaced)."""

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
-from .._runtime.cache.factory import AsyncSharedInformerFactory, SharedInformerFactory
-from .._runtime.cache.typed import AsyncInformerAccessor, InformerAccessor
+from kubecodegen_runtime.cache.factory import (
+    AsyncSharedInformerFactory,
+    SharedInformerFactory,
+)
+from kubecodegen_runtime.cache.typed import AsyncInformerAccessor, InformerAccessor
 from ..clientset import storage_v1beta1 as clients
 from ..listers import storage_v1beta1 as listers
 from ..models import storage_v1beta1

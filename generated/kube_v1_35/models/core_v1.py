@@ -8,9 +8,9 @@ from typing import ClassVar
 
 import msgspec
 
-from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object, is_null
-from .._runtime.types import IntOrString, MicroTime, Nullable, Quantity
+from kubecodegen_runtime.meta import GroupVersionKind
+from kubecodegen_runtime.model import Model, Object, is_null
+from kubecodegen_runtime.types import IntOrString, MicroTime, Nullable, Quantity
 from . import meta_v1
 
 __all__ = [
@@ -588,7 +588,7 @@ class CephFSPersistentVolumeSource(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.monitors):
             self.monitors = []
 
@@ -635,7 +635,7 @@ class CephFSVolumeSource(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.monitors):
             self.monitors = []
 
@@ -830,7 +830,7 @@ class ComponentStatusList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -948,7 +948,7 @@ class ConfigMapList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -1787,7 +1787,7 @@ class EndpointsList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -2191,7 +2191,7 @@ class EventList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -2883,7 +2883,7 @@ class LimitRangeList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -2896,7 +2896,7 @@ class LimitRangeSpec(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.limits):
             self.limits = []
 
@@ -3120,7 +3120,7 @@ class NamespaceList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -3372,7 +3372,7 @@ class NodeList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -3418,7 +3418,7 @@ class NodeSelector(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.node_selector_terms):
             self.node_selector_terms = []
 
@@ -3834,7 +3834,7 @@ class PersistentVolumeClaimList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -4093,7 +4093,7 @@ class PersistentVolumeList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -4711,7 +4711,7 @@ class PodExtendedResourceClaimStatus(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.request_mappings):
             self.request_mappings = []
 
@@ -4754,7 +4754,7 @@ class PodList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -5372,7 +5372,7 @@ class PodSpec(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.containers):
             self.containers = []
 
@@ -5610,7 +5610,7 @@ class PodTemplateList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -5847,7 +5847,7 @@ class RBDPersistentVolumeSource(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.monitors):
             self.monitors = []
 
@@ -5904,7 +5904,7 @@ class RBDVolumeSource(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.monitors):
             self.monitors = []
 
@@ -6007,7 +6007,7 @@ class ReplicationControllerList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -6200,7 +6200,7 @@ class ResourceQuotaList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -6567,7 +6567,7 @@ class SecretList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -6880,7 +6880,7 @@ class ServiceAccountList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -6945,7 +6945,7 @@ class ServiceList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.items):
             self.items = []
 
@@ -7450,7 +7450,7 @@ class TopologySelectorLabelRequirement(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.values):
             self.values = []
 

@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from .._runtime.meta import GroupVersionKind
-from .._runtime.model import Model, Object, is_null
-from .._runtime.types import Nullable
+from kubecodegen_runtime.meta import GroupVersionKind
+from kubecodegen_runtime.model import Model, Object, is_null
+from kubecodegen_runtime.types import Nullable
 
 __all__ = [
     "APIGroup",
@@ -87,7 +87,7 @@ class APIGroup(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.versions):
             self.versions = []
 
@@ -118,7 +118,7 @@ class APIGroupList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.groups):
             self.groups = []
 
@@ -180,7 +180,7 @@ class APIResource(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.verbs):
             self.verbs = []
 
@@ -215,7 +215,7 @@ class APIResourceList(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.resources):
             self.resources = []
 
@@ -259,7 +259,7 @@ class APIVersions(Object, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.server_address_by_client_cidrs):
             self.server_address_by_client_cidrs = []
         if is_null(self.versions):
@@ -929,6 +929,6 @@ class WatchEvent(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         # A required list or map is `null` on the wire when Go's value is nil; it reads
-        # as the empty one, which the server stores exactly as nil (see _runtime.types).
+        # as the empty one, which the server stores exactly as nil (see the runtime's types.Nullable).
         if is_null(self.object_):
             self.object_ = {}

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from .. import __version__, naming
@@ -15,13 +13,16 @@ from ..model.types import (
     MapOf,
     NullAs,
     Primitive,
+    Resource,
     StructRef,
     StructType,
+    Subresource,
     TypeRef,
     UnionOf,
 )
 from .annotations import ModuleImports, annotation, nullable_annotation
 from .env import Code, py_string, type_expression
+from .runtime_link import VENDORED_NAME, RuntimeLink, runtime_link, vendored_files
 
 Identifier = naming.Identifier
 
@@ -34,16 +35,6 @@ class PlannedFile:
     template: str | None = None
     context: dict[str, Any] = field(default_factory=dict, hash=False)
     content: bytes | None = None
-
-
-def _runtime_files() -> list[tuple[str, bytes]]:
-    """The runtime library's sources, copied verbatim into ``<package>/_runtime``."""
-    root = Path(str(resources.files("kubecodegen_runtime")))
-    files = []
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".typed") and "__pycache__" not in path.parts:
-            files.append((path.relative_to(root).as_posix(), path.read_bytes()))
-    return files
 
 
 def _field_default(required: bool, wire: str, py_name: str, empty: str = "None") -> Code:
@@ -60,10 +51,11 @@ def _field_default(required: bool, wire: str, py_name: str, empty: str = "None")
     return Code(f" = {empty}")
 
 
-def _module_context(model: ApiModel, module: str, struct_ids: tuple[str, ...] | None = None
-                    ) -> dict[str, Any]:
+def _module_context(model: ApiModel, module: str, link: RuntimeLink,
+                    struct_ids: tuple[str, ...] | None = None) -> dict[str, Any]:
     """The context of one model file: ``module``'s structs, or of a split module the
     ``struct_ids`` of one of its kinds (see :func:`kind_files`)."""
+    rt = link.from_subpackage()
     imports = ModuleImports(module)
     structs = []
     for struct_id in struct_ids if struct_ids is not None else model.modules[module]:
@@ -100,15 +92,15 @@ def _module_context(model: ApiModel, module: str, struct_ids: tuple[str, ...] | 
         stdlib.append(f"from typing import {', '.join(typing_names)}")
     runtime = []
     if has_gvk:
-        runtime.append("from .._runtime.meta import GroupVersionKind")
+        runtime.append(f"from {rt}.meta import GroupVersionKind")
     bases = sorted({"Object" if s["gvk"] else "Model" for s in structs})
     if any(s["null_fields"] for s in structs):
         bases.append("is_null")
-    runtime.append(f"from .._runtime.model import {', '.join(bases)}")
+    runtime.append(f"from {rt}.model import {', '.join(bases)}")
     runtime_types = sorted(imports.names & {"DateTimeString", "IntOrString", "MicroTime", "Nullable",
                                             "Quantity"})
     if runtime_types:
-        runtime.append(f"from .._runtime.types import {', '.join(runtime_types)}")
+        runtime.append(f"from {rt}.types import {', '.join(runtime_types)}")
     gvks = [model.structs[i].gvk for i in (struct_ids if struct_ids is not None else model.modules[module])]
     gvs = sorted({gvk.api_version for gvk in gvks if gvk is not None})
     what = f"the {', '.join(gvs)} API" if gvs else "shared"
@@ -183,10 +175,13 @@ def _lazy_docstring(model: ApiModel, module: str) -> str:
             "imported on first use.")
 
 
-def plan_package(model: ApiModel, package: str, source_title: str) -> list[PlannedFile]:
-    """Every file of the package, in a stable order."""
+def plan_package(model: ApiModel, package: str, source_title: str,
+                 vendor_runtime: bool = False) -> list[PlannedFile]:
+    """Every file of the package, in a stable order; ``vendor_runtime`` copies the runtime
+    in as ``<package>/_runtime`` instead of importing the installed library."""
+    link = runtime_link(vendor_runtime)
     common = {"generator_version": __version__, "source_title": source_title,
-              "package": Identifier(package)}
+              "package": Identifier(package), **link.context()}
     files: list[PlannedFile] = [
         PlannedFile("__init__.py", "package/init.py.jinja", dict(common)),
         PlannedFile("py.typed", content=b""),
@@ -205,11 +200,11 @@ def plan_package(model: ApiModel, package: str, source_title: str) -> list[Plann
         split = kind_files(model, module)
         if split is None:
             files.append(PlannedFile(f"models/{module}.py", "models/module.py.jinja",
-                                     {**common, **_module_context(model, module)}))
+                                     {**common, **_module_context(model, module, link)}))
             continue
         for file_module, struct_ids in split.items():
             files.append(PlannedFile(f"models/{file_module}.py", "models/module.py.jinja",
-                                     {**common, **_module_context(model, module, struct_ids)}))
+                                     {**common, **_module_context(model, module, link, struct_ids)}))
             file_of.update(dict.fromkeys(struct_ids, file_module))
         files.append(PlannedFile(f"models/{module}.py", "models/lazy_module.py.jinja", {
             **common, "docstring": _lazy_docstring(model, module),
@@ -222,8 +217,9 @@ def plan_package(model: ApiModel, package: str, source_title: str) -> list[Plann
         key=lambda e: (e["group"], e["version"], e["kind"]))
     files.append(PlannedFile("scheme.py", "scheme/scheme.py.jinja", {**common, "kinds": kinds}))
     files.extend(plan_clientset(model, common))
-    for rel, content in _runtime_files():
-        files.append(PlannedFile(f"_runtime/{rel}", content=content))
+    if vendor_runtime:
+        for rel, content in vendored_files():
+            files.append(PlannedFile(f"{VENDORED_NAME}/{rel}", content=content))
     return files
 
 
@@ -232,6 +228,7 @@ def plan_package(model: ApiModel, package: str, source_title: str) -> list[Plann
 # subresource name -> (mixin, attribute naming its type or None, which type the mixin takes)
 _MIXINS: dict[str, tuple[str, str | None, str]] = {
     "status": ("WithStatus", None, "resource"),
+    "resize": ("WithResize", None, "resource"),
     "scale": ("WithScale", "scale_type", "response"),
     "eviction": ("WithEviction", None, "request"),
     "binding": ("WithBinding", None, "request"),
@@ -241,6 +238,44 @@ _MIXINS: dict[str, tuple[str, str | None, str]] = {
     "ephemeralcontainers": ("WithEphemeralContainers", "ephemeral_containers_type", "response"),
     "log": ("WithLog", None, "none"),
 }
+
+
+@dataclass(frozen=True)
+class Unrendered:
+    """A subresource the typed clients do not offer, and why (``inspect`` lists these and
+    ``generate`` warns about the ones that are not connect/streaming endpoints)."""
+
+    resource: Resource
+    subresource: Subresource
+    reason: str
+
+    @property
+    def path(self) -> str:
+        gv = f"{self.resource.group}/{self.resource.version}" if self.resource.group \
+            else self.resource.version
+        return f"{gv} {self.resource.plural}/{self.subresource.name}"
+
+
+def unrendered_reason(sub: Subresource) -> str | None:
+    """Why ``sub`` gets no typed client method, or ``None`` when a mixin renders it."""
+    if sub.connect:
+        return "connect (streaming) subresource: no typed client yet"
+    if sub.name not in _MIXINS:
+        return "no client mixin for this subresource"
+    takes = _MIXINS[sub.name][2]
+    struct_id = sub.response_type if takes == "response" else \
+        sub.request_type if takes == "request" else ""
+    if struct_id is None:
+        return f"the spec gives no {takes} type for it"
+    return None
+
+
+def unrendered_subresources(model: ApiModel) -> list[Unrendered]:
+    """Every subresource of a typed resource that the clientset leaves out, in model order."""
+    return [Unrendered(r, sub, reason)
+            for r in model.resources() if r.struct_id is not None
+            for sub in r.subresources
+            if (reason := unrendered_reason(sub)) is not None]
 
 
 _STANDARD_VERBS = frozenset(
@@ -289,8 +324,8 @@ def _clientset_module_context(model: ApiModel, gv: GroupVersion) -> dict[str, An
         accessor = naming.accessor_name(r.plural, r.kind, taken)
         mixins = []
         for sub in r.subresources:
-            if sub.connect or sub.name not in _MIXINS:
-                continue
+            if unrendered_reason(sub) is not None:
+                continue  # reported by unrendered_subresources (inspect, generate's warnings)
             mixin, attr, takes = _MIXINS[sub.name]
             arg: Code | None
             if takes == "resource":
@@ -299,8 +334,7 @@ def _clientset_module_context(model: ApiModel, gv: GroupVersion) -> dict[str, An
                 arg = None
             else:
                 struct_id = sub.response_type if takes == "response" else sub.request_type
-                if struct_id is None:
-                    continue
+                assert struct_id is not None  # unrendered_reason checked it
                 arg = type_expression(annotation(StructRef(struct_id), model.structs, imports))
             mixins.append({"name": Identifier(mixin), "attr": Identifier(attr) if attr else None,
                            "arg": arg})

@@ -8,6 +8,6 @@ here alone makes that a one-line change.
 
 from __future__ import annotations
 
-from ..runtime.yamljson import YAMLError, load_all
+from kubecodegen_runtime.yamljson import YAMLError, load_all
 
 __all__ = ["YAMLError", "load_all"]

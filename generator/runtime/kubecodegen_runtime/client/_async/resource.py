@@ -448,29 +448,59 @@ class AsyncClusterResource(AsyncClusterScope[T, L], AsyncResource[T, L]):
 # --- subresource mixins ---------------------------------------------------------------
 
 
-class AsyncWithStatus(_AsyncScope, Generic[T]):
-    """The ``status`` subresource: read and write status without touching spec."""
+class _AsyncWholeObjectSubresource(_AsyncScope, Generic[T]):
+    """A subresource that reads and writes the resource's own type (``status``,
+    ``resize``): one implementation of get/update/patch, named per subresource."""
 
     type: builtins.type[T]
 
-    async def get_status(self, name: str) -> T:
+    async def _get_sub(self, name: str, subresource: str) -> T:
         result: T = await self._typed(
-            rq.get(self.info, name, namespace=self._namespace, subresource="status"), self.type
+            rq.get(self.info, name, namespace=self._namespace, subresource=subresource), self.type
         )
         return result
+
+    async def _update_sub(
+        self, obj: T, subresource: str, verb: str, *, dry_run: bool, field_manager: str | None,
+        field_validation: FieldValidation | None,
+    ) -> T:
+        req = rq.update(
+            self.info, ops.name_of(obj, verb), ops.encode_object(obj),
+            namespace=self._namespace, subresource=subresource, dry_run=dry_run,
+            field_manager=field_manager, field_validation=field_validation,
+        )
+        result: T = await self._typed(req, self.type)
+        return result
+
+    async def _patch_sub(
+        self, name: str, body: PatchBody, subresource: str, *,
+        patch_type: PatchType | PatchTypeName, dry_run: bool, field_manager: str | None,
+        field_validation: FieldValidation | None, force: bool | None,
+    ) -> T:
+        kind = _patch_type(patch_type)
+        req = rq.patch(
+            self.info, name, ops.encode_patch(body, kind), kind, namespace=self._namespace,
+            subresource=subresource, dry_run=dry_run, field_manager=field_manager,
+            field_validation=field_validation, force=force,
+        )
+        result: T = await self._typed(req, self.type)
+        return result
+
+
+class AsyncWithStatus(_AsyncWholeObjectSubresource[T]):
+    """The ``status`` subresource: read and write status without touching spec."""
+
+    async def get_status(self, name: str) -> T:
+        return await self._get_sub(name, "status")
 
     async def update_status(
         self, obj: T, *, dry_run: bool = False, field_manager: str | None = None,
         field_validation: FieldValidation | None = None,
     ) -> T:
         """Replace the status of ``obj`` (its spec changes are ignored by the server)."""
-        req = rq.update(
-            self.info, ops.name_of(obj, "update_status"), ops.encode_object(obj),
-            namespace=self._namespace, subresource="status", dry_run=dry_run,
-            field_manager=field_manager, field_validation=field_validation,
-        )
-        result: T = await self._typed(req, self.type)
-        return result
+        return await self._update_sub(obj, "status", "update_status", dry_run=dry_run,
+                                      field_manager=field_manager,
+                                      field_validation=field_validation)
 
     async def patch_status(
         self, name: str, body: PatchBody, *,
@@ -478,14 +508,9 @@ class AsyncWithStatus(_AsyncScope, Generic[T]):
         field_manager: str | None = None, field_validation: FieldValidation | None = None,
         force: bool | None = None,
     ) -> T:
-        kind = _patch_type(patch_type)
-        req = rq.patch(
-            self.info, name, ops.encode_patch(body, kind), kind, namespace=self._namespace,
-            subresource="status", dry_run=dry_run, field_manager=field_manager,
-            field_validation=field_validation, force=force,
-        )
-        result: T = await self._typed(req, self.type)
-        return result
+        return await self._patch_sub(name, body, "status", patch_type=patch_type,
+                                     dry_run=dry_run, field_manager=field_manager,
+                                     field_validation=field_validation, force=force)
 
     async def apply_status(
         self, obj: T, *, field_manager: str, force: bool = False, dry_run: bool = False,
@@ -499,6 +524,32 @@ class AsyncWithStatus(_AsyncScope, Generic[T]):
         )
         result: T = await self._typed(req, self.type)
         return result
+
+
+class AsyncWithResize(_AsyncWholeObjectSubresource[T]):
+    """The pods ``resize`` subresource (Kubernetes 1.33+): change a running pod's container
+    resources in place; it speaks the Pod itself, like ``status``."""
+
+    async def get_resize(self, name: str) -> T:
+        return await self._get_sub(name, "resize")
+
+    async def update_resize(
+        self, obj: T, *, dry_run: bool = False, field_manager: str | None = None,
+        field_validation: FieldValidation | None = None,
+    ) -> T:
+        """Replace the resources of ``obj``'s containers (other changes are refused)."""
+        return await self._update_sub(obj, "resize", "update_resize", dry_run=dry_run,
+                                      field_manager=field_manager,
+                                      field_validation=field_validation)
+
+    async def patch_resize(
+        self, name: str, body: PatchBody, *,
+        patch_type: PatchType | PatchTypeName = PatchType.STRATEGIC, dry_run: bool = False,
+        field_manager: str | None = None, field_validation: FieldValidation | None = None,
+    ) -> T:
+        return await self._patch_sub(name, body, "resize", patch_type=patch_type,
+                                     dry_run=dry_run, field_manager=field_manager,
+                                     field_validation=field_validation, force=None)
 
 
 class AsyncWithScale(_AsyncScope, Generic[S]):

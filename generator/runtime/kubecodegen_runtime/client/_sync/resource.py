@@ -447,29 +447,59 @@ class ClusterResource(ClusterScope[T, L], Resource[T, L]):
 # --- subresource mixins ---------------------------------------------------------------
 
 
-class WithStatus(_SyncScope, Generic[T]):
-    """The ``status`` subresource: read and write status without touching spec."""
+class _SyncWholeObjectSubresource(_SyncScope, Generic[T]):
+    """A subresource that reads and writes the resource's own type (``status``,
+    ``resize``): one implementation of get/update/patch, named per subresource."""
 
     type: builtins.type[T]
 
-    def get_status(self, name: str) -> T:
+    def _get_sub(self, name: str, subresource: str) -> T:
         result: T = self._typed(
-            rq.get(self.info, name, namespace=self._namespace, subresource="status"), self.type
+            rq.get(self.info, name, namespace=self._namespace, subresource=subresource), self.type
         )
         return result
+
+    def _update_sub(
+        self, obj: T, subresource: str, verb: str, *, dry_run: bool, field_manager: str | None,
+        field_validation: FieldValidation | None,
+    ) -> T:
+        req = rq.update(
+            self.info, ops.name_of(obj, verb), ops.encode_object(obj),
+            namespace=self._namespace, subresource=subresource, dry_run=dry_run,
+            field_manager=field_manager, field_validation=field_validation,
+        )
+        result: T = self._typed(req, self.type)
+        return result
+
+    def _patch_sub(
+        self, name: str, body: PatchBody, subresource: str, *,
+        patch_type: PatchType | PatchTypeName, dry_run: bool, field_manager: str | None,
+        field_validation: FieldValidation | None, force: bool | None,
+    ) -> T:
+        kind = _patch_type(patch_type)
+        req = rq.patch(
+            self.info, name, ops.encode_patch(body, kind), kind, namespace=self._namespace,
+            subresource=subresource, dry_run=dry_run, field_manager=field_manager,
+            field_validation=field_validation, force=force,
+        )
+        result: T = self._typed(req, self.type)
+        return result
+
+
+class WithStatus(_SyncWholeObjectSubresource[T]):
+    """The ``status`` subresource: read and write status without touching spec."""
+
+    def get_status(self, name: str) -> T:
+        return self._get_sub(name, "status")
 
     def update_status(
         self, obj: T, *, dry_run: bool = False, field_manager: str | None = None,
         field_validation: FieldValidation | None = None,
     ) -> T:
         """Replace the status of ``obj`` (its spec changes are ignored by the server)."""
-        req = rq.update(
-            self.info, ops.name_of(obj, "update_status"), ops.encode_object(obj),
-            namespace=self._namespace, subresource="status", dry_run=dry_run,
-            field_manager=field_manager, field_validation=field_validation,
-        )
-        result: T = self._typed(req, self.type)
-        return result
+        return self._update_sub(obj, "status", "update_status", dry_run=dry_run,
+                                      field_manager=field_manager,
+                                      field_validation=field_validation)
 
     def patch_status(
         self, name: str, body: PatchBody, *,
@@ -477,14 +507,9 @@ class WithStatus(_SyncScope, Generic[T]):
         field_manager: str | None = None, field_validation: FieldValidation | None = None,
         force: bool | None = None,
     ) -> T:
-        kind = _patch_type(patch_type)
-        req = rq.patch(
-            self.info, name, ops.encode_patch(body, kind), kind, namespace=self._namespace,
-            subresource="status", dry_run=dry_run, field_manager=field_manager,
-            field_validation=field_validation, force=force,
-        )
-        result: T = self._typed(req, self.type)
-        return result
+        return self._patch_sub(name, body, "status", patch_type=patch_type,
+                                     dry_run=dry_run, field_manager=field_manager,
+                                     field_validation=field_validation, force=force)
 
     def apply_status(
         self, obj: T, *, field_manager: str, force: bool = False, dry_run: bool = False,
@@ -498,6 +523,32 @@ class WithStatus(_SyncScope, Generic[T]):
         )
         result: T = self._typed(req, self.type)
         return result
+
+
+class WithResize(_SyncWholeObjectSubresource[T]):
+    """The pods ``resize`` subresource (Kubernetes 1.33+): change a running pod's container
+    resources in place; it speaks the Pod itself, like ``status``."""
+
+    def get_resize(self, name: str) -> T:
+        return self._get_sub(name, "resize")
+
+    def update_resize(
+        self, obj: T, *, dry_run: bool = False, field_manager: str | None = None,
+        field_validation: FieldValidation | None = None,
+    ) -> T:
+        """Replace the resources of ``obj``'s containers (other changes are refused)."""
+        return self._update_sub(obj, "resize", "update_resize", dry_run=dry_run,
+                                      field_manager=field_manager,
+                                      field_validation=field_validation)
+
+    def patch_resize(
+        self, name: str, body: PatchBody, *,
+        patch_type: PatchType | PatchTypeName = PatchType.STRATEGIC, dry_run: bool = False,
+        field_manager: str | None = None, field_validation: FieldValidation | None = None,
+    ) -> T:
+        return self._patch_sub(name, body, "resize", patch_type=patch_type,
+                                     dry_run=dry_run, field_manager=field_manager,
+                                     field_validation=field_validation, force=None)
 
 
 class WithScale(_SyncScope, Generic[S]):
