@@ -80,7 +80,7 @@ def _import_profile(code: str, env: dict[str, str], package: str, runs: int = 5)
                 samples.setdefault(match.group(2).strip(), []).append(int(match.group(1)))
     self_us = {name: median(values) for name, values in samples.items()}
     own = {name: us for name, us in self_us.items()
-           if name == package or name.startswith(package + ".")}
+           if name == package or name.startswith((package + ".", "kubecodegen_runtime"))}
     slowest = sorted(own.items(), key=lambda item: -item[1])[:4]
     return (f"own modules {sum(own.values()) / 1000:.1f} ms "
             f"({', '.join(f'{name} {us / 1000:.1f}' for name, us in slowest)}), "

@@ -185,6 +185,20 @@ class Scheme:
         self._loaded: dict[_Key, type[Model]] = {}
         self._registered: dict[_Key, type[Model]] = {}
         self._gvk_of: dict[type, GroupVersionKind] = {}
+        self._others: tuple[Scheme, ...] = ()  # merged schemes, asked in order (see merge)
+
+    def merge(self, other: Scheme) -> Scheme:
+        """A Scheme that decodes and encodes the kinds of both (``kube.scheme.merge(mon.scheme)``).
+
+        Neither input changes. Where both know a GVK, this scheme's class wins (the left
+        operand), as a later :meth:`register` on the result would win over both. Classes
+        registered on either before the merge are kept.
+        """
+        merged = Scheme(self._package, self._table)
+        merged._others = (*self._others, other)
+        merged._registered = dict(self._registered)
+        merged._gvk_of = dict(self._gvk_of)
+        return merged
 
     def __repr__(self) -> str:
         return f"Scheme({self._package!r}, {len(self._all_keys())} kinds)"
@@ -205,6 +219,11 @@ class Scheme:
             return ObjectList
         entry = self._table.get(key) or self._meta_entry(key)
         if entry is None:
+            for other in self._others:
+                if key in other._all_keys() or other._meta_entry(key) is not None:
+                    found = other.type_for(key)
+                    self._loaded[key] = found
+                    return found
             raise self._unknown(key)
         module_name, class_name = entry
         module = importlib.import_module(f"{self._package}.{module_name}")
@@ -238,10 +257,16 @@ class Scheme:
 
     def gvk_for(self, cls: type) -> GroupVersionKind:
         """The GVK a class is registered under, else its ``GVK`` class constant."""
-        gvk = self._gvk_of.get(cls) or getattr(cls, "GVK", None)
+        gvk = self._gvk_of_class(cls)
         if not isinstance(gvk, GroupVersionKind):
             raise TypeError(f"{cls.__qualname__} has no GVK: it is not a kind this scheme knows")
         return gvk
+
+    def _gvk_of_class(self, cls: type) -> object:
+        """A registration here, then in a merged scheme, else the class's ``GVK`` constant."""
+        registered = self._gvk_of.get(cls) or next(
+            (found for other in self._others if (found := other._gvk_of.get(cls))), None)
+        return registered or getattr(cls, "GVK", None)
 
     def kinds(self) -> list[GroupVersionKind]:
         """Every known GVK, sorted by group, version and kind."""
@@ -261,7 +286,10 @@ class Scheme:
         return cls
 
     def _all_keys(self) -> set[_Key]:
-        return set(self._table) | set(self._registered)
+        keys = set(self._table) | set(self._registered)
+        for other in self._others:
+            keys |= other._all_keys()
+        return keys
 
     def _unknown(self, key: _Key, where: str = "") -> UnknownKindError:
         import difflib
@@ -485,8 +513,7 @@ class Scheme:
 
     def with_type_meta(self, obj: StructT) -> StructT:
         """``obj`` with apiVersion/kind filled from this scheme's GVK for its class."""
-        cls = type(obj)
-        gvk = self._gvk_of.get(cls) or getattr(cls, "GVK", None)
+        gvk = self._gvk_of_class(type(obj))
         return _fill(obj, gvk) if isinstance(gvk, GroupVersionKind) else obj
 
     def encode(self, obj: msgspec.Struct | Unstructured) -> bytes:
