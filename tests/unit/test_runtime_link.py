@@ -161,3 +161,11 @@ def test_a_venv_with_only_the_runtime_uses_the_reference_package(tmp_path: Path)
     result = subprocess.run([str(python), "-c", code], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.stdout.split() == ["kube_v1_35.models.core_v1", "Clientset"], result.stderr
+
+
+def test_the_runtime_name_is_not_a_package_name() -> None:
+    """A package named kubecodegen_runtime would shadow the library it imports."""
+    from kubecodegen.generate import UsageError, check_package_name
+
+    with pytest.raises(UsageError, match="kubecodegen_runtime"):
+        check_package_name("kubecodegen_runtime")
