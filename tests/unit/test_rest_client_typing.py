@@ -81,3 +81,45 @@ def test_mypy_enforces_scope_and_types(tmp_path: Path, monkeypatch: pytest.Monke
                 if "# error:" in text]
     assert lines_with_errors == expected, out
     assert status == 1
+
+
+FACTORY_SNIPPET = '''
+from kubecodegen_runtime.cache.factory import AsyncSharedInformerFactory, SharedInformerFactory
+from kubecodegen_runtime.client import AsyncRESTClient, RESTClient
+
+class Clientset:
+    def __init__(self, rest: RESTClient) -> None:
+        self.rest = rest
+
+class AsyncClientset:
+    def __init__(self, rest: AsyncRESTClient) -> None:
+        self.rest = rest
+
+def use(rest: RESTClient, arest: AsyncRESTClient) -> None:
+    SharedInformerFactory(rest)
+    SharedInformerFactory(Clientset(rest))
+    AsyncSharedInformerFactory(arest)
+    AsyncSharedInformerFactory(AsyncClientset(arest))
+    SharedInformerFactory(42)                        # error: not a client
+    SharedInformerFactory(AsyncClientset(arest))     # error: an async ClientSet for threads
+    AsyncSharedInformerFactory(rest)                 # error: a sync RESTClient for asyncio
+'''
+
+
+def test_mypy_checks_what_informer_factories_accept(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A factory takes any package's ClientSet (structurally, by its ``.rest``) and refuses
+    anything else, and the sync and async flavours cannot be mixed up."""
+    monkeypatch.setenv("MYPYPATH", str(Path(__file__).resolve().parents[2] / "generator" / "runtime"))
+    source = tmp_path / "factory_snippet.py"
+    source.write_text(textwrap.dedent(FACTORY_SNIPPET))
+    out, _err, status = mypy_api.run(
+        ["--strict", "--no-incremental", "--show-error-codes", "--no-error-summary",
+         "--config-file", "", str(source)]
+    )
+    errors = [line for line in out.splitlines() if ": error:" in line]
+    lines_with_errors = sorted({int(line.split(":")[1]) for line in errors})
+    expected = [i + 1 for i, text in enumerate(textwrap.dedent(FACTORY_SNIPPET).splitlines())
+                if "# error:" in text]
+    assert lines_with_errors == expected, out
+    assert status == 1

@@ -33,6 +33,7 @@ from .transform import TransformFunc
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
+Rest_co = TypeVar("Rest_co", covariant=True)
 
 Obj = dict[str, Any]
 """The object type of dynamic informers."""
@@ -47,6 +48,26 @@ class ResourceClass(Protocol[T_co]):
 
     @property
     def type(self) -> type[T_co]: ...
+
+
+class HasRest(Protocol[Rest_co]):
+    """Anything holding a RESTClient as ``.rest``: every generated package's ClientSet.
+
+    Structural, so a factory accepts the ClientSet of any package generated against this
+    runtime (built-ins and CRD packages share one connection pool and rate limiter).
+    """
+
+    @property
+    def rest(self) -> Rest_co: ...
+
+
+ClientLike = RESTClient | HasRest[RESTClient]
+"""What :class:`SharedInformerFactory` accepts: a RESTClient or a ClientSet."""
+
+AsyncClientLike = AsyncRESTClient | HasRest[AsyncRESTClient]
+"""What :class:`AsyncSharedInformerFactory` accepts: an AsyncRESTClient or an AsyncClientSet."""
+
+Rest = TypeVar("Rest", RESTClient, AsyncRESTClient)
 
 
 def _key(info: ResourceInfo, item_type: Any) -> _Key:
@@ -85,7 +106,9 @@ class _FactoryOptions:
         }
 
 
-def _rest_of(client: Any, kind: type[Any]) -> Any:
+def _rest_of(client: object, kind: type[Rest]) -> Rest:
+    """The RESTClient itself, or the ``.rest`` of a ClientSet; checked at run time too,
+    because callers that are not type-checked pass anything."""
     rest = client if isinstance(client, kind) else getattr(client, "rest", None)
     if not isinstance(rest, kind):
         raise TypeError(
@@ -103,7 +126,7 @@ class SharedInformerFactory(_FactoryOptions):
 
     def __init__(
         self,
-        client: Any,
+        client: ClientLike,
         *,
         resync_period: float = 0.0,
         namespace: str | None = None,
@@ -194,7 +217,7 @@ class AsyncSharedInformerFactory(_FactoryOptions):
 
     def __init__(
         self,
-        client: Any,
+        client: AsyncClientLike,
         *,
         resync_period: float = 0.0,
         namespace: str | None = None,
