@@ -34,8 +34,15 @@ from kubecodegen_runtime.cache import (
     new_indexer,
     strip_managed_fields,
 )
+from kubecodegen_runtime.errors import ApiError, ResourceExpired
+from kubecodegen_runtime.watch import Bookmark, WatchEvent
 
 from .cache_objects import Pod, pod, pod_dict
+
+
+def expired() -> ApiError:
+    """What the client raises when the server says the resourceVersion is gone."""
+    return ResourceExpired(410, "Expired", "too old resource version")
 
 
 def processor(**kwargs: Any) -> tuple[DeltaProcessor[Any], ThreadSafeStore[Any]]:
@@ -255,7 +262,7 @@ class Driver:
             try:
                 items, rv, token = self.server.list_page(request)
             except Gone:
-                self._consume(self.watcher.on_list_error(code=410, reason="Expired"))
+                self._consume(self.watcher.on_list_error(expired()))
                 return
             self._consume(self.watcher.on_list_page(items, rv, token))
         else:
@@ -263,7 +270,7 @@ class Driver:
             try:
                 self.server.events_after(int(request.resource_version))
             except Gone:
-                self._consume(self.watcher.on_watch_error(code=410, reason="Expired"))
+                self._consume(self.watcher.on_watch_error(expired()))
                 return
             self.watcher.on_watch_opened()
             self.cursor = int(request.resource_version)
@@ -274,19 +281,17 @@ class Driver:
         try:
             events = self.server.events_after(self.cursor)
         except Gone:
-            self._consume(self.watcher.on_watch_event("ERROR", {"code": 410,
-                                                                "reason": "Expired"}))
+            self._consume(self.watcher.on_watch_error(expired()))
             return
         if events:
             rv, kind, obj = events[0]
             self.cursor = rv
-            self._consume(self.watcher.on_watch_event(kind, obj))
+            self._consume(self.watcher.on_watch_event(WatchEvent(kind, obj)))
 
     def bookmark(self) -> None:
         if self.cursor is not None and not self.server.events_after(self.cursor):
             self.cursor = self.server.rv
-            self._consume(self.watcher.on_watch_event(
-                "BOOKMARK", {"metadata": {"resourceVersion": str(self.server.rv)}}))
+            self._consume(self.watcher.on_watch_event(Bookmark(str(self.server.rv))))
 
     def disconnect(self) -> None:
         if self.cursor is not None:

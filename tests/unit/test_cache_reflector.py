@@ -1,11 +1,12 @@
-"""The reflector's pure helpers: watcher requests → HTTP requests, errors → watcher inputs."""
+"""The reflector's pure helpers: watcher requests → HTTP requests (built by rest/request.py),
+and server errors as the watcher receives them."""
 
 from __future__ import annotations
 
 import pytest
 
-from kubecodegen_runtime.cache.reflector import error_inputs, list_request, watch_request
-from kubecodegen_runtime.cache.watcher import ListRequest, WatchRequest
+from kubecodegen_runtime.cache.reflector import list_request, watch_request
+from kubecodegen_runtime.cache.watcher import FailureKind, ListRequest, WatchRequest, classify
 from kubecodegen_runtime.errors import ResourceExpired, TransportError
 from kubecodegen_runtime.meta import ResourceInfo
 from kubecodegen_runtime.rest.response import error_from
@@ -38,13 +39,25 @@ def test_watch_request_streams() -> None:
     assert params["fieldSelector"] == "a=b"
 
 
-def test_error_inputs() -> None:
+def test_server_errors_reach_the_watcher_as_typed_errors() -> None:
     expired = error_from(410, (), b'{"kind":"Status","code":410,"reason":"Expired","message":"too old"}',
                          method="GET", path="/api/v1/pods")
     assert isinstance(expired, ResourceExpired)
-    assert error_inputs(expired) == {"code": 410, "reason": "Expired", "message": "too old"}
-    assert error_inputs(TransportError("connection refused", method="GET", url="https://127.0.0.1/api")) == {}
-    assert error_inputs(RuntimeError("x")) == {}
+    assert classify(expired) is FailureKind.EXPIRED
+    # what kube-apiserver 1.20 sends for a resourceVersion it has not reached yet
+    too_large = error_from(
+        504, (), b'{"kind":"Status","code":504,"reason":"Timeout","message":"Too large resource '
+        b'version: 9, current: 5","details":{"causes":[{"reason":"ResourceVersionTooLarge",'
+        b'"message":"Too large resource version"}],"retryAfterSeconds":1}}',
+        method="GET", path="/api/v1/pods")
+    assert classify(too_large) is FailureKind.RV_TOO_LARGE
+    refused = TransportError("connection refused", method="GET", url="https://127.0.0.1/api")
+    assert classify(refused) is FailureKind.FAILED
+
+
+def test_empty_watcher_versions_are_left_out_of_the_query() -> None:
+    watch = watch_request(PODS, None, WatchRequest("", 300, False))
+    assert dict(watch.params) == {"watch": "true", "timeoutSeconds": "300"}
 
 
 @pytest.mark.parametrize("namespace", ["", "a/b", ".."])

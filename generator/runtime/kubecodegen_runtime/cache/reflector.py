@@ -13,8 +13,9 @@ notifications to its informer. There are two, line for line the same loop:
 * :class:`AsyncReflector` -- a coroutine over :class:`~..client.AsyncRESTClient`; it stops
   when its task is cancelled (which cancels the request in flight).
 
-Requests are built here from the watcher's :class:`~.watcher.ListRequest` /
-:class:`~.watcher.WatchRequest` query parameters; list pages and watch lines are decoded
+The watcher's :class:`~.watcher.ListRequest` / :class:`~.watcher.WatchRequest` records
+become HTTP requests through :mod:`..rest.request` (the one place requests are built, as
+for typed clients); list pages and watch lines are decoded
 by :class:`~.tolerant.TolerantDecoder` (typed and fast, falling back to object-by-object
 decoding so one undecodable object cannot fail a page or end a stream), so a dynamic
 informer (``item_type=dict``) shares all of it.
@@ -44,7 +45,7 @@ import msgspec
 from ..backoff import Backoff, default_backoff
 from ..client._async.rest import AsyncRESTClient
 from ..client._sync.rest import RESTClient
-from ..errors import ApiError, KubernetesError
+from ..errors import KubernetesError
 from ..meta import ResourceInfo
 from ..rest import request as rq
 from ..watch.decode import WatchDecodeError, WatchDecoder
@@ -85,21 +86,20 @@ _STREAM_ERRORS = (KubernetesError, WatchDecodeError)
 
 
 def list_request(info: ResourceInfo, namespace: str | None, request: ListRequest) -> rq.Request:
-    """The HTTP request for one LIST the watcher asked for."""
-    return rq.Request("GET", rq.resource_path(info, namespace), tuple(request.params().items()))
+    """The HTTP request for one LIST the watcher asked for (``""`` versions are omitted)."""
+    return rq.list_(info, namespace=namespace, label_selector=request.label_selector,
+                    field_selector=request.field_selector, limit=request.limit,
+                    continue_=request.continue_token or None,
+                    resource_version=request.resource_version or None)
 
 
 def watch_request(info: ResourceInfo, namespace: str | None, request: WatchRequest) -> rq.Request:
     """The streaming HTTP request for one WATCH the watcher asked for."""
-    return rq.Request("GET", rq.resource_path(info, namespace),
-                      tuple(request.params().items()), stream=True)
-
-
-def error_inputs(exc: BaseException) -> dict[str, Any]:
-    """Keyword arguments for the watcher's ``on_*_error`` describing ``exc``."""
-    if isinstance(exc, ApiError):
-        return {"code": exc.status, "reason": exc.reason, "message": exc.message}
-    return {}
+    return rq.watch(info, namespace=namespace, label_selector=request.label_selector,
+                    field_selector=request.field_selector,
+                    resource_version=request.resource_version or None,
+                    timeout_seconds=request.timeout_seconds,
+                    allow_watch_bookmarks=request.allow_watch_bookmarks or None)
 
 
 class _Loop(Generic[T]):
@@ -182,14 +182,13 @@ class _Loop(Generic[T]):
                                          [bad.key for bad in page.undecodable])
 
     def _event(self, event: WatchEvent[T] | Bookmark) -> Step[T]:
-        if isinstance(event, Bookmark):
-            return self.watcher.on_watch_event(
-                "BOOKMARK", {"metadata": {"resourceVersion": event.resource_version}})
-        obj: Any = event.object
-        if isinstance(obj, Undecodable):
-            self._undecodable(obj)
-            return self.watcher.on_watch_undecodable(event.type, obj.key, obj.resource_version)
-        return self.watcher.on_watch_event(event.type, obj)
+        if isinstance(event, WatchEvent):
+            obj: Any = event.object
+            if isinstance(obj, Undecodable):
+                self._undecodable(obj)
+                return self.watcher.on_watch_undecodable(event.type, obj.key,
+                                                         obj.resource_version)
+        return self.watcher.on_watch_event(event)
 
     def _one(self, event: WatchEvent[T] | Bookmark) -> Step[T] | None:
         """Feed one decoded event and apply it; a step that asks for a new request (which
@@ -278,7 +277,7 @@ class Reflector(_Loop[T]):
         except _LIST_ERRORS as exc:
             if self._stopped.is_set():
                 return self.watcher.relist()  # the answer of a cut request means nothing
-            return self.watcher.on_list_error(exc, **error_inputs(exc))
+            return self.watcher.on_list_error(exc)
         return self._page(page)
 
     def _watch(self, request: WatchRequest) -> Step[T] | None:
@@ -287,7 +286,7 @@ class Reflector(_Loop[T]):
         except KubernetesError as exc:
             if self._stopped.is_set():
                 return None
-            return self.watcher.on_watch_error(exc, **error_inputs(exc))
+            return self.watcher.on_watch_error(exc)
         try:
             if self._stopped.is_set():
                 return None
@@ -304,7 +303,7 @@ class Reflector(_Loop[T]):
             except _STREAM_ERRORS as exc:
                 if self._stopped.is_set():
                     return None
-                return self.watcher.on_watch_error(exc, **error_inputs(exc))
+                return self.watcher.on_watch_error(exc)
             if step is not None:
                 return step
             if self._stopped.is_set():
@@ -363,14 +362,14 @@ class AsyncReflector(_Loop[T]):
             response = await self.rest.send(list_request(self.info, self.namespace, request))
             page = self._decode_page(response.body)
         except _LIST_ERRORS as exc:
-            return self.watcher.on_list_error(exc, **error_inputs(exc))
+            return self.watcher.on_list_error(exc)
         return self._page(page)
 
     async def _watch(self, request: WatchRequest) -> Step[T]:
         try:
             stream = await self.rest.open(watch_request(self.info, self.namespace, request))
         except KubernetesError as exc:
-            return self.watcher.on_watch_error(exc, **error_inputs(exc))
+            return self.watcher.on_watch_error(exc)
         try:
             self.watcher.on_watch_opened()
             decoder = self._new_watch_decoder()
@@ -381,7 +380,7 @@ class AsyncReflector(_Loop[T]):
                         return step
                 step = await self._events(decoder.close())
             except _STREAM_ERRORS as exc:
-                return self.watcher.on_watch_error(exc, **error_inputs(exc))
+                return self.watcher.on_watch_error(exc)
             if step is not None:
                 return step
             return self.watcher.on_watch_closed()

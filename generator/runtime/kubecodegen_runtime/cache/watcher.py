@@ -11,9 +11,16 @@ thin loops around it::
         if step.backoff: sleep(next(backoff))
         if step.request is a ListRequest: issue it, then feed on_list_page / on_list_error
         if step.request is a WatchRequest: open it (on_watch_error if that fails), then
-            feed each decoded line to on_watch_event (on_watch_undecodable when its
+            feed each decoded event to on_watch_event (on_watch_undecodable when its
             object did not decode), and on_watch_closed / on_watch_error
             when the stream ends; a step with a request means: drop the stream, issue it.
+
+Inputs are typed records, never strings or rebuilt dicts: a watch event is the decoder's
+:class:`~..watch.event.WatchEvent` or :class:`~..watch.event.Bookmark`; an ``ERROR`` event
+arrives the way the decoder delivers it, as the typed :class:`~..errors.ApiError` it raises,
+through ``on_watch_error``; a failed LIST is its exception. The requests the watcher asks
+for are records too (:class:`ListRequest`, :class:`WatchRequest`); the driver turns them into
+HTTP requests with :mod:`..rest.request`, the one place requests are built.
 
 States (what is outstanding after a step):
 
@@ -51,7 +58,8 @@ resourceVersion rules (client-go's reflector, with kube-rs's resume-instead-of-r
   "not older than" it is served from the watch cache, and nothing goes back in time. To
   keep that cheap, ``limit`` is dropped for such an exact version unless the server
   paginated a ``resourceVersion=0`` list before (then there is no watch cache to protect).
-* If a LIST fails with 410 (or "too large resource version"), the version is marked
+* If a LIST fails with 410 (or "too large resource version", see
+  :func:`is_resource_version_too_large`), the version is marked
   unavailable and the LIST is retried at once with ``""``; the mark clears on success.
 * The WATCH starts at the version of the completed LIST and each event, bookmark
   (``allowWatchBookmarks=true``) and relist advances it. ``timeoutSeconds`` is random in
@@ -59,8 +67,8 @@ resourceVersion rules (client-go's reflector, with kube-rs's resume-instead-of-r
   in step.
 
 Failure handling: a 410 (or "too large resource version") during a watch returns to
-``EMPTY`` (relist). Any other error (connection refused or reset, 429, 5xx, an ERROR event)
-resumes the watch from the last version without relisting. A stream that ends normally is
+``EMPTY`` (relist). Any other error (connection refused or reset, 429, 5xx, an ERROR event
+with another code) resumes the watch from the last version without relisting. A stream that ends normally is
 re-opened at once; one that ends within ``short_watch_threshold`` seconds without
 delivering a single event counts as a failure. Every failure asks for a backoff delay
 except the immediate ``""`` retry after a LIST's 410.
@@ -71,10 +79,12 @@ from __future__ import annotations
 import enum
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from ..errors import ApiError
+from ..watch.event import Bookmark, EventType, WatchEvent
 from .keys import get_resource_version
 
 T = TypeVar("T")
@@ -113,13 +123,6 @@ class WatcherConfig:
             raise ValueError(f"min_watch_timeout must be >= 1 s, got {self.min_watch_timeout}")
 
 
-def _selectors(params: dict[str, str], label: str | None, field: str | None) -> None:
-    if label:
-        params["labelSelector"] = label
-    if field:
-        params["fieldSelector"] = field
-
-
 @dataclass(frozen=True, slots=True)
 class ListRequest:
     """One LIST call. ``resource_version`` ``""`` means omit it (a consistent read)."""
@@ -129,18 +132,6 @@ class ListRequest:
     continue_token: str | None
     label_selector: str | None = None
     field_selector: str | None = None
-
-    def params(self) -> dict[str, str]:
-        """The query parameters, with wire names."""
-        params: dict[str, str] = {}
-        _selectors(params, self.label_selector, self.field_selector)
-        if self.resource_version:
-            params["resourceVersion"] = self.resource_version
-        if self.limit is not None:
-            params["limit"] = str(self.limit)
-        if self.continue_token:
-            params["continue"] = self.continue_token
-        return params
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,17 +143,6 @@ class WatchRequest:
     allow_watch_bookmarks: bool
     label_selector: str | None = None
     field_selector: str | None = None
-
-    def params(self) -> dict[str, str]:
-        """The query parameters, with wire names (``watch=true`` included)."""
-        params: dict[str, str] = {"watch": "true"}
-        _selectors(params, self.label_selector, self.field_selector)
-        if self.resource_version:
-            params["resourceVersion"] = self.resource_version
-        if self.allow_watch_bookmarks:
-            params["allowWatchBookmarks"] = "true"
-        params["timeoutSeconds"] = str(self.timeout_seconds)
-        return params
 
 
 Request = ListRequest | WatchRequest
@@ -229,8 +209,6 @@ class FailureKind(enum.Enum):
     """A watch ended almost at once without delivering anything."""
     FAILED = "failed"
     """Anything else: transport errors, 429, 5xx, 403, error events with other codes."""
-    UNKNOWN_EVENT = "unknown_event"
-    """A watch event type the watcher does not know; it was skipped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,26 +241,50 @@ class WatcherProtocolError(RuntimeError):
     """The driver fed an input that does not fit the outstanding request (a driver bug)."""
 
 
-def status_fields(status: Any) -> tuple[int | None, str | None, str]:
-    """``(code, reason, message)`` of a ``Status`` object (struct or dict) from an ERROR event."""
-    if isinstance(status, Mapping):
-        code, reason, message = status.get("code"), status.get("reason"), status.get("message")
-    else:
-        code = getattr(status, "code", None)
-        reason = getattr(status, "reason", None)
-        message = getattr(status, "message", None)
-    return (code if isinstance(code, int) else None,
-            reason if isinstance(reason, str) else None,
-            message if isinstance(message, str) else "")
+#: The Status cause type (``details.causes[].reason`` on the wire) a server sets when a
+#: request asked for a resourceVersion it has not reached yet (metav1.CauseTypeResourceVersionTooLarge).
+CAUSE_RESOURCE_VERSION_TOO_LARGE = "ResourceVersionTooLarge"
+_TOO_LARGE_TEXT = "Too large resource version"
 
 
-def classify(code: int | None, reason: str | None, message: str = "") -> FailureKind:
-    """Map an API error to the kind that decides between resume and relist."""
-    if code == 410 or reason in ("Expired", "Gone"):
+def is_resource_version_too_large(error: ApiError) -> bool:
+    """Whether the server has not caught up with the requested resourceVersion.
+
+    client-go's rule: a Status cause of type ``ResourceVersionTooLarge`` (1.19 and later
+    set it); older servers answer a Timeout (504) whose cause message (1.17.0--1.18.5) or
+    Status message (before 1.17) says "Too large resource version". Text is consulted only
+    on a Timeout, so an unrelated error quoting the phrase is not mistaken for it.
+    """
+    if any(cause.reason == CAUSE_RESOURCE_VERSION_TOO_LARGE for cause in error.causes):
+        return True
+    if not (error.reason == "Timeout" or error.status == 504):
+        return False
+    if any(cause.message == _TOO_LARGE_TEXT for cause in error.causes):
+        return True
+    return _TOO_LARGE_TEXT in error.message
+
+
+def classify(error: BaseException | None) -> FailureKind:
+    """Map a failure to the kind that decides between resume and relist.
+
+    Only the API server's answers carry that decision (410 Gone or reason Expired/Gone;
+    a too-large resourceVersion); every other exception is a plain failure.
+    """
+    if not isinstance(error, ApiError):
+        return FailureKind.FAILED
+    if error.status == 410 or error.reason in ("Expired", "Gone"):
         return FailureKind.EXPIRED
-    if reason == "ResourceVersionTooLarge" or "too large resource version" in message.lower():
+    if is_resource_version_too_large(error):
         return FailureKind.RV_TOO_LARGE
     return FailureKind.FAILED
+
+
+def _failure(phase: str, error: BaseException) -> WatcherFailure:
+    """The failure record for ``error``: the HTTP code and the server's message when the
+    server answered, the exception's type and text otherwise."""
+    if isinstance(error, ApiError):
+        return WatcherFailure(phase, classify(error), error.status, error.message, error)
+    return WatcherFailure(phase, FailureKind.FAILED, None, _describe(error), error)
 
 
 _CONTINUE: Step[Any] = Step()
@@ -395,12 +397,12 @@ class Watcher(Generic[T]):
         events.append(InitDone(resource_version))
         return Step(tuple(events), self._watch())
 
-    def on_list_error(self, error: BaseException | None = None, *, code: int | None = None,
-                      reason: str | None = None, message: str = "") -> Step[T]:
-        """A LIST request failed (HTTP status ``code``/``reason``, or a transport error)."""
+    def on_list_error(self, error: BaseException) -> Step[T]:
+        """A LIST request failed: an :class:`~..errors.ApiError` if the server answered,
+        else whatever the transport or the decoder raised."""
         self._expect("on_list_error", WatcherState.EMPTY, WatcherState.INIT_PAGE)
-        kind = classify(code, reason, message)
-        failure = WatcherFailure("list", kind, code, message or _describe(error), error)
+        failure = _failure("list", error)
+        kind = failure.kind
         if kind in (FailureKind.EXPIRED, FailureKind.RV_TOO_LARGE):
             # A continuation token or the listed version is gone: start over consistently.
             # Retry at once unless that was already the consistent ("") first page.
@@ -414,33 +416,29 @@ class Watcher(Generic[T]):
         self._expect("on_watch_opened", WatcherState.INIT_LISTED, WatcherState.WATCHING)
         self._state = WatcherState.WATCHING
 
-    def on_watch_event(self, event_type: str, obj: Any) -> Step[T]:
-        """One decoded watch line: ``ADDED``/``MODIFIED``/``DELETED``/``BOOKMARK``/``ERROR``."""
+    def on_watch_event(self, event: WatchEvent[T] | Bookmark) -> Step[T]:
+        """One decoded watch event: an object added, modified or deleted, or a bookmark.
+
+        (An ``ERROR`` event is an error, fed through :meth:`on_watch_error`.)
+        """
         self._expect("on_watch_event", WatcherState.INIT_LISTED, WatcherState.WATCHING)
         self._state = WatcherState.WATCHING
         self._watch_events += 1
-        if event_type == "ADDED" or event_type == "MODIFIED" or event_type == "DELETED":
-            rv = get_resource_version(obj)
-            if not rv:
-                failure = WatcherFailure("watch", FailureKind.NO_RESOURCE_VERSION,
-                                         message=f"{event_type} event without resourceVersion")
-                return Step((), self._first_page(), failure, backoff=True)
-            self._last_rv = rv
-            event: WatcherEvent[T] = Delete(obj) if event_type == "DELETED" else Apply(obj)
-            return Step((event,))
-        if event_type == "BOOKMARK":
-            rv = get_resource_version(obj)
-            if rv:
-                self._last_rv = rv
+        if isinstance(event, Bookmark):
+            if event.resource_version:
+                self._last_rv = event.resource_version
             return _CONTINUE
-        if event_type == "ERROR":
-            code, reason, message = status_fields(obj)
-            return self._watch_failed(None, code, reason, message)
-        failure = WatcherFailure("watch", FailureKind.UNKNOWN_EVENT,
-                                 message=f"unknown watch event type {event_type!r}")
-        return Step(failure=failure)
+        rv = get_resource_version(event.object)
+        if not rv:
+            failure = WatcherFailure("watch", FailureKind.NO_RESOURCE_VERSION,
+                                     message=f"{event.type} event without resourceVersion")
+            return Step((), self._first_page(), failure, backoff=True)
+        self._last_rv = rv
+        change: WatcherEvent[T] = (Delete(event.object) if event.type == "DELETED"
+                                   else Apply(event.object))
+        return Step((change,))
 
-    def on_watch_undecodable(self, event_type: str, key: str,
+    def on_watch_undecodable(self, event_type: EventType, key: str,
                              resource_version: str) -> Step[T]:
         """An ``ADDED``/``MODIFIED``/``DELETED`` line whose object did not decode.
 
@@ -456,11 +454,17 @@ class Watcher(Generic[T]):
             return Step((DeleteKey(key),))
         return _CONTINUE
 
-    def on_watch_error(self, error: BaseException | None = None, *, code: int | None = None,
-                       reason: str | None = None, message: str = "") -> Step[T]:
-        """Opening the WATCH failed, or its stream broke (``code`` if the server answered)."""
+    def on_watch_error(self, error: BaseException) -> Step[T]:
+        """Opening the WATCH failed, its stream broke, or it delivered an ``ERROR`` event
+        (an :class:`~..errors.ApiError` whenever the server said something)."""
         self._expect("on_watch_error", WatcherState.INIT_LISTED, WatcherState.WATCHING)
-        return self._watch_failed(error, code, reason, message)
+        failure = _failure("watch", error)
+        if failure.kind is FailureKind.EXPIRED:
+            return Step((), self._first_page(), failure, backoff=True)
+        if failure.kind is FailureKind.RV_TOO_LARGE:
+            self._rv_unavailable = True
+            return Step((), self._first_page(), failure, backoff=True)
+        return Step((), self._watch(), failure, backoff=True)
 
     def on_watch_closed(self) -> Step[T]:
         """The WATCH stream ended without an error (server timeout or connection close)."""
@@ -473,19 +477,7 @@ class Watcher(Generic[T]):
             return Step((), self._watch(), failure, backoff=True)
         return Step(request=self._watch())
 
-    def _watch_failed(self, error: BaseException | None, code: int | None, reason: str | None,
-                      message: str) -> Step[T]:
-        kind = classify(code, reason, message)
-        failure = WatcherFailure("watch", kind, code, message or _describe(error), error)
-        if kind is FailureKind.EXPIRED:
-            return Step((), self._first_page(), failure, backoff=True)
-        if kind is FailureKind.RV_TOO_LARGE:
-            self._rv_unavailable = True
-            return Step((), self._first_page(), failure, backoff=True)
-        return Step((), self._watch(), failure, backoff=True)
 
 
-def _describe(error: BaseException | None) -> str:
-    if error is None:
-        return ""
+def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
