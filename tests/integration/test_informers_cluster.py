@@ -22,6 +22,8 @@ import pytest
 from kubecodegen_runtime.cache import DeletedFinalStateUnknown, strip_managed_fields
 from kubecodegen_runtime.cache.factory import AsyncSharedInformerFactory, SharedInformerFactory
 from kubecodegen_runtime.cache.informer import AsyncSharedInformer, SharedInformer
+from kubecodegen_runtime.cache.reflector import ListWatchError
+from kubecodegen_runtime.cache.watcher import FailureKind
 from kubecodegen_runtime.client import AsyncRESTClient, RESTClient
 from kubecodegen_runtime.config import ClientConfig, load_kubeconfig
 from kubecodegen_runtime.discovery import ResourceNotFound
@@ -193,6 +195,32 @@ def test_sync_of_many_objects_in_pages(rest: RESTClient, namespace: str) -> None
             informer.lister().namespace(namespace).get("absent")
     finally:
         assert factory.shutdown(timeout=30)
+
+
+def test_watch_list_informer_falls_back_to_pages_on_a_server_without_it(
+        rest: RESTClient, namespace: str) -> None:
+    """kube-apiserver 1.20 refuses ``sendInitialEvents`` watches (422 Invalid): the informer
+    says so once through the error handler, lists in pages instead, and then watches."""
+    cms = ConfigMaps(rest, namespace)
+    for i in range(5):
+        cms.create(cm(f"wl-{i}"))
+    informer: SharedInformer[ConfigMap] = SharedInformer(
+        rest, ConfigMaps.info, ConfigMap, namespace=namespace, watch_list=True, page_size=2)
+    errors: list[BaseException] = []
+    informer.set_watch_error_handler(errors.append)
+    informer.start()
+    try:
+        assert informer.wait_for_sync(30)
+        assert cached(informer) == listed(cms)
+        cms.create(cm("wl-late"))
+        wait_until(lambda: "wl-late" in cached(informer), what="a watch event after the fallback")
+        assert len(errors) == 1, errors
+        (refused,) = errors
+        assert isinstance(refused, ListWatchError)
+        assert refused.failure.kind is FailureKind.WATCH_LIST_UNSUPPORTED
+        assert refused.failure.code == 422
+    finally:
+        assert informer.stop(30)
 
 
 def test_handlers_see_add_update_delete_in_order(rest: RESTClient, namespace: str) -> None:

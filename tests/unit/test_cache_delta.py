@@ -35,7 +35,7 @@ from kubecodegen_runtime.cache import (
     strip_managed_fields,
 )
 from kubecodegen_runtime.errors import ApiError, ResourceExpired
-from kubecodegen_runtime.watch import Bookmark, WatchEvent
+from kubecodegen_runtime.watch import INITIAL_EVENTS_END, Bookmark, WatchEvent
 
 from .cache_objects import Pod, pod, pod_dict
 
@@ -228,10 +228,13 @@ class FakeServer:
 class Driver:
     """A synchronous stand-in for the real drivers: requests go to the FakeServer."""
 
-    def __init__(self, server: FakeServer, page_size: int) -> None:
+    def __init__(self, server: FakeServer, page_size: int, watch_list: bool = False) -> None:
         self.server = server
-        self.watcher: Watcher[Any] = Watcher(WatcherConfig(page_size=page_size),
-                                             rng=random.Random(0), clock=lambda: 0.0)
+        self.watcher: Watcher[Any] = Watcher(
+            WatcherConfig(page_size=page_size, watch_list=watch_list),
+            rng=random.Random(0), clock=lambda: 0.0)
+        # a watch-list stream's initial events not delivered yet (the state when it opened)
+        self.initial: list[WatchEvent[Any] | Bookmark] = []
         self.store: ThreadSafeStore[Any] = new_indexer()
         self.deltas = DeltaProcessor(self.store)
         self.seen_by_handler: dict[str, Any] = {}
@@ -250,6 +253,7 @@ class Driver:
                 del self.seen_by_handler[meta_namespace_key(note.obj)]
         if step.request is not None:
             self.cursor = None
+            self.initial = []
             self.pending = step
 
     def serve(self) -> None:
@@ -267,6 +271,9 @@ class Driver:
             self._consume(self.watcher.on_list_page(items, rv, token))
         else:
             assert isinstance(request, WatchRequest)
+            if request.send_initial_events:
+                self._open_watch_list(request)
+                return
             try:
                 self.server.events_after(int(request.resource_version))
             except Gone:
@@ -275,7 +282,22 @@ class Driver:
             self.watcher.on_watch_opened()
             self.cursor = int(request.resource_version)
 
+    def _open_watch_list(self, request: WatchRequest) -> None:
+        """The server's side of a watch-list: the current state as ADDED events, then the
+        initial-events-end bookmark, then the changes after that state."""
+        if request.resource_version and int(request.resource_version) < self.server.compacted:
+            self._consume(self.watcher.on_watch_error(expired()))
+            return
+        self.watcher.on_watch_opened()
+        self.initial = [WatchEvent("ADDED", self.server.objects[k])
+                        for k in sorted(self.server.objects)]
+        self.initial.append(Bookmark(str(self.server.rv), {INITIAL_EVENTS_END: "true"}))
+        self.cursor = self.server.rv
+
     def deliver(self) -> None:
+        if self.initial:
+            self._consume(self.watcher.on_watch_event(self.initial.pop(0)))
+            return
         if self.cursor is None:
             return
         try:
@@ -289,7 +311,9 @@ class Driver:
             self._consume(self.watcher.on_watch_event(WatchEvent(kind, obj)))
 
     def bookmark(self) -> None:
-        if self.cursor is not None and not self.server.events_after(self.cursor):
+        if self.cursor is None or self.cursor < self.server.compacted:
+            return  # a compacted cursor gets the 410 ERROR event (deliver), not a bookmark
+        if not self.server.events_after(self.cursor):
             self.cursor = self.server.rv
             self._consume(self.watcher.on_watch_event(Bookmark(str(self.server.rv))))
 
@@ -305,6 +329,8 @@ class Driver:
         for _ in range(10_000):
             if self.pending.request is not None:
                 self.serve()
+            elif self.initial:
+                self.deliver()
             elif self.cursor is not None and self.cursor < self.server.rv:
                 if self.cursor < self.server.compacted or self.server.events_after(self.cursor):
                     self.deliver()  # an event, or the 410 ERROR event for a compacted cursor
@@ -323,13 +349,15 @@ _actions = st.lists(st.one_of(
 
 
 @settings(max_examples=150, deadline=None)
-@given(_actions, st.sampled_from([1, 2, 500]))
+@given(_actions, st.sampled_from([1, 2, 500]), st.booleans())
 def test_cache_converges_to_the_server_state(actions: list[tuple[str, str]],
-                                             page_size: int) -> None:
+                                             page_size: int, watch_list: bool) -> None:
+    """Paged LISTs or watch-lists, with events, disconnects, closes and compactions in any
+    order (also in the middle of a listing): the cache ends equal to the server."""
     server = FakeServer()
     for name in "abc":
         server.mutate(name)
-    driver = Driver(server, page_size)
+    driver = Driver(server, page_size, watch_list)
     for action, name in actions:
         if action == "mutate":
             server.mutate(name)

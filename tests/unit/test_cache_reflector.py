@@ -64,3 +64,12 @@ def test_empty_watcher_versions_are_left_out_of_the_query() -> None:
 def test_bad_namespace_is_rejected(namespace: str) -> None:
     with pytest.raises(ValueError):
         list_request(PODS, namespace, ListRequest("0", None, None))
+
+
+def test_watch_list_requests_carry_the_watch_list_options() -> None:
+    first = watch_request(PODS, "ns1", WatchRequest("", 300, True, send_initial_events=True))
+    assert dict(first.params) == {
+        "watch": "true", "sendInitialEvents": "true", "resourceVersionMatch": "NotOlderThan",
+        "allowWatchBookmarks": "true", "timeoutSeconds": "300"}  # no version: the newest state
+    again = watch_request(PODS, "ns1", WatchRequest("77", 300, True, send_initial_events=True))
+    assert dict(again.params)["resourceVersion"] == "77"

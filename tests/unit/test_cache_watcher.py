@@ -17,6 +17,7 @@ from kubecodegen_runtime.cache import (
     Init,
     InitApply,
     InitDone,
+    InitKeep,
     ListRequest,
     ListSemantic,
     Step,
@@ -29,7 +30,7 @@ from kubecodegen_runtime.cache import (
 from kubecodegen_runtime.cache.watcher import classify
 from kubecodegen_runtime.errors import ApiError
 from kubecodegen_runtime.rest.response import error_from
-from kubecodegen_runtime.watch import Bookmark, WatchEvent
+from kubecodegen_runtime.watch import INITIAL_EVENTS_END, Bookmark, WatchEvent
 
 from .cache_objects import pod
 
@@ -411,3 +412,108 @@ def test_requests_always_follow_the_resource_version_rules(inputs: list[str]) ->
             assert state(w) is WatcherState.WATCHING and not step.backoff
         if step.failure is None:
             assert not step.backoff
+
+
+# -- watch-list (sendInitialEvents) ------------------------------------------------------------
+
+
+def end_bookmark(rv: str) -> Bookmark:
+    return Bookmark(rv, {INITIAL_EVENTS_END: "true"})
+
+
+def as_watch_list(step: Step[Any]) -> WatchRequest:
+    request = as_watch(step)
+    assert request.send_initial_events
+    assert request.allow_watch_bookmarks  # the end of the initial events is a bookmark
+    return request
+
+
+def test_watch_list_streams_the_listing_then_goes_on_watching() -> None:
+    w, _ = make(WatcherConfig(watch_list=True, label_selector="app=web"))
+    first = as_watch_list(w.start())
+    assert first.resource_version == "" and first.label_selector == "app=web"
+    assert state(w) is WatcherState.INIT_STREAM
+    w.on_watch_opened()
+    assert state(w) is WatcherState.INIT_STREAM
+    a, b = pod("a", rv="40"), pod("b", rv="41")
+    assert w.on_watch_event(added(a)).events == (Init(), InitApply(a))
+    assert w.on_watch_event(added(b)).events == (InitApply(b),)
+    # a plain bookmark inside the listing changes nothing; versions count only at the end
+    assert w.on_watch_event(Bookmark("45")).events == ()
+    assert w.resource_version == ""
+    step = w.on_watch_event(end_bookmark("50"))
+    assert step.events == (InitDone("50"),) and step.request is None
+    assert state(w) is WatcherState.WATCHING and w.resource_version == "50"
+    c = pod("c", rv="51")
+    assert w.on_watch_event(WatchEvent("MODIFIED", c)).events == (Apply(c),)
+    # a normal close resumes with a plain watch; a 410 later relists with a watch-list
+    resumed = as_watch(w.on_watch_closed())
+    assert not resumed.send_initial_events and resumed.resource_version == "51"
+    relist = as_watch_list(w.on_watch_error(gone()))
+    assert relist.resource_version == "51"
+
+
+def test_an_empty_watch_list_is_a_complete_bracket() -> None:
+    w, _ = make(WatcherConfig(watch_list=True))
+    w.start()
+    assert w.on_watch_event(end_bookmark("7")).events == (Init(), InitDone("7"))
+
+
+def test_a_server_refusing_watch_lists_gets_paged_lists_for_good() -> None:
+    w, _ = make(WatcherConfig(watch_list=True, page_size=50))
+    w.start()
+    # kube-apiserver 1.20's answer to sendInitialEvents + resourceVersionMatch on a watch
+    refused = api_error(422, "Invalid", 'ListOptions.meta.k8s.io "" is invalid: '
+                        "[resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden "
+                        "for watch]")
+    step = w.on_watch_error(refused)
+    assert step.failure is not None and step.failure.kind is FailureKind.WATCH_LIST_UNSUPPORTED
+    assert step.failure.code == 422 and not step.backoff
+    listing = as_list(step)
+    assert (listing.resource_version, listing.limit) == ("0", 50)
+    assert not w.uses_watch_list
+    w.on_list_page([pod("a", rv="5")], "9", None)
+    assert not as_watch(w.on_watch_closed()).send_initial_events
+    assert isinstance(w.on_watch_error(gone()).request, ListRequest)
+
+
+@pytest.mark.parametrize("interruption", ["closed", "reset", "deleted"])
+def test_an_unfinished_watch_list_starts_over(interruption: str) -> None:
+    w, _ = make(WatcherConfig(watch_list=True))
+    synced_rv = "30"
+    w.start()
+    w.on_watch_event(end_bookmark(synced_rv))
+    w.on_watch_error(gone())  # the synced watch expires: a watch-list from "30"
+    a = pod("a", rv="31")
+    assert w.on_watch_event(added(a)).events == (Init(), InitApply(a))
+    if interruption == "closed":
+        step = w.on_watch_closed()
+    elif interruption == "reset":
+        step = w.on_watch_error(ConnectionResetError("reset"))
+    else:
+        step = w.on_watch_event(WatchEvent("DELETED", a))
+    assert step.backoff and step.failure is not None
+    again = as_watch_list(step)
+    assert again.resource_version == synced_rv  # the unfinished listing did not count
+    assert InitDone(synced_rv) not in step.events
+    # the next stream opens a new bracket
+    assert w.on_watch_event(added(a)).events == (Init(), InitApply(a))
+
+
+def test_a_watch_list_from_a_compacted_version_retries_from_the_newest() -> None:
+    w, _ = make(WatcherConfig(watch_list=True))
+    w.start()
+    w.on_watch_event(end_bookmark("30"))
+    assert as_watch_list(w.on_watch_error(gone())).resource_version == "30"
+    again = as_watch_list(w.on_watch_error(gone()))
+    assert again.resource_version == ""
+    w.on_watch_event(end_bookmark("80"))
+    assert as_watch_list(w.on_watch_error(gone())).resource_version == "80"
+
+
+def test_an_undecodable_initial_object_is_kept_not_deleted() -> None:
+    w, _ = make(WatcherConfig(watch_list=True))
+    w.start()
+    step = w.on_watch_undecodable("ADDED", "ns/broken", "12")
+    assert step.events == (Init(), InitKeep("ns/broken"))
+    assert w.on_watch_event(end_bookmark("20")).events == (InitDone("20"),)

@@ -93,7 +93,7 @@ class _FactoryOptions:
     def __init__(self, *, resync_period: float, namespace: str | None,
                  label_selector: LabelSelectorLike, field_selector: FieldSelector | str | None,
                  transform: TransformFunc[Any] | None, strip_managed_fields: bool,
-                 page_size: int | None, min_watch_timeout: float) -> None:
+                 page_size: int | None, min_watch_timeout: float, watch_list: bool) -> None:
         self.options: dict[str, Any] = {
             "resync_period": resync_period,
             "namespace": namespace,
@@ -103,6 +103,7 @@ class _FactoryOptions:
             "strip_managed_fields": strip_managed_fields,
             "page_size": page_size,
             "min_watch_timeout": min_watch_timeout,
+            "watch_list": watch_list,
         }
 
 
@@ -136,11 +137,13 @@ class SharedInformerFactory(_FactoryOptions):
         strip_managed_fields: bool = False,
         page_size: int | None = 500,
         min_watch_timeout: float = 300.0,
+        watch_list: bool = False,
     ) -> None:
         super().__init__(resync_period=resync_period, namespace=namespace,
                          label_selector=label_selector, field_selector=field_selector,
                          transform=transform, strip_managed_fields=strip_managed_fields,
-                         page_size=page_size, min_watch_timeout=min_watch_timeout)
+                         page_size=page_size, min_watch_timeout=min_watch_timeout,
+                         watch_list=watch_list)
         self.rest: RESTClient = _rest_of(client, RESTClient)
         self._informers: dict[_Key, SharedInformer[Any]] = {}
         self._discovery: DiscoveryClient | None = None
@@ -227,11 +230,13 @@ class AsyncSharedInformerFactory(_FactoryOptions):
         strip_managed_fields: bool = False,
         page_size: int | None = 500,
         min_watch_timeout: float = 300.0,
+        watch_list: bool = False,
     ) -> None:
         super().__init__(resync_period=resync_period, namespace=namespace,
                          label_selector=label_selector, field_selector=field_selector,
                          transform=transform, strip_managed_fields=strip_managed_fields,
-                         page_size=page_size, min_watch_timeout=min_watch_timeout)
+                         page_size=page_size, min_watch_timeout=min_watch_timeout,
+                         watch_list=watch_list)
         self.rest: AsyncRESTClient = _rest_of(client, AsyncRESTClient)
         self._informers: dict[_Key, AsyncSharedInformer[Any]] = {}
         self._discovery: AsyncDiscoveryClient | None = None

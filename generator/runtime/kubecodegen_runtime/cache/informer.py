@@ -38,6 +38,12 @@ the watch, which is then resumed or relisted) -- nothing is dropped. See
 :mod:`.processor` for the policy and ``registration.pending()`` / ``peak_pending`` for
 the depth.
 
+Listing: paged LISTs (``page_size`` objects each, then a WATCH) by default;
+``watch_list=True`` asks for a watch-list instead (``sendInitialEvents``, Kubernetes 1.27+
+with the WatchList feature; :mod:`.watcher` has the rules), and an informer whose server
+refuses it falls back to paged LISTs by itself, reporting that once to the watch error
+handler.
+
 Cached objects are shared by the store, every handler and every lister caller: never
 mutate them, copy first. Set ``KUBECODEGEN_CACHE_MUTATION_DETECTOR=1`` to have every
 informer keep snapshots and report violations (:meth:`check_mutations`).
@@ -120,6 +126,7 @@ class _InformerCore(Generic[T]):
         indexers: Mapping[str, IndexFunc[T]] | None = None,
         page_size: int | None = 500,
         min_watch_timeout: float = 300.0,
+        watch_list: bool = False,
     ) -> None:
         if namespace is not None and not info.namespaced:
             namespace = None  # a namespace narrows only namespaced resources
@@ -144,6 +151,7 @@ class _InformerCore(Generic[T]):
             field_selector=_field_selector(field_selector),
             page_size=page_size,
             min_watch_timeout=min_watch_timeout,
+            watch_list=watch_list,
         )
         self._watcher: Watcher[T] = Watcher(self.watcher_config)
         self._error_handler: ErrorHandler | None = None
@@ -256,13 +264,14 @@ class SharedInformer(_InformerCore[T]):
         indexers: Mapping[str, IndexFunc[T]] | None = None,
         page_size: int | None = 500,
         min_watch_timeout: float = 300.0,
+        watch_list: bool = False,
         backoff: Backoff | None = None,
     ) -> None:
         super().__init__(
             info, item_type, namespace=namespace, label_selector=label_selector,
             field_selector=field_selector, resync_period=resync_period, transform=transform,
             strip_managed_fields=strip_managed_fields, indexers=indexers, page_size=page_size,
-            min_watch_timeout=min_watch_timeout)
+            min_watch_timeout=min_watch_timeout, watch_list=watch_list)
         self.rest = rest
         self._lock = threading.Lock()
         self._resync_wake = threading.Condition(self._lock)
@@ -506,13 +515,14 @@ class AsyncSharedInformer(_InformerCore[T]):
         indexers: Mapping[str, IndexFunc[T]] | None = None,
         page_size: int | None = 500,
         min_watch_timeout: float = 300.0,
+        watch_list: bool = False,
         backoff: Backoff | None = None,
     ) -> None:
         super().__init__(
             info, item_type, namespace=namespace, label_selector=label_selector,
             field_selector=field_selector, resync_period=resync_period, transform=transform,
             strip_managed_fields=strip_managed_fields, indexers=indexers, page_size=page_size,
-            min_watch_timeout=min_watch_timeout)
+            min_watch_timeout=min_watch_timeout, watch_list=watch_list)
         self.rest = rest
         self._wake: dict[HandlerRegistration[T], asyncio.Event] = {}
         self._resync_wake: asyncio.Event | None = None

@@ -54,7 +54,15 @@ from .connection import InterruptibleClient
 from .delta import DeltaProcessor
 from .processor import Notification
 from .tolerant import DecodedPage, TolerantDecoder, Undecodable
-from .watcher import ListRequest, Step, Watcher, WatcherEvent, WatcherFailure, WatchRequest
+from .watcher import (
+    FailureKind,
+    ListRequest,
+    Step,
+    Watcher,
+    WatcherEvent,
+    WatcherFailure,
+    WatchRequest,
+)
 
 T = TypeVar("T")
 
@@ -94,7 +102,12 @@ def list_request(info: ResourceInfo, namespace: str | None, request: ListRequest
 
 
 def watch_request(info: ResourceInfo, namespace: str | None, request: WatchRequest) -> rq.Request:
-    """The streaming HTTP request for one WATCH the watcher asked for."""
+    """The streaming HTTP request for one WATCH (or watch-list) the watcher asked for."""
+    if request.send_initial_events:
+        return rq.watch_list(info, namespace=namespace, label_selector=request.label_selector,
+                             field_selector=request.field_selector,
+                             resource_version=request.resource_version,
+                             timeout_seconds=request.timeout_seconds)
     return rq.watch(info, namespace=namespace, label_selector=request.label_selector,
                     field_selector=request.field_selector,
                     resource_version=request.resource_version or None,
@@ -160,6 +173,12 @@ class _Loop(Generic[T]):
             self._deliver(notes)
 
     def _after(self, step: Step[T]) -> None:
+        if step.failure is not None and step.failure.kind is FailureKind.WATCH_LIST_UNSUPPORTED:
+            # expected on servers before 1.27: not a failure of the informer, said once
+            logger.info("%s: the server does not serve watch-lists (%s); listing in pages",
+                        self.info.resource, step.failure.message)
+            self._report(ListWatchError(self.info.resource, step.failure))
+            return
         if step.failure is not None:
             f = step.failure
             logger.warning("%s: %s %s failed (%s%s)%s", self.info.resource, f.phase,

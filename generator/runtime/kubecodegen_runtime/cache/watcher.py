@@ -27,11 +27,33 @@ States (what is outstanding after a step):
 * ``EMPTY`` -- a first-page LIST is outstanding; nothing of this listing received yet.
 * ``INIT_PAGE`` -- a continuation page of the LIST is outstanding.
 * ``INIT_LISTED`` -- the LIST is complete; a WATCH is requested but not open yet.
+* ``INIT_STREAM`` -- a watch-list is outstanding (see below): its initial events are
+  arriving, or it is requested but not open yet.
 * ``WATCHING`` -- the watch stream is delivering events.
 
 Events (kube-rs's vocabulary) bracket each full listing: ``Init``, then one ``InitApply`` per
 listed object, then ``InitDone``; after that ``Apply`` (added or modified) and ``Delete``.
 Anything cached but not listed between ``Init`` and ``InitDone`` is gone from the server.
+
+Watch-list (``WatcherConfig.watch_list``; client-go's WatchListClient, KEP-3157): the full
+listing comes as the first events of a watch instead of LIST pages, so the server never
+builds a whole page (and the client never holds one):
+
+* The request is a WATCH with ``sendInitialEvents=true``, ``resourceVersionMatch=NotOlderThan``
+  and bookmarks, from the last synced resourceVersion (``""`` at first and after a 410:
+  the most recent state, as client-go asks).
+* Each initial ``ADDED`` is an ``InitApply`` (``Init`` opens the bracket with the stream's
+  first event); the bookmark annotated ``k8s.io/initial-events-end`` is ``InitDone`` at its
+  resourceVersion, and the same stream goes on as an ordinary watch (``WATCHING``).
+  Versions of initial events and of other bookmarks do not count until then.
+* Before that bookmark, a stream that ends, breaks or sends a ``DELETED`` restarts the
+  watch-list with backoff (a 410 also forgets the version); nothing is deleted from the
+  cache by an unfinished listing.
+* A server that refuses the request (kube-apiserver before 1.27, or with the feature
+  off, answers 422 Invalid or 400) makes the watcher fall back to LIST + WATCH at once,
+  for its lifetime.
+* After ``InitDone`` every rule above applies unchanged, except that a relist is a
+  watch-list again.
 
 Objects the driver could not decode (see :mod:`.tolerant`) are fed by key, never as
 objects, and never stop the machine:
@@ -85,6 +107,7 @@ from typing import Any, Generic, TypeVar
 
 from ..errors import ApiError
 from ..watch.event import Bookmark, EventType, WatchEvent
+from ..watch.watch_list import refuses_watch_list
 from .keys import get_resource_version
 
 T = TypeVar("T")
@@ -94,6 +117,7 @@ class WatcherState(enum.Enum):
     EMPTY = "Empty"
     INIT_PAGE = "InitPage"
     INIT_LISTED = "InitListed"
+    INIT_STREAM = "InitStream"
     WATCHING = "Watching"
 
 
@@ -115,6 +139,7 @@ class WatcherConfig:
     min_watch_timeout: float = 300.0
     short_watch_threshold: float = 1.0
     list_semantic: ListSemantic = ListSemantic.ANY
+    watch_list: bool = False
 
     def __post_init__(self) -> None:
         if self.page_size is not None and self.page_size <= 0:
@@ -143,6 +168,9 @@ class WatchRequest:
     allow_watch_bookmarks: bool
     label_selector: str | None = None
     field_selector: str | None = None
+    send_initial_events: bool = False
+    """A watch-list (see :mod:`..watch.watch_list`): the current state first, then the
+    ``k8s.io/initial-events-end`` bookmark."""
 
 
 Request = ListRequest | WatchRequest
@@ -209,6 +237,8 @@ class FailureKind(enum.Enum):
     """A watch ended almost at once without delivering anything."""
     FAILED = "failed"
     """Anything else: transport errors, 429, 5xx, 403, error events with other codes."""
+    WATCH_LIST_UNSUPPORTED = "watch_list_unsupported"
+    """The server refused a watch-list request; the watcher falls back to LIST + WATCH."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +340,8 @@ class Watcher(Generic[T]):
         self._list_rv = ""
         self._watch_started_at = 0.0
         self._watch_events = 0
+        self._watch_list_refused = False
+        self._bracket_open = False
 
     @property
     def state(self) -> WatcherState:
@@ -320,7 +352,29 @@ class Watcher(Generic[T]):
         """The last resourceVersion seen (from a completed list, an event or a bookmark)."""
         return self._last_rv
 
+    @property
+    def uses_watch_list(self) -> bool:
+        """Whether full listings are watch-lists (configured, and not refused so far)."""
+        return self.config.watch_list and not self._watch_list_refused
+
     # -- requests -----------------------------------------------------------------------
+
+    def _relist(self) -> Request:
+        """A full listing: a watch-list where it is used, else the first LIST page."""
+        return self._watch_list() if self.uses_watch_list else self._first_page()
+
+    def _watch_list(self) -> WatchRequest:
+        self._state = WatcherState.INIT_STREAM
+        self._bracket_open = False
+        self._watch_started_at = self._clock()
+        self._watch_events = 0
+        rv = ("" if self._rv_unavailable or self.config.list_semantic is ListSemantic.MOST_RECENT
+              else self._last_rv)
+        return WatchRequest(rv, self._watch_timeout(), True, self.config.label_selector,
+                            self.config.field_selector, send_initial_events=True)
+
+    def _watch_timeout(self) -> int:
+        return int(self.config.min_watch_timeout * (1.0 + self._rng.random()))
 
     def _relist_rv(self) -> str:
         if self._rv_unavailable or self.config.list_semantic is ListSemantic.MOST_RECENT:
@@ -345,8 +399,7 @@ class Watcher(Generic[T]):
         self._state = WatcherState.INIT_LISTED
         self._watch_started_at = self._clock()
         self._watch_events = 0
-        timeout = int(self.config.min_watch_timeout * (1.0 + self._rng.random()))
-        return WatchRequest(self._last_rv, timeout, self.config.allow_watch_bookmarks,
+        return WatchRequest(self._last_rv, self._watch_timeout(), self.config.allow_watch_bookmarks,
                             self.config.label_selector, self.config.field_selector)
 
     def _expect(self, phase: str, *states: WatcherState) -> None:
@@ -365,12 +418,12 @@ class Watcher(Generic[T]):
         if self._started:
             raise WatcherProtocolError("start() called twice")
         self._started = True
-        return Step(request=self._first_page())
+        return Step(request=self._relist())
 
     def relist(self) -> Step[T]:
         """Abandon whatever is outstanding and list again (no backoff)."""
         self._expect("relist", *WatcherState)
-        return Step(request=self._first_page())
+        return Step(request=self._relist())
 
     def on_list_page(self, items: Sequence[T], resource_version: str | None,
                      continue_token: str | None, unavailable: Sequence[str] = ()) -> Step[T]:
@@ -413,17 +466,22 @@ class Watcher(Generic[T]):
 
     def on_watch_opened(self) -> None:
         """Optional: the WATCH response arrived with status 200."""
-        self._expect("on_watch_opened", WatcherState.INIT_LISTED, WatcherState.WATCHING)
-        self._state = WatcherState.WATCHING
+        self._expect("on_watch_opened", WatcherState.INIT_LISTED, WatcherState.INIT_STREAM,
+                     WatcherState.WATCHING)
+        if self._state is not WatcherState.INIT_STREAM:
+            self._state = WatcherState.WATCHING
 
     def on_watch_event(self, event: WatchEvent[T] | Bookmark) -> Step[T]:
         """One decoded watch event: an object added, modified or deleted, or a bookmark.
 
         (An ``ERROR`` event is an error, fed through :meth:`on_watch_error`.)
         """
-        self._expect("on_watch_event", WatcherState.INIT_LISTED, WatcherState.WATCHING)
-        self._state = WatcherState.WATCHING
+        self._expect("on_watch_event", WatcherState.INIT_LISTED, WatcherState.INIT_STREAM,
+                     WatcherState.WATCHING)
         self._watch_events += 1
+        if self._state is WatcherState.INIT_STREAM:
+            return self._initial_event(event)
+        self._state = WatcherState.WATCHING
         if isinstance(event, Bookmark):
             if event.resource_version:
                 self._last_rv = event.resource_version
@@ -432,11 +490,38 @@ class Watcher(Generic[T]):
         if not rv:
             failure = WatcherFailure("watch", FailureKind.NO_RESOURCE_VERSION,
                                      message=f"{event.type} event without resourceVersion")
-            return Step((), self._first_page(), failure, backoff=True)
+            return Step((), self._relist(), failure, backoff=True)
         self._last_rv = rv
         change: WatcherEvent[T] = (Delete(event.object) if event.type == "DELETED"
                                    else Apply(event.object))
         return Step((change,))
+
+    def _opening(self) -> tuple[WatcherEvent[T], ...]:
+        """``(Init(),)`` for the first event of a watch-list stream, else nothing."""
+        if self._bracket_open:
+            return ()
+        self._bracket_open = True
+        return (Init(),)
+
+    def _initial_event(self, event: WatchEvent[T] | Bookmark) -> Step[T]:
+        opening = self._opening()
+        if isinstance(event, Bookmark):
+            if not event.initial_events_end:
+                return Step(opening)  # progress inside the listing: its version is the end's
+            if not event.resource_version:
+                failure = WatcherFailure("watch-list", FailureKind.NO_RESOURCE_VERSION,
+                                         message="initial-events-end bookmark without "
+                                                 "resourceVersion")
+                return Step(opening, self._watch_list(), failure, backoff=True)
+            self._last_rv = event.resource_version
+            self._rv_unavailable = False
+            self._state = WatcherState.WATCHING
+            return Step((*opening, InitDone(event.resource_version)))
+        if event.type == "DELETED":
+            failure = WatcherFailure("watch-list", FailureKind.FAILED,
+                                     message="DELETED event among the initial events")
+            return Step(opening, self._watch_list(), failure, backoff=True)
+        return Step((*opening, InitApply(event.object)))
 
     def on_watch_undecodable(self, event_type: EventType, key: str,
                              resource_version: str) -> Step[T]:
@@ -445,9 +530,13 @@ class Watcher(Generic[T]):
         ``key`` and ``resource_version`` were read from the raw object (``""`` if it had
         none). The stream goes on; see the module docstring for the cache's side.
         """
-        self._expect("on_watch_undecodable", WatcherState.INIT_LISTED, WatcherState.WATCHING)
-        self._state = WatcherState.WATCHING
+        self._expect("on_watch_undecodable", WatcherState.INIT_LISTED,
+                     WatcherState.INIT_STREAM, WatcherState.WATCHING)
         self._watch_events += 1
+        if self._state is WatcherState.INIT_STREAM:
+            # a listed object without a usable state: not gone (see InitKeep)
+            return Step(self._opening() + ((InitKeep(key),) if key else ()))
+        self._state = WatcherState.WATCHING
         if resource_version:
             self._last_rv = resource_version
         if event_type == "DELETED" and key:
@@ -457,18 +546,39 @@ class Watcher(Generic[T]):
     def on_watch_error(self, error: BaseException) -> Step[T]:
         """Opening the WATCH failed, its stream broke, or it delivered an ``ERROR`` event
         (an :class:`~..errors.ApiError` whenever the server said something)."""
-        self._expect("on_watch_error", WatcherState.INIT_LISTED, WatcherState.WATCHING)
+        self._expect("on_watch_error", WatcherState.INIT_LISTED, WatcherState.INIT_STREAM,
+                     WatcherState.WATCHING)
+        if self._state is WatcherState.INIT_STREAM:
+            return self._watch_list_failed(error)
         failure = _failure("watch", error)
         if failure.kind is FailureKind.EXPIRED:
-            return Step((), self._first_page(), failure, backoff=True)
+            return Step((), self._relist(), failure, backoff=True)
         if failure.kind is FailureKind.RV_TOO_LARGE:
             self._rv_unavailable = True
-            return Step((), self._first_page(), failure, backoff=True)
+            return Step((), self._relist(), failure, backoff=True)
         return Step((), self._watch(), failure, backoff=True)
+
+    def _watch_list_failed(self, error: BaseException) -> Step[T]:
+        if refuses_watch_list(error):
+            self._watch_list_refused = True
+            refused = _failure("watch-list", error)
+            failure = WatcherFailure("watch-list", FailureKind.WATCH_LIST_UNSUPPORTED,
+                                     refused.code, refused.message, error)
+            return Step((), self._first_page(), failure)
+        failure = _failure("watch-list", error)
+        if failure.kind in (FailureKind.EXPIRED, FailureKind.RV_TOO_LARGE):
+            self._rv_unavailable = True
+        return Step((), self._watch_list(), failure, backoff=True)
 
     def on_watch_closed(self) -> Step[T]:
         """The WATCH stream ended without an error (server timeout or connection close)."""
-        self._expect("on_watch_closed", WatcherState.INIT_LISTED, WatcherState.WATCHING)
+        self._expect("on_watch_closed", WatcherState.INIT_LISTED, WatcherState.INIT_STREAM,
+                     WatcherState.WATCHING)
+        if self._state is WatcherState.INIT_STREAM:
+            failure = WatcherFailure("watch-list", FailureKind.FAILED,
+                                     message="the stream ended before the initial-events-end "
+                                             "bookmark")
+            return Step((), self._watch_list(), failure, backoff=True)
         lasted = self._clock() - self._watch_started_at
         if self._watch_events == 0 and lasted < self.config.short_watch_threshold:
             failure = WatcherFailure(

@@ -49,6 +49,19 @@ class SeenKeys:
     def unseen(self, items: Sequence[T]) -> list[T]:
         return [item for item in items if meta_namespace_key(item) not in self._keys]
 
+    def __bool__(self) -> bool:
+        return bool(self._keys)
+
+
+class IncompleteWatchList(Exception):
+    """``list_all(watch_list=True)`` could not finish with a watch-list: the server refused
+    it (``refused``: nothing was yielded, list in pages) or the stream ended before the
+    initial-events-end bookmark (finish with a full list). Never reaches callers."""
+
+    def __init__(self, *, refused: bool) -> None:
+        super().__init__("refused" if refused else "ended before the initial-events-end bookmark")
+        self.refused = refused
+
 
 def decoder_for(tp: Any) -> Callable[[bytes], Any]:
     """The typed JSON decode function for ``tp`` (the codec builds it once per type).

@@ -156,6 +156,26 @@ def watch(
     )
 
 
+def watch_list(
+    info: ResourceInfo,
+    *,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+    field_selector: str | None = None,
+    resource_version: str | None = None,
+    timeout_seconds: int | None = None,
+) -> Request:
+    """A watch-list (:mod:`..watch.watch_list`): the current state as ``ADDED`` events,
+    the initial-events-end bookmark, then changes. ``resource_version`` omitted means the
+    most recent state (a consistent read), as client-go asks for it first."""
+    return watch(
+        info, namespace=namespace, label_selector=label_selector,
+        field_selector=field_selector, resource_version=resource_version or None,
+        resource_version_match="NotOlderThan", timeout_seconds=timeout_seconds,
+        allow_watch_bookmarks=True, send_initial_events=True,
+    )
+
+
 # --- writes ---------------------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ import builtins
 from collections.abc import AsyncIterator
 from typing import Any, Generic, Literal, TypeVar, overload
 
-from ...errors import ResourceExpired, Status
+from ...errors import ApiError, ResourceExpired, Status
 from ...meta import ResourceInfo
 from ...rest import request as rq
 from ...rest.options import (
@@ -41,6 +41,7 @@ from ...rest.options import (
     patch_type,
 )
 from ...watch.event import Bookmark, WatchEvent
+from ...watch.watch_list import refuses_watch_list
 from .. import ops
 from ..ops import PatchBody
 from .rest import AsyncRESTClient
@@ -117,17 +118,42 @@ class AsyncCanList(_AsyncMany[T, L]):
         resource_version: str | None = None,
         resource_version_match: ResourceVersionMatch | None = None,
         timeout_seconds: int | None = None,
+        watch_list: bool = False,
     ) -> AsyncIterator[T]:
         """Every matching object, fetched ``page_size`` at a time following continue tokens.
 
         As client-go's pager does, a continue token that expires mid-way (the server
         compacted past the list's snapshot: 410) falls back to one full, unpaged list;
         objects already yielded are not yielded again.
+
+        ``watch_list=True`` streams the objects instead, as the initial events of a
+        watch-list (:mod:`kubecodegen_runtime.watch.watch_list`; Kubernetes 1.27+), so no
+        page is ever built; ``resource_version`` is then a lower bound (NotOlderThan) and
+        ``page_size``/``resource_version_match`` do not apply. A server that refuses
+        watch-lists is listed in pages instead; a stream that ends before the listing is
+        complete is finished by one full list, again without repeats.
         """
+        seen = ops.SeenKeys()
+        if watch_list:
+            try:
+                async for item in self._watch_listed(label_selector, field_selector,
+                                                     resource_version, timeout_seconds, seen):
+                    yield item
+                return
+            except ops.IncompleteWatchList as exc:
+                if exc.refused:  # pages, keeping the watch-list's "not older than"
+                    resource_version_match = "NotOlderThan" if resource_version else None
+                else:
+                    req = rq.list_(self.info, namespace=self._namespace,
+                                   label_selector=label_selector, field_selector=field_selector,
+                                   timeout_seconds=timeout_seconds)
+                    rest: L = await self._typed(req, self.list_type)
+                    for item in seen.unseen(getattr(rest, "items", None) or ()):
+                        yield item
+                    return
         page_type = ops.page_type(self.type)
         token: str | None = None
         first = True
-        seen = ops.SeenKeys()
         while first or token:
             req = rq.list_(
                 self.info, namespace=self._namespace, label_selector=label_selector,
@@ -156,6 +182,36 @@ class AsyncCanList(_AsyncMany[T, L]):
             # Let go of this page before the next one is fetched and decoded: what the
             # caller kept is all that stays alive, so memory peaks near one page.
             del page
+
+
+    async def _watch_listed(
+        self, label_selector: str | None, field_selector: str | None,
+        resource_version: str | None, timeout_seconds: int | None, seen: ops.SeenKeys,
+    ) -> AsyncIterator[T]:
+        """The objects of a watch-list, up to its initial-events-end bookmark.
+
+        Raises :class:`~..ops.IncompleteWatchList` when the server refused the request
+        (before anything was yielded) or the stream ended before the listing was complete.
+        """
+        req = rq.watch_list(self.info, namespace=self._namespace,
+                            label_selector=label_selector, field_selector=field_selector,
+                            resource_version=resource_version, timeout_seconds=timeout_seconds)
+        decoder = ops.watch_decoder(self.type, max_line=self._rest.limits.max_line_bytes)
+        stream = AsyncEventStream(self._rest, req, decoder.feed, decoder.close)
+        try:
+            async with stream:
+                async for event in stream:
+                    if isinstance(event, Bookmark):
+                        if event.initial_events_end:
+                            return
+                    elif event.type != "DELETED":
+                        seen.record((event.object,))
+                        yield event.object
+        except ApiError as exc:
+            if refuses_watch_list(exc) and not seen:
+                raise ops.IncompleteWatchList(refused=True) from exc
+            raise
+        raise ops.IncompleteWatchList(refused=False)
 
 
 class AsyncCanWatch(_AsyncOne[T]):
