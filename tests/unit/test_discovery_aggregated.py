@@ -306,3 +306,11 @@ def test_preferred_resources_of_a_real_shape() -> None:
     assert ("apps", "v1", "deployments", "Deployment") in gvr_set(preferred)
     assert ("apps", "v1beta2", "deployments", "Deployment") not in gvr_set(preferred)
     assert preferred.resources["apps/v1beta2"] == ()
+
+
+def test_legacy_mode_never_asks_for_or_reads_the_aggregated_form(tmp_path: Path) -> None:
+    drive(DiscoveryCore(SERVER, cache_dir=tmp_path).plan_groups_and_resources(), aggregated_answers())
+    core = DiscoveryCore(SERVER, cache_dir=tmp_path, legacy=True)
+    found, batches = drive(core.plan_groups_and_resources(), legacy_answers())
+    assert [r.accept for r in batches[0]] == ["application/json", "application/json"]
+    assert len(batches) == 2 and not found.aggregated

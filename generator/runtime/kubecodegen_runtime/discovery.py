@@ -418,6 +418,7 @@ class DiscoveryCore:
     Documents are keyed by their disk file name relative to the host directory.
     ``cache_dir=None`` keeps everything in memory only. ``requests`` counts the
     requests its plans asked for; ``hits`` the documents answered from the cache.
+    ``legacy=True`` never asks for the aggregated form (client-go's ``WithLegacy``).
     """
 
     def __init__(
@@ -427,7 +428,10 @@ class DiscoveryCore:
         cache_dir: str | os.PathLike[str] | None = None,
         ttl: float = DEFAULT_TTL,
         clock: Callable[[], float] = time.time,
+        legacy: bool = False,
     ) -> None:
+        self.legacy = legacy
+        self._accept = rq.JSON if legacy else agg.ACCEPT
         self.dir = Path(cache_dir) / host_dir_name(server) if cache_dir is not None else None
         self.ttl = ttl
         self._clock = clock
@@ -492,7 +496,7 @@ class DiscoveryCore:
     # --- roots: /api and /apis -------------------------------------------------------
 
     def _cached_root(self, path: str) -> _Root | None:
-        body = self.lookup(AGGREGATED_FILES[path])
+        body = None if self.legacy else self.lookup(AGGREGATED_FILES[path])
         if body is not None:
             found = parse_aggregated(path, body)
             return _Root(found.groups, found)
@@ -522,7 +526,7 @@ class DiscoveryCore:
         missing = tuple(path for path in ROOTS if roots[path] is None)
         if missing:
             self.requests += len(missing)
-            outcomes = yield tuple(rq.raw("GET", path, accept=agg.ACCEPT) for path in missing)
+            outcomes = yield tuple(rq.raw("GET", path, accept=self._accept) for path in missing)
             for path, outcome in zip(missing, outcomes, strict=True):
                 roots[path] = self._read_root(path, outcome)
         core, apis = roots["/api"], roots["/apis"]
@@ -618,7 +622,11 @@ def _cache_dir(cache_dir: str | os.PathLike[str] | bool | None) -> Path | str | 
 
 
 class DiscoveryClient:
-    """Blocking discovery over a :class:`RESTClient`."""
+    """Blocking discovery over a :class:`RESTClient`.
+
+    ``legacy=True`` reads the per-group-version documents even from a server that
+    aggregates discovery (to compare both, or past a proxy that mangles the answer).
+    """
 
     def __init__(
         self,
@@ -626,9 +634,11 @@ class DiscoveryClient:
         *,
         cache_dir: str | os.PathLike[str] | bool | None = True,
         ttl: float = DEFAULT_TTL,
+        legacy: bool = False,
     ) -> None:
         self._rest = rest
-        self.core = DiscoveryCore(rest.config.server, cache_dir=_cache_dir(cache_dir), ttl=ttl)
+        self.core = DiscoveryCore(rest.config.server, cache_dir=_cache_dir(cache_dir), ttl=ttl,
+                                  legacy=legacy)
 
     def invalidate(self) -> None:
         self.core.invalidate()
@@ -693,9 +703,11 @@ class AsyncDiscoveryClient:
         *,
         cache_dir: str | os.PathLike[str] | bool | None = True,
         ttl: float = DEFAULT_TTL,
+        legacy: bool = False,
     ) -> None:
         self._rest = rest
-        self.core = DiscoveryCore(rest.config.server, cache_dir=_cache_dir(cache_dir), ttl=ttl)
+        self.core = DiscoveryCore(rest.config.server, cache_dir=_cache_dir(cache_dir), ttl=ttl,
+                                  legacy=legacy)
 
     def invalidate(self) -> None:
         self.core.invalidate()
