@@ -170,7 +170,7 @@ def test_1_20_preferred_resources(counted: tuple[RESTClient, CountingTransport])
 
 def test_1_20_rest_mapper(counted: tuple[RESTClient, CountingTransport]) -> None:
     rest, _ = counted
-    mapper = DiscoveryClient(rest, cache_dir=None).rest_mapper()
+    mapper = DiscoveryClient(rest, cache_dir=None).mapper.current()
     assert mapper.rest_mapping("Deployment").gvr.api_version == "apps/v1"
     assert mapper.resource_for("hpa").version == "v1"
     assert mapper.resource_for("hpa", version="v2beta2").version == "v2beta2"

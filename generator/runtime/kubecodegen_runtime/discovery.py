@@ -64,7 +64,7 @@ from .rest.request import Request
 from .rest.response import Response, malformed
 
 if TYPE_CHECKING:
-    from .restmapper import RESTMapper
+    from .restmapper import AsyncDeferredRESTMapper, DeferredRESTMapper
 
 logger = logging.getLogger("kubecodegen_runtime")
 
@@ -639,9 +639,22 @@ class DiscoveryClient:
         self._rest = rest
         self.core = DiscoveryCore(rest.config.server, cache_dir=_cache_dir(cache_dir), ttl=ttl,
                                   legacy=legacy)
+        self._mapper: DeferredRESTMapper | None = None
 
     def invalidate(self) -> None:
+        """Forget every cached document, and the mapper built from them."""
         self.core.invalidate()
+        if self._mapper is not None:
+            self._mapper.cache.reset()
+
+    @property
+    def mapper(self) -> DeferredRESTMapper:
+        """This client's RESTMapper: built on first use, re-discovered once on a miss."""
+        if self._mapper is None:
+            from .restmapper import DeferredRESTMapper  # restmapper builds on this module
+
+            self._mapper = DeferredRESTMapper(self)
+        return self._mapper
 
     def _outcome(self, req: Request) -> Outcome:
         try:
@@ -675,23 +688,15 @@ class DiscoveryClient:
         """Each resource once, at its preferred version (see :meth:`ServerResources.preferred`)."""
         return self.server_groups_and_resources().preferred()
 
-    def rest_mapper(self) -> RESTMapper:
-        """A RESTMapper over what the server serves now (no reset on a miss: see
-        :class:`~.restmapper.DeferredRESTMapper` for that)."""
-        from .restmapper import RESTMapper  # restmapper builds on this module's records
-
-        return RESTMapper(self.server_groups_and_resources())
-
     def resolve_kind(self, kind: str, version: str | None = None) -> ResourceInfo:
         """The resource for a kind (``"Deployment"``, ``"Deployment.apps"``, ``"deploy"``).
 
-        Kubectl's resolution (:meth:`~.restmapper.RESTMapper.find`); a miss re-discovers
-        once before raising (:class:`~.restmapper.NoResourceMatch`, a ResourceNotFound).
+        Kubectl's resolution (:meth:`~.restmapper.RESTMapper.find`) through :attr:`mapper`;
+        a miss re-discovers once before raising :class:`~.restmapper.NoResourceMatch`
+        (a :class:`ResourceNotFound`).
         """
-        from .restmapper import DeferredRESTMapper
-
         name, group = split_kind(kind)
-        return DeferredRESTMapper(self).find(name, group=group, version=version)
+        return self.mapper.find(name, group=group, version=version)
 
 
 class AsyncDiscoveryClient:
@@ -708,9 +713,20 @@ class AsyncDiscoveryClient:
         self._rest = rest
         self.core = DiscoveryCore(rest.config.server, cache_dir=_cache_dir(cache_dir), ttl=ttl,
                                   legacy=legacy)
+        self._mapper: AsyncDeferredRESTMapper | None = None
 
     def invalidate(self) -> None:
         self.core.invalidate()
+        if self._mapper is not None:
+            self._mapper.cache.reset()
+
+    @property
+    def mapper(self) -> AsyncDeferredRESTMapper:
+        if self._mapper is None:
+            from .restmapper import AsyncDeferredRESTMapper
+
+            self._mapper = AsyncDeferredRESTMapper(self)
+        return self._mapper
 
     async def _outcome(self, req: Request) -> Outcome:
         try:
@@ -743,13 +759,6 @@ class AsyncDiscoveryClient:
     async def server_preferred_resources(self) -> ServerResources:
         return (await self.server_groups_and_resources()).preferred()
 
-    async def rest_mapper(self) -> RESTMapper:
-        from .restmapper import RESTMapper
-
-        return RESTMapper(await self.server_groups_and_resources())
-
     async def resolve_kind(self, kind: str, version: str | None = None) -> ResourceInfo:
-        from .restmapper import AsyncDeferredRESTMapper
-
         name, group = split_kind(kind)
-        return await AsyncDeferredRESTMapper(self).find(name, group=group, version=version)
+        return await self.mapper.find(name, group=group, version=version)

@@ -17,7 +17,7 @@ kubectl does (``deploy``, ``deployments.apps``, ``Deployment``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .client._async.resource import AsyncClusterResource, AsyncNamespacedResource, AsyncWithStatus
 from .client._async.rest import AsyncRESTClient
@@ -25,7 +25,9 @@ from .client._sync.resource import ClusterResource, NamespacedResource, WithStat
 from .client._sync.rest import RESTClient
 from .discovery import AsyncDiscoveryClient, DiscoveryClient, split_kind
 from .meta import GroupVersionResource, ResourceInfo
-from .restmapper import AsyncDeferredRESTMapper, DeferredRESTMapper
+
+if TYPE_CHECKING:
+    from .restmapper import AsyncDeferredRESTMapper, DeferredRESTMapper
 
 #: The object type of dynamic clients.
 Obj = dict[str, Any]
@@ -95,7 +97,6 @@ class DynamicClient:
     def __init__(self, rest: RESTClient, discovery: DiscoveryClient | None = None) -> None:
         self._rest = rest
         self._discovery = discovery
-        self._mapper: DeferredRESTMapper | None = None
 
     @property
     def discovery(self) -> DiscoveryClient:
@@ -105,10 +106,8 @@ class DynamicClient:
 
     @property
     def mapper(self) -> DeferredRESTMapper:
-        """The RESTMapper every ``resource_for*`` uses, built on first use."""
-        if self._mapper is None:
-            self._mapper = DeferredRESTMapper(self.discovery)
-        return self._mapper
+        """The discovery client's RESTMapper, which every ``resource_for*`` uses."""
+        return self.discovery.mapper
 
     def resource(self, target: GroupVersionResource | ResourceInfo) -> DynamicResource:
         info = target if isinstance(target, ResourceInfo) else resource_info(target, namespaced=True)
@@ -164,7 +163,6 @@ class AsyncDynamicClient:
     def __init__(self, rest: AsyncRESTClient, discovery: AsyncDiscoveryClient | None = None) -> None:
         self._rest = rest
         self._discovery = discovery
-        self._mapper: AsyncDeferredRESTMapper | None = None
 
     @property
     def discovery(self) -> AsyncDiscoveryClient:
@@ -174,9 +172,7 @@ class AsyncDynamicClient:
 
     @property
     def mapper(self) -> AsyncDeferredRESTMapper:
-        if self._mapper is None:
-            self._mapper = AsyncDeferredRESTMapper(self.discovery)
-        return self._mapper
+        return self.discovery.mapper
 
     def resource(self, target: GroupVersionResource | ResourceInfo) -> AsyncDynamicResource:
         info = target if isinstance(target, ResourceInfo) else resource_info(target, namespaced=True)

@@ -307,7 +307,8 @@ class DeferredRESTMapper:
         discovered = self.discovery.server_groups_and_resources()
         return self.cache.install(discovered, from_server=self.discovery.core.hits == before)
 
-    def mapper(self) -> RESTMapper:
+    def current(self) -> RESTMapper:
+        """The cached mapper (built now if there is none)."""
         return self.cache.mapper or self._build()
 
     def reset(self) -> None:
@@ -317,7 +318,7 @@ class DeferredRESTMapper:
 
     def _ask(self, lookup: Lookup) -> ResourceInfo:
         try:
-            return lookup(self.mapper())
+            return lookup(self.current())
         except NoMatch:
             if self.cache.fresh():
                 raise
@@ -340,7 +341,7 @@ class DeferredRESTMapper:
         return self.resource_for(resource, group=group, version=version).gvk
 
     def category(self, name: str) -> list[ResourceInfo]:
-        return self.mapper().category(name)
+        return self.current().category(name)
 
 
 class AsyncDeferredRESTMapper:
@@ -356,7 +357,7 @@ class AsyncDeferredRESTMapper:
         discovered = await self.discovery.server_groups_and_resources()
         return self.cache.install(discovered, from_server=self.discovery.core.hits == before)
 
-    async def mapper(self) -> RESTMapper:
+    async def current(self) -> RESTMapper:
         return self.cache.mapper or await self._build()
 
     def reset(self) -> None:
@@ -365,7 +366,7 @@ class AsyncDeferredRESTMapper:
 
     async def _ask(self, lookup: Lookup) -> ResourceInfo:
         try:
-            return lookup(await self.mapper())
+            return lookup(await self.current())
         except NoMatch:
             if self.cache.fresh():
                 raise
@@ -389,4 +390,4 @@ class AsyncDeferredRESTMapper:
         return (await self.resource_for(resource, group=group, version=version)).gvk
 
     async def category(self, name: str) -> list[ResourceInfo]:
-        return (await self.mapper()).category(name)
+        return (await self.current()).category(name)
