@@ -189,6 +189,16 @@ def test_1_20_second_discovery_is_served_by_the_disk_cache(
     assert len(transport.sent) == sent and contents(again) == contents(first)
 
 
+async def test_1_20_async_fallback_matches_the_sync_one(cluster: TestCluster) -> None:
+    with RESTClient(admin_config(cluster)) as rest:
+        expected = contents(DiscoveryClient(rest, cache_dir=None).server_groups_and_resources())
+    transport = AsyncCountingTransport(admin_config(cluster))
+    async with AsyncRESTClient(admin_config(cluster), transport=transport) as arest:
+        found = await AsyncDiscoveryClient(arest, cache_dir=None).server_groups_and_resources()
+    assert not found.aggregated and contents(found) == expected
+    assert len(transport.sent) == 2 + sum(len(g.versions) for g in found.groups)
+
+
 # --- the modern server: aggregated discovery ---------------------------------------------
 
 

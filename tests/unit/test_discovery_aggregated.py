@@ -24,7 +24,7 @@ from kubecodegen_runtime.discovery import (
     parse_aggregated,
     parse_resources,
 )
-from kubecodegen_runtime.errors import InternalError, MalformedResponse, NotFound
+from kubecodegen_runtime.errors import InternalError, MalformedResponse, NotFound, UnexpectedKind
 from kubecodegen_runtime.meta import ResourceInfo
 
 from .discovery_docs import (
@@ -151,7 +151,15 @@ def test_a_missing_singular_name_is_the_lower_cased_kind_in_both_forms() -> None
 
 def test_malformed_aggregated_document_is_typed() -> None:
     with pytest.raises(MalformedResponse, match="/apis"):
-        parse_aggregated("/apis", b'{"items": [{"versions": "v1"}]}')
+        parse_aggregated("/apis", b'{"kind": "APIGroupDiscoveryList", "items": [{"versions": "v1"}]}')
+
+
+def test_a_legacy_body_under_an_aggregated_content_type_is_refused_not_read_as_empty() -> None:
+    legacy = legacy_apis({"apps": ("v1",)})
+    with pytest.raises(UnexpectedKind, match="APIGroupList") as raised:
+        drive(DiscoveryCore(SERVER).plan_groups_and_resources(),
+              {"/api": ok(core_doc(), aggregated_type()), "/apis": ok(legacy, aggregated_type())})
+    assert raised.value.kind == "APIGroupList" and raised.value.path == "/apis"
 
 
 # --- the plans ------------------------------------------------------------------------

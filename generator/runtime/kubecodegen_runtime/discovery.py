@@ -57,7 +57,14 @@ from . import codec
 from .apis import apidiscovery_v2 as agg
 from .client._async.rest import AsyncRESTClient
 from .client._sync.rest import RESTClient
-from .errors import ApiError, KubernetesError, NotFound, ResponseError, TransportError
+from .errors import (
+    ApiError,
+    KubernetesError,
+    NotFound,
+    ResponseError,
+    TransportError,
+    UnexpectedKind,
+)
 from .meta import ResourceInfo
 from .rest import request as rq
 from .rest.request import Request
@@ -332,9 +339,15 @@ def parse_aggregated(path: str, body: bytes) -> AggregatedRoot:
     """Read an ``APIGroupDiscoveryList`` (v2 or v2beta1: the same fields).
 
     A resource without a ``responseKind`` is left out (client-go drops it too); a
-    subresource's verbs are folded into its parent's :class:`ResourceInfo`.
+    subresource's verbs are folded into its parent's :class:`ResourceInfo`. A body of
+    another kind under an aggregated Content-Type (a proxy rewriting answers) is refused
+    as :class:`~.errors.UnexpectedKind` rather than read as a server with no groups.
     """
     doc = _parse(body, agg.APIGroupDiscoveryList, path)
+    if doc.kind != agg.LIST_KIND:
+        raise UnexpectedKind(
+            f"expected an {agg.LIST_KIND}, got kind {doc.kind!r}", kind=doc.kind or None,
+            api_version=doc.api_version or None, method="GET", path=path, expected=agg.LIST_KIND)
     groups: list[APIGroup] = []
     resources: dict[str, tuple[APIResource, ...]] = {}
     stale: list[str] = []
