@@ -157,26 +157,20 @@ class APIGroup:
 
 @dataclass(frozen=True, slots=True)
 class APIResource:
-    """One resource of a group-version: its :class:`ResourceInfo` and its aliases."""
+    """One resource of a group-version: its :class:`ResourceInfo` and its aliases.
+
+    Which names find it, and in what order of preference, is the RESTMapper's business
+    (:mod:`.restmapper`), not this record's.
+    """
 
     info: ResourceInfo
     singular_name: str
     short_names: tuple[str, ...]
     categories: tuple[str, ...]
 
-    def matches(self, name: str) -> bool:
-        """Whether ``name`` (case-insensitive) is its kind, plural, singular or short name."""
-        name = name.lower()
-        return name in (
-            self.info.kind.lower(),
-            self.info.resource,
-            self.singular_name,
-            *self.short_names,
-        )
-
 
 class ResourceNotFound(LookupError):
-    """No served resource matches the requested kind."""
+    """No served resource matches the requested kind or name."""
 
 
 class StaleGroupVersion(KubernetesError):
