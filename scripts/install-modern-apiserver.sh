@@ -137,7 +137,9 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
     log "apt-get update (private configuration, suite $suite)"
-    if timeout 900 apt-get "${APT_OPTS[@]}" -q update >&8 2>&1; then
+    # apt-get update exits 0 even when it fetched nothing (mirror down): check for the index.
+    if timeout 900 apt-get "${APT_OPTS[@]}" -q update >&8 2>&1 &&
+        compgen -G "$APT_DIR/lists/*_dists_${suite}_main_binary-*_Packages*" >/dev/null; then
         SUITE_READY[$suite]=0
     else
         rm -f "$APT_DIR/sources.list.d/$suite.sources"
@@ -145,7 +147,7 @@ EOF
     fi
     return "${SUITE_READY[$suite]}"
 }
-add_suite "$SUITE" || unavailable "apt-get update of Debian $SUITE from $MIRROR failed"
+add_suite "$SUITE" || unavailable "apt-get update of Debian $SUITE from $MIRROR fetched no package index (mirror unreachable?)"
 
 candidate() {  # candidate PACKAGE [SUITE]: the version apt would take, empty when none
     local policy

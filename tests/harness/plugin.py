@@ -120,7 +120,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     ]
     if not skipped:
         return
-    reason = str(skipped[0].longrepr[2]) if isinstance(skipped[0].longrepr, tuple) else ""
+    longrepr = skipped[0].longrepr
+    reason = str(longrepr[2]).removeprefix("Skipped: ") if isinstance(longrepr, tuple) else ""
     terminalreporter.section("modern API server", sep="!", red=True, bold=True)
     terminalreporter.line(
         f"{len(skipped)} tests on the Kubernetes 1.36 server were SKIPPED. {reason}",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -147,3 +150,34 @@ def test_make_cluster_server_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert cluster_directory() == tmp_path / "c"
     assert _directory_for(ServerKind.KUBE) == tmp_path / "c"
     assert _directory_for(ServerKind.MODERN) == tmp_path / "c-modern"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run_modern_tests(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "modern",
+         "-k", "cel or typed_crud", "tests/integration/test_cr_machinery_cluster.py"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+def test_unbuilt_modern_server_is_a_loud_skip_even_in_ci(tmp_path: Path) -> None:
+    """CI=true: the run passes (a moving suite never blocks), but says why, twice: in each skip
+    reason and in a banner counting the skipped tests."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "CI": "true"}
+    env.pop("TEST_ASSET_MODERN_APISERVER", None)
+    line = "modern-apiserver UNAVAILABLE: Debian sid no longer provides golang-k8s-api-dev (pinned 0.36.4-1)"
+    record = modern_unavailable_path(env)
+    record.parent.mkdir(parents=True)
+    record.write_text(line + "\n")
+    result = _run_modern_tests(env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 skipped" in result.stdout
+    assert "2 tests on the Kubernetes 1.36 server were SKIPPED" in result.stdout
+    assert line in result.stdout
+
+    env["KUBECODEGEN_REQUIRE_MODERN"] = "1"
+    required = _run_modern_tests(env)
+    assert required.returncode == 1 and "KUBECODEGEN_REQUIRE_MODERN=1" in required.stdout
