@@ -190,8 +190,9 @@ def find_modern_assets(env: Mapping[str, str] | None = None) -> Assets:
             f"(looked at {cached / 'apiextensions-apiserver'} and PATH); {MODERN_INSTALL_HINT}"
         )
     explicit_etcd = env.get("TEST_ASSET_MODERN_ETCD")
+    etcd: Path | None
     if explicit_etcd:
-        etcd: Path | None = Path(explicit_etcd).expanduser()
+        etcd = Path(explicit_etcd).expanduser()
         if not _is_executable(etcd):
             raise AssetsMisconfiguredError(
                 f"TEST_ASSET_MODERN_ETCD={explicit_etcd} is not an executable file"
