@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PKG_ARGS := --package kube_v1_35 --out generated/
+# `make cluster SERVER=modern` (v1.36, CRDs only) or SERVER=both; default kube-apiserver v1.20.2.
+SERVER ?= kube
 
 .PHONY: run test unit lint typecheck verify-generated generated test-assets cluster bench clean venv
 
@@ -36,9 +38,12 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/mypy --config-file mypy-generated.ini generated
 
-## Install etcd and build (or reuse the cached) kube-apiserver v1.20.2.
+## Install etcd and build (or reuse the cached) kube-apiserver v1.20.2, then the modern server
+## (v1.36, CRDs only). The modern build exits 3 when Debian sid no longer allows it: one line says
+## why and everything else goes on (its tests are then skipped, loudly); the v1.20 build is mandatory.
 test-assets:
 	bash scripts/install-test-assets.sh
+	bash scripts/install-modern-apiserver.sh || [ $$? -eq 3 ]
 
 ## Everything: lint, types, generated/ up to date, unit and real-cluster tests.
 test: $(STAMP) test-assets lint typecheck verify-generated
@@ -49,7 +54,7 @@ unit: $(STAMP)
 
 ## A real cluster in the foreground for manual use; prints KUBECONFIG=<path>.
 cluster: $(STAMP) test-assets
-	$(BIN)/python -m tests.harness
+	$(BIN)/python -m tests.harness --server $(SERVER)
 
 bench: $(STAMP) test-assets
 	$(BIN)/pip install -q -e '.[bench]'

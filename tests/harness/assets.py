@@ -12,6 +12,7 @@ skipped outside CI.
 
 from __future__ import annotations
 
+import enum
 import functools
 import os
 import re
@@ -26,6 +27,26 @@ CACHED_APISERVER_VERSION = "v1.20.2"
 
 INSTALL_HINT = "run `make test-assets` (or set KUBEBUILDER_ASSETS / TEST_ASSET_KUBE_APISERVER + TEST_ASSET_ETCD)"
 
+#: The version `scripts/install-modern-apiserver.sh` builds: API machinery v1.36, CRDs only.
+MODERN_APISERVER_VERSION = "v1.36.4"
+
+MODERN_INSTALL_HINT = (
+    "run `make test-assets` (scripts/install-modern-apiserver.sh), "
+    "or set TEST_ASSET_MODERN_APISERVER (+ TEST_ASSET_MODERN_ETCD)"
+)
+
+
+class ServerKind(enum.Enum):
+    """Which API server a cluster runs; the two differ in flags, APIs and bootstrap.
+
+    ``KUBE`` is a full kube-apiserver (v1.20.2 by default): core/v1, RBAC, admission.
+    ``MODERN`` is the v1.36 generic API server with apiextensions only: CustomResourceDefinitions
+    and custom resources, no core/v1 (so no Namespace objects), no RBAC, no admission chain.
+    """
+
+    KUBE = "kube-apiserver"
+    MODERN = "apiextensions-apiserver"
+
 
 class AssetsNotFoundError(Exception):
     """A binary the cluster needs is not installed anywhere the harness looks."""
@@ -39,10 +60,12 @@ class AssetsMisconfiguredError(Exception):
 class Assets:
     """Absolute paths of the binaries one test cluster runs."""
 
+    #: The API server binary: kube-apiserver, or for `ServerKind.MODERN` apiextensions-apiserver.
     kube_apiserver: Path
     etcd: Path
     #: Only `TestCluster.compact` needs it, so its absence is reported there, not at start.
     etcdctl: Path | None
+    kind: ServerKind = ServerKind.KUBE
 
 
 def cache_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -56,6 +79,17 @@ def cache_dir(env: Mapping[str, str] | None = None) -> Path:
 def cached_apiserver_path(env: Mapping[str, str] | None = None) -> Path:
     """Where `scripts/install-test-assets.sh` installs kube-apiserver, keyed by version."""
     return cache_dir(env) / f"kube-apiserver-{CACHED_APISERVER_VERSION}" / "kube-apiserver"
+
+
+def modern_cache_path(env: Mapping[str, str] | None = None) -> Path:
+    """The folder `scripts/install-modern-apiserver.sh` fills (server, etcd 3.5, etcdctl)."""
+    return cache_dir(env) / f"modern-apiserver-{MODERN_APISERVER_VERSION}"
+
+
+def modern_unavailable_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the installer records, in one line, why the modern server could not be built."""
+    folder = modern_cache_path(env)
+    return folder.with_name(folder.name + ".unavailable")
 
 
 def _is_executable(path: Path) -> bool:
@@ -124,6 +158,58 @@ def find_assets(env: Mapping[str, str] | None = None) -> Assets:
 
     etcdctl = _locate("etcdctl", "TEST_ASSET_ETCDCTL", env, (etcd.parent / "etcdctl",))
     return Assets(kube_apiserver=apiserver, etcd=etcd, etcdctl=etcdctl)
+
+
+def find_modern_assets(env: Mapping[str, str] | None = None) -> Assets:
+    """Find the modern (v1.36, CRDs only) API server and the etcd it runs on.
+
+    ``TEST_ASSET_MODERN_APISERVER`` / ``TEST_ASSET_MODERN_ETCD`` win over the cache; etcd falls
+    back to the cached etcd 3.5, then PATH. When nothing is built, the error carries the
+    installer's recorded reason (e.g. the Debian package sid no longer has), so a skip says why.
+    """
+    env = os.environ if env is None else env
+    cached = modern_cache_path(env)
+    if env.get("SKIP_MODERN_APISERVER", "") == "1" and not env.get("TEST_ASSET_MODERN_APISERVER"):
+        raise AssetsNotFoundError("SKIP_MODERN_APISERVER=1: the modern API server is switched off")
+    apiserver = _locate(
+        "apiextensions-apiserver",
+        "TEST_ASSET_MODERN_APISERVER",
+        {k: v for k, v in env.items() if k != "KUBEBUILDER_ASSETS"},
+        (cached / "apiextensions-apiserver",),
+    )
+    if apiserver is None:
+        unavailable = modern_unavailable_path(env)
+        try:
+            reason = unavailable.read_text(encoding="utf-8").strip()
+        except OSError:
+            reason = ""
+        if reason:
+            raise AssetsNotFoundError(reason)
+        raise AssetsNotFoundError(
+            f"modern API server {MODERN_APISERVER_VERSION} not built "
+            f"(looked at {cached / 'apiextensions-apiserver'} and PATH); {MODERN_INSTALL_HINT}"
+        )
+    explicit_etcd = env.get("TEST_ASSET_MODERN_ETCD")
+    etcd: Path | None
+    if explicit_etcd:
+        etcd = Path(explicit_etcd).expanduser()
+        if not _is_executable(etcd):
+            raise AssetsMisconfiguredError(
+                f"TEST_ASSET_MODERN_ETCD={explicit_etcd} is not an executable file"
+            )
+    elif _is_executable(cached / "etcd"):
+        etcd = cached / "etcd"
+    else:
+        etcd = _locate("etcd", "TEST_ASSET_ETCD", env)
+    if etcd is None:
+        raise AssetsNotFoundError(f"no etcd for the modern API server; {MODERN_INSTALL_HINT}")
+    etcdctl = etcd.parent / "etcdctl"
+    return Assets(
+        kube_apiserver=apiserver,
+        etcd=etcd.absolute(),
+        etcdctl=etcdctl.absolute() if _is_executable(etcdctl) else _which("etcdctl", env),
+        kind=ServerKind.MODERN,
+    )
 
 
 _VERSION_RE = re.compile(r"\bv?(\d+)\.(\d+)\.(\d+)")

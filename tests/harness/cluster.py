@@ -1,4 +1,9 @@
-"""`TestCluster`: a private etcd + kube-apiserver on loopback, with its own PKI and users.
+"""`TestCluster`: a private etcd + API server on loopback, with its own PKI and users.
+
+The API server is kube-apiserver (v1.20.2 by default) or, with modern assets
+(`find_modern_assets`), the v1.36 apiextensions-only server: same PKI, tokens, kubeconfigs and
+lifecycle; no core/v1 there, so no bootstrap objects and no Namespace objects (a namespaced
+custom resource works in any namespace name).
 
 One object owns one folder (certificates, tokens, etcd data, logs, kubeconfigs) and two child
 processes. It can be stopped and started again on the same data and ports (so kubeconfigs stay
@@ -26,8 +31,8 @@ from types import TracebackType
 import httpx
 
 from . import bootstrap
-from .assets import Assets, binary_version, find_assets
-from .flags import Layout, apiserver_args, etcd_args
+from .assets import Assets, ServerKind, binary_version, find_assets
+from .flags import Layout, apiserver_args, etcd_args, modern_apiserver_args
 from .kubeconfig import write_kubeconfig, write_private
 from .pki import CertificateAuthority, service_account_keys
 from .process import ChildProcess, free_ports
@@ -95,8 +100,9 @@ class TestCluster:
 
     Users: an admin by bearer token (group ``system:masters``), an admin by x509 client
     certificate, and a restricted user that may only read configmaps in ``restricted-ns``. Each has
-    a kubeconfig that verifies TLS against this cluster's CA. Use as a context manager, or call
-    `start` and finally `close`.
+    a kubeconfig that verifies TLS against this cluster's CA. On the modern server (no RBAC) the
+    restricted user authenticates but is refused (403) everywhere. Use as a context manager, or
+    call `start` and finally `close`.
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -165,7 +171,7 @@ class TestCluster:
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         server = self._layout.server if self._layout else "-"
-        return f"TestCluster({server}, {state}, dir={str(self.directory)!r})"
+        return f"TestCluster({self.kind.value}, {server}, {state}, dir={str(self.directory)!r})"
 
     def __enter__(self) -> TestCluster:
         self.start()
@@ -180,6 +186,16 @@ class TestCluster:
         self.close()
 
     # ----- paths and addresses -------------------------------------------------------------
+
+    @property
+    def kind(self) -> ServerKind:
+        """Which API server runs: full kube-apiserver, or the modern CRD-only server."""
+        return self._assets.kind
+
+    @property
+    def modern(self) -> bool:
+        """True for the v1.36 CRD-only server (no core/v1, no RBAC, no Namespace objects)."""
+        return self._assets.kind is ServerKind.MODERN
 
     @property
     def layout(self) -> Layout:
@@ -230,7 +246,7 @@ class TestCluster:
 
     @property
     def apiserver_log(self) -> Path:
-        return self.directory / "logs" / "kube-apiserver.log"
+        return self.directory / "logs" / f"{self.kind.value}.log"
 
     @property
     def etcd_log(self) -> Path:
@@ -346,9 +362,13 @@ class TestCluster:
         return self._admin
 
     def create_namespace(self, name: str | None = None) -> str:
-        """Create a namespace (default: a fresh unique name) with its ``default`` service account."""
+        """Create a namespace (default: a fresh unique name) with its ``default`` service account.
+
+        On the modern server there is no Namespace API; the name alone is the namespace (custom
+        resources are stored under any namespace name there), so only the name is returned."""
         name = name if name is not None else unique_name()
-        bootstrap.create_namespace(self.admin_client(), name)
+        if not self.modern:
+            bootstrap.create_namespace(self.admin_client(), name)
         return name
 
     def issue_client_certificate(self, user: str, groups: Sequence[str] = ()) -> tuple[Path, Path]:
@@ -455,22 +475,24 @@ class TestCluster:
             "TMPDIR": str(self.directory / "tmp"),
         }
         (self.directory / "tmp").mkdir(exist_ok=True)
-        version = binary_version(self._assets.kube_apiserver)
         self._children[:] = [
             ChildProcess("etcd", etcd_args(self._assets.etcd, layout), self.etcd_log, env),
-            ChildProcess(
-                "kube-apiserver",
-                apiserver_args(
-                    self._assets.kube_apiserver,
-                    version,
-                    layout,
-                    watch_cache=self._watch_cache,
-                    extra=self._extra_args,
-                ),
-                self.apiserver_log,
-                env,
-            ),
+            ChildProcess(self.kind.value, self._apiserver_args(layout), self.apiserver_log, env),
         ]
+
+    def _apiserver_args(self, layout: Layout) -> list[str]:
+        binary = self._assets.kube_apiserver
+        if self.modern:
+            return modern_apiserver_args(
+                binary, layout, watch_cache=self._watch_cache, extra=self._extra_args
+            )
+        return apiserver_args(
+            binary,
+            binary_version(binary),
+            layout,
+            watch_cache=self._watch_cache,
+            extra=self._extra_args,
+        )
 
     def _start_processes(self) -> None:
         etcd, apiserver = self._children
@@ -529,6 +551,8 @@ class TestCluster:
             self._version = str(probe.get("/version").json()["gitVersion"])
 
     def _bootstrap(self) -> None:
+        if self.modern:  # no core/v1: no service accounts, namespaces or RBAC to create
+            return
         admin = self.admin_client()
         for namespace in ("default", "kube-system"):
             bootstrap.ensure_default_service_account(admin, namespace)

@@ -96,3 +96,38 @@ def apiserver_args(
         args.append("--insecure-port=0")
     args.extend(extra)
     return args
+
+
+def modern_apiserver_args(
+    apiserver: Path,
+    layout: Layout,
+    *,
+    watch_cache: bool = True,
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """The modern (v1.36 apiextensions-only) server with the same TLS, token and x509 setup.
+
+    It has no RBAC: ``system:masters`` (the admins) may do everything, other users get 403.
+    ``--enable-garbage-collector=false``: there is no garbage collector behind this server, so
+    Foreground/Orphan deletions would otherwise keep their finalizer forever; with it off they
+    complete at once, as a client test expects. WatchList is on by default in 1.36; the gate is
+    explicit so that a test relying on ``sendInitialEvents`` says where it comes from.
+    """
+    pki = layout.pki
+    return [
+        str(apiserver),
+        f"--etcd-servers={layout.etcd_endpoint}",
+        "--bind-address=127.0.0.1",
+        "--advertise-address=127.0.0.1",
+        f"--secure-port={layout.apiserver_port}",
+        f"--cert-dir={pki}",
+        f"--tls-cert-file={pki / 'apiserver.crt'}",
+        f"--tls-private-key-file={pki / 'apiserver.key'}",
+        f"--client-ca-file={layout.ca_file}",
+        f"--token-auth-file={layout.tokens_csv}",
+        "--authentication-skip-lookup",
+        "--enable-garbage-collector=false",
+        "--feature-gates=WatchList=true",
+        f"--watch-cache={'true' if watch_cache else 'false'}",
+        *extra,
+    ]

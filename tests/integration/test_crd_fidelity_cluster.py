@@ -7,8 +7,11 @@
   come back byte for byte.
 * A ``required`` property with a schema ``default`` may be left out: the server fills it
   in (external-secrets Password, OpenTelemetryCollector stand-ins). kube-apiserver 1.20
-  drops ``default`` from the schemas it publishes in /openapi/v2; ``--from-cluster`` puts
-  them back from the CRD objects.
+  drops ``default`` from the schemas it publishes in /openapi/v2 (and so does the 1.36
+  server); ``--from-cluster`` puts them back from the CRD objects.
+
+The custom-resource tests run on both servers (``cr_cluster``: 1.20 and 1.36); the built-in
+times need core/v1 (Lease) and run on kube-apiserver only.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import importlib
 import json
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from types import ModuleType
 from typing import Any
@@ -51,19 +55,27 @@ def _install(admin: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def served(cluster: Any) -> dict[str, Any]:
-    return _install(cluster.admin_client())
+def served(cr_cluster: Any) -> dict[str, Any]:
+    """The CRDs installed on each server in turn (``cr_cluster``: 1.20 and the modern 1.36)."""
+    return _install(cr_cluster.admin_client())
 
 
 @pytest.fixture(scope="module")
-def from_cluster(served: dict[str, Any], cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
+def from_cluster(served: dict[str, Any], cr_cluster: Any,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     from kubecodegen.generate import SpecSource, generate, write
 
     out = tmp_path_factory.mktemp("fidelity")
-    write(generate(SpecSource(from_cluster=True, kubeconfig=str(cluster.admin_kubeconfig)), "kube_fidelity",
+    write(generate(SpecSource(from_cluster=True, kubeconfig=str(cr_cluster.admin_kubeconfig)), "kube_fidelity",
                    groups=GROUPS), out)
     sys.path.insert(0, str(out))
-    return importlib.import_module("kube_fidelity")
+    try:
+        yield importlib.import_module("kube_fidelity")
+    finally:
+        sys.path.remove(str(out))
+        # The other server's run generates its own kube_fidelity: forget this one entirely.
+        for name in [m for m in sys.modules if m == "kube_fidelity" or m.startswith("kube_fidelity.")]:
+            del sys.modules[name]
 
 
 def _stamp(name: str, size: int) -> dict[str, Any]:
@@ -71,8 +83,9 @@ def _stamp(name: str, size: int) -> dict[str, Any]:
             "spec": {**TEXTS, "size": size}}
 
 
-def test_date_time_strings_are_written_back_verbatim(from_cluster: ModuleType, cluster: Any,
-                                                     namespace: str) -> None:
+def test_date_time_strings_are_written_back_verbatim(from_cluster: ModuleType, cr_cluster: Any,
+                                                     cr_namespace: str) -> None:
+    cluster, namespace = cr_cluster, cr_namespace
     admin = cluster.admin_client()
     path = STAMPS.format(ns=namespace)
     assert admin.post(path, json=_stamp("s", 1)).status_code == 201
@@ -130,9 +143,10 @@ def test_builtin_times_round_trip_exactly(cluster: Any, namespace: str) -> None:
 
 
 def test_from_cluster_restores_the_defaults_the_published_schema_drops(served: dict[str, Any],
-                                                                       cluster: Any) -> None:
-    """/openapi/v2 of kube-apiserver 1.20 keeps ``required`` but drops ``default``; the CRD
-    objects still have it, and the from-cluster loader puts it back."""
+                                                                       cr_cluster: Any) -> None:
+    """/openapi/v2 keeps ``required`` but drops ``default`` (kube-apiserver 1.20 and the 1.36
+    server alike); the CRD objects still have it, and the from-cluster loader puts it back."""
+    cluster = cr_cluster
     from kubecodegen.spec.cluster import load_spec_from_cluster
 
     name = "io.external-secrets.generators.v1alpha1.Password"
@@ -143,8 +157,9 @@ def test_from_cluster_restores_the_defaults_the_published_schema_drops(served: d
     assert (properties["allowRepeat"]["default"], properties["length"]["default"]) == (False, 24)
 
 
-def test_examples_without_defaulted_fields_are_created_and_filled_in(from_cluster: ModuleType, cluster: Any,
-                                                                     namespace: str) -> None:
+def test_examples_without_defaulted_fields_are_created_and_filled_in(from_cluster: ModuleType, cr_cluster: Any,
+                                                                     cr_namespace: str) -> None:
+    cluster, namespace = cr_cluster, cr_namespace
     with from_cluster.Clientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as cs:
         [password] = from_cluster.scheme.decode_yaml((DEFAULTED / "password-example.yaml").read_text())
         assert password.spec.allow_repeat is None

@@ -1,4 +1,6 @@
-"""Six real-world CRDs on the real server: generate from the cluster, then use the typed clients."""
+"""Six real-world CRDs on the real server: generate from the cluster, then use the typed clients.
+
+Every test runs on both servers (``cr_cluster``: kube-apiserver 1.20 and the modern 1.36 one)."""
 
 from __future__ import annotations
 
@@ -89,10 +91,10 @@ def _install_crds(client: Any) -> None:
 
 
 @pytest.fixture(scope="module")
-def crd_package(cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    _install_crds(cluster.admin_client())
+def crd_package(cr_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    _install_crds(cr_cluster.admin_client())
     out = tmp_path_factory.mktemp("crdpkg")
-    source = SpecSource(from_cluster=True, kubeconfig=str(cluster.admin_kubeconfig))
+    source = SpecSource(from_cluster=True, kubeconfig=str(cr_cluster.admin_kubeconfig))
     generated = generate(source, "kube_crds", groups=["monitoring.coreos.com", "cert-manager.io", "example.com",
                                                       "kafka.strimzi.io", "batch.tutorial.kubebuilder.io"])
     write(generated, out)
@@ -101,13 +103,16 @@ def crd_package(cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield importlib.import_module("kube_crds")
     finally:
         sys.path.remove(str(out))
+        # The other server's run generates its own kube_crds: forget this one entirely.
+        for name in [m for m in sys.modules if m == "kube_crds" or m.startswith("kube_crds.")]:
+            del sys.modules[name]
 
 
-def test_service_monitor_from_typed_classes(crd_package: Any, cluster: Any, namespace: str) -> None:
+def test_service_monitor_from_typed_classes(crd_package: Any, cr_cluster: Any, cr_namespace: str) -> None:
     sm_models = importlib.import_module("kube_crds.models.monitoring_coreos_com_v1")
     meta = importlib.import_module("kube_crds.models.meta_v1")
-    with crd_package.Clientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as cs:
-        monitors = cs.monitoring_coreos_com_v1.service_monitors(namespace)
+    with crd_package.Clientset.from_kubeconfig(str(cr_cluster.admin_kubeconfig)) as cs:
+        monitors = cs.monitoring_coreos_com_v1.service_monitors(cr_namespace)
         created = monitors.create(sm_models.ServiceMonitor(
             metadata=meta.ObjectMeta(name="web"),
             spec=sm_models.ServiceMonitorSpec(
@@ -118,16 +123,16 @@ def test_service_monitor_from_typed_classes(crd_package: Any, cluster: Any, name
         got = monitors.get("web")
         assert got.spec.endpoints[0].port == "metrics" and got.metadata.uid == created.metadata.uid
         assert isinstance(got, sm_models.ServiceMonitor)
-        raw = cluster.admin_client().get(
-            f"/apis/monitoring.coreos.com/v1/namespaces/{namespace}/servicemonitors/web").content
+        raw = cr_cluster.admin_client().get(
+            f"/apis/monitoring.coreos.com/v1/namespaces/{cr_namespace}/servicemonitors/web").content
         codec = importlib.import_module("kubecodegen_runtime.codec")
         assert json.loads(codec.encode(got)) == json.loads(raw)  # nothing lost or changed
 
 
-def test_cluster_scoped_cluster_issuer(crd_package: Any, cluster: Any) -> None:
+def test_cluster_scoped_cluster_issuer(crd_package: Any, cr_cluster: Any) -> None:
     models = importlib.import_module("kube_crds.models.cert_manager_io_v1")
     meta = importlib.import_module("kube_crds.models.meta_v1")
-    with crd_package.Clientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as cs:
+    with crd_package.Clientset.from_kubeconfig(str(cr_cluster.admin_kubeconfig)) as cs:
         issuers = cs.cert_manager_io_v1.cluster_issuers()
         issuers.create(models.ClusterIssuer(metadata=meta.ObjectMeta(name="selfsigned"),
                                             spec=models.ClusterIssuerSpec(self_signed=models.ClusterIssuerSpecSelfSigned())))
@@ -135,12 +140,12 @@ def test_cluster_scoped_cluster_issuer(crd_package: Any, cluster: Any) -> None:
 
 
 @pytest.mark.parametrize("version", ["v1", "v1beta2"])
-def test_kafka_node_pool_scale(crd_package: Any, cluster: Any, namespace: str, version: str) -> None:
+def test_kafka_node_pool_scale(crd_package: Any, cr_cluster: Any, cr_namespace: str, version: str) -> None:
     models = importlib.import_module(f"kube_crds.models.kafka_strimzi_io_{version}")
     meta = importlib.import_module("kube_crds.models.meta_v1")
     spec_cls = models.KafkaNodePoolSpec
-    with crd_package.Clientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as cs:
-        pools = getattr(cs, f"kafka_strimzi_io_{version}").kafka_node_pools(namespace)
+    with crd_package.Clientset.from_kubeconfig(str(cr_cluster.admin_kubeconfig)) as cs:
+        pools = getattr(cs, f"kafka_strimzi_io_{version}").kafka_node_pools(cr_namespace)
         name = f"pool-{version}"
         pool = models.KafkaNodePool(
             metadata=meta.ObjectMeta(name=name),
@@ -159,13 +164,13 @@ def test_kafka_node_pool_scale(crd_package: Any, cluster: Any, namespace: str, v
         assert pools.get(name).spec.replicas == 4
 
 
-def test_widget_crud_and_status(crd_package: Any, cluster: Any, namespace: str) -> None:
+def test_widget_crud_and_status(crd_package: Any, cr_cluster: Any, cr_namespace: str) -> None:
     """A CRD made by the test: nested inline types, int-or-string, maps, status subresource."""
     models = importlib.import_module("kube_crds.models.example_com_v1")
     meta = importlib.import_module("kube_crds.models.meta_v1")
     codec = importlib.import_module("kubecodegen_runtime.codec")
-    with crd_package.Clientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as cs:
-        widgets = cs.example_com_v1.widgets(namespace)
+    with crd_package.Clientset.from_kubeconfig(str(cr_cluster.admin_kubeconfig)) as cs:
+        widgets = cs.example_com_v1.widgets(cr_namespace)
         widget = models.Widget(metadata=meta.ObjectMeta(name="w"), spec=models.WidgetSpec(
             size=3, parts=[models.WidgetSpecParts(name="a", weight="50%", tags={"k": "v"}),
                            models.WidgetSpecParts(name="b", weight=7)]))
@@ -182,19 +187,19 @@ def test_widget_crud_and_status(crd_package: Any, cluster: Any, namespace: str) 
         updated.spec.size = 99
         assert widgets.update_status(updated).spec.size == 3
         assert [w.metadata.name for w in widgets.list_all()] == ["w"]
-        raw = cluster.admin_client().get(f"/apis/example.com/v1/namespaces/{namespace}/widgets/w").content
+        raw = cr_cluster.admin_client().get(f"/apis/example.com/v1/namespaces/{cr_namespace}/widgets/w").content
         assert json.loads(codec.encode(widgets.get("w"))) == json.loads(raw)
         widgets.delete("w")
         assert widgets.list().items == []
 
 
-def test_cli_from_cluster(crd_package: Any, cluster: Any, tmp_path: Path) -> None:
+def test_cli_from_cluster(crd_package: Any, cr_cluster: Any, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from kubecodegen.cli import main
 
     runner = CliRunner()
-    args = ["--from-cluster", "--kubeconfig", str(cluster.admin_kubeconfig)]
+    args = ["--from-cluster", "--kubeconfig", str(cr_cluster.admin_kubeconfig)]
     result = runner.invoke(main, ["inspect", *args, "--group", "example.com", "-o", "json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)

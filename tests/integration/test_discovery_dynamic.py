@@ -12,16 +12,19 @@ import pytest
 
 from kubecodegen_runtime.client import AsyncRESTClient, RESTClient
 from kubecodegen_runtime.discovery import (
+    APIGroup,
     AsyncDiscoveryClient,
     DiscoveryClient,
     DiscoveryCore,
     ResourceNotFound,
+    ServerResources,
     host_dir_name,
     parse_resources,
 )
 from kubecodegen_runtime.dynamic import AsyncDynamicClient, DynamicClient
 from kubecodegen_runtime.errors import NotFound
 from kubecodegen_runtime.meta import GroupVersionResource
+from kubecodegen_runtime.restmapper import NoResourceMatch, RESTMapper
 from kubecodegen_runtime.watch import WatchEvent
 from tests.harness.cluster import TestCluster
 
@@ -129,7 +132,11 @@ def test_parse_resources_of_a_crafted_list() -> None:
     assert widgets.info.group == "example.com" and widgets.info.version == "v1"
     assert widgets.info.subresources == {"status": frozenset({"get", "patch"}),
                                          "scale": frozenset({"get", "update"})}
-    assert widgets.matches("WD") and widgets.matches("widget") and not widgets.matches("scale")
+    mapper = RESTMapper(ServerResources((APIGroup("example.com", ("v1",), "v1"),),
+                                        {"example.com/v1": (widgets,)}))
+    assert mapper.find("WD") == mapper.find("widget") == mapper.find("Widget") == widgets.info
+    with pytest.raises(NoResourceMatch):
+        mapper.find("scale")  # a subresource's kind is not a resource
 
 
 def test_dynamic_crud_and_watch(rest: RESTClient, namespace: str, tmp_path: Path) -> None:

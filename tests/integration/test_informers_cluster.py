@@ -47,6 +47,13 @@ def rest(cluster: TestCluster) -> Iterator[RESTClient]:
         yield client
 
 
+@pytest.fixture
+def cr_rest(cr_cluster: TestCluster) -> Iterator[RESTClient]:
+    """For custom-resource tests that run on both servers (1.20 and the modern 1.36)."""
+    with RESTClient(config_of(cr_cluster)) as client:
+        yield client
+
+
 def cm(name: str, labels: dict[str, str] | None = None, **data: str) -> ConfigMap:
     return ConfigMap(metadata=ObjectMeta(name=name, labels=labels), data=data or None)
 
@@ -583,7 +590,8 @@ async def test_async_factory(cluster: TestCluster, namespace: str) -> None:
             assert [t for t in asyncio.all_tasks() if t is not mine] == []
 
 
-def test_crd_informer_through_discovery(rest: RESTClient, namespace: str) -> None:
+def test_crd_informer_through_discovery(cr_rest: RESTClient, cr_namespace: str) -> None:
+    rest, namespace = cr_rest, cr_namespace
     group = f"{namespace[-8:]}.informers.example.com"
     plural = "widgets"
     crd = {

@@ -4,19 +4,30 @@
 ``.namespace(ns)`` binds it to a namespace. Every verb is the typed client's own
 (get, list, list_all, watch, create, update, patch, apply, delete, delete_collection),
 instantiated with ``dict`` as the object and list type, so dynamic and typed clients
-share one implementation. ``resource_for_kind`` finds the resource through discovery.
+share one implementation.
+
+Finding the resource through discovery goes through the client's
+:class:`~.restmapper.DeferredRESTMapper` (cached; a miss re-discovers once):
+``resource_for(kind, api_version)`` maps a kind as client-go's ``RESTMapping`` does
+(``api_version=None``: any group, preferred version), ``resource_for_object(obj)`` uses an
+object's own ``apiVersion`` and ``kind``, and ``resource_for_kind(name)`` reads a name as
+kubectl does (``deploy``, ``deployments.apps``, ``Deployment``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from .client._async.resource import AsyncClusterResource, AsyncNamespacedResource, AsyncWithStatus
 from .client._async.rest import AsyncRESTClient
 from .client._sync.resource import ClusterResource, NamespacedResource, WithStatus
 from .client._sync.rest import RESTClient
-from .discovery import AsyncDiscoveryClient, DiscoveryClient
+from .discovery import AsyncDiscoveryClient, DiscoveryClient, split_kind
 from .meta import GroupVersionResource, ResourceInfo
+
+if TYPE_CHECKING:
+    from .restmapper import AsyncDeferredRESTMapper, DeferredRESTMapper
 
 #: The object type of dynamic clients.
 Obj = dict[str, Any]
@@ -33,6 +44,24 @@ def resource_info(target: GroupVersionResource | ResourceInfo, *, namespaced: bo
         return ResourceInfo(info.group, info.version, info.resource, info.kind, namespaced,
                             info.verbs, info.subresources)
     return ResourceInfo(target.group, target.version, target.resource, "", namespaced)
+
+
+def split_api_version(api_version: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """``"apps/v1"`` -> ``("apps", ("v1",))``; ``"v1"`` is the core group; ``None`` any."""
+    if api_version is None:
+        return None, ()
+    group, _, version = api_version.rpartition("/")
+    if not version:
+        raise ValueError(f"not an apiVersion: {api_version!r}")
+    return group, (version,)
+
+
+def object_type(obj: Mapping[str, Any]) -> tuple[str, str]:
+    """An object's ``(apiVersion, kind)``, refusing an object without them."""
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str) or not api_version or not kind:
+        raise ValueError("the object needs a string apiVersion and kind to find its resource")
+    return api_version, kind
 
 
 class DynamicNamespacedResource(NamespacedResource[Obj, Obj], WithStatus[Obj]):
@@ -75,13 +104,33 @@ class DynamicClient:
             self._discovery = DiscoveryClient(self._rest)
         return self._discovery
 
+    @property
+    def mapper(self) -> DeferredRESTMapper:
+        """The discovery client's RESTMapper, which every ``resource_for*`` uses."""
+        return self.discovery.mapper
+
     def resource(self, target: GroupVersionResource | ResourceInfo) -> DynamicResource:
         info = target if isinstance(target, ResourceInfo) else resource_info(target, namespaced=True)
         return DynamicResource(self._rest, info)
 
+    def resource_for(self, kind: str, api_version: str | None = None) -> DynamicResource:
+        """The resource serving ``kind`` (exact, or lower-case) at ``api_version``
+        (``"apps/v1"``; ``"v1"`` is the core group; ``None``: any group, preferred version).
+
+        Raises :class:`~.restmapper.NoKindMatch` if the server does not serve it.
+        """
+        group, versions = split_api_version(api_version)
+        return DynamicResource(self._rest, self.mapper.rest_mapping(kind, group=group, versions=versions))
+
+    def resource_for_object(self, obj: Mapping[str, Any]) -> DynamicResource:
+        """The resource of an object (a manifest): its ``apiVersion`` and ``kind``."""
+        api_version, kind = object_type(obj)
+        return self.resource_for(kind, api_version)
+
     def resource_for_kind(self, kind: str, version: str | None = None) -> DynamicResource:
-        """Resolve ``kind`` (``"Deployment"``, ``"Deployment.apps"``) through discovery."""
-        return DynamicResource(self._rest, self.discovery.resolve_kind(kind, version))
+        """Resolve a name as kubectl does (``"Deployment"``, ``"Deployment.apps"``, ``"deploy"``)."""
+        name, group = split_kind(kind)
+        return DynamicResource(self._rest, self.mapper.find(name, group=group, version=version))
 
 
 class AsyncDynamicNamespacedResource(AsyncNamespacedResource[Obj, Obj], AsyncWithStatus[Obj]):
@@ -121,9 +170,23 @@ class AsyncDynamicClient:
             self._discovery = AsyncDiscoveryClient(self._rest)
         return self._discovery
 
+    @property
+    def mapper(self) -> AsyncDeferredRESTMapper:
+        return self.discovery.mapper
+
     def resource(self, target: GroupVersionResource | ResourceInfo) -> AsyncDynamicResource:
         info = target if isinstance(target, ResourceInfo) else resource_info(target, namespaced=True)
         return AsyncDynamicResource(self._rest, info)
 
+    async def resource_for(self, kind: str, api_version: str | None = None) -> AsyncDynamicResource:
+        group, versions = split_api_version(api_version)
+        info = await self.mapper.rest_mapping(kind, group=group, versions=versions)
+        return AsyncDynamicResource(self._rest, info)
+
+    async def resource_for_object(self, obj: Mapping[str, Any]) -> AsyncDynamicResource:
+        api_version, kind = object_type(obj)
+        return await self.resource_for(kind, api_version)
+
     async def resource_for_kind(self, kind: str, version: str | None = None) -> AsyncDynamicResource:
-        return AsyncDynamicResource(self._rest, await self.discovery.resolve_kind(kind, version))
+        name, group = split_kind(kind)
+        return AsyncDynamicResource(self._rest, await self.mapper.find(name, group=group, version=version))
