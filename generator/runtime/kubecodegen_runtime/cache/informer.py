@@ -180,6 +180,11 @@ class _InformerCore(Generic[T]):
         return self._delta.has_synced()
 
     @property
+    def uses_watch_list(self) -> bool:
+        """Whether listings are watch-lists: asked for, and not refused by the server."""
+        return self._watcher.uses_watch_list
+
+    @property
     def last_sync_resource_version(self) -> str:
         """The resourceVersion the cache is known to be current at (``""`` before a list)."""
         return self._watcher.resource_version
