@@ -1,0 +1,7 @@
+"""API types the runtime itself provides, shared by every generated package.
+
+``meta_v1`` holds apimachinery meta/v1 (ObjectMeta, ListMeta, Status, DeleteOptions, ...),
+generated from the newest Kubernetes spec the generator bundles; the ``models/meta_v1``
+module of each generated package re-exports its classes. Nothing is imported here, so
+``import kubecodegen_runtime.apis`` costs nothing until a module is used.
+"""
