@@ -254,3 +254,25 @@ def test_a_meta_definition_the_runtime_lacks_is_generated_locally(tmp_path: Path
         sys.path.remove(str(tmp_path / "out"))
         for name in [m for m in sys.modules if m == "future" or m.startswith("future.")]:
             del sys.modules[name]
+
+
+def test_delete_bodies_are_the_meta_v1_delete_options() -> None:
+    """One implementation: the DeleteOptions a delete sends is the meta/v1 struct (with the
+    same members as before), and the Preconditions it takes is the meta/v1 type, so a
+    package's ``models.meta_v1.Preconditions`` is accepted as it is."""
+    from kubecodegen_runtime.rest import Preconditions
+    from kubecodegen_runtime.rest.request import delete_options_body
+
+    meta35 = importlib.import_module(import_reference("kube_v1_35").__name__ + ".models.meta_v1")
+    assert Preconditions is runtime_meta.Preconditions is meta35.Preconditions
+    body = delete_options_body(propagation_policy="Orphan", grace_period_seconds=5,
+                               preconditions=meta35.Preconditions(resource_version="3"), dry_run=True)
+    assert body is not None
+    assert json.loads(body) == {"kind": "DeleteOptions", "apiVersion": "v1",
+                                "propagationPolicy": "Orphan", "gracePeriodSeconds": 5,
+                                "preconditions": {"resourceVersion": "3"}, "dryRun": ["All"]}
+    decoded = msgspec.json.decode(body, type=runtime_meta.DeleteOptions)
+    assert decoded.preconditions == Preconditions(resource_version="3")
+    assert delete_options_body(preconditions=Preconditions()) is None  # nothing to send
+    assert json.loads(delete_options_body(grace_period_seconds=0) or b"") == {
+        "kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0}
