@@ -47,9 +47,11 @@ print(time.perf_counter() - start)
 
 
 def _meta_module(directory: Path, package: str) -> str:
-    """The models module that defines ``ObjectMeta`` (its name is the generator's choice)."""
+    """The models module that exports ``ObjectMeta`` (its name is the generator's choice):
+    defined there, or re-exported from the runtime's meta/v1."""
     for path in sorted((directory / package / "models").glob("*.py")):
-        if re.search(r"^class ObjectMeta\(", path.read_text("utf-8"), re.MULTILINE):
+        if re.search(r"^class ObjectMeta\(|^\s*ObjectMeta as ObjectMeta\b", path.read_text("utf-8"),
+                     re.MULTILINE):
             return path.stem
     raise RuntimeError(f"no ObjectMeta in {directory / package / 'models'}")
 

@@ -19,6 +19,7 @@ from .generate import SpecSource, UsageError, check, generate, load_model_with_n
 from .inspect import format_table, resource_rows
 from .model.definitions import ModelError
 from .model.types import ApiModel
+from .render.meta_runtime import MetaPlan
 from .render.plan import unrendered_subresources
 from .spec import DEFAULT_SPEC, SpecError
 from .spec.errors import printable as _printable
@@ -103,6 +104,7 @@ def generate_command(spec: str | None, crds: tuple[str, ...], from_cluster: bool
     _notes(generated.notes)
     _warn_skipped_fields(generated.model)
     _warn_unrendered_subresources(generated.model)
+    _warn_meta_differences(generated.meta)
     if check_only:
         stale = check(generated, out)
         if stale:
@@ -145,6 +147,19 @@ def _warn_unrendered_subresources(model: ApiModel) -> None:
     if connect:
         click.echo(f"note: {connect} connect subresources (exec, attach, portforward, proxy) "
                    "have no typed client; see `inspect -o json` (\"unrendered\")", err=True)
+
+
+def _warn_meta_differences(meta: MetaPlan | None) -> None:
+    """The input's meta/v1 against the runtime's: definitions generated locally, and
+    properties the runtime's classes cannot carry, one warning each."""
+    if meta is None:
+        return
+    for local in meta.local:
+        click.echo(f"warning: #{_printable(local.definition)}: "
+                   f"{_printable(local.describe(meta.runtime.source))}", err=True)
+    for missing in meta.missing:
+        click.echo(f"warning: #{_printable(missing.definition)}: "
+                   f"{_printable(missing.describe(meta.runtime.source))}", err=True)
 
 
 @main.command("inspect")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from . import naming
 from .model import ApiModel, build_model
-from .render.plan import plan_package
+from .render.meta_runtime import RUNTIME_PATH, MetaPlan, plan_meta, runtime_meta_model
+from .render.plan import plan_package, plan_runtime_meta
 from .render.runtime_link import runtime_link
 from .render.write import render, stale_files, write_atomically
 from .spec import LoadedSpec, load_spec, validate_spec
@@ -34,6 +35,8 @@ class Generated:
     model: ApiModel
     notes: tuple[str, ...] = ()
     vendor_runtime: bool = False
+    #: Which meta/v1 definitions are the runtime's, and what the input has beyond them.
+    meta: MetaPlan | None = None
 
     @property
     def runtime_requirement(self) -> str | None:
@@ -106,8 +109,18 @@ def generate(source: str | SpecSource | None, package: str,
     """Render a package; ``vendor_runtime`` copies the runtime in instead of importing it."""
     check_package_name(package)
     spec, model, notes = load_model_with_notes(source, groups)
-    files = render(plan_package(model, package, source_title(spec, model), vendor_runtime))
-    return Generated(package, files, model, notes, vendor_runtime)
+    meta = plan_meta(model)
+    files = render(plan_package(model, package, source_title(spec, model), vendor_runtime, meta))
+    return Generated(package, files, model, notes, vendor_runtime, meta)
+
+
+def generate_runtime_meta() -> dict[str, bytes]:
+    """The runtime's meta/v1 module, ``{"apis/meta_v1.py": source}`` relative to the runtime
+    package, rendered from the newest bundled spec (see :mod:`.render.meta_runtime`)."""
+    model, title = runtime_meta_model()
+    files = render([plan_runtime_meta(model, title)], workers=1)
+    assert set(files) == {RUNTIME_PATH}
+    return files
 
 
 def write(generated: Generated, out: Path) -> Path:

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model.types import ApiModel
+from .model.types import ApiModel, Resource
+from .render.meta_runtime import MetaPlan, plan_meta, reachable_structs
 from .render.plan import unrendered_reason
+
+
+def _unrendered_properties(model: ApiModel, meta: MetaPlan, r: Resource) -> dict[str, str]:
+    """Properties of meta/v1 definitions the resource's objects use (through the kind or
+    its list) that the runtime's meta/v1 classes lack, so the typed objects cannot carry
+    them: ``{"<definition>/<property>": why}``."""
+    if not meta.missing or r.struct_id is None:
+        return {}
+    used = reachable_structs(model, [i for i in (r.struct_id, r.list_struct_id) if i])
+    return {m.key: m.describe(meta.runtime.source) for m in meta.missing if m.definition in used}
 
 
 def resource_rows(model: ApiModel) -> list[dict[str, Any]]:
     """One JSON-ready object per resource, preferred versions first within a group."""
+    meta = plan_meta(model)
     rows = []
     for group in model.groups:
         for gv in group.versions:
@@ -27,6 +39,8 @@ def resource_rows(model: ApiModel) -> list[dict[str, Any]]:
                     "unrendered": {s.name: reason for s in r.subresources
                                    if r.struct_id is not None
                                    and (reason := unrendered_reason(s)) is not None},
+                    # meta/v1 properties the runtime's classes lack (see render/meta_runtime)
+                    "unrendered_properties": _unrendered_properties(model, meta, r),
                     "preferred": gv.version == group.preferred_version,
                     "python": gv.py_name,
                 })

@@ -42,6 +42,12 @@ def run(kubeconfig: str, namespace: str) -> list[str]:
         created = monitors.create(service_monitor("web"))
         assert created.metadata is not None
         seen.append(f"created {created.metadata.name}")
+        # meta/v1 is the runtime's: the built-ins' ObjectMeta is the CRD package's ObjectMeta
+        assert KubeMeta is MonMeta
+        borrowed = service_monitor("borrowed")
+        borrowed.metadata = KubeMeta(name="borrowed", labels={"app": "web"})
+        monitors.create(borrowed)
+        monitors.delete("borrowed")
 
         # errors are the runtime's classes, whichever package's client raised them
         for lookup in (lambda: monitors.get("missing"),

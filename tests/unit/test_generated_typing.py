@@ -1,4 +1,5 @@
-"""mypy enforces scope and verbs on the generated ClientSet (generated/kube_v1_20)."""
+"""mypy enforces scope and verbs on the generated ClientSet (generated/kube_v1_20), and sees
+the meta/v1 types of kube_v1_20 and kube_v1_35 as the runtime's one set of classes."""
 
 from __future__ import annotations
 
@@ -26,6 +27,20 @@ SNIPPET = textwrap.dedent('''
         cs.core_v1.all_config_maps().create(ConfigMap())               # E: read-only view
         cs.core_v1.component_statuses().delete("x")                    # E: get and list only
         cs.core_v1.config_maps("ns").create(Node())                    # E: wrong type
+
+    # meta/v1 is the runtime's: one class in every package, whatever its Kubernetes version
+    from kube_v1_35.models.core_v1 import Pod as Pod35
+    from kube_v1_35.models.meta_v1 import ListMeta as ListMeta35
+    from kube_v1_35.models.meta_v1 import ObjectMeta as ObjectMeta35
+    from kubecodegen_runtime.apis.meta_v1 import ObjectMeta as RuntimeMeta
+    from kubecodegen_runtime.errors import Status
+
+    def across(meta20: ObjectMeta, status: Status) -> ObjectMeta35:
+        Pod35(metadata=meta20)                                         # fine: one ObjectMeta
+        shared: RuntimeMeta = meta20                                   # fine
+        back: ObjectMeta = ObjectMeta35(name="x")                      # fine
+        wrong: ListMeta35 = meta20                                     # E: another meta type
+        return meta20
 ''')
 
 

@@ -115,6 +115,13 @@ def test_vendored_package_is_self_contained(tmp_path: Path) -> None:
         assert isinstance(cm, ConfigMap) and cm.metadata.name == "a", cm
         assert type(cm).__module__ == "vend.models.core_v1"
         assert vend.scheme.__class__.__module__ == "vend._runtime.scheme"
+        # meta/v1 is the vendored runtime's copy, re-exported, and used throughout
+        from vend._runtime.apis import meta_v1 as own
+        from vend._runtime.errors import Status
+        from vend.models.meta_v1 import ObjectMeta
+        assert ObjectMeta is own.ObjectMeta and type(cm.metadata) is ObjectMeta
+        status = vend.scheme.decode(b'{"apiVersion": "v1", "kind": "Status", "status": "Success"}')
+        assert type(status) is Status is own.Status
         print("ok")
     """, path=[tmp_path / "out"], cwd=tmp_path)
     assert result.stdout.strip() == "ok", result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,19 +11,17 @@ from ..model.types import (
     ApiModel,
     ArrayOf,
     GroupVersion,
-    MapOf,
     NullAs,
     Primitive,
     Resource,
     StructRef,
     StructType,
     Subresource,
-    TypeRef,
-    UnionOf,
 )
 from .annotations import ModuleImports, annotation, nullable_annotation
 from .env import Code, py_string, type_expression
-from .runtime_link import VENDORED_NAME, RuntimeLink, runtime_link, vendored_files
+from .meta_runtime import RUNTIME_MODULE, MetaPlan, is_meta_v1, plan_meta, struct_refs
+from .runtime_link import VENDORED_NAME, runtime_link, vendored_files
 
 Identifier = naming.Identifier
 
@@ -51,14 +50,29 @@ def _field_default(required: bool, wire: str, py_name: str, empty: str = "None")
     return Code(f" = {empty}")
 
 
-def _module_context(model: ApiModel, module: str, link: RuntimeLink,
-                    struct_ids: tuple[str, ...] | None = None) -> dict[str, Any]:
+def _submodule(rt: str, module: str) -> str:
+    """``module`` of the runtime as imported from ``rt`` (a package path, or ``..`` from
+    inside the runtime itself)."""
+    return f"{rt}{module}" if rt.endswith(".") else f"{rt}.{module}"
+
+
+def _module_context(model: ApiModel, module: str, rt: Code,
+                    struct_ids: tuple[str, ...] | None = None,
+                    shared: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The context of one model file: ``module``'s structs, or of a split module the
-    ``struct_ids`` of one of its kinds (see :func:`kind_files`)."""
-    rt = link.from_subpackage()
+    ``struct_ids`` of one of its kinds (see :func:`kind_files`).
+
+    ``rt`` is the runtime package as the file imports it; structs in ``shared`` (struct
+    id -> class name in the runtime's meta/v1) are re-exported from the runtime instead
+    of defined (see :mod:`.meta_runtime`).
+    """
+    shared = shared or {}
     imports = ModuleImports(module)
+    ids = struct_ids if struct_ids is not None else model.modules[module]
+    exported = [Identifier(model.structs[i].name) for i in ids]
+    reexports = sorted((shared[i], model.structs[i].name) for i in ids if i in shared)
     structs = []
-    for struct_id in struct_ids if struct_ids is not None else model.modules[module]:
+    for struct_id in (i for i in ids if i not in shared):
         struct: StructType = model.structs[struct_id]
         fields = []
         null_fields = []
@@ -91,21 +105,30 @@ def _module_context(model: ApiModel, module: str, link: RuntimeLink,
     if typing_names:
         stdlib.append(f"from typing import {', '.join(typing_names)}")
     runtime = []
+    if reexports:
+        names = ", ".join(f"{Identifier(name)} as {Identifier(local)}" for name, local in reexports)
+        runtime.append(f"from {_submodule(rt, RUNTIME_MODULE)} import {names}")
     if has_gvk:
-        runtime.append(f"from {rt}.meta import GroupVersionKind")
+        runtime.append(f"from {_submodule(rt, 'meta')} import GroupVersionKind")
     bases = sorted({"Object" if s["gvk"] else "Model" for s in structs})
     if any(s["null_fields"] for s in structs):
         bases.append("is_null")
-    runtime.append(f"from {rt}.model import {', '.join(bases)}")
+    if bases:
+        runtime.append(f"from {_submodule(rt, 'model')} import {', '.join(bases)}")
     runtime_types = sorted(imports.names & {"DateTimeString", "IntOrString", "MicroTime", "Nullable",
                                             "Quantity"})
     if runtime_types:
-        runtime.append(f"from {rt}.types import {', '.join(runtime_types)}")
-    gvks = [model.structs[i].gvk for i in (struct_ids if struct_ids is not None else model.modules[module])]
+        runtime.append(f"from {_submodule(rt, 'types')} import {', '.join(runtime_types)}")
+    gvks = [model.structs[i].gvk for i in ids]
     gvs = sorted({gvk.api_version for gvk in gvks if gvk is not None})
     what = f"the {', '.join(gvs)} API" if gvs else "shared"
+    docstring = f"Models of {what} types ({module})."
+    if reexports:
+        docstring += (f"\n\nThe apimachinery meta/v1 types are re-exported from the runtime's "
+                      f"``{RUNTIME_MODULE}``: one class in every package sharing that runtime.")
     return {
-        "docstring": f"Models of {what} types ({module}).",
+        "docstring": docstring,
+        "exported": exported,
         "structs": structs,
         "stdlib_imports": [Code(line) for line in stdlib],
         "runtime_imports": [Code(line) for line in runtime],
@@ -146,7 +169,7 @@ def kind_files(model: ApiModel, module: str) -> dict[str, tuple[str, ...]] | Non
         return None  # pragma: no cover - an inline type always has its definition in the module
     for struct_id in struct_ids:  # a file must not need a sibling kind's file by a bare name
         for f in model.structs[struct_id].fields:
-            for target in _struct_targets(f.type):
+            for target in struct_refs(f.type):
                 if model.structs[target].module == module and owner[target] != owner[struct_id]:
                     return None
     taken: set[str] = set()
@@ -157,18 +180,6 @@ def kind_files(model: ApiModel, module: str) -> dict[str, tuple[str, ...]] | Non
     return split
 
 
-def _struct_targets(ref: TypeRef) -> list[str]:
-    if isinstance(ref, StructRef):
-        return [ref.struct_id]
-    if isinstance(ref, ArrayOf):
-        return _struct_targets(ref.item)
-    if isinstance(ref, MapOf):
-        return _struct_targets(ref.value)
-    if isinstance(ref, UnionOf):
-        return [t for option in ref.options for t in _struct_targets(option)]
-    return []
-
-
 def _lazy_docstring(model: ApiModel, module: str) -> str:
     gvs = sorted({s.gvk.api_version for i in model.modules[module] if (s := model.structs[i]).gvk})
     return (f"Models of the {', '.join(gvs)} API types ({module}); each kind's classes are "
@@ -176,10 +187,13 @@ def _lazy_docstring(model: ApiModel, module: str) -> str:
 
 
 def plan_package(model: ApiModel, package: str, source_title: str,
-                 vendor_runtime: bool = False) -> list[PlannedFile]:
+                 vendor_runtime: bool = False, meta: MetaPlan | None = None) -> list[PlannedFile]:
     """Every file of the package, in a stable order; ``vendor_runtime`` copies the runtime
-    in as ``<package>/_runtime`` instead of importing the installed library."""
+    in as ``<package>/_runtime`` instead of importing the installed library. ``meta`` says
+    which meta/v1 definitions are the runtime's (default: :func:`.meta_runtime.plan_meta`)."""
     link = runtime_link(vendor_runtime)
+    rt = link.from_subpackage()
+    shared = (meta if meta is not None else plan_meta(model)).shared
     common = {"generator_version": __version__, "source_title": source_title,
               "package": Identifier(package), **link.context()}
     files: list[PlannedFile] = [
@@ -200,11 +214,11 @@ def plan_package(model: ApiModel, package: str, source_title: str,
         split = kind_files(model, module)
         if split is None:
             files.append(PlannedFile(f"models/{module}.py", "models/module.py.jinja",
-                                     {**common, **_module_context(model, module, link)}))
+                                     {**common, **_module_context(model, module, rt, shared=shared)}))
             continue
         for file_module, struct_ids in split.items():
             files.append(PlannedFile(f"models/{file_module}.py", "models/module.py.jinja",
-                                     {**common, **_module_context(model, module, link, struct_ids)}))
+                                     {**common, **_module_context(model, module, rt, struct_ids, shared)}))
             file_of.update(dict.fromkeys(struct_ids, file_module))
         files.append(PlannedFile(f"models/{module}.py", "models/lazy_module.py.jinja", {
             **common, "docstring": _lazy_docstring(model, module),
@@ -221,6 +235,35 @@ def plan_package(model: ApiModel, package: str, source_title: str,
         for rel, content in vendored_files():
             files.append(PlannedFile(f"{VENDORED_NAME}/{rel}", content=content))
     return files
+
+
+def plan_runtime_meta(model: ApiModel, source_title: str) -> PlannedFile:
+    """The runtime's own meta/v1 module (``kubecodegen_runtime/apis/meta_v1.py``), rendered
+    from ``model`` like any model module but importing its siblings package-relatively
+    (``from ..model import Model``), so a vendored ``_runtime`` copy keeps working.
+
+    Every meta/v1 definition of ``model`` is in it; one that refers to a type outside
+    meta/v1 could not live in the runtime and fails loudly.
+    """
+    ids = tuple(i for module in sorted(model.modules) for i in model.modules[module] if is_meta_v1(i))
+    if not ids:
+        raise ValueError("the spec has no io.k8s.apimachinery.pkg.apis.meta.v1 definitions")
+    outside = sorted({target for i in ids for f in model.structs[i].fields
+                      for target in struct_refs(f.type) if not is_meta_v1(target)})
+    if outside:
+        raise ValueError(f"meta/v1 definitions refer to types outside meta/v1: {', '.join(outside)}")
+    modules = {model.structs[i].module for i in ids}
+    if len(modules) != 1:
+        raise ValueError(f"meta/v1 definitions are spread over modules {sorted(modules)}")
+    context = _module_context(model, modules.pop(), Code(".."), ids)
+    context["docstring"] = (
+        f"apimachinery meta/v1 (``io.k8s.apimachinery.pkg.apis.meta.v1``) from {source_title}.\n\n"
+        "Generated by the generator from the newest Kubernetes spec it bundles "
+        "(``scripts/generated.py write``) and re-exported by the ``models/meta_v1`` module of "
+        "every generated package, so ObjectMeta, Status and the rest are one class everywhere. "
+        "See docs/runtime.md for how it follows new Kubernetes releases.")
+    common = {"generator_version": __version__, "source_title": source_title}
+    return PlannedFile("apis/meta_v1.py", "models/module.py.jinja", {**common, **context})
 
 
 # -- clientset -------------------------------------------------------------------------

@@ -16,10 +16,13 @@ server said, the method and the URL *path*, never the request itself.
 
 from __future__ import annotations
 
-from typing import Any
-
-import msgspec
-
+# The API's meta/v1 Status (the body of every failure and of many deletes) and its parts
+# are the runtime's one meta/v1 classes, which every generated package re-exports: an
+# ApiError's ``body``, a delete's result and ``scheme.decode`` of a Status are one class.
+# Re-exported here, where error-handling code looks for them.
+from .apis.meta_v1 import Status as Status
+from .apis.meta_v1 import StatusCause as StatusCause
+from .apis.meta_v1 import StatusDetails as StatusDetails
 from .config.text import terminal_safe
 
 
@@ -30,45 +33,6 @@ class KubernetesWarning(UserWarning):
     filters (``warnings.simplefilter("error", KubernetesWarning)``) without touching
     Python's own warnings.
     """
-
-
-# --- the wire form of a failure -----------------------------------------------------
-
-
-class StatusCause(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One reason a request failed, usually a field that did not validate."""
-
-    reason: str | None = None
-    message: str | None = None
-    field: str | None = None
-
-
-class StatusDetails(msgspec.Struct, kw_only=True, omit_defaults=True, rename="camel"):
-    """Which object a Status is about, and the field-level causes."""
-
-    name: str | None = None
-    group: str | None = None
-    kind: str | None = None
-    uid: str | None = None
-    causes: list[StatusCause] | None = None
-    retry_after_seconds: int | None = None
-
-
-class Status(msgspec.Struct, kw_only=True, omit_defaults=True, rename="camel"):
-    """The API's ``meta/v1 Status``: the body of every failure and of many deletes.
-
-    The runtime carries its own copy because it may not import generated models; the
-    fields are the ones clients act on (``metadata`` is decoded loosely).
-    """
-
-    kind: str | None = None
-    api_version: str | None = None
-    metadata: dict[str, Any] | None = None
-    status: str | None = None
-    message: str | None = None
-    reason: str | None = None
-    details: StatusDetails | None = None
-    code: int | None = None
 
 
 # --- exceptions ---------------------------------------------------------------------

@@ -224,7 +224,11 @@ class Scheme:
                     found = other.type_for(key)
                     self._loaded[key] = found
                     return found
-            raise self._unknown(key)
+            shared = self._runtime_meta(key)
+            if shared is None:
+                raise self._unknown(key)
+            self._loaded[key] = shared
+            return shared
         module_name, class_name = entry
         module = importlib.import_module(f"{self._package}.{module_name}")
         try:
@@ -250,6 +254,19 @@ class Scheme:
                 if isinstance(getattr(module, kind, None), type):
                     return (status[0], kind)
         return None
+
+    def _runtime_meta(self, key: _Key) -> type[Model] | None:
+        """The runtime's own meta/v1 class for a kind of every group version that the table
+        does not name (a CRD package has no core/v1 ``Status`` of its own): the same class
+        every package re-exports, so any scheme decodes a Status as that one class."""
+        group, version, kind = key
+        if kind not in _UNVERSIONED_KINDS and not (kind in _GROUP_VERSION_KINDS and any(
+                (g, v) == (group, version) for g, v, _ in self._all_keys())):
+            return None
+        from .apis import meta_v1  # imported on first use: most programs never need it here
+
+        found = getattr(meta_v1, kind, None)
+        return found if isinstance(found, type) and issubclass(found, Model) else None
 
     def type_for_api_version(self, api_version: str, kind: str) -> type[Model]:
         """The class for an ``apiVersion`` string (``"apps/v1"``, ``"v1"``) and kind."""

@@ -1,5 +1,11 @@
-"""Hand-written wire types of server-side APIs that no OpenAPI document describes.
+"""API types the runtime itself provides, shared by every generated package.
 
-The generated packages type every resource the server publishes in its OpenAPI
-document; a few answers the runtime itself reads (aggregated discovery) are not in it.
+* ``meta_v1`` -- apimachinery meta/v1 (ObjectMeta, ListMeta, Status, DeleteOptions, ...),
+  generated from the newest Kubernetes spec the generator bundles; the ``models/meta_v1``
+  module of each generated package re-exports its classes.
+* ``apidiscovery_v2`` -- hand-written wire types of aggregated discovery, an answer the
+  runtime reads that no OpenAPI document describes.
+
+Nothing is imported here, so ``import kubecodegen_runtime.apis`` costs nothing until a
+module is used.
 """

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Literal
+
+# Delete only if the object still has this UID and/or resourceVersion: the meta/v1 type
+# itself, so a generated package's ``models.meta_v1.Preconditions`` is accepted as it is.
+from ..apis.meta_v1 import Preconditions as Preconditions
 
 #: Python keyword -> query parameter name. The single source of truth.
 QUERY_NAMES: dict[str, str] = {
@@ -81,12 +84,6 @@ def patch_type(value: PatchType | PatchTypeName | str) -> PatchType:
         raise ValueError(f"unknown patch type {value!r}; expected one of {choices}") from None
 
 
-@dataclass(frozen=True, slots=True)
-class Preconditions:
-    """Delete only if the object still has this UID and/or resourceVersion."""
-
-    uid: str | None = None
-    resource_version: str | None = None
 
 
 _COUNTS = frozenset({"limit", "timeout_seconds", "since_seconds", "tail_lines", "limit_bytes"})

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import msgspec
 
+from ..apis.meta_v1 import DeleteOptions
 from ..meta import ResourceInfo
 from .options import (
     PatchType,
@@ -281,15 +282,6 @@ def apply(
     )
 
 
-class _DeleteOptions(msgspec.Struct, omit_defaults=True, rename="camel"):
-    kind: str
-    api_version: str
-    propagation_policy: str | None = None
-    grace_period_seconds: int | None = None
-    preconditions: dict[str, str] | None = None
-    dry_run: list[str] | None = None
-
-
 def delete_options_body(
     *,
     propagation_policy: PropagationPolicy | None = None,
@@ -297,27 +289,25 @@ def delete_options_body(
     preconditions: Preconditions | None = None,
     dry_run: bool = False,
 ) -> bytes | None:
-    """The DeleteOptions body, or ``None`` when every option is at its default."""
+    """The DeleteOptions body (meta/v1 ``DeleteOptions``), or ``None`` when every option is
+    at its default. Empty preconditions are not sent."""
     if grace_period_seconds is not None and (
         isinstance(grace_period_seconds, bool) or grace_period_seconds < 0
     ):
         raise ValueError(f"grace_period_seconds must be >= 0, got {grace_period_seconds!r}")
-    pre: dict[str, str] | None = None
-    if preconditions is not None:
-        pre = {}
-        if preconditions.uid is not None:
-            pre["uid"] = preconditions.uid
-        if preconditions.resource_version is not None:
-            pre["resourceVersion"] = preconditions.resource_version
-    if propagation_policy is None and grace_period_seconds is None and not pre and not dry_run:
+    if preconditions is not None and preconditions.uid is None \
+            and preconditions.resource_version is None:
+        preconditions = None
+    if propagation_policy is None and grace_period_seconds is None and preconditions is None \
+            and not dry_run:
         return None
     return msgspec.json.encode(
-        _DeleteOptions(
-            "DeleteOptions",
-            "v1",
+        DeleteOptions(
+            kind="DeleteOptions",
+            api_version="v1",
             propagation_policy=propagation_policy,
             grace_period_seconds=grace_period_seconds,
-            preconditions=pre or None,
+            preconditions=preconditions,
             dry_run=["All"] if dry_run else None,
         )
     )
