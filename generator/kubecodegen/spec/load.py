@@ -43,10 +43,14 @@ _READ_CHUNK = 1024 * 1024
 
 @dataclass(frozen=True)
 class LoadedSpec:
-    """A parsed spec document and where it came from (used as the prefix of every error)."""
+    """A parsed spec document and where it came from (used as the prefix of every error).
+
+    ``crd_file_groups`` are the API groups that ``--crd`` files published into it.
+    """
 
     source: str
     document: dict[str, Any] = field(repr=False)
+    crd_file_groups: frozenset[str] = frozenset()
 
 
 def available_builtin_versions() -> list[str]:
