@@ -88,15 +88,24 @@ def test_builtin_specs_are_listed_for_no_fixup(source: str) -> None:
 
 
 def test_a_listed_fixup_that_finds_nothing_fails_loudly() -> None:
-    """A served 1.20 document with custom resources but no copies: the upstream changed."""
-    folded = run_fixups(_parsed(str(CRDS_SPEC))).document
+    """A 1.20 cluster serving custom resources without the copies: the upstream changed."""
+    served = dataclasses.replace(_parsed(str(CRDS_SPEC)), origin=Origin.CLUSTER)
+    assert run_fixups(served).applied == ("served_crd_schema_copies",)
+    folded = run_fixups(served).document
     with pytest.raises(FixupError, match=r"'served_crd_schema_copies' is listed as applying.*"
                                          r"the upstream spec may have changed"):
         run_fixups(folded)
 
 
-def test_unchecked_versions_fold_copies_without_requiring_them() -> None:
+def test_a_file_without_copies_is_no_error() -> None:
+    """A file may have been written by hand: the fixup folds what is there, requires nothing."""
     document = _parsed(str(CRDS_SPEC))
+    assert document.origin is Origin.FILE
+    assert run_fixups(run_fixups(document).document).applied == ()
+
+
+def test_unchecked_versions_fold_copies_without_requiring_them() -> None:
+    document = dataclasses.replace(_parsed(str(CRDS_SPEC)), origin=Origin.CLUSTER)
     newer = dataclasses.replace(document, version="v1.31.0")
     assert run_fixups(newer).applied == ("served_crd_schema_copies",)
     assert run_fixups(run_fixups(newer).document).applied == ()  # nothing left: no error
@@ -124,7 +133,8 @@ def test_version_ranges() -> None:
     assert (1, 20) in only_1_20 and (1, 21) not in only_1_20 and (1, 19) not in only_1_20
     assert None not in only_1_20 and None not in KubernetesVersions()
     assert (1, 5) in KubernetesVersions() and None in KubernetesVersions(unversioned=True)
-    assert (1, 20) not in KubernetesVersions(unversioned=True)
+    assert (1, 20) in KubernetesVersions(unversioned=True)
+    assert (1, 19) not in KubernetesVersions(since=(1, 20)) and (1, 21) not in KubernetesVersions(until=(1, 20))
 
 
 def test_expected_fixup_that_matches_nothing_fails_loudly() -> None:
@@ -135,16 +145,17 @@ def test_expected_fixup_that_matches_nothing_fails_loudly() -> None:
         run_fixups(document, (rule,))
     optional = dataclasses.replace(rule, required=False)
     assert run_fixups(document, (optional,)).applied == ()
-    elsewhere = dataclasses.replace(rule, origins=frozenset({Origin.SERVED}))
+    elsewhere = dataclasses.replace(rule, origins=frozenset({Origin.CLUSTER}))
     assert run_fixups(document, (elsewhere,)).applied == ()  # not listed: not run at all
     assert FIXUP_TABLE  # the registry is not empty
 
 
 def test_rules_match_on_every_fact() -> None:
     rule = next(r for r in FIXUP_TABLE if r.required)
-    facts = DocumentFacts(Origin.SERVED, (1, 20), served_custom_resources=True)
+    facts = DocumentFacts(Origin.CLUSTER, (1, 20), served_custom_resources=True)
     assert rule.matches(facts)
     assert not rule.matches(dataclasses.replace(facts, origin=Origin.BUILTIN))
+    assert not rule.matches(dataclasses.replace(facts, origin=Origin.FILE))
     assert not rule.matches(dataclasses.replace(facts, kubernetes=(1, 21)))
     assert not rule.matches(dataclasses.replace(facts, served_custom_resources=False))
 

@@ -5,22 +5,43 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import json
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import pytest
 
-from kubecodegen.fixups import run_fixups
+from kubecodegen.fixups import document_facts, run_fixups
 from kubecodegen.generate import model_of
 from kubecodegen.model import build_model
 from kubecodegen.model.types import ArrayOf, MapOf, Primitive, StructRef
 from kubecodegen.spec import LoadedSpec, SpecError, load_spec, validate_spec
+from kubecodegen.spec.crd_files import read_crd_paths
+from kubecodegen.spec.crd_publish import merge_crds
 from kubecodegen.spec.parse import parse_document
 from kubecodegen.spec.records import Document, GroupVersionKind, Operation, Origin, PathItem, Schema
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "generator" / "kubecodegen" / "model"
 _THING = "com.example.v1.Thing"
+CRD_YAML = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: things.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: things, singular: thing, kind: Thing, listKind: ThingList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {size: {type: integer}}}
+"""
 
 
 def _document(definitions: dict[str, Any], paths: dict[str, Any] | None = None,
@@ -124,11 +145,21 @@ def test_what_the_model_cannot_use_is_refused_with_source_and_pointer(
     assert (caught.value.source, caught.value.pointer) == ("t.json", pointer)
 
 
-def test_origin_and_crd_file_groups() -> None:
+def test_origin_and_crd_file_groups(tmp_path: Path) -> None:
     assert parse_document(load_spec("builtin:v1.35")).origin is Origin.BUILTIN
-    served = parse_document(_document({}))
-    assert served.origin is Origin.SERVED and served.crd_file_groups == frozenset()
-    assert (served.title, served.version) == ("T", "v1.30.1")
+    hand_made = parse_document(_document({}))
+    assert hand_made.origin is Origin.FILE and hand_made.crd_file_groups == frozenset()
+    assert (hand_made.title, hand_made.version) == ("T", "v1.30.1")
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(_document({}).document))
+    assert load_spec(str(path)).origin is Origin.FILE
+    crd = tmp_path / "crd.yaml"
+    crd.write_text(CRD_YAML)
+    merged = merge_crds(load_spec("builtin:v1.20"), read_crd_paths([str(crd)]))
+    document = parse_document(merged)
+    assert (document.origin, document.crd_file_groups) == (Origin.BUILTIN, frozenset({"example.com"}))
+    assert "com.example.v1.Thing" in document.definitions
+    assert not document_facts(document).served_custom_resources  # --crd groups are not the server's
 
 
 def test_a_model_builds_from_records_made_by_hand() -> None:
@@ -149,7 +180,7 @@ def test_a_model_builds_from_records_made_by_hand() -> None:
     op = Operation("/op", "get", "get", gvk, (), frozenset(), None, MappingProxyType({"200": _THING}))
     path = "/apis/example.com/v1/namespaces/{namespace}/things/{name}"
     document = Document(
-        source="by hand", origin=Origin.SERVED, title="Hand", version="v1.30.0",
+        source="by hand", origin=Origin.FILE, title="Hand", version="v1.30.0",
         definitions=MappingProxyType({_THING: thing, "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta": meta}),
         paths=MappingProxyType({path: PathItem("/path", path, MappingProxyType({"get": op}), frozenset())}),
         crd_file_groups=frozenset({"example.com"}))

@@ -63,15 +63,15 @@ class DocumentFacts:
 @dataclass(frozen=True)
 class KubernetesVersions:
     """An inclusive range of Kubernetes minor versions (``None`` ends are open); with
-    ``unversioned``, instead, the documents whose ``info.version`` names no version."""
+    ``unversioned``, also the documents whose ``info.version`` names no version."""
 
     since: tuple[int, int] | None = None
     until: tuple[int, int] | None = None
     unversioned: bool = False
 
     def __contains__(self, version: object) -> bool:
-        if self.unversioned or version is None:
-            return self.unversioned and version is None
+        if version is None:
+            return self.unversioned
         assert isinstance(version, tuple)
         return ((self.since is None or version >= self.since)
                 and (self.until is None or version <= self.until))

@@ -120,17 +120,20 @@ SERVED_CRD_SCHEMA_COPIES = Fixup(
 #: taken from the Kubernetes repository (v1.35), and ``--crd`` schemas are published by
 #: our own conversion, which refers to the meta types themselves.
 FIXUP_TABLE: tuple[FixupRule, ...] = (
-    # Seen in every /openapi/v2 of kube-apiserver 1.20 with CRDs installed (the live
-    # v1.20.2 server of the integration tests and tests/data/specs/…_served_with-6-crds).
-    FixupRule(SERVED_CRD_SCHEMA_COPIES, frozenset({Origin.SERVED}),
+    # Every /openapi/v2 of kube-apiserver 1.20 with CRDs installed has the copies (the
+    # live v1.20.2 server of tests/integration/test_crd_offline_vs_cluster.py).
+    FixupRule(SERVED_CRD_SCHEMA_COPIES, frozenset({Origin.CLUSTER}),
               KubernetesVersions(since=(1, 20), until=(1, 20)),
               served_custom_resources=True, required=True),
     # Other servers with custom resources have not been checked: the copies are folded
     # when they are there, and their absence is no error.
-    FixupRule(SERVED_CRD_SCHEMA_COPIES, frozenset({Origin.SERVED}),
-              KubernetesVersions(until=(1, 19)), served_custom_resources=True, required=False),
-    FixupRule(SERVED_CRD_SCHEMA_COPIES, frozenset({Origin.SERVED}),
-              KubernetesVersions(since=(1, 21)), served_custom_resources=True, required=False),
-    FixupRule(SERVED_CRD_SCHEMA_COPIES, frozenset({Origin.SERVED}),
-              KubernetesVersions(unversioned=True), served_custom_resources=True, required=False),
+    FixupRule(SERVED_CRD_SCHEMA_COPIES, frozenset({Origin.CLUSTER}),
+              KubernetesVersions(until=(1, 19), unversioned=True),
+              served_custom_resources=True, required=False),
+    FixupRule(SERVED_CRD_SCHEMA_COPIES, frozenset({Origin.CLUSTER}), KubernetesVersions(since=(1, 21)),
+              served_custom_resources=True, required=False),
+    # A file may be a served document saved to disk (tests/data/specs/…_served_with-6-crds
+    # is one) or one written by hand: fold what is there, require nothing.
+    FixupRule(SERVED_CRD_SCHEMA_COPIES, frozenset({Origin.FILE}), KubernetesVersions(unversioned=True),
+              served_custom_resources=True, required=False),
 )

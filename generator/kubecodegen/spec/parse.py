@@ -17,7 +17,7 @@ from typing import Any
 
 from .errors import SpecError, make_pointer, unescape_pointer_token
 from .load import LoadedSpec
-from .records import Document, GroupVersionKind, Operation, Origin, PathItem, Schema
+from .records import Document, GroupVersionKind, Operation, PathItem, Schema
 
 #: Operation keys of a path item, in the order the model visits them.
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
@@ -40,6 +40,7 @@ class _Parser:
         self._raw = spec.document
         parameters = self._raw.get("parameters")
         self._parameters: dict[str, Any] = parameters if isinstance(parameters, dict) else {}
+        self._origin = spec.origin
         self._crd_file_groups = spec.crd_file_groups
 
     def _error(self, pointer: str, message: str) -> SpecError:
@@ -51,7 +52,7 @@ class _Parser:
         definitions = self._raw.get("definitions") or {}
         paths = self._raw.get("paths") or {}
         return Document(
-            source=self._source, origin=self._origin(),
+            source=self._source, origin=self._origin,
             title=str(info.get("title", "")), version=str(info.get("version", "")),
             definitions=MappingProxyType({
                 name: self.schema(schema, make_pointer(("definitions", name)))
@@ -61,11 +62,6 @@ class _Parser:
                 for path, item in paths.items()}),
             crd_file_groups=self._crd_file_groups,
         )
-
-    def _origin(self) -> Origin:
-        # ``load_spec`` names a shipped spec ``builtin:<version>`` and nothing else can
-        # be named so (``--crd`` appends to the name, it does not replace it).
-        return Origin.BUILTIN if self._source.startswith("builtin:") else Origin.SERVED
 
     # -- schemas -------------------------------------------------------------------
 

@@ -33,8 +33,11 @@ class Origin(Enum):
 
     #: A spec shipped with the generator (``builtin:<version>``).
     BUILTIN = "builtin"
-    #: A document as some server serves it: a file, a URL or ``--from-cluster``.
-    SERVED = "served"
+    #: A file or a URL: a document a server served and someone saved, or one written by
+    #: hand; nothing proves which.
+    FILE = "file"
+    #: ``--from-cluster``: ``/openapi/v2`` exactly as the cluster's kube-apiserver serves it.
+    CLUSTER = "cluster"
 
 
 @dataclass(frozen=True, slots=True)
