@@ -1,4 +1,4 @@
-"""The generation pipeline: source → validated document → model → files → disk.
+"""The generation pipeline: source → validated document → records → fixups → model → files → disk.
 
 The CLI is a thin shell over these functions; tests and scripts call them directly.
 """
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import naming
+from .fixups import run_fixups
 from .model import ApiModel, build_model
 from .render.meta_runtime import RUNTIME_PATH, MetaPlan, plan_meta, runtime_meta_model
 from .render.plan import plan_package, plan_runtime_meta
@@ -20,6 +21,7 @@ from .spec import LoadedSpec, load_spec, validate_spec
 from .spec.cluster import load_spec_from_cluster
 from .spec.crd_files import read_crd_paths
 from .spec.crd_publish import crd_groups, merge_crds
+from .spec.parse import parse_document
 
 _PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -85,7 +87,13 @@ def load_model_with_notes(source: str | SpecSource | None, groups: Collection[st
         if source.spec is None and not groups:
             groups = crd_groups(files)
     validate_spec(spec)
-    return spec, build_model(spec.document, groups=groups or None), notes
+    return spec, model_of(spec, groups or None), notes
+
+
+def model_of(spec: LoadedSpec, groups: Collection[str] | None = None) -> ApiModel:
+    """The model of a validated spec, in pipeline order: its JSON is parsed into records,
+    the fixups of its row of the table run on them, and the model is built from those."""
+    return build_model(run_fixups(parse_document(spec)), groups=groups)
 
 
 def check_package_name(package: str) -> None:

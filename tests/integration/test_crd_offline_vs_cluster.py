@@ -19,6 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from kubecodegen.cli import main
+from kubecodegen.fixups import document_facts, run_fixups
+from kubecodegen.fixups.upstream import FIXUP_TABLE
 from kubecodegen.generate import SpecSource, generate
 from kubecodegen.model.types import ApiModel
 from kubecodegen.spec import load_spec
@@ -26,6 +28,8 @@ from kubecodegen.spec.cluster import load_spec_from_cluster
 from kubecodegen.spec.crd_files import read_crd_paths
 from kubecodegen.spec.crd_publish import merge_crds
 from kubecodegen.spec.crd_yaml import load_all
+from kubecodegen.spec.parse import parse_document
+from kubecodegen.spec.records import Origin
 from tests.integration.test_crds_from_cluster import _for_v1_20
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -108,6 +112,24 @@ def test_published_definitions_and_paths_are_the_servers(cluster: Any, crd_dir: 
     for path in served_paths:
         assert offline_paths[path] == served_paths[path], path
     assert "/apis/example.org/v1alpha1/gadgets" not in offline.document["paths"]  # not served
+
+
+def test_the_cluster_document_meets_the_fixup_table(cluster: Any, crd_dir: Path) -> None:
+    """The table's one required row (1.20 with custom resources: ``*_v2`` meta copies) is
+    a claim about this very server: it holds, and the records the model gets have none."""
+    served = load_spec_from_cluster(str(cluster.admin_kubeconfig))
+    document = parse_document(served)
+    facts = document_facts(document)
+    assert (document.origin, facts.kubernetes, facts.served_custom_resources) == (Origin.CLUSTER, (1, 20), True)
+    assert [rule.fixup.name for rule in FIXUP_TABLE if rule.required and rule.matches(facts)] == \
+        ["served_crd_schema_copies"]
+    assert any(name.endswith("_v2") for name in document.definitions)
+    fixed = run_fixups(document)
+    assert fixed.applied == ("served_crd_schema_copies",)
+    assert not any(name.endswith("_v2") for name in fixed.document.definitions)
+    offline = parse_document(merge_crds(load_spec("builtin:v1.20"), read_crd_paths([str(crd_dir)])))
+    assert run_fixups(offline).applied == ()  # --crd publishes no copies: nothing to fold
+    assert set(fixed.document.definitions) == set(offline.definitions)
 
 
 def _inspect(args: list[str]) -> Any:

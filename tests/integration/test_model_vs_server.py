@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubecodegen.model import build_model
+from kubecodegen.generate import model_of
 from kubecodegen.spec import load_spec
 
 
@@ -36,7 +36,7 @@ def test_builtin_v1_20_model_matches_live_discovery(cluster: Any) -> None:
     crds = client.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions").json()["items"]
     custom = {(crd["spec"]["group"], crd["spec"]["names"]["plural"]) for crd in crds}
     server = {key: value for key, value in _discovery(client).items() if (key[0], key[2]) not in custom}
-    model = build_model(load_spec("builtin:v1.20").document)
+    model = model_of(load_spec("builtin:v1.20"))
     ours = {(r.group, r.version, r.plural): r for r in model.resources()}
     assert set(ours) == set(server)
     for key, resource in ours.items():

@@ -67,10 +67,10 @@ def test_idents_refuses_plain_strings() -> None:
 
 def test_a_plain_string_in_a_planned_context_stops_rendering() -> None:
     """The real templates rely on the policy: a name that skipped naming.py is refused."""
-    from kubecodegen.model import build_model
+    from kubecodegen.generate import model_of
     from kubecodegen.spec import load_spec
 
-    model = build_model(load_spec("builtin:v1.20").document, groups=["core"])
+    model = model_of(load_spec("builtin:v1.20"), groups=["core"])
     planned = next(f for f in plan_package(model, "pkg", "t") if f.path == "clientset/core_v1.py")
     environment = render_env.make_environment()
     assert planned.template is not None

@@ -15,7 +15,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from kubecodegen.model import build_model
+from kubecodegen.generate import model_of
+from kubecodegen.spec import LoadedSpec
 from kubecodegen.spec.crd_defaults import restore_crd_defaults
 from tests.crd_schemas import (
     DEFAULTED,
@@ -35,7 +36,7 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
 
 
 def _fields(struct_id: str) -> dict[str, Any]:
-    model = build_model(spec_from_crds([load_yaml(name) for name in CRDS]))
+    model = model_of(LoadedSpec("crds.json", spec_from_crds([load_yaml(name) for name in CRDS])))
     return {f.wire_name: f for f in model.structs[struct_id].fields}
 
 
@@ -108,9 +109,9 @@ def test_restored_defaults_make_the_fields_optional() -> None:
     crd = load_yaml("password-crd.yaml")
     document = {"swagger": "2.0", "info": {"title": "t", "version": "v"}, "paths": {}, **_published(crd)}
     spec_id = "io.external-secrets.generators.v1alpha1.Password/spec"
-    assert build_model(document).structs[spec_id].fields[0].required
+    assert model_of(LoadedSpec("served.json", document)).structs[spec_id].fields[0].required
     restore_crd_defaults(document, [crd])
-    assert not any(f.required for f in build_model(document).structs[spec_id].fields)
+    assert not any(f.required for f in model_of(LoadedSpec("served.json", document)).structs[spec_id].fields)
 
 
 @pytest.mark.parametrize("crds", [

@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubecodegen.cli import main
-from kubecodegen.generate import SpecSource, generate, load_model
-from kubecodegen.model import build_model
+from kubecodegen.generate import SpecSource, generate, load_model, model_of
 from kubecodegen.model.definitions import ModelError
 from kubecodegen.spec import SpecError, load_spec, validate_spec
 from kubecodegen.spec.crd_files import parse_crd_documents, read_crd_paths
@@ -223,7 +222,7 @@ def test_mutated_crd_reads_publishes_and_models_or_raises_a_spec_error(
     assert "com.example.corpus.v1.Thing" in document.document["definitions"]
     try:
         validate_spec(document)
-        model = build_model(document.document, groups=["corpus.example.com"])
+        model = model_of(document, groups=["corpus.example.com"])
     except (SpecError, ModelError):
         return  # a typed error naming a pointer into the published document
     assert [r.kind for r in model.resources()] == ["Thing"]

@@ -14,8 +14,10 @@ import yaml
 
 from kubecodegen import naming
 from kubecodegen.fixups.special import QUANTITY_PATTERN
-from kubecodegen.model import ApiModel, build_model
+from kubecodegen.generate import model_of as model_of_spec
+from kubecodegen.model import ApiModel
 from kubecodegen.model.types import ArrayOf, MapOf, Primitive, StructRef, StructType
+from kubecodegen.spec import LoadedSpec
 from tests.crd_schemas import generate_package, spec_from_crds
 
 CRDS = Path(__file__).resolve().parents[1] / "data" / "crds"
@@ -29,7 +31,7 @@ def crd_file(name: str) -> tuple[dict[str, Any], ...]:
 
 
 def model_of(crds: list[dict[str, Any]]) -> ApiModel:
-    return build_model(spec_from_crds(copy.deepcopy(crds)))
+    return model_of_spec(LoadedSpec("crds.json", spec_from_crds(copy.deepcopy(crds))))
 
 
 def crd(group: str, kind: str, spec_properties: dict[str, Any], version: str = "v1") -> dict[str, Any]:
@@ -377,7 +379,7 @@ def test_built_in_modules_and_single_kind_groups_are_not_split() -> None:
     from kubecodegen.render.plan import kind_files
     from kubecodegen.spec import load_spec
 
-    model = build_model(load_spec(str(SERVED)).document)
+    model = model_of_spec(load_spec(str(SERVED)))
     split = {m for m in model.modules if kind_files(model, m) is not None}
     assert split == {"cert_manager_io_v1", "monitoring_coreos_com_v1"}
     files = kind_files(model, "monitoring_coreos_com_v1")

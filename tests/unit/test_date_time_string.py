@@ -16,8 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubecodegen.model import build_model
+from kubecodegen.generate import model_of
 from kubecodegen.model.types import ArrayOf, MapOf, Primitive
+from kubecodegen.spec import LoadedSpec
 from kubecodegen_runtime import codec
 from kubecodegen_runtime.types import DateTimeString
 from tests.crd_schemas import STAMP_CRD, generate_package, spec_from_crds
@@ -34,7 +35,7 @@ def stamps(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
 
 
 def test_model_types_inline_date_times_as_strings() -> None:
-    fields = {f.wire_name: f.type for f in build_model(spec_from_crds([STAMP_CRD])).structs[
+    fields = {f.wire_name: f.type for f in model_of(LoadedSpec("crds.json", spec_from_crds([STAMP_CRD]))).structs[
         "com.example.fidelity.v1.Stamp/spec"].fields}
     assert fields["at"] is Primitive.DATE_TIME_STRING
     assert fields["history"] == ArrayOf(Primitive.DATE_TIME_STRING)

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from kubecodegen.model import ApiModel, build_model
+from kubecodegen.generate import model_of as model_of_spec
+from kubecodegen.model import ApiModel
 from kubecodegen.model.resources import split_path
 from kubecodegen.model.types import ArrayOf, MapOf, Primitive, Resource, StructRef, UnionOf
-from kubecodegen.spec import load_spec
+from kubecodegen.spec import LoadedSpec, load_spec
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "specs"
 ALL_SPECS = ["builtin:v1.35", "builtin:v1.20", str(DATA / "kubernetes_v1.30.0.json.gz"),
@@ -23,7 +24,7 @@ ALL_SPECS = ["builtin:v1.35", "builtin:v1.20", str(DATA / "kubernetes_v1.30.0.js
 
 @cache
 def model_of(source: str) -> ApiModel:
-    return build_model(load_spec(source).document)
+    return model_of_spec(load_spec(source))
 
 
 def resource(model: ApiModel, group: str, version: str, plural: str) -> Resource:
@@ -176,13 +177,13 @@ def test_model_does_not_modify_its_input() -> None:
     with gzip.open(DATA / "kube-apiserver_v1.20.2_served_with-6-crds.json.gz") as stream:
         document: dict[str, Any] = json.loads(stream.read())
     before = json.dumps(document, sort_keys=True)
-    build_model(document)
+    model_of_spec(LoadedSpec("served.json", document))
     assert json.dumps(document, sort_keys=True) == before
 
 
 def test_group_filter_keeps_only_needed_types() -> None:
-    document = load_spec(str(DATA / "kube-apiserver_v1.20.2_served_with-6-crds.json.gz")).document
-    model = build_model(document, groups=["monitoring.coreos.com", "core"])
+    spec = load_spec(str(DATA / "kube-apiserver_v1.20.2_served_with-6-crds.json.gz"))
+    model = model_of_spec(spec, groups=["monitoring.coreos.com", "core"])
     assert {g.name for g in model.groups} == {"", "monitoring.coreos.com"}
     # Subresource bodies come along: Eviction, TokenRequest, Scale (replicationcontrollers/scale).
     assert set(model.modules) == {"core_v1", "meta_v1", "monitoring_coreos_com_v1", "policy_v1beta1",
@@ -195,7 +196,7 @@ def test_group_filter_rejects_unknown_groups() -> None:
     from kubecodegen.model.definitions import ModelError
 
     with pytest.raises(ModelError, match=r"no such API group.*nope.*known: .*apps"):
-        build_model(load_spec("builtin:v1.20").document, groups=["nope"])
+        model_of_spec(load_spec("builtin:v1.20"), groups=["nope"])
 
 
 def test_watch_verb_quirk() -> None:

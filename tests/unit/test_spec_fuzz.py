@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubecodegen.fixups import FixupError
-from kubecodegen.model import build_model
+from kubecodegen.generate import model_of
 from kubecodegen.model.definitions import ModelError
 from kubecodegen.render.env import make_environment
 from kubecodegen.render.plan import plan_package
@@ -72,8 +72,9 @@ BASE = _base_document()
 def _pipeline(document: dict[str, Any]) -> None:
     """Validate, model, plan and render like ``generate`` (minus black), or raise a typed error."""
     try:
-        validate_spec(LoadedSpec("fuzz.json", document))
-        model = build_model(document)
+        spec = LoadedSpec("fuzz.json", document)
+        validate_spec(spec)
+        model = model_of(spec)
     except _TYPED:
         return
     environment = make_environment()
@@ -85,7 +86,7 @@ def _pipeline(document: dict[str, Any]) -> None:
 
 def test_the_base_document_goes_all_the_way() -> None:
     validate_spec(LoadedSpec("base.json", BASE))
-    model = build_model(BASE)
+    model = model_of(LoadedSpec("base.json", BASE))
     assert any(s.name == "WidgetSpecParts" for s in model.structs.values())
     _pipeline(copy.deepcopy(BASE))
 

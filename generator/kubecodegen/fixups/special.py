@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from ..model.types import ArrayOf, Primitive, StructRef, TypeRef, UnionOf
+from ..spec.records import Schema
 from . import FixupError
 
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
@@ -20,21 +20,21 @@ _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 @dataclass(frozen=True)
 class Special:
     name_matches: Callable[[str], bool]
-    shape_matches: Callable[[dict[str, Any]], bool]
+    shape_matches: Callable[[Schema], bool]
     type_for: Callable[[str], TypeRef]
     why: str
 
 
-def _is_string(schema: dict[str, Any]) -> bool:
-    return schema.get("type") == "string"
+def _is_string(schema: Schema) -> bool:
+    return schema.type == "string"
 
 
-def _is_object_without_properties(schema: dict[str, Any]) -> bool:
-    return schema.get("type") in (None, "object") and "properties" not in schema
+def _is_object_without_properties(schema: Schema) -> bool:
+    return schema.type in (None, "object") and schema.properties is None
 
 
-def _untyped(schema: dict[str, Any]) -> bool:
-    return "type" not in schema and "properties" not in schema and "$ref" not in schema
+def _untyped(schema: Schema) -> bool:
+    return schema.type is None and schema.properties is None and schema.ref is None
 
 
 def _props_ref(name: str) -> StructRef:
@@ -81,7 +81,7 @@ SPECIALS: tuple[Special, ...] = (
 )
 
 
-def special_type(name: str, schema: dict[str, Any]) -> TypeRef | None:
+def special_type(name: str, schema: Schema) -> TypeRef | None:
     """The runtime type for a special definition, or None for ordinary definitions."""
     for special in SPECIALS:
         if special.name_matches(name):
@@ -107,7 +107,7 @@ RESOURCE_LIST_PROPERTIES = frozenset(
     {"limits", "requests", "resources", "capacity", "allocatable", "overhead", "hard", "used"})
 
 
-def is_inline_quantity(schema: dict[str, Any], map_property: str | None) -> bool:
+def is_inline_quantity(schema: Schema, map_property: str | None) -> bool:
     """Spec quirk: a CRD schema has no ``$ref``, so a ``resource.Quantity`` field arrives as a
     plain ``x-kubernetes-int-or-string`` schema. It is typed ``Quantity`` (not
     ``IntOrString``) when it is one by the only two signs a structural schema keeps:
@@ -121,6 +121,6 @@ def is_inline_quantity(schema: dict[str, Any], map_property: str | None) -> bool
     offline and from a cluster. Sent back, a ``Quantity`` is the exact string it was read as;
     a number on the wire (``cpu: 2``) decodes too (see the runtime's Quantity).
     """
-    if schema.get("x-kubernetes-int-or-string") is not True:
+    if not schema.int_or_string:
         return False
-    return schema.get("pattern") == QUANTITY_PATTERN or map_property in RESOURCE_LIST_PROPERTIES
+    return schema.pattern == QUANTITY_PATTERN or map_property in RESOURCE_LIST_PROPERTIES

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from collections import defaultdict
 from collections.abc import Collection, Mapping
-from typing import Any
 
 from .. import naming
-from ..fixups import run_fixups
+from ..fixups import FixedDocument
+from ..spec.records import Schema
 from .definitions import DefinitionsBuilder, ModelError
 from .resources import ResourceAccumulator, collect_resources, ordered_verbs
 from .shapes import share_identical_shapes
@@ -31,15 +30,12 @@ from .types import (
 __all__ = ["ModelError", "build_model"]
 
 
-def _namespace_group_versions(definitions: dict[str, Any]) -> dict[str, tuple[str, str]]:
+def _namespace_group_versions(definitions: Mapping[str, Schema]) -> dict[str, tuple[str, str]]:
     """Definition namespaces whose kinds all belong to exactly one group-version."""
     seen: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for name, schema in definitions.items():
-        entries = schema.get("x-kubernetes-group-version-kind") if isinstance(schema, dict) else None
-        for entry in entries if isinstance(entries, list) else []:
-            if isinstance(entry, dict):
-                seen[naming.definition_namespace(name)].add(
-                    (str(entry.get("group", "")), str(entry.get("version", ""))))
+        for gvk in schema.group_version_kinds:
+            seen[naming.definition_namespace(name)].add((gvk.group, gvk.version))
     return {ns: next(iter(gvs)) for ns, gvs in seen.items() if len(gvs) == 1}
 
 
@@ -97,16 +93,15 @@ def _selects(group: str, wanted: Collection[str]) -> bool:
     return group in wanted or (group == "" and "core" in wanted)
 
 
-def build_model(document: dict[str, Any], groups: Collection[str] | None = None) -> ApiModel:
-    """Build the model of a validated document. The input is not modified.
+def build_model(fixed: FixedDocument, groups: Collection[str] | None = None) -> ApiModel:
+    """Build the model of a parsed, fixed-up document (records only; nothing is modified).
 
     With ``groups``, only those API groups (``core`` for the legacy group) are kept,
     with the types they need; every other definition is recorded as skipped.
     """
-    doc = copy.deepcopy(document)
-    applied = run_fixups(doc)
-    definitions: dict[str, Any] = doc.get("definitions", {})
-    accumulators = collect_resources(doc.get("paths", {}), doc.get("parameters", {}))
+    doc = fixed.document
+    definitions = doc.definitions
+    accumulators = collect_resources(doc.paths)
     if groups is not None:
         known = {acc.group for acc in accumulators}
         unknown = sorted(g for g in groups if not (g in known or (g == "core" and "" in known)))
@@ -162,11 +157,10 @@ def build_model(document: dict[str, Any], groups: Collection[str] | None = None)
         versions = sorted(by_group[group], key=lambda gv: (naming.version_priority(gv.version), gv.version))
         model_groups.append(Group(name=group, py_name=group_names[group], versions=tuple(versions),
                                   preferred_version=versions[0].version))
-    info = doc.get("info", {}) if isinstance(doc.get("info"), dict) else {}
     return ApiModel(
-        title=str(info.get("title", "")), spec_version=str(info.get("version", "")),
+        title=doc.title, spec_version=doc.version,
         groups=tuple(model_groups), structs=structs, modules=module_index,
-        skipped=tuple(skipped), fixups_applied=tuple(applied),
+        skipped=tuple(skipped), fixups_applied=fixed.applied,
         skipped_fields=tuple(builder.skipped_fields))
 
 

@@ -14,11 +14,11 @@ inline object becomes a struct named after its owner and the property path
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from .. import naming
 from ..fixups import special as special_fixups
+from ..spec.records import Schema
 from .types import (
     ArrayOf,
     Field,
@@ -32,7 +32,6 @@ from .types import (
     TypeRef,
 )
 
-_GVK = "x-kubernetes-group-version-kind"
 _HOISTED = ("apiVersion", "kind", "metadata")
 
 
@@ -45,29 +44,21 @@ class ModelError(Exception):
         self.message = message
 
 
-def _escape_pointer(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def single_gvk(schema: dict[str, Any]) -> GroupVersionKind | None:
+def single_gvk(schema: Schema) -> GroupVersionKind | None:
     """The definition's GroupVersionKind if it has exactly one, else None."""
-    entries = schema.get(_GVK)
-    if isinstance(entries, list) and len(entries) == 1 and isinstance(entries[0], dict):
-        entry = entries[0]
-        return GroupVersionKind(str(entry.get("group", "")), str(entry.get("version", "")),
-                                str(entry.get("kind", "")))
-    return None
+    gvks = schema.group_version_kinds
+    return gvks[0] if len(gvks) == 1 else None
 
 
-def _is_struct_schema(schema: dict[str, Any]) -> bool:
-    return (isinstance(schema.get("properties"), dict) and schema.get("type") in (None, "object")
-            and _unrepresentable_name(schema["properties"]) is None)
+def _is_struct_schema(schema: Schema) -> bool:
+    return (schema.properties is not None and schema.type in (None, "object")
+            and _unrepresentable_name(schema.properties) is None)
 
 
 class DefinitionsBuilder:
     """Turns the ``definitions`` of one (fixed-up) document into struct types."""
 
-    def __init__(self, definitions: dict[str, Any], module_of: Callable[[str], str]) -> None:
+    def __init__(self, definitions: Mapping[str, Schema], module_of: Callable[[str], str]) -> None:
         self._definitions = definitions
         self._module_of = module_of
         self.structs: dict[str, StructType] = {}
@@ -105,23 +96,20 @@ class DefinitionsBuilder:
                 continue
             alias = self.aliases.get(name)
             if alias is None:
-                alias = self._type_of(self._definitions[name],
-                                      f"/definitions/{_escape_pointer(name)}", owner=None)
+                alias = self._type_of(self._definitions[name], owner=None)
                 self.aliases[name] = alias
             self.skipped.append(Skipped(name, f"inlined as {alias!r}"))
         for name in struct_definitions:
             module, class_name = self._class_of[name]
             self._build_struct(name, self._definitions[name], module, class_name,
-                               f"/definitions/{_escape_pointer(name)}", gvk=single_gvk(self._definitions[name]))
+                               gvk=single_gvk(self._definitions[name]))
 
     # -- structs -----------------------------------------------------------------
 
-    def _build_struct(self, struct_id: str, schema: dict[str, Any], module: str, class_name: str,
-                      pointer: str, gvk: GroupVersionKind | None) -> StructRef:
-        properties: dict[str, Any] = schema.get("properties", {})
-        required = schema.get("required", [])
-        if not isinstance(required, list):
-            raise ModelError(pointer + "/required", "expected a list of property names")
+    def _build_struct(self, struct_id: str, schema: Schema, module: str, class_name: str,
+                      gvk: GroupVersionKind | None) -> StructRef:
+        properties: Mapping[str, Schema] = schema.properties or {}
+        required = schema.required
         wire_names = [p for p in _HOISTED if p in properties] + [p for p in properties if p not in _HOISTED]
         py_names = naming.attribute_names(wire_names)
         owner = (struct_id, module, class_name)
@@ -130,44 +118,37 @@ class DefinitionsBuilder:
         # file lists its properties in and a server serves them in (sorted, as Go does).
         types: dict[str, TypeRef] = {}
         for wire in sorted(wire_names):
-            prop = properties[wire]
-            if not isinstance(prop, dict):
-                raise ModelError(f"{pointer}/properties/{_escape_pointer(wire)}", "expected a schema object")
-            types[wire] = self._type_of(prop, f"{pointer}/properties/{_escape_pointer(wire)}",
-                                        owner=(owner, wire))
+            types[wire] = self._type_of(properties[wire], owner=(owner, wire))
         fields = []
         for wire in wire_names:
             prop, ftype = properties[wire], types[wire]
-            is_required = wire in required and not prop.get("nullable", False) and not server_defaulted(prop)
-            fields.append(Field(wire, py_names[wire], ftype, is_required, _text(prop.get("description")),
+            is_required = wire in required and not prop.nullable and not server_defaulted(prop)
+            fields.append(Field(wire, py_names[wire], ftype, is_required, prop.description,
                                 null_as=go_null_reading(ftype) if is_required else None))
         if gvk is not None and not {"apiVersion", "kind"} <= set(properties):
             gvk = None
         self.structs[struct_id] = StructType(
             struct_id=struct_id, module=module, name=class_name,
-            description=_text(schema.get("description")), fields=tuple(fields), gvk=gvk)
+            description=schema.description, fields=tuple(fields), gvk=gvk)
         return StructRef(struct_id)
 
     # -- types -------------------------------------------------------------------
 
-    def _type_of(self, schema: dict[str, Any], pointer: str,
+    def _type_of(self, schema: Schema,
                  owner: tuple[tuple[str, str, str], str] | None, suffix: str = "",
                  map_property: str | None = None) -> TypeRef:
         """The type of one schema; ``owner`` (struct, property) names inline objects,
         ``map_property`` is the property whose map values ``schema`` describes, if any."""
-        ref = schema.get("$ref")
-        if ref is None and isinstance(schema.get("allOf"), list) and len(schema["allOf"]) == 1:
-            ref = schema["allOf"][0].get("$ref") if isinstance(schema["allOf"][0], dict) else None
-        if isinstance(ref, str):
-            return self._resolve_ref(ref, pointer)
-        if schema.get("x-kubernetes-int-or-string") is True:
+        pointer = schema.pointer
+        if schema.ref is not None:
+            return self._resolve_ref(schema.ref, pointer)
+        if schema.int_or_string:
             if special_fixups.is_inline_quantity(schema, map_property):
                 return Primitive.QUANTITY
             return Primitive.INT_OR_STRING
-        kind = schema.get("type")
+        kind = schema.type
         if kind == "string":
-            return {"byte": Primitive.BYTES, "date-time": Primitive.DATE_TIME_STRING,
-                    "int-or-string": Primitive.INT_OR_STRING}.get(str(schema.get("format")), Primitive.STRING)
+            return _STRING_FORMATS.get(schema.format or "", Primitive.STRING)
         if kind == "integer":
             return Primitive.INTEGER
         if kind == "number":
@@ -175,14 +156,13 @@ class DefinitionsBuilder:
         if kind == "boolean":
             return Primitive.BOOLEAN
         if kind == "array":
-            items = schema.get("items")
-            if not isinstance(items, dict):
+            if schema.items is None:
                 raise ModelError(pointer, "an array schema needs an 'items' schema object")
-            return ArrayOf(self._type_of(items, pointer + "/items", owner, suffix))
+            return ArrayOf(self._type_of(schema.items, owner, suffix))
         if kind not in (None, "object"):
             raise ModelError(pointer + "/type", f"unsupported type {kind!r}")
-        if isinstance(schema.get("properties"), dict) and schema["properties"]:
-            odd = _unrepresentable_name(schema["properties"])
+        if schema.properties:
+            odd = _unrepresentable_name(schema.properties)
             if odd is not None:
                 self.skipped_fields.append(Skipped(pointer, _KEPT_AS_JSON.format(name=odd)))
                 return Primitive.OBJECT
@@ -196,20 +176,17 @@ class DefinitionsBuilder:
             struct_id = f"{owner_id}/{prop}{suffix}"
             self._name_parts[struct_id] = parts
             self.inline_order.append(struct_id)
-            return self._build_struct(struct_id, schema, module, class_name, pointer, gvk=None)
-        additional = schema.get("additionalProperties")
-        if isinstance(additional, dict) and additional:
-            return MapOf(self._type_of(additional, pointer + "/additionalProperties", owner, suffix + "Value",
+            return self._build_struct(struct_id, schema, module, class_name, gvk=None)
+        additional = schema.additional_properties
+        if isinstance(additional, Schema):
+            return MapOf(self._type_of(additional, owner, suffix + "Value",
                                        map_property=owner[1] if owner is not None and not suffix else None))
-        if kind == "object" or (schema.get("x-kubernetes-preserve-unknown-fields") is True and kind is not None):
+        if kind == "object" or (schema.preserve_unknown_fields and kind is not None):
             return Primitive.OBJECT
         return Primitive.ANY
 
-    def _resolve_ref(self, ref: str, pointer: str) -> TypeRef:
-        prefix = "#/definitions/"
-        if not ref.startswith(prefix):
-            raise ModelError(pointer + "/$ref", f"only local definition references are supported, got {ref!r}")
-        target = ref[len(prefix):].replace("~1", "/").replace("~0", "~")
+    def _resolve_ref(self, target: str, pointer: str) -> TypeRef:
+        """The type a reference to the definition ``target`` stands for."""
         if target in self._class_of:
             return StructRef(target)
         if target in self.aliases:
@@ -221,21 +198,20 @@ class DefinitionsBuilder:
             raise ModelError(pointer + "/$ref", f"reference loop through non-object definition {target!r}")
         self._resolving.add(target)
         try:
-            alias = self._type_of(self._definitions[target],
-                                  f"/definitions/{_escape_pointer(target)}", owner=None)
+            alias = self._type_of(self._definitions[target], owner=None)
         finally:
             self._resolving.discard(target)
         self.aliases[target] = alias
         return alias
 
 
-def server_defaulted(prop: dict[str, Any]) -> bool:
+def server_defaulted(prop: Schema) -> bool:
     """Spec quirk: a property both ``required`` and with a schema ``default`` (external-secrets'
     Password ``allowRepeat``, OpenTelemetryCollector ``managementState``) is filled in by the
     server when absent, so the manifests those projects publish leave it out. It is an
     optional field for us: unset, it is absent on the wire and the server applies the default.
     """
-    return "default" in prop
+    return prop.has_default
 
 
 def go_null_reading(ref: TypeRef) -> NullAs | None:
@@ -286,9 +262,10 @@ def representable_wire_name(name: str) -> bool:
     return not any(ch in '"\\' or ord(ch) < 0x20 or 0xD800 <= ord(ch) <= 0xDFFF for ch in name)
 
 
-def _unrepresentable_name(properties: dict[str, Any]) -> str | None:
+def _unrepresentable_name(properties: Mapping[str, Schema]) -> str | None:
     return next((name for name in properties if not representable_wire_name(name)), None)
 
 
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
+#: String formats with a wire format of their own; every other format is a plain string.
+_STRING_FORMATS = {"byte": Primitive.BYTES, "date-time": Primitive.DATE_TIME_STRING,
+                   "int-or-string": Primitive.INT_OR_STRING}

@@ -8,16 +8,15 @@ paths create no resources; they only confirm the ``watch`` verb.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
+from ..spec.paths import ResourcePath, parse_resource_path, split_path
+from ..spec.records import Operation, PathItem
 from .types import GroupVersionKind
 
-_CORE = re.compile(r"^/api/(?P<version>[^/{}]+)(?P<rest>/.*)?$")
-_NAMED = re.compile(r"^/apis/(?P<group>[^/{}]+)/(?P<version>[^/{}]+)(?P<rest>/.*)?$")
-_METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
+__all__ = ["ResourcePath", "collect_resources", "ordered_verbs", "parse_resource_path", "split_path"]
+
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
 CONNECT_SUBRESOURCES = frozenset({"exec", "attach", "portforward", "proxy"})
 
@@ -40,14 +39,6 @@ _VERBS = {
 }
 VERB_ORDER = ("get", "list", "watch", "create", "update", "patch", "apply", "delete",
               "deletecollection", "head", "options")
-
-
-@dataclass
-class OperationInfo:
-    verb: str
-    gvk: GroupVersionKind | None
-    body_ref: str | None
-    response_ref: str | None
 
 
 @dataclass
@@ -74,103 +65,12 @@ class ResourceAccumulator:
     subresources: dict[str, SubresourceAccumulator] = field(default_factory=dict)
 
 
-def _ref_target(schema: object) -> str | None:
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/definitions/"):
-            return ref[len("#/definitions/"):]
-    return None
+def _response_ref(op: Operation) -> str | None:
+    """What a successful call returns: the first of the 200, 201 and 202 responses' types."""
+    return next((op.response_refs[code] for code in ("200", "201", "202") if code in op.response_refs), None)
 
 
-def _gvk(op: dict[str, Any]) -> GroupVersionKind | None:
-    ext = op.get("x-kubernetes-group-version-kind")
-    if isinstance(ext, dict):
-        return GroupVersionKind(str(ext.get("group", "")), str(ext.get("version", "")), str(ext.get("kind", "")))
-    return None
-
-
-def _body_ref(op: dict[str, Any]) -> str | None:
-    for param in op.get("parameters", []) or []:
-        if isinstance(param, dict) and param.get("in") == "body":
-            return _ref_target(param.get("schema"))
-    return None
-
-
-def _response_ref(op: dict[str, Any]) -> str | None:
-    responses = op.get("responses") or {}
-    for code in ("200", "201", "202"):
-        target = _ref_target((responses.get(code) or {}).get("schema"))
-        if target:
-            return target
-    return None
-
-
-def _param_names(op: dict[str, Any], parameters: dict[str, Any]) -> set[str]:
-    names: set[str] = set()
-    for param in op.get("parameters", []) or []:
-        if isinstance(param, dict):
-            ref = param.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/parameters/"):
-                param = parameters.get(ref[len("#/parameters/"):], {})
-            if isinstance(param, dict) and isinstance(param.get("name"), str):
-                names.add(param["name"])
-    return names
-
-
-def split_path(path: str) -> tuple[str, str, list[str]] | None:
-    """``/apis/apps/v1/namespaces/{namespace}/deployments`` → ("apps", "v1", [segments])."""
-    match = _CORE.match(path)
-    group = ""
-    if match is None:
-        match = _NAMED.match(path)
-        if match is None:
-            return None
-        group = match.group("group")
-    rest = (match.group("rest") or "").strip("/")
-    return group, match.group("version"), [s for s in rest.split("/") if s] if rest else []
-
-
-@dataclass(frozen=True)
-class ResourcePath:
-    """What a resource path names: ``/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale``
-    → apps, v1, deployments, namespaced, shape ``subresource``, subresource ``scale``.
-
-    ``watch`` marks the deprecated ``/watch/`` paths, which only confirm the verb.
-    """
-
-    group: str
-    version: str
-    plural: str
-    namespaced: bool
-    shape: str  # collection, item or subresource
-    subresource: str | None = None
-    watch: bool = False
-
-
-def parse_resource_path(path: str) -> ResourcePath | None:
-    """The one reading of the path grammar (the model and the spec validator share it);
-    ``None`` for paths that name no resource (discovery, ``/version``, templated plurals)."""
-    parsed = split_path(path)
-    if parsed is None:
-        return None
-    group, version, segments = parsed
-    if not segments:
-        return None  # discovery document of the group-version
-    watch = segments[0] == "watch"
-    if watch:
-        segments = segments[1:]
-    namespaced = False
-    if segments[:1] == ["namespaces"] and len(segments) >= 3 and segments[1] == "{namespace}":
-        namespaced = True
-        segments = segments[2:]
-    if not segments or "{" in segments[0]:
-        return None
-    shape = {1: "collection", 2: "item"}.get(len(segments), "subresource")
-    subresource = segments[2] if shape == "subresource" else None
-    return ResourcePath(group, version, segments[0], namespaced, shape, subresource, watch)
-
-
-def collect_resources(paths: dict[str, Any], parameters: dict[str, Any]) -> list[ResourceAccumulator]:
+def collect_resources(paths: Mapping[str, PathItem]) -> list[ResourceAccumulator]:
     """Group every operation of every resource path by (group, version, plural)."""
     found: dict[tuple[str, str, str], ResourceAccumulator] = {}
     watch_paths: list[tuple[str, str, str]] = []
@@ -186,29 +86,25 @@ def collect_resources(paths: dict[str, Any], parameters: dict[str, Any]) -> list
         if parsed.namespaced:
             acc.namespaced = True
         item = paths[path]
-        for method in _METHODS:
-            op = item.get(method)
-            if not isinstance(op, dict):
-                continue
-            action = op.get("x-kubernetes-action")
+        for method, op in item.operations.items():
             if parsed.subresource is not None:
-                _add_subresource_op(acc, parsed.subresource, method, action, op)
+                _add_subresource_op(acc, parsed.subresource, method, op)
                 continue
-            verb = _VERBS.get((shape, str(action)))
+            verb = _VERBS.get((shape, op.action or ""))
             if verb is None:
                 continue
             acc.verbs.add(verb)
-            gvk = _gvk(op)
+            gvk = op.gvk
             if gvk is not None and gvk not in acc.kinds:
                 acc.kinds.append(gvk)
-            if verb == "patch" and APPLY_CONTENT_TYPE in (op.get("consumes") or []):
+            if verb == "patch" and APPLY_CONTENT_TYPE in op.consumes:
                 acc.verbs.add("apply")
             if verb == "list":
                 acc.list_ref = acc.list_ref or _response_ref(op)
-                if "watch" in _param_names(op, parameters) or "watch" in _param_names(item, parameters):
+                if "watch" in op.parameter_names or "watch" in item.parameter_names:
                     acc.has_list_watch_param = True
             if verb in ("get", "create", "update") and acc.item_ref is None:
-                acc.item_ref = _response_ref(op) or _body_ref(op)
+                acc.item_ref = _response_ref(op) or op.body_ref
     infer_watch_verbs(found, watch_paths)
     return [found[key] for key in sorted(found)]
 
@@ -233,21 +129,20 @@ def infer_watch_verbs(found: dict[tuple[str, str, str], ResourceAccumulator],
             acc.verbs.add("watch")
 
 
-def _add_subresource_op(acc: ResourceAccumulator, name: str, method: str, action: object,
-                        op: dict[str, Any]) -> None:
+def _add_subresource_op(acc: ResourceAccumulator, name: str, method: str, op: Operation) -> None:
     sub = acc.subresources.setdefault(name, SubresourceAccumulator(name))
-    if action == "connect" or name in CONNECT_SUBRESOURCES:
+    if op.action == "connect" or name in CONNECT_SUBRESOURCES:
         sub.connect = True
         sub.verbs.add(method)
         return
-    verb = _VERBS.get(("subresource", str(action)))
+    verb = _VERBS.get(("subresource", op.action or ""))
     if verb is None:
         return
     sub.verbs.add(verb)
-    if verb == "patch" and APPLY_CONTENT_TYPE in (op.get("consumes") or []):
+    if verb == "patch" and APPLY_CONTENT_TYPE in op.consumes:
         sub.verbs.add("apply")
-    sub.gvk = sub.gvk or _gvk(op)
-    sub.request_ref = sub.request_ref or _body_ref(op)
+    sub.gvk = sub.gvk or op.gvk
+    sub.request_ref = sub.request_ref or op.body_ref
     sub.response_ref = sub.response_ref or _response_ref(op)
 
 

@@ -16,6 +16,7 @@ from kubecodegen_runtime.config import ConfigError, load_config
 from .crd_defaults import restore_crd_defaults
 from .errors import SpecError
 from .load import MAX_SPEC_BYTES, LoadedSpec, load_spec_bytes
+from .records import Origin
 
 _CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 
@@ -40,7 +41,7 @@ def load_spec_from_cluster(kubeconfig: str | None = None, context: str | None = 
     if response.status_code != 200:
         raise SpecError(source, "", f"the server answered HTTP {response.status_code} "
                         f"{response.reason_phrase}; may this user read /openapi/v2?")
-    spec = load_spec_bytes(response.content, source, max_bytes=MAX_SPEC_BYTES)
+    spec = load_spec_bytes(response.content, source, max_bytes=MAX_SPEC_BYTES, origin=Origin.CLUSTER)
     restore_crd_defaults(spec.document, crds)
     return spec
 

@@ -6,6 +6,13 @@ itself still has them), so a property the server fills in (external-secrets Pass
 manifest must spell out. The generator reads ``default`` to make such a property optional
 (see ``model.definitions.server_defaulted``); this puts the defaults back from the CRD
 objects, which ``--from-cluster`` reads next to /openapi/v2.
+
+It is not one of the records fixups (:mod:`kubecodegen.fixups`), on purpose: it does not
+correct the document from what the document says but adds what a *second* source, the
+CRD objects, says; it runs where the document is assembled (here and in ``merge_crds``,
+both before validation), so the ``--crd`` and ``--from-cluster`` paths hand the same JSON
+to validation and parsing; and finding nothing to restore is normal (CRDs without
+defaults, a user who may not list CRDs), so it cannot be a fixup that must change something.
 """
 
 from __future__ import annotations

@@ -343,7 +343,8 @@ def merge_crds(base: LoadedSpec, files: CrdFiles) -> LoadedSpec:
     for crd in files.crds:
         publisher.publish(crd)
     restore_crd_defaults(document, [crd.crd for crd in files.crds])
-    return LoadedSpec(f"{base.source} + --crd {', '.join(files.paths)}", document)
+    return LoadedSpec(f"{base.source} + --crd {', '.join(files.paths)}", document, base.origin,
+                      base.crd_file_groups | frozenset(crd_groups(files)))
 
 
 def crd_groups(files: CrdFiles) -> list[str]:

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from .errors import SpecError, make_pointer
+from .records import Origin
 
 #: The spec used when none is given: the newest Kubernetes release shipped as package data.
 DEFAULT_SPEC = "builtin:v1.35"
@@ -43,10 +44,17 @@ _READ_CHUNK = 1024 * 1024
 
 @dataclass(frozen=True)
 class LoadedSpec:
-    """A parsed spec document and where it came from (used as the prefix of every error)."""
+    """A parsed spec document and where it came from (used as the prefix of every error).
+
+    ``origin`` says what produced it (a hand-made LoadedSpec is a :attr:`Origin.FILE`:
+    nothing is known about it); ``crd_file_groups`` are the API groups that ``--crd``
+    files published into it.
+    """
 
     source: str
     document: dict[str, Any] = field(repr=False)
+    origin: Origin = field(default=Origin.FILE, repr=False)
+    crd_file_groups: frozenset[str] = field(default=frozenset(), repr=False)
 
 
 def available_builtin_versions() -> list[str]:
@@ -73,7 +81,7 @@ def load_spec(
         source = DEFAULT_SPEC
     if source.startswith(_BUILTIN_PREFIX):
         label, data = _read_builtin(source)
-        return load_spec_bytes(data, label, max_bytes=max_bytes)
+        return load_spec_bytes(data, label, max_bytes=max_bytes, origin=Origin.BUILTIN)
     scheme = urlsplit(source).scheme.lower()
     if scheme in ("http", "https"):
         label = redact_url(source)
@@ -90,13 +98,14 @@ def load_spec(
     return load_spec_bytes(_read_file(source, max_bytes=max_bytes), source, max_bytes=max_bytes)
 
 
-def load_spec_bytes(data: bytes, source: str, *, max_bytes: int = MAX_SPEC_BYTES) -> LoadedSpec:
+def load_spec_bytes(data: bytes, source: str, *, max_bytes: int = MAX_SPEC_BYTES,
+                    origin: Origin = Origin.FILE) -> LoadedSpec:
     """Parse a spec from raw bytes (plain or gzip-compressed JSON), e.g. fetched from a cluster."""
     if len(data) > max_bytes:
         raise SpecError(source, "", f"document is larger than the {_mib(max_bytes)} limit")
     if data.startswith(_GZIP_MAGIC):
         data = _gunzip(data, source, max_bytes)
-    return LoadedSpec(source, _parse_json(data, source))
+    return LoadedSpec(source, _parse_json(data, source), origin)
 
 
 def redact_url(url: str) -> str:

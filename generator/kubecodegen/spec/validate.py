@@ -27,10 +27,10 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from ..model.resources import parse_resource_path
 from . import k8s_names
 from .errors import SpecError, make_pointer, raise_collected, unescape_pointer_token
 from .load import LoadedSpec, describe_json_type
+from .paths import parse_resource_path
 
 #: Schema ``type`` values the generator maps to Python types.
 SUPPORTED_TYPES = frozenset({"object", "array", "string", "integer", "number", "boolean"})

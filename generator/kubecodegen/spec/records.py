@@ -1,0 +1,127 @@
+"""The closed set of frozen records a validated swagger document is parsed into.
+
+These are the model's only input. Raw JSON is read once, by :mod:`.parse`, right after
+validation; from there on a schema is a :class:`Schema` whose fields are exactly the
+keywords the generator understands, so ``model/`` never re-checks a dict, a list or a
+string it did not expect, and a keyword the generator does not read cannot influence it.
+
+Every record carries the JSON pointer it was read from (``pointer``), so a later stage
+that refuses something can still name the place in the user's document. Pointers are
+left out of equality: two schemas that say the same thing are equal wherever they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from kubecodegen_runtime.meta import GroupVersionKind
+
+__all__ = [
+    "Document",
+    "GroupVersionKind",
+    "Operation",
+    "Origin",
+    "PathItem",
+    "Schema",
+]
+
+
+class Origin(Enum):
+    """Where a document came from, which decides the spec fixups that apply to it."""
+
+    #: A spec shipped with the generator (``builtin:<version>``).
+    BUILTIN = "builtin"
+    #: A file or a URL: a document a server served and someone saved, or one written by
+    #: hand; nothing proves which.
+    FILE = "file"
+    #: ``--from-cluster``: ``/openapi/v2`` exactly as the cluster's kube-apiserver serves it.
+    CLUSTER = "cluster"
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """One JSON schema of a definition, a property, an array's items or a map's values.
+
+    ``ref`` is the definition a ``$ref`` (or an ``allOf`` of exactly one ``$ref``, the way
+    OpenAPI generators attach a description to a reference) points to, already decoded.
+    ``properties`` is ``None`` when the keyword is absent and an ordered (possibly empty)
+    read-only mapping when present: ``properties: {}`` makes a definition a struct,
+    absence does not. ``additional_properties`` is a schema, ``True`` for any value (also
+    what ``{}`` means) or ``False``, or ``None`` when absent. ``has_default`` records only
+    that a ``default`` exists (the server fills the property in); its value is never read.
+    """
+
+    pointer: str = field(compare=False)
+    ref: str | None = None
+    type: str | None = None
+    format: str | None = None
+    description: str = ""
+    properties: Mapping[str, Schema] | None = None
+    required: tuple[str, ...] = ()
+    items: Schema | None = None
+    additional_properties: Schema | bool | None = None
+    nullable: bool = False
+    has_default: bool = False
+    enum: tuple[object, ...] | None = None
+    pattern: str | None = None
+    int_or_string: bool = False
+    preserve_unknown_fields: bool = False
+    embedded_resource: bool = False
+    list_type: str | None = None
+    list_map_keys: tuple[str, ...] = ()
+    map_type: str | None = None
+    patch_merge_key: str | None = None
+    patch_strategy: str | None = None
+    group_version_kinds: tuple[GroupVersionKind, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One operation of a path (``get`` of ``/api/v1/namespaces/{namespace}/pods``).
+
+    ``parameter_names`` has the names of the operation's own parameters, with references
+    to top-level ``parameters`` resolved. ``body_ref`` is the definition of the first
+    body parameter written inline in the operation; ``response_refs`` maps a status code
+    to the definition its response schema refers to (codes without one are left out).
+    """
+
+    pointer: str = field(compare=False)
+    method: str
+    action: str | None
+    gvk: GroupVersionKind | None
+    consumes: tuple[str, ...]
+    parameter_names: frozenset[str]
+    body_ref: str | None
+    response_refs: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class PathItem:
+    """One path of the document: its operations by method (in the order ``get``, ``put``,
+    ``post``, ``patch``, ``delete``, ``head``, ``options``) and the names of the parameters
+    declared for the whole path (references resolved)."""
+
+    pointer: str = field(compare=False)
+    path: str
+    operations: Mapping[str, Operation]
+    parameter_names: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A whole validated swagger document as the model sees it.
+
+    ``definitions`` and ``paths`` keep the document's order. ``source`` is what errors
+    name; ``origin`` and ``crd_file_groups`` (the API groups ``--crd`` files published
+    into it, empty when none) say where its parts came from, for the fixup table.
+    """
+
+    source: str
+    origin: Origin
+    title: str
+    version: str
+    definitions: Mapping[str, Schema]
+    paths: Mapping[str, PathItem]
+    crd_file_groups: frozenset[str] = frozenset()
