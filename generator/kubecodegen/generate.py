@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import naming
-from .fixups import run_fixups
-from .model import ApiModel, build_model
+from .model import ApiModel
+from .pipeline import model_of
 from .render.meta_runtime import RUNTIME_PATH, MetaPlan, plan_meta, runtime_meta_model
 from .render.plan import plan_package, plan_runtime_meta
 from .render.runtime_link import runtime_link
@@ -21,7 +21,6 @@ from .spec import LoadedSpec, load_spec, validate_spec
 from .spec.cluster import load_spec_from_cluster
 from .spec.crd_files import read_crd_paths
 from .spec.crd_publish import crd_groups, merge_crds
-from .spec.parse import parse_document
 
 _PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -88,12 +87,6 @@ def load_model_with_notes(source: str | SpecSource | None, groups: Collection[st
             groups = crd_groups(files)
     validate_spec(spec)
     return spec, model_of(spec, groups or None), notes
-
-
-def model_of(spec: LoadedSpec, groups: Collection[str] | None = None) -> ApiModel:
-    """The model of a validated spec, in pipeline order: its JSON is parsed into records,
-    the fixups of its row of the table run on them, and the model is built from those."""
-    return build_model(run_fixups(parse_document(spec)), groups=groups)
 
 
 def check_package_name(package: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubecodegen.generate import model_of
+from kubecodegen.pipeline import model_of
 from kubecodegen.spec import load_spec
 
 

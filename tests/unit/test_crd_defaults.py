@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from kubecodegen.generate import model_of
+from kubecodegen.pipeline import model_of
 from kubecodegen.spec import LoadedSpec
 from kubecodegen.spec.crd_defaults import restore_crd_defaults
 from tests.crd_schemas import (

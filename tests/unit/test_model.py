@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from kubecodegen.generate import model_of as model_of_spec
+from kubecodegen.pipeline import model_of as model_of_spec
 from kubecodegen.model import ApiModel
 from kubecodegen.model.resources import split_path
 from kubecodegen.model.types import ArrayOf, MapOf, Primitive, Resource, StructRef, UnionOf

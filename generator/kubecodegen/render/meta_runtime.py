@@ -73,10 +73,10 @@ def runtime_meta_model() -> tuple[ApiModel, str]:
     The bundled spec is trusted (its validation is tested), so it is not validated again
     here: this runs for every ``generate``.
     """
-    from ..model import build_model
+    from ..pipeline import model_of
     from ..spec import load_spec
 
-    model = build_model(load_spec(newest_builtin_spec()).document)
+    model = model_of(load_spec(newest_builtin_spec()))
     title = " ".join(part for part in (model.title, model.spec_version) if part)
     return model, title
 
