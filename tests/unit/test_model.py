@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from kubecodegen.pipeline import model_of as model_of_spec
 from kubecodegen.model import ApiModel
 from kubecodegen.model.resources import split_path
 from kubecodegen.model.types import ArrayOf, MapOf, Primitive, Resource, StructRef, UnionOf
+from kubecodegen.pipeline import model_of as model_of_spec
 from kubecodegen.spec import LoadedSpec, load_spec
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "specs"
