@@ -65,8 +65,14 @@ fi
 [ -x "$GO_BIN_DIR/go" ] || fail "Go 1.19 not found at $GO_BIN_DIR (Debian golang-1.19-go; make test-assets installs it when it builds kube-apiserver)"
 [ -d "$REFLECT2_SRC" ] || fail "$REFLECT2_SRC is missing (Debian golang-github-modern-go-reflect2-dev)"
 
-# Same filesystem as the cache, so the final moves are atomic renames.
-WORK="$(mktemp -d "$CACHE_ROOT/.clientgo-build.XXXXXX")"
+# Same filesystem as the cache, so the final moves are atomic renames. A fixed folder (we hold
+# the lock) and a kept Go build cache: a rebuild after editing main.go then compiles main.go
+# only, instead of all of client-go again.
+WORK="$BENCH_DIR/.build"
+readonly GO_CACHE="$BENCH_DIR/gocache"
+chmod -R u+w "$WORK" 2>/dev/null || true
+rm -rf "$WORK"
+mkdir -p "$WORK"
 cleanup() {
     chmod -R u+w "$WORK" 2>/dev/null || true
     rm -rf "$WORK"
@@ -180,7 +186,7 @@ build_start=$SECONDS
     cd "$WORK/gopath/src/k8s.io/kubernetes"
     export PATH="$GO_BIN_DIR:$PATH"
     export GO111MODULE=off GOFLAGS=-mod=vendor GOPROXY=off GOSUMDB=off
-    export GOPATH="$WORK/gopath" GOCACHE="$WORK/gocache" CGO_ENABLED=0
+    export GOPATH="$WORK/gopath" GOCACHE="$GO_CACHE" CGO_ENABLED=0
     nice -n 10 go build -trimpath -o "$WORK/$BINARY_NAME" "./$PROGRAM_PKG"
 ) 2>"$WORK/build.log" || {
     tail -n 20 "$WORK/build.log" >&2

@@ -82,5 +82,5 @@ def test_informer_syncs_exactly_the_created_pods(
 def test_a_refused_list_fails_loudly(binary: str, cluster: TestCluster, namespace: str) -> None:
     line = clientgo.settings(cluster.server, str(cluster.ca_file), "not-a-token", namespace, 1)
     with clientgo.ListServer(Path(binary), "json", line) as server, \
-            pytest.raises(RuntimeError, match="exited 1: .*Unauthorized"):
+            pytest.raises(RuntimeError, match=r"exited 1: .*Unauthorized"):
         server.list()
