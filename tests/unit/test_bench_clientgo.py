@@ -107,3 +107,17 @@ def test_clientgo_targets_compare_with_protobuf() -> None:
         f"informer cache memory vs {go} live heap (strip_managed_fields=True)":
             (True, "0.40×"),
     }
+
+
+def test_list_benchmark_reports_clientgo_not_built_with_the_reason() -> None:
+    from benchmarks import list_cluster
+
+    peers = list_cluster.GoPeers(build=clientgo.Build(None, "build failed: no Go"))
+    rows = list_cluster._not_built_rows(peers)
+    assert [row[0] for row in rows] == [clientgo.label(f) for f in clientgo.FORMATS]
+    assert all(row[1] == "not built" and "build failed: no Go" in row for row in rows)
+    assert list_cluster._peer_notes({}, peers) == [
+        "client-go was not measured: build failed: no Go."]
+    section = list_cluster._memory_section({list_cluster.KCG: 1_000_000}, peers, 10)
+    assert [row[:2] for row in section.rows[1:]] == [
+        [clientgo.label(f), "not built"] for f in clientgo.FORMATS]
