@@ -28,7 +28,8 @@ readonly CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/kubecodegen"
 readonly SOURCE_DIR="$CACHE_ROOT/sources/kubernetes-$K8S_VERSION"
 readonly BENCH_DIR="$CACHE_ROOT/clientgo-bench-$K8S_VERSION"
 readonly FAILURE="$BENCH_DIR/last-failure.txt"
-readonly GO_BIN_DIR="/usr/lib/go-1.19/bin"
+# Go 1.19 from bookworm, as for kube-apiserver; overridable (tests point it elsewhere).
+readonly GO_BIN_DIR="${KUBECODEGEN_GO_BIN_DIR:-/usr/lib/go-1.19/bin}"
 readonly REFLECT2_SRC="/usr/share/gocode/src/github.com/modern-go/reflect2"
 readonly BINARY_NAME="kubecodegen-clientgo-bench"
 # Where the program sits inside the kubernetes module while it is built.

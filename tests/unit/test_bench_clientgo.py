@@ -121,3 +121,35 @@ def test_list_benchmark_reports_clientgo_not_built_with_the_reason() -> None:
     section = list_cluster._memory_section({list_cluster.KCG: 1_000_000}, peers, 10)
     assert [row[:2] for row in section.rows[1:]] == [
         [clientgo.label(f), "not built"] for f in clientgo.FORMATS]
+
+
+def _script(cache_home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(cache_home),
+                               "XDG_CACHE_HOME": str(cache_home), **env}, check=False)
+
+
+def test_a_failed_build_is_reported_by_locate(tmp_path: Path) -> None:
+    """No Go: the script fails before any download, and says why where locate looks."""
+    done = _script(tmp_path, KUBECODEGEN_GO_BIN_DIR=str(tmp_path / "no-go"))
+    assert done.returncode == 1
+    assert "Go 1.19 not found" in done.stderr
+    cache = tmp_path / "kubecodegen" / f"clientgo-bench-{clientgo.KUBERNETES_VERSION}"
+    found = clientgo.locate(cache)
+    assert found.binary is None
+    assert found.detail.startswith("build failed: Go 1.19 not found at ")
+
+
+def test_a_cached_binary_is_reused_and_clears_the_failure(tmp_path: Path) -> None:
+    cache = tmp_path / "kubecodegen" / f"clientgo-bench-{clientgo.KUBERNETES_VERSION}"
+    folder = cache / clientgo.program_key()
+    folder.mkdir(parents=True)
+    binary = folder / clientgo.BINARY_NAME
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(0o755)
+    (cache / "last-failure.txt").write_text("an earlier failure\n")
+    done = _script(tmp_path, KUBECODEGEN_GO_BIN_DIR=str(tmp_path / "no-go"))
+    assert done.returncode == 0, done.stderr
+    assert "cached" in done.stdout
+    assert not (cache / "last-failure.txt").exists()
+    assert clientgo.locate(cache).binary == binary
