@@ -203,4 +203,8 @@ printf 'client-go %s (kubernetes %s), Go 1.19, built in %ss\n' \
     "$client_go_version" "$K8S_VERSION" "$BUILD_SECONDS" >"$DEST_DIR/build-info.txt"
 mv -f "$DEST_DIR/.$BINARY_NAME.partial" "$DEST"
 rm -f "$FAILURE"
+# Binaries of earlier versions of main.go are never run again (the key differs): drop them.
+for old in "$BENCH_DIR"/*/"$BINARY_NAME"; do
+    [ "$(dirname "$old")" = "$DEST_DIR" ] || rm -rf "$(dirname "$old")"
+done
 log "installed: $DEST"

@@ -215,8 +215,7 @@ func serveLists(s settings, format string, in *bufio.Scanner, out *bufio.Writer)
 		for i := range list.Items {
 			answer.Names = append(answer.Names, list.Items[i].Name)
 		}
-		runtime.KeepAlive(list)
-		list = nil
+		runtime.KeepAlive(list) // held until its live heap and names were taken
 		answer.Digest = digest(append([]string(nil), answer.Names...))
 		answer.PeakRSS = procStatus("VmHWM")
 		if err := emit(out, answer); err != nil {
