@@ -407,9 +407,10 @@ def _wire_formats(cluster: _Cluster, samples: int = 5) -> Section:
         rows=rows,
         notes=[f"Median of {samples} streamed GETs each with `resourceVersion=0&limit=500` "
                "(one page from the watch cache), after the other measurements. Until the "
-               "headers arrive is kube-apiserver encoding the page (and gzipping it when "
-               "asked) plus one loopback round trip; kubecodegen decodes JSON only, so the "
-               "JSON rows are its floor, the protobuf gzip row client-go protobuf's."],
+               "headers arrive is kube-apiserver encoding the page plus one loopback round "
+               "trip; gzip, when asked, runs while the body streams, so it shows in the body "
+               "column. kubecodegen decodes JSON only, so the JSON gzip row is the floor of "
+               "its informer's sync, the protobuf gzip row that of client-go protobuf."],
     )
 
 
