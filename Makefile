@@ -58,6 +58,7 @@ cluster: $(STAMP) test-assets
 
 bench: $(STAMP) test-assets
 	$(BIN)/pip install -q -e '.[bench]'
+	-bash scripts/build-clientgo-bench.sh  # client-go peer; on failure reported "not built"
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -15,7 +15,10 @@ Each contender is called the way its documentation shows, with one page and no l
   its ``chunk_size`` defaults to ``None``, which sends no ``limit``, so one request
   returns every pod (checked below by counting the requests);
 * kubernetes 37.0.2: ``load_kube_config(config_file=...)`` then
-  ``CoreV1Api().list_namespaced_pod(ns)``.
+  ``CoreV1Api().list_namespaced_pod(ns)``;
+* client-go v0.20.2 (the one kube-apiserver v1.20.2 vendors), JSON and protobuf:
+  ``clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})`` in a long-lived Go
+  process (:mod:`benchmarks.clientgo`), timed inside that process around the call.
 
 Diagnostic rows split the raw GET into transfer and decode, with and without the gzip
 compression that kube-apiserver applies when a client (every httpx client) asks for it.
@@ -28,6 +31,7 @@ import importlib
 import json
 import sys
 import time
+import tracemalloc
 import zlib
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -35,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import ROOT, Context, Outcome, Section, Target, interleaved, median, spread
+from . import ROOT, Context, Outcome, Section, Target, clientgo, interleaved, median, spread
 from .podload import WORKERS, load_pods, pod_bodies
 
 PACKAGE = "kube_v1_20"
@@ -76,6 +80,54 @@ class Contender:
     names: Names | None = None  # None: a diagnostic whose result holds no pods
     diagnostic: bool = False
     requests: list[tuple[str, str]] = field(default_factory=list)  # (query, content-encoding)
+    #: The response cell when the client reports it itself (client-go: format and gzip).
+    served: str | None = None
+    #: Times measured by the contender itself, one per call, in call order (client-go).
+    own_times: list[float] | None = None
+
+
+@dataclass
+class GoPeers:
+    """The client-go list contenders of this run, or why there are none."""
+
+    build: clientgo.Build
+    servers: dict[str, clientgo.ListServer] = field(default_factory=dict)  # by label
+    memory: dict[str, dict[str, Any]] = field(default_factory=dict)  # by label
+
+
+def _go_contenders(cluster: Any, namespace: str, pods: int, stack: ExitStack
+                   ) -> tuple[GoPeers, dict[str, Contender]]:
+    """One long-lived list process per wire format, when the program is built."""
+    peers = GoPeers(build=clientgo.locate())
+    if peers.build.binary is None:
+        return peers, {}
+    line = clientgo.settings(cluster.server, str(cluster.ca_file), cluster.admin_token,
+                             namespace, pods)
+    contenders = {}
+    for format_ in clientgo.FORMATS:
+        name = clientgo.label(format_)
+        server = stack.enter_context(clientgo.ListServer(peers.build.binary, format_, line))
+        peers.servers[name] = server
+        contenders[name] = _go_contender(server)
+    return peers, contenders
+
+
+def _go_contender(server: clientgo.ListServer) -> Contender:
+    own: list[float] = []
+
+    def call() -> dict[str, Any]:
+        answer = server.list()
+        own.append(float(answer["seconds"]))
+        return answer
+
+    def names(answer: dict[str, Any]) -> list[str]:
+        contender.served = clientgo.served_as(answer["requests"])
+        contender.requests = [(r["query"], "gzip" if r["gzip"] else "identity")
+                              for r in answer["requests"]]
+        return list(answer["names"])
+
+    contender = Contender(call, names, own_times=own)
+    return contender
 
 
 def _record_responses(client: Any, seen: list[tuple[str, str]]) -> Callable[[], None]:
@@ -272,6 +324,9 @@ def _response(contender: Contender, wire: Wire, kubernetes_encoding: str | None)
     """The 'response' and 'requests' cells of a row."""
     if kubernetes_encoding is not None:
         encodings, count = [kubernetes_encoding], "1 (no limit argument)"
+    elif contender.served is not None:
+        queries = sorted({query or "no query" for query, _ in contender.requests})
+        return contender.served, f"{len(contender.requests)} ({', '.join(queries)})"
     elif contender.requests:
         encodings = [encoding for _, encoding in contender.requests]
         queries = sorted({query or "no query" for query, _ in contender.requests})
@@ -322,13 +377,21 @@ def run(ctx: Context) -> Outcome:
             body, wire = _fetch(cluster, namespace)
             contenders, hookable, kubernetes_encoding = _contenders(cluster, namespace, body,
                                                                     stack)
+            peers, go = _go_contenders(cluster, namespace, len(expected), stack)
+            contenders.update(go)
             _observe(contenders, hookable, expected)
             k8s_encoding = kubernetes_encoding()
             phases["set up clients, verify every contender"] = time.perf_counter() - clock
             clock = time.perf_counter()
             times = interleaved({name: c.call for name, c in contenders.items()},
                                 rounds=ctx.rounds, warmup=ctx.warmup)
+            for name, contender in contenders.items():
+                if contender.own_times is not None:  # the pipe is not part of the number
+                    times[name] = contender.own_times[-ctx.rounds:]
             phases["timed rounds"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            memory = _memory(contenders[KCG], peers)
+            phases["memory: one list each, held"] = time.perf_counter() - clock
             del body
         get_phases = _get_phases(cluster, namespace)
         clock = time.perf_counter()
@@ -337,8 +400,73 @@ def run(ctx: Context) -> Outcome:
     torn_down = not folder.exists() and not any(p.running for p in cluster.processes)
     outcome = _outcome(ctx, contenders, times, wire, k8s_encoding, len(expected), version,
                        phases, torn_down)
+    outcome.sections[0].rows += _not_built_rows(peers)
+    outcome.sections[0].notes += _peer_notes(times, peers)
+    outcome.sections.insert(1, _memory_section(memory, peers, len(expected)))
     outcome.sections.insert(1, get_phases)
     return outcome
+
+
+def _memory(kubecodegen: Contender, peers: GoPeers) -> dict[str, int]:
+    """Bytes held by one list result: kubecodegen under tracemalloc (after a full
+    collection, result alive), client-go as Go's live heap after a forced GC."""
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    result = kubecodegen.call()
+    gc.collect()
+    held = {KCG: tracemalloc.get_traced_memory()[0] - before}
+    tracemalloc.stop()
+    del result
+    for name, server in peers.servers.items():
+        answer = server.list(memory=True)
+        peers.memory[name] = answer
+        held[name] = int(answer["live_heap"])
+    return held
+
+
+def _memory_section(held: dict[str, int], peers: GoPeers, pods: int) -> Section:
+    rows = []
+    for name, size in held.items():
+        peak = peers.memory.get(name, {}).get("peak_rss")
+        rows.append([name, f"{size / 1e6:.1f}", f"{size / pods / 1024:.1f}",
+                     f"{peak / 1e6:.0f}" if peak else "—"])
+    if peers.build.binary is None:
+        rows += [[clientgo.label(f), "not built", "—", "—"] for f in clientgo.FORMATS]
+    return Section(
+        title=f"Memory held by one typed list of {pods} pods",
+        headers=["client", "held MB", "KiB per pod", "process peak RSS MB"],
+        rows=rows,
+        notes=[
+            "One list each, after the timed rounds, its result still referenced. "
+            "kubecodegen: bytes allocated during the call still live after a full collection "
+            "(tracemalloc; the benchmark process's peak RSS covers every Python contender, "
+            "so none is shown). client-go: Go's live heap (`runtime.MemStats.HeapAlloc` right "
+            "after `runtime.GC()`) minus the same before the call; peak RSS is the Go "
+            "process's VmHWM over all its rounds.",
+        ],
+    )
+
+
+def _not_built_rows(peers: GoPeers) -> list[list[str]]:
+    if peers.build.binary is not None:
+        return []
+    return [[clientgo.label(f), "not built", "—", "—", "—", peers.build.detail, "—"]
+            for f in clientgo.FORMATS]
+
+
+def _peer_notes(times: dict[str, list[float]], peers: GoPeers) -> list[str]:
+    if peers.build.binary is None:
+        return [f"client-go was not measured: {peers.build.detail}."]
+    kcg = median(times[KCG])
+    ratios = ", ".join(f"{kcg / median(times[name]):.2f}× {name}" for name in peers.servers)
+    return [
+        f"client-go ({peers.build.detail}) runs in its own Go process, one per wire format, "
+        "clientset made once; each call is `Pods(ns).List` with no limit, timed inside the "
+        "Go process (the pipe to this one is not counted; a forced GC before each call, as "
+        "the Python contenders get a full collection). Go's HTTP transport asks for gzip "
+        f"itself. kubecodegen's typed list takes {ratios}.",
+    ]
 
 
 def _outcome(ctx: Context, contenders: dict[str, Contender], times: dict[str, list[float]],
