@@ -25,6 +25,7 @@ from . import (
     informer_offline,
     list_cluster,
     report,
+    watchlist_cluster,
 )
 
 Suite = Callable[[Context], Outcome]
@@ -36,6 +37,7 @@ SUITES: dict[str, Suite] = {
     "list_cluster": list_cluster.run,
     "informer_cluster": informer_cluster.run,
     "informer_offline": informer_offline.run,
+    "watchlist_cluster": watchlist_cluster.run,
 }
 
 # Generated packages the suites need, with the spec each comes from.

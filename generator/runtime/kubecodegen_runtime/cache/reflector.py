@@ -61,6 +61,7 @@ from .watcher import (
     Watcher,
     WatcherEvent,
     WatcherFailure,
+    WatcherState,
     WatchRequest,
 )
 
@@ -209,15 +210,29 @@ class _Loop(Generic[T]):
                                                          obj.resource_version)
         return self.watcher.on_watch_event(event)
 
-    def _one(self, event: WatchEvent[T] | Bookmark) -> Step[T] | None:
-        """Feed one decoded event and apply it; a step that asks for a new request (which
-        ends the stream) is returned instead."""
+    def _take(self, event: WatchEvent[T] | Bookmark,
+              batch: list[WatcherEvent[T]]) -> tuple[Step[T] | None, bool]:
+        """Feed one decoded event; return the step that asks for a new request (ending the
+        stream; ``batch`` is applied first) or None, and whether to wait for room now.
+
+        Ordinary watch events are applied one by one, room awaited after each, so a
+        bounded handler queue never grows past its bound. The initial events of a
+        watch-list are a listing: they collect in ``batch`` and the caller applies them
+        per chunk of the stream, as a LIST is applied per page.
+        """
+        listing = self.watcher.state is WatcherState.INIT_STREAM
         step = self._event(event)
         if step.request is not None:
-            return step
+            self._apply(batch)
+            batch.clear()
+            return step, False
         self._after(step)
-        self._apply(step.events)
-        return None
+        batch.extend(step.events)
+        if listing:
+            return None, False
+        self._apply(batch)
+        batch.clear()
+        return None, True
 
 
 class Reflector(_Loop[T]):
@@ -253,12 +268,17 @@ class Reflector(_Loop[T]):
             self._wait_for_room()
 
     def _events(self, decoded: Iterable[WatchEvent[T] | Bookmark]) -> Step[T] | None:
-        """Feed decoded events one by one, waiting for room in bounded handler queues
-        after each; the first step that asks for a new request ends the stream."""
+        """Feed decoded events (see ``_take``), waiting for room in bounded handler
+        queues; the first step that asks for a new request ends the stream."""
+        batch: list[WatcherEvent[T]] = []
         for event in decoded:
-            step = self._one(event)
+            step, room = self._take(event, batch)
             if step is not None:
                 return step
+            if room:
+                self._room()
+        if batch:
+            self._apply(batch)
             self._room()
         return None
 
@@ -353,10 +373,15 @@ class AsyncReflector(_Loop[T]):
 
     async def _events(self, decoded: Iterable[WatchEvent[T] | Bookmark]) -> Step[T] | None:
         """The sync loop's ``_events``, awaiting room in bounded handler queues."""
+        batch: list[WatcherEvent[T]] = []
         for event in decoded:
-            step = self._one(event)
+            step, room = self._take(event, batch)
             if step is not None:
                 return step
+            if room:
+                await self._room()
+        if batch:
+            self._apply(batch)
             await self._room()
         return None
 
