@@ -162,10 +162,12 @@ class Informer:
         return seen + self._events(self.decoder.close())
 
     def _events(self, decoded: list[Any]) -> int:
+        batch: list[Any] = []  # stays empty: only a watch-list's initial events collect
         for event in decoded:
-            step = self.loop._one(event)
+            step, _room = self.loop._take(event, batch)
             if step is not None:
                 raise RuntimeError(f"the watcher gave up the stream: {step.failure}")
+        self.loop._apply(batch)
         return len(decoded)
 
     def check(self, stream: Stream, strip_managed_fields: bool) -> None:

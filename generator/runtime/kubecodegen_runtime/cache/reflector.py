@@ -227,11 +227,13 @@ class _Loop(Generic[T]):
             batch.clear()
             return step, False
         self._after(step)
-        batch.extend(step.events)
         if listing:
+            batch.extend(step.events)
             return None, False
-        self._apply(batch)
-        batch.clear()
+        if batch:  # the listing ended earlier in this chunk: its events go first
+            self._apply(batch)
+            batch.clear()
+        self._apply(step.events)
         return None, True
 
 
