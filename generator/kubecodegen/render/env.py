@@ -48,13 +48,15 @@ class Code(str):
     __slots__ = ()
 
 
-_TYPE_EXPRESSION = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\], |]*")
+_TYPE_EXPRESSION = re.compile(
+    r'[A-Za-z_](?:[A-Za-z0-9_.\[\], |]|-[0-9]|"(?:[ !#-\[\]-~]|\\[ -~])*")*')
 
 
 def type_expression(text: str) -> Code:
     """An annotation built from identifiers (``list[core_v1.Pod] | None``) as :class:`Code`,
-    checked to hold nothing but names, dots, brackets, commas and ``|``: no literal, call
-    or statement can hide in one."""
+    checked to hold nothing but names, dots, brackets, commas, ``|``, integers and complete
+    double-quoted printable-ASCII string literals (a ``Literal["a", -1]`` made with
+    :func:`py_string`): no call or statement can hide in one."""
     if not _TYPE_EXPRESSION.fullmatch(text):
         raise UnsafeInsertion(f"not a type expression: {text!r}")
     return Code(text)

@@ -42,6 +42,8 @@ class _Parser:
         self._parameters: dict[str, Any] = parameters if isinstance(parameters, dict) else {}
         self._origin = spec.origin
         self._crd_file_groups = spec.crd_file_groups
+        self._custom_resource_kinds = spec.custom_resource_kinds
+        self._openapi_documents = spec.openapi_documents
 
     def _error(self, pointer: str, message: str) -> SpecError:
         return SpecError(self._source, pointer, message)
@@ -61,6 +63,8 @@ class _Parser:
                 path: self._path_item(path, item, make_pointer(("paths", path)))
                 for path, item in paths.items()}),
             crd_file_groups=self._crd_file_groups,
+            custom_resource_kinds=self._custom_resource_kinds,
+            openapi_documents=self._openapi_documents,
         )
 
     # -- schemas -------------------------------------------------------------------

@@ -116,6 +116,7 @@ class Document:
     ``definitions`` and ``paths`` keep the document's order. ``source`` is what errors
     name; ``origin`` and ``crd_file_groups`` (the API groups ``--crd`` files published
     into it, empty when none) say where its parts came from, for the fixup table.
+    ``openapi_documents`` names the OpenAPI v3 documents it was read from (empty for v2).
     """
 
     source: str
@@ -125,3 +126,8 @@ class Document:
     definitions: Mapping[str, Schema]
     paths: Mapping[str, PathItem]
     crd_file_groups: frozenset[str] = frozenset()
+    #: The kinds known to be served from a CustomResourceDefinition (``--crd`` files, the
+    #: cluster's CRD objects, OpenAPI v3 documents of CRD group-versions): the server
+    #: validates their schemas' ``enum`` lists on write (see ``model.definitions.enforced_enum``).
+    custom_resource_kinds: frozenset[GroupVersionKind] = frozenset()
+    openapi_documents: tuple[str, ...] = ()
