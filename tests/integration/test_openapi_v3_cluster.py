@@ -89,19 +89,28 @@ def test_v3_is_read_by_default_and_gives_the_resources_of_v2(widget_server: Test
     assert any(source.endswith(f"/openapi/v3/apis/{GROUP}/v1") for source in spec.openapi_documents)
 
 
-def test_v3_gives_literal_enums_and_keeps_what_v2_loses(widget_server: TestCluster) -> None:
+def test_v3_gives_literal_enums_and_keeps_what_v2_loses(widget_server: TestCluster, tmp_path: Path) -> None:
     kubeconfig = str(widget_server.admin_kubeconfig)
     v3 = _types(_spec_struct(SpecSource(from_cluster=True, kubeconfig=kubeconfig, openapi="v3")))
-    v2 = _types(_spec_struct(SpecSource(from_cluster=True, kubeconfig=kubeconfig, openapi="v2")))
     assert v3["size"] == (LiteralOf(("small", "large")), True)
     assert v3["count"] == (LiteralOf((1, 2, 3)), False)
     assert v3["mode"] == (LiteralOf(("auto", "manual")), False)  # required, but defaulted
     assert v3["note"] == (Primitive.STRING, False)  # nullable keeps its type in v3
-    assert v2["note"] == (Primitive.ANY, False)  # /openapi/v2 drops a nullable's type
-    assert {k: v for k, v in v2.items() if k != "note"} == {k: v for k, v in v3.items() if k != "note"}
+    assert v3["byName"] == (Primitive.STRING, False)  # oneOf/anyOf branches only constrain
+    # v2 read with the cluster's CRD objects: their defaults and nullable types are put back
+    v2 = _types(_spec_struct(SpecSource(from_cluster=True, kubeconfig=kubeconfig, openapi="v2")))
+    assert v2 == v3
+    # the v2 document alone (saved to a file) lost them: the nullable is untyped, the
+    # defaulted property required, and nothing says the kinds are custom resources
+    saved = tmp_path / "openapi-v2.json"
+    saved.write_bytes(widget_server.admin_client().get("/openapi/v2").content)
+    bare = _types(_spec_struct(SpecSource(spec=str(saved))))
+    assert bare["note"] == (Primitive.ANY, False)
+    assert bare["mode"] == (Primitive.STRING, True)
+    assert bare["size"] == (Primitive.STRING, True)
     files = generate(SpecSource(from_cluster=True, kubeconfig=kubeconfig), "widgets", groups=[GROUP]).files
-    module = next(text.decode() for name, text in files.items() if name == "models/v3probe_example_com_v1.py")
-    assert 'size: Literal["small", "large"]' in module and "from typing import" in module
+    module = files["models/v3probe_example_com_v1.py"].decode()
+    assert 'size: Literal["small", "large"]' in module and "Literal" in module.split("class")[0]
 
 
 def test_crd_file_agrees_with_the_v3_cluster(widget_server: TestCluster, tmp_path: Path) -> None:
@@ -117,10 +126,7 @@ def test_crd_file_agrees_with_the_v3_cluster(widget_server: TestCluster, tmp_pat
     assert all(row["unrendered_properties"] == {} for row in offline)
     v3 = _types(_spec_struct(SpecSource(from_cluster=True, kubeconfig=str(widget_server.admin_kubeconfig))))
     crd = _types(_spec_struct(SpecSource(crds=(str(crd_file),))))
-    # the same Literal types and required flags; --crd publishes the CRD the way v2 does, so
-    # the nullable property is the one difference (untyped offline, str from v3)
-    assert {k: v for k, v in crd.items() if k != "note"} == {k: v for k, v in v3.items() if k != "note"}
-    assert crd["note"] == (Primitive.ANY, False)
+    assert crd == v3  # the same Literal types, typed nullable and optional defaulted property
 
 
 def test_saved_v3_documents_read_through_spec(widget_server: TestCluster, tmp_path: Path) -> None:

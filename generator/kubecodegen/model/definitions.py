@@ -229,19 +229,13 @@ def enforced_enum(schema: Schema, custom_resource: bool) -> LiteralOf | None:
     are not what the server validates, and grow between releases (a package generated
     from 1.35 must still decode the new value a 1.36 server sends), so they stay ``str``.
 
-    Only plain strings and integers (no format: a ``byte`` or ``date-time`` string keeps its
-    wire type); a list with anything else (``null``, booleans, numbers) keeps the plain type.
+    Only plain strings and integers (``Schema.enum_literals``; no format: a ``byte`` or
+    ``date-time`` string keeps its wire type); a list with anything else (``null``,
+    booleans, numbers) keeps the plain type.
     """
-    values = schema.enum
-    if not custom_resource or not values or schema.format or schema.int_or_string:
+    if not custom_resource or schema.enum_literals is None or schema.format or schema.int_or_string:
         return None
-    strings = tuple(dict.fromkeys(v for v in values if isinstance(v, str)))
-    integers = tuple(dict.fromkeys(v for v in values if isinstance(v, int) and not isinstance(v, bool)))
-    if schema.type == "string" and len(strings) == len(dict.fromkeys(map(repr, values))):
-        return LiteralOf(strings)
-    if schema.type == "integer" and len(integers) == len(dict.fromkeys(map(repr, values))):
-        return LiteralOf(integers)
-    return None
+    return LiteralOf(schema.enum_literals)
 
 
 def server_defaulted(prop: Schema) -> bool:

@@ -97,6 +97,7 @@ class _Parser:
             nullable=bool(raw.get("nullable", False)),
             has_default="default" in raw,
             enum=tuple(enum) if isinstance(enum, list) else None,
+            enum_literals=_enum_literals(kind, enum),
             pattern=raw["pattern"] if isinstance(raw.get("pattern"), str) else None,
             int_or_string=raw.get("x-kubernetes-int-or-string") is True,
             preserve_unknown_fields=raw.get("x-kubernetes-preserve-unknown-fields") is True,
@@ -200,6 +201,16 @@ def _direct_ref(schema: object) -> str | None:
 def _gvk(entry: Mapping[str, Any]) -> GroupVersionKind:
     return GroupVersionKind(str(entry.get("group", "")), str(entry.get("version", "")),
                             str(entry.get("kind", "")))
+
+
+def _enum_literals(kind: object, enum: object) -> tuple[str, ...] | tuple[int, ...] | None:
+    if not isinstance(enum, list) or not enum:
+        return None
+    if kind == "string" and all(isinstance(v, str) for v in enum):
+        return tuple(dict.fromkeys(str(v) for v in enum))
+    if kind == "integer" and all(isinstance(v, int) and not isinstance(v, bool) for v in enum):
+        return tuple(dict.fromkeys(int(v) for v in enum))
+    return None
 
 
 def _string(value: object) -> str | None:

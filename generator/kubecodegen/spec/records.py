@@ -65,6 +65,9 @@ class Schema:
     nullable: bool = False
     has_default: bool = False
     enum: tuple[object, ...] | None = None
+    #: ``enum`` when it could be a ``Literal`` type: only strings for a string schema, only
+    #: integers (not booleans) for an integer one, duplicates dropped; else ``None``.
+    enum_literals: tuple[str, ...] | tuple[int, ...] | None = None
     pattern: str | None = None
     int_or_string: bool = False
     preserve_unknown_fields: bool = False
