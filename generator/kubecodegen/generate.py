@@ -91,7 +91,7 @@ def load_model_with_notes(source: str | SpecSource | None, groups: Collection[st
         if source.spec is None and not groups:
             groups = crd_groups(files)
     if spec.openapi_documents:
-        notes = (*notes, f"read {len(spec.openapi_documents)} OpenAPI v3 document(s): "
+        notes = (*notes, f"read OpenAPI v3, {len(spec.openapi_documents)} document(s): "
                  + ", ".join(spec.openapi_documents))
     elif source.from_cluster:
         notes = (*notes, f"read OpenAPI v2: {spec.source}")
