@@ -135,6 +135,13 @@ def test_crd_file_agrees_with_the_v3_cluster(widget_server: TestCluster, tmp_pat
     v3 = _types(_spec_struct(SpecSource(from_cluster=True, kubeconfig=str(widget_server.admin_kubeconfig))))
     crd = _types(_spec_struct(SpecSource(crds=(str(crd_file),))))
     assert crd == v3  # the same Literal types, typed nullable and optional defaulted property
+    # oneOf/anyOf (kept by v3, put back from the CRD for --crd and v2) end up in the docstring
+    described = {_spec_struct(source).description for source in (
+        SpecSource(crds=(str(crd_file),)),
+        SpecSource(from_cluster=True, kubeconfig=str(widget_server.admin_kubeconfig), openapi="v3"),
+        SpecSource(from_cluster=True, kubeconfig=str(widget_server.admin_kubeconfig), openapi="v2"))}
+    assert described == {"Exactly one of these must be set (the server enforces it): byName | byId.\n\n"
+                         "At least one of these must be set (the server enforces it): size | note."}
 
 
 def test_saved_v3_documents_read_through_spec(widget_server: TestCluster, tmp_path: Path) -> None:

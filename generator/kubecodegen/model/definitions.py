@@ -135,7 +135,7 @@ class DefinitionsBuilder:
             gvk = None
         self.structs[struct_id] = StructType(
             struct_id=struct_id, module=module, name=class_name,
-            description=schema.description, fields=tuple(fields), gvk=gvk)
+            description=_with_junctions(schema), fields=tuple(fields), gvk=gvk)
         return StructRef(struct_id)
 
     # -- types -------------------------------------------------------------------
@@ -214,6 +214,18 @@ class DefinitionsBuilder:
             self._resolving.discard(target)
         self.aliases[target] = alias
         return alias
+
+
+def _with_junctions(schema: Schema) -> str:
+    """The description, plus what ``oneOf``/``anyOf`` require (CRD schemas, from OpenAPI v3 or
+    the CRD itself): the server rejects an object that breaks them, and no Python type can
+    say "exactly one of these fields", so the docstring does."""
+    notes = []
+    for word, branches in (("Exactly one", schema.one_of_required), ("At least one", schema.any_of_required)):
+        if branches and all(branches):
+            options = " | ".join(" + ".join(names) for names in branches)
+            notes.append(f"{word} of these must be set (the server enforces it): {options}.")
+    return "\n\n".join(part for part in (schema.description, *notes) if part)
 
 
 def enforced_enum(schema: Schema, custom_resource: bool) -> LiteralOf | None:

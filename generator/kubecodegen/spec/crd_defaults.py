@@ -59,6 +59,19 @@ def _restore_nullable(target: dict[str, Any], origin: dict[str, Any]) -> bool:
     return True
 
 
+def _restore_junctions(target: dict[str, Any], origin: dict[str, Any]) -> int:
+    """Server quirk: /openapi/v2 drops ``oneOf``/``anyOf`` (v3 keeps them); the branches'
+    ``required`` lists are put back from the CRD, so v2, v3 and ``--crd`` say the same."""
+    restored = 0
+    for key in ("oneOf", "anyOf"):
+        branches = origin.get(key)
+        if key not in target and isinstance(branches, list) and all(isinstance(b, dict) for b in branches):
+            target[key] = [{"required": list(b["required"])} if isinstance(b.get("required"), list) else {}
+                           for b in branches]
+            restored += 1
+    return restored
+
+
 def _copy_defaults(published: dict[str, Any], source: dict[str, Any]) -> int:
     """Copy ``default`` (and nullable nodes' types, see :func:`_restore_nullable`) from
     ``source`` onto the same places of ``published``; the count."""
@@ -67,6 +80,7 @@ def _copy_defaults(published: dict[str, Any], source: dict[str, Any]) -> int:
     while pending:
         target, origin, depth = pending.pop()
         restored += _restore_nullable(target, origin)
+        restored += _restore_junctions(target, origin)
         if "default" in origin and "default" not in target:
             target["default"] = origin["default"]
             restored += 1

@@ -99,6 +99,8 @@ class _Parser:
             enum=tuple(enum) if isinstance(enum, list) else None,
             enum_literals=_enum_literals(kind, enum),
             pattern=raw["pattern"] if isinstance(raw.get("pattern"), str) else None,
+            one_of_required=_branch_requirements(raw.get("oneOf")),
+            any_of_required=_branch_requirements(raw.get("anyOf")),
             int_or_string=raw.get("x-kubernetes-int-or-string") is True,
             preserve_unknown_fields=raw.get("x-kubernetes-preserve-unknown-fields") is True,
             embedded_resource=raw.get("x-kubernetes-embedded-resource") is True,
@@ -201,6 +203,16 @@ def _direct_ref(schema: object) -> str | None:
 def _gvk(entry: Mapping[str, Any]) -> GroupVersionKind:
     return GroupVersionKind(str(entry.get("group", "")), str(entry.get("version", "")),
                             str(entry.get("kind", "")))
+
+
+def _branch_requirements(branches: object) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(branches, list):
+        return ()
+    found = []
+    for branch in branches:
+        required = branch.get("required") if isinstance(branch, dict) else None
+        found.append(tuple(str(name) for name in required) if isinstance(required, list) else ())
+    return tuple(found)
 
 
 def _enum_literals(kind: object, enum: object) -> tuple[str, ...] | tuple[int, ...] | None:

@@ -69,6 +69,11 @@ class Schema:
     #: integers (not booleans) for an integer one, duplicates dropped; else ``None``.
     enum_literals: tuple[str, ...] | tuple[int, ...] | None = None
     pattern: str | None = None
+    #: The ``required`` lists of the ``oneOf`` / ``anyOf`` branches (structural CRD schemas:
+    #: branches only constrain, so which properties they require is what they say); a
+    #: branch that requires nothing is ``()``. Empty when the keyword is absent.
+    one_of_required: tuple[tuple[str, ...], ...] = ()
+    any_of_required: tuple[tuple[str, ...], ...] = ()
     int_or_string: bool = False
     preserve_unknown_fields: bool = False
     embedded_resource: bool = False
