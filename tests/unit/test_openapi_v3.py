@@ -238,7 +238,7 @@ def test_a_crd_file_enum_is_a_literal_with_hostile_values_escaped(tmp_path: Path
 def test_type_expression_takes_literals_only_as_escaped_strings() -> None:
     quoted = py_string('a"b')
     assert type_expression("Literal[" + quoted + ", -1] | None") == 'Literal["a\\"b", -1] | None'
-    for text in ('Literal["a"]; import os', 'Literal["a"] or exec("x")', "Literal['a']",
+    for text in ('Literal["a"]; import os', 'Literal["a"] or exec("x")', "Literal['a']", 'list["x"]', 'fooLiteral["x"]',
                  'Literal["a\n"]', 'Literal["a]'):
         with pytest.raises(UnsafeInsertion):
             type_expression(text)
