@@ -28,7 +28,8 @@ _INPUT_ERRORS = (SpecError, ModelError, FixupError, UsageError)
 
 spec_option = click.option(
     "--spec", "spec", default=None, metavar="SOURCE",
-    help=f"File (.json/.json.gz), http(s) URL, or builtin:<version>. Default: {DEFAULT_SPEC}.")
+    help=f"File (.json/.json.gz; Swagger 2.0 or OpenAPI 3.0), a folder of OpenAPI 3.0 "
+         f"documents, http(s) URL, or builtin:<version>. Default: {DEFAULT_SPEC}.")
 
 
 def _fail(exc: Exception | str) -> None:
@@ -47,15 +48,19 @@ _TOO_DEEP = ("the spec is nested too deeply to process (a schema or a reference 
 @click.group()
 @click.version_option(__version__, prog_name="kubecodegen")
 def main() -> None:
-    """Generate typed Python Kubernetes clients from an OpenAPI v2 document."""
+    """Generate typed Python Kubernetes clients from OpenAPI v2 or v3 documents."""
 
 
 def cluster_options(func: Any) -> Any:
     func = click.option("--context", default=None, help="kubeconfig context (with --from-cluster).")(func)
     func = click.option("--kubeconfig", default=None, type=click.Path(dir_okay=False),
                         help="kubeconfig file (with --from-cluster); default: $KUBECONFIG, ~/.kube/config, in-cluster.")(func)
+    func = click.option("--openapi", type=click.Choice(["auto", "v2", "v3"]), default="auto",
+                        show_default=True,
+                        help="With --from-cluster: read /openapi/v3 (per group-version), "
+                             "/openapi/v2, or v3 where served and v2 elsewhere.")(func)
     func = click.option("--from-cluster", is_flag=True,
-                        help="Fetch /openapi/v2 from the cluster of the current kubeconfig context.")(func)
+                        help="Fetch the OpenAPI documents of the cluster of the current kubeconfig context.")(func)
     return func
 
 
@@ -89,11 +94,11 @@ def group_option(func: Any) -> Any:
 @click.option("--vendor-runtime", is_flag=True,
               help="Copy the runtime into <package>/_runtime instead of importing kubecodegen-runtime.")
 def generate_command(spec: str | None, crds: tuple[str, ...], from_cluster: bool,
-                     kubeconfig: str | None, context: str | None, groups: tuple[str, ...],
+                     kubeconfig: str | None, context: str | None, openapi: str, groups: tuple[str, ...],
                      package: str, out: Path, check_only: bool, vendor_runtime: bool) -> None:
     """Generate (or --check) a typed client package."""
     try:
-        generated = generate(SpecSource(spec, from_cluster, kubeconfig, context, crds), package, groups,
+        generated = generate(SpecSource(spec, from_cluster, kubeconfig, context, crds, openapi), package, groups,
                              vendor_runtime=vendor_runtime)
     except _INPUT_ERRORS as exc:
         _fail(exc)
@@ -170,12 +175,12 @@ def _warn_meta_differences(meta: MetaPlan | None) -> None:
 @click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 def inspect_command(spec: str | None, crds: tuple[str, ...], from_cluster: bool,
-                    kubeconfig: str | None, context: str | None, groups: tuple[str, ...],
-                    output: str) -> None:
+                    kubeconfig: str | None, context: str | None, openapi: str,
+                    groups: tuple[str, ...], output: str) -> None:
     """Show the groups, versions and resources (like kubectl api-resources -o wide)."""
     try:
         _, model, notes = load_model_with_notes(
-            SpecSource(spec, from_cluster, kubeconfig, context, crds), groups)
+            SpecSource(spec, from_cluster, kubeconfig, context, crds, openapi), groups)
     except _INPUT_ERRORS as exc:
         _fail(exc)
         return
@@ -195,11 +200,11 @@ def inspect_command(spec: str | None, crds: tuple[str, ...], from_cluster: bool,
 @crd_option
 @cluster_options
 def validate_command(spec: str | None, crds: tuple[str, ...], from_cluster: bool,
-                     kubeconfig: str | None, context: str | None) -> None:
+                     kubeconfig: str | None, context: str | None, openapi: str) -> None:
     """Validate a spec (structure, references, and that a model can be built)."""
     try:
         loaded, model, notes = load_model_with_notes(
-            SpecSource(spec, from_cluster, kubeconfig, context, crds))
+            SpecSource(spec, from_cluster, kubeconfig, context, crds, openapi))
     except _INPUT_ERRORS as exc:
         _fail(exc)
         return

@@ -17,10 +17,11 @@ from .render.meta_runtime import RUNTIME_PATH, MetaPlan, plan_meta, runtime_meta
 from .render.plan import plan_package, plan_runtime_meta
 from .render.runtime_link import runtime_link
 from .render.write import render, stale_files, write_atomically
-from .spec import LoadedSpec, load_spec, validate_spec
+from .spec import LoadedSpec, validate_spec
 from .spec.cluster import load_spec_from_cluster
 from .spec.crd_files import read_crd_paths
 from .spec.crd_publish import crd_groups, merge_crds
+from .spec.openapi_v3 import load_any_spec
 
 _PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -56,6 +57,8 @@ class SpecSource:
     #: ``--crd`` files or folders, published into the spec (the default spec when none is
     #: given, keeping only the CRDs' groups unless ``--group`` says otherwise).
     crds: tuple[str, ...] = ()
+    #: ``--openapi auto|v2|v3``: the documents ``--from-cluster`` reads (see ``spec.cluster``).
+    openapi: str = "auto"
 
 
 def load_model(source: str | SpecSource | None,
@@ -76,15 +79,22 @@ def load_model_with_notes(source: str | SpecSource | None, groups: Collection[st
             raise UsageError("--spec and --from-cluster are alternatives; give one")
         if source.crds:
             raise UsageError("--crd and --from-cluster are alternatives; install the CRDs or give --spec")
-        spec = load_spec_from_cluster(source.kubeconfig, source.context)
+        spec = load_spec_from_cluster(source.kubeconfig, source.context, openapi=source.openapi)
     else:
-        spec = load_spec(source.spec)
+        if source.openapi != "auto":
+            raise UsageError("--openapi chooses what --from-cluster reads; --spec reads what it is given")
+        spec = load_any_spec(source.spec)
     if source.crds:
         files = read_crd_paths(source.crds)
         notes = files.notes
         spec = merge_crds(spec, files)
         if source.spec is None and not groups:
             groups = crd_groups(files)
+    if spec.openapi_documents:
+        notes = (*notes, f"read OpenAPI v3, {len(spec.openapi_documents)} document(s): "
+                 + ", ".join(spec.openapi_documents))
+    elif source.from_cluster:
+        notes = (*notes, f"read OpenAPI v2: {spec.source}")
     validate_spec(spec)
     return spec, model_of(spec, groups or None), notes
 

@@ -202,7 +202,8 @@ def test_cli_from_cluster(crd_package: Any, cr_cluster: Any, tmp_path: Path) -> 
     args = ["--from-cluster", "--kubeconfig", str(cr_cluster.admin_kubeconfig)]
     result = runner.invoke(main, ["inspect", *args, "--group", "example.com", "-o", "json"])
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)
+    rows = json.loads(result.stdout)  # stderr has the note naming the documents read
+    assert "note: read OpenAPI" in result.stderr
     assert [(r["resource"], r["namespaced"], r["subresources"]) for r in rows] == [
         ("widgets", True, {"status": ["get", "update", "patch", "apply"]})]
     result = runner.invoke(main, ["generate", *args, "--group", "example.com", "--package", "widgets",

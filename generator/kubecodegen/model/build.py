@@ -116,7 +116,8 @@ def build_model(fixed: FixedDocument, groups: Collection[str] | None = None) -> 
     namespaces = sorted({naming.definition_namespace(n) for n in definitions})
     modules_by_ns = _module_assigner(namespaces, ns_gv, group_names, groups)
 
-    builder = DefinitionsBuilder(definitions, lambda ns: modules_by_ns[ns])
+    builder = DefinitionsBuilder(definitions, lambda ns: modules_by_ns[ns],
+                                 custom_resource_kinds=doc.custom_resource_kinds)
     builder.build()
     definition_structs = {s for s in builder.structs if s in definitions}
     if len(definition_structs) + len(builder.skipped) != len(definitions):

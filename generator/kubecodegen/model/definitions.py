@@ -14,7 +14,7 @@ inline object becomes a struct named after its owner and the property path
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from .. import naming
 from ..fixups import special as special_fixups
@@ -23,6 +23,7 @@ from .types import (
     ArrayOf,
     Field,
     GroupVersionKind,
+    LiteralOf,
     MapOf,
     NullAs,
     Primitive,
@@ -58,8 +59,13 @@ def _is_struct_schema(schema: Schema) -> bool:
 class DefinitionsBuilder:
     """Turns the ``definitions`` of one (fixed-up) document into struct types."""
 
-    def __init__(self, definitions: Mapping[str, Schema], module_of: Callable[[str], str]) -> None:
+    def __init__(self, definitions: Mapping[str, Schema], module_of: Callable[[str], str],
+                 custom_resource_kinds: Collection[GroupVersionKind] = ()) -> None:
         self._definitions = definitions
+        # struct ids (definitions and their inline types) whose enums the server enforces
+        self._enforced: set[str] = {
+            name for name, schema in definitions.items()
+            if any(gvk in custom_resource_kinds for gvk in schema.group_version_kinds)}
         self._module_of = module_of
         self.structs: dict[str, StructType] = {}
         self.aliases: dict[str, TypeRef] = {}
@@ -129,7 +135,7 @@ class DefinitionsBuilder:
             gvk = None
         self.structs[struct_id] = StructType(
             struct_id=struct_id, module=module, name=class_name,
-            description=schema.description, fields=tuple(fields), gvk=gvk)
+            description=_with_junctions(schema), fields=tuple(fields), gvk=gvk)
         return StructRef(struct_id)
 
     # -- types -------------------------------------------------------------------
@@ -147,6 +153,9 @@ class DefinitionsBuilder:
                 return Primitive.QUANTITY
             return Primitive.INT_OR_STRING
         kind = schema.type
+        literal = enforced_enum(schema, owner is not None and owner[0][0] in self._enforced)
+        if literal is not None:
+            return literal
         if kind == "string":
             return _STRING_FORMATS.get(schema.format or "", Primitive.STRING)
         if kind == "integer":
@@ -174,6 +183,8 @@ class DefinitionsBuilder:
             class_name = naming.unique(naming.class_name(naming.inline_class_name(owner_class, parts)),
                                        self._names.setdefault(module, set()))
             struct_id = f"{owner_id}/{prop}{suffix}"
+            if owner_id in self._enforced:
+                self._enforced.add(struct_id)
             self._name_parts[struct_id] = parts
             self.inline_order.append(struct_id)
             return self._build_struct(struct_id, schema, module, class_name, gvk=None)
@@ -203,6 +214,40 @@ class DefinitionsBuilder:
             self._resolving.discard(target)
         self.aliases[target] = alias
         return alias
+
+
+def _with_junctions(schema: Schema) -> str:
+    """The description, plus what ``oneOf``/``anyOf`` require (CRD schemas, from OpenAPI v3 or
+    the CRD itself): the server rejects an object that breaks them, and no Python type can
+    say "exactly one of these fields", so the docstring does."""
+    notes = []
+    for word, branches in (("Exactly one", schema.one_of_required), ("At least one", schema.any_of_required)):
+        if branches and all(branches):
+            options = " | ".join(" + ".join(names) for names in branches)
+            notes.append(f"{word} of these must be set (the server enforces it): {options}.")
+    return "\n\n".join(part for part in (schema.description, *notes) if part)
+
+
+def enforced_enum(schema: Schema, custom_resource: bool) -> LiteralOf | None:
+    """Spec quirk: which ``enum`` lists become ``Literal[...]`` types; the one place it is decided.
+
+    Only a custom resource's (``custom_resource``: the schema belongs to a kind served from a
+    CustomResourceDefinition, see ``Document.custom_resource_kinds``): the apiextensions
+    server validates every write against the CRD's ``enum``, so a stored object holds one of
+    the listed values — unless the CRD narrowed the list after it was stored; such an object
+    no longer decodes, and an informer reports it instead of dying (``cache/tolerant.py``).
+
+    Never a built-in type's: their OpenAPI ``enum`` lists come from Go ``+enum`` markers,
+    are not what the server validates, and grow between releases (a package generated
+    from 1.35 must still decode the new value a 1.36 server sends), so they stay ``str``.
+
+    Only plain strings and integers (``Schema.enum_literals``; no format: a ``byte`` or
+    ``date-time`` string keeps its wire type); a list with anything else (``null``,
+    booleans, numbers) keeps the plain type.
+    """
+    if not custom_resource or schema.enum_literals is None or schema.format or schema.int_or_string:
+        return None
+    return LiteralOf(schema.enum_literals)
 
 
 def server_defaulted(prop: Schema) -> bool:

@@ -22,7 +22,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Hashable, Iterable
 
-from .types import ArrayOf, Field, MapOf, Primitive, StructRef, StructType, TypeRef, UnionOf
+from .types import (
+    ArrayOf,
+    Field,
+    LiteralOf,
+    MapOf,
+    Primitive,
+    StructRef,
+    StructType,
+    TypeRef,
+    UnionOf,
+)
 
 _Key = Hashable
 
@@ -46,6 +56,8 @@ def share_identical_shapes(structs: dict[str, StructType], inline_order: Iterabl
             return ("map", type_key(ref.value))
         if isinstance(ref, UnionOf):
             return ("union", tuple(type_key(option) for option in ref.options))
+        if isinstance(ref, LiteralOf):
+            return ("literal", ref.values)
         assert isinstance(ref, Primitive)
         return ("primitive", ref.value)
 

@@ -55,7 +55,15 @@ class UnionOf:
     options: tuple[TypeRef, ...]
 
 
-TypeRef = Primitive | ArrayOf | MapOf | StructRef | UnionOf
+@dataclass(frozen=True)
+class LiteralOf:
+    """One of a closed set of strings or integers (``Literal["a", "b"]``): only for a schema
+    ``enum`` the server enforces (see ``model.definitions.enforced_enum``)."""
+
+    values: tuple[str, ...] | tuple[int, ...]
+
+
+TypeRef = Primitive | ArrayOf | MapOf | StructRef | UnionOf | LiteralOf
 
 
 class NullAs(Enum):

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..model.types import ArrayOf, MapOf, Primitive, StructRef, StructType, TypeRef, UnionOf
+from ..model.types import (
+    ArrayOf,
+    LiteralOf,
+    MapOf,
+    Primitive,
+    StructRef,
+    StructType,
+    TypeRef,
+    UnionOf,
+)
+from .env import py_string
 
 _PRIMITIVES: dict[Primitive, tuple[str, str | None]] = {
     Primitive.STRING: ("str", None),
@@ -56,4 +66,9 @@ def annotation(ref: TypeRef, structs: dict[str, StructType], imports: ModuleImpo
         return f"{target.module}.{target.name}"
     if isinstance(ref, UnionOf):
         return " | ".join(annotation(option, structs, imports) for option in ref.options)
+    if isinstance(ref, LiteralOf):
+        imports.names.add("Literal")
+        # spec text enters the annotation only as py_string literals (see env.type_expression)
+        return "Literal[" + ", ".join(py_string(v) if isinstance(v, str) else str(int(v))
+                                      for v in ref.values) + "]"
     raise TypeError(f"unknown type reference {ref!r}")  # pragma: no cover - closed set

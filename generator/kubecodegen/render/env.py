@@ -48,14 +48,18 @@ class Code(str):
     __slots__ = ()
 
 
-_TYPE_EXPRESSION = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\], |]*")
+_LITERAL_VALUE = r'(?:"(?:[ !#-\[\]-~]|\\[ -~])*"|-?[0-9]+)'
+_TYPE_EXPRESSION = re.compile(
+    rf"(?:(?<![A-Za-z0-9_.])Literal\[{_LITERAL_VALUE}(?:, {_LITERAL_VALUE})*\]"
+    r"|[A-Za-z0-9_.\[\], |])+")  # one character at a time: no nested repetition to backtrack
 
 
 def type_expression(text: str) -> Code:
     """An annotation built from identifiers (``list[core_v1.Pod] | None``) as :class:`Code`,
-    checked to hold nothing but names, dots, brackets, commas and ``|``: no literal, call
-    or statement can hide in one."""
-    if not _TYPE_EXPRESSION.fullmatch(text):
+    checked to hold nothing but names, dots, brackets, commas and ``|``, and values only as
+    the items of a ``Literal[...]``: integers and complete double-quoted printable-ASCII
+    string literals (made with :func:`py_string`): no call or statement can hide in one."""
+    if not re.match(r"[A-Za-z_]", text) or not _TYPE_EXPRESSION.fullmatch(text):
         raise UnsafeInsertion(f"not a type expression: {text!r}")
     return Code(text)
 

@@ -98,7 +98,7 @@ def _module_context(model: ApiModel, module: str, rt: Code,
                         "raw_fields": [f["py_name"] for f in fields if f["raw"]],
                         "null_fields": null_fields})
     has_gvk = any(s["gvk"] for s in structs)
-    typing_names = sorted(({"Any"} & imports.names) | ({"ClassVar"} if has_gvk else set()))
+    typing_names = sorted(({"Any", "Literal"} & imports.names) | ({"ClassVar"} if has_gvk else set()))
     stdlib = []
     if "datetime" in imports.names:
         stdlib.append("from datetime import datetime")

@@ -1,4 +1,5 @@
-"""Server quirk: kube-apiserver publishes custom resources in /openapi/v2 without ``default``.
+"""Server quirk: kube-apiserver publishes custom resources in /openapi/v2 without ``default``
+(and without the type of a ``nullable`` node, see :func:`_restore_nullable`).
 
 The served schema keeps ``required`` but drops every ``default`` (1.20 does; the CRD
 itself still has them), so a property the server fills in (external-secrets Password
@@ -40,12 +41,46 @@ def _definitions_by_gvk(document: dict[str, Any]) -> dict[tuple[str, str, str], 
     return found
 
 
+def _restore_nullable(target: dict[str, Any], origin: dict[str, Any]) -> bool:
+    """Server quirk: /openapi/v2 publishes a ``nullable`` node without its type, items and
+    properties (v2 has no way to say "or null"), so ``note: {type: string, nullable: true}``
+    is served as ``note: {}`` and would be typed ``Any``. /openapi/v3 keeps both; this puts
+    the CRD's own node back (converted like the rest of the published schema) with
+    ``nullable: true``, so v2, v3 and ``--crd`` give the same ``str | None``."""
+    if origin.get("nullable") is not True or target.get("nullable") is True or "type" in target:
+        return False
+    from .crd_publish import schema_for_v2  # crd_publish uses this module: import when needed
+
+    node = schema_for_v2({k: v for k, v in origin.items() if k != "nullable"})
+    for key in ("type", "items", "properties", "required", "additionalProperties"):
+        if key in node:
+            target[key] = node[key]
+    target["nullable"] = True
+    return True
+
+
+def _restore_junctions(target: dict[str, Any], origin: dict[str, Any]) -> int:
+    """Server quirk: /openapi/v2 drops ``oneOf``/``anyOf`` (v3 keeps them); the branches'
+    ``required`` lists are put back from the CRD, so v2, v3 and ``--crd`` say the same."""
+    restored = 0
+    for key in ("oneOf", "anyOf"):
+        branches = origin.get(key)
+        if key not in target and isinstance(branches, list) and all(isinstance(b, dict) for b in branches):
+            target[key] = [{"required": list(b["required"])} if isinstance(b.get("required"), list) else {}
+                           for b in branches]
+            restored += 1
+    return restored
+
+
 def _copy_defaults(published: dict[str, Any], source: dict[str, Any]) -> int:
-    """Copy ``default`` from ``source`` onto the same places of ``published``; the count."""
+    """Copy ``default`` (and nullable nodes' types, see :func:`_restore_nullable`) from
+    ``source`` onto the same places of ``published``; the count."""
     restored = 0
     pending: list[tuple[dict[str, Any], dict[str, Any], int]] = [(published, source, 0)]
     while pending:
         target, origin, depth = pending.pop()
+        restored += _restore_nullable(target, origin)
+        restored += _restore_junctions(target, origin)
         if "default" in origin and "default" not in target:
             target["default"] = origin["default"]
             restored += 1

@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from .crd_defaults import restore_crd_defaults
 from .crd_files import CrdDocument, CrdFiles
 from .errors import SpecError
 from .load import LoadedSpec
+from .records import GroupVersionKind
 
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 OBJECT_META = _META + "ObjectMeta"
@@ -344,7 +346,27 @@ def merge_crds(base: LoadedSpec, files: CrdFiles) -> LoadedSpec:
         publisher.publish(crd)
     restore_crd_defaults(document, [crd.crd for crd in files.crds])
     return LoadedSpec(f"{base.source} + --crd {', '.join(files.paths)}", document, base.origin,
-                      base.crd_file_groups | frozenset(crd_groups(files)))
+                      base.crd_file_groups | frozenset(crd_groups(files)),
+                      base.custom_resource_kinds | crd_kinds(crd.crd for crd in files.crds),
+                      base.openapi_documents)
+
+
+def crd_kinds(crds: Iterable[Any]) -> frozenset[GroupVersionKind]:
+    """The kinds of every served version of ``crds`` (CRD objects as JSON; anything
+    malformed is skipped): the kinds whose schemas the server enforces."""
+    kinds: set[GroupVersionKind] = set()
+    for crd in crds:
+        spec = crd.get("spec") if isinstance(crd, dict) else None
+        if not isinstance(spec, dict):
+            continue
+        names, versions = spec.get("names"), spec.get("versions")
+        if not isinstance(names, dict) or not isinstance(versions, list):
+            continue
+        for version in versions:
+            if isinstance(version, dict) and version.get("served") is not False:
+                kinds.add(GroupVersionKind(str(spec.get("group", "")), str(version.get("name", "")),
+                                           str(names.get("kind", ""))))
+    return frozenset(kinds)
 
 
 def crd_groups(files: CrdFiles) -> list[str]:

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from .errors import SpecError, make_pointer
-from .records import Origin
+from .records import GroupVersionKind, Origin
 
 #: The spec used when none is given: the newest Kubernetes release shipped as package data.
 DEFAULT_SPEC = "builtin:v1.35"
@@ -55,6 +55,10 @@ class LoadedSpec:
     document: dict[str, Any] = field(repr=False)
     origin: Origin = field(default=Origin.FILE, repr=False)
     crd_file_groups: frozenset[str] = field(default=frozenset(), repr=False)
+    #: Kinds served from CRDs (see :attr:`.records.Document.custom_resource_kinds`).
+    custom_resource_kinds: frozenset[GroupVersionKind] = field(default=frozenset(), repr=False)
+    #: The OpenAPI v3 documents this (converted) document was assembled from; empty for v2.
+    openapi_documents: tuple[str, ...] = field(default=(), repr=False)
 
 
 def available_builtin_versions() -> list[str]:

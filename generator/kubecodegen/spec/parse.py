@@ -42,6 +42,8 @@ class _Parser:
         self._parameters: dict[str, Any] = parameters if isinstance(parameters, dict) else {}
         self._origin = spec.origin
         self._crd_file_groups = spec.crd_file_groups
+        self._custom_resource_kinds = spec.custom_resource_kinds
+        self._openapi_documents = spec.openapi_documents
 
     def _error(self, pointer: str, message: str) -> SpecError:
         return SpecError(self._source, pointer, message)
@@ -61,6 +63,8 @@ class _Parser:
                 path: self._path_item(path, item, make_pointer(("paths", path)))
                 for path, item in paths.items()}),
             crd_file_groups=self._crd_file_groups,
+            custom_resource_kinds=self._custom_resource_kinds,
+            openapi_documents=self._openapi_documents,
         )
 
     # -- schemas -------------------------------------------------------------------
@@ -93,7 +97,10 @@ class _Parser:
             nullable=bool(raw.get("nullable", False)),
             has_default="default" in raw,
             enum=tuple(enum) if isinstance(enum, list) else None,
+            enum_literals=_enum_literals(kind, enum),
             pattern=raw["pattern"] if isinstance(raw.get("pattern"), str) else None,
+            one_of_required=_branch_requirements(raw.get("oneOf")),
+            any_of_required=_branch_requirements(raw.get("anyOf")),
             int_or_string=raw.get("x-kubernetes-int-or-string") is True,
             preserve_unknown_fields=raw.get("x-kubernetes-preserve-unknown-fields") is True,
             embedded_resource=raw.get("x-kubernetes-embedded-resource") is True,
@@ -196,6 +203,26 @@ def _direct_ref(schema: object) -> str | None:
 def _gvk(entry: Mapping[str, Any]) -> GroupVersionKind:
     return GroupVersionKind(str(entry.get("group", "")), str(entry.get("version", "")),
                             str(entry.get("kind", "")))
+
+
+def _branch_requirements(branches: object) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(branches, list):
+        return ()
+    found = []
+    for branch in branches:
+        required = branch.get("required") if isinstance(branch, dict) else None
+        found.append(tuple(str(name) for name in required) if isinstance(required, list) else ())
+    return tuple(found)
+
+
+def _enum_literals(kind: object, enum: object) -> tuple[str, ...] | tuple[int, ...] | None:
+    if not isinstance(enum, list) or not enum:
+        return None
+    if kind == "string" and all(isinstance(v, str) for v in enum):
+        return tuple(dict.fromkeys(str(v) for v in enum))
+    if kind == "integer" and all(isinstance(v, int) and not isinstance(v, bool) for v in enum):
+        return tuple(dict.fromkeys(int(v) for v in enum))
+    return None
 
 
 def _string(value: object) -> str | None:

@@ -65,7 +65,15 @@ class Schema:
     nullable: bool = False
     has_default: bool = False
     enum: tuple[object, ...] | None = None
+    #: ``enum`` when it could be a ``Literal`` type: only strings for a string schema, only
+    #: integers (not booleans) for an integer one, duplicates dropped; else ``None``.
+    enum_literals: tuple[str, ...] | tuple[int, ...] | None = None
     pattern: str | None = None
+    #: The ``required`` lists of the ``oneOf`` / ``anyOf`` branches (structural CRD schemas:
+    #: branches only constrain, so which properties they require is what they say); a
+    #: branch that requires nothing is ``()``. Empty when the keyword is absent.
+    one_of_required: tuple[tuple[str, ...], ...] = ()
+    any_of_required: tuple[tuple[str, ...], ...] = ()
     int_or_string: bool = False
     preserve_unknown_fields: bool = False
     embedded_resource: bool = False
@@ -116,6 +124,7 @@ class Document:
     ``definitions`` and ``paths`` keep the document's order. ``source`` is what errors
     name; ``origin`` and ``crd_file_groups`` (the API groups ``--crd`` files published
     into it, empty when none) say where its parts came from, for the fixup table.
+    ``openapi_documents`` names the OpenAPI v3 documents it was read from (empty for v2).
     """
 
     source: str
@@ -125,3 +134,8 @@ class Document:
     definitions: Mapping[str, Schema]
     paths: Mapping[str, PathItem]
     crd_file_groups: frozenset[str] = frozenset()
+    #: The kinds known to be served from a CustomResourceDefinition (``--crd`` files, the
+    #: cluster's CRD objects, OpenAPI v3 documents of CRD group-versions): the server
+    #: validates their schemas' ``enum`` lists on write (see ``model.definitions.enforced_enum``).
+    custom_resource_kinds: frozenset[GroupVersionKind] = frozenset()
+    openapi_documents: tuple[str, ...] = ()

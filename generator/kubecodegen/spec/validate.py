@@ -102,8 +102,9 @@ def _check_version(spec: LoadedSpec) -> None:
             spec.source,
             "/openapi",
             f"this is an OpenAPI v3 document (openapi: {_show(document['openapi'])}); "
-            "OpenAPI v3 is not supported: use the Swagger 2.0 document the API server "
-            "serves at /openapi/v2",
+            "OpenAPI v3 is not supported by validate_spec, which checks Swagger 2.0 "
+            "(what the API server serves at /openapi/v2): read a v3 document or folder with "
+            "kubecodegen.spec.openapi_v3.load_any_spec, as --spec does",
         )
     version = document.get("swagger")
     if isinstance(version, str) and version != "2.0":
