@@ -13,7 +13,11 @@ from typing import Any
 
 import click
 
+from kubecodegen_runtime.config import ConfigError
+from kubecodegen_runtime.errors import KubernetesError
+
 from . import __version__
+from .cluster_aliases import cluster_aliases
 from .fixups import FixupError
 from .generate import SpecSource, UsageError, check, generate, load_model_with_notes, write
 from .inspect import format_table, resource_rows
@@ -191,8 +195,14 @@ def inspect_command(spec: str | None, crds: tuple[str, ...], from_cluster: bool,
     rows = resource_rows(model)
     if output == "json":
         click.echo(json.dumps(rows, indent=2))
-    else:
-        click.echo(format_table(rows))
+        return
+    aliases = None
+    if from_cluster:  # short names and categories are discovery's, not the document's
+        try:
+            aliases = cluster_aliases(kubeconfig, context)
+        except (KubernetesError, ConfigError) as exc:
+            click.echo(f"note: no short names or categories: {_printable(str(exc))}", err=True)
+    click.echo(format_table(rows, aliases))
 
 
 @main.command("validate")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from .model.types import ApiModel, Resource
@@ -47,14 +49,34 @@ def resource_rows(model: ApiModel) -> list[dict[str, Any]]:
     return rows
 
 
-def format_table(rows: list[dict[str, Any]]) -> str:
-    """A ``kubectl api-resources -o wide``-like table, plus the subresources column."""
+def format_table(rows: list[dict[str, Any]],
+                 aliases: Mapping[tuple[str, str, str],
+                                  tuple[tuple[str, ...], tuple[str, ...]]] | None = None) -> str:
+    """A ``kubectl api-resources -o wide``-like table, plus the subresources column.
+
+    With ``aliases`` (a live cluster's short names and categories, see
+    :mod:`.cluster_aliases`) the SHORTNAMES and CATEGORIES columns of kubectl are shown too.
+    """
     header = ["NAME", "APIVERSION", "NAMESPACED", "KIND", "VERBS", "SUBRESOURCES"]
+    if aliases is not None:
+        header[1:1] = ["SHORTNAMES"]
+        header.append("CATEGORIES")
     table = [header]
     for row in rows:
         api_version = f"{row['group']}/{row['version']}" if row["group"] else row["version"]
         subs = ",".join(row["subresources"])
-        table.append([row["resource"], api_version, str(row["namespaced"]).lower(), row["kind"],
-                      ",".join(row["verbs"]), subs])
+        line = [row["resource"], api_version, str(row["namespaced"]).lower(), row["kind"],
+                ",".join(row["verbs"]), subs]
+        if aliases is not None:
+            short, categories = aliases.get((row["group"], row["version"], row["resource"]),
+                                            ((), ()))
+            line[1:1] = [",".join(short)]
+            line.append(",".join(categories))
+        table.append([_printable(cell) for cell in line])
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     return "\n".join("   ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in table)
+
+
+def _printable(text: str) -> str:
+    """Cluster text in a terminal: anything but printable ASCII becomes ``?``."""
+    return re.sub(r"[^\x20-\x7e]", "?", text)

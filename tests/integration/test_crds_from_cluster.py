@@ -47,7 +47,8 @@ WIDGET_CRD: dict[str, Any] = {
     "spec": {
         "group": "example.com",
         "scope": "Namespaced",
-        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList",
+                  "shortNames": ["wdg", "wd"], "categories": ["all", "gadgets"]},
         "versions": [{
             "name": "v1", "served": True, "storage": True,
             "subresources": {"status": {}},
@@ -206,6 +207,14 @@ def test_cli_from_cluster(crd_package: Any, cr_cluster: Any, tmp_path: Path) -> 
     assert "note: read OpenAPI" in result.stderr
     assert [(r["resource"], r["namespaced"], r["subresources"]) for r in rows] == [
         ("widgets", True, {"status": ["get", "update", "patch", "apply"]})]
+    # the table shows what only discovery knows, through the cluster's RESTMapper (as kubectl
+    # api-resources does); the JSON above stays the document's own
+    table = runner.invoke(main, ["inspect", *args, "--group", "example.com"])
+    assert table.exit_code == 0, table.output
+    header, line = table.stdout.splitlines()
+    assert header.split() == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND", "VERBS",
+                              "SUBRESOURCES", "CATEGORIES"]
+    assert line.split()[:2] == ["widgets", "wdg,wd"] and line.split()[-1] == "all,gadgets"
     result = runner.invoke(main, ["generate", *args, "--group", "example.com", "--package", "widgets",
                                   "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
