@@ -13,8 +13,14 @@ from pathlib import Path
 from . import naming
 from .model import ApiModel
 from .pipeline import model_of
-from .render.meta_runtime import RUNTIME_PATH, MetaPlan, plan_meta, runtime_meta_model
-from .render.plan import plan_package, plan_runtime_meta
+from .render.meta_runtime import (
+    RUNTIME_APPLY_PATH,
+    RUNTIME_PATH,
+    MetaPlan,
+    plan_meta,
+    runtime_meta_model,
+)
+from .render.plan import plan_package, plan_runtime_apply_meta, plan_runtime_meta
 from .render.runtime_link import runtime_link
 from .render.write import render, stale_files, write_atomically
 from .spec import LoadedSpec, validate_spec
@@ -126,11 +132,12 @@ def generate(source: str | SpecSource | None, package: str,
 
 
 def generate_runtime_meta() -> dict[str, bytes]:
-    """The runtime's meta/v1 module, ``{"apis/meta_v1.py": source}`` relative to the runtime
-    package, rendered from the newest bundled spec (see :mod:`.render.meta_runtime`)."""
+    """The runtime's generated modules, meta/v1's models and apply configurations
+    (``{"apis/meta_v1.py": source, "applyconfigurations/meta_v1.py": source}``, relative to
+    the runtime package), rendered from the newest bundled spec (see :mod:`.render.meta_runtime`)."""
     model, title = runtime_meta_model()
-    files = render([plan_runtime_meta(model, title)], workers=1)
-    assert set(files) == {RUNTIME_PATH}
+    files = render([plan_runtime_meta(model, title), plan_runtime_apply_meta(model, title)], workers=1)
+    assert set(files) == {RUNTIME_PATH, RUNTIME_APPLY_PATH}
     return files
 
 

@@ -109,7 +109,12 @@ def test_the_drift_check_fails_when_the_runtime_module_is_edited(runtime_copy: P
     script.write_runtime_meta(runtime_copy)
     assert script.stale_runtime_meta(runtime_copy) == []
     assert path.read_bytes() == (RUNTIME / "apis" / "meta_v1.py").read_bytes()
-    assert set(generate_runtime_meta()) == {"apis/meta_v1.py"}
+    assert set(generate_runtime_meta()) == {"apis/meta_v1.py", "applyconfigurations/meta_v1.py"}
+    applied = runtime_copy / "applyconfigurations" / "meta_v1.py"
+    applied.write_text(applied.read_text().replace("class ObjectMeta(", "class ObjectMeta2("))
+    assert script.stale_runtime_meta(runtime_copy) == ["applyconfigurations/meta_v1.py"]
+    script.write_runtime_meta(runtime_copy)
+    assert applied.read_bytes() == (RUNTIME / "applyconfigurations" / "meta_v1.py").read_bytes()
 
 
 # -- one class everywhere ----------------------------------------------------------------

@@ -14,7 +14,7 @@ from ..model.types import (
     TypeRef,
     UnionOf,
 )
-from .env import py_string
+from .env import Code, py_string
 
 _PRIMITIVES: dict[Primitive, tuple[str, str | None]] = {
     Primitive.STRING: ("str", None),
@@ -72,3 +72,23 @@ def annotation(ref: TypeRef, structs: dict[str, StructType], imports: ModuleImpo
         return "Literal[" + ", ".join(py_string(v) if isinstance(v, str) else str(int(v))
                                       for v in ref.values) + "]"
     raise TypeError(f"unknown type reference {ref!r}")  # pragma: no cover - closed set
+
+
+def field_default(required: bool, wire: str, py_name: str, empty: str = "None") -> Code:
+    """`` = …`` after a field's annotation: the wire name if it differs, and the default.
+
+    ``empty`` is what an unset optional field holds: ``None``, or an empty ``msgspec.Raw()``
+    for raw JSON (msgspec cannot decode ``null`` into ``Raw | None``).
+    """
+    renamed = wire != py_name
+    if required:
+        return Code(f" = msgspec.field(name={py_string(wire)})" if renamed else "")
+    if renamed:
+        return Code(f" = msgspec.field(default={empty}, name={py_string(wire)})")
+    return Code(f" = {empty}")
+
+
+def runtime_submodule(rt: str, module: str) -> str:
+    """``module`` of the runtime as imported from ``rt`` (a package path, or ``..`` from
+    inside the runtime itself)."""
+    return f"{rt}{module}" if rt.endswith(".") else f"{rt}.{module}"

@@ -35,6 +35,10 @@ META_V1_NAMESPACE = "io.k8s.apimachinery.pkg.apis.meta.v1"
 RUNTIME_MODULE = "apis.meta_v1"
 #: The same module as a path inside the runtime package.
 RUNTIME_PATH = "apis/meta_v1.py"
+#: The runtime module holding meta/v1's apply configurations (see ``render/apply.py``).
+RUNTIME_APPLY_MODULE = "applyconfigurations.meta_v1"
+#: The same module as a path inside the runtime package.
+RUNTIME_APPLY_PATH = "applyconfigurations/meta_v1.py"
 
 
 def is_meta_v1(struct_id: str) -> bool:

@@ -18,9 +18,25 @@ from ..model.types import (
     StructType,
     Subresource,
 )
-from .annotations import ModuleImports, annotation, nullable_annotation
-from .env import Code, py_string, type_expression
-from .meta_runtime import RUNTIME_MODULE, MetaPlan, is_meta_v1, plan_meta, struct_refs
+from .annotations import (
+    ModuleImports,
+    annotation,
+    field_default,
+    nullable_annotation,
+    runtime_submodule,
+)
+from .apply_plan import apply_module_context
+from .env import Code, type_expression
+from .meta_runtime import (
+    RUNTIME_APPLY_MODULE,
+    RUNTIME_APPLY_PATH,
+    RUNTIME_MODULE,
+    RUNTIME_PATH,
+    MetaPlan,
+    is_meta_v1,
+    plan_meta,
+    struct_refs,
+)
 from .runtime_link import VENDORED_NAME, runtime_link, vendored_files
 
 Identifier = naming.Identifier
@@ -34,26 +50,6 @@ class PlannedFile:
     template: str | None = None
     context: dict[str, Any] = field(default_factory=dict, hash=False)
     content: bytes | None = None
-
-
-def _field_default(required: bool, wire: str, py_name: str, empty: str = "None") -> Code:
-    """`` = …`` after a field's annotation: the wire name if it differs, and the default.
-
-    ``empty`` is what an unset optional field holds: ``None``, or an empty ``msgspec.Raw()``
-    for raw JSON (msgspec cannot decode ``null`` into ``Raw | None``).
-    """
-    renamed = wire != py_name
-    if required:
-        return Code(f" = msgspec.field(name={py_string(wire)})" if renamed else "")
-    if renamed:
-        return Code(f" = msgspec.field(default={empty}, name={py_string(wire)})")
-    return Code(f" = {empty}")
-
-
-def _submodule(rt: str, module: str) -> str:
-    """``module`` of the runtime as imported from ``rt`` (a package path, or ``..`` from
-    inside the runtime itself)."""
-    return f"{rt}{module}" if rt.endswith(".") else f"{rt}.{module}"
 
 
 def _module_context(model: ApiModel, module: str, rt: Code,
@@ -88,7 +84,7 @@ def _module_context(model: ApiModel, module: str, rt: Code,
             fields.append({
                 "py_name": f.py_name,
                 "annotation": type_expression(text),
-                "default": _field_default(f.required, f.wire_name, f.py_name,
+                "default": field_default(f.required, f.wire_name, f.py_name,
                                           "msgspec.Raw()" if raw else "None"),
                 "description": f.description,
                 "raw": raw,
@@ -107,18 +103,18 @@ def _module_context(model: ApiModel, module: str, rt: Code,
     runtime = []
     if reexports:
         names = ", ".join(f"{Identifier(name)} as {Identifier(local)}" for name, local in reexports)
-        runtime.append(f"from {_submodule(rt, RUNTIME_MODULE)} import {names}")
+        runtime.append(f"from {runtime_submodule(rt, RUNTIME_MODULE)} import {names}")
     if has_gvk:
-        runtime.append(f"from {_submodule(rt, 'meta')} import GroupVersionKind")
+        runtime.append(f"from {runtime_submodule(rt, 'meta')} import GroupVersionKind")
     bases = sorted({"Object" if s["gvk"] else "Model" for s in structs})
     if any(s["null_fields"] for s in structs):
         bases.append("is_null")
     if bases:
-        runtime.append(f"from {_submodule(rt, 'model')} import {', '.join(bases)}")
+        runtime.append(f"from {runtime_submodule(rt, 'model')} import {', '.join(bases)}")
     runtime_types = sorted(imports.names & {"DateTimeString", "IntOrString", "MicroTime", "Nullable",
                                             "Quantity"})
     if runtime_types:
-        runtime.append(f"from {_submodule(rt, 'types')} import {', '.join(runtime_types)}")
+        runtime.append(f"from {runtime_submodule(rt, 'types')} import {', '.join(runtime_types)}")
     gvks = [model.structs[i].gvk for i in ids]
     gvs = sorted({gvk.api_version for gvk in gvks if gvk is not None})
     what = f"the {', '.join(gvs)} API" if gvs else "shared"
@@ -224,6 +220,7 @@ def plan_package(model: ApiModel, package: str, source_title: str,
             **common, "docstring": _lazy_docstring(model, module),
             "names": [{"name": Identifier(model.structs[i].name), "module": Identifier(file_module)}
                       for file_module, struct_ids in split.items() for i in struct_ids]}))
+    files.extend(plan_apply_configurations(model, common, rt, shared))
     kinds = sorted(
         ({"group": s.gvk.group, "version": s.gvk.version, "kind": s.gvk.kind,
           "module": f"models.{file_of.get(s.struct_id, s.module)}", "name": s.name}
@@ -237,14 +234,36 @@ def plan_package(model: ApiModel, package: str, source_title: str,
     return files
 
 
-def plan_runtime_meta(model: ApiModel, source_title: str) -> PlannedFile:
-    """The runtime's own meta/v1 module (``kubecodegen_runtime/apis/meta_v1.py``), rendered
-    from ``model`` like any model module but importing its siblings package-relatively
-    (``from ..model import Model``), so a vendored ``_runtime`` copy keeps working.
+def plan_apply_configurations(model: ApiModel, common: dict[str, Any], rt: Code,
+                              shared: Mapping[str, str]) -> list[PlannedFile]:
+    """``applyconfigurations/``: one module per model module, split per kind where the model
+    module is (see :mod:`.apply_plan`); the package imports none of them."""
+    models = Code("..models")
+    files = [PlannedFile("applyconfigurations/__init__.py", "package/applyconfigurations_init.py.jinja",
+                         {**common, "modules": [Identifier(m) for m in sorted(model.modules)]})]
+    for module in sorted(model.modules):
+        split = kind_files(model, module)
+        if split is None:
+            files.append(PlannedFile(
+                f"applyconfigurations/{module}.py", "applyconfigurations/module.py.jinja",
+                {**common, **apply_module_context(model, module, rt, models, shared=shared,
+                                                  shared_module=RUNTIME_APPLY_MODULE)}))
+            continue
+        for file_module, struct_ids in split.items():
+            files.append(PlannedFile(
+                f"applyconfigurations/{file_module}.py", "applyconfigurations/module.py.jinja",
+                {**common, **apply_module_context(model, module, rt, models, struct_ids, shared,
+                                                  RUNTIME_APPLY_MODULE)}))
+        files.append(PlannedFile(f"applyconfigurations/{module}.py", "models/lazy_module.py.jinja", {
+            **common, "docstring": _lazy_docstring(model, module).replace("Models of", "Apply configurations of"),
+            "names": [{"name": Identifier(model.structs[i].name), "module": Identifier(file_module)}
+                      for file_module, struct_ids in split.items() for i in struct_ids]}))
+    return files
 
-    Every meta/v1 definition of ``model`` is in it; one that refers to a type outside
-    meta/v1 could not live in the runtime and fails loudly.
-    """
+
+def _runtime_meta_ids(model: ApiModel) -> tuple[str, ...]:
+    """The meta/v1 definitions of ``model``, checked to fit in the runtime: all in one
+    module, and none referring to a type outside meta/v1."""
     ids = tuple(i for module in sorted(model.modules) for i in model.modules[module] if is_meta_v1(i))
     if not ids:
         raise ValueError("the spec has no io.k8s.apimachinery.pkg.apis.meta.v1 definitions")
@@ -255,7 +274,19 @@ def plan_runtime_meta(model: ApiModel, source_title: str) -> PlannedFile:
     modules = {model.structs[i].module for i in ids}
     if len(modules) != 1:
         raise ValueError(f"meta/v1 definitions are spread over modules {sorted(modules)}")
-    context = _module_context(model, modules.pop(), Code(".."), ids)
+    return ids
+
+
+def plan_runtime_meta(model: ApiModel, source_title: str) -> PlannedFile:
+    """The runtime's own meta/v1 module (``kubecodegen_runtime/apis/meta_v1.py``), rendered
+    from ``model`` like any model module but importing its siblings package-relatively
+    (``from ..model import Model``), so a vendored ``_runtime`` copy keeps working.
+
+    Every meta/v1 definition of ``model`` is in it; one that refers to a type outside
+    meta/v1 could not live in the runtime and fails loudly.
+    """
+    ids = _runtime_meta_ids(model)
+    context = _module_context(model, model.structs[ids[0]].module, Code(".."), ids)
     context["docstring"] = (
         f"apimachinery meta/v1 (``io.k8s.apimachinery.pkg.apis.meta.v1``) from {source_title}.\n\n"
         "Generated by the generator from the newest Kubernetes spec it bundles "
@@ -263,7 +294,21 @@ def plan_runtime_meta(model: ApiModel, source_title: str) -> PlannedFile:
         "every generated package, so ObjectMeta, Status and the rest are one class everywhere. "
         "See docs/runtime.md for how it follows new Kubernetes releases.")
     common = {"generator_version": __version__, "source_title": source_title}
-    return PlannedFile("apis/meta_v1.py", "models/module.py.jinja", {**common, **context})
+    return PlannedFile(RUNTIME_PATH, "models/module.py.jinja", {**common, **context})
+
+
+def plan_runtime_apply_meta(model: ApiModel, source_title: str) -> PlannedFile:
+    """The runtime's meta/v1 apply configurations (``applyconfigurations/meta_v1.py``), from
+    the same model and with the same checks as :func:`plan_runtime_meta`."""
+    ids = _runtime_meta_ids(model)
+    module = model.structs[ids[0]].module
+    context = apply_module_context(model, module, Code(".."), Code("..apis"), ids)
+    context["docstring"] = (
+        f"Apply configurations of apimachinery meta/v1 from {source_title}.\n\n"
+        "Generated with ``apis.meta_v1`` (``scripts/generated.py write``) and re-exported by the "
+        "``applyconfigurations/meta_v1`` module of every generated package.")
+    common = {"generator_version": __version__, "source_title": source_title}
+    return PlannedFile(RUNTIME_APPLY_PATH, "applyconfigurations/module.py.jinja", {**common, **context})
 
 
 # -- clientset -------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import builtins
 from collections.abc import AsyncIterator
 from typing import Any, Generic, Literal, TypeVar, overload
 
+from ...applyconfig import KindApplyConfiguration
 from ...errors import ApiError, ResourceExpired, Status
 from ...meta import ResourceInfo
 from ...rest import request as rq
@@ -352,11 +353,12 @@ class AsyncCanPatch(_AsyncOne[T]):
 
 
 class AsyncCanApply(_AsyncOne[T]):
-    """``apply``: server-side apply of a typed object."""
+    """``apply``: server-side apply of an apply configuration of the resource's kind (the
+    fields its manager owns, see ``kubecodegen_runtime.applyconfig``) or of a whole object."""
 
     async def apply(
         self,
-        obj: T,
+        obj: T | KindApplyConfiguration[T],
         *,
         field_manager: str,
         force: bool = False,
@@ -569,10 +571,10 @@ class AsyncWithStatus(_AsyncWholeObjectSubresource[T]):
                                      field_validation=field_validation, force=force)
 
     async def apply_status(
-        self, obj: T, *, field_manager: str, force: bool = False, dry_run: bool = False,
+        self, obj: T | KindApplyConfiguration[T], *, field_manager: str, force: bool = False, dry_run: bool = False,
         field_validation: FieldValidation | None = None,
     ) -> T:
-        """Server-side apply to the status subresource."""
+        """Server-side apply to the status subresource (an apply configuration, or an object)."""
         req = rq.apply(
             self.info, ops.name_of(obj, "apply_status"), ops.encode_object(obj),
             field_manager=field_manager, force=force, namespace=self._namespace,

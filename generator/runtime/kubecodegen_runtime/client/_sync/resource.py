@@ -29,6 +29,7 @@ import builtins
 from collections.abc import Iterator
 from typing import Any, Generic, Literal, TypeVar, overload
 
+from ...applyconfig import KindApplyConfiguration
 from ...errors import ApiError, ResourceExpired, Status
 from ...meta import ResourceInfo
 from ...rest import request as rq
@@ -351,11 +352,12 @@ class CanPatch(_SyncOne[T]):
 
 
 class CanApply(_SyncOne[T]):
-    """``apply``: server-side apply of a typed object."""
+    """``apply``: server-side apply of an apply configuration of the resource's kind (the
+    fields its manager owns, see ``kubecodegen_runtime.applyconfig``) or of a whole object."""
 
     def apply(
         self,
-        obj: T,
+        obj: T | KindApplyConfiguration[T],
         *,
         field_manager: str,
         force: bool = False,
@@ -568,10 +570,10 @@ class WithStatus(_SyncWholeObjectSubresource[T]):
                                      field_validation=field_validation, force=force)
 
     def apply_status(
-        self, obj: T, *, field_manager: str, force: bool = False, dry_run: bool = False,
+        self, obj: T | KindApplyConfiguration[T], *, field_manager: str, force: bool = False, dry_run: bool = False,
         field_validation: FieldValidation | None = None,
     ) -> T:
-        """Server-side apply to the status subresource."""
+        """Server-side apply to the status subresource (an apply configuration, or an object)."""
         req = rq.apply(
             self.info, ops.name_of(obj, "apply_status"), ops.encode_object(obj),
             field_manager=field_manager, force=force, namespace=self._namespace,
