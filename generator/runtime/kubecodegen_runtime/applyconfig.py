@@ -15,11 +15,16 @@ as client-go's ``applyconfigurations`` packages do.
 
 from __future__ import annotations
 
-from typing import ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import msgspec
 
+from . import codec
+from .managed_fields import owned, owned_fields
 from .meta import GroupVersionKind
+
+if TYPE_CHECKING:  # typing.Self is 3.11+; type checkers ship typing_extensions' stubs
+    from typing_extensions import Self
 
 M = TypeVar("M")
 
@@ -38,3 +43,24 @@ class KindApplyConfiguration(ApplyConfiguration, Generic[M], kw_only=True):
     """
 
     GVK: ClassVar[GroupVersionKind]
+
+    @classmethod
+    def extract(cls, obj: M, field_manager: str, subresource: str | None = None) -> Self:
+        """The apply configuration of exactly the fields ``field_manager`` owns in ``obj``
+        by server-side apply to ``subresource`` (``None``: the object itself), read from
+        its ``metadata.managedFields`` (see :mod:`kubecodegen_runtime.managed_fields`).
+
+        This is the read-modify-apply loop of controllers: extract what you applied
+        last, change it, apply it again, and no field of another manager becomes yours.
+        The result names the object (``metadata.name``/``namespace``) and its kind, as an
+        apply must; a manager that applied nothing gets just that.
+        """
+        document: dict[str, Any] = codec.to_builtins(obj)
+        metadata = document.get("metadata") or {}
+        fields = owned_fields(metadata.get("managedFields") or (), field_manager, subresource)
+        result: dict[str, Any] = {} if fields is None else owned(document, fields)
+        names = {key: metadata[key] for key in ("name", "namespace") if metadata.get(key)}
+        result["metadata"] = {**(result.get("metadata") or {}), **names}
+        result["apiVersion"] = cls.GVK.api_version
+        result["kind"] = cls.GVK.kind
+        return codec.convert(result, cls)
