@@ -133,6 +133,9 @@ SNIPPET = textwrap.dedent('''
         cs.core_v1.services("ns").apply(ac.Deployment(metadata=meta), field_manager="m")     # E: another kind
         ac.DeploymentSpec(replicas="3")                                                      # E: typed fields
         ac.Deployment(spec=acc.PodSpec())                                                    # E: nested type
+        mine: ac.Deployment = ac.Deployment.extract(full, "m", subresource="status")         # fine
+        deployments.apply(ac.Deployment.extract(full, "m"), field_manager="m")               # fine
+        acc.Service.extract(full, "m")                                                       # E: another kind
 ''')
 
 
