@@ -18,6 +18,7 @@ from . import (
     ROOT,
     Context,
     Outcome,
+    apply_configs,
     decode,
     generation,
     imports,
@@ -34,6 +35,7 @@ SUITES: dict[str, Suite] = {
     "generation": generation.run,  # first: its output serves `imports` when generated/ lacks v1.35
     "decode": decode.run,
     "imports": imports.run,
+    "apply_configs": apply_configs.run,
     "list_cluster": list_cluster.run,
     "informer_cluster": informer_cluster.run,
     "informer_offline": informer_offline.run,
