@@ -48,7 +48,7 @@ WIDGET_CRD: dict[str, Any] = {
         "group": "example.com",
         "scope": "Namespaced",
         "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList",
-                  "shortNames": ["wdg", "wd"], "categories": ["all", "gadgets"]},
+                  "shortNames": ["exw", "exwd"], "categories": ["all", "exampled"]},
         "versions": [{
             "name": "v1", "served": True, "storage": True,
             "subresources": {"status": {}},
@@ -247,7 +247,7 @@ def test_cli_from_cluster(crd_package: Any, cr_cluster: Any, tmp_path: Path) -> 
     header, line = table.stdout.splitlines()
     assert header.split() == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND", "VERBS",
                               "SUBRESOURCES", "CATEGORIES"]
-    assert line.split()[:2] == ["widgets", "wdg,wd"] and line.split()[-1] == "all,gadgets"
+    assert line.split()[:2] == ["widgets", "exw,exwd"] and line.split()[-1] == "all,exampled"
     result = runner.invoke(main, ["generate", *args, "--group", "example.com", "--package", "widgets",
                                   "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
