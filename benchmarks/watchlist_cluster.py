@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import gc
-import hashlib
 import importlib
 import json
 import os
@@ -29,7 +28,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import msgspec
@@ -42,6 +40,7 @@ from kubecodegen_runtime.meta import GroupVersionKind, ResourceInfo
 from kubecodegen_runtime.model import Model, Object
 
 from . import ROOT, Context, Outcome, Section, Target, median, spread
+from .informer_cluster import _digest, _peak_rss, _rss
 
 OBJECTS = 10_000
 GROUP = "bench.kubecodegen.test"
@@ -113,29 +112,6 @@ class Widget(Object, kw_only=True):
     kind: str | None = None
     metadata: ObjectMeta | None = None
     spec: WidgetSpec | None = None
-
-
-def _peak_rss() -> int:
-    """This process's highest resident set size so far (VmHWM), in bytes; 0 where unknown."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, IndexError, ValueError):
-        pass
-    return 0
-
-
-def _rss() -> int:
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
-    return pages * os.sysconf("SC_PAGE_SIZE")
-
-
-def _digest(names: list[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(names)).encode()).hexdigest()
 
 
 def worker(spec: dict[str, Any]) -> dict[str, Any]:

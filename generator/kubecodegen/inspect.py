@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from .model.types import ApiModel, Resource
 from .render.meta_runtime import MetaPlan, plan_meta, reachable_structs
 from .render.plan import unrendered_reason
+from .spec.errors import printable
 
 
 def _unrendered_properties(model: ApiModel, meta: MetaPlan, r: Resource) -> dict[str, str]:
@@ -72,11 +72,7 @@ def format_table(rows: list[dict[str, Any]],
                                             ((), ()))
             line[1:1] = [",".join(short)]
             line.append(",".join(categories))
-        table.append([_printable(cell) for cell in line])
+        table.append([printable(cell) for cell in line])
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     return "\n".join("   ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in table)
 
-
-def _printable(text: str) -> str:
-    """Cluster text in a terminal: anything but printable ASCII becomes ``?``."""
-    return re.sub(r"[^\x20-\x7e]", "?", text)
