@@ -1,0 +1,1 @@
+"""A fake API server in memory, for testing code written on the generated clients."""
