@@ -31,6 +31,7 @@ from ..errors import BadRequest, Invalid, MethodNotAllowed, NotFound
 from ..meta import ResourceInfo
 from . import actions, objmeta, quirks
 from .schema import PackageApi
+from .watch import EventLog
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.decode
@@ -63,10 +64,19 @@ class Stored:
     obj: Obj
     raw: bytes
     rv: int
+    #: The bytes without ``apiVersion``/``kind``, as a built-in list's items are sent
+    #: (made on first need).
+    bare: bytes | None = None
 
     @staticmethod
     def of(obj: Obj, rv: int) -> Stored:
         return Stored(obj, _encode(obj), rv)
+
+    def item_bytes(self) -> bytes:
+        if self.bare is None:
+            self.bare = _encode({k: v for k, v in self.obj.items()
+                                 if k not in ("apiVersion", "kind")})
+        return self.bare
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +110,14 @@ class ObjectTracker:
     :class:`~..errors.ApiError` values worded as the real server words them.
     """
 
-    def __init__(self, api: PackageApi, *, seed: int | None = None) -> None:
+    def __init__(self, api: PackageApi, *, seed: int | None = None,
+                 window: int = 1000) -> None:
         self.api = api
+        #: Every write, for watches (``window`` events kept per resource, as the watch
+        #: cache keeps them).
+        self.events = EventLog(window=window)
+        #: Continue tokens from before this version are expired (see :meth:`compact`).
+        self.compacted_rv = 0
         self.lock = threading.RLock()
         self._tables: dict[GR, dict[Slot, Stored]] = {}
         self._rv = 0
@@ -128,6 +144,14 @@ class ObjectTracker:
     @property
     def current_rv(self) -> int:
         return self._rv
+
+    def compact(self, rv: int | None = None) -> None:
+        """Forget history up to ``rv`` (default: now), as an etcd compaction does: watches
+        and continue tokens from before it answer 410 Expired."""
+        with self.lock:
+            target = self._rv if rv is None else min(rv, self._rv)
+            self.compacted_rv = max(self.compacted_rv, target)
+            self.events.compact(target)
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener`` with every change from now on (the watch event log)."""
@@ -157,16 +181,20 @@ class ObjectTracker:
         table = self._table(info)
         if obj is None:
             assert deleted is not None
-            table.pop(slot, None)
+            previous = table.pop(slot, None)
             last = copy(deleted)
             meta_of(last)["resourceVersion"] = str(self._rv)
             change = Change(kind, info.group, info.resource, slot[0], slot[1], self._rv, last)
             stored = None
         else:
+            previous = table.get(slot)
             meta_of(obj)["resourceVersion"] = str(self._rv)
             stored = Stored.of(obj, self._rv)
             table[slot] = stored
             change = Change(kind, info.group, info.resource, slot[0], slot[1], self._rv, obj)
+        self.events.publish((info.group, info.resource), kind,
+                            previous.obj if previous is not None else None, change.object,
+                            self._rv)
         for listener in self._listeners:
             listener(change)
         return stored

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .server import FakeServer, WatchFeed
 
 #: How long one wait on a quiet watch lasts before the stream checks it was aborted.
-_POLL = 0.05
+_POLL = 1.0
 
 
 class FakeStream:
