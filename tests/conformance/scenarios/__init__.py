@@ -1,0 +1,8 @@
+"""Conformance scenarios, grouped by topic; importing this package registers all of them."""
+
+from . import (  # noqa: F401  (imported for their registrations)
+    basics,
+)
+from .registry import SCENARIOS, Scenario, scenario
+
+__all__ = ["SCENARIOS", "Scenario", "scenario"]
