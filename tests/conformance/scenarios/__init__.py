@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401  (imported for their registrations)
     basics,
+    selectors,
 )
 from .registry import SCENARIOS, Scenario, scenario
 
