@@ -3,6 +3,7 @@
 from . import (  # noqa: F401  (imported for their registrations)
     basics,
     selectors,
+    watch,
 )
 from .registry import SCENARIOS, Scenario, scenario
 
