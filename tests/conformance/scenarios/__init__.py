@@ -2,6 +2,8 @@
 
 from . import (  # noqa: F401  (imported for their registrations)
     basics,
+    deletion,
+    dryrun,
     selectors,
     watch,
 )
