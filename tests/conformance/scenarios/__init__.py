@@ -1,0 +1,12 @@
+"""Conformance scenarios, grouped by topic; importing this package registers all of them."""
+
+from . import (  # noqa: F401  (imported for their registrations)
+    basics,
+    deletion,
+    dryrun,
+    selectors,
+    watch,
+)
+from .registry import SCENARIOS, Scenario, scenario
+
+__all__ = ["SCENARIOS", "Scenario", "scenario"]
