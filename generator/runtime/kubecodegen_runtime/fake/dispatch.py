@@ -21,7 +21,7 @@ from . import discovery, listing, objmeta, scale, writes
 from .actions import Action
 from .feed import FixedEvents, WatchFeed
 from .paths import DiscoveryPath, ResourcePath, parse
-from .tracker import Obj, Stored
+from .store import Obj, Stored
 from .watch import TooOldResourceVersion
 
 if TYPE_CHECKING:
@@ -247,7 +247,7 @@ def _serve(server: FakeServer, request: Request, info: ResourceInfo, target: Res
     tracker = server.tracker
     verb = action.verb
     sub = target.subresource
-    tracker.check_verb(info, "get" if verb == "get" else verb, sub)
+    tracker.check_verb(info, "deletecollection" if verb == "delete-collection" else verb, sub)
     dry_run = action.dry_run
     if verb == "get":
         assert target.name is not None

@@ -2,10 +2,12 @@
 
 A continue token is opaque to clients; here (as in the real server's etcd3 store) it is
 base64 JSON of the list's resourceVersion and the key to start after. A token from
-before the last compaction answers 410 Expired with the server's message. Pages are
-cut from the current state (the real server reads later pages at the first page's
-revision: a documented limit). A list at ``resourceVersion=0`` is served "from the watch
-cache", which ignores ``limit``, as kube-apiserver 1.20 does.
+before the last compaction answers 410 Expired with the server's message. Later pages
+are read at the first page's revision, as etcd serves them: the first page keeps the
+selected objects (references to immutable stored entries, so it costs a list of
+pointers) for the :data:`SNAPSHOTS` most recent paged lists; a token whose snapshot was
+dropped is served from the current state. A list at ``resourceVersion=0`` is served
+"from the watch cache", which ignores ``limit``, as kube-apiserver 1.20 does.
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ import binascii
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BadRequest, ResourceExpired, Timeout
 from ..fields import FieldSelector, FieldSelectorError, field_value
 from ..labels import LabelSelectorError, Selector
 from ..meta import ResourceInfo
 from . import quirks
-from .tracker import ObjectTracker, Stored, meta_of, sort_key
+from .store import Stored, meta_of, sort_key
+
+if TYPE_CHECKING:
+    from .tracker import ObjectTracker
 
 EXPIRED_MESSAGE = (
     "The provided continue parameter is too old to display a consistent list result. You "
@@ -84,26 +89,26 @@ def parse_filter(info: ResourceInfo, custom: bool, label_selector: str | None,
     return Filter(labels, fields, paths)
 
 
-def encode_continue(rv: int, start: str) -> str:
-    data = json.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": start},
+def encode_continue(rv: int, start: str, snapshot: int = 0) -> str:
+    data = json.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": start, "snap": snapshot},
                       separators=(",", ":"))
     return base64.urlsafe_b64encode(data.encode()).decode().rstrip("=")
 
 
-def decode_continue(token: str) -> tuple[int, str]:
+def decode_continue(token: str) -> tuple[int, str, int]:
     """``(resourceVersion, key to start at)``; 400 BadRequest for a token that is not one."""
     try:
         padded = token + "=" * (-len(token) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        rv, start = data["rv"], data["start"]
+        rv, start, snap = data["rv"], data["start"], data.get("snap", 0)
         if data.get("v") != "meta.k8s.io/v1" or not isinstance(rv, int) \
-                or not isinstance(start, str):
+                or not isinstance(start, str) or not isinstance(snap, int):
             raise ValueError("not a continue token")
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise BadRequest(400, "BadRequest",
                          "continue key is not valid: incorrect encoded start resourceVersion "
                          "(version meta.k8s.io/v1)") from None
-    return rv, start
+    return rv, start, snap
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,25 +139,30 @@ def list_page(tracker: ObjectTracker, info: ResourceInfo,
         limit = query.limit if query.limit and query.limit > 0 else None
         start = ""
         list_rv = current
+        snapshot: list[Stored] | None = None
+        snap = 0
         if query.continue_:
             if rv_param and rv_param != "0":
                 raise BadRequest(400, "BadRequest", "specifying resource version is not "
                                  "allowed when using continue")
-            list_rv, start = decode_continue(query.continue_)
+            list_rv, start, snap = decode_continue(query.continue_)
             if list_rv < tracker.compacted_rv:
                 raise ResourceExpired(410, "Expired", EXPIRED_MESSAGE)
+            snapshot = tracker.snapshots.get(snap) if snap else None
         elif rv_param and rv_param != "0":
             check_not_newer(rv_param, current)
         if rv_param == "0" and not query.continue_:
             limit = None  # the watch cache serves the whole list
-        items = select(tracker, info, query.namespace, query.filter)
-        if start:
-            items = [s for s in items if _key(s) >= start]
+        everything = snapshot if snapshot is not None else \
+            select(tracker, info, query.namespace, query.filter)
+        items = [s for s in everything if _key(s) >= start] if start else everything
+        if limit is not None and len(items) > limit and snapshot is None:
+            snap = tracker.snapshots.keep(everything)
     meta: dict[str, Any] = {"resourceVersion": str(list_rv)}
     if limit is not None and len(items) > limit:
         rest = len(items) - limit
         items = items[:limit]
-        meta["continue"] = encode_continue(list_rv, _key(items[-1]) + "\x00")
+        meta["continue"] = encode_continue(list_rv, _key(items[-1]) + "\x00", snap)
         if query.filter.everything:
             meta["remainingItemCount"] = rest
     return items, meta

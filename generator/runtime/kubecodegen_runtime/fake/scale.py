@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import BadRequest
 from ..labels import LabelSelectorError, Selector
 from .schema import ScalePaths
-from .tracker import Obj, meta_of
+from .store import Obj, meta_of
 
 BUILTIN = ScalePaths()
 

@@ -31,52 +31,15 @@ from ..errors import BadRequest, Invalid, MethodNotAllowed, NotFound
 from ..meta import ResourceInfo
 from . import actions, objmeta, quirks
 from .schema import PackageApi
+from .store import GR, Obj, Slot, Snapshots, Stored, copy, meta_of, sort_key
 from .watch import EventLog
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.decode
 
-Obj = dict[str, Any]
-GR = tuple[str, str]
-#: Where an object is in its resource's table: ``(namespace or "", name)``.
-Slot = tuple[str, str]
-
 #: How many generated names are tried before giving up (the server tries once and
 #: answers AlreadyExists; retrying makes a collision in a test impossible in practice).
 GENERATE_ATTEMPTS = 8
-
-
-def copy(obj: Obj) -> Obj:
-    """A deep copy of a JSON object (msgspec round trip: faster than ``copy.deepcopy``)."""
-    result: Obj = _decode(_encode(obj))
-    return result
-
-
-def meta_of(obj: Mapping[str, Any]) -> dict[str, Any]:
-    meta = obj.get("metadata")
-    return meta if isinstance(meta, dict) else {}
-
-
-@dataclass(slots=True)
-class Stored:
-    """One stored object: its dict (never mutated once stored) and its JSON bytes."""
-
-    obj: Obj
-    raw: bytes
-    rv: int
-    #: The bytes without ``apiVersion``/``kind``, as a built-in list's items are sent
-    #: (made on first need).
-    bare: bytes | None = None
-
-    @staticmethod
-    def of(obj: Obj, rv: int) -> Stored:
-        return Stored(obj, _encode(obj), rv)
-
-    def item_bytes(self) -> bytes:
-        if self.bare is None:
-            self.bare = _encode({k: v for k, v in self.obj.items()
-                                 if k not in ("apiVersion", "kind")})
-        return self.bare
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +59,6 @@ class Change:
 Listener = Callable[[Change], None]
 
 
-def sort_key(slot: Slot) -> str:
-    """Where etcd puts an object of a resource: ``namespace/name`` (or ``name``), bytewise."""
-    namespace, name = slot
-    return f"{namespace}/{name}" if namespace else name
-
-
 class ObjectTracker:
     """The store of one fake cluster, shared by every client of it.
 
@@ -111,13 +68,15 @@ class ObjectTracker:
     """
 
     def __init__(self, api: PackageApi, *, seed: int | None = None,
-                 window: int = 1000) -> None:
+                 window: int = 100) -> None:
         self.api = api
         #: Every write, for watches (``window`` events kept per resource, as the watch
         #: cache keeps them).
         self.events = EventLog(window=window)
         #: Continue tokens from before this version are expired (see :meth:`compact`).
         self.compacted_rv = 0
+        #: The selected objects of recent paged lists (their continue tokens' snapshots).
+        self.snapshots = Snapshots()
         self.lock = threading.RLock()
         self._tables: dict[GR, dict[Slot, Stored]] = {}
         self._rv = 0
@@ -421,6 +380,7 @@ class ObjectTracker:
             self._preconditions(info, meta, old, name, from_patch)
             new = self._prepare_update(info, obj, old, subresource)
             self._validate_meta(info, new, name)
+            self._validate_finalizers(info, old, new, name)
             if managed is not None:
                 fields = managed(old, new)
                 if fields:
@@ -428,6 +388,19 @@ class ObjectTracker:
                 else:
                     meta_of(new).pop("managedFields", None)
             return self._write_update(info, slot, old, new, stored, dry_run), False
+
+    def _validate_finalizers(self, info: ResourceInfo, old: Obj, new: Obj, name: str) -> None:
+        """An object being deleted takes no new finalizers (``ValidateObjectMetaUpdate``)."""
+        if not meta_of(old).get("deletionTimestamp"):
+            return
+        before = set(meta_of(old).get("finalizers") or [])
+        added = [f for f in meta_of(new).get("finalizers") or [] if f not in before]
+        if added:
+            quoted = ", ".join(f'"{f}"' for f in added)
+            raise self._invalid(info, name, [(
+                "FieldValueForbidden", "metadata.finalizers",
+                "Forbidden: no new finalizers can be added if the object is being deleted, "
+                f"found new finalizers []string{{{quoted}}}")])
 
     def _preconditions(self, info: ResourceInfo, meta: Mapping[str, Any], old: Obj,
                        name: str, from_patch: bool) -> None:

@@ -33,7 +33,8 @@ from .listing import Filter, select
 from .patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from .paths import ResourcePath
 from .quirks import RETURNS_DELETED_OBJECT
-from .tracker import Obj, ObjectTracker, copy, meta_of
+from .store import Obj, copy, meta_of
+from .tracker import ObjectTracker
 
 if TYPE_CHECKING:
     from .server import FakeServer
