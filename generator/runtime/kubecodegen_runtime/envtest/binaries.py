@@ -24,7 +24,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,49 +78,53 @@ def which(name: str, env: Mapping[str, str]) -> Path | None:
     return Path(found).absolute() if found else None
 
 
-@dataclass(frozen=True)
-class _Search:
-    """One binary's lookup: its file name, its variable and what else may hold it."""
-
-    name: str
-    variable: str
-    argument: str
-    candidates: tuple[Path, ...] = ()
-
-
-def _locate(
-    search: _Search, explicit: str | os.PathLike[str] | None, env: Mapping[str, str]
+def locate(
+    name: str,
+    variable: str,
+    *,
+    env: Mapping[str, str],
+    explicit: str | os.PathLike[str] | None = None,
+    argument: str | None = None,
+    candidates: Sequence[Path] = (),
+    kubebuilder_assets: bool = True,
 ) -> tuple[Path | None, list[str]]:
-    """The binary's path (or ``None``) and the places searched, in order, for the error."""
+    """One binary's path (or ``None``) and the places searched, in order, for the error.
+
+    The order of the module docstring: ``explicit`` (named ``argument`` in errors), ``variable``,
+    ``$KUBEBUILDER_ASSETS/name`` (unless ``kubebuilder_assets`` is false), ``candidates``,
+    ``PATH``. An explicit path or variable naming no executable raises
+    `BinariesMisconfiguredError`.
+    """
     searched: list[str] = []
     if explicit is not None:
         path = Path(explicit).expanduser()
         if not is_executable(path):
             raise BinariesMisconfiguredError(
-                f"{search.argument}={str(explicit)!r} is not an executable file"
+                f"{argument or name}={str(explicit)!r} is not an executable file"
             )
         return path.absolute(), searched
-    searched.append(f"argument {search.argument} (not given)")
-    variable = env.get(search.variable)
-    if variable:
-        path = Path(variable).expanduser()
+    if argument is not None:
+        searched.append(f"argument {argument} (not given)")
+    value = env.get(variable)
+    if value:
+        path = Path(value).expanduser()
         if not is_executable(path):
-            raise BinariesMisconfiguredError(f"{search.variable}={variable} is not an executable file")
+            raise BinariesMisconfiguredError(f"{variable}={value} is not an executable file")
         return path.absolute(), searched
-    searched.append(f"${search.variable} (not set)")
-    folder = env.get("KUBEBUILDER_ASSETS")
+    searched.append(f"${variable} (not set)")
+    folder = env.get("KUBEBUILDER_ASSETS") if kubebuilder_assets else None
     if folder:
-        path = Path(folder).expanduser() / search.name
+        path = Path(folder).expanduser() / name
         if is_executable(path):
             return path.absolute(), searched
         searched.append(str(path))
-    else:
+    elif kubebuilder_assets:
         searched.append("$KUBEBUILDER_ASSETS (not set)")
-    for candidate in search.candidates:
+    for candidate in candidates:
         if is_executable(candidate):
             return candidate.absolute(), searched
         searched.append(str(candidate))
-    found = which(search.name, env)
+    found = which(name, env)
     searched.append(f"PATH ({env.get('PATH', os.defpath)})")
     return found, searched
 
@@ -160,17 +164,17 @@ def find_binaries(
     """
     env = os.environ if env is None else env
     _check_kubebuilder_assets(env, {"kube-apiserver": kube_apiserver, "etcd": etcd})
-    apiserver_path, apiserver_searched = _locate(
-        _Search(
-            "kube-apiserver",
-            "TEST_ASSET_KUBE_APISERVER",
-            "kube_apiserver",
-            (cached_apiserver_path(env),),
-        ),
-        kube_apiserver,
-        env,
+    apiserver_path, apiserver_searched = locate(
+        "kube-apiserver",
+        "TEST_ASSET_KUBE_APISERVER",
+        env=env,
+        explicit=kube_apiserver,
+        argument="kube_apiserver",
+        candidates=(cached_apiserver_path(env),),
     )
-    etcd_path, etcd_searched = _locate(_Search("etcd", "TEST_ASSET_ETCD", "etcd"), etcd, env)
+    etcd_path, etcd_searched = locate(
+        "etcd", "TEST_ASSET_ETCD", env=env, explicit=etcd, argument="etcd"
+    )
     missing = [
         f"{name} (looked at {', '.join(searched)})"
         for name, path, searched in (
@@ -181,10 +185,13 @@ def find_binaries(
     ]
     if missing or apiserver_path is None or etcd_path is None:
         raise BinaryNotFoundError(f"missing {'; '.join(missing)}; {hint}")
-    etcdctl_path, _ = _locate(
-        _Search("etcdctl", "TEST_ASSET_ETCDCTL", "etcdctl", (etcd_path.parent / "etcdctl",)),
-        etcdctl,
-        env,
+    etcdctl_path, _ = locate(
+        "etcdctl",
+        "TEST_ASSET_ETCDCTL",
+        env=env,
+        explicit=etcdctl,
+        argument="etcdctl",
+        candidates=(etcd_path.parent / "etcdctl",),
     )
     return Binaries(kube_apiserver=apiserver_path, etcd=etcd_path, etcdctl=etcdctl_path)
 

@@ -10,8 +10,8 @@ CustomResourceDefinition of another apiVersion or without name, group, names.plu
 path with no CRD at all -- raises `CRDFileError` naming the file and the document (1-based).
 
 `install_crds` creates each CRD (updating one that exists), then waits until every one is
-``Established`` and each served version's plural is listed by discovery: only then does a
-client's first request find the resource.
+``Established``, each served version's plural is listed by discovery and a list of it succeeds
+(the handler can lag discovery by a moment): only then does a client's first request find it.
 """
 
 from __future__ import annotations
@@ -197,6 +197,10 @@ def _established(client: httpx.Client, crd: CRD) -> str | None:
         names = {resource.get("name") for resource in discovery.json().get("resources", [])}
         if crd.plural not in names:
             return f"{crd.plural} not in discovery of {crd.group}/{version} yet"
+        # Discovery can list the resource a moment before its handler serves requests.
+        listed = client.get(f"/apis/{crd.group}/{version}/{crd.plural}", params={"limit": "1"})
+        if not listed.is_success:
+            return f"listing {crd.plural} in {crd.group}/{version} answers HTTP {listed.status_code}"
     return None
 
 

@@ -172,6 +172,11 @@ class Environment:
     # ----- paths and addresses -------------------------------------------------------------
 
     @property
+    def started(self) -> bool:
+        """True from the first successful choice of ports on (paths and URLs are known)."""
+        return self._layout is not None
+
+    @property
     def layout(self) -> Layout:
         """Ports and paths; known from the first `start` on."""
         if self._layout is None:
