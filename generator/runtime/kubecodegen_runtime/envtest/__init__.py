@@ -16,16 +16,40 @@ The pytest plugin (`pytest_plugin`, registered automatically) offers the fixture
 ``kubecodegen-runtime[envtest]``. See docs/envtest.md.
 """
 
-from .api import APIError
-from .binaries import (
-    Binaries,
-    BinariesMisconfiguredError,
-    BinaryNotFoundError,
-    find_binaries,
-)
-from .crds import CRD, CRDFileError, CRDInstallError, load_crds
-from .environment import Environment, StartError, unique_name
-from .flags import Layout
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import APIError
+    from .binaries import (
+        Binaries,
+        BinariesMisconfiguredError,
+        BinaryNotFoundError,
+        find_binaries,
+    )
+    from .crds import CRD, CRDFileError, CRDInstallError, load_crds
+    from .environment import Environment, StartError, unique_name
+    from .flags import Layout
+
+#: Public name -> the submodule defining it. Loaded on first access, so that the pytest plugin
+#: (a submodule, imported by every pytest run where the runtime is installed) costs nothing.
+_EXPORTS = {
+    "APIError": "api",
+    "Binaries": "binaries",
+    "BinariesMisconfiguredError": "binaries",
+    "BinaryNotFoundError": "binaries",
+    "find_binaries": "binaries",
+    "CRD": "crds",
+    "CRDFileError": "crds",
+    "CRDInstallError": "crds",
+    "load_crds": "crds",
+    "Environment": "environment",
+    "StartError": "environment",
+    "unique_name": "environment",
+    "Layout": "flags",
+}
 
 __all__ = [
     "CRD",
@@ -42,3 +66,16 @@ __all__ = [
     "load_crds",
     "unique_name",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -75,7 +75,7 @@ class CRD:
         return f"CRD({self.name!r}, from {self.origin})"
 
 
-def _problem(document: Any) -> str | None:
+def _problem(document: Mapping[str, Any]) -> str | None:
     """Why a CustomResourceDefinition document cannot be installed, or ``None``."""
     if document.get("apiVersion") != CRD_API_VERSION:
         return f"apiVersion is {document.get('apiVersion')!r}, expected {CRD_API_VERSION!r}"
@@ -153,7 +153,10 @@ def load_crds(sources: Iterable[CRDSource]) -> list[CRD]:
             origin = f"CRD dictionary #{index + 1}"
             if source.get("kind") != "CustomResourceDefinition":
                 raise CRDFileError(f"{origin}: kind is {source.get('kind')!r}, expected 'CustomResourceDefinition'")
-            crds.extend(_from_documents([dict(source)], origin))
+            problem = _problem(source)
+            if problem is not None:
+                raise CRDFileError(f"{origin}: {problem}")
+            crds.append(CRD(origin, dict(source)))
         else:
             crds.extend(_read_path(Path(os.fspath(source)).expanduser()))
     seen: dict[str, str] = {}
