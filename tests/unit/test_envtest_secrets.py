@@ -132,3 +132,22 @@ def test_the_pytest_plugin_imports_nothing_until_a_fixture_is_used() -> None:
     assert "httpx" not in loaded and "cryptography" not in loaded
     assert "kubecodegen_runtime.envtest.environment" not in loaded
     assert "kubecodegen_runtime.envtest.pytest_plugin" in loaded
+
+
+def test_a_with_block_whose_start_fails_still_removes_the_folder(tmp_path: Path) -> None:
+    env = Environment(binaries=fake_binaries(tmp_path, "exit 4"))
+    with pytest.raises(StartError, match="exit code 4"), env:
+        pytest.fail("the block must not run")
+    assert not env.directory.exists()
+
+
+def test_the_server_flags_keep_service_accounts_and_tokens(tmp_path: Path) -> None:
+    """Where envtest's kube-apiserver flags deliberately differ from controller-runtime's."""
+    from kubecodegen_runtime.envtest.flags import Layout, apiserver_args
+
+    layout = Layout(tmp_path / "etcd", tmp_path / "pki", tmp_path / "tokens.csv", 1, 2, 3)
+    args = apiserver_args(Path("/k"), (1, 30, 0), layout, extra=["--v=2"])
+    assert f"--token-auth-file={tmp_path / 'tokens.csv'}" in args
+    assert "--authorization-mode=RBAC" in args
+    assert not [arg for arg in args if arg.startswith("--disable-admission-plugins")]
+    assert "--advertise-address=127.0.0.1" in args and args[-1] == "--v=2"

@@ -414,8 +414,8 @@ class Environment:
 
     def install_crds(self, sources: Iterable[CRDSource], timeout: float = 30.0) -> list[CRD]:
         """Install CRDs from files, folders or dictionaries (see `load_crds`); return once each
-        is Established and listed by discovery. They are installed again after a restart of a
-        fresh etcd only if given to the constructor."""
+        is Established, listed by discovery and listable. They live in etcd like any object, so
+        they survive `stop`/`start`; only the constructor's ``crds`` are re-applied at each start."""
         crds = load_crds(sources)
         install_crds(self.admin_http(), crds, timeout)
         return crds
