@@ -1,9 +1,10 @@
-"""Locate the etcd, etcdctl and kube-apiserver binaries the test cluster runs.
+"""Locate the etcd, etcdctl and API server binaries the test clusters run.
 
-The lookup honours controller-runtime envtest's variables so that someone with other binaries
-(a newer Kubernetes) runs the same suite against them. For each binary the most specific source
-wins, as in envtest: ``TEST_ASSET_<NAME>``, then ``$KUBEBUILDER_ASSETS/<name>``, then (for
-kube-apiserver) the per-machine cache written by ``scripts/install-test-assets.sh``, then ``PATH``.
+kube-apiserver and etcd are found by the runtime's envtest (`find_binaries`: ``TEST_ASSET_<NAME>``,
+``$KUBEBUILDER_ASSETS/<name>``, the per-machine cache written by ``scripts/install-test-assets.sh``,
+``PATH``), so the suite and users' envtest runs use one lookup. What stays here is the project's
+own: the `Assets` record with its `ServerKind`, and the modern (v1.36, CRDs only) server, which
+lives in a cache folder of its own and ignores ``KUBEBUILDER_ASSETS``.
 
 A variable that is set but points at nothing usable is a configuration mistake and is reported as
 such (never silently replaced by another binary); a binary that is simply absent lets the tests be
@@ -13,17 +14,38 @@ skipped outside CI.
 from __future__ import annotations
 
 import enum
-import functools
 import os
-import re
-import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-#: The Kubernetes version `scripts/install-test-assets.sh` builds and caches.
-CACHED_APISERVER_VERSION = "v1.20.2"
+from kubecodegen_runtime.envtest.binaries import (
+    CACHED_APISERVER_VERSION,
+    BinariesMisconfiguredError,
+    BinaryNotFoundError,
+    binary_version,
+    cache_dir,
+    cached_apiserver_path,
+    find_binaries,
+    is_executable,
+    locate,
+    parse_version,
+    which,
+)
+
+__all__ = [
+    "CACHED_APISERVER_VERSION",
+    "Assets",
+    "AssetsMisconfiguredError",
+    "AssetsNotFoundError",
+    "ServerKind",
+    "binary_version",
+    "cache_dir",
+    "cached_apiserver_path",
+    "find_assets",
+    "find_modern_assets",
+    "parse_version",
+]
 
 INSTALL_HINT = "run `make test-assets` (or set KUBEBUILDER_ASSETS / TEST_ASSET_KUBE_APISERVER + TEST_ASSET_ETCD)"
 
@@ -48,12 +70,10 @@ class ServerKind(enum.Enum):
     MODERN = "apiextensions-apiserver"
 
 
-class AssetsNotFoundError(Exception):
-    """A binary the cluster needs is not installed anywhere the harness looks."""
-
-
-class AssetsMisconfiguredError(Exception):
-    """An environment variable names a binary or folder that is missing or not executable."""
+#: A binary the cluster needs is not installed anywhere the lookup searches.
+AssetsNotFoundError = BinaryNotFoundError
+#: An environment variable names a binary or folder that is missing or not executable.
+AssetsMisconfiguredError = BinariesMisconfiguredError
 
 
 @dataclass(frozen=True)
@@ -68,19 +88,6 @@ class Assets:
     kind: ServerKind = ServerKind.KUBE
 
 
-def cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    """The per-machine folder holding built binaries, outside any repository."""
-    env = os.environ if env is None else env
-    xdg = env.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path(env.get("HOME") or Path.home()) / ".cache"
-    return base / "kubecodegen"
-
-
-def cached_apiserver_path(env: Mapping[str, str] | None = None) -> Path:
-    """Where `scripts/install-test-assets.sh` installs kube-apiserver, keyed by version."""
-    return cache_dir(env) / f"kube-apiserver-{CACHED_APISERVER_VERSION}" / "kube-apiserver"
-
-
 def modern_cache_path(env: Mapping[str, str] | None = None) -> Path:
     """The folder `scripts/install-modern-apiserver.sh` fills (server, etcd 3.5, etcdctl)."""
     return cache_dir(env) / f"modern-apiserver-{MODERN_APISERVER_VERSION}"
@@ -92,72 +99,10 @@ def modern_unavailable_path(env: Mapping[str, str] | None = None) -> Path:
     return folder.with_name(folder.name + ".unavailable")
 
 
-def _is_executable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
-
-
-def _which(name: str, env: Mapping[str, str]) -> Path | None:
-    found = shutil.which(name, path=env.get("PATH", os.defpath))
-    return Path(found).absolute() if found else None
-
-
-def _locate(
-    name: str,
-    variable: str,
-    env: Mapping[str, str],
-    extra_candidates: tuple[Path, ...] = (),
-) -> Path | None:
-    explicit = env.get(variable)
-    if explicit:
-        path = Path(explicit).expanduser()
-        if not _is_executable(path):
-            raise AssetsMisconfiguredError(f"{variable}={explicit} is not an executable file")
-        return path.absolute()
-    folder = env.get("KUBEBUILDER_ASSETS")
-    if folder:
-        path = Path(folder).expanduser() / name
-        if _is_executable(path):
-            return path.absolute()
-    for candidate in extra_candidates:
-        if _is_executable(candidate):
-            return candidate.absolute()
-    return _which(name, env)
-
-
 def find_assets(env: Mapping[str, str] | None = None) -> Assets:
     """Find kube-apiserver, etcd and (optionally) etcdctl, or say precisely what is missing."""
-    env = os.environ if env is None else env
-    folder = env.get("KUBEBUILDER_ASSETS")
-    if folder:
-        base = Path(folder).expanduser()
-        if not base.is_dir():
-            raise AssetsMisconfiguredError(f"KUBEBUILDER_ASSETS={folder} is not a folder")
-        for name, variable in (
-            ("kube-apiserver", "TEST_ASSET_KUBE_APISERVER"),
-            ("etcd", "TEST_ASSET_ETCD"),
-        ):
-            if not env.get(variable) and not _is_executable(base / name):
-                raise AssetsMisconfiguredError(
-                    f"KUBEBUILDER_ASSETS={folder} holds no executable '{name}' (and {variable} is not set)"
-                )
-
-    apiserver = _locate(
-        "kube-apiserver", "TEST_ASSET_KUBE_APISERVER", env, (cached_apiserver_path(env),)
-    )
-    etcd = _locate("etcd", "TEST_ASSET_ETCD", env)
-    missing = [
-        f"{name} (looked at {where})"
-        for name, path, where in (
-            ("kube-apiserver", apiserver, f"{cached_apiserver_path(env)} and PATH"),
-            ("etcd", etcd, "PATH"),
-        )
-        if path is None
-    ]
-    if missing or apiserver is None or etcd is None:
-        raise AssetsNotFoundError(f"missing {', '.join(missing)}; {INSTALL_HINT}")
-
-    etcdctl = _locate("etcdctl", "TEST_ASSET_ETCDCTL", env, (etcd.parent / "etcdctl",))
-    return Assets(kube_apiserver=apiserver, etcd=etcd, etcdctl=etcdctl)
+    found = find_binaries(env=os.environ if env is None else env, hint=INSTALL_HINT)
+    return Assets(kube_apiserver=found.kube_apiserver, etcd=found.etcd, etcdctl=found.etcdctl)
 
 
 def find_modern_assets(env: Mapping[str, str] | None = None) -> Assets:
@@ -171,11 +116,12 @@ def find_modern_assets(env: Mapping[str, str] | None = None) -> Assets:
     cached = modern_cache_path(env)
     if env.get("SKIP_MODERN_APISERVER", "") == "1" and not env.get("TEST_ASSET_MODERN_APISERVER"):
         raise AssetsNotFoundError("SKIP_MODERN_APISERVER=1: the modern API server is switched off")
-    apiserver = _locate(
+    apiserver, _ = locate(
         "apiextensions-apiserver",
         "TEST_ASSET_MODERN_APISERVER",
-        {k: v for k, v in env.items() if k != "KUBEBUILDER_ASSETS"},
-        (cached / "apiextensions-apiserver",),
+        env=env,
+        candidates=(cached / "apiextensions-apiserver",),
+        kubebuilder_assets=False,
     )
     if apiserver is None:
         unavailable = modern_unavailable_path(env)
@@ -193,56 +139,20 @@ def find_modern_assets(env: Mapping[str, str] | None = None) -> Assets:
     etcd: Path | None
     if explicit_etcd:
         etcd = Path(explicit_etcd).expanduser()
-        if not _is_executable(etcd):
+        if not is_executable(etcd):
             raise AssetsMisconfiguredError(
                 f"TEST_ASSET_MODERN_ETCD={explicit_etcd} is not an executable file"
             )
-    elif _is_executable(cached / "etcd"):
+    elif is_executable(cached / "etcd"):
         etcd = cached / "etcd"
     else:
-        etcd = _locate("etcd", "TEST_ASSET_ETCD", env)
+        etcd, _ = locate("etcd", "TEST_ASSET_ETCD", env=env)
     if etcd is None:
         raise AssetsNotFoundError(f"no etcd for the modern API server; {MODERN_INSTALL_HINT}")
     etcdctl = etcd.parent / "etcdctl"
     return Assets(
         kube_apiserver=apiserver,
         etcd=etcd.absolute(),
-        etcdctl=etcdctl.absolute() if _is_executable(etcdctl) else _which("etcdctl", env),
+        etcdctl=etcdctl.absolute() if is_executable(etcdctl) else which("etcdctl", env),
         kind=ServerKind.MODERN,
     )
-
-
-_VERSION_RE = re.compile(r"\bv?(\d+)\.(\d+)\.(\d+)")
-
-
-def parse_version(text: str) -> tuple[int, int, int]:
-    """Parse `Kubernetes v1.20.2` (or `v1.31.0-rc.1`, ...) into a comparable tuple."""
-    match = _VERSION_RE.search(text)
-    if match is None:
-        raise ValueError(f"no version number in {text!r}")
-    major, minor, patch = (int(part) for part in match.groups())
-    return major, minor, patch
-
-
-@functools.lru_cache(maxsize=8)
-def binary_version(binary: Path) -> tuple[int, int, int]:
-    """Ask a kube-apiserver binary its version, to pick the flags that version accepts."""
-    result = subprocess.run(
-        [str(binary), "--version"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-        env={"PATH": os.defpath},
-    )
-    output = (result.stdout + result.stderr).strip()
-    if result.returncode != 0:
-        raise AssetsMisconfiguredError(
-            f"{binary} --version failed (exit {result.returncode}): {output}"
-        )
-    try:
-        return parse_version(output)
-    except ValueError as exc:
-        raise AssetsMisconfiguredError(
-            f"{binary} --version printed no version: {output!r}"
-        ) from exc

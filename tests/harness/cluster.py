@@ -1,12 +1,15 @@
-"""`TestCluster`: a private etcd + API server on loopback, with its own PKI and users.
+"""`TestCluster`: the project's test cluster, an envtest `Environment` with the suite's users.
 
-The API server is kube-apiserver (v1.20.2 by default) or, with modern assets
-(`find_modern_assets`), the v1.36 apiextensions-only server: same PKI, tokens, kubeconfigs and
-lifecycle; no core/v1 there, so no bootstrap objects and no Namespace objects (a namespaced
-custom resource works in any namespace name).
+The servers, PKI, flags, processes and readiness are the runtime's envtest
+(`kubecodegen_runtime.envtest.Environment`): one implementation of starting a control plane, for
+the suite and for users. What this adds is the project's own: the modern server flavour (the
+v1.36 apiextensions-only server, `find_modern_assets`: no core/v1, so no bootstrap objects and no
+Namespace objects; a namespaced custom resource works in any namespace name), the users and
+kubeconfigs the auth tests expect (a token admin, a certificate admin, a restricted token user),
+and a folder policy for `make cluster` (an explicit folder, a leftover of an earlier run reused,
+never one in use or not the harness's).
 
-One object owns one folder (certificates, tokens, etcd data, logs, kubeconfigs) and two child
-processes. It can be stopped and started again on the same data and ports (so kubeconfigs stay
+A cluster can be stopped and started again on the same data and ports (so kubeconfigs stay
 valid), compacted through etcdctl, and closed, which stops everything and deletes the folder.
 Nothing here reads the user's ~/.kube/config or $KUBECONFIG: every path is explicit.
 """
@@ -14,15 +17,10 @@ Nothing here reads the user's ~/.kube/config or $KUBECONFIG: every path is expli
 from __future__ import annotations
 
 import fcntl
-import json
+import functools
 import os
-import re
-import secrets
 import shutil
-import subprocess
 import tempfile
-import time
-import uuid
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,12 +28,15 @@ from types import TracebackType
 
 import httpx
 
+from kubecodegen_runtime.envtest import Binaries, Environment, Layout, StartError, unique_name
+from kubecodegen_runtime.envtest.process import ChildProcess
+
 from . import bootstrap
-from .assets import Assets, ServerKind, binary_version, find_assets
-from .flags import Layout, apiserver_args, etcd_args, modern_apiserver_args
-from .kubeconfig import write_kubeconfig, write_private
-from .pki import CertificateAuthority, service_account_keys
-from .process import ChildProcess, free_ports
+from .assets import Assets, ServerKind, find_assets
+from .flags import modern_apiserver_args
+from .kubeconfig import write_kubeconfig
+
+__all__ = ["ClusterStartError", "TestCluster", "unique_name"]
 
 #: Namespace in which the restricted user may get/list/watch configmaps (and do nothing else).
 RESTRICTED_NAMESPACE = "restricted-ns"
@@ -44,19 +45,12 @@ CERT_ADMIN_USER = "kubecodegen-cert-admin"
 RESTRICTED_USER = "kubecodegen-restricted"
 MARKER = ".kubecodegen-cluster"
 
-_PORT_ATTEMPTS = 3
+#: The cluster did not become ready; the message carries the servers' last log lines.
+ClusterStartError = StartError
 
-
-class ClusterStartError(RuntimeError):
-    """The cluster did not become ready; the message carries the servers' last log lines."""
-
-
-def unique_name(hint: str = "t", max_length: int = 63) -> str:
-    """A fresh DNS-1123 label derived from ``hint`` (e.g. a test name), for namespaces."""
-    base = re.sub(r"[^a-z0-9-]+", "-", hint.lower()).strip("-") or "t"
-    suffix = uuid.uuid4().hex[:8]
-    base = base[: max_length - len(suffix) - 1].rstrip("-")
-    return f"{base}-{suffix}" if base else suffix
+_CONFIGMAP_READER = [
+    {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]}
+]
 
 
 def _clear(directory: Path, keep: str | None = None) -> None:
@@ -83,10 +77,9 @@ def _lock_marker(folder: Path) -> int:
     return fd
 
 
-def _shutdown(children: list[ChildProcess], directory: Path, owned: bool, lock: list[int]) -> None:
-    """Stop children (apiserver first) and delete the cluster's files; safe to call twice."""
-    for child in reversed(children):
-        child.stop()
+def _shutdown(environment: Environment, directory: Path, owned: bool, lock: list[int]) -> None:
+    """Stop the servers and delete the cluster's files; safe to call twice."""
+    environment.close()
     if directory.is_dir():
         _clear(directory)
         if owned:
@@ -124,9 +117,6 @@ class TestCluster:
         restart affects them exactly as etcd dictates.
         """
         self._assets = assets if assets is not None else find_assets()
-        self._watch_cache = watch_cache
-        self._extra_args = tuple(extra_apiserver_args)
-        self._start_timeout = start_timeout
         if directory is None:
             self.directory = Path(tempfile.mkdtemp(prefix="kubecodegen-cluster-"))
             owned = True
@@ -135,17 +125,43 @@ class TestCluster:
             owned = not self.directory.exists()
             self._claim_directory()
         lock = [_lock_marker(self.directory)]
-        self._children: list[ChildProcess] = []
-        self._finalizer = weakref.finalize(
-            self, _shutdown, self._children, self.directory, owned, lock
+        self._env = Environment(
+            binaries=Binaries(
+                kube_apiserver=self._assets.kube_apiserver,
+                etcd=self._assets.etcd,
+                etcdctl=self._assets.etcdctl,
+            ),
+            directory=self.directory,
+            watch_cache=watch_cache,
+            extra_apiserver_args=extra_apiserver_args,
+            start_timeout=start_timeout,
+            admin_user=CERT_ADMIN_USER,
+            token_users={ADMIN_USER: ("system:masters",), RESTRICTED_USER: ()},
+            command=(
+                functools.partial(
+                    modern_apiserver_args,
+                    self._assets.kube_apiserver,
+                    watch_cache=watch_cache,
+                    extra=tuple(extra_apiserver_args),
+                )
+                if self.modern
+                else None
+            ),
+            server_name=self.kind.value,
+            core_api=not self.modern,
         )
-        self._layout: Layout | None = None
+        self._finalizer = weakref.finalize(
+            self, _shutdown, self._env, self.directory, owned, lock
+        )
         self._admin: httpx.Client | None = None
         self._bootstrapped = False
-        self._version = ""
-        self._ca: CertificateAuthority | None = None
-        self.admin_token = secrets.token_urlsafe(32)
-        self.restricted_token = secrets.token_urlsafe(32)
+        self.admin_token = self._env.token(ADMIN_USER)
+        self.restricted_token = self._env.token(RESTRICTED_USER)
+
+    @property
+    def environment(self) -> Environment:
+        """The envtest environment running this cluster's servers."""
+        return self._env
 
     def _claim_directory(self) -> None:
         """Accept an explicit folder only if it is certainly ours to fill and later empty."""
@@ -170,7 +186,7 @@ class TestCluster:
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
-        server = self._layout.server if self._layout else "-"
+        server = self._env.layout.server if self._env.started else "-"
         return f"TestCluster({self.kind.value}, {server}, {state}, dir={str(self.directory)!r})"
 
     def __enter__(self) -> TestCluster:
@@ -199,9 +215,7 @@ class TestCluster:
 
     @property
     def layout(self) -> Layout:
-        if self._layout is None:
-            raise RuntimeError("the cluster has not been started yet")
-        return self._layout
+        return self._env.layout
 
     @property
     def server(self) -> str:
@@ -214,7 +228,7 @@ class TestCluster:
 
     @property
     def ca_file(self) -> Path:
-        return self.directory / "pki" / "ca.crt"
+        return self._env.ca_file
 
     @property
     def kubeconfig_dir(self) -> Path:
@@ -234,11 +248,11 @@ class TestCluster:
 
     @property
     def client_cert_file(self) -> Path:
-        return self.directory / "pki" / "cert-admin.crt"
+        return self._env.admin_cert_file
 
     @property
     def client_key_file(self) -> Path:
-        return self.directory / "pki" / "cert-admin.key"
+        return self._env.admin_key_file
 
     @property
     def restricted_namespace(self) -> str:
@@ -246,66 +260,55 @@ class TestCluster:
 
     @property
     def apiserver_log(self) -> Path:
-        return self.directory / "logs" / f"{self.kind.value}.log"
+        return self._env.apiserver_log
 
     @property
     def etcd_log(self) -> Path:
-        return self.directory / "logs" / "etcd.log"
+        return self._env.etcd_log
 
     @property
     def version(self) -> str:
         """The server's ``gitVersion`` as reported by ``/version``, e.g. ``v1.20.2``."""
-        if not self._version:
-            raise RuntimeError("the cluster has not been started yet")
-        return self._version
+        return self._env.version
 
     @property
     def processes(self) -> tuple[ChildProcess, ...]:
-        """The etcd and kube-apiserver child processes (empty before the first start)."""
-        return tuple(self._children)
+        """The etcd and API server child processes (empty before the first start)."""
+        return self._env.processes
 
     @property
     def running(self) -> bool:
-        return len(self._children) == 2 and all(child.running for child in self._children)
+        return self._env.running
 
     # ----- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start etcd and kube-apiserver and wait for ``/readyz``; the first start also creates
+        """Start etcd and the API server and wait for ``/readyz``; the first start also creates
         the PKI, users, kubeconfigs, RBAC and service accounts. Later starts reuse all of it."""
-        if self._layout is None:
-            self._first_start()
-        else:
-            self._start_processes()
+        self._env.start()
         if not self._bootstrapped:
+            self._write_kubeconfigs()
             self._bootstrap()
             self._bootstrapped = True
 
     def stop(self) -> None:
-        """Stop kube-apiserver, then etcd. Data, certificates and ports are kept for `start`."""
-        self.stop_apiserver()
-        if self._children:
-            self._children[0].stop()
+        """Stop the API server, then etcd. Data, certificates and ports are kept for `start`."""
+        self._drop_admin_client()
+        self._env.stop()
 
     def restart(self) -> None:
         """Stop and start both servers on the same etcd data."""
-        self.stop()
-        self._start_processes()
+        self._drop_admin_client()
+        self._env.restart()
 
     def stop_apiserver(self) -> None:
-        """Stop only kube-apiserver (clients see connection errors; etcd keeps the data)."""
+        """Stop only the API server (clients see connection errors; etcd keeps the data)."""
         self._drop_admin_client()
-        if len(self._children) == 2:
-            self._children[1].stop()
+        self._env.stop_apiserver()
 
     def start_apiserver(self) -> None:
-        """Start kube-apiserver again after `stop_apiserver` and wait until it is ready."""
-        etcd, apiserver = self._children
-        if not etcd.running:
-            raise RuntimeError("etcd is not running; use start() to start both")
-        if not apiserver.running:
-            apiserver.start()
-            self._wait_apiserver_ready()
+        """Start the API server again after `stop_apiserver` and wait until it is ready."""
+        self._env.start_apiserver()
 
     def close(self) -> None:
         """Stop every child process and delete the cluster's folder. Idempotent."""
@@ -315,45 +318,9 @@ class TestCluster:
     # ----- operations ----------------------------------------------------------------------
 
     def compact(self) -> int:
-        """Compact etcd's history up to now (through etcdctl) and return the compaction revision.
-
-        Every resourceVersion older than the newest one handed out becomes too old: a watch or
-        list that asks etcd for it fails with 410 Gone (a watch says so in an ERROR event; with
-        the watch cache on, watches are answered from the cache instead). The newest
-        resourceVersion stays usable, as in a real cluster: a harness key outside ``/registry`` is
-        written first and compaction happens at its revision, so a watch resuming from the last
-        seen resourceVersion never starts exactly at the compaction point (where kube-apiserver
-        would fail it with a 500 "PrevKv=nil" instead).
-        """
-        etcdctl = self._assets.etcdctl
-        if etcdctl is None:
-            raise RuntimeError(
-                "etcdctl not found: install Debian's etcd-client, or set TEST_ASSET_ETCDCTL"
-            )
-        endpoints = f"--endpoints={self.etcd_endpoint}"
-        written = self._etcdctl(
-            etcdctl,
-            endpoints,
-            "put",
-            "/kubecodegen-harness/compaction",
-            str(time.time()),
-            "-w=json",
-        )
-        revision = int(json.loads(written)["header"]["revision"])
-        self._etcdctl(etcdctl, endpoints, "compact", str(revision), "--physical")
-        return revision
-
-    def _etcdctl(self, etcdctl: Path, *args: str) -> str:
-        env = {"PATH": os.environ.get("PATH", os.defpath), "ETCDCTL_API": "3"}
-        result = subprocess.run(
-            [str(etcdctl), *args], capture_output=True, text=True, env=env, timeout=60, check=False
-        )
-        if result.returncode != 0:
-            raise RuntimeError(
-                f"etcdctl {' '.join(args)} failed (exit {result.returncode}): "
-                f"{(result.stderr or result.stdout).strip()}"
-            )
-        return result.stdout
+        """Compact etcd's history up to now and return the compaction revision (see
+        `Environment.compact`: older resourceVersions become 410 Gone, the newest stays usable)."""
+        return self._env.compact()
 
     def admin_client(self) -> httpx.Client:
         """A shared httpx client authenticated as the token admin (closed on stop/close)."""
@@ -368,20 +335,12 @@ class TestCluster:
         resources are stored under any namespace name there), so only the name is returned."""
         name = name if name is not None else unique_name()
         if not self.modern:
-            bootstrap.create_namespace(self.admin_client(), name)
+            self._env.create_namespace(name, labels={bootstrap.HARNESS_LABEL: "true"})
         return name
 
     def issue_client_certificate(self, user: str, groups: Sequence[str] = ()) -> tuple[Path, Path]:
         """Write a client certificate and key for ``user``/``groups`` signed by the cluster CA."""
-        if self._ca is None:
-            raise RuntimeError("the cluster has not been started yet")
-        pair = self._ca.issue_client(user, groups)
-        stem = unique_name(f"client-{user}")
-        cert = self.directory / "pki" / f"{stem}.crt"
-        key = self.directory / "pki" / f"{stem}.key"
-        write_private(cert, pair.cert_pem)
-        write_private(key, pair.key_pem)
-        return cert, key
+        return self._env.issue_client_certificate(user, groups)
 
     # ----- internals -----------------------------------------------------------------------
 
@@ -390,43 +349,10 @@ class TestCluster:
             self._admin.close()
             self._admin = None
 
-    def _write_pki(self) -> None:
-        pki = self.directory / "pki"
-        ca = CertificateAuthority()
-        self._ca = ca
-        write_private(pki / "ca.crt", ca.cert_pem)
-        serving = ca.issue_serving(
-            dns_names=[
-                "localhost",
-                "kubernetes",
-                "kubernetes.default",
-                "kubernetes.default.svc",
-                "kubernetes.default.svc.cluster.local",
-            ],
-            ip_addresses=["127.0.0.1", "10.0.0.1"],
-        )
-        write_private(pki / "apiserver.crt", serving.cert_pem)
-        write_private(pki / "apiserver.key", serving.key_pem)
-        client = ca.issue_client(CERT_ADMIN_USER, ["system:masters"])
-        write_private(self.client_cert_file, client.cert_pem)
-        write_private(self.client_key_file, client.key_pem)
-        sa = service_account_keys()
-        write_private(pki / "sa.pub", sa.cert_pem)
-        write_private(pki / "sa.key", sa.key_pem)
-        tokens = (
-            f'{self.admin_token},{ADMIN_USER},{ADMIN_USER},"system:masters"\n'
-            f"{self.restricted_token},{RESTRICTED_USER},{RESTRICTED_USER}\n"
-        )
-        write_private(self.directory / "auth" / "tokens.csv", tokens.encode())
-
     def _write_kubeconfigs(self) -> None:
         server, ca = self.server, self.ca_file
         write_kubeconfig(
-            self.admin_kubeconfig,
-            server=server,
-            ca_file=ca,
-            user=ADMIN_USER,
-            token=self.admin_token,
+            self.admin_kubeconfig, server=server, ca_file=ca, user=ADMIN_USER, token=self.admin_token
         )
         write_kubeconfig(
             self.cert_kubeconfig,
@@ -445,120 +371,18 @@ class TestCluster:
             namespace=RESTRICTED_NAMESPACE,
         )
 
-    def _first_start(self) -> None:
-        self._write_pki()
-        for attempt in range(1, _PORT_ATTEMPTS + 1):
-            etcd_client, etcd_peer, apiserver_port = free_ports(3)
-            self._layout = Layout(
-                etcd_data=self.directory / "etcd-data",
-                pki=self.directory / "pki",
-                tokens_csv=self.directory / "auth" / "tokens.csv",
-                etcd_client_port=etcd_client,
-                etcd_peer_port=etcd_peer,
-                apiserver_port=apiserver_port,
-            )
-            self._write_kubeconfigs()
-            self._make_children(self._layout)
-            try:
-                self._start_processes()
-                return
-            except ClusterStartError as exc:
-                self.stop()
-                if attempt == _PORT_ATTEMPTS or "address already in use" not in str(exc):
-                    raise
-                shutil.rmtree(self._layout.etcd_data, ignore_errors=True)
-
-    def _make_children(self, layout: Layout) -> None:
-        env = {
-            "PATH": os.environ.get("PATH", os.defpath),
-            "HOME": str(self.directory),
-            "TMPDIR": str(self.directory / "tmp"),
-        }
-        (self.directory / "tmp").mkdir(exist_ok=True)
-        self._children[:] = [
-            ChildProcess("etcd", etcd_args(self._assets.etcd, layout), self.etcd_log, env),
-            ChildProcess(self.kind.value, self._apiserver_args(layout), self.apiserver_log, env),
-        ]
-
-    def _apiserver_args(self, layout: Layout) -> list[str]:
-        binary = self._assets.kube_apiserver
-        if self.modern:
-            return modern_apiserver_args(
-                binary, layout, watch_cache=self._watch_cache, extra=self._extra_args
-            )
-        return apiserver_args(
-            binary,
-            binary_version(binary),
-            layout,
-            watch_cache=self._watch_cache,
-            extra=self._extra_args,
-        )
-
-    def _start_processes(self) -> None:
-        etcd, apiserver = self._children
-        try:
-            if not etcd.running:
-                etcd.start()
-                self._wait_etcd_healthy()
-            if not apiserver.running:
-                apiserver.start()
-                self._wait_apiserver_ready()
-        except BaseException:
-            self.stop()
-            raise
-
-    def _failure(self, what: str) -> ClusterStartError:
-        parts = [f"{what} (cluster folder {self.directory})"]
-        for child in self._children:
-            parts.append(
-                f"--- last lines of {child.name} log ({child.log_path}, exit code "
-                f"{child.returncode}):\n{child.log_tail()}"
-            )
-        return ClusterStartError("\n".join(parts))
-
-    def _wait(self, child: ChildProcess, probe_client: httpx.Client, path: str) -> None:
-        deadline = time.monotonic() + self._start_timeout
-        last = "no answer yet"
-        while True:
-            if not child.running:
-                raise self._failure(f"{child.name} exited while starting")
-            try:
-                response = probe_client.get(path)
-                if response.status_code == 200 and self._healthy(path, response):
-                    return
-                last = f"HTTP {response.status_code}: {response.text[-300:]}"
-            except httpx.TransportError as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            if time.monotonic() > deadline:
-                raise self._failure(
-                    f"{child.name} not ready within {self._start_timeout:.0f}s ({path}: {last})"
-                )
-            time.sleep(0.05)
-
-    @staticmethod
-    def _healthy(path: str, response: httpx.Response) -> bool:
-        if path == "/health":  # etcd answers 200 with {"health": "false"} when unhealthy
-            return bool(response.json().get("health") == "true")
-        return True
-
-    def _wait_etcd_healthy(self) -> None:
-        with httpx.Client(base_url=self.etcd_endpoint, trust_env=False, timeout=5.0) as probe:
-            self._wait(self._children[0], probe, "/health")
-
-    def _wait_apiserver_ready(self) -> None:
-        with bootstrap.api_client(self.server, self.ca_file, self.admin_token) as probe:
-            self._wait(self._children[1], probe, "/readyz")
-            self._version = str(probe.get("/version").json()["gitVersion"])
-
     def _bootstrap(self) -> None:
-        if self.modern:  # no core/v1: no service accounts, namespaces or RBAC to create
+        """The restricted user's namespace and rights (not on the modern server: no RBAC)."""
+        if self.modern:
             return
-        admin = self.admin_client()
-        for namespace in ("default", "kube-system"):
-            bootstrap.ensure_default_service_account(admin, namespace)
-        bootstrap.create_namespace(admin, RESTRICTED_NAMESPACE)
-        bootstrap.grant_configmap_reader(admin, RESTRICTED_NAMESPACE, RESTRICTED_USER)
-        with bootstrap.api_client(self.server, self.ca_file, self.restricted_token) as restricted:
-            bootstrap.wait_for_access(
-                restricted, f"/api/v1/namespaces/{RESTRICTED_NAMESPACE}/configmaps"
-            )
+        self.create_namespace(RESTRICTED_NAMESPACE)
+        self._env.grant(
+            _CONFIGMAP_READER,
+            users=[RESTRICTED_USER],
+            namespace=RESTRICTED_NAMESPACE,
+            role="configmap-reader",
+        )
+        self._env.wait_for_access(
+            self._env.token_config(RESTRICTED_USER),
+            f"/api/v1/namespaces/{RESTRICTED_NAMESPACE}/configmaps",
+        )

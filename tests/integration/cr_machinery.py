@@ -8,13 +8,13 @@ hand-written in the shape the generator emits, as in ``rest_helpers``.
 
 from __future__ import annotations
 
-import time
 from typing import Any, ClassVar
 
 import httpx
 import msgspec
 
 from kubecodegen_runtime.client import NamespacedResource, WithScale, WithStatus
+from kubecodegen_runtime.envtest.crds import install_crds, load_crds
 from kubecodegen_runtime.meta import GroupVersionKind, ResourceInfo
 from kubecodegen_runtime.model import Model, Object
 
@@ -171,16 +171,6 @@ def gizmo(name: str, replicas: int = 1, labels: dict[str, str] | None = None, **
 
 
 def install_crd(admin: httpx.Client, crd: dict[str, Any], timeout: float = 60.0) -> None:
-    """Create ``crd`` (an existing one is fine) and wait until its resource is served.
-
-    Established is not enough: the first requests after it may still 404 for a moment while
-    the new resource's handler is installed, so the wait is for a successful list."""
-    response = admin.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", json=crd)
-    assert response.status_code in (201, 409), response.text
-    spec = crd["spec"]
-    path = f"/apis/{spec['group']}/{spec['versions'][0]['name']}/{spec['names']['plural']}"
-    deadline = time.monotonic() + timeout
-    while admin.get(path).status_code != 200:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{path} not served {timeout:.0f}s after creating its CRD")
-        time.sleep(0.1)
+    """Create ``crd`` (an existing one is replaced by it) and wait until its resource is served:
+    envtest's CRD installation (Established, in discovery, and a list succeeds)."""
+    install_crds(admin, load_crds([crd]), timeout)
