@@ -4,6 +4,7 @@ from . import (  # noqa: F401  (imported for their registrations)
     basics,
     deletion,
     dryrun,
+    patches,
     selectors,
     watch,
 )
