@@ -12,9 +12,11 @@ client-go's default of 5 requests per second would time the limiter, not the ser
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import importlib
 import itertools
+import shutil
 import sys
 import tempfile
 import time
@@ -43,6 +45,7 @@ def cr_package() -> ModuleType:
     global _cr_module
     if _cr_module is None:
         out = Path(tempfile.mkdtemp(prefix="kubecodegen-conformance-"))
+        atexit.register(shutil.rmtree, out, True)
         from kubecodegen.cli import main
 
         main(["generate", "--crd", str(CRDS), "--package", CR_PACKAGE, "--out", str(out)],

@@ -1,6 +1,7 @@
 """Conformance scenarios, grouped by topic; importing this package registers all of them."""
 
 from . import (  # noqa: F401  (imported for their registrations)
+    apply,
     basics,
     deletion,
     dryrun,
