@@ -6,6 +6,7 @@ from . import (  # noqa: F401  (imported for their registrations)
     deletion,
     dryrun,
     patches,
+    subresources,
     selectors,
     watch,
 )
