@@ -3,11 +3,13 @@
 from . import (  # noqa: F401  (imported for their registrations)
     apply,
     basics,
+    clients,
     deletion,
     dryrun,
+    informers,
     patches,
-    subresources,
     selectors,
+    subresources,
     watch,
 )
 from .registry import SCENARIOS, Scenario, scenario

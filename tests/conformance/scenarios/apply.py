@@ -3,15 +3,24 @@ managers, re-applies that drop fields."""
 
 from __future__ import annotations
 
+from kube_v1_20.applyconfigurations import apps_v1 as aac
+from kube_v1_20.applyconfigurations import core_v1 as ac
+
 from kubecodegen_runtime import errors
 from kubecodegen_runtime.applyconfigurations import meta_v1 as acm
 
 from ..backends import Backend
 from .registry import scenario
-from .support import configmap, deployment, managers, owned_fields, raises, rv, widgets, widgets_models
-
-from kube_v1_20.applyconfigurations import apps_v1 as aac  # noqa: E402
-from kube_v1_20.applyconfigurations import core_v1 as ac  # noqa: E402
+from .support import (
+    configmap,
+    deployment,
+    managers,
+    owned_fields,
+    raises,
+    rv,
+    widgets,
+    widgets_models,
+)
 
 
 def _cm(name: str, data: dict[str, str], **meta_kw: object) -> ac.ConfigMap:

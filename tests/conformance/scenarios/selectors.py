@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from kube_v1_20.models import core_v1, meta_v1
+
 from kubecodegen_runtime import errors
 
 from ..backends import Backend
 from .registry import scenario
 from .support import configmap, names, raises, rv
-from kube_v1_20.models import core_v1, meta_v1
 
 
 def _labelled(b: Backend) -> None:

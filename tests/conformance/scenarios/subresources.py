@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from kube_v1_20.models import apps_v1
+
 from kubecodegen_runtime import errors
 
 from ..backends import Backend
 from .registry import scenario
 from .support import deployment, raises, rv, widget, widgets, widgets_models
-from kube_v1_20.models import apps_v1
 
 
 @scenario
