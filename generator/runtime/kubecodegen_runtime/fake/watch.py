@@ -98,7 +98,14 @@ class WatchEvent:
 
 
 class TooOldResourceVersion(Exception):
-    """A watch asked to resume from a version older than the history kept (410 Expired)."""
+    """A watch asked to resume from a version older than the history kept.
+
+    The caller answers with the Status ``code`` / ``reason`` / ``message`` below (an open
+    watch's ``ERROR`` event, as the real server does).
+    """
+
+    code = 410
+    reason = "Expired"
 
     def __init__(self, requested: int, floor: int) -> None:
         self.requested = requested
@@ -110,11 +117,6 @@ class TooOldResourceVersion(Exception):
     def message(self) -> str:
         """The real server's Status message."""
         return f"too old resource version: {self.requested} ({self.floor})"
-
-    def status(self) -> dict[str, Any]:
-        """The ``Status`` a real server sends (in an ``ERROR`` event of an open watch)."""
-        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": self.message, "reason": "Expired", "code": 410}
 
 
 class _Entry:
