@@ -459,6 +459,37 @@ def test_ended_subscriptions_leave_the_log() -> None:
     assert len(logs.subscribers) == 0  # an abandoned subscription is not kept alive
 
 
+def test_batches_take_everything_available() -> None:
+    log = EventLog()
+    w = Writes(log)
+    sub = watch(log, since=0, timeout=60, bookmarks=True)
+    assert sub.next_batch(timeout=0) == []
+    for name in "abc":
+        w.put(name)
+    batch = sub.next_batch(timeout=0, limit=2)
+    assert batch is not None and [seen(e) for e in batch] == [("ADDED", "a", "1"),
+                                                              ("ADDED", "b", "2")]
+    batch = sub.next_batch(timeout=0)
+    assert batch is not None and [seen(e) for e in batch] == [("ADDED", "c", "3"),
+                                                              ("BOOKMARK", "", "3")]
+    sub.close()
+    assert sub.next_batch(timeout=0) is None
+
+
+async def test_async_batches() -> None:
+    log = EventLog()
+    w = Writes(log)
+    sub = watch(log, since=0)
+    assert await sub.anext_batch(timeout=0.01) == []
+    threading.Timer(0.02, lambda: [w.put("a"), w.put("b")]).start()
+    batch = await asyncio.wait_for(sub.anext_batch(), 5)
+    assert batch is not None and batch[0].object["metadata"]["name"] == "a"
+    rest = batch[1:] or await sub.anext_batch(timeout=1) or []
+    assert [e.object["metadata"]["name"] for e in rest] == ["b"]
+    sub.close()
+    assert await sub.anext_batch() is None
+
+
 # -- threads ------------------------------------------------------------------------------
 
 

@@ -462,6 +462,28 @@ class Subscription:
             if event is not None:
                 return event
 
+    def next_batch(self, timeout: float | None = None, *,
+                   limit: int = 500) -> list[WatchEvent] | None:
+        """Every event available (up to ``limit``), waiting up to ``timeout`` seconds for
+        the first: ``[]`` if none came in time, ``None`` once the stream has ended. What a
+        transport writes as one chunk."""
+        first = self.next(timeout)
+        return self._batch(first, limit)
+
+    async def anext_batch(self, timeout: float | None = None, *,
+                          limit: int = 500) -> list[WatchEvent] | None:
+        """:meth:`next_batch` for asyncio."""
+        first = await self.anext(timeout)
+        return self._batch(first, limit)
+
+    def _batch(self, first: WatchEvent | None, limit: int) -> list[WatchEvent] | None:
+        if first is None:
+            return None if self._ended else []
+        batch = [first]
+        while len(batch) < limit and (event := self.next(timeout=0)) is not None:
+            batch.append(event)
+        return batch
+
     def close(self) -> None:
         """End the stream (from any thread); wakes a blocked reader. Idempotent."""
         with self._log._lock:
