@@ -58,8 +58,11 @@ wakes only the waiting subscribers of that resource (O(subscribers)); filters, c
 ``bookmark_object`` run in the reader, outside the lock. A subscription has one reader.
 :meth:`Subscription.next` (threads) and :meth:`Subscription.anext` (asyncio: the wake-up is
 ``loop.call_soon_threadsafe``) are thin shells over one core (``_step`` under the lock,
-``_finish`` outside it). Objects are never copied or changed: publishers hand over dicts
-nobody mutates afterwards, and a subscriber receives those very dicts.
+``_finish`` outside it); :meth:`Subscription.next_batch` / :meth:`Subscription.anext_batch`
+add whatever else is ready, for a transport writing chunks. Objects are never changed:
+publishers hand over dicts nobody mutates afterwards and subscribers receive those very
+dicts; the one derived object, a leaving object's ``DELETED`` state, is a shallow copy
+built once per event and shared.
 """
 
 from __future__ import annotations
