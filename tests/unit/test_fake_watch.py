@@ -425,6 +425,7 @@ def test_a_call_timeout_returns_none_and_the_stream_goes_on() -> None:
     sub = watch(log, since=0)
     assert sub.next(timeout=0.02) is None
     assert not sub.ended
+    assert not log._logs[PODS].waiting  # a reader that stopped waiting is not woken
     w.put("a")
     event = sub.next(timeout=0.02)
     assert event is not None and seen(event) == ("ADDED", "a", "1")

@@ -54,8 +54,8 @@ real server gives. The rules are kube-apiserver's watch cache
   :meth:`Subscription.close` ends it from any thread and wakes a blocked reader.
 
 Concurrency: one lock per log guards all state; :meth:`EventLog.publish` appends and
-wakes only the waiting subscribers of that resource (O(subscribers)); filters, copies and
-``bookmark_object`` run in the reader, outside the lock. A subscription has one reader.
+wakes only the blocked subscribers of that resource (O(waiting subscribers)); filters,
+copies and ``bookmark_object`` run in the reader, outside the lock. A subscription has one reader.
 :meth:`Subscription.next` (threads) and :meth:`Subscription.anext` (asyncio: the wake-up is
 ``loop.call_soon_threadsafe``) are thin shells over one core (``_step`` under the lock,
 ``_finish`` outside it); :meth:`Subscription.next_batch` / :meth:`Subscription.anext_batch`
@@ -140,13 +140,15 @@ class _Entry:
 class _ResourceLog:
     """The retained events of one resource: ``events[i]`` has sequence ``base + i``."""
 
-    __slots__ = ("base", "events", "floor", "subscribers")
+    __slots__ = ("base", "events", "floor", "subscribers", "waiting")
 
     def __init__(self) -> None:
         self.events: deque[_Entry] = deque()
         self.base = 0
         self.floor = 0
         self.subscribers: weakref.WeakSet[Subscription] = weakref.WeakSet()
+        self.waiting: set[Subscription] = set()
+        """The subscribers blocked right now: the only ones a publish wakes."""
 
     @property
     def end(self) -> int:
@@ -236,7 +238,8 @@ class EventLog:
                 log.base += 1
                 log.floor = max(log.floor, log.events[0].rv - 1)
             log.trim()
-            for sub in log.subscribers:
+            waiting, log.waiting = log.waiting, set()
+            for sub in waiting:
                 sub._wake()
 
     def compact(self, rv: int | None = None) -> None:
@@ -427,10 +430,13 @@ class Subscription:
                     if call_deadline is not None and time.monotonic() >= call_deadline:
                         return None
                     self._sync_waiting = True
+                    waiting = self._log._logs[self.resource].waiting
+                    waiting.add(self)
                     try:
                         self._cond.wait(self._wait_for(call_deadline))
                     finally:
                         self._sync_waiting = False
+                        waiting.discard(self)
                     continue
             if step is _END:
                 return None
@@ -450,12 +456,15 @@ class Subscription:
                         return None
                     future: asyncio.Future[None] = loop.create_future()
                     self._async_waiter = (loop, future)
+                    waiting = self._log._logs[self.resource].waiting
+                    waiting.add(self)
                     wait = self._wait_for(call_deadline)
             if step is _WAIT:
                 try:
                     await asyncio.wait((future,), timeout=wait)
                 finally:
                     with self._log._lock:
+                        waiting.discard(self)
                         if self._async_waiter is not None and self._async_waiter[1] is future:
                             self._async_waiter = None
                 continue
