@@ -37,6 +37,8 @@ from .fieldset import (
     child_shape,
     fields_of,
     item_key,
+    kube_version,
+    nested_sets,
     path_order,
     path_string,
     root_shape,
@@ -71,7 +73,7 @@ class ApplyConflict(Exception):
 
     @property
     def causes(self) -> list[dict[str, str]]:
-        return [{"type": "FieldManagerConflict", "message": f"conflict with {who}", "field": path}
+        return [{"reason": "FieldManagerConflict", "message": f"conflict with {who}", "field": path}
                 for who, path in self.described]
 
 
@@ -131,11 +133,7 @@ class _Entry:
 def records_subresource(api: PackageApi) -> bool:
     """Whether managedFields name the subresource (Kubernetes 1.22 and later; a package
     of unknown version is taken as current)."""
-    version = api.kubernetes_version.lstrip("v").split(".")
-    try:
-        return (int(version[0]), int(version[1])) >= (1, 22)
-    except (IndexError, ValueError):
-        return True
+    return kube_version(api) >= (1, 22)
 
 
 def _decode(entries: Any) -> list[_Entry]:
@@ -191,16 +189,18 @@ def server_side_apply(live: dict[str, Any] | None, config: dict[str, Any], *, ma
                       force: bool, api: PackageApi, type_key: str | None, subresource: str = "",
                       now: str, api_version: str) -> dict[str, Any]:
     """The object after ``manager`` applies ``config`` to ``live`` (``None``: the apply
-    creates it), with ``metadata.managedFields`` updated; raises :class:`ApplyConflict`.
-    Never mutates its inputs."""
+    creates it), with ``metadata.managedFields`` updated. Raises :class:`ApplyConflict`,
+    or :class:`~.fieldset.FieldSetError` for a configuration the server cannot type (its
+    message is what a real server sends after ``failed to create typed patch object: ``,
+    with a 500). Never mutates its inputs."""
     with_sub = records_subresource(api)
     shape = root_shape(type_key)
     live_value = _without_managed_fields(live) if live is not None else {}
     config_value = _without_managed_fields(config)
     entries = _index(_decode(_managed_fields(live)), with_sub)
 
+    config_set = fields_of(config_value, api, type_key)  # first: it refuses a bad configuration
     merged = _merge(api, live_value, config_value, shape)
-    config_set = fields_of(config_value, api, type_key)
     mine = _Entry(manager, APPLY, api_version, subresource, config_set)
     key = mine.key(with_sub)
     previous = entries.get(key)
@@ -497,7 +497,9 @@ def _fields(api: PackageApi, value: Any, shape: Shape) -> FieldSet:
 
 def ensure_named_fields_are_members(api: PackageApi, fields: FieldSet, shape: Shape) -> FieldSet:
     """``fields`` plus every struct field that has members below it (so that removing it
-    removes the field, not only what it held)."""
+    removes the field, not only what it held); before 1.21 ``fields`` as they are."""
+    if not nested_sets(api):
+        return fields
     extra: set[Path] = set()
     for path in fields.paths:
         current = shape
