@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kube_v1_20.models import apps_v1
+
 from kubecodegen_runtime import errors
 
 from ..backends import Backend
@@ -134,8 +136,11 @@ def scenario_strategic_merge_patch_delete_directive(b: Backend) -> None:
 def scenario_strategic_merge_retain_keys(b: Backend) -> None:
     """``strategy`` has patchStrategy retainKeys: keys the patch does not name are cleared."""
     deployments = b.cs.apps_v1.deployments(b.namespace)
-    made = deployments.create(deployment("web"))
-    assert made.spec.strategy.type == "RollingUpdate" and made.spec.strategy.rolling_update
+    web = deployment("web")
+    web.spec.strategy = apps_v1.DeploymentStrategy(
+        type="RollingUpdate", rolling_update=apps_v1.RollingUpdateDeployment(max_surge=2))
+    made = deployments.create(web)
+    assert made.spec.strategy.rolling_update.max_surge == 2
     patched = deployments.patch("web", {"spec": {"strategy": {
         "$retainKeys": ["type"], "type": "Recreate"}}}, patch_type="strategic")
     assert patched.spec.strategy.type == "Recreate"
