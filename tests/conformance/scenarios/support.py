@@ -23,7 +23,7 @@ from kubecodegen_runtime.watch import Bookmark
 from ..backends import cr_package, kube  # noqa: F401  (kube: imported for its side effect)
 
 #: Every watch in the suite ends by itself this soon, even when a scenario stops early.
-WATCH_TIMEOUT = 2
+WATCH_TIMEOUT = 5
 WAIT = 10.0
 
 
