@@ -191,3 +191,24 @@ def scenario_apply_set_list_and_scalars_on_custom_resource(b: Backend) -> None:
         ws.apply(acw.Widget(metadata=acm.ObjectMeta(name="w"), spec=acw.WidgetSpec(color="blue")),
                  field_manager="bob")
     assert [c.field for c in caught[0].causes] == [".spec.color"]
+
+
+@scenario
+def scenario_apply_status_kept_apart(b: Backend) -> None:
+    """apply_status writes status only. On 1.20 a status apply is still checked for conflicts
+    on the whole object: a spec field in it that another manager owns is a Conflict."""
+    deployments = b.cs.apps_v1.deployments(b.namespace)
+    deployments.create(deployment("web", replicas=1), field_manager="creator")
+    with raises(errors.Conflict, "Conflict") as caught:
+        deployments.apply_status(
+            aac.Deployment(metadata=acm.ObjectMeta(name="web"), spec=aac.DeploymentSpec(replicas=9),
+                           status=aac.DeploymentStatus(replicas=2)), field_manager="reporter")
+    assert [c.field for c in caught[0].causes] == [".spec.replicas"]
+    applied = deployments.apply_status(
+        aac.Deployment(metadata=acm.ObjectMeta(name="web"),
+                       status=aac.DeploymentStatus(replicas=2, ready_replicas=1)),
+        field_manager="reporter")
+    assert applied.status.replicas == 2 and applied.status.ready_replicas == 1
+    assert applied.spec.replicas == 1 and applied.metadata.generation == 1
+    assert owned_fields(applied, "reporter") == {"status.replicas", "status.readyReplicas"}
+    assert deployments.get("web").spec.replicas == 1
