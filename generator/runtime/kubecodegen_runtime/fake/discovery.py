@@ -2,9 +2,11 @@
 
 ``/api``, ``/apis``, ``/apis/{group}``, ``/api/v1``, ``/apis/{group}/{version}`` in
 their legacy (unaggregated) form, which every client accepts, and ``/version`` from the
-package's Kubernetes version. Groups are listed in the order the package has them;
-versions by Kubernetes' version priority (``v1`` before ``v1beta2`` before
-``v1alpha1``), the first being the preferred version.
+package's Kubernetes version. Groups are listed in the order the package has them. A
+group's preferred version is its highest by Kubernetes' version priority (``v1`` before
+``v1beta2`` before ``v1alpha1``) and is listed first, the others follow in alphabetical
+order (kube-apiserver 1.20 lists ``autoscaling`` as ``v1, v2beta1, v2beta2``: its
+registration order, not the priority order).
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ def _groups(resources: Sequence[ResourceInfo]) -> dict[str, list[str]]:
         if info.version not in versions:
             versions.append(info.version)
     for versions in groups.values():
-        versions.sort(key=version_priority)
+        preferred = min(versions, key=version_priority)
+        versions[:] = [preferred, *sorted(v for v in versions if v != preferred)]
     return groups
 
 
@@ -54,18 +57,26 @@ def _resource_list(resources: Sequence[ResourceInfo], group: str,
     listed: list[dict[str, Any]] = []
     for info in infos:
         listed.append({"name": info.resource, "singularName": "", "namespaced": info.namespaced,
-                       "kind": info.kind, "verbs": sorted(info.verbs)})
+                       "kind": info.kind, "verbs": _verbs(info.verbs)})
         for sub, verbs in sorted(info.subresources.items()):
             kind = "Scale" if sub == "scale" else info.kind
             entry: dict[str, Any] = {"name": f"{info.resource}/{sub}", "singularName": "",
                                      "namespaced": info.namespaced, "kind": kind,
-                                     "verbs": sorted(verbs)}
+                                     "verbs": _verbs(verbs)}
             if sub == "scale":
                 entry["group"], entry["version"] = "autoscaling", "v1"
             listed.append(entry)
-    return {"kind": "APIResourceList", "apiVersion": "v1",
-            "groupVersion": f"{group}/{version}" if group else version,
-            "resources": listed}
+    doc: dict[str, Any] = {"kind": "APIResourceList"}
+    if group:
+        doc["apiVersion"] = "v1"  # the core group's list has none
+    doc["groupVersion"] = f"{group}/{version}" if group else version
+    doc["resources"] = listed
+    return doc
+
+
+def _verbs(verbs: frozenset[str]) -> list[str]:
+    """The verbs discovery lists: ``apply`` is a client's name for a patch, not a verb."""
+    return sorted(v for v in verbs if v != "apply")
 
 
 def version_info(kubernetes_version: str) -> dict[str, Any]:

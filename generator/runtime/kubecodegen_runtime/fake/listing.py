@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..apis.meta_v1 import StatusCause, StatusDetails
 from ..errors import BadRequest, ResourceExpired, Timeout
 from ..fields import FieldSelector, FieldSelectorError, field_value
 from ..labels import LabelSelectorError, Selector
@@ -82,8 +83,8 @@ def parse_filter(info: ResourceInfo, custom: bool, label_selector: str | None,
     paths: dict[str, str] = {}
     for requirement in fields.requirements:
         if requirement.field not in supported:
-            raise BadRequest(400, "BadRequest",
-                             f"field label not supported: {requirement.field}")
+            raise BadRequest(400, "BadRequest", quirks.unsupported_field_label(
+                info.group, info.resource, custom, requirement.field))
         paths[requirement.field] = quirks.field_path(info.group, info.resource,
                                                      requirement.field)
     return Filter(labels, fields, paths)
@@ -182,8 +183,11 @@ def check_not_newer(rv_param: str, current: int) -> None:
         raise BadRequest(400, "BadRequest",
                          f"invalid resource version: {rv_param}") from None
     if wanted > current:
-        raise Timeout(504, "Timeout", f"Too large resource version: {wanted}, current: "
-                      f"{current}")
+        raise Timeout(504, "Timeout", f"Timeout: Too large resource version: {wanted}, "
+                      f"current: {current}", retry_after=1.0,
+                      details=StatusDetails(retry_after_seconds=1, causes=[StatusCause(
+                          reason="ResourceVersionTooLarge",
+                          message="Too large resource version")]))
 
 
 def list_body(info: ResourceInfo, items: list[Stored], meta: Mapping[str, Any],

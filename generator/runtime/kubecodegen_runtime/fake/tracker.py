@@ -27,6 +27,7 @@ from typing import Any
 
 import msgspec
 
+from ..apis.meta_v1 import StatusCause
 from ..errors import BadRequest, Invalid, MethodNotAllowed, NotFound
 from ..meta import ResourceInfo
 from . import actions, objmeta, quirks
@@ -247,10 +248,16 @@ class ObjectTracker:
             raise actions.not_found("namespaces", namespace)
         if meta_of(stored.obj).get("deletionTimestamp") or \
                 stored.obj.get("status", {}).get("phase") == "Terminating":
-            raise actions.forbidden(
+            error = actions.forbidden(
                 info.resource, name,
                 f"unable to create new content in namespace {namespace} because it is "
                 "being terminated", info.group)
+            if error.details is not None:
+                error.details.causes = [StatusCause(
+                    reason="NamespaceTerminating", field="metadata.namespace",
+                    message=f"namespace {namespace} is being terminated")]
+                error.causes = list(error.details.causes)
+            raise error
 
     def _scope(self, info: ResourceInfo, obj: Obj, namespace: str | None) -> None:
         """The namespace of the body must be the request's (or absent: it is filled)."""
@@ -410,16 +417,19 @@ class ObjectTracker:
         if rv:
             if rv != old_meta.get("resourceVersion"):
                 raise actions.conflict(info.resource, name, info.group)
-        elif self.is_custom(info) and not from_patch:
-            raise self._invalid(info, name, [
+        elif not from_patch and (self.is_custom(info) or (info.group, info.resource)
+                                 in quirks.CONDITIONAL_UPDATE_ONLY):
+            # The store's own check: its Invalid names the resource, not the kind.
+            raise actions.invalid(info.resource, name, [
                 ("FieldValueInvalid", "metadata.resourceVersion",
-                 "Invalid value: 0x0: must be specified for an update")])
+                 "Invalid value: 0x0: must be specified for an update")], info.group)
         uid = meta.get("uid")
         if uid and uid != old_meta.get("uid"):
             raise actions.conflict(
                 info.resource, name, info.group,
-                f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
-                f"{old_meta.get('uid')}")
+                f"StorageError: invalid object, Code: 4, Key: {self._etcd_key(info, old)}, "
+                "ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in "
+                f"precondition: {uid}, UID in object meta: {old_meta.get('uid')}")
 
     def _prepare_update(self, info: ResourceInfo, obj: Obj, old: Obj,
                         subresource: str | None) -> Obj:
@@ -459,8 +469,8 @@ class ObjectTracker:
     def _spec_changed(self, info: ResourceInfo, old: Obj, new: Obj) -> bool:
         """Whether an update bumps the generation: any change of ``spec`` (for custom
         resources and CRDs: of anything but metadata and status)."""
-        if self.is_custom(info) or (info.group, info.resource) == \
-                ("apiextensions.k8s.io", "customresourcedefinitions"):
+        if self.is_custom(info) or \
+                (info.group, info.resource) in quirks.GENERATION_OF_WHOLE_OBJECT:
             skip = ("metadata", "status", "apiVersion", "kind")
             return {k: v for k, v in old.items() if k not in skip} != \
                 {k: v for k, v in new.items() if k not in skip}
@@ -510,7 +520,8 @@ class ObjectTracker:
             new = copy(old)
             meta = meta_of(new)
             finalizers = list(meta.get("finalizers") or [])
-            for finalizer in _gc_finalizers(options):
+            orphan = (info.group, info.version, info.resource) in quirks.ORPHAN_BY_DEFAULT
+            for finalizer in _gc_finalizers(options, orphan):
                 if finalizer not in finalizers:
                     finalizers.append(finalizer)
             grace = self._grace_period(info, new, options)
@@ -526,9 +537,11 @@ class ObjectTracker:
                 if "generation" in meta:
                     meta["generation"] = int(meta["generation"]) + 1
                 meta["deletionTimestamp"] = objmeta.now()
-                meta["deletionGracePeriodSeconds"] = grace
                 if is_namespace:
+                    # The namespace's own storage: phase Terminating, no grace period.
                     new.setdefault("status", {})["phase"] = "Terminating"
+                else:
+                    meta["deletionGracePeriodSeconds"] = grace
                 if dry_run:
                     return new, False
                 committed = self._commit(info, slot, new, "MODIFIED")
@@ -540,22 +553,33 @@ class ObjectTracker:
             self._commit(info, slot, None, "DELETED", deleted=old)
             return result, True
 
+    def _etcd_key(self, info: ResourceInfo, obj: Obj) -> str:
+        """Where etcd would keep ``obj`` (the server quotes it in storage errors)."""
+        meta = meta_of(obj)
+        prefix = f"/registry/{info.group}/{info.resource}" if self.is_custom(info) \
+            else f"/registry/{info.resource}"
+        where = f"{meta.get('namespace')}/{meta.get('name')}" if info.namespaced \
+            else str(meta.get("name"))
+        return f"{prefix}/{where}"
+
     def _delete_preconditions(self, info: ResourceInfo, name: str, old: Obj,
                               preconditions: Any) -> None:
+        """``BeforeDelete``'s checks; its Conflict names the *kind*, not the resource."""
         if not isinstance(preconditions, dict):
             return
         meta = meta_of(old)
         uid, rv = preconditions.get("uid"), preconditions.get("resourceVersion")
         if uid and uid != meta.get("uid"):
             raise actions.conflict(
-                info.resource, name, info.group,
-                f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
-                f"{meta.get('uid')}")
+                info.kind, name, info.group,
+                f"the UID in the precondition ({uid}) does not match the UID in record "
+                f"({meta.get('uid')}). The object might have been deleted and then recreated")
         if rv and rv != meta.get("resourceVersion"):
             raise actions.conflict(
-                info.resource, name, info.group,
-                f"Precondition failed: ResourceVersion in precondition: {rv}, "
-                f"ResourceVersion in object meta: {meta.get('resourceVersion')}")
+                info.kind, name, info.group,
+                f"the ResourceVersion in the precondition ({rv}) does not match the "
+                f"ResourceVersion in record ({meta.get('resourceVersion')}). The object "
+                "might have been modified")
 
     def _grace_period(self, info: ResourceInfo, obj: Obj, options: Mapping[str, Any]) -> int:
         """Seconds of graceful deletion: only pods bound to a node have one (30 s, or
@@ -614,14 +638,17 @@ def _same(old: Obj, new: Obj) -> bool:
     return strip(old) == strip(new)
 
 
-def _gc_finalizers(options: Mapping[str, Any]) -> Iterable[str]:
+def _gc_finalizers(options: Mapping[str, Any], orphan_by_default: bool) -> Iterable[str]:
     """The finalizer a propagation policy asks for: the garbage collector would remove
-    it after deleting (Foreground) or orphaning (Orphan) the dependents."""
+    it after deleting (Foreground) or orphaning (Orphan) the dependents. Without a
+    policy, the resource's default decides (:data:`~.quirks.ORPHAN_BY_DEFAULT`)."""
     policy = options.get("propagationPolicy")
     orphan = options.get("orphanDependents")
     if policy == "Foreground":
         return ("foregroundDeletion",)
     if policy == "Orphan" or orphan is True:
+        return ("orphan",)
+    if policy is None and orphan is None and orphan_by_default:
         return ("orphan",)
     return ()
 

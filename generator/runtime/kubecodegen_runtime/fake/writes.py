@@ -216,8 +216,10 @@ def patch(context: WriteContext, content_type: str, body: bytes) -> tuple[int, O
     assert target.name is not None
     name = target.name
     base = content_type.split(";", 1)[0].strip()
-    if base not in PATCH_TYPES or (base == "application/strategic-merge-patch+json"
-                                   and tracker.is_custom(info)):
+    if base not in PATCH_TYPES:
+        raise UnsupportedMediaType(415, "UnsupportedMediaType", "415: Unsupported Media Type",
+                                   details=StatusDetails())
+    if base == "application/strategic-merge-patch+json" and tracker.is_custom(info):
         raise _unsupported(context)
     sub = target.subresource
     if base == "application/apply-patch+yaml":
@@ -254,6 +256,13 @@ def apply(context: WriteContext, body: bytes) -> tuple[int, Obj]:
         raise BadRequest(400, "BadRequest", f"error decoding YAML: {exc}") from None
     if not isinstance(config, dict):
         raise BadRequest(400, "BadRequest", "the apply configuration must be an object")
+    config_name = meta_of(config).get("name")
+    if not config_name:
+        raise BadRequest(400, "BadRequest", f"the name of the object ({target.name} based on "
+                         "URL) was undeterminable: name must be provided")
+    if config_name != target.name:
+        raise BadRequest(400, "BadRequest", f"the name of the object ({config_name}) does not "
+                         f"match the name on the URL ({target.name})")
     sub = target.subresource
     if sub == "scale":
         raise MethodNotAllowed(405, "MethodNotAllowed",
