@@ -19,6 +19,7 @@ from kubecodegen_runtime.fake.patch import (
 )
 from kubecodegen_runtime.fake.schema import Field, PackageApi
 from kubecodegen_runtime.scheme import Scheme
+from tests.generated_packages import import_reference
 
 # --- RFC 6902 ---------------------------------------------------------------------------
 
@@ -428,3 +429,40 @@ def test_json_values_round_trip_through_json() -> None:
     doc = {"metadata": {"finalizers": ["a"]}, "spec": {"template": {"spec": {"containers": [{"name": "a"}]}}}}
     out = strategic_merge_patch(doc, {"metadata": {"finalizers": ["b"]}}, API, "Deployment")
     assert json.loads(json.dumps(out)) == out
+
+
+def test_a_generated_packages_tables_drive_the_merge() -> None:
+    """kube_v1_35's own tables (``_fake_api.py``) and its version's semantics (1.28+:
+    a deletion list deletes from a list without merge strategy)."""
+    import_reference("kube_v1_35")
+    from kube_v1_35.fake import package_api
+
+    api = package_api()
+    key = api.type_of("apps", "v1", "Deployment")
+    live = {"metadata": {"name": "web", "finalizers": ["a"]}, "spec": {
+        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}},
+        "template": {"spec": {
+            "containers": [{"name": "a", "args": ["--x", "--y"], "env": [{"name": "E1", "value": "1"}]},
+                           {"name": "b", "ports": [{"containerPort": 80, "protocol": "TCP"}]}],
+            "volumes": [{"name": "v1", "emptyDir": {}}, {"name": "v2", "emptyDir": {}}],
+            "tolerations": [{"key": "k1"}]}}}}
+    patch = {"metadata": {"finalizers": ["b"]}, "spec": {
+        "strategy": {"$retainKeys": ["type"], "type": "Recreate"},
+        "template": {"spec": {
+            "containers": [{"name": "c", "image": "c:1"},
+                           {"name": "a", "env": [{"name": "E2", "value": "2"}],
+                            "$deleteFromPrimitiveList/args": ["--y"]},
+                           {"name": "b", "ports": [{"containerPort": 81, "protocol": "TCP"}]}],
+            "volumes": [{"name": "v1", "$patch": "delete"}],
+            "tolerations": [{"key": "k2"}]}}}}
+    out = strategic_merge_patch(live, patch, api, key)
+    assert out == {"metadata": {"name": "web", "finalizers": ["b", "a"]}, "spec": {
+        "strategy": {"type": "Recreate"},
+        "template": {"spec": {
+            "containers": [{"name": "c", "image": "c:1"},
+                           {"name": "a", "args": ["--x"],
+                            "env": [{"name": "E2", "value": "2"}, {"name": "E1", "value": "1"}]},
+                           {"name": "b", "ports": [{"containerPort": 81, "protocol": "TCP"},
+                                                   {"containerPort": 80, "protocol": "TCP"}]}],
+            "volumes": [{"name": "v2", "emptyDir": {}}],
+            "tolerations": [{"key": "k2"}]}}}}
