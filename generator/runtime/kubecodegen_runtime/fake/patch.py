@@ -526,23 +526,26 @@ def _element_kind(*lists: list[Any]) -> str:
 
 
 def _scalar_key(value: Any) -> tuple[str, Any]:
-    """Go interface equality of scalars: the kind counts (``true`` is not ``1``)."""
+    """Go interface equality of scalars, as a hashable key: the kind counts (``true`` is
+    not ``1``); a map or list (which Go cannot compare) is keyed by its JSON text."""
+    if isinstance(value, (dict, list)):
+        return _kind(value), json.dumps(value, sort_keys=True)
     return _kind(value), value
 
 
-def _key_of(item: Any, merge_key: str, kind: str) -> Any:
+def _key_of(item: Any, merge_key: str, kind: str) -> tuple[str, Any]:
     """What ``index`` compares: the merge key's value of a map, the item itself otherwise."""
     if kind == "map":
         return _scalar_key(item.get(merge_key)) if isinstance(item, dict) else ("nil", None)
     return _scalar_key(item)
 
 
-def _index(order: list[Any], item: Any, merge_key: str, kind: str) -> int:
-    wanted = _key_of(item, merge_key, kind)
-    for position, candidate in enumerate(order):
-        if _key_of(candidate, merge_key, kind) == wanted:
-            return position
-    return -1
+def _positions(order: list[Any], merge_key: str, kind: str) -> dict[tuple[str, Any], int]:
+    """``index`` for every key at once: the first position of each key in ``order``."""
+    found: dict[tuple[str, Any], int] = {}
+    for position, item in enumerate(order):
+        found.setdefault(_key_of(item, merge_key, kind), position)
+    return found
 
 
 def _find_by_key(items: list[Any], merge_key: str, value: Any) -> int:
@@ -571,7 +574,8 @@ def _sort_by(items: list[Any], order: list[Any], merge_key: str, kind: str) -> l
                     raise _no_merge_key(item, merge_key)
         deletions = [i for i in items if i.get(_PATCH) == "delete"]
         items = [i for i in items if i.get(_PATCH) != "delete"]
-    ranked = [(_index(order, item, merge_key, kind), item) for item in items]
+    where = _positions(order, merge_key, kind)
+    ranked = [(where.get(_key_of(item, merge_key, kind), -1), item) for item in items]
 
     def less(left: int, right: int) -> bool:
         return left < right if left >= 0 and right >= 0 else True
@@ -590,6 +594,9 @@ def _interleave(server_only: list[Any], patch_items: list[Any], server_order: li
                 merge_key: str, kind: str) -> list[Any]:
     """``mergeSortedSlice``: server-only items go before a patch item only where the live
     list orders both; the relative order within each list is kept."""
+    where = _positions(server_order, merge_key, kind)
+    left_at = [where.get(_key_of(item, merge_key, kind), -1) for item in server_only]
+    right_at = [where.get(_key_of(item, merge_key, kind), -1) for item in patch_items]
     out: list[Any] = []
     i = j = 0
     while i < len(server_only) or j < len(patch_items):
@@ -600,8 +607,7 @@ def _interleave(server_only: list[Any], patch_items: list[Any], server_order: li
             out.append(patch_items[j])
             j += 1
         else:
-            left = _index(server_order, server_only[i], merge_key, kind)
-            right = _index(server_order, patch_items[j], merge_key, kind)
+            left, right = left_at[i], right_at[j]
             if left >= 0 and right >= 0 and left < right:
                 out.append(server_only[i])
                 i += 1
@@ -623,18 +629,23 @@ def _partition(merged: list[Any], by: list[Any], merge_key: str) -> tuple[list[A
     """Items of ``merged`` that ``by`` names, and the others (by merge key for maps)."""
     inside: list[Any] = []
     outside: list[Any] = []
+    named: set[tuple[str, Any]] = set()
     if not merge_key:
-        named = {_scalar_key(v) for v in by if not isinstance(v, (dict, list))}
+        named.update(_scalar_key(v) for v in by)
         for item in merged:
-            (inside if not isinstance(item, (dict, list)) and _scalar_key(item) in named
-             else outside).append(item)
+            (inside if _scalar_key(item) in named else outside).append(item)
         return inside, outside
+    for position, item in enumerate(by):
+        if not isinstance(item, dict):
+            raise _internal(f"value for key {position} is not a map")
+        if merge_key in item:
+            named.add(_scalar_key(item[merge_key]))
     for item in merged:
         if not isinstance(item, dict):
             raise _bad_arg_type("map[string]interface {}", item)
         if merge_key not in item:
             raise _no_merge_key(item, merge_key)
-        (inside if _find_by_key(by, merge_key, item[merge_key]) >= 0 else outside).append(item)
+        (inside if _scalar_key(item[merge_key]) in named else outside).append(item)
     return inside, outside
 
 
