@@ -185,6 +185,7 @@ CONFIGMAP_CASES: list[tuple[str, str, Any]] = [
     ("json unknown op", "json", [{"op": "frobnicate", "path": "/data/a"}]),
     ("json whole document (1.20)", "json", [{"op": "replace", "path": "", "value": {}}]),
     ("json body that is no array", "json", {"op": "add", "path": "/data/c", "value": "3"}),
+    ("json of too many operations", "json", [{"op": "test", "path": "/data/a", "value": "1"}] * 10001),
     ("merge patch", "merge", {"data": {"a": None, "c": "3"}, "metadata": {"labels": {"tier": None}}}),
     ("merge patch replaces lists", "merge", {"metadata": {"finalizers": ["c.example.com/z"]}}),
     ("merge patch that is a string", "merge", "x"),
@@ -215,7 +216,7 @@ CONFIGMAP_CASES: list[tuple[str, str, Any]] = [
 #: compares two failures where a success was meant.
 REFUSED = frozenset({
     "json remove a missing key", "json failed test", "json index past the end", "json unknown op",
-    "json whole document (1.20)", "json body that is no array", "merge patch that is a string",
+    "json whole document (1.20)", "json body that is no array", "json of too many operations", "merge patch that is a string",
     "merge patch that is an array", "strategic unknown $patch", "strategic $retainKeys that is no list",
     "strategic $retainKeys missing a set field", "strategic bad $deleteFromPrimitiveList",
     "strategic $setElementOrder contradicting the patch", "strategic item types differ",

@@ -127,6 +127,15 @@ def test_json_patch_body_that_is_no_patch_is_a_bad_request(body: Any, message: s
     assert (info.value.status, info.value.reason, info.value.message) == (400, "BadRequest", message)
 
 
+def test_json_patch_of_more_than_10000_operations_is_too_large() -> None:
+    test = {"op": "test", "path": "/a", "value": 1}
+    assert json_patch({"a": 1}, [test] * 10000) == {"a": 1}
+    with pytest.raises(PatchError) as info:
+        json_patch({"a": 1}, [test] * 10001)
+    assert (info.value.status, info.value.reason) == (413, "RequestEntityTooLarge")
+    assert info.value.message.endswith("is 10000, got 10001")
+
+
 def test_json_patch_is_copy_on_write() -> None:
     doc = {"big": {"x": list(range(100))}, "small": {"a": 1}}
     out = json_patch(doc, [{"op": "replace", "path": "/small/a", "value": 2}])

@@ -145,6 +145,9 @@ def _json_equal(left: Any, right: Any) -> bool:
 
 # --- RFC 6902 ------------------------------------------------------------------------
 
+#: kube-apiserver refuses longer JSON patches with 413 (``maxJSONPatchOperations``).
+MAX_JSON_PATCH_OPERATIONS = 10000
+
 _INDEX = re.compile(r"[+-]?[0-9]+\Z")
 _UNESCAPE = re.compile(r"~[01]")
 
@@ -319,8 +322,9 @@ def json_patch(doc: Any, operations: Any, *, kubernetes_version: str = "") -> An
     """Apply an RFC 6902 JSON patch (the decoded ``application/json-patch+json`` body).
 
     A body that is not an array of objects is a 400 ``BadRequest`` (``null`` is an empty
-    patch); an operation that does not apply (missing path, failed ``test``, index out of
-    range, unknown ``op``) is kube-apiserver's generic 422 ``Invalid``.
+    patch), one of more than 10000 operations a 413; an operation that does not apply
+    (missing path, failed ``test``, index out of range, unknown ``op``) is kube-apiserver's
+    generic 422 ``Invalid``.
     ``kubernetes_version`` (``PackageApi.kubernetes_version``; ``""``: newest) selects the
     library generation: before 1.23 the pointer ``""`` and negative read indices fail.
     """
@@ -333,6 +337,10 @@ def json_patch(doc: Any, operations: Any, *, kubernetes_version: str = "") -> An
         if op is not None and not isinstance(op, dict):
             raise _bad_request(
                 f"json: cannot unmarshal {_go_json_kind(op)} into Go value of type jsonpatch.Operation")
+    if len(operations) > MAX_JSON_PATCH_OPERATIONS:
+        raise PatchError(413, "RequestEntityTooLarge",
+                         "Request entity too large: The allowed maximum operations in a JSON patch is "
+                         f"{MAX_JSON_PATCH_OPERATIONS}, got {len(operations)}")
     state = _JsonPatch(doc, _version_at_least(kubernetes_version, 23))
     try:
         for op in operations:
