@@ -198,6 +198,10 @@ CONFIGMAP_CASES: list[tuple[str, str, Any]] = [
      {"metadata": {"$deleteFromPrimitiveList/finalizers": ["a.example.com/x"]}}),
     ("strategic $setElementOrder of finalizers", "strategic",
      {"metadata": {"$setElementOrder/finalizers": ["b.example.com/y", "a.example.com/x"]}}),
+    ("strategic new map with a null member (1.20 keeps it as \"\")", "strategic",
+     {"metadata": {"annotations": {"k": None, "j": "1"}}}),
+    ("strategic $patch: replace with a null member", "strategic",
+     {"metadata": {"labels": {"$patch": "replace", "b": None, "c": "3"}}}),
     ("strategic $patch: delete a map", "strategic", {"data": {"$patch": "delete"}}),
     ("strategic $patch: replace a map", "strategic", {"data": {"$patch": "replace", "z": "26"}}),
     ("strategic $retainKeys on a map", "strategic", {"data": {"$retainKeys": ["a"]}}),
@@ -263,6 +267,12 @@ DEPLOYMENT_CASES: list[tuple[str, Any]] = [
     ("volume source switched with $retainKeys", _pod(volumes=[
         {"name": "v1", "$retainKeys": ["configMap", "name"], "configMap": {"name": "cm2", "defaultMode": 420}}])),
     ("tolerations are replaced", _pod(tolerations=[{"key": "k2", "operator": "Exists"}])),
+    ("a new container is stored raw", _pod(containers=[{"name": "c", "image": "x.invalid/c:1", "args": [None, "q"],
+                                                        "env": [{"name": "X", "$patch": "delete"},
+                                                                {"name": "Y", "value": None}]}])),
+    ("a new nodeSelector with a null member", _pod(nodeSelector={"k": None, "j": "1"})),
+    ("$setElementOrder/env for a new env list", _pod(containers=[{
+        "name": "b", "env": [{"name": "E", "value": None}], "$setElementOrder/env": [{"name": "E"}]}])),
     ("args without strategy are replaced", _pod(containers=[{"name": "b", "args": ["--y"]}])),
     ("$retainKeys on strategy", {"spec": {"strategy": {"$retainKeys": ["type"], "type": "Recreate"}}}),
     ("strategy nulls rollingUpdate", {"spec": {"strategy": {"type": "Recreate", "rollingUpdate": None}}}),

@@ -475,3 +475,32 @@ def test_a_generated_packages_tables_drive_the_merge() -> None:
                                                    {"containerPort": 80, "protocol": "TCP"}]}],
             "volumes": [{"name": "v2", "emptyDir": {}}],
             "tolerations": [{"key": "k2"}]}}}}
+
+
+RAW_CASES: list[tuple[str, Any, Any, Any, Any]] = [
+    # (name, live, patch, result on 1.20, result on 1.28+), measured on 1.20 where marked
+    ("null in a new map of strings is \"\" before 1.24 (measured)", {"metadata": {}},
+     {"metadata": {"labels": {"k": None, "j": "1"}}},
+     {"metadata": {"labels": {"k": "", "j": "1"}}}, {"metadata": {"labels": {"j": "1"}}}),
+    ("$patch: replace keeps a null member as \"\" everywhere (measured)", {"metadata": {"labels": {"a": "1"}}},
+     {"metadata": {"labels": {"$patch": "replace", "b": None, "c": "3"}}},
+     {"metadata": {"labels": {"b": "", "c": "3"}}}, {"metadata": {"labels": {"b": "", "c": "3"}}}),
+    ("a $patch key in a new map of strings stays a key before 1.28 (measured: then refused)", {"spec": {}},
+     {"spec": {"template": {"spec": {"nodeSelector": {"$patch": "delete"}}}}},
+     {"spec": {"template": {"spec": {"nodeSelector": {"$patch": "delete"}}}}}, {"spec": {"template": {"spec": {}}}}),
+    ("an appended item is stored raw: its $patch item stays (measured)", _pod(containers=[{"name": "a"}]),
+     _pod(containers=[{"name": "c", "args": [None, "q"], "env": [{"name": "X", "$patch": "delete"}]}]),
+     _pod(containers=[{"name": "c", "args": ["", "q"], "env": [{"name": "X"}]}, {"name": "a"}]),
+     _pod(containers=[{"name": "c", "args": ["", "q"], "env": [{"name": "X"}]}, {"name": "a"}])),
+    ("a new object's $patch member is dropped only from 1.28", {"spec": {}},
+     {"spec": {"template": {"spec": {"containers": [{"name": "c", "resources": {"$patch": "delete"}}]}}}},
+     _pod(containers=[{"name": "c", "resources": {}}]), _pod(containers=[{"name": "c"}])),
+]
+
+
+@pytest.mark.parametrize(("live", "patch", "legacy", "modern"), [c[1:] for c in RAW_CASES],
+                         ids=[c[0] for c in RAW_CASES])
+def test_values_taken_raw_come_out_as_the_typed_round_trip_gives_them(
+        live: Any, patch: Any, legacy: Any, modern: Any) -> None:
+    assert strategic_merge_patch(live, patch, LEGACY, "Deployment") == legacy
+    assert strategic_merge_patch(live, patch, API, "Deployment") == modern

@@ -426,6 +426,10 @@ class _Semantics:
     #: 1.28+: a deletion list deletes whatever the field's strategy (before, a field
     #: without ``merge`` strategy was replaced by the deletion list).
     delete_any_strategy: bool
+    #: 1.24+: a value for a key the object lacks loses its ``null`` members.
+    new_values_lose_nulls: bool
+    #: 1.28+: a value for a key the object lacks loses the maps that carry ``$patch``.
+    new_values_lose_directives: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,32 +473,49 @@ def _bad_arg_type(expected: str, actual: Any) -> PatchError:
     return _internal(f"expected a {expected}, but received a {_go_type(actual)}")
 
 
-def _clean(value: Any) -> tuple[Any, bool]:
-    """A patch value taken as it is, as the server stores it: maps carrying ``$patch`` are
-    dropped (``False``: drop the value itself), and ``null`` members and the other
-    directives' keys with them (the typed round trip of the real server drops those)."""
+def _is_directive_key(key: str) -> bool:
+    return key in (_PATCH, _RETAIN_KEYS) or key.startswith((_DELETE_PREFIX, _ORDER_PREFIX))
+
+
+def _take(value: Any, schema: _Schema, *, discard_nulls: bool = False,
+          drop_directives: bool = False) -> tuple[Any, bool]:
+    """A patch value the server takes as it is, as it comes out of its typed round trip.
+
+    Upstream stores such values raw (a new key, a replaced list, an appended item, a
+    ``$patch: replace`` map), then converts the object to its Go type: ``null`` becomes
+    the zero value (``""`` in a map or list of strings; an omitted field in an object)
+    and directive keys, unknown to the Go struct, vanish (in a map of strings they stay,
+    as keys). For a new key, 1.24+ first discards ``null`` members (``discard_nulls``) and
+    1.28+ drops every map carrying ``$patch`` (``drop_directives``; ``False`` in the
+    second item: drop the value itself).
+    """
     if isinstance(value, dict):
-        if _PATCH in value:
+        if drop_directives and _PATCH in value:
             return None, False
-        if not any(v is None or isinstance(v, (dict, list)) or k.startswith("$")
-                   for k, v in value.items()):
-            return value, True
+        strings = schema.map and schema.type_key is None
         out: dict[str, Any] = {}
-        for k, v in value.items():
-            if v is None or k == _RETAIN_KEYS or k.startswith((_DELETE_PREFIX, _ORDER_PREFIX)):
+        for key, item in value.items():
+            if item is None:
+                if strings and not discard_nulls:
+                    out[key] = ""
                 continue
-            cleaned, keep = _clean(v)
+            if not strings and _is_directive_key(key):
+                continue
+            taken, keep = _take(item, schema.lookup(key)[0], discard_nulls=discard_nulls,
+                                drop_directives=drop_directives)
             if keep:
-                out[k] = cleaned
+                out[key] = taken
         return out, True
     if isinstance(value, list):
-        if not any(isinstance(v, (dict, list)) for v in value):
-            return value, True
-        items = []
-        for v in value:
-            cleaned, keep = _clean(v)
+        items: list[Any] = []
+        for item in value:
+            if item is None:
+                items.append("" if schema.type_key is None else {})
+                continue
+            taken, keep = _take(item, schema, discard_nulls=discard_nulls,
+                                drop_directives=drop_directives)
             if keep:
-                items.append(cleaned)
+                items.append(taken)
         return items, True
     return value, True
 
@@ -669,8 +690,7 @@ class _Strategic:
         if _PATCH in patch:
             directive = patch[_PATCH]
             if directive == "replace":
-                cleaned, _ = _clean({k: v for k, v in patch.items() if k != _PATCH})
-                return cleaned
+                return _take({k: v for k, v in patch.items() if k != _PATCH}, schema)[0]
             if directive == "delete":
                 return {}
             raise _internal(f"unknown patch type: {_go_fmt(directive)} in map: {_go_fmt(patch)}")
@@ -716,7 +736,9 @@ class _Strategic:
         current = result.get(key, _ABSENT)
         if current is _ABSENT or _kind(current) != _kind(value):
             if not deletion:
-                cleaned, keep = _clean(value)
+                cleaned, keep = _take(value, schema.lookup(key)[0],
+                                      discard_nulls=self.semantics.new_values_lose_nulls,
+                                      drop_directives=self.semantics.new_values_lose_directives)
                 if keep:
                     result[key] = cleaned
                 else:
@@ -727,7 +749,7 @@ class _Strategic:
         sub, found = schema.lookup(key)
         if isinstance(value, dict):
             if _strategy(found) == "replace":
-                result[key] = _clean(value)[0]
+                result[key] = _take(value, sub)[0]
             else:
                 result[key] = self.merge_map(current, value, sub)
         elif isinstance(value, list):
@@ -744,7 +766,7 @@ class _Strategic:
             return self.merge_list(current, value, sub, _merge_key(found), deletion=deletion)
         if deletion:
             return value
-        cleaned: list[Any] = _clean(value)[0]
+        cleaned: list[Any] = _take(value, sub)[0]
         return cleaned
 
     def merge_list(self, original: list[Any], patch: list[Any], schema: _Schema, merge_key: str,
@@ -766,7 +788,7 @@ class _Strategic:
             return _normalize_order(inside, outside, patch, original, "", kind)
         if not merge_key:
             raise _internal(f"cannot merge lists without merge key for {schema.type_key or ''}")
-        original, patch = self._special_items(original, patch, merge_key)
+        original, patch = self._special_items(original, patch, merge_key, schema)
         merged = list(original)
         for item in patch:
             if merge_key not in item:
@@ -775,12 +797,12 @@ class _Strategic:
             if position >= 0:
                 merged[position] = self.merge_map(merged[position], item, schema)
             else:
-                merged.append(_clean(item)[0])
+                merged.append(_take(item, schema)[0])
         inside, outside = _partition(merged, patch, merge_key)
         return _normalize_order(inside, outside, patch, original, merge_key, kind)
 
-    def _special_items(self, original: list[Any], patch: list[Any], merge_key: str
-                       ) -> tuple[list[Any], list[Any]]:
+    def _special_items(self, original: list[Any], patch: list[Any], merge_key: str,
+                       schema: _Schema) -> tuple[list[Any], list[Any]]:
         """``$patch`` items of a list of maps: ``delete`` removes by merge key, ``replace``
         makes the other items the whole list; ``merge`` is refused, as upstream does."""
         plain: list[Any] = []
@@ -803,7 +825,7 @@ class _Strategic:
             else:
                 raise _internal(f"unknown patch type: {_go_fmt(directive)} in map: {_go_fmt(item)}")
         if replace:
-            return [_clean(i)[0] for i in plain], []
+            return [_take(i, schema)[0] for i in plain], []
         return original, plain
 
     def _ordered_lists(self, result: dict[str, Any], patch: dict[str, Any], schema: _Schema
@@ -837,7 +859,8 @@ class _Strategic:
             if wanted is _ABSENT:
                 merged = live_list
             elif live is _ABSENT:
-                merged = _clean(wanted_list)[0]
+                merged = _take(wanted_list, sub,
+                               drop_directives=self.semantics.new_values_lose_directives)[0]
             else:
                 merged = self.merge_list_field(live_list, wanted_list, sub, found, deletion=False)
             inside, outside = _partition(merged, order, merge_key)
@@ -902,10 +925,13 @@ def strategic_merge_patch(doc: Any, patch: Any, api: PackageApi, type_key: str |
     merges like a JSON merge patch: objects recursively, lists replaced. On the server
     such a property never reaches a merge (the typed live object cannot hold it), so
     this choice is only visible for free-form objects, which upstream cannot look up
-    either. Values the patch brings in are stored without their ``null`` members and
-    directive keys: the real server's typed round trip drops those too (for a
-    ``map[string]string`` such as labels, pre-1.24 servers keep a ``null`` member as
-    ``""``; the fake drops it).
+    either. Values the server takes from the patch as they are (new keys, replaced lists
+    and maps, appended items) come out as its typed round trip leaves them: ``null`` is
+    ``""`` in a map or list of strings and omitted elsewhere, directive keys vanish from
+    objects (see ``_take``), and the version differences of ``api.kubernetes_version``
+    are kept (before 1.23 a deletion list for a missing list sets it; before 1.24 new
+    values keep ``null`` members; before 1.28 they keep ``$patch`` maps and a deletion
+    list on a list without merge strategy replaces it).
     """
     if patch is None:
         return doc
@@ -914,5 +940,7 @@ def strategic_merge_patch(doc: Any, patch: Any, api: PackageApi, type_key: str |
             f"json: cannot unmarshal {_go_json_kind(patch)} into Go value of type map[string]interface {{}}")
     version = api.kubernetes_version
     semantics = _Semantics(delete_missing_is_noop=_version_at_least(version, 23),
-                           delete_any_strategy=_version_at_least(version, 28))
+                           delete_any_strategy=_version_at_least(version, 28),
+                           new_values_lose_nulls=_version_at_least(version, 24),
+                           new_values_lose_directives=_version_at_least(version, 28))
     return _Strategic(semantics).merge_map(doc, patch, _Schema(api, type_key))
