@@ -12,9 +12,9 @@ out when the server writes the result (that is the typed round trip's business, 
 patch engine's). Refused patches must give the same status, reason and (where
 the engine decides it) message.
 
-The merge metadata comes from a hand-made table of the few types these objects use,
-written from the ``x-kubernetes-patch-*`` extensions of the v1.20.2 spec
-(``builtin:v1.20``, the document this server serves).
+The merge metadata is the generated package's own (``kube_v1_20.fake.package_api()``,
+the tables the generator wrote from the ``x-kubernetes-*`` extensions of the v1.20.2
+spec this server serves), so the proof covers the generator's tables too.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from tests.generated_packages import import_reference
 
 import_reference("kube_v1_20")
 from kube_v1_20 import Clientset  # noqa: E402
-from kube_v1_20.scheme import scheme  # noqa: E402
+from kube_v1_20.fake import package_api  # noqa: E402
 
 from kubecodegen_runtime import errors  # noqa: E402
 from kubecodegen_runtime.fake.patch import (  # noqa: E402
@@ -38,63 +38,9 @@ from kubecodegen_runtime.fake.patch import (  # noqa: E402
     merge_patch,
     strategic_merge_patch,
 )
-from kubecodegen_runtime.fake.schema import Field, PackageApi  # noqa: E402
 
-META = "io.k8s.apimachinery.pkg.apis.meta.v1"
-CORE = "io.k8s.api.core.v1"
-APPS = "io.k8s.api.apps.v1"
-
-
-def _by(key: str, type_key: str, strategy: str = "merge") -> Field:
-    return Field(type=type_key, container="list", patch_strategy=strategy, patch_merge_key=key)
-
-
-#: From the v1.20.2 spec: the properties of these types that are objects, lists or maps.
-API = PackageApi(
-    resources=(), scheme=scheme, kubernetes_version="v1.20.2",
-    roots={("", "v1", "ConfigMap"): f"{CORE}.ConfigMap", ("apps", "v1", "Deployment"): f"{APPS}.Deployment"},
-    types={
-        f"{CORE}.ConfigMap": {"metadata": Field(type=f"{META}.ObjectMeta"), "data": Field(container="map"),
-                              "binaryData": Field(container="map")},
-        f"{META}.ObjectMeta": {
-            "labels": Field(container="map"), "annotations": Field(container="map"),
-            "finalizers": Field(container="list", patch_strategy="merge"),
-            "ownerReferences": _by("uid", f"{META}.OwnerReference"),
-            "managedFields": Field(type=f"{META}.ManagedFieldsEntry", container="list"),
-        },
-        f"{APPS}.Deployment": {"metadata": Field(type=f"{META}.ObjectMeta"),
-                               "spec": Field(type=f"{APPS}.DeploymentSpec"),
-                               "status": Field(type=f"{APPS}.DeploymentStatus")},
-        f"{APPS}.DeploymentSpec": {
-            "selector": Field(type=f"{META}.LabelSelector"),
-            "strategy": Field(type=f"{APPS}.DeploymentStrategy", patch_strategy="retainKeys"),
-            "template": Field(type=f"{CORE}.PodTemplateSpec"),
-        },
-        f"{APPS}.DeploymentStrategy": {"rollingUpdate": Field(type=f"{APPS}.RollingUpdateDeployment")},
-        f"{CORE}.PodTemplateSpec": {"metadata": Field(type=f"{META}.ObjectMeta"),
-                                    "spec": Field(type=f"{CORE}.PodSpec")},
-        f"{CORE}.PodSpec": {
-            "containers": _by("name", f"{CORE}.Container"),
-            "initContainers": _by("name", f"{CORE}.Container"),
-            "volumes": _by("name", f"{CORE}.Volume", "merge,retainKeys"),
-            "tolerations": Field(type=f"{CORE}.Toleration", container="list"),
-            "nodeSelector": Field(container="map"),
-            "securityContext": Field(type=f"{CORE}.PodSecurityContext"),
-        },
-        f"{CORE}.Container": {
-            "args": Field(container="list"), "command": Field(container="list"),
-            "env": _by("name", f"{CORE}.EnvVar"),
-            "ports": Field(type=f"{CORE}.ContainerPort", container="list", list_type="map",
-                           list_map_keys=("containerPort", "protocol"), patch_strategy="merge",
-                           patch_merge_key="containerPort"),
-            "resources": Field(type=f"{CORE}.ResourceRequirements"),
-            "volumeMounts": _by("mountPath", f"{CORE}.VolumeMount"),
-        },
-        f"{CORE}.ResourceRequirements": {"limits": Field(container="map"), "requests": Field(container="map")},
-        f"{CORE}.Volume": {"emptyDir": Field(type=f"{CORE}.EmptyDirVolumeSource"),
-                           "configMap": Field(type=f"{CORE}.ConfigMapVolumeSource")},
-        f"{CORE}.ConfigMapVolumeSource": {"items": Field(type=f"{CORE}.KeyToPath", container="list")},
-    })
+#: The merge metadata the generator wrote for kube_v1_20 (``_fake_api.py``, from the spec).
+API = package_api()
 
 CONTENT_TYPES = {"json": "application/json-patch+json", "merge": "application/merge-patch+json",
                  "strategic": "application/strategic-merge-patch+json"}
@@ -182,11 +128,14 @@ class Pair:
     def __init__(self, cs: Any, namespace: str, kind: str, name: str) -> None:
         self.cs = cs
         if kind == "ConfigMap":
-            collection, body, self.type_key = (f"/api/v1/namespaces/{namespace}/configmaps",
-                                               _configmap(name), f"{CORE}.ConfigMap")
+            collection, body, gvk = (f"/api/v1/namespaces/{namespace}/configmaps", _configmap(name),
+                                     ("", "v1", "ConfigMap"))
         else:
-            collection, body, self.type_key = (f"/apis/apps/v1/namespaces/{namespace}/deployments",
-                                               _deployment(name), f"{APPS}.Deployment")
+            collection, body, gvk = (f"/apis/apps/v1/namespaces/{namespace}/deployments",
+                                     _deployment(name), ("apps", "v1", "Deployment"))
+        type_key = API.type_of(*gvk)
+        assert type_key is not None
+        self.type_key = type_key
         self.path = f"{collection}/{name}"
         cs.rest.post(collection, json.dumps(body).encode())
         self.live = cs.rest.get(self.path)
@@ -236,6 +185,7 @@ CONFIGMAP_CASES: list[tuple[str, str, Any]] = [
     ("json unknown op", "json", [{"op": "frobnicate", "path": "/data/a"}]),
     ("json whole document (1.20)", "json", [{"op": "replace", "path": "", "value": {}}]),
     ("json body that is no array", "json", {"op": "add", "path": "/data/c", "value": "3"}),
+    ("json of too many operations", "json", [{"op": "test", "path": "/data/a", "value": "1"}] * 10001),
     ("merge patch", "merge", {"data": {"a": None, "c": "3"}, "metadata": {"labels": {"tier": None}}}),
     ("merge patch replaces lists", "merge", {"metadata": {"finalizers": ["c.example.com/z"]}}),
     ("merge patch that is a string", "merge", "x"),
@@ -248,6 +198,10 @@ CONFIGMAP_CASES: list[tuple[str, str, Any]] = [
      {"metadata": {"$deleteFromPrimitiveList/finalizers": ["a.example.com/x"]}}),
     ("strategic $setElementOrder of finalizers", "strategic",
      {"metadata": {"$setElementOrder/finalizers": ["b.example.com/y", "a.example.com/x"]}}),
+    ("strategic new map with a null member (1.20 keeps it as \"\")", "strategic",
+     {"metadata": {"annotations": {"k": None, "j": "1"}}}),
+    ("strategic $patch: replace with a null member", "strategic",
+     {"metadata": {"labels": {"$patch": "replace", "b": None, "c": "3"}}}),
     ("strategic $patch: delete a map", "strategic", {"data": {"$patch": "delete"}}),
     ("strategic $patch: replace a map", "strategic", {"data": {"$patch": "replace", "z": "26"}}),
     ("strategic $retainKeys on a map", "strategic", {"data": {"$retainKeys": ["a"]}}),
@@ -266,7 +220,7 @@ CONFIGMAP_CASES: list[tuple[str, str, Any]] = [
 #: compares two failures where a success was meant.
 REFUSED = frozenset({
     "json remove a missing key", "json failed test", "json index past the end", "json unknown op",
-    "json whole document (1.20)", "json body that is no array", "merge patch that is a string",
+    "json whole document (1.20)", "json body that is no array", "json of too many operations", "merge patch that is a string",
     "merge patch that is an array", "strategic unknown $patch", "strategic $retainKeys that is no list",
     "strategic $retainKeys missing a set field", "strategic bad $deleteFromPrimitiveList",
     "strategic $setElementOrder contradicting the patch", "strategic item types differ",
@@ -313,6 +267,12 @@ DEPLOYMENT_CASES: list[tuple[str, Any]] = [
     ("volume source switched with $retainKeys", _pod(volumes=[
         {"name": "v1", "$retainKeys": ["configMap", "name"], "configMap": {"name": "cm2", "defaultMode": 420}}])),
     ("tolerations are replaced", _pod(tolerations=[{"key": "k2", "operator": "Exists"}])),
+    ("a new container is stored raw", _pod(containers=[{"name": "c", "image": "x.invalid/c:1", "args": [None, "q"],
+                                                        "env": [{"name": "X", "$patch": "delete"},
+                                                                {"name": "Y", "value": None}]}])),
+    ("a new nodeSelector with a null member", _pod(nodeSelector={"k": None, "j": "1"})),
+    ("$setElementOrder/env for a new env list", _pod(containers=[{
+        "name": "b", "env": [{"name": "E", "value": None}], "$setElementOrder/env": [{"name": "E"}]}])),
     ("args without strategy are replaced", _pod(containers=[{"name": "b", "args": ["--y"]}])),
     ("$retainKeys on strategy", {"spec": {"strategy": {"$retainKeys": ["type"], "type": "Recreate"}}}),
     ("strategy nulls rollingUpdate", {"spec": {"strategy": {"type": "Recreate", "rollingUpdate": None}}}),

@@ -19,6 +19,7 @@ from kubecodegen_runtime.fake.patch import (
 )
 from kubecodegen_runtime.fake.schema import Field, PackageApi
 from kubecodegen_runtime.scheme import Scheme
+from tests.generated_packages import import_reference
 
 # --- RFC 6902 ---------------------------------------------------------------------------
 
@@ -124,6 +125,15 @@ def test_json_patch_body_that_is_no_patch_is_a_bad_request(body: Any, message: s
     with pytest.raises(PatchError) as info:
         json_patch({}, body)
     assert (info.value.status, info.value.reason, info.value.message) == (400, "BadRequest", message)
+
+
+def test_json_patch_of_more_than_10000_operations_is_too_large() -> None:
+    test = {"op": "test", "path": "/a", "value": 1}
+    assert json_patch({"a": 1}, [test] * 10000) == {"a": 1}
+    with pytest.raises(PatchError) as info:
+        json_patch({"a": 1}, [test] * 10001)
+    assert (info.value.status, info.value.reason) == (413, "RequestEntityTooLarge")
+    assert info.value.message.endswith("is 10000, got 10001")
 
 
 def test_json_patch_is_copy_on_write() -> None:
@@ -428,3 +438,69 @@ def test_json_values_round_trip_through_json() -> None:
     doc = {"metadata": {"finalizers": ["a"]}, "spec": {"template": {"spec": {"containers": [{"name": "a"}]}}}}
     out = strategic_merge_patch(doc, {"metadata": {"finalizers": ["b"]}}, API, "Deployment")
     assert json.loads(json.dumps(out)) == out
+
+
+def test_a_generated_packages_tables_drive_the_merge() -> None:
+    """kube_v1_35's own tables (``_fake_api.py``) and its version's semantics (1.28+:
+    a deletion list deletes from a list without merge strategy)."""
+    import_reference("kube_v1_35")
+    from kube_v1_35.fake import package_api
+
+    api = package_api()
+    key = api.type_of("apps", "v1", "Deployment")
+    live = {"metadata": {"name": "web", "finalizers": ["a"]}, "spec": {
+        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}},
+        "template": {"spec": {
+            "containers": [{"name": "a", "args": ["--x", "--y"], "env": [{"name": "E1", "value": "1"}]},
+                           {"name": "b", "ports": [{"containerPort": 80, "protocol": "TCP"}]}],
+            "volumes": [{"name": "v1", "emptyDir": {}}, {"name": "v2", "emptyDir": {}}],
+            "tolerations": [{"key": "k1"}]}}}}
+    patch = {"metadata": {"finalizers": ["b"]}, "spec": {
+        "strategy": {"$retainKeys": ["type"], "type": "Recreate"},
+        "template": {"spec": {
+            "containers": [{"name": "c", "image": "c:1"},
+                           {"name": "a", "env": [{"name": "E2", "value": "2"}],
+                            "$deleteFromPrimitiveList/args": ["--y"]},
+                           {"name": "b", "ports": [{"containerPort": 81, "protocol": "TCP"}]}],
+            "volumes": [{"name": "v1", "$patch": "delete"}],
+            "tolerations": [{"key": "k2"}]}}}}
+    out = strategic_merge_patch(live, patch, api, key)
+    assert out == {"metadata": {"name": "web", "finalizers": ["b", "a"]}, "spec": {
+        "strategy": {"type": "Recreate"},
+        "template": {"spec": {
+            "containers": [{"name": "c", "image": "c:1"},
+                           {"name": "a", "args": ["--x"],
+                            "env": [{"name": "E2", "value": "2"}, {"name": "E1", "value": "1"}]},
+                           {"name": "b", "ports": [{"containerPort": 81, "protocol": "TCP"},
+                                                   {"containerPort": 80, "protocol": "TCP"}]}],
+            "volumes": [{"name": "v2", "emptyDir": {}}],
+            "tolerations": [{"key": "k2"}]}}}}
+
+
+RAW_CASES: list[tuple[str, Any, Any, Any, Any]] = [
+    # (name, live, patch, result on 1.20, result on 1.28+), measured on 1.20 where marked
+    ("null in a new map of strings is \"\" before 1.24 (measured)", {"metadata": {}},
+     {"metadata": {"labels": {"k": None, "j": "1"}}},
+     {"metadata": {"labels": {"k": "", "j": "1"}}}, {"metadata": {"labels": {"j": "1"}}}),
+    ("$patch: replace keeps a null member as \"\" everywhere (measured)", {"metadata": {"labels": {"a": "1"}}},
+     {"metadata": {"labels": {"$patch": "replace", "b": None, "c": "3"}}},
+     {"metadata": {"labels": {"b": "", "c": "3"}}}, {"metadata": {"labels": {"b": "", "c": "3"}}}),
+    ("a $patch key in a new map of strings stays a key before 1.28 (measured: then refused)", {"spec": {}},
+     {"spec": {"template": {"spec": {"nodeSelector": {"$patch": "delete"}}}}},
+     {"spec": {"template": {"spec": {"nodeSelector": {"$patch": "delete"}}}}}, {"spec": {"template": {"spec": {}}}}),
+    ("an appended item is stored raw: its $patch item stays (measured)", _pod(containers=[{"name": "a"}]),
+     _pod(containers=[{"name": "c", "args": [None, "q"], "env": [{"name": "X", "$patch": "delete"}]}]),
+     _pod(containers=[{"name": "c", "args": ["", "q"], "env": [{"name": "X"}]}, {"name": "a"}]),
+     _pod(containers=[{"name": "c", "args": ["", "q"], "env": [{"name": "X"}]}, {"name": "a"}])),
+    ("a new object's $patch member is dropped only from 1.28", {"spec": {}},
+     {"spec": {"template": {"spec": {"containers": [{"name": "c", "resources": {"$patch": "delete"}}]}}}},
+     _pod(containers=[{"name": "c", "resources": {}}]), _pod(containers=[{"name": "c"}])),
+]
+
+
+@pytest.mark.parametrize(("live", "patch", "legacy", "modern"), [c[1:] for c in RAW_CASES],
+                         ids=[c[0] for c in RAW_CASES])
+def test_values_taken_raw_come_out_as_the_typed_round_trip_gives_them(
+        live: Any, patch: Any, legacy: Any, modern: Any) -> None:
+    assert strategic_merge_patch(live, patch, LEGACY, "Deployment") == legacy
+    assert strategic_merge_patch(live, patch, API, "Deployment") == modern
