@@ -249,6 +249,7 @@ def test_status_apply_is_its_own_entry_from_1_22() -> None:
     # spec's value itself is the status strategy's business: the caller keeps the old spec)
     assert [e.get("subresource") for e in old["metadata"]["managedFields"]] == [None]
     assert _fields(old, "A") == {"f:status": {"f:observedGeneration": {}}}
+    assert old["spec"] == {"replicas": 1}
 
 
 def test_noop_apply_keeps_the_entry_time() -> None:
