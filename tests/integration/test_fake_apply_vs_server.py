@@ -29,10 +29,12 @@ from kubecodegen_runtime.discovery import DiscoveryClient
 from kubecodegen_runtime.dynamic import DynamicClient
 from kubecodegen_runtime.fake.apply import ApplyConflict, record_update, server_side_apply
 from kubecodegen_runtime.fake.fieldset import FieldSet, FieldSetError, fields_of
+from kubecodegen_runtime.fake.schema import PackageApi
 from kubecodegen_runtime.meta import GroupVersionResource
-from tests.fake_apply_tables import CONFIG_MAP, DEPLOYMENT, SERVICE, package_api
+from tests.fake_apply_tables import CONFIG_MAP, DEPLOYMENT, SERVICE, WIDGET, WIDGET_CRD, package_api
 from tests.harness.cluster import TestCluster
 
+from .cr_machinery import install_crd
 from .rest_helpers import admin_config
 
 API = package_api("v1.20.2")
@@ -47,8 +49,9 @@ class Backends:
     """One object, written on the real server and through the fake's functions."""
 
     def __init__(self, dyn: DynamicClient, namespace: str, gvr: GroupVersionResource,
-                 type_key: str, api_version: str) -> None:
+                 type_key: str, api_version: str, api: PackageApi = API) -> None:
         self.real = dyn.resource(gvr).namespace(namespace)
+        self.api = api
         self.type_key = type_key
         self.api_version = api_version
         self.fake: dict[str, Any] | None = None
@@ -70,7 +73,7 @@ class Backends:
         fake_causes: list[dict[str, str]] | None = None
         try:
             self.fake = server_side_apply(
-                self.fake, config, manager=manager, force=force, api=API, type_key=self.type_key,
+                self.fake, config, manager=manager, force=force, api=self.api, type_key=self.type_key,
                 subresource=subresource, now=NOW, api_version=self.api_version)
         except ApplyConflict as exc:
             fake_causes = exc.causes
@@ -92,7 +95,7 @@ class Backends:
         new = copy.deepcopy(self.fake)
         change(new)
         new["metadata"]["managedFields"] = record_update(
-            self.fake, new, manager=manager, api=API, type_key=self.type_key, now=NOW,
+            self.fake, new, manager=manager, api=self.api, type_key=self.type_key, now=NOW,
             api_version=self.api_version)
         self.fake = new
         self.check()
@@ -102,7 +105,7 @@ class Backends:
         real_entries = _entries(self.real_obj)
         fake_entries = _entries(self.fake)
         assert set(fake_entries) == set(real_entries)
-        fake_fields = fields_of(self.fake, API, self.type_key)
+        fake_fields = fields_of(self.fake, self.api, self.type_key)
         for key, real_set in real_entries.items():
             fake_set = fake_entries[key]
             if key[1] == "Apply":
@@ -115,7 +118,7 @@ class Backends:
             e["operation"] for e in self.fake["metadata"]["managedFields"])
         _assert_subset(_strip(self.fake), _strip(self.real_obj), "")
         applied = FieldSet().union(*(s for k, s in real_entries.items() if k[1] == "Apply"))
-        real_fields = fields_of(self.real_obj, API, self.type_key)
+        real_fields = fields_of(self.real_obj, self.api, self.type_key)
         for path in applied.paths & real_fields.paths:
             assert _present(fake_fields, path), path
 
@@ -155,6 +158,13 @@ def _assert_subset(fake: Any, real: Any, where: str) -> None:
 @pytest.fixture
 def dyn(cluster: TestCluster, tmp_path: Path) -> Iterator[DynamicClient]:
     with RESTClient(admin_config(cluster)) as rest:
+        yield DynamicClient(rest, DiscoveryClient(rest, cache_dir=tmp_path))
+
+
+@pytest.fixture
+def modern_dyn(modern_cluster: TestCluster, tmp_path: Path) -> Iterator[DynamicClient]:
+    install_crd(modern_cluster.admin_client(), WIDGET_CRD)
+    with RESTClient(admin_config(modern_cluster)) as rest:
         yield DynamicClient(rest, DiscoveryClient(rest, cache_dir=tmp_path))
 
 
@@ -264,3 +274,60 @@ def test_service_ports_need_their_protocol_on_1_20(dyn: DynamicClient, namespace
     svc.apply("A", service({"name": "web", "port": 80, "protocol": "TCP"}))
     assert svc.fake is not None
     assert [(p["port"], p.get("targetPort")) for p in svc.fake["spec"]["ports"]] == [(80, 8080)]
+
+
+def test_unmanaged_object_and_the_cap_on_updaters(dyn: DynamicClient, namespace: str) -> None:
+    cm = Backends(dyn, namespace, GroupVersionResource("", "v1", "configmaps"), CONFIG_MAP, "v1")
+    cm.apply("A", _cm(a="1"))
+
+    def forget(obj: dict[str, Any]) -> None:
+        obj["metadata"]["managedFields"] = [{}]  # one empty entry: the server drops them all
+        obj["data"]["b"] = "2"
+
+    cm.update("C", forget)
+    assert cm.real_obj is not None and not cm.real_obj["metadata"].get("managedFields")
+    cm.apply("B", _cm(c="3"))  # what was there goes to before-first-apply
+    assert cm.fake is not None
+    assert {e["manager"] for e in cm.fake["metadata"]["managedFields"]} == {
+        "B", "before-first-apply"}
+    for i in range(11):
+        cm.update(f"u{i:02d}", lambda obj, i=i: obj["data"].update({f"k{i}": str(i)}))
+    assert "ancient-changes" in {e["manager"] for e in cm.fake["metadata"]["managedFields"]}
+
+
+def _widget(**spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
+            "spec": spec}
+
+
+def test_custom_resource_on_the_modern_server(modern_dyn: DynamicClient,
+                                              modern_namespace: str) -> None:
+    """v1.36 semantics: empty structs are fields, unowned structs are pruned whole, status
+    entries name their subresource, reset fields are owned by nobody, updaters are capped."""
+    w = Backends(modern_dyn, modern_namespace, GroupVersionResource("example.com", "v1", "widgets"),
+                 WIDGET, "example.com/v1", api=package_api("v1.36.4"))
+    w.apply("A", _widget(items=[{"name": "x", "size": 1}, {"name": "y"}], tags=["a", "b"],
+                         ordered=[3, 1], settings={"s": "1"}, extra={"k": "v"},
+                         limits={"cpu": "1"}, empty={}))
+    causes = w.apply("B", _widget(items=[{"name": "x", "size": 2}], ordered=[1], tags=["c"]))
+    assert causes is not None and [c["field"] for c in causes] == [
+        ".spec.ordered", '.spec.items[name="x"].size']
+    w.apply("B", _widget(items=[{"name": "x", "size": 2}], ordered=[1], tags=["c"]), force=True)
+    w.apply("A", _widget(items=[{"name": "y"}], tags=["a"]))  # drops extra, limits, empty, b
+    assert w.fake is not None and set(w.fake["spec"]) == {"items", "tags", "ordered"}
+    status = {"apiVersion": "example.com/v1", "kind": "Widget",
+              "metadata": {"name": "w", "labels": {"l": "1"}}, "spec": {"tags": ["zz"]},
+              "status": {"phase": "ok", "conditions": [{"type": "Ready", "status": "True"}]}}
+    w.apply("S", status, subresource="status")
+    w.apply("M", {**_widget(tags=["m"]), "status": {"phase": "main"}})  # status: not M's
+
+    def edit(obj: dict[str, Any]) -> None:
+        obj["spec"]["items"].append({"name": "z", "size": 5})
+
+    w.update("C", edit)
+    w.apply("A", _widget(tags=["a"]))  # A gives up y; x is B's, z is C's
+    for i in range(11):
+        w.update(f"u{i:02d}", lambda obj, i=i: obj["spec"].setdefault("extra", {}).update(
+            {f"k{i}": str(i)}))
+    assert w.fake is not None
+    assert "ancient-changes" in {e["manager"] for e in w.fake["metadata"]["managedFields"]}

@@ -257,15 +257,16 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
     """``metadata.managedFields`` of ``new`` after a create/update/patch by ``manager``.
 
     As on the server, managedFields that ``new`` carries replace the old ones (a client may
-    edit them), a single empty entry resets them, and otherwise the old ones are kept.
+    edit them), a single empty entry drops them all (this write's too), and otherwise the
+    old ones are kept.
     ``new`` is the object as stored (the strategy's resets done); from 1.22 the ``reset``
     paths (default :func:`reset_paths`) are owned by nobody through this write.
     """
     with_sub = records_subresource(api)
     requested = _managed_fields(new)
     if isinstance(requested, list) and len(requested) == 1 and requested[0] == {}:
-        base: list[_Entry] = []
-    elif requested:
+        return []  # a reset: the write is stored with no managedFields at all, its own neither
+    if requested:
         base = _decode(requested)
     else:
         base = _decode(_managed_fields(old))
