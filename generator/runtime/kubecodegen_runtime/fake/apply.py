@@ -266,11 +266,8 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
     requested = _managed_fields(new)
     if isinstance(requested, list) and len(requested) == 1 and requested[0] == {}:
         return []  # a reset: the write is stored with no managedFields at all, its own neither
-    if requested:
-        base = _decode(requested)
-    else:
-        base = _decode(_managed_fields(old))
-    entries = _index(base, with_sub)
+    # managedFields the client sent replace the stored ones (it may edit them directly)
+    entries = _index(_decode(requested or _managed_fields(old)), with_sub)
     old_value = _without_managed_fields(old) if old is not None else {}
     new_value = _without_managed_fields(new)
     comparison = _compare_update(api, old_value, new_value, type_key)
