@@ -191,9 +191,11 @@ def server_side_apply(live: dict[str, Any] | None, config: dict[str, Any], *, ma
                       reset: Iterable[Path] | None = None) -> dict[str, Any]:
     """The object after ``manager`` applies ``config`` to ``live`` (``None``: the apply
     creates it), with ``metadata.managedFields`` updated. Raises :class:`ApplyConflict`,
-    or :class:`~.fieldset.FieldSetError` for a configuration the server cannot type (its
-    message is what a real server sends after ``failed to create typed patch object: ``,
-    with a 500). Never mutates its inputs.
+    or :class:`~.fieldset.FieldSetError` for a configuration the server cannot type (a
+    list-map item without its key, two items with one key): its message is what the
+    server sends after ``failed to create typed patch object: `` (1.20) or ``failed to
+    create typed patch object (<namespace>/<name>; <group>/<version>, Kind=<kind>): ``,
+    with a 500 InternalError. Never mutates its inputs.
 
     ``reset``: the paths this write's strategy keeps from the live object (default
     :func:`reset_paths`); the configuration's values there are dropped, and from 1.22 on
@@ -205,7 +207,8 @@ def server_side_apply(live: dict[str, Any] | None, config: dict[str, Any], *, ma
     config_value = _without_managed_fields(config)
     ignored = tuple(reset_paths(api, type_key, subresource, {**live_value, **config_value})
                     if reset is None else reset)
-    recorded = fields_of(config_value, api, type_key)  # first: it refuses a bad configuration
+    # first: it refuses a configuration the server cannot type
+    recorded = fields_of(config_value, api, type_key, unique=True)
     for path in ignored:
         _drop_path(config_value, path)
     entries = _index(_decode(_managed_fields(live)), with_sub)
