@@ -162,7 +162,8 @@ def build_model(fixed: FixedDocument, groups: Collection[str] | None = None) -> 
         title=doc.title, spec_version=doc.version,
         groups=tuple(model_groups), structs=structs, modules=module_index,
         skipped=tuple(skipped), fixups_applied=fixed.applied,
-        skipped_fields=tuple(builder.skipped_fields))
+        skipped_fields=tuple(builder.skipped_fields),
+        custom_resource_kinds=doc.custom_resource_kinds, crd_scales=doc.crd_scales)
 
 
 def _resource(acc: ResourceAccumulator, structs: dict[str, StructType]) -> Resource | None:

@@ -20,11 +20,13 @@ from .. import naming
 from ..fixups import special as special_fixups
 from ..spec.records import Schema
 from .types import (
+    NO_MERGE_RULES,
     ArrayOf,
     Field,
     GroupVersionKind,
     LiteralOf,
     MapOf,
+    MergeRules,
     NullAs,
     Primitive,
     Skipped,
@@ -130,7 +132,8 @@ class DefinitionsBuilder:
             prop, ftype = properties[wire], types[wire]
             is_required = wire in required and not prop.nullable and not server_defaulted(prop)
             fields.append(Field(wire, py_names[wire], ftype, is_required, prop.description,
-                                null_as=go_null_reading(ftype) if is_required else None))
+                                null_as=go_null_reading(ftype) if is_required else None,
+                                merge=merge_rules(prop, self._definitions)))
         if gvk is not None and not {"apiVersion", "kind"} <= set(properties):
             gvk = None
         self.structs[struct_id] = StructType(
@@ -248,6 +251,30 @@ def enforced_enum(schema: Schema, custom_resource: bool) -> LiteralOf | None:
     if not custom_resource or schema.enum_literals is None or schema.format or schema.int_or_string:
         return None
     return LiteralOf(schema.enum_literals)
+
+
+def merge_rules(prop: Schema, definitions: Mapping[str, Schema]) -> MergeRules:
+    """Spec quirk: the merge extensions of one property, including the ones its type carries.
+
+    The property's own ``x-kubernetes-list-type`` / ``-list-map-keys`` / ``-map-type`` /
+    ``-patch-strategy`` / ``-patch-merge-key`` are kept as they are. Go's
+    ``+structType=atomic`` is published on the referenced *definition* instead
+    (``LabelSelector``, ``ObjectReference``, ``NodeSelector``, ... carry
+    ``x-kubernetes-map-type: atomic``), so where the property says nothing its ``map_type``
+    is the definition's: the one of the object it refers to, or for a list the one of its
+    items (a list has no map type of its own). structured-merge-diff reads it the same way:
+    an atomic struct is replaced whole wherever it is used.
+    """
+    map_type = prop.map_type
+    if map_type is None:
+        holder = prop.items if prop.items is not None else prop  # what holds the object
+        referenced = definitions.get(holder.ref) if holder.ref is not None else None
+        map_type = holder.map_type if holder is not prop else None
+        if map_type is None and referenced is not None:
+            map_type = referenced.map_type
+    rules = MergeRules(list_type=prop.list_type, list_map_keys=prop.list_map_keys, map_type=map_type,
+                       patch_strategy=prop.patch_strategy, patch_merge_key=prop.patch_merge_key)
+    return NO_MERGE_RULES if rules == NO_MERGE_RULES else rules
 
 
 def server_defaulted(prop: Schema) -> bool:

@@ -8,7 +8,8 @@ copy is a class of its own with a path-derived name. The rule here:
 * two inline types of the **same definition** (one kind in one version) share one class
   when they would be generated identically apart from their name and docstring: the same
   fields with the same wire names, attribute names, types (nested types compared the
-  same way), required flags, null readings and descriptions;
+  same way), required flags, null readings, descriptions and merge rules (the fake API
+  server merges each by its own ``x-kubernetes-*`` extensions);
 * the shared class is the one named first in the builder's walk (depth-first, properties
   by name), so it keeps the name of its first occurrence; the copies disappear and every
   field that used one refers to it;
@@ -65,7 +66,8 @@ def share_identical_shapes(structs: dict[str, StructType], inline_order: Iterabl
         if struct_id not in keys:  # inline types form a tree: no cycles to guard against
             struct = structs[struct_id]
             keys[struct_id] = (root_definition(struct_id), struct.module, tuple(
-                (f.wire_name, f.py_name, type_key(f.type), f.required, f.description, f.null_as)
+                (f.wire_name, f.py_name, type_key(f.type), f.required, f.description, f.null_as,
+                 f.merge)
                 for f in struct.fields))
         return keys[struct_id]
 

@@ -14,6 +14,8 @@ from enum import Enum
 # The model speaks the runtime's identity record (re-exported for the model layer).
 from kubecodegen_runtime.meta import GroupVersionKind as GroupVersionKind
 
+from ..spec.records import CrdScale
+
 
 class Primitive(Enum):
     """Leaf types, each with one wire format handled by the runtime."""
@@ -87,11 +89,38 @@ class NullAs(Enum):
 
 
 @dataclass(frozen=True)
+class MergeRules:
+    """How the server merges one property: the spec's ``x-kubernetes-*`` merge extensions.
+
+    Kept verbatim from the property's schema (``list_type``: ``atomic``/``set``/``map``,
+    ``list_map_keys``, ``map_type``: ``atomic``/``granular``, the strategic-merge
+    ``patch_strategy`` and ``patch_merge_key``). The models do not use them; the fake API
+    server's patch and server-side apply engines do (``render/fake_plan.py``).
+
+    ``map_type`` also says what a referenced definition says of itself: Go's
+    ``+structType=atomic`` puts ``x-kubernetes-map-type: atomic`` on the *definition*
+    (LabelSelector, ObjectReference, ...), so a property holding one (or, for a list, whose
+    items are one) replaces it whole; see ``model.definitions.merge_rules``.
+    """
+
+    list_type: str | None = None
+    list_map_keys: tuple[str, ...] = ()
+    map_type: str | None = None
+    patch_strategy: str | None = None
+    patch_merge_key: str | None = None
+
+
+#: A property without merge extensions.
+NO_MERGE_RULES = MergeRules()
+
+
+@dataclass(frozen=True)
 class Field:
     """One property of a struct.
 
     ``required`` fields are required arguments; ``null_as`` (set only for required fields
     whose Go type can be written as ``null``) says how a ``null`` from the server reads.
+    ``merge`` holds the property's merge extensions (used only by the fake API server).
     """
 
     wire_name: str
@@ -100,6 +129,7 @@ class Field:
     required: bool
     description: str
     null_as: NullAs | None = None
+    merge: MergeRules = NO_MERGE_RULES
 
 
 @dataclass(frozen=True)
@@ -179,6 +209,10 @@ class ApiModel:
     skipped: tuple[Skipped, ...] = ()
     fixups_applied: tuple[str, ...] = ()
     skipped_fields: tuple[Skipped, ...] = ()  # properties left out of their struct, with why
+    #: Kinds known to be served from CRDs (``spec.records.Document.custom_resource_kinds``).
+    custom_resource_kinds: frozenset[GroupVersionKind] = frozenset()
+    #: The CRDs' scale subresources, where the input had the CRD objects.
+    crd_scales: tuple[CrdScale, ...] = ()
 
     def group_versions(self) -> list[GroupVersion]:
         return [gv for group in self.groups for gv in group.versions]

@@ -27,6 +27,7 @@ from .annotations import (
 )
 from .apply_plan import apply_module_context
 from .env import Code, type_expression
+from .fake_plan import fake_api_context, fake_module_context
 from .meta_runtime import (
     RUNTIME_APPLY_MODULE,
     RUNTIME_APPLY_PATH,
@@ -228,6 +229,7 @@ def plan_package(model: ApiModel, package: str, source_title: str,
         key=lambda e: (e["group"], e["version"], e["kind"]))
     files.append(PlannedFile("scheme.py", "scheme/scheme.py.jinja", {**common, "kinds": kinds}))
     files.extend(plan_clientset(model, common))
+    files.extend(plan_fake(model, common))
     if vendor_runtime:
         for rel, content in vendored_files():
             files.append(PlannedFile(f"{VENDORED_NAME}/{rel}", content=content))
@@ -437,6 +439,7 @@ def _clientset_module_context(model: ApiModel, gv: GroupVersion) -> dict[str, An
             "const": Identifier(accessor.upper()), "type": type_, "list_type": list_type, "mixins": mixins,
             "bases": bases, "listable": "list" in r.verbs,
             "informable": {"list", "watch"} <= set(r.verbs) and r.list_struct_id is not None,
+            "struct_id": r.struct_id, "py_name": gv.py_name,
         })
     if not resources:
         return None
@@ -464,15 +467,29 @@ def _cache_context(context: dict[str, Any]) -> dict[str, Any] | None:
             "any_namespaced": any(r["namespaced"] for r in resources)}
 
 
+def _clientset_contexts(model: ApiModel) -> list[tuple[GroupVersion, dict[str, Any]]]:
+    """The context of each group-version module of the clientset (those with a typed client)."""
+    return [(gv, context) for gv in model.group_versions()
+            if (context := _clientset_module_context(model, gv)) is not None]
+
+
+def plan_fake(model: ApiModel, common: dict[str, Any]) -> list[PlannedFile]:
+    """``fake.py`` and ``_fake_api.py`` (see :mod:`.fake_plan`), over the clientset's resources."""
+    resources = [r for _, context in _clientset_contexts(model) for r in context["resources"]]
+    return [
+        PlannedFile("fake.py", "fake/fake.py.jinja",
+                    {**common, **fake_module_context(model, common["package"], resources)}),
+        PlannedFile("_fake_api.py", "fake/fake_api.py.jinja",
+                    {**common, **fake_api_context(model, resources)}),
+    ]
+
+
 def plan_clientset(model: ApiModel, common: dict[str, Any]) -> list[PlannedFile]:
     """The ClientSet, and the listers and informers built on its resource classes."""
     files = []
     group_versions = []
     cached_versions = []
-    for gv in model.group_versions():
-        context = _clientset_module_context(model, gv)
-        if context is None:
-            continue
+    for gv, context in _clientset_contexts(model):
         files.append(PlannedFile(f"clientset/{gv.py_name}.py", "clientset/group.py.jinja",
                                  {**common, **context}))
         group_versions.append({"py_name": gv.py_name, "module": gv.py_name,

@@ -32,7 +32,7 @@ from .crd_defaults import restore_crd_defaults
 from .crd_files import CrdDocument, CrdFiles
 from .errors import SpecError
 from .load import LoadedSpec
-from .records import GroupVersionKind
+from .records import CrdScale, GroupVersionKind
 
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 OBJECT_META = _META + "ObjectMeta"
@@ -348,7 +348,8 @@ def merge_crds(base: LoadedSpec, files: CrdFiles) -> LoadedSpec:
     return LoadedSpec(f"{base.source} + --crd {', '.join(files.paths)}", document, base.origin,
                       base.crd_file_groups | frozenset(crd_groups(files)),
                       base.custom_resource_kinds | crd_kinds(crd.crd for crd in files.crds),
-                      base.openapi_documents)
+                      base.openapi_documents,
+                      crd_scales([*base.crd_scales, *crd_scales(crd.crd for crd in files.crds)]))
 
 
 def crd_kinds(crds: Iterable[Any]) -> frozenset[GroupVersionKind]:
@@ -367,6 +368,41 @@ def crd_kinds(crds: Iterable[Any]) -> frozenset[GroupVersionKind]:
                 kinds.add(GroupVersionKind(str(spec.get("group", "")), str(version.get("name", "")),
                                            str(names.get("kind", ""))))
     return frozenset(kinds)
+
+
+def crd_scales(crds: Iterable[Any]) -> tuple[CrdScale, ...]:
+    """The ``subresources.scale`` of every served version of ``crds`` (CRD objects as JSON, or
+    :class:`CrdScale` records already read), sorted; a CRD or a scale stanza that is
+    malformed is skipped (a cluster's CRDs are not validated here), and so is a second
+    entry for a group-version-resource."""
+    found: dict[tuple[str, str, str], CrdScale] = {}
+    for crd in crds:
+        if isinstance(crd, CrdScale):
+            found.setdefault((crd.group, crd.version, crd.resource), crd)
+            continue
+        spec = crd.get("spec") if isinstance(crd, dict) else None
+        if not isinstance(spec, dict):
+            continue
+        group, names, versions = spec.get("group"), spec.get("names"), spec.get("versions")
+        if not isinstance(group, str) or not isinstance(names, dict) or not isinstance(versions, list) \
+                or not isinstance(names.get("plural"), str):
+            continue
+        for version in versions:
+            if not isinstance(version, dict) or version.get("served") is False \
+                    or not isinstance(version.get("name"), str):
+                continue
+            subresources = version.get("subresources")
+            scale = subresources.get("scale") if isinstance(subresources, dict) else None
+            if not isinstance(scale, dict):
+                continue
+            spec_path, status_path = scale.get("specReplicasPath"), scale.get("statusReplicasPath")
+            selector = scale.get("labelSelectorPath")
+            if not isinstance(spec_path, str) or not isinstance(status_path, str) \
+                    or not isinstance(selector, str | None):
+                continue
+            key = (group, version["name"], names["plural"])
+            found.setdefault(key, CrdScale(*key, spec_path, status_path, selector or None))
+    return tuple(found[key] for key in sorted(found))
 
 
 def crd_groups(files: CrdFiles) -> list[str]:

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from .errors import SpecError, make_pointer
-from .records import GroupVersionKind, Origin
+from .records import CrdScale, GroupVersionKind, Origin
 
 #: The spec used when none is given: the newest Kubernetes release shipped as package data.
 DEFAULT_SPEC = "builtin:v1.35"
@@ -59,6 +59,8 @@ class LoadedSpec:
     custom_resource_kinds: frozenset[GroupVersionKind] = field(default=frozenset(), repr=False)
     #: The OpenAPI v3 documents this (converted) document was assembled from; empty for v2.
     openapi_documents: tuple[str, ...] = field(default=(), repr=False)
+    #: Scale subresources of its CRDs (see :attr:`.records.Document.crd_scales`).
+    crd_scales: tuple[CrdScale, ...] = field(default=(), repr=False)
 
 
 def available_builtin_versions() -> list[str]:

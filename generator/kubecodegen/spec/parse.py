@@ -44,6 +44,7 @@ class _Parser:
         self._crd_file_groups = spec.crd_file_groups
         self._custom_resource_kinds = spec.custom_resource_kinds
         self._openapi_documents = spec.openapi_documents
+        self._crd_scales = spec.crd_scales
 
     def _error(self, pointer: str, message: str) -> SpecError:
         return SpecError(self._source, pointer, message)
@@ -65,6 +66,7 @@ class _Parser:
             crd_file_groups=self._crd_file_groups,
             custom_resource_kinds=self._custom_resource_kinds,
             openapi_documents=self._openapi_documents,
+            crd_scales=self._crd_scales,
         )
 
     # -- schemas -------------------------------------------------------------------
@@ -105,7 +107,7 @@ class _Parser:
             preserve_unknown_fields=raw.get("x-kubernetes-preserve-unknown-fields") is True,
             embedded_resource=raw.get("x-kubernetes-embedded-resource") is True,
             list_type=_string(raw.get("x-kubernetes-list-type")),
-            list_map_keys=tuple(str(k) for k in raw.get("x-kubernetes-list-map-keys") or ()),
+            list_map_keys=_strings(raw.get("x-kubernetes-list-map-keys")),
             map_type=_string(raw.get("x-kubernetes-map-type")),
             patch_merge_key=_string(raw.get("x-kubernetes-patch-merge-key")),
             patch_strategy=_string(raw.get("x-kubernetes-patch-strategy")),
@@ -227,6 +229,13 @@ def _enum_literals(kind: object, enum: object) -> tuple[str, ...] | tuple[int, .
 
 def _string(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    """A list of strings, or ``()`` for anything else (a string is not a list of its letters)."""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    return ()
 
 
 def _escape(token: str) -> str:

@@ -19,6 +19,7 @@ from enum import Enum
 from kubecodegen_runtime.meta import GroupVersionKind
 
 __all__ = [
+    "CrdScale",
     "Document",
     "GroupVersionKind",
     "Operation",
@@ -118,6 +119,21 @@ class PathItem:
 
 
 @dataclass(frozen=True, slots=True)
+class CrdScale:
+    """A served CRD version's ``subresources.scale``: where its ``scale`` subresource reads
+    and writes the replica counts and the label selector (JSON paths such as
+    ``.spec.replicas``, kept as the CRD states them). Only the CRD objects say this
+    (``--crd`` files, the CRDs ``--from-cluster`` lists): an OpenAPI document does not."""
+
+    group: str
+    version: str
+    resource: str
+    spec_replicas_path: str
+    status_replicas_path: str
+    label_selector_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
     """A whole validated swagger document as the model sees it.
 
@@ -139,3 +155,5 @@ class Document:
     #: validates their schemas' ``enum`` lists on write (see ``model.definitions.enforced_enum``).
     custom_resource_kinds: frozenset[GroupVersionKind] = frozenset()
     openapi_documents: tuple[str, ...] = ()
+    #: The scale subresources of the CRDs the document was published from, where known.
+    crd_scales: tuple[CrdScale, ...] = ()

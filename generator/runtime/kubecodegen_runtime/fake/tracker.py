@@ -1,0 +1,637 @@
+"""The object tracker: the fake server's store, and every write semantic of kube-apiserver.
+
+Objects are JSON dicts keyed by ``(group, resource)`` and ``(namespace, name)``; each is
+stored with its encoded bytes, so a read is a copy-free answer and a write starts from
+a fresh decode (msgspec's decode is a fast deep copy). One lock guards the store, and
+one counter hands out resourceVersions (strings of integers, monotonic, shared by all
+resources as etcd's revision is).
+
+What the real server does, and this does too: ``generateName``, metadata validation,
+uid / creationTimestamp / generation, status dropped on create and kept on update for
+resources with a status subresource, optimistic concurrency, no-op updates that write
+nothing, finalizers and ``deletionTimestamp``, delete preconditions and propagation
+policies, label and field selectors, paging with continue tokens, namespaces that must
+exist and may be terminating. What it does not do is listed in docs/testing.md
+("Known limits of the fake"): no controllers (no garbage collector, no namespace
+controller), no built-in defaulting, no type-specific validation, no admission.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from ..errors import BadRequest, Invalid, MethodNotAllowed, NotFound
+from ..meta import ResourceInfo
+from . import actions, objmeta, quirks
+from .schema import PackageApi
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.decode
+
+Obj = dict[str, Any]
+GR = tuple[str, str]
+#: Where an object is in its resource's table: ``(namespace or "", name)``.
+Slot = tuple[str, str]
+
+#: How many generated names are tried before giving up (the server tries once and
+#: answers AlreadyExists; retrying makes a collision in a test impossible in practice).
+GENERATE_ATTEMPTS = 8
+
+
+def copy(obj: Obj) -> Obj:
+    """A deep copy of a JSON object (msgspec round trip: faster than ``copy.deepcopy``)."""
+    result: Obj = _decode(_encode(obj))
+    return result
+
+
+def meta_of(obj: Mapping[str, Any]) -> dict[str, Any]:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+@dataclass(slots=True)
+class Stored:
+    """One stored object: its dict (never mutated once stored) and its JSON bytes."""
+
+    obj: Obj
+    raw: bytes
+    rv: int
+
+    @staticmethod
+    def of(obj: Obj, rv: int) -> Stored:
+        return Stored(obj, _encode(obj), rv)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One committed write, as the event log receives it."""
+
+    type: str  # ADDED, MODIFIED, DELETED
+    group: str
+    resource: str
+    namespace: str
+    name: str
+    rv: int
+    object: Obj
+
+
+#: Receives every committed change, in resourceVersion order, under the tracker's lock.
+Listener = Callable[[Change], None]
+
+
+def sort_key(slot: Slot) -> str:
+    """Where etcd puts an object of a resource: ``namespace/name`` (or ``name``), bytewise."""
+    namespace, name = slot
+    return f"{namespace}/{name}" if namespace else name
+
+
+class ObjectTracker:
+    """The store of one fake cluster, shared by every client of it.
+
+    Methods take the :class:`~..meta.ResourceInfo` of the resource addressed (the
+    version in it decides the ``apiVersion`` of what is returned) and raise
+    :class:`~..errors.ApiError` values worded as the real server words them.
+    """
+
+    def __init__(self, api: PackageApi, *, seed: int | None = None) -> None:
+        self.api = api
+        self.lock = threading.RLock()
+        self._tables: dict[GR, dict[Slot, Stored]] = {}
+        self._rv = 0
+        self._rng = random.Random(seed)
+        self._listeners: list[Listener] = []
+        self._infos: dict[tuple[str, str, str], ResourceInfo] = {}
+        self._kinds: dict[tuple[str, str, str], ResourceInfo] = {}
+        for info in api.resources:
+            self._infos.setdefault((info.group, info.version, info.resource), info)
+            self._kinds.setdefault((info.group, info.version, info.kind), info)
+        self._namespaces = self._infos.get(("", "v1", "namespaces"))
+        if self._namespaces is not None:
+            for name in quirks.INITIAL_NAMESPACES:
+                self.create(self._namespaces, {"metadata": {"name": name}})
+
+    # --- bookkeeping -----------------------------------------------------------------
+
+    @property
+    def resource_version(self) -> str:
+        """The current resourceVersion of the whole store (what a list carries)."""
+        with self.lock:
+            return str(self._rv)
+
+    @property
+    def current_rv(self) -> int:
+        return self._rv
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener`` with every change from now on (the watch event log)."""
+        with self.lock:
+            self._listeners.append(listener)
+
+    def info(self, group: str, version: str, resource: str) -> ResourceInfo | None:
+        return self._infos.get((group, version, resource))
+
+    def info_for_kind(self, api_version: str, kind: str) -> ResourceInfo | None:
+        group, _, version = api_version.rpartition("/")
+        return self._kinds.get((group, version, kind))
+
+    def is_custom(self, info: ResourceInfo) -> bool:
+        return (info.group, info.resource) in self.api.custom
+
+    def _table(self, info: ResourceInfo) -> dict[Slot, Stored]:
+        return self._tables.setdefault((info.group, info.resource), {})
+
+    def _slot(self, info: ResourceInfo, namespace: str | None, name: str) -> Slot:
+        return ((namespace or "") if info.namespaced else "", name)
+
+    def _commit(self, info: ResourceInfo, slot: Slot, obj: Obj | None, kind: str,
+                deleted: Obj | None = None) -> Stored | None:
+        """Store ``obj`` (or remove the slot) at a new resourceVersion; tell listeners."""
+        self._rv += 1
+        table = self._table(info)
+        if obj is None:
+            assert deleted is not None
+            table.pop(slot, None)
+            last = copy(deleted)
+            meta_of(last)["resourceVersion"] = str(self._rv)
+            change = Change(kind, info.group, info.resource, slot[0], slot[1], self._rv, last)
+            stored = None
+        else:
+            meta_of(obj)["resourceVersion"] = str(self._rv)
+            stored = Stored.of(obj, self._rv)
+            table[slot] = stored
+            change = Change(kind, info.group, info.resource, slot[0], slot[1], self._rv, obj)
+        for listener in self._listeners:
+            listener(change)
+        return stored
+
+    def _with_type_meta(self, info: ResourceInfo, obj: Obj) -> Obj:
+        obj["apiVersion"] = info.api_version
+        obj["kind"] = info.kind
+        return obj
+
+    def _present(self, info: ResourceInfo, stored: Stored) -> Obj:
+        """A private copy of a stored object as ``info``'s version shows it."""
+        obj = _decode(stored.raw)
+        if obj.get("apiVersion") != info.api_version:
+            obj["apiVersion"] = info.api_version
+        assert isinstance(obj, dict)
+        return obj
+
+    def raw(self, info: ResourceInfo, stored: Stored) -> bytes:
+        """The stored bytes as ``info``'s version shows them."""
+        if stored.obj.get("apiVersion") == info.api_version:
+            return stored.raw
+        return _encode(self._present(info, stored))
+
+    # --- seeding -----------------------------------------------------------------------
+
+    def add(self, obj: object) -> Obj:
+        """Add a typed model or a dict as if created, creating its namespace if needed.
+
+        The object's ``apiVersion`` and ``kind`` (filled from the scheme for typed
+        models) say which resource it belongs to.
+        """
+        if isinstance(obj, msgspec.Struct):
+            data = self.api.scheme.to_dict(self.api.scheme.with_type_meta(obj))
+        elif isinstance(obj, Mapping):
+            data = copy(dict(obj))
+        else:
+            raise TypeError(f"cannot add {type(obj).__name__}: expected a model or a dict")
+        info = self.info_for_kind(str(data.get("apiVersion", "")), str(data.get("kind", "")))
+        if info is None:
+            raise ValueError(f"the package serves no resource of kind {data.get('kind')!r} "
+                             f"in {data.get('apiVersion')!r}")
+        namespace = meta_of(data).get("namespace") if info.namespaced else None
+        with self.lock:
+            if info.namespaced:
+                namespace = namespace or "default"
+                meta = data.setdefault("metadata", {})
+                meta["namespace"] = namespace
+                self._ensure_namespace(namespace)
+            return self.create(info, data, namespace=namespace, keep_status=True)
+
+    def _ensure_namespace(self, namespace: str) -> None:
+        ns_info = self._namespaces
+        if ns_info is None or ("", namespace) in self._table(ns_info):
+            return
+        self.create(ns_info, {"metadata": {"name": namespace}})
+
+    # --- reads -------------------------------------------------------------------------
+
+    def lookup(self, info: ResourceInfo, namespace: str | None, name: str) -> Stored | None:
+        with self.lock:
+            return self._table(info).get(self._slot(info, namespace, name))
+
+    def get(self, info: ResourceInfo, name: str, namespace: str | None = None) -> Obj:
+        """A copy of the object, or 404 NotFound."""
+        stored = self.lookup(info, namespace, name)
+        if stored is None:
+            raise actions.not_found(info.resource, name, info.group)
+        return self._present(info, stored)
+
+    def items(self, info: ResourceInfo, namespace: str | None = None) -> list[Stored]:
+        """The stored objects of a resource (in one namespace, or all), in etcd order."""
+        with self.lock:
+            table = self._table(info)
+            slots = [s for s in table if namespace is None or s[0] == namespace]
+            slots.sort(key=sort_key)
+            return [table[s] for s in slots]
+
+    def objects(self, info: ResourceInfo, namespace: str | None = None) -> list[Obj]:
+        """Copies of every object of a resource (in one namespace, or all)."""
+        return [self._present(info, s) for s in self.items(info, namespace)]
+
+    # --- create --------------------------------------------------------------------
+
+    def _check_namespace(self, info: ResourceInfo, namespace: str | None, name: str) -> None:
+        """The NamespaceLifecycle admission plugin: the namespace must exist and not be
+        terminating."""
+        if not info.namespaced or self._namespaces is None or namespace is None:
+            return
+        stored = self._table(self._namespaces).get(("", namespace))
+        if stored is None:
+            raise actions.not_found("namespaces", namespace)
+        if meta_of(stored.obj).get("deletionTimestamp") or \
+                stored.obj.get("status", {}).get("phase") == "Terminating":
+            raise actions.forbidden(
+                info.resource, name,
+                f"unable to create new content in namespace {namespace} because it is "
+                "being terminated", info.group)
+
+    def _scope(self, info: ResourceInfo, obj: Obj, namespace: str | None) -> None:
+        """The namespace of the body must be the request's (or absent: it is filled)."""
+        meta = obj.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise BadRequest(400, "BadRequest", "metadata must be an object")
+        if not info.namespaced:
+            meta.pop("namespace", None)
+            return
+        body_ns = meta.get("namespace")
+        if body_ns and namespace and body_ns != namespace:
+            raise BadRequest(400, "BadRequest", "the namespace of the provided object does "
+                             "not match the namespace sent on the request")
+        if namespace:
+            meta["namespace"] = namespace
+
+    def _validate_meta(self, info: ResourceInfo, obj: Obj, name: str) -> None:
+        meta = meta_of(obj)
+        causes = objmeta.name_problems(name, quirks.name_rule(info.group, info.resource)) \
+            if name else [("FieldValueRequired", "metadata.name",
+                           "Required value: name or generateName is required")]
+        causes += objmeta.label_problems(meta.get("labels"))
+        if causes:
+            raise actions.invalid(info.kind, name, causes, info.group)
+
+    def _invalid(self, info: ResourceInfo, name: str, causes: list[objmeta.Cause]) -> Invalid:
+        return actions.invalid(info.kind, name, causes, info.group)
+
+    def create(self, info: ResourceInfo, obj: Obj, *, namespace: str | None = None,
+               dry_run: bool = False, manager: str = "", keep_status: bool = False,
+               managed: Callable[[Obj | None, Obj], Any] | None = None) -> Obj:
+        """Create ``obj`` (a dict the tracker may keep); the stored object's copy.
+
+        ``keep_status`` keeps the body's status (seeding); a real create drops it for
+        resources with a status subresource. ``managed(old, new)`` returns the
+        managedFields of the new object (server-side apply bookkeeping).
+        """
+        with self.lock:
+            obj = self._with_type_meta(info, obj)
+            self._scope(info, obj, namespace)
+            meta = meta_of(obj)
+            namespace = meta.get("namespace") if info.namespaced else None
+            name = meta.get("name") or ""
+            generate = meta.get("generateName") or ""
+            if not name and generate:
+                for _ in range(GENERATE_ATTEMPTS):
+                    name = objmeta.generate_name(generate, self._rng)
+                    if self._slot(info, namespace, name) not in self._table(info):
+                        break
+                meta["name"] = name
+            self._validate_meta(info, obj, name)
+            self._check_namespace(info, namespace, name)
+            slot = self._slot(info, namespace, name)
+            if slot in self._table(info):
+                raise actions.already_exists(info.resource, name, info.group)
+            self._prepare_create(info, obj, keep_status)
+            if managed is not None:
+                fields = managed(None, obj)
+                if fields:
+                    meta["managedFields"] = fields
+            if dry_run:
+                meta.pop("resourceVersion", None)
+                return copy(obj)
+            stored = self._commit(info, slot, obj, "ADDED")
+            assert stored is not None
+            return self._present(info, stored)
+
+    def _prepare_create(self, info: ResourceInfo, obj: Obj, keep_status: bool) -> None:
+        """What every create sets (``BeforeCreate``) and each strategy's PrepareForCreate."""
+        meta = meta_of(obj)
+        for gone in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds",
+                     "selfLink"):
+            meta.pop(gone, None)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = objmeta.now()
+        if quirks.tracks_generation(info.group, info.resource, self.is_custom(info)):
+            meta["generation"] = 1
+        else:
+            meta.pop("generation", None)
+        if "status" in info.subresources and not keep_status:
+            if self.is_custom(info):
+                obj.pop("status", None)
+            else:
+                obj["status"] = {}
+        if (info.group, info.resource) == ("", "namespaces"):
+            spec = obj.setdefault("spec", {})
+            if not spec.get("finalizers"):
+                spec["finalizers"] = ["kubernetes"]
+            status = obj.setdefault("status", {})
+            status["phase"] = "Active"
+            if _version_at_least(self.api.kubernetes_version, (1, 21)):
+                meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
+
+    # --- update ----------------------------------------------------------------------
+
+    def update(self, info: ResourceInfo, obj: Obj, *, namespace: str | None = None,
+               name: str | None = None, subresource: str | None = None,
+               dry_run: bool = False, manager: str = "", from_patch: bool = False,
+               managed: Callable[[Obj | None, Obj], Any] | None = None) -> tuple[Obj, bool]:
+        """Replace an object (or its status); ``(the stored copy, created)``.
+
+        ``from_patch``: the body is the result of a patch of the current object (the
+        resourceVersion it carries is the current one unless the patch changed it).
+        """
+        with self.lock:
+            obj = self._with_type_meta(info, obj)
+            self._scope(info, obj, namespace)
+            meta = meta_of(obj)
+            namespace = meta.get("namespace") if info.namespaced else None
+            body_name = meta.get("name") or ""
+            if name is None:
+                name = body_name
+            if body_name != name:
+                raise BadRequest(400, "BadRequest", f"the name of the object ({body_name}) "
+                                 f"does not match the name on the URL ({name})")
+            slot = self._slot(info, namespace, name)
+            stored = self._table(info).get(slot)
+            if stored is None:
+                if subresource is None and not from_patch and \
+                        (info.group, info.resource) in quirks.CREATE_ON_UPDATE:
+                    if meta.get("resourceVersion"):
+                        raise actions.not_found(info.resource, name, info.group)
+                    return self.create(info, obj, namespace=namespace, dry_run=dry_run,
+                                       manager=manager, managed=managed), True
+                raise actions.not_found(info.resource, name, info.group)
+            old = stored.obj
+            self._preconditions(info, meta, old, name, from_patch)
+            new = self._prepare_update(info, obj, old, subresource)
+            self._validate_meta(info, new, name)
+            if managed is not None:
+                fields = managed(old, new)
+                if fields:
+                    meta_of(new)["managedFields"] = fields
+                else:
+                    meta_of(new).pop("managedFields", None)
+            return self._write_update(info, slot, old, new, stored, dry_run), False
+
+    def _preconditions(self, info: ResourceInfo, meta: Mapping[str, Any], old: Obj,
+                       name: str, from_patch: bool) -> None:
+        """Optimistic concurrency: the body's resourceVersion and uid must be current."""
+        old_meta = meta_of(old)
+        rv = meta.get("resourceVersion")
+        if rv:
+            if rv != old_meta.get("resourceVersion"):
+                raise actions.conflict(info.resource, name, info.group)
+        elif self.is_custom(info) and not from_patch:
+            raise self._invalid(info, name, [
+                ("FieldValueInvalid", "metadata.resourceVersion",
+                 "Invalid value: 0x0: must be specified for an update")])
+        uid = meta.get("uid")
+        if uid and uid != old_meta.get("uid"):
+            raise actions.conflict(
+                info.resource, name, info.group,
+                f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+                f"{old_meta.get('uid')}")
+
+    def _prepare_update(self, info: ResourceInfo, obj: Obj, old: Obj,
+                        subresource: str | None) -> Obj:
+        """The object to store: the body with the fields the server owns taken from
+        ``old``; for a status update, ``old`` with the body's status."""
+        if subresource == "status":
+            new = copy(old)
+            if "status" in obj:
+                new["status"] = obj["status"]
+            else:
+                new.pop("status", None)
+            managed = meta_of(obj).get("managedFields")
+            if managed is not None:
+                meta_of(new)["managedFields"] = managed
+        else:
+            new = obj
+            if "status" in info.subresources:
+                if "status" in old:
+                    new["status"] = copy({"s": old["status"]})["s"]
+                else:
+                    new.pop("status", None)
+        meta, old_meta = meta_of(new), meta_of(old)
+        for kept in ("uid", "creationTimestamp", "deletionTimestamp",
+                     "deletionGracePeriodSeconds", "generation", "namespace", "name"):
+            if kept in old_meta:
+                meta[kept] = old_meta[kept]
+            else:
+                meta.pop(kept, None)
+        meta["resourceVersion"] = old_meta.get("resourceVersion")
+        meta.pop("selfLink", None)
+        if (info.group, info.resource) == ("", "namespaces") and subresource is None:
+            new["spec"] = copy({"s": old.get("spec", {})})["s"]
+        if "generation" in old_meta and self._spec_changed(info, old, new):
+            meta["generation"] = int(old_meta["generation"]) + 1
+        return new
+
+    def _spec_changed(self, info: ResourceInfo, old: Obj, new: Obj) -> bool:
+        """Whether an update bumps the generation: any change of ``spec`` (for custom
+        resources and CRDs: of anything but metadata and status)."""
+        if self.is_custom(info) or (info.group, info.resource) == \
+                ("apiextensions.k8s.io", "customresourcedefinitions"):
+            skip = ("metadata", "status", "apiVersion", "kind")
+            return {k: v for k, v in old.items() if k not in skip} != \
+                {k: v for k, v in new.items() if k not in skip}
+        return bool(old.get("spec") != new.get("spec"))
+
+    def _write_update(self, info: ResourceInfo, slot: Slot, old: Obj, new: Obj,
+                      stored: Stored, dry_run: bool) -> Obj:
+        """Store an updated object unless nothing changed; finish a deletion whose last
+        finalizer went away."""
+        meta = meta_of(new)
+        if meta.get("deletionTimestamp") and not meta.get("finalizers") and \
+                not self._graceful_pending(info, new):
+            if dry_run:
+                return copy(new)
+            self._commit(info, slot, None, "DELETED", deleted=new)
+            result = copy(new)
+            return result
+        if _same(old, new):
+            return self._present(info, stored)
+        if dry_run:
+            return copy(new)
+        committed = self._commit(info, slot, new, "MODIFIED")
+        assert committed is not None
+        return self._present(info, committed)
+
+    def _graceful_pending(self, info: ResourceInfo, obj: Obj) -> bool:
+        """A pod being deleted gracefully waits for its kubelet (which never comes)."""
+        return (info.group, info.resource) == ("", "pods") and \
+            bool(meta_of(obj).get("deletionGracePeriodSeconds"))
+
+    # --- delete ----------------------------------------------------------------------
+
+    def delete(self, info: ResourceInfo, name: str, *, namespace: str | None = None,
+               options: Mapping[str, Any] | None = None,
+               dry_run: bool = False) -> tuple[Obj, bool]:
+        """Delete an object: ``(its last state, deleted now)``. With finalizers (or a
+        propagation policy that adds one) it is only marked: ``deletionTimestamp`` set,
+        kept until an update removes the last finalizer."""
+        options = options or {}
+        with self.lock:
+            slot = self._slot(info, namespace, name)
+            stored = self._table(info).get(slot)
+            if stored is None:
+                raise actions.not_found(info.resource, name, info.group)
+            old = stored.obj
+            self._delete_preconditions(info, name, old, options.get("preconditions"))
+            new = copy(old)
+            meta = meta_of(new)
+            finalizers = list(meta.get("finalizers") or [])
+            for finalizer in _gc_finalizers(options):
+                if finalizer not in finalizers:
+                    finalizers.append(finalizer)
+            grace = self._grace_period(info, new, options)
+            is_namespace = (info.group, info.resource) == ("", "namespaces")
+            if meta.get("deletionTimestamp"):
+                if finalizers != list(meta.get("finalizers") or []):
+                    meta["finalizers"] = finalizers
+                    return self._write_update(info, slot, old, new, stored, dry_run), False
+                return self._present(info, stored), False
+            if finalizers or grace or is_namespace:
+                if finalizers:
+                    meta["finalizers"] = finalizers
+                if "generation" in meta:
+                    meta["generation"] = int(meta["generation"]) + 1
+                meta["deletionTimestamp"] = objmeta.now()
+                meta["deletionGracePeriodSeconds"] = grace
+                if is_namespace:
+                    new.setdefault("status", {})["phase"] = "Terminating"
+                if dry_run:
+                    return new, False
+                committed = self._commit(info, slot, new, "MODIFIED")
+                assert committed is not None
+                return self._present(info, committed), False
+            if dry_run:
+                return self._present(info, stored), True
+            result = self._present(info, stored)
+            self._commit(info, slot, None, "DELETED", deleted=old)
+            return result, True
+
+    def _delete_preconditions(self, info: ResourceInfo, name: str, old: Obj,
+                              preconditions: Any) -> None:
+        if not isinstance(preconditions, dict):
+            return
+        meta = meta_of(old)
+        uid, rv = preconditions.get("uid"), preconditions.get("resourceVersion")
+        if uid and uid != meta.get("uid"):
+            raise actions.conflict(
+                info.resource, name, info.group,
+                f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+                f"{meta.get('uid')}")
+        if rv and rv != meta.get("resourceVersion"):
+            raise actions.conflict(
+                info.resource, name, info.group,
+                f"Precondition failed: ResourceVersion in precondition: {rv}, "
+                f"ResourceVersion in object meta: {meta.get('resourceVersion')}")
+
+    def _grace_period(self, info: ResourceInfo, obj: Obj, options: Mapping[str, Any]) -> int:
+        """Seconds of graceful deletion: only pods bound to a node have one (30 s, or
+        the request's); everything else is deleted at once."""
+        if (info.group, info.resource) != ("", "pods"):
+            return 0
+        if not obj.get("spec", {}).get("nodeName"):
+            return 0
+        grace = options.get("gracePeriodSeconds")
+        if isinstance(grace, int):
+            return grace
+        spec_grace = obj.get("spec", {}).get("terminationGracePeriodSeconds")
+        return spec_grace if isinstance(spec_grace, int) else 30
+
+    # --- writes driven by a function of the current object -------------------------
+
+    def mutate(self, info: ResourceInfo, name: str, fn: Callable[[Obj], Obj], *,
+               namespace: str | None = None, subresource: str | None = None,
+               dry_run: bool = False, manager: str = "",
+               managed: Callable[[Obj | None, Obj], Any] | None = None) -> Obj:
+        """Apply ``fn`` to a copy of the current object and store the result as an
+        update (patches: the current object is read and written under one lock)."""
+        with self.lock:
+            current = self.get(info, name, namespace)
+            new = fn(current)
+            result, _ = self.update(info, new, namespace=namespace, name=name,
+                                    subresource=subresource, dry_run=dry_run,
+                                    manager=manager, from_patch=True, managed=managed)
+            return result
+
+    def check_verb(self, info: ResourceInfo, verb: str, subresource: str | None = None) -> None:
+        """405 MethodNotAllowed unless the resource (or subresource) offers ``verb``."""
+        verbs = info.verbs if subresource is None else info.subresources.get(subresource)
+        if verbs is None:
+            raise NotFound(404, "NotFound", "the server could not find the requested resource")
+        if verb not in verbs:
+            raise MethodNotAllowed(405, "MethodNotAllowed",
+                                   "the server does not allow this method on the requested "
+                                   "resource")
+
+    def snapshot(self) -> Iterator[tuple[GR, Slot, Obj]]:
+        """Every stored object (for debugging and tests)."""
+        with self.lock:
+            for gr, table in self._tables.items():
+                for slot, stored in table.items():
+                    yield gr, slot, stored.obj
+
+
+def _same(old: Obj, new: Obj) -> bool:
+    """Whether an update changes nothing (managedFields timestamps aside)."""
+    def strip(obj: Obj) -> Obj:
+        meta = dict(meta_of(obj))
+        meta.pop("managedFields", None)
+        meta.pop("resourceVersion", None)
+        return {**obj, "metadata": meta}
+    return strip(old) == strip(new)
+
+
+def _gc_finalizers(options: Mapping[str, Any]) -> Iterable[str]:
+    """The finalizer a propagation policy asks for: the garbage collector would remove
+    it after deleting (Foreground) or orphaning (Orphan) the dependents."""
+    policy = options.get("propagationPolicy")
+    orphan = options.get("orphanDependents")
+    if policy == "Foreground":
+        return ("foregroundDeletion",)
+    if policy == "Orphan" or orphan is True:
+        return ("orphan",)
+    return ()
+
+
+def _version_at_least(version: str, wanted: tuple[int, int]) -> bool:
+    """Whether a ``v1.35.0`` version string is at least ``wanted`` (unknown: no)."""
+    parts = version.lstrip("v").split(".")
+    try:
+        return (int(parts[0]), int(parts[1])) >= wanted
+    except (ValueError, IndexError):
+        return False
+
+
+__all__ = ["Change", "Listener", "ObjectTracker", "Stored", "copy"]
