@@ -3,8 +3,9 @@ same owners.
 
 Each scenario runs a sequence of applies (with and without force, to the main resource and
 to ``status``) and updates by several managers, once on the real server (through the
-dynamic client) and once through :func:`server_side_apply` / :func:`record_update`, and
-after every step compares what is comparable:
+dynamic client) and once through :func:`server_side_apply` / :func:`record_update` (with
+``kube_v1_20``'s generated fake tables; the custom resource on the v1.36 server with the
+hand-written tables of its CRD), and after every step compares what is comparable:
 
 * a conflict: the same ``Status`` causes (field paths and messages);
 * ``Apply`` entries: the same ``fieldsV1``, exactly;
@@ -32,12 +33,17 @@ from kubecodegen_runtime.fake.fieldset import FieldSet, FieldSetError, fields_of
 from kubecodegen_runtime.fake.schema import PackageApi
 from kubecodegen_runtime.meta import GroupVersionResource
 from tests.fake_apply_tables import CONFIG_MAP, DEPLOYMENT, SERVICE, WIDGET, WIDGET_CRD, package_api
+from tests.generated_packages import import_reference
 from tests.harness.cluster import TestCluster
 
 from .cr_machinery import install_crd
 from .rest_helpers import admin_config
 
-API = package_api("v1.20.2")
+import_reference("kube_v1_20")
+from kube_v1_20 import fake as kube_fake  # noqa: E402
+
+#: The generated package's own tables (the hand-written ones only for the CRD below).
+API = kube_fake.package_api()
 
 
 class Refused(Exception):

@@ -421,3 +421,22 @@ def test_client_sent_managed_fields_replace_the_stored_ones() -> None:
     entries = record_update(live, new, manager="C", api=NEW, type_key=CONFIG_MAP, now=T2,
                             api_version="v1")
     assert [(e["manager"], e["fieldsV1"]) for e in entries] == [("edited", {"f:data": {"f:a": {}}})]
+
+
+def test_generated_tables_of_kube_v1_35_key_containers_env_and_ports() -> None:
+    from tests.generated_packages import import_reference
+    import_reference("kube_v1_35")
+    from kube_v1_35 import fake as kube_fake
+
+    api = kube_fake.package_api()
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [
+        {"name": "c", "image": "i", "env": [{"name": "E", "value": "1"}],
+         "ports": [{"containerPort": 80}], "resources": {}}]}}
+    type_key = api.type_of("", "v1", "Pod")
+    made = server_side_apply(None, pod, manager="A", force=False, api=api, type_key=type_key,
+                             now=T1, api_version="v1")
+    tree = made["metadata"]["managedFields"][0]["fieldsV1"]
+    container = tree["f:spec"]["f:containers"]['k:{"name":"c"}']
+    assert set(container) == {".", "f:env", "f:image", "f:name", "f:ports", "f:resources"}
+    assert 'k:{"containerPort":80,"protocol":"TCP"}' in container["f:ports"]
+    assert 'k:{"name":"E"}' in container["f:env"]
