@@ -264,6 +264,16 @@ def test_deployment_status_apply_and_sidecar_item(dyn: DynamicClient, namespace:
     assert dep.apply("status-writer", status, subresource="status", force=True) is None
     assert dep.fake is not None
     assert [c["type"] for c in dep.fake["status"]["conditions"]] == ["Available"]
+    # 1.20 records what a write's strategy throws away: status through the main resource,
+    # spec and labels through status (from 1.22 nobody owns them)
+    main = _deployment([WEB], replicas=1)
+    main["status"] = {"observedGeneration": 9}
+    assert dep.apply("M", main, force=True) is None
+    assert dep.fake["status"].get("observedGeneration") == 1
+    both = {**status, "metadata": {"name": "web", "labels": {"l": "1"}},
+            "spec": {"paused": True}}
+    assert dep.apply("T", both, subresource="status", force=True) is None
+    assert "paused" not in dep.fake["spec"] and "labels" not in dep.fake["metadata"]
 
 
 def test_service_ports_need_their_protocol_on_1_20(dyn: DynamicClient, namespace: str) -> None:

@@ -198,8 +198,8 @@ def server_side_apply(live: dict[str, Any] | None, config: dict[str, Any], *, ma
     with a 500 InternalError. Never mutates its inputs.
 
     ``reset``: the paths this write's strategy keeps from the live object (default
-    :func:`reset_paths`); the configuration's values there are dropped, and from 1.22 on
-    nobody takes ownership of them by this write.
+    :func:`reset_paths`); the object keeps the live values there, and from 1.22 on this
+    write takes no ownership of them (before, ownership moves as if it had written them).
     """
     with_sub = records_subresource(api)
     shape = root_shape(type_key)
@@ -209,8 +209,6 @@ def server_side_apply(live: dict[str, Any] | None, config: dict[str, Any], *, ma
                     if reset is None else reset)
     # first: it refuses a configuration the server cannot type
     recorded = fields_of(config_value, api, type_key, unique=True)
-    for path in ignored:
-        _drop_path(config_value, path)
     entries = _index(_decode(_managed_fields(live)), with_sub)
     if live is not None and not entries:
         # an object nobody manages yet: what it has belongs to "before-first-apply"
@@ -228,10 +226,14 @@ def server_side_apply(live: dict[str, Any] | None, config: dict[str, Any], *, ma
     entries[key] = mine
     if previous is not None and previous.fields:
         merged = _prune(api, merged, entries, previous.fields, shape)
-    for path in ignored:  # what the strategy keeps, whatever the apply did (pruning too)
-        _restore_path(merged, live_value, path)
 
     comparison = compare(api, live_value, merged, type_key)
+    if records_reset_fields(api):
+        comparison = _without_reset(comparison, ignored)
+    # what the strategy keeps, whatever the apply did (pruning too); before 1.22 ownership
+    # moved as if the configuration's values had been written
+    for path in ignored:
+        _restore_path(merged, live_value, path)
     changed_or_added = comparison.modified | comparison.added
     conflicts = {k: e.fields & changed_or_added for k, e in entries.items() if k != key}
     conflicts = {k: c for k, c in conflicts.items() if c}
@@ -277,8 +279,7 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
     if records_reset_fields(api):
         ignored = tuple(reset_paths(api, type_key, subresource, {**old_value, **new_value})
                         if reset is None else reset)
-        comparison = Comparison(*(_without_below(s, ignored) for s in (
-            comparison.added, comparison.modified, comparison.removed)))
+        comparison = _without_reset(comparison, ignored)
     changed_or_added = comparison.modified | comparison.added
     for entry in entries.values():
         entry.fields = entry.fields - changed_or_added - comparison.removed
@@ -365,6 +366,11 @@ def _has_status_subresource(api: PackageApi, type_key: str | None) -> bool:
     kinds = {key for key, root in api.roots.items() if root == type_key}
     return any((r.group, r.version, r.kind) in kinds and "status" in r.subresources
                for r in api.resources)
+
+
+def _without_reset(comparison: Comparison, ignored: tuple[Path, ...]) -> Comparison:
+    return Comparison(*(_without_below(s, ignored) for s in (
+        comparison.added, comparison.modified, comparison.removed)))
 
 
 def _without_below(fields: FieldSet, prefixes: Iterable[Path]) -> FieldSet:
