@@ -3,8 +3,9 @@ same owners.
 
 Each scenario runs a sequence of applies (with and without force, to the main resource and
 to ``status``) and updates by several managers, once on the real server (through the
-dynamic client) and once through :func:`server_side_apply` / :func:`record_update`, and
-after every step compares what is comparable:
+dynamic client) and once through :func:`server_side_apply` / :func:`record_update` (with
+``kube_v1_20``'s generated fake tables; the custom resource on the v1.36 server with the
+hand-written tables of its CRD), and after every step compares what is comparable:
 
 * a conflict: the same ``Status`` causes (field paths and messages);
 * ``Apply`` entries: the same ``fieldsV1``, exactly;
@@ -29,13 +30,20 @@ from kubecodegen_runtime.discovery import DiscoveryClient
 from kubecodegen_runtime.dynamic import DynamicClient
 from kubecodegen_runtime.fake.apply import ApplyConflict, record_update, server_side_apply
 from kubecodegen_runtime.fake.fieldset import FieldSet, FieldSetError, fields_of
+from kubecodegen_runtime.fake.schema import PackageApi
 from kubecodegen_runtime.meta import GroupVersionResource
-from tests.fake_apply_tables import CONFIG_MAP, DEPLOYMENT, SERVICE, package_api
+from tests.fake_apply_tables import CONFIG_MAP, DEPLOYMENT, SERVICE, WIDGET, WIDGET_CRD, package_api
+from tests.generated_packages import import_reference
 from tests.harness.cluster import TestCluster
 
+from .cr_machinery import install_crd
 from .rest_helpers import admin_config
 
-API = package_api("v1.20.2")
+import_reference("kube_v1_20")
+from kube_v1_20 import fake as kube_fake  # noqa: E402
+
+#: The generated package's own tables (the hand-written ones only for the CRD below).
+API = kube_fake.package_api()
 
 
 class Refused(Exception):
@@ -47,8 +55,9 @@ class Backends:
     """One object, written on the real server and through the fake's functions."""
 
     def __init__(self, dyn: DynamicClient, namespace: str, gvr: GroupVersionResource,
-                 type_key: str, api_version: str) -> None:
+                 type_key: str, api_version: str, api: PackageApi = API) -> None:
         self.real = dyn.resource(gvr).namespace(namespace)
+        self.api = api
         self.type_key = type_key
         self.api_version = api_version
         self.fake: dict[str, Any] | None = None
@@ -70,15 +79,19 @@ class Backends:
         fake_causes: list[dict[str, str]] | None = None
         try:
             self.fake = server_side_apply(
-                self.fake, config, manager=manager, force=force, api=API, type_key=self.type_key,
+                self.fake, config, manager=manager, force=force, api=self.api, type_key=self.type_key,
                 subresource=subresource, now=NOW, api_version=self.api_version)
         except ApplyConflict as exc:
             fake_causes = exc.causes
         except FieldSetError as exc:
-            fake_refusal = "failed to create typed patch object: " + str(exc)
+            fake_refusal = str(exc)
         assert fake_causes == real_causes
-        assert fake_refusal == real_refusal
-        if real_refusal:
+        assert bool(fake_refusal) == bool(real_refusal), real_refusal
+        if fake_refusal:
+            # the server's prefix names the object from 1.21 on: "... object (ns/name; gvk): "
+            assert real_refusal.startswith("failed to create typed patch object")
+            assert real_refusal.endswith(": " + fake_refusal)
+        if fake_refusal:
             raise Refused(real_refusal)
         self.check()
         return real_causes
@@ -92,7 +105,7 @@ class Backends:
         new = copy.deepcopy(self.fake)
         change(new)
         new["metadata"]["managedFields"] = record_update(
-            self.fake, new, manager=manager, api=API, type_key=self.type_key, now=NOW,
+            self.fake, new, manager=manager, api=self.api, type_key=self.type_key, now=NOW,
             api_version=self.api_version)
         self.fake = new
         self.check()
@@ -102,7 +115,7 @@ class Backends:
         real_entries = _entries(self.real_obj)
         fake_entries = _entries(self.fake)
         assert set(fake_entries) == set(real_entries)
-        fake_fields = fields_of(self.fake, API, self.type_key)
+        fake_fields = fields_of(self.fake, self.api, self.type_key)
         for key, real_set in real_entries.items():
             fake_set = fake_entries[key]
             if key[1] == "Apply":
@@ -115,7 +128,7 @@ class Backends:
             e["operation"] for e in self.fake["metadata"]["managedFields"])
         _assert_subset(_strip(self.fake), _strip(self.real_obj), "")
         applied = FieldSet().union(*(s for k, s in real_entries.items() if k[1] == "Apply"))
-        real_fields = fields_of(self.real_obj, API, self.type_key)
+        real_fields = fields_of(self.real_obj, self.api, self.type_key)
         for path in applied.paths & real_fields.paths:
             assert _present(fake_fields, path), path
 
@@ -155,6 +168,13 @@ def _assert_subset(fake: Any, real: Any, where: str) -> None:
 @pytest.fixture
 def dyn(cluster: TestCluster, tmp_path: Path) -> Iterator[DynamicClient]:
     with RESTClient(admin_config(cluster)) as rest:
+        yield DynamicClient(rest, DiscoveryClient(rest, cache_dir=tmp_path))
+
+
+@pytest.fixture
+def modern_dyn(modern_cluster: TestCluster, tmp_path: Path) -> Iterator[DynamicClient]:
+    install_crd(modern_cluster.admin_client(), WIDGET_CRD)
+    with RESTClient(admin_config(modern_cluster)) as rest:
         yield DynamicClient(rest, DiscoveryClient(rest, cache_dir=tmp_path))
 
 
@@ -244,6 +264,16 @@ def test_deployment_status_apply_and_sidecar_item(dyn: DynamicClient, namespace:
     assert dep.apply("status-writer", status, subresource="status", force=True) is None
     assert dep.fake is not None
     assert [c["type"] for c in dep.fake["status"]["conditions"]] == ["Available"]
+    # 1.20 records what a write's strategy throws away: status through the main resource,
+    # spec and labels through status (from 1.22 nobody owns them)
+    main = _deployment([WEB], replicas=1)
+    main["status"] = {"observedGeneration": 9}
+    assert dep.apply("M", main, force=True) is None
+    assert dep.fake["status"].get("observedGeneration") == 1
+    both = {**status, "metadata": {"name": "web", "labels": {"l": "1"}},
+            "spec": {"paused": True}}
+    assert dep.apply("T", both, subresource="status", force=True) is None
+    assert "paused" not in dep.fake["spec"] and "labels" not in dep.fake["metadata"]
 
 
 def test_service_ports_need_their_protocol_on_1_20(dyn: DynamicClient, namespace: str) -> None:
@@ -264,3 +294,69 @@ def test_service_ports_need_their_protocol_on_1_20(dyn: DynamicClient, namespace
     svc.apply("A", service({"name": "web", "port": 80, "protocol": "TCP"}))
     assert svc.fake is not None
     assert [(p["port"], p.get("targetPort")) for p in svc.fake["spec"]["ports"]] == [(80, 8080)]
+
+
+def test_unmanaged_object_and_the_cap_on_updaters(dyn: DynamicClient, namespace: str) -> None:
+    cm = Backends(dyn, namespace, GroupVersionResource("", "v1", "configmaps"), CONFIG_MAP, "v1")
+    cm.apply("A", _cm(a="1"))
+
+    def forget(obj: dict[str, Any]) -> None:
+        obj["metadata"]["managedFields"] = [{}]  # one empty entry: the server drops them all
+        obj["data"]["b"] = "2"
+
+    cm.update("C", forget)
+    assert cm.real_obj is not None and not cm.real_obj["metadata"].get("managedFields")
+    cm.apply("B", _cm(c="3"))  # what was there goes to before-first-apply
+    assert cm.fake is not None
+    assert {e["manager"] for e in cm.fake["metadata"]["managedFields"]} == {
+        "B", "before-first-apply"}
+    for i in range(11):
+        cm.update(f"u{i:02d}", lambda obj, i=i: obj["data"].update({f"k{i}": str(i)}))
+    assert "ancient-changes" in {e["manager"] for e in cm.fake["metadata"]["managedFields"]}
+
+
+def _widget(**spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
+            "spec": spec}
+
+
+def test_custom_resource_on_the_modern_server(modern_dyn: DynamicClient,
+                                              modern_namespace: str) -> None:
+    """v1.36 semantics: empty structs are fields, unowned structs are pruned whole, status
+    entries name their subresource, reset fields are owned by nobody, updaters are capped."""
+    w = Backends(modern_dyn, modern_namespace, GroupVersionResource("example.com", "v1", "widgets"),
+                 WIDGET, "example.com/v1", api=package_api("v1.36.4"))
+    w.apply("A", _widget(items=[{"name": "x", "size": 1}, {"name": "y"}], tags=["a", "b"],
+                         ordered=[3, 1], settings={"s": "1"}, extra={"k": "v"},
+                         limits={"cpu": "1"}, empty={}))
+    causes = w.apply("B", _widget(items=[{"name": "x", "size": 2}], ordered=[1], tags=["c"]))
+    assert causes is not None and [c["field"] for c in causes] == [
+        ".spec.ordered", '.spec.items[name="x"].size']
+    w.apply("B", _widget(items=[{"name": "x", "size": 2}], ordered=[1], tags=["c"]), force=True)
+    w.apply("A", _widget(items=[{"name": "y"}], tags=["a"]))  # drops extra, limits, empty, b
+    assert w.fake is not None and set(w.fake["spec"]) == {"items", "tags", "ordered"}
+    status = {"apiVersion": "example.com/v1", "kind": "Widget",
+              "metadata": {"name": "w", "labels": {"l": "1"}}, "spec": {"tags": ["zz"]},
+              "status": {"phase": "ok", "conditions": [{"type": "Ready", "status": "True"}]}}
+    w.apply("S", status, subresource="status")
+    w.apply("M", {**_widget(tags=["m"]), "status": {"phase": "main"}})  # status: not M's
+
+    def edit(obj: dict[str, Any]) -> None:
+        obj["spec"]["items"].append({"name": "z", "size": 5})
+
+    w.update("C", edit)
+    causes = w.apply("B", _widget(items=[{"name": "z", "size": 6}]))
+    assert causes is not None and [c["message"] for c in causes] == [
+        'conflict with "C" using example.com/v1']
+    status["status"] = {"phase": "other"}
+    causes = w.apply("T", status, subresource="status")
+    assert causes is not None and [c["message"] for c in causes] == [
+        'conflict with "S" with subresource "status"']
+    with pytest.raises(Refused, match=r'\.spec\.items: duplicate entries for key \[name="q"\]'):
+        w.apply("D", _widget(items=[{"name": "q"}, {"name": "q", "size": 1}]))
+    w.apply("A", _widget(tags=["a"]))  # A gives up y; x is B's, z is C's
+    for i in range(11):
+        w.update(f"u{i:02d}", lambda obj, i=i: obj["spec"].setdefault("extra", {}).update(
+            {f"k{i}": str(i)}))
+    assert w.fake is not None
+    assert "ancient-changes" in {e["manager"] for e in w.fake["metadata"]["managedFields"]}

@@ -249,6 +249,7 @@ def test_status_apply_is_its_own_entry_from_1_22() -> None:
     # spec's value itself is the status strategy's business: the caller keeps the old spec)
     assert [e.get("subresource") for e in old["metadata"]["managedFields"]] == [None]
     assert _fields(old, "A") == {"f:status": {"f:observedGeneration": {}}}
+    assert old["spec"] == {"replicas": 1}
 
 
 def test_noop_apply_keeps_the_entry_time() -> None:
@@ -347,3 +348,95 @@ def test_compare_finds_added_modified_and_removed() -> None:
     assert cmp.modified == FieldSet([("f:data", "f:a")])
     assert cmp.added == FieldSet([("f:data", "f:c")])
     assert cmp.removed == FieldSet([("f:data", "f:b")])
+
+
+# -- what the server does beside merging ------------------------------------------------
+
+def test_duplicate_items_in_a_configuration_are_refused() -> None:
+    with pytest.raises(FieldSetError, match=r'^\.spec\.tags: duplicate entries for key \[="a"\]$'):
+        _apply(None, _widget(tags=["a", "a"]), "A", type_key=WIDGET)
+
+
+def test_apply_to_an_unmanaged_object_gives_its_fields_to_before_first_apply() -> None:
+    live = _cm(a="1")
+    after = _apply(live, _cm(b="2"), "A", type_key=CONFIG_MAP)
+    assert _fields(after, "before-first-apply", "Update") == {"f:data": {".": {}, "f:a": {}}}
+    with pytest.raises(ApplyConflict) as info:
+        _apply(after, _cm(a="9"), "B", type_key=CONFIG_MAP)
+    assert info.value.causes[0]["message"] == 'conflict with "before-first-apply" using v1'
+
+
+def test_more_than_ten_updaters_merge_the_oldest_into_ancient_changes() -> None:
+    obj = _apply(None, _cm(a="1"), "A", type_key=CONFIG_MAP)
+    for i in range(12):
+        new = copy.deepcopy(obj)
+        new["data"][f"k{i}"] = str(i)
+        new["metadata"]["managedFields"] = record_update(
+            obj, new, manager=f"u{i:02d}", api=NEW, type_key=CONFIG_MAP,
+            now=f"2026-01-01T00:00:{i:02d}Z", api_version="v1")
+        obj = new
+    managers = [m for m, op in _managers(obj) if op == "Update"]
+    assert len(managers) == 10 and managers[0] == "ancient-changes"
+    ancient = _fields(obj, "ancient-changes", "Update")["f:data"]
+    assert set(ancient) == {"f:k0", "f:k1", "f:k2"}
+    assert managers[1:] == [f"u{i:02d}" for i in range(3, 12)]
+
+
+def test_status_write_owns_only_the_status_and_keeps_the_rest_from_1_22() -> None:
+    live = _apply(None, _widget(tags=["a"]), "A", type_key=WIDGET)
+    config = {**_widget(tags=["b"]), "status": {"phase": "ok"}}
+    config["metadata"] = {"name": "w", "labels": {"l": "1"}}
+    after = _apply(live, config, "S", type_key=WIDGET, subresource="status")
+    assert after["spec"] == {"tags": ["a"]} and "labels" not in after["metadata"]
+    assert _fields(after, "S") == {"f:status": {"f:phase": {}}}
+    main = _apply(after, {**_widget(tags=["a"]), "status": {"phase": "x"}}, "M", type_key=WIDGET)
+    assert main["status"] == {"phase": "ok"} and _fields(main, "M") == {
+        "f:spec": {"f:tags": {'v:"a"': {}}}}
+
+
+def test_conflict_names_an_updater_and_a_subresource_as_the_server_does() -> None:
+    live = _apply(None, {**_widget(), "status": {"phase": "a"}}, "S", type_key=WIDGET,
+                  subresource="status")
+    with pytest.raises(ApplyConflict) as info:
+        _apply(live, {**_widget(), "status": {"phase": "b"}}, "T", type_key=WIDGET,
+               subresource="status")
+    assert info.value.causes[0]["message"] == 'conflict with "S" with subresource "status"'
+
+
+def test_reset_managed_fields_stores_none() -> None:
+    live = _apply(None, _cm(a="1"), "A", type_key=CONFIG_MAP)
+    new = copy.deepcopy(live)
+    new["data"]["a"] = "2"
+    new["metadata"]["managedFields"] = [{}]
+    assert record_update(live, new, manager="C", api=NEW, type_key=CONFIG_MAP, now=T2,
+                         api_version="v1") == []
+
+
+def test_client_sent_managed_fields_replace_the_stored_ones() -> None:
+    live = _apply(None, _cm(a="1", b="2"), "A", type_key=CONFIG_MAP)
+    new = copy.deepcopy(live)
+    new["metadata"]["managedFields"] = [{
+        "manager": "edited", "operation": "Update", "apiVersion": "v1", "time": T1,
+        "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {"f:a": {}}}}]
+    entries = record_update(live, new, manager="C", api=NEW, type_key=CONFIG_MAP, now=T2,
+                            api_version="v1")
+    assert [(e["manager"], e["fieldsV1"]) for e in entries] == [("edited", {"f:data": {"f:a": {}}})]
+
+
+def test_generated_tables_of_kube_v1_35_key_containers_env_and_ports() -> None:
+    from tests.generated_packages import import_reference
+    import_reference("kube_v1_35")
+    from kube_v1_35 import fake as kube_fake
+
+    api = kube_fake.package_api()
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [
+        {"name": "c", "image": "i", "env": [{"name": "E", "value": "1"}],
+         "ports": [{"containerPort": 80}], "resources": {}}]}}
+    type_key = api.type_of("", "v1", "Pod")
+    made = server_side_apply(None, pod, manager="A", force=False, api=api, type_key=type_key,
+                             now=T1, api_version="v1")
+    tree = made["metadata"]["managedFields"][0]["fieldsV1"]
+    container = tree["f:spec"]["f:containers"]['k:{"name":"c"}']
+    assert set(container) == {".", "f:env", "f:image", "f:name", "f:ports", "f:resources"}
+    assert 'k:{"containerPort":80,"protocol":"TCP"}' in container["f:ports"]
+    assert 'k:{"name":"E"}' in container["f:env"]

@@ -267,13 +267,15 @@ def _sorted_tree(node: dict[str, Any]) -> dict[str, Any]:
     return {key: _sorted_tree(node[key]) for key in sorted(node)}
 
 
-def fields_of(obj: Any, api: PackageApi, type_key: str | None) -> FieldSet:
+def fields_of(obj: Any, api: PackageApi, type_key: str | None, *,
+              unique: bool = False) -> FieldSet:
     """Every field of ``obj`` (an object in JSON form) as structured-merge-diff's
     ``ToFieldSet`` lists it: what an apply of ``obj`` as its configuration owns.
-    ``metadata.managedFields`` is never a field."""
+    ``metadata.managedFields`` is never a field. ``unique``: refuse two items of a
+    list-map or set with one key, as the server refuses them in an apply configuration."""
     paths: list[Path] = []
     _walk_fields(api, _without_managed_fields(obj), root_shape(type_key), (), paths,
-                 nested_sets(api))
+                 nested_sets(api), unique)
     return FieldSet(paths)
 
 
@@ -286,7 +288,7 @@ def _without_managed_fields(obj: Any) -> Any:
 
 
 def _walk_fields(api: PackageApi, value: Any, shape: Shape, path: Path, out: list[Path],
-                 empty_structs: bool) -> None:
+                 empty_structs: bool, unique: bool) -> None:
     kind = shape.kind
     if kind == "leaf" or (kind == "deduced" and not isinstance(value, Mapping)):
         out.append(path)
@@ -299,7 +301,7 @@ def _walk_fields(api: PackageApi, value: Any, shape: Shape, path: Path, out: lis
         for name, child in value.items():
             child_path = (*path, "f:" + name)
             sub = child_shape(api, shape, name)
-            _walk_fields(api, child, sub, child_path, out, empty_structs)
+            _walk_fields(api, child, sub, child_path, out, empty_structs, unique)
             # a map entry is a field itself; a struct field only when it holds nothing
             if kind != "struct" or (empty_structs and (
                     child is None or (isinstance(child, Mapping) and not child))):
@@ -311,12 +313,18 @@ def _walk_fields(api: PackageApi, value: Any, shape: Shape, path: Path, out: lis
             out.append(path)
         return
     item_shape = shape.item or LEAF
+    seen: set[str] = set()
     for index, item in enumerate(value):
-        item_path = (*path, item_key(shape, item, f"{path_string(path)}: element {index}: "))
+        element = item_key(shape, item, f"{path_string(path)}: element {index}: ")
+        if unique and element in seen:
+            raise FieldSetError(f"{path_string(path)}: duplicate entries for key "
+                                f"{element_text(element)}")
+        seen.add(element)
+        item_path = (*path, element)
         if shape.kind == "set":
             out.append(item_path)
             continue
-        _walk_fields(api, item, item_shape, item_path, out, empty_structs)
+        _walk_fields(api, item, item_shape, item_path, out, empty_structs, unique)
         out.append(item_path)
 
 
