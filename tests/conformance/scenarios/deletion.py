@@ -42,6 +42,10 @@ def scenario_delete_with_finalizer_keeps_object(b: Backend) -> None:
     assert names(cms.list().items) == ["f"]
     again = cms.delete("f")  # a second delete changes nothing
     assert not isinstance(again, Status) and again.metadata.resource_version == kept.metadata.resource_version
+    events = read_events(cms.watch(resource_version=made.metadata.resource_version,
+                                   timeout_seconds=WATCH_TIMEOUT), 1)
+    assert event_names(events) == [("MODIFIED", "f")]
+    assert events[0].object.metadata.deletion_timestamp is not None
 
 
 @scenario

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from kube_v1_20.applyconfigurations import core_v1 as ac
+
 from kubecodegen_runtime import errors
 from kubecodegen_runtime.apis.meta_v1 import Status
+from kubecodegen_runtime.applyconfigurations import meta_v1 as acm
 
 from ..backends import Backend
 from .registry import scenario
 from .support import WATCH_TIMEOUT, configmap, event_names, names, raises, read_events
-
-from kube_v1_20.applyconfigurations import core_v1 as ac  # noqa: E402
-from kubecodegen_runtime.applyconfigurations import meta_v1 as acm  # noqa: E402
 
 
 @scenario

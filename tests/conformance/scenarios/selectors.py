@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from kube_v1_20.models import core_v1, meta_v1
+
 from kubecodegen_runtime import errors
 
 from ..backends import Backend
 from .registry import scenario
 from .support import configmap, names, raises, rv
-from kube_v1_20.models import core_v1, meta_v1
 
 
 def _labelled(b: Backend) -> None:
@@ -182,3 +183,42 @@ def scenario_paging_across_namespaces(b: Backend) -> None:
     assert pairs == sorted(pairs)  # other scenarios' namespaces may hold such objects too
     assert [p for p in pairs if p[0] in (b.namespace, other)] == sorted(
         (ns, name) for ns in (b.namespace, other) for name in ("x1", "x2"))
+
+
+@scenario
+def scenario_list_at_exact_resource_version(b: Backend) -> None:
+    """resourceVersionMatch=Exact reads the past: the list as it was at that version (paged
+    too); NotOlderThan reads the present; a match without a version is Invalid."""
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    cms.create(configmap("a", {"v": "1"}))
+    cms.create(configmap("b"))
+    then = cms.list().metadata.resource_version
+    cms.delete("a")
+    cms.patch("b", {"data": {"v": "2"}})
+    cms.create(configmap("c"))
+    past = cms.list(resource_version=then, resource_version_match="Exact")
+    assert names(past.items) == ["a", "b"] and past.metadata.resource_version == then
+    assert past.items[1].data is None
+    page = cms.list(resource_version=then, resource_version_match="Exact", limit=1)
+    assert names(page.items) == ["a"] and page.metadata.remaining_item_count == 1
+    rest = cms.list(limit=5, continue_=page.metadata.continue_)
+    assert names(rest.items) == ["b"]
+    present = cms.list(resource_version=then, resource_version_match="NotOlderThan")
+    assert sorted(names(present.items)) == ["b", "c"]  # the watch cache's order is not sorted
+    assert rv(present) > int(then)
+    with raises(errors.Invalid, "Invalid") as caught:
+        cms.list(resource_version_match="Exact")
+    assert [(c.field, c.reason) for c in caught[0].causes] == [
+        ("resourceVersionMatch", "FieldValueForbidden")]
+
+
+@scenario
+def scenario_list_rv_moves_with_any_write(b: Backend) -> None:
+    """A list's resourceVersion is the server's, not the collection's: a write to another
+    resource moves it too."""
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    cms.create(configmap("a"))
+    before = cms.list()
+    b.cs.core_v1.secrets(b.namespace).create(core_v1.Secret(metadata=meta_v1.ObjectMeta(name="s")))
+    after = cms.list()
+    assert names(after.items) == ["a"] and rv(after) > rv(before)

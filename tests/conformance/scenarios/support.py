@@ -8,6 +8,7 @@ returned objects, error classes and ``reason``s (never message texts), event seq
 from __future__ import annotations
 
 import contextlib
+import importlib
 import queue
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -22,12 +23,12 @@ from kubecodegen_runtime.watch import Bookmark
 from ..backends import cr_package, kube  # noqa: F401  (kube: imported for its side effect)
 
 #: Every watch in the suite ends by itself this soon, even when a scenario stops early.
-WATCH_TIMEOUT = 2
+WATCH_TIMEOUT = 5
 WAIT = 10.0
 
 
 def widgets_models() -> Any:
-    return cr_package().models.conformance_kubecodegen_test_v1
+    return importlib.import_module(f"{cr_package().__name__}.models.conformance_kubecodegen_test_v1")
 
 
 def meta(name: str | None = None, **kw: Any) -> meta_v1.ObjectMeta:

@@ -42,12 +42,29 @@ class FieldSetError(FieldsV1Error):
 
 @dataclass(frozen=True, slots=True)
 class Shape:
-    """How the value at one point of an object merges (see the module docstring)."""
+    """How the value at one point of an object merges (see the module docstring).
+    ``key_defaults``: values the server gives a list-map item's missing key fields."""
 
     kind: ShapeKind
     type_key: str | None = None
     keys: tuple[str, ...] = ()
     item: Shape | None = None
+    key_defaults: tuple[tuple[str, Any], ...] = ()
+
+
+def kube_version(api: PackageApi) -> tuple[int, int]:
+    """``(major, minor)`` of the package's Kubernetes; unknown is taken as current."""
+    parts = api.kubernetes_version.lstrip("v").split(".")
+    try:
+        return int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return 99, 0
+
+
+def nested_sets(api: PackageApi) -> bool:
+    """structured-merge-diff 4.0.3 (Kubernetes 1.21): an empty or null struct field is a
+    field of the configuration, and a struct nobody owns any more is pruned whole."""
+    return kube_version(api) >= (1, 21)
 
 
 LEAF = Shape("leaf")
@@ -63,7 +80,7 @@ def _element_shape(field: Field) -> Shape:
     return Shape("struct", field.type) if field.type is not None else LEAF
 
 
-def field_shape(field: Field | None) -> Shape:
+def field_shape(field: Field | None, version: tuple[int, int] = (99, 0)) -> Shape:
     """The shape of a property described by ``field`` (``None``: a scalar or free-form
     value, which the package's tables leave out and which merges atomically)."""
     if field is None:
@@ -71,7 +88,9 @@ def field_shape(field: Field | None) -> Shape:
     if field.container == "list":
         relationship, keys = list_relationship(field)
         if relationship == "map":
-            return Shape("list_map", field.type, keys, _element_shape(field))
+            since, defaults = _KEY_DEFAULTS.get(keys, ((0, 0), {}))
+            return Shape("list_map", field.type, keys, _element_shape(field),
+                         tuple(defaults.items()) if version >= since else ())
         if relationship == "set":
             return Shape("set", field.type, (), _element_shape(field))
         return LEAF
@@ -104,7 +123,7 @@ def list_relationship(field: Field) -> tuple[str, tuple[str, ...]]:
 def child_shape(api: PackageApi, shape: Shape, name: str) -> Shape:
     """The shape of field/key ``name`` of a struct, map or deduced value."""
     if shape.kind == "struct":
-        return field_shape(api.field(shape.type_key, name))
+        return field_shape(api.field(shape.type_key, name), kube_version(api))
     if shape.kind == "map":
         return shape.item or LEAF
     if shape.kind == "deduced":
@@ -114,11 +133,13 @@ def child_shape(api: PackageApi, shape: Shape, name: str) -> Shape:
 
 #: List-map key fields the API server defaults before it names an item, so that
 #: ``{"containerPort": 80}`` is the item ``k:{"containerPort":80,"protocol":"TCP"}`` (the
-#: real server's Go types default ``protocol``; the published spec does not say so). Keyed
-#: by the list's key fields; only these built-in lists default a key.
-_KEY_DEFAULTS: Mapping[tuple[str, ...], Mapping[str, Any]] = {
-    ("containerPort", "protocol"): {"protocol": "TCP"},
-    ("port", "protocol"): {"protocol": "TCP"},
+#: server's own schema has the default; the published spec does not say so). Keyed by the
+#: list's key fields, with the first Kubernetes version that defaults them: container
+#: ports from 1.20, Service ports from 1.21 (kubernetes#98576); before, an item without
+#: ``protocol`` fails the apply.
+_KEY_DEFAULTS: Mapping[tuple[str, ...], tuple[tuple[int, int], Mapping[str, Any]]] = {
+    ("containerPort", "protocol"): ((1, 20), {"protocol": "TCP"}),
+    ("port", "protocol"): ((1, 21), {"protocol": "TCP"}),
 }
 
 
@@ -126,7 +147,7 @@ def item_key(shape: Shape, item: Any, where: str = "") -> str:
     """The path element naming ``item`` of a list-map or set ``shape``."""
     if shape.kind == "set":
         return "v:" + go_json(item)
-    defaults = _KEY_DEFAULTS.get(shape.keys, {})
+    defaults = dict(shape.key_defaults)
     keys: dict[str, Any] = {}
     for name in shape.keys:
         if isinstance(item, Mapping) and name in item:
@@ -134,8 +155,8 @@ def item_key(shape: Shape, item: Any, where: str = "") -> str:
         elif name in defaults:
             keys[name] = defaults[name]
         else:
-            raise FieldSetError(f"{where or '.'}: associative list with keys has an element "
-                                f"that omits key field {name!r} (and doesn't have default value)")
+            raise FieldSetError(f"{where}associative list with keys has an element that "
+                                f'omits key field "{name}" (and doesn\'t have default value)')
     return "k:" + go_json(keys)
 
 
@@ -246,12 +267,15 @@ def _sorted_tree(node: dict[str, Any]) -> dict[str, Any]:
     return {key: _sorted_tree(node[key]) for key in sorted(node)}
 
 
-def fields_of(obj: Any, api: PackageApi, type_key: str | None) -> FieldSet:
+def fields_of(obj: Any, api: PackageApi, type_key: str | None, *,
+              unique: bool = False) -> FieldSet:
     """Every field of ``obj`` (an object in JSON form) as structured-merge-diff's
     ``ToFieldSet`` lists it: what an apply of ``obj`` as its configuration owns.
-    ``metadata.managedFields`` is never a field."""
+    ``metadata.managedFields`` is never a field. ``unique``: refuse two items of a
+    list-map or set with one key, as the server refuses them in an apply configuration."""
     paths: list[Path] = []
-    _walk_fields(api, _without_managed_fields(obj), root_shape(type_key), (), paths)
+    _walk_fields(api, _without_managed_fields(obj), root_shape(type_key), (), paths,
+                 nested_sets(api), unique)
     return FieldSet(paths)
 
 
@@ -263,7 +287,8 @@ def _without_managed_fields(obj: Any) -> Any:
     return obj
 
 
-def _walk_fields(api: PackageApi, value: Any, shape: Shape, path: Path, out: list[Path]) -> None:
+def _walk_fields(api: PackageApi, value: Any, shape: Shape, path: Path, out: list[Path],
+                 empty_structs: bool, unique: bool) -> None:
     kind = shape.kind
     if kind == "leaf" or (kind == "deduced" and not isinstance(value, Mapping)):
         out.append(path)
@@ -276,9 +301,10 @@ def _walk_fields(api: PackageApi, value: Any, shape: Shape, path: Path, out: lis
         for name, child in value.items():
             child_path = (*path, "f:" + name)
             sub = child_shape(api, shape, name)
-            _walk_fields(api, child, sub, child_path, out)
+            _walk_fields(api, child, sub, child_path, out, empty_structs, unique)
             # a map entry is a field itself; a struct field only when it holds nothing
-            if kind != "struct" or child is None or (isinstance(child, Mapping) and not child):
+            if kind != "struct" or (empty_structs and (
+                    child is None or (isinstance(child, Mapping) and not child))):
                 out.append(child_path)
         return
     # list_map / set
@@ -287,12 +313,18 @@ def _walk_fields(api: PackageApi, value: Any, shape: Shape, path: Path, out: lis
             out.append(path)
         return
     item_shape = shape.item or LEAF
+    seen: set[str] = set()
     for index, item in enumerate(value):
-        item_path = (*path, item_key(shape, item, f"{path_string(path)}[{index}]"))
+        element = item_key(shape, item, f"{path_string(path)}: element {index}: ")
+        if unique and element in seen:
+            raise FieldSetError(f"{path_string(path)}: duplicate entries for key "
+                                f"{element_text(element)}")
+        seen.add(element)
+        item_path = (*path, element)
         if shape.kind == "set":
             out.append(item_path)
             continue
-        _walk_fields(api, item, item_shape, item_path, out)
+        _walk_fields(api, item, item_shape, item_path, out, empty_structs, unique)
         out.append(item_path)
 
 

@@ -145,6 +145,9 @@ def _json_equal(left: Any, right: Any) -> bool:
 
 # --- RFC 6902 ------------------------------------------------------------------------
 
+#: kube-apiserver refuses longer JSON patches with 413 (``maxJSONPatchOperations``).
+MAX_JSON_PATCH_OPERATIONS = 10000
+
 _INDEX = re.compile(r"[+-]?[0-9]+\Z")
 _UNESCAPE = re.compile(r"~[01]")
 
@@ -319,8 +322,9 @@ def json_patch(doc: Any, operations: Any, *, kubernetes_version: str = "") -> An
     """Apply an RFC 6902 JSON patch (the decoded ``application/json-patch+json`` body).
 
     A body that is not an array of objects is a 400 ``BadRequest`` (``null`` is an empty
-    patch); an operation that does not apply (missing path, failed ``test``, index out of
-    range, unknown ``op``) is kube-apiserver's generic 422 ``Invalid``.
+    patch), one of more than 10000 operations a 413; an operation that does not apply
+    (missing path, failed ``test``, index out of range, unknown ``op``) is kube-apiserver's
+    generic 422 ``Invalid``.
     ``kubernetes_version`` (``PackageApi.kubernetes_version``; ``""``: newest) selects the
     library generation: before 1.23 the pointer ``""`` and negative read indices fail.
     """
@@ -333,6 +337,10 @@ def json_patch(doc: Any, operations: Any, *, kubernetes_version: str = "") -> An
         if op is not None and not isinstance(op, dict):
             raise _bad_request(
                 f"json: cannot unmarshal {_go_json_kind(op)} into Go value of type jsonpatch.Operation")
+    if len(operations) > MAX_JSON_PATCH_OPERATIONS:
+        raise PatchError(413, "RequestEntityTooLarge",
+                         "Request entity too large: The allowed maximum operations in a JSON patch is "
+                         f"{MAX_JSON_PATCH_OPERATIONS}, got {len(operations)}")
     state = _JsonPatch(doc, _version_at_least(kubernetes_version, 23))
     try:
         for op in operations:
@@ -418,6 +426,10 @@ class _Semantics:
     #: 1.28+: a deletion list deletes whatever the field's strategy (before, a field
     #: without ``merge`` strategy was replaced by the deletion list).
     delete_any_strategy: bool
+    #: 1.24+: a value for a key the object lacks loses its ``null`` members.
+    new_values_lose_nulls: bool
+    #: 1.28+: a value for a key the object lacks loses the maps that carry ``$patch``.
+    new_values_lose_directives: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,32 +473,49 @@ def _bad_arg_type(expected: str, actual: Any) -> PatchError:
     return _internal(f"expected a {expected}, but received a {_go_type(actual)}")
 
 
-def _clean(value: Any) -> tuple[Any, bool]:
-    """A patch value taken as it is, as the server stores it: maps carrying ``$patch`` are
-    dropped (``False``: drop the value itself), and ``null`` members and the other
-    directives' keys with them (the typed round trip of the real server drops those)."""
+def _is_directive_key(key: str) -> bool:
+    return key in (_PATCH, _RETAIN_KEYS) or key.startswith((_DELETE_PREFIX, _ORDER_PREFIX))
+
+
+def _take(value: Any, schema: _Schema, *, discard_nulls: bool = False,
+          drop_directives: bool = False) -> tuple[Any, bool]:
+    """A patch value the server takes as it is, as it comes out of its typed round trip.
+
+    Upstream stores such values raw (a new key, a replaced list, an appended item, a
+    ``$patch: replace`` map), then converts the object to its Go type: ``null`` becomes
+    the zero value (``""`` in a map or list of strings; an omitted field in an object)
+    and directive keys, unknown to the Go struct, vanish (in a map of strings they stay,
+    as keys). For a new key, 1.24+ first discards ``null`` members (``discard_nulls``) and
+    1.28+ drops every map carrying ``$patch`` (``drop_directives``; ``False`` in the
+    second item: drop the value itself).
+    """
     if isinstance(value, dict):
-        if _PATCH in value:
+        if drop_directives and _PATCH in value:
             return None, False
-        if not any(v is None or isinstance(v, (dict, list)) or k.startswith("$")
-                   for k, v in value.items()):
-            return value, True
+        strings = schema.map and schema.type_key is None
         out: dict[str, Any] = {}
-        for k, v in value.items():
-            if v is None or k == _RETAIN_KEYS or k.startswith((_DELETE_PREFIX, _ORDER_PREFIX)):
+        for key, item in value.items():
+            if item is None:
+                if strings and not discard_nulls:
+                    out[key] = ""
                 continue
-            cleaned, keep = _clean(v)
+            if not strings and _is_directive_key(key):
+                continue
+            taken, keep = _take(item, schema.lookup(key)[0], discard_nulls=discard_nulls,
+                                drop_directives=drop_directives)
             if keep:
-                out[k] = cleaned
+                out[key] = taken
         return out, True
     if isinstance(value, list):
-        if not any(isinstance(v, (dict, list)) for v in value):
-            return value, True
-        items = []
-        for v in value:
-            cleaned, keep = _clean(v)
+        items: list[Any] = []
+        for item in value:
+            if item is None:
+                items.append("" if schema.type_key is None else {})
+                continue
+            taken, keep = _take(item, schema, discard_nulls=discard_nulls,
+                                drop_directives=drop_directives)
             if keep:
-                items.append(cleaned)
+                items.append(taken)
         return items, True
     return value, True
 
@@ -526,23 +555,26 @@ def _element_kind(*lists: list[Any]) -> str:
 
 
 def _scalar_key(value: Any) -> tuple[str, Any]:
-    """Go interface equality of scalars: the kind counts (``true`` is not ``1``)."""
+    """Go interface equality of scalars, as a hashable key: the kind counts (``true`` is
+    not ``1``); a map or list (which Go cannot compare) is keyed by its JSON text."""
+    if isinstance(value, (dict, list)):
+        return _kind(value), json.dumps(value, sort_keys=True)
     return _kind(value), value
 
 
-def _key_of(item: Any, merge_key: str, kind: str) -> Any:
+def _key_of(item: Any, merge_key: str, kind: str) -> tuple[str, Any]:
     """What ``index`` compares: the merge key's value of a map, the item itself otherwise."""
     if kind == "map":
         return _scalar_key(item.get(merge_key)) if isinstance(item, dict) else ("nil", None)
     return _scalar_key(item)
 
 
-def _index(order: list[Any], item: Any, merge_key: str, kind: str) -> int:
-    wanted = _key_of(item, merge_key, kind)
-    for position, candidate in enumerate(order):
-        if _key_of(candidate, merge_key, kind) == wanted:
-            return position
-    return -1
+def _positions(order: list[Any], merge_key: str, kind: str) -> dict[tuple[str, Any], int]:
+    """``index`` for every key at once: the first position of each key in ``order``."""
+    found: dict[tuple[str, Any], int] = {}
+    for position, item in enumerate(order):
+        found.setdefault(_key_of(item, merge_key, kind), position)
+    return found
 
 
 def _find_by_key(items: list[Any], merge_key: str, value: Any) -> int:
@@ -571,7 +603,8 @@ def _sort_by(items: list[Any], order: list[Any], merge_key: str, kind: str) -> l
                     raise _no_merge_key(item, merge_key)
         deletions = [i for i in items if i.get(_PATCH) == "delete"]
         items = [i for i in items if i.get(_PATCH) != "delete"]
-    ranked = [(_index(order, item, merge_key, kind), item) for item in items]
+    where = _positions(order, merge_key, kind)
+    ranked = [(where.get(_key_of(item, merge_key, kind), -1), item) for item in items]
 
     def less(left: int, right: int) -> bool:
         return left < right if left >= 0 and right >= 0 else True
@@ -590,6 +623,9 @@ def _interleave(server_only: list[Any], patch_items: list[Any], server_order: li
                 merge_key: str, kind: str) -> list[Any]:
     """``mergeSortedSlice``: server-only items go before a patch item only where the live
     list orders both; the relative order within each list is kept."""
+    where = _positions(server_order, merge_key, kind)
+    left_at = [where.get(_key_of(item, merge_key, kind), -1) for item in server_only]
+    right_at = [where.get(_key_of(item, merge_key, kind), -1) for item in patch_items]
     out: list[Any] = []
     i = j = 0
     while i < len(server_only) or j < len(patch_items):
@@ -600,8 +636,7 @@ def _interleave(server_only: list[Any], patch_items: list[Any], server_order: li
             out.append(patch_items[j])
             j += 1
         else:
-            left = _index(server_order, server_only[i], merge_key, kind)
-            right = _index(server_order, patch_items[j], merge_key, kind)
+            left, right = left_at[i], right_at[j]
             if left >= 0 and right >= 0 and left < right:
                 out.append(server_only[i])
                 i += 1
@@ -623,18 +658,23 @@ def _partition(merged: list[Any], by: list[Any], merge_key: str) -> tuple[list[A
     """Items of ``merged`` that ``by`` names, and the others (by merge key for maps)."""
     inside: list[Any] = []
     outside: list[Any] = []
+    named: set[tuple[str, Any]] = set()
     if not merge_key:
-        named = {_scalar_key(v) for v in by if not isinstance(v, (dict, list))}
+        named.update(_scalar_key(v) for v in by)
         for item in merged:
-            (inside if not isinstance(item, (dict, list)) and _scalar_key(item) in named
-             else outside).append(item)
+            (inside if _scalar_key(item) in named else outside).append(item)
         return inside, outside
+    for position, item in enumerate(by):
+        if not isinstance(item, dict):
+            raise _internal(f"value for key {position} is not a map")
+        if merge_key in item:
+            named.add(_scalar_key(item[merge_key]))
     for item in merged:
         if not isinstance(item, dict):
             raise _bad_arg_type("map[string]interface {}", item)
         if merge_key not in item:
             raise _no_merge_key(item, merge_key)
-        (inside if _find_by_key(by, merge_key, item[merge_key]) >= 0 else outside).append(item)
+        (inside if _scalar_key(item[merge_key]) in named else outside).append(item)
     return inside, outside
 
 
@@ -650,8 +690,7 @@ class _Strategic:
         if _PATCH in patch:
             directive = patch[_PATCH]
             if directive == "replace":
-                cleaned, _ = _clean({k: v for k, v in patch.items() if k != _PATCH})
-                return cleaned
+                return _take({k: v for k, v in patch.items() if k != _PATCH}, schema)[0]
             if directive == "delete":
                 return {}
             raise _internal(f"unknown patch type: {_go_fmt(directive)} in map: {_go_fmt(patch)}")
@@ -697,7 +736,9 @@ class _Strategic:
         current = result.get(key, _ABSENT)
         if current is _ABSENT or _kind(current) != _kind(value):
             if not deletion:
-                cleaned, keep = _clean(value)
+                cleaned, keep = _take(value, schema.lookup(key)[0],
+                                      discard_nulls=self.semantics.new_values_lose_nulls,
+                                      drop_directives=self.semantics.new_values_lose_directives)
                 if keep:
                     result[key] = cleaned
                 else:
@@ -708,7 +749,7 @@ class _Strategic:
         sub, found = schema.lookup(key)
         if isinstance(value, dict):
             if _strategy(found) == "replace":
-                result[key] = _clean(value)[0]
+                result[key] = _take(value, sub)[0]
             else:
                 result[key] = self.merge_map(current, value, sub)
         elif isinstance(value, list):
@@ -725,7 +766,7 @@ class _Strategic:
             return self.merge_list(current, value, sub, _merge_key(found), deletion=deletion)
         if deletion:
             return value
-        cleaned: list[Any] = _clean(value)[0]
+        cleaned: list[Any] = _take(value, sub)[0]
         return cleaned
 
     def merge_list(self, original: list[Any], patch: list[Any], schema: _Schema, merge_key: str,
@@ -747,7 +788,7 @@ class _Strategic:
             return _normalize_order(inside, outside, patch, original, "", kind)
         if not merge_key:
             raise _internal(f"cannot merge lists without merge key for {schema.type_key or ''}")
-        original, patch = self._special_items(original, patch, merge_key)
+        original, patch = self._special_items(original, patch, merge_key, schema)
         merged = list(original)
         for item in patch:
             if merge_key not in item:
@@ -756,12 +797,12 @@ class _Strategic:
             if position >= 0:
                 merged[position] = self.merge_map(merged[position], item, schema)
             else:
-                merged.append(_clean(item)[0])
+                merged.append(_take(item, schema)[0])
         inside, outside = _partition(merged, patch, merge_key)
         return _normalize_order(inside, outside, patch, original, merge_key, kind)
 
-    def _special_items(self, original: list[Any], patch: list[Any], merge_key: str
-                       ) -> tuple[list[Any], list[Any]]:
+    def _special_items(self, original: list[Any], patch: list[Any], merge_key: str,
+                       schema: _Schema) -> tuple[list[Any], list[Any]]:
         """``$patch`` items of a list of maps: ``delete`` removes by merge key, ``replace``
         makes the other items the whole list; ``merge`` is refused, as upstream does."""
         plain: list[Any] = []
@@ -784,7 +825,7 @@ class _Strategic:
             else:
                 raise _internal(f"unknown patch type: {_go_fmt(directive)} in map: {_go_fmt(item)}")
         if replace:
-            return [_clean(i)[0] for i in plain], []
+            return [_take(i, schema)[0] for i in plain], []
         return original, plain
 
     def _ordered_lists(self, result: dict[str, Any], patch: dict[str, Any], schema: _Schema
@@ -818,7 +859,8 @@ class _Strategic:
             if wanted is _ABSENT:
                 merged = live_list
             elif live is _ABSENT:
-                merged = _clean(wanted_list)[0]
+                merged = _take(wanted_list, sub,
+                               drop_directives=self.semantics.new_values_lose_directives)[0]
             else:
                 merged = self.merge_list_field(live_list, wanted_list, sub, found, deletion=False)
             inside, outside = _partition(merged, order, merge_key)
@@ -883,10 +925,13 @@ def strategic_merge_patch(doc: Any, patch: Any, api: PackageApi, type_key: str |
     merges like a JSON merge patch: objects recursively, lists replaced. On the server
     such a property never reaches a merge (the typed live object cannot hold it), so
     this choice is only visible for free-form objects, which upstream cannot look up
-    either. Values the patch brings in are stored without their ``null`` members and
-    directive keys: the real server's typed round trip drops those too (for a
-    ``map[string]string`` such as labels, pre-1.24 servers keep a ``null`` member as
-    ``""``; the fake drops it).
+    either. Values the server takes from the patch as they are (new keys, replaced lists
+    and maps, appended items) come out as its typed round trip leaves them: ``null`` is
+    ``""`` in a map or list of strings and omitted elsewhere, directive keys vanish from
+    objects (see ``_take``), and the version differences of ``api.kubernetes_version``
+    are kept (before 1.23 a deletion list for a missing list sets it; before 1.24 new
+    values keep ``null`` members; before 1.28 they keep ``$patch`` maps and a deletion
+    list on a list without merge strategy replaces it).
     """
     if patch is None:
         return doc
@@ -895,5 +940,7 @@ def strategic_merge_patch(doc: Any, patch: Any, api: PackageApi, type_key: str |
             f"json: cannot unmarshal {_go_json_kind(patch)} into Go value of type map[string]interface {{}}")
     version = api.kubernetes_version
     semantics = _Semantics(delete_missing_is_noop=_version_at_least(version, 23),
-                           delete_any_strategy=_version_at_least(version, 28))
+                           delete_any_strategy=_version_at_least(version, 28),
+                           new_values_lose_nulls=_version_at_least(version, 24),
+                           new_values_lose_directives=_version_at_least(version, 28))
     return _Strategic(semantics).merge_map(doc, patch, _Schema(api, type_key))
