@@ -252,7 +252,7 @@ def test_discovery_and_dynamic_clients_work_on_the_fake() -> None:
     cs = kube.Clientset()
     discovery = cs.discovery
     assert discovery.core.dir is None  # a fake cluster is never cached on disk
-    info = discovery.resolve_kind("Deployment.apps")
+    info = discovery.resolve_kind("deploy")  # short names as kube-apiserver announces them
     assert (info.group, info.version, info.resource, info.namespaced) == ("apps", "v1", "deployments", True)
     assert discovery.server_version().git_version == "v1.20.2"
     configmaps = cs.dynamic.resource_for("ConfigMap", "v1").namespace("default")
