@@ -95,11 +95,7 @@ class ObjectTracker:
         self._rv = FIRST_RV
         self._rng = random.Random(seed)
         self._listeners: list[Listener] = []
-        self._infos: dict[tuple[str, str, str], ResourceInfo] = {}
-        self._kinds: dict[tuple[str, str, str], ResourceInfo] = {}
-        for info in api.resources:
-            self._infos.setdefault((info.group, info.version, info.resource), info)
-            self._kinds.setdefault((info.group, info.version, info.kind), info)
+        self._infos, self._kinds = _indexes(api)
         self._namespaces = self._infos.get(("", "v1", "namespaces"))
         if self._namespaces is not None:
             for name in quirks.INITIAL_NAMESPACES:
@@ -671,6 +667,28 @@ class ObjectTracker:
             for gr, table in self._tables.items():
                 for slot, stored in table.items():
                     yield gr, slot, stored.obj
+
+
+#: The resource indexes of each PackageApi seen (a package has one, made once), by id;
+#: the PackageApi is kept alive with them so that an id is never reused.
+_INDEXES: dict[int, tuple[PackageApi, dict[tuple[str, str, str], ResourceInfo],
+                          dict[tuple[str, str, str], ResourceInfo]]] = {}
+
+
+def _indexes(api: PackageApi) -> tuple[dict[tuple[str, str, str], ResourceInfo],
+                                       dict[tuple[str, str, str], ResourceInfo]]:
+    """``(group, version, resource)`` and ``(group, version, kind)`` -> ResourceInfo."""
+    known = _INDEXES.get(id(api))
+    if known is not None and known[0] is api:
+        return known[1], known[2]
+    infos: dict[tuple[str, str, str], ResourceInfo] = {}
+    kinds: dict[tuple[str, str, str], ResourceInfo] = {}
+    for info in api.resources:
+        infos.setdefault((info.group, info.version, info.resource), info)
+        kinds.setdefault((info.group, info.version, info.kind), info)
+    if len(_INDEXES) < 64:
+        _INDEXES[id(api)] = (api, infos, kinds)
+    return infos, kinds
 
 
 def _same(old: Obj, new: Obj) -> bool:
