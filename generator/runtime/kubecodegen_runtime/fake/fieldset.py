@@ -17,7 +17,9 @@ empty or null struct fields are members; a granular struct with fields is not.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -54,7 +56,12 @@ class Shape:
 
 def kube_version(api: PackageApi) -> tuple[int, int]:
     """``(major, minor)`` of the package's Kubernetes; unknown is taken as current."""
-    parts = api.kubernetes_version.lstrip("v").split(".")
+    return _version(api.kubernetes_version)
+
+
+@functools.lru_cache(maxsize=64)
+def _version(text: str) -> tuple[int, int]:
+    parts = text.lstrip("v").split(".")
     try:
         return int(parts[0]), int(parts[1])
     except (IndexError, ValueError):
@@ -120,10 +127,21 @@ def list_relationship(field: Field) -> tuple[str, tuple[str, ...]]:
     return "atomic", ()
 
 
+#: Shapes already derived, per package API (kept alive here, so ids stay unique).
+_SHAPES: dict[int, tuple[PackageApi, dict[tuple[Shape, str], Shape]]] = {}
+
+
 def child_shape(api: PackageApi, shape: Shape, name: str) -> Shape:
     """The shape of field/key ``name`` of a struct, map or deduced value."""
     if shape.kind == "struct":
-        return field_shape(api.field(shape.type_key, name), kube_version(api))
+        cached = _SHAPES.get(id(api))
+        if cached is None or cached[0] is not api:
+            cached = _SHAPES[id(api)] = (api, {})
+        found = cached[1].get((shape, name))
+        if found is None:
+            found = cached[1][(shape, name)] = field_shape(api.field(shape.type_key, name),
+                                                           kube_version(api))
+        return found
     if shape.kind == "map":
         return shape.item or LEAF
     if shape.kind == "deduced":
@@ -143,8 +161,9 @@ _KEY_DEFAULTS: Mapping[tuple[str, ...], tuple[tuple[int, int], Mapping[str, Any]
 }
 
 
-def item_key(shape: Shape, item: Any, where: str = "") -> str:
-    """The path element naming ``item`` of a list-map or set ``shape``."""
+def item_key(shape: Shape, item: Any, path: Path | None = None, index: int = 0) -> str:
+    """The path element naming ``item`` (the ``index``-th of the list at ``path``, for
+    the error message) of a list-map or set ``shape``."""
     if shape.kind == "set":
         return "v:" + go_json(item)
     defaults = dict(shape.key_defaults)
@@ -155,6 +174,7 @@ def item_key(shape: Shape, item: Any, where: str = "") -> str:
         elif name in defaults:
             keys[name] = defaults[name]
         else:
+            where = "" if path is None else f"{path_string(path)}: element {index}: "
             raise FieldSetError(f"{where}associative list with keys has an element that "
                                 f'omits key field "{name}" (and doesn\'t have default value)')
     return "k:" + go_json(keys)
@@ -164,10 +184,12 @@ def go_json(value: Any) -> str:
     """JSON as the API server's encoder writes it in path elements: compact, object keys
     sorted, ``<``, ``>``, ``&``, U+2028 and U+2029 escaped, other text as is."""
     text = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(char, escaped)
+    if _GO_ESCAPED.search(text):
+        text = _GO_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text
+
+
+_GO_ESCAPED = re.compile("[<>&\u2028\u2029]")
 
 
 class FieldSet:
@@ -315,7 +337,7 @@ def _walk_fields(api: PackageApi, value: Any, shape: Shape, path: Path, out: lis
     item_shape = shape.item or LEAF
     seen: set[str] = set()
     for index, item in enumerate(value):
-        element = item_key(shape, item, f"{path_string(path)}: element {index}: ")
+        element = item_key(shape, item, path, index)
         if unique and element in seen:
             raise FieldSetError(f"{path_string(path)}: duplicate entries for key "
                                 f"{element_text(element)}")
