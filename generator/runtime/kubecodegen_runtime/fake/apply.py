@@ -37,9 +37,9 @@ from .fieldset import (
     child_shape,
     fields_of,
     item_key,
+    iteration_order,
     kube_version,
     nested_sets,
-    path_order,
     path_string,
     root_shape,
 )
@@ -238,10 +238,11 @@ def server_side_apply(live: dict[str, Any] | None, config: dict[str, Any], *, ma
     conflicts = {k: e.fields & changed_or_added for k, e in entries.items() if k != key}
     conflicts = {k: c for k, c in conflicts.items() if c}
     if conflicts and not force:
-        ordered = sorted(((k, p) for k, c in conflicts.items() for p in c.paths),
-                         key=lambda kp: (kp[0][0], kp[0][1], path_order(kp[1])))
-        raise ApplyConflict([(k[0], path_string(p)) for k, p in ordered],
-                            [(describe_manager(k, with_sub), path_string(p)) for k, p in ordered])
+        aliased = kube_version(api) < (1, 28)
+        ordered = [(k, path_string(p)) for k in sorted(conflicts)
+                   for p in iteration_order(conflicts[k], aliased=aliased)]
+        raise ApplyConflict([(k[0], p) for k, p in ordered],
+                            [(describe_manager(k, with_sub), p) for k, p in ordered])
     for k, taken in conflicts.items():
         entries[k].fields = entries[k].fields - taken
     if comparison.removed:

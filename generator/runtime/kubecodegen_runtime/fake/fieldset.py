@@ -387,3 +387,47 @@ def path_order(path: Path) -> tuple[tuple[int, int, Any], ...]:
     first, then the children, each sorted by element (fields, keys, values, indices)."""
     last = len(path) - 1
     return tuple((0 if i == last else 1, *_element_order(e)) for i, e in enumerate(path))
+
+
+def iteration_order(fields: FieldSet, *, aliased: bool = False) -> list[Path]:
+    """The paths of ``fields`` in the order structured-merge-diff's ``Set.Iterate`` visits
+    them (at each level the members, then the children, each sorted).
+
+    ``aliased``: as a conflict list of structured-merge-diff before 4.3 (Kubernetes
+    before 1.28) holds them. It kept each visited path without copying it, and the walk
+    builds paths by Go ``append`` on a shared prefix, so a later path overwrote the tail
+    of an earlier one that shared its backing array: on a 1.20 server a conflict on
+    ``.spec.template.spec.tolerations`` followed by one below ``containers`` is reported
+    as ``.spec.template.spec.containers``. Reproduced here with Go's slice growth (the
+    capacity doubles) so that the fake names the same fields.
+    """
+    trie: dict[str, Any] = {}
+    for path in fields.paths:
+        node = trie
+        for element in path:
+            node = node.setdefault(element, {})
+        node[""] = True
+    visited: list[tuple[list[str | None], int]] = []
+
+    def append(prefix: tuple[list[str | None], int], element: str) -> tuple[list[str | None], int]:
+        array, length = prefix
+        if not aliased:
+            return [*array[:length], element], length + 1
+        if length < len(array):
+            array[length] = element  # Go: append within capacity writes the shared array
+            return array, length + 1
+        grown: list[str | None] = [*array[:length], element]
+        grown.extend([None] * (max(1, 2 * len(array)) - len(grown)))
+        return grown, length + 1
+
+    def walk(node: dict[str, Any], prefix: tuple[list[str | None], int]) -> None:
+        elements = sorted((e for e in node if e), key=_element_order)
+        for element in elements:
+            if "" in node[element]:
+                visited.append(append(prefix, element))
+        for element in elements:
+            if any(key for key in node[element]):
+                walk(node[element], append(prefix, element))
+
+    walk(trie, ([], 0))
+    return [tuple(str(e) for e in array[:length]) for array, length in visited]
