@@ -394,3 +394,16 @@ def test_sets_atomic_lists_and_retain_keys_lists_of_a_pod_template(dyn: DynamicC
     dep.update("C", finish)
     del config["metadata"]["finalizers"]
     dep.apply("A", config)  # C's volume stays, A's finalizer was already gone
+
+
+def test_conflicts_in_keyed_items_come_in_the_servers_order(dyn: DynamicClient,
+                                                           namespace: str) -> None:
+    dep = Backends(dyn, namespace, GroupVersionResource("apps", "v1", "deployments"),
+                   DEPLOYMENT, "apps/v1")
+    ports = [{"containerPort": p, "protocol": "TCP", "name": f"p{p}"} for p in (443, 80, 8080)]
+    env = [{"name": n, "value": "1"} for n in ("b", "a", "C")]
+    dep.apply("A", _deployment([{"name": "web", "image": "i", "ports": ports, "env": env}]))
+    changed = [{"name": "web", "image": "j", "ports": [{**p, "name": "x"} for p in ports],
+                "env": [{**e, "value": "2"} for e in env]}]
+    causes = dep.apply("B", _deployment(changed, replicas=None))
+    assert causes is not None and len(causes) == 7

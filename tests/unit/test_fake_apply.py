@@ -456,3 +456,13 @@ def test_conflicts_before_1_28_name_paths_as_the_aliasing_server_did() -> None:
         _apply(_apply(None, config, "A"), other, "B")
     assert [p for _, p in new.value.conflicts] == [
         ".spec.template.spec.tolerations", '.spec.template.spec.containers[name="web"].args']
+
+
+def test_conflicts_in_keyed_items_come_in_key_order_numbers_numerically() -> None:
+    ports = [{"containerPort": p, "protocol": "TCP", "name": f"p{p}"} for p in (443, 80, 8080)]
+    live = _apply(None, _dep(template=_containers({"name": "web", "ports": ports})), "A")
+    renamed = [{**p, "name": "x" + str(p["containerPort"])} for p in ports]
+    with pytest.raises(ApplyConflict) as info:
+        _apply(live, _dep(template=_containers({"name": "web", "ports": renamed})), "B")
+    assert [p.split("containerPort=")[1].split(",")[0] for _, p in info.value.conflicts] == [
+        "80", "443", "8080"]

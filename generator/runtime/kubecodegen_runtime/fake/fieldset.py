@@ -371,18 +371,42 @@ def path_string(path: Path) -> str:
     return "".join(element_text(e) for e in path)
 
 
-def _element_order(element: str) -> tuple[int, Any]:
+def _element_order(element: str) -> tuple[Any, ...]:
+    """structured-merge-diff's order of path elements: fields (by name), then keys (field
+    by field: name, then value), then set values, then indices."""
     kind, _, text = element.partition(":")
-    rank = {"f": 0, "k": 1, "v": 2, "i": 3}.get(kind, 4)
-    if kind == "i":
-        try:
-            return rank, (int(text), "")
-        except ValueError:
-            return rank, (0, text)
-    return rank, (0, text)
+    try:
+        if kind == "f":
+            return 0, text
+        if kind == "k":
+            keys = json.loads(text)
+            return 1, tuple((name, _value_order(keys[name])) for name in sorted(keys))
+        if kind == "v":
+            return 2, _value_order(json.loads(text))
+        if kind == "i":
+            return 3, int(text)
+    except (ValueError, TypeError, AttributeError):
+        pass
+    return 4, text
 
 
-def path_order(path: Path) -> tuple[tuple[int, int, Any], ...]:
+def _value_order(value: Any) -> tuple[Any, ...]:
+    """structured-merge-diff's ``value.Compare``: numbers, strings, booleans, lists,
+    maps, null."""
+    if isinstance(value, bool):
+        return 2, value
+    if isinstance(value, (int, float)):
+        return 0, value
+    if isinstance(value, str):
+        return 1, value
+    if isinstance(value, list):
+        return 3, tuple(_value_order(v) for v in value)
+    if isinstance(value, dict):
+        return 4, tuple((k, _value_order(value[k])) for k in sorted(value))
+    return 5, ()
+
+
+def path_order(path: Path) -> tuple[tuple[Any, ...], ...]:
     """The order in which structured-merge-diff iterates a set: at each level the members
     first, then the children, each sorted by element (fields, keys, values, indices)."""
     last = len(path) - 1
