@@ -28,7 +28,12 @@ from kubecodegen_runtime import errors
 from kubecodegen_runtime.client import RESTClient
 from kubecodegen_runtime.discovery import DiscoveryClient
 from kubecodegen_runtime.dynamic import DynamicClient
-from kubecodegen_runtime.fake.apply import ApplyConflict, record_update, server_side_apply
+from kubecodegen_runtime.fake.apply import (
+    ApplyBadRequest,
+    ApplyConflict,
+    record_update,
+    server_side_apply,
+)
 from kubecodegen_runtime.fake.fieldset import FieldSet, FieldSetError, fields_of
 from kubecodegen_runtime.fake.schema import PackageApi
 from kubecodegen_runtime.meta import GroupVersionResource
@@ -306,6 +311,14 @@ def test_unmanaged_object_and_the_cap_on_updaters(dyn: DynamicClient, namespace:
 
     cm.update("C", forget)
     assert cm.real_obj is not None and not cm.real_obj["metadata"].get("managedFields")
+    with_fields = _cm(c="3")
+    with_fields["metadata"]["managedFields"] = [{"manager": "x", "operation": "Apply"}]
+    with pytest.raises(errors.BadRequest, match=r"metadata\.managedFields must be nil"):
+        dyn.resource(GroupVersionResource("", "v1", "configmaps")).namespace(namespace).apply(
+            with_fields, field_manager="B")
+    with pytest.raises(ApplyBadRequest, match=r"^metadata\.managedFields must be nil$"):
+        server_side_apply(cm.fake, with_fields, manager="B", force=False, api=API,
+                          type_key=CONFIG_MAP, now=NOW, api_version="v1")
     cm.apply("B", _cm(c="3"))  # what was there goes to before-first-apply
     assert cm.fake is not None
     assert {e["manager"] for e in cm.fake["metadata"]["managedFields"]} == {

@@ -77,6 +77,10 @@ class ApplyConflict(Exception):
                 for who, path in self.described]
 
 
+class ApplyBadRequest(ValueError):
+    """A configuration the server refuses outright (400 BadRequest, this message)."""
+
+
 def conflict_message(described: list[tuple[str, str]]) -> str:
     """The ``Status`` message of a conflict, worded as the API server words it."""
     if len(described) == 1:
@@ -195,12 +199,15 @@ def server_side_apply(live: dict[str, Any] | None, config: dict[str, Any], *, ma
     list-map item without its key, two items with one key): its message is what the
     server sends after ``failed to create typed patch object: `` (1.20) or ``failed to
     create typed patch object (<namespace>/<name>; <group>/<version>, Kind=<kind>): ``,
-    with a 500 InternalError. Never mutates its inputs.
+    with a 500 InternalError; :class:`ApplyBadRequest` for a configuration that carries
+    ``metadata.managedFields``. Never mutates its inputs.
 
     ``reset``: the paths this write's strategy keeps from the live object (default
     :func:`reset_paths`); the object keeps the live values there, and from 1.22 on this
     write takes no ownership of them (before, ownership moves as if it had written them).
     """
+    if _managed_fields(config) is not None:
+        raise ApplyBadRequest("metadata.managedFields must be nil")
     with_sub = records_subresource(api)
     shape = root_shape(type_key)
     live_value = _without_managed_fields(live) if live is not None else {}
