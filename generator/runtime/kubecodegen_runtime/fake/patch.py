@@ -14,9 +14,12 @@ the fake must answer what the real server answers:
   against ``null`` succeeds, negative array indices count from the end, a pointer without
   a leading ``/`` is read from its second token, an operation without ``value`` uses
   ``null``. Kubernetes before 1.23 (library v4.9) refuses the whole-document pointer
-  ``""`` and negative indices when reading; later versions (v4.12) accept both.
+  ``""``, and a negative index where it reads (``replace``, ``test``, a parent) makes
+  its handler panic and drop the connection, which the fake answers with the 422;
+  later versions (v4.12) accept both.
 * JSON merge patch (RFC 7386) as the same library applies it: ``null`` deletes, a value
-  the document lacks is taken with its ``null`` members (and ``null`` array items) pruned.
+  the document lacks is taken with its ``null`` members pruned (and, before 1.23, its
+  ``null`` array items).
   A patch that is not an object is refused as the server refuses it (it only patches
   objects).
 * Strategic merge patch as ``k8s.io/apimachinery/pkg/util/strategicpatch`` applies it on
@@ -353,21 +356,22 @@ def json_patch(doc: Any, operations: Any, *, kubernetes_version: str = "") -> An
 # --- RFC 7386 ------------------------------------------------------------------------
 
 
-def _prune_nulls(value: Any) -> Any:
+def _prune_nulls(value: Any, null_items: bool) -> Any:
     """A value the document lacks, as evanphx/json-patch adds it: ``null`` members of
-    objects and ``null`` items of arrays dropped, at every depth."""
+    objects dropped at every depth, and ``null`` items of arrays too where ``null_items``
+    (library v4.9, Kubernetes before 1.23; later versions keep them)."""
     if isinstance(value, dict):
         if not any(v is None or isinstance(v, (dict, list)) for v in value.values()):
             return value
-        return {k: _prune_nulls(v) for k, v in value.items() if v is not None}
+        return {k: _prune_nulls(v, null_items) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        if not any(v is None or isinstance(v, (dict, list)) for v in value):
+        if not any((v is None and null_items) or isinstance(v, (dict, list)) for v in value):
             return value
-        return [_prune_nulls(v) for v in value if v is not None]
+        return [_prune_nulls(v, null_items) for v in value if v is not None or not null_items]
     return value
 
 
-def _merge_objects(doc: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+def _merge_objects(doc: dict[str, Any], patch: dict[str, Any], null_items: bool) -> dict[str, Any]:
     result = dict(doc)
     for key, value in patch.items():
         if value is None:
@@ -375,23 +379,26 @@ def _merge_objects(doc: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]
             continue
         current = result.get(key)
         if current is None or not isinstance(current, dict):
-            result[key] = _prune_nulls(value)
+            result[key] = _prune_nulls(value, null_items)
         elif isinstance(value, dict):
-            result[key] = _merge_objects(current, value)
+            result[key] = _merge_objects(current, value, null_items)
         else:
             result[key] = value  # the library replaces an object by a non-object unpruned
     return result
 
 
-def merge_patch(doc: Any, patch: Any) -> Any:
+def merge_patch(doc: Any, patch: Any, *, kubernetes_version: str = "") -> Any:
     """Apply an RFC 7386 JSON merge patch (the decoded ``application/merge-patch+json``).
 
     Members set to ``null`` are deleted, objects merge recursively, anything else
     replaces. kube-apiserver patches objects only: ``null``, a string, number or boolean
     patch is its 500 ``Invalid JSON Patch``, an array its 422 (the result is no object).
+    ``kubernetes_version`` as for :func:`json_patch`: before 1.23 the ``null`` items of
+    an array the patch brings in are dropped too.
     """
+    null_items = not _version_at_least(kubernetes_version, 23)
     if isinstance(patch, list):
-        text = (f'Invalid value: {json.dumps(json.dumps(_prune_nulls(patch), separators=(",", ":")))}: '
+        text = (f'Invalid value: {json.dumps(json.dumps(_prune_nulls(patch, null_items), separators=(",", ":")))}: '
                 "couldn't get version/kind; json parse error: json: cannot unmarshal array into "
                 'Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; '
                 'Kind string "json:\\"kind,omitempty\\"" }')
@@ -400,8 +407,8 @@ def merge_patch(doc: Any, patch: Any) -> Any:
     if not isinstance(patch, dict):
         raise _internal("Invalid JSON Patch")
     if not isinstance(doc, dict):
-        return _prune_nulls(patch)
-    return _merge_objects(doc, patch)
+        return _prune_nulls(patch, null_items)
+    return _merge_objects(doc, patch, null_items)
 
 
 # --- strategic merge patch -------------------------------------------------------------
