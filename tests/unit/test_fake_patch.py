@@ -176,8 +176,9 @@ def test_merge_patch(doc: Any, patch: Any, expected: Any) -> None:
     assert doc == before and patch == patch_before
 
 
-def test_merge_patch_before_1_23_drops_null_array_items_too() -> None:
-    assert merge_patch({}, {"a": [{"b": None, "c": 1}, None]}, kubernetes_version="v1.20.2") == {"a": [{"c": 1}]}
+def test_merge_patch_before_1_22_drops_null_array_items_too() -> None:
+    assert merge_patch({}, {"a": [{"b": None, "c": 1}, None]}, kubernetes_version="v1.21.0") == {"a": [{"c": 1}]}
+    assert merge_patch({}, {"a": [None]}, kubernetes_version="v1.22.0") == {"a": [None]}
 
 
 @pytest.mark.parametrize("patch", [None, "x", 5, True])

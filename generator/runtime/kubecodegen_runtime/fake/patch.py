@@ -13,12 +13,12 @@ the fake must answer what the real server answers:
   included: ``replace`` of a missing object member adds it, ``test`` of a missing member
   against ``null`` succeeds, negative array indices count from the end, a pointer without
   a leading ``/`` is read from its second token, an operation without ``value`` uses
-  ``null``. Kubernetes before 1.23 (library v4.9) refuses the whole-document pointer
+  ``null``. Kubernetes before 1.23 (library v4.9, v4.11) refuses the whole-document pointer
   ``""``, and a negative index where it reads (``replace``, ``test``, a parent) makes
   its handler panic and drop the connection, which the fake answers with the 422;
   later versions (v4.12) accept both.
 * JSON merge patch (RFC 7386) as the same library applies it: ``null`` deletes, a value
-  the document lacks is taken with its ``null`` members pruned (and, before 1.23, its
+  the document lacks is taken with its ``null`` members pruned (and, before 1.22, its
   ``null`` array items).
   A patch that is not an object is refused as the server refuses it (it only patches
   objects).
@@ -359,7 +359,7 @@ def json_patch(doc: Any, operations: Any, *, kubernetes_version: str = "") -> An
 def _prune_nulls(value: Any, null_items: bool) -> Any:
     """A value the document lacks, as evanphx/json-patch adds it: ``null`` members of
     objects dropped at every depth, and ``null`` items of arrays too where ``null_items``
-    (library v4.9, Kubernetes before 1.23; later versions keep them)."""
+    (library v4.9, Kubernetes before 1.22; v4.11 and later keep them)."""
     if isinstance(value, dict):
         if not any(v is None or isinstance(v, (dict, list)) for v in value.values()):
             return value
@@ -393,10 +393,10 @@ def merge_patch(doc: Any, patch: Any, *, kubernetes_version: str = "") -> Any:
     Members set to ``null`` are deleted, objects merge recursively, anything else
     replaces. kube-apiserver patches objects only: ``null``, a string, number or boolean
     patch is its 500 ``Invalid JSON Patch``, an array its 422 (the result is no object).
-    ``kubernetes_version`` as for :func:`json_patch`: before 1.23 the ``null`` items of
-    an array the patch brings in are dropped too.
+    ``kubernetes_version`` as for :func:`json_patch`: before 1.22 (library v4.9) the
+    ``null`` items of an array the patch brings in are dropped too.
     """
-    null_items = not _version_at_least(kubernetes_version, 23)
+    null_items = not _version_at_least(kubernetes_version, 22)
     if isinstance(patch, list):
         text = (f'Invalid value: {json.dumps(json.dumps(_prune_nulls(patch, null_items), separators=(",", ":")))}: '
                 "couldn't get version/kind; json parse error: json: cannot unmarshal array into "
