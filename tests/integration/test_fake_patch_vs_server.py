@@ -342,6 +342,15 @@ CR_CASES: list[tuple[str, str, Any]] = [
                                                  {"op": "replace", "path": "/spec/other/a", "value": 2}]),
     ("merge patch with nulls in a new array", "merge", {"spec": {"list": [{"a": None, "b": 1}, None]}}),
     ("merge patch replacing an object by an array", "merge", {"spec": {"nested": [1, None]}}),
+    ("json remove of a missing member", "json", [{"op": "remove", "path": "/spec/missing"}]),
+    ("json failed test", "json", [{"op": "test", "path": "/spec/items/0", "value": "b"}]),
+    ("merge patch that is a number", "merge", 5),
+    ("merge patch that is null", "merge", None),
+    ("merge patch that is an array", "merge", [1]),
+    ("json patch that is an object", "json", {"op": "add"}),
+    ("json patch with an op that is no string", "json", [{"op": 1, "path": "/spec/x"}]),
+    ("json patch with an item that is no object", "json", [1]),
+    ("json replace of the whole document", "json", None),  # the body is built from the live object
 ]
 
 
@@ -362,6 +371,8 @@ def test_custom_resource_patch_matches_each_server(thing_admin: Any, cr_namespac
              "spec": {"items": ["a", "b"], "nested": {"a": 1}}}
     assert thing_admin.post(collection, json=thing).status_code == 201
     live = thing_admin.get(f"{collection}/t").json()
+    if name == "json replace of the whole document":
+        body = [{"op": "replace", "path": "", "value": {**live, "spec": {"whole": True}}}]
 
     def send() -> Any:
         return thing_admin.patch(f"{collection}/t", content=json.dumps(body),
