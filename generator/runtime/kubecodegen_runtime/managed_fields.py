@@ -47,7 +47,7 @@ def owned_fields(managed_fields: Iterable[Mapping[str, Any]], manager: str,
     ``subresource``; its entries all count as the main resource's.
     """
     wanted = subresource or ""
-    trees = [_parse(entry.get("fieldsV1")) for entry in managed_fields
+    trees = [parse_fields_v1(entry.get("fieldsV1")) for entry in managed_fields
              if entry.get("manager") == manager and entry.get("operation") == APPLY
              and (entry.get("subresource") or "") == wanted]
     if not trees:
@@ -58,7 +58,9 @@ def owned_fields(managed_fields: Iterable[Mapping[str, Any]], manager: str,
     return merged
 
 
-def _parse(raw: Any) -> dict[str, Any]:
+def parse_fields_v1(raw: Any) -> dict[str, Any]:
+    """One entry's ``fieldsV1`` as a tree: JSON text (as the wire carries it) or an already
+    decoded object; ``None`` is the empty tree. Shared with the fake server's field sets."""
     if raw is None:
         return {}
     tree = json.loads(raw) if isinstance(raw, (str, bytes, bytearray)) else raw

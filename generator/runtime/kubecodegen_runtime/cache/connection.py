@@ -93,8 +93,12 @@ class InterruptibleClient:
         self._lock = threading.Lock()
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         # An owned transport: it also renews its pool when an exec plugin rotates the
-        # client certificate, as the caller's does.
-        transport = Transport(rest.config, limits=rest.limits, trace=self._trace)
+        # client certificate, as the caller's does. A transport without sockets (the fake
+        # server's) offers ``fork()``: a private copy whose ``cut()`` ends its streams.
+        fork = getattr(getattr(rest, "_transport", None), "fork", None)
+        transport: Transport = fork() if callable(fork) else \
+            Transport(rest.config, limits=rest.limits, trace=self._trace)
+        self._transport = transport
         self.rest = RESTClient(
             rest.config, transport=transport, retry=StopAwareRetry(rest.retry, self._cut),
             rate_limiter=rest.rate_limiter, warning_handler=rest.warnings)
@@ -113,6 +117,9 @@ class InterruptibleClient:
             sockets = list(self._sockets)
         for sock in sockets:
             _shut(sock)
+        cut_streams = getattr(self._transport, "cut", None)
+        if callable(cut_streams):
+            cut_streams()
 
     def close(self) -> None:
         """Release the connection pool (call from the thread that used the client)."""

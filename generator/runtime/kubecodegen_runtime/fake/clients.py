@@ -9,7 +9,7 @@ from ..client import AsyncRESTClient, RESTClient
 from ..config.types import ClientConfig
 from ..ratelimit import AsyncRateLimiter, RateLimiter
 from ..retry import RetryPolicy
-from ..transport import AsyncTransport, Transport
+from ..transport import DEFAULT_USER_AGENT, AsyncTransport, Transport
 from .transport import AsyncFakeTransport, FakeTransport
 
 if TYPE_CHECKING:
@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 #: Where the fake "is": a name that can never resolve (RFC 6761), so a request that
 #: escaped the fake transport fails at once instead of reaching a real cluster.
 FAKE_SERVER_URL = "https://fake.invalid"
-#: The User-Agent of fake clients; its first ``/``-segment is their default field manager.
-FAKE_USER_AGENT = "kubecodegen-fake/0.1.0 (python)"
+#: The User-Agent of fake clients: the real clients' default, so that the default field
+#: manager (its first ``/``-segment) is the one a real server records.
+FAKE_USER_AGENT = DEFAULT_USER_AGENT
 
 #: No retries: a test sees the first answer, and a reactor's error is not repeated.
 NO_RETRIES = RetryPolicy(max_attempts=1)

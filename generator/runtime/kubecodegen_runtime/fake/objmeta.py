@@ -12,8 +12,6 @@ import datetime
 import random
 import re
 
-from ..labels import validate_label_key, validate_label_value
-
 Cause = tuple[str, str, str]
 
 _SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
@@ -55,10 +53,13 @@ def _quoted(value: str) -> str:
     return f'"{escaped}"'
 
 
-def name_problems(name: str, rule: str, field: str = "metadata.name") -> list[Cause]:
+def name_problems(name: str, rule: str, field: str = "metadata.name", *,
+                  prefix: bool = False) -> list[Cause]:
     """Why ``name`` is not a valid object name under ``rule`` (see
-    :func:`~.quirks.name_rule`)."""
+    :func:`~.quirks.name_rule`). ``prefix``: ``name`` is a generateName, whose trailing
+    ``-`` is allowed (apimachinery's ``maskTrailingDash``)."""
     invalid = f"Invalid value: {_quoted(name)}: "
+    checked = name[:-1] + "a" if prefix and len(name) > 1 and name.endswith("-") else name
     causes: list[Cause] = []
     if rule == "path":
         for bad in (".", ".."):
@@ -71,28 +72,73 @@ def name_problems(name: str, rule: str, field: str = "metadata.name") -> list[Ca
     limit, pattern, message = (
         (63, _LABEL, LABEL_MESSAGE) if rule == "label" else (253, _SUBDOMAIN, SUBDOMAIN_MESSAGE)
     )
-    if len(name) > limit:
+    if len(checked) > limit:
         causes.append(("FieldValueInvalid", field,
                        f"{invalid}must be no more than {limit} characters"))
-    if not pattern.fullmatch(name):
+    if not pattern.fullmatch(checked):
         causes.append(("FieldValueInvalid", field, f"{invalid}{message}"))
     return causes
 
 
+_QUALIFIED = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+QUALIFIED_MESSAGE = (
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with "
+    "an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+    "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+)
+LABEL_VALUE_MESSAGE = (
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' "
+    "or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "
+    "'my_value',  or '12345', regex used for validation is "
+    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+)
+
+
+def qualified_name_problems(key: str) -> list[str]:
+    """apimachinery's ``IsQualifiedName``: ``[prefix/]name`` as label and annotation keys."""
+    parts = key.split("/")
+    if len(parts) > 2:
+        return ["a qualified name " + QUALIFIED_MESSAGE + " with an optional DNS subdomain "
+                "prefix and '/' (e.g. 'example.com/MyName')"]
+    problems: list[str] = []
+    if len(parts) == 2:
+        prefix, name = parts
+        if not prefix:
+            problems.append("prefix part must be non-empty")
+        else:
+            if len(prefix) > 253:
+                problems.append("prefix part must be no more than 253 characters")
+            if not _SUBDOMAIN.fullmatch(prefix):
+                problems.append("prefix part " + SUBDOMAIN_MESSAGE)
+    else:
+        name = parts[0]
+    if not name:
+        problems.append("name part must be non-empty")
+    elif len(name) > 63:
+        problems.append("name part must be no more than 63 characters")
+    if name and not _QUALIFIED.fullmatch(name):
+        problems.append("name part " + QUALIFIED_MESSAGE)
+    return problems
+
+
+def label_value_problems(value: str) -> list[str]:
+    problems: list[str] = []
+    if len(value) > 63:
+        problems.append("must be no more than 63 characters")
+    if not _LABEL_VALUE.fullmatch(value):
+        problems.append(LABEL_VALUE_MESSAGE)
+    return problems
+
+
 def label_problems(labels: object, field: str = "metadata.labels") -> list[Cause]:
-    """Invalid label keys and values (messages from :mod:`..labels`)."""
+    """Invalid label keys and values, with the server's messages."""
     if not isinstance(labels, dict):
         return []
     causes: list[Cause] = []
     for key, value in labels.items():
-        try:
-            validate_label_key(str(key))
-        except ValueError as exc:
-            causes.append(("FieldValueInvalid", field,
-                           f"Invalid value: {_quoted(str(key))}: {exc}"))
-        try:
-            validate_label_value(str(value))
-        except ValueError as exc:
-            causes.append(("FieldValueInvalid", field,
-                           f"Invalid value: {_quoted(str(value))}: {exc}"))
+        causes += [("FieldValueInvalid", field, f"Invalid value: {_quoted(str(key))}: {p}")
+                   for p in qualified_name_problems(str(key))]
+        causes += [("FieldValueInvalid", field, f"Invalid value: {_quoted(str(value))}: {p}")
+                   for p in label_value_problems(str(value))]
     return causes

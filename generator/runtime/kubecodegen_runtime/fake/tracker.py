@@ -21,52 +21,36 @@ from __future__ import annotations
 import random
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
+from ..apis.meta_v1 import StatusCause
 from ..errors import BadRequest, Invalid, MethodNotAllowed, NotFound
 from ..meta import ResourceInfo
 from . import actions, objmeta, quirks
 from .schema import PackageApi
+from .store import GR, Obj, Slot, Snapshots, Stored, copy, meta_of, sort_key
+from .watch import EventLog
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.decode
 
-Obj = dict[str, Any]
-GR = tuple[str, str]
-#: Where an object is in its resource's table: ``(namespace or "", name)``.
-Slot = tuple[str, str]
+#: The resourceVersion a fresh store starts at: a real cluster has written that much
+#: before a client sees it, and a watch from before it is too old (its watch cache
+#: starts there).
+FIRST_RV = 100
+#: Writes kept to read lists in the past (``resourceVersionMatch=Exact``) and to replay
+#: watches: kube-apiserver 1.20's watch cache grows while its events are fresh (to
+#: 100 Ki events), so quick test writes are all kept.
+HISTORY = 10_000
 
 #: How many generated names are tried before giving up (the server tries once and
 #: answers AlreadyExists; retrying makes a collision in a test impossible in practice).
 GENERATE_ATTEMPTS = 8
-
-
-def copy(obj: Obj) -> Obj:
-    """A deep copy of a JSON object (msgspec round trip: faster than ``copy.deepcopy``)."""
-    result: Obj = _decode(_encode(obj))
-    return result
-
-
-def meta_of(obj: Mapping[str, Any]) -> dict[str, Any]:
-    meta = obj.get("metadata")
-    return meta if isinstance(meta, dict) else {}
-
-
-@dataclass(slots=True)
-class Stored:
-    """One stored object: its dict (never mutated once stored) and its JSON bytes."""
-
-    obj: Obj
-    raw: bytes
-    rv: int
-
-    @staticmethod
-    def of(obj: Obj, rv: int) -> Stored:
-        return Stored(obj, _encode(obj), rv)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +70,6 @@ class Change:
 Listener = Callable[[Change], None]
 
 
-def sort_key(slot: Slot) -> str:
-    """Where etcd puts an object of a resource: ``namespace/name`` (or ``name``), bytewise."""
-    namespace, name = slot
-    return f"{namespace}/{name}" if namespace else name
-
-
 class ObjectTracker:
     """The store of one fake cluster, shared by every client of it.
 
@@ -100,11 +78,21 @@ class ObjectTracker:
     :class:`~..errors.ApiError` values worded as the real server words them.
     """
 
-    def __init__(self, api: PackageApi, *, seed: int | None = None) -> None:
+    def __init__(self, api: PackageApi, *, seed: int | None = None,
+                 window: int = HISTORY) -> None:
         self.api = api
+        #: Every write, for watches (``window`` events kept per resource).
+        self.events = EventLog(window=window)
+        #: Where the store's history starts: older watches, lists and continue tokens
+        #: are too old (see :meth:`compact`).
+        self.compacted_rv = FIRST_RV
+        #: ``(rv, (group, resource), slot, entry before the write)`` of recent writes.
+        self._history: deque[tuple[int, GR, Slot, Stored | None]] = deque(maxlen=window)
+        #: The selected objects of recent paged lists (their continue tokens' snapshots).
+        self.snapshots = Snapshots()
         self.lock = threading.RLock()
         self._tables: dict[GR, dict[Slot, Stored]] = {}
-        self._rv = 0
+        self._rv = FIRST_RV
         self._rng = random.Random(seed)
         self._listeners: list[Listener] = []
         self._infos: dict[tuple[str, str, str], ResourceInfo] = {}
@@ -128,6 +116,14 @@ class ObjectTracker:
     @property
     def current_rv(self) -> int:
         return self._rv
+
+    def compact(self, rv: int | None = None) -> None:
+        """Forget history up to ``rv`` (default: now), as an etcd compaction does: watches
+        and continue tokens from before it answer 410 Expired."""
+        with self.lock:
+            target = self._rv if rv is None else min(rv, self._rv)
+            self.compacted_rv = max(self.compacted_rv, target)
+            self.events.compact(target)
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener`` with every change from now on (the watch event log)."""
@@ -155,18 +151,25 @@ class ObjectTracker:
         """Store ``obj`` (or remove the slot) at a new resourceVersion; tell listeners."""
         self._rv += 1
         table = self._table(info)
+        if self._history.maxlen and len(self._history) == self._history.maxlen:
+            self.compacted_rv = max(self.compacted_rv, self._history[0][0])
+        self._history.append((self._rv, (info.group, info.resource), slot, table.get(slot)))
         if obj is None:
             assert deleted is not None
-            table.pop(slot, None)
+            previous = table.pop(slot, None)
             last = copy(deleted)
             meta_of(last)["resourceVersion"] = str(self._rv)
             change = Change(kind, info.group, info.resource, slot[0], slot[1], self._rv, last)
             stored = None
         else:
+            previous = table.get(slot)
             meta_of(obj)["resourceVersion"] = str(self._rv)
             stored = Stored.of(obj, self._rv)
             table[slot] = stored
             change = Change(kind, info.group, info.resource, slot[0], slot[1], self._rv, obj)
+        self.events.publish((info.group, info.resource), kind,
+                            previous.obj if previous is not None else None, change.object,
+                            self._rv)
         for listener in self._listeners:
             listener(change)
         return stored
@@ -244,6 +247,28 @@ class ObjectTracker:
             slots.sort(key=sort_key)
             return [table[s] for s in slots]
 
+    def items_at(self, info: ResourceInfo, namespace: str | None,
+                 rv: int) -> list[Stored] | None:
+        """The stored objects as they were at ``rv`` (``None``: history does not reach
+        back that far), in etcd order: the present with the later writes undone."""
+        with self.lock:
+            if rv < self.compacted_rv:
+                return None
+            table = dict(self._table(info))
+            gr = (info.group, info.resource)
+            for at, where, slot, before in reversed(self._history):
+                if at <= rv:
+                    break
+                if where != gr:
+                    continue
+                if before is None:
+                    table.pop(slot, None)
+                else:
+                    table[slot] = before
+            slots = sorted((s for s in table if namespace is None or s[0] == namespace),
+                           key=sort_key)
+            return [table[s] for s in slots]
+
     def objects(self, info: ResourceInfo, namespace: str | None = None) -> list[Obj]:
         """Copies of every object of a resource (in one namespace, or all)."""
         return [self._present(info, s) for s in self.items(info, namespace)]
@@ -260,10 +285,16 @@ class ObjectTracker:
             raise actions.not_found("namespaces", namespace)
         if meta_of(stored.obj).get("deletionTimestamp") or \
                 stored.obj.get("status", {}).get("phase") == "Terminating":
-            raise actions.forbidden(
+            error = actions.forbidden(
                 info.resource, name,
                 f"unable to create new content in namespace {namespace} because it is "
                 "being terminated", info.group)
+            if error.details is not None:
+                error.details.causes = [StatusCause(
+                    reason="NamespaceTerminating", field="metadata.namespace",
+                    message=f"namespace {namespace} is being terminated")]
+                error.causes = list(error.details.causes)
+            raise error
 
     def _scope(self, info: ResourceInfo, obj: Obj, namespace: str | None) -> None:
         """The namespace of the body must be the request's (or absent: it is filled)."""
@@ -282,9 +313,13 @@ class ObjectTracker:
 
     def _validate_meta(self, info: ResourceInfo, obj: Obj, name: str) -> None:
         meta = meta_of(obj)
-        causes = objmeta.name_problems(name, quirks.name_rule(info.group, info.resource)) \
-            if name else [("FieldValueRequired", "metadata.name",
-                           "Required value: name or generateName is required")]
+        rule = quirks.name_rule(info.group, info.resource)
+        generate = meta.get("generateName")
+        causes = objmeta.name_problems(generate, rule, "metadata.generateName", prefix=True) \
+            if isinstance(generate, str) and generate else []
+        causes += objmeta.name_problems(name, rule) if name else [
+            ("FieldValueRequired", "metadata.name",
+             "Required value: name or generateName is required")]
         causes += objmeta.label_problems(meta.get("labels"))
         if causes:
             raise actions.invalid(info.kind, name, causes, info.group)
@@ -319,6 +354,10 @@ class ObjectTracker:
             slot = self._slot(info, namespace, name)
             if slot in self._table(info):
                 raise actions.already_exists(info.resource, name, info.group)
+            if meta.get("resourceVersion") and not dry_run and not keep_status:
+                # etcd3's store refuses it, and the handler answers that as a 500
+                raise actions.internal_error(
+                    "resourceVersion should not be set on objects to be created")
             self._prepare_create(info, obj, keep_status)
             if managed is not None:
                 fields = managed(None, obj)
@@ -393,6 +432,7 @@ class ObjectTracker:
             self._preconditions(info, meta, old, name, from_patch)
             new = self._prepare_update(info, obj, old, subresource)
             self._validate_meta(info, new, name)
+            self._validate_finalizers(info, old, new, name)
             if managed is not None:
                 fields = managed(old, new)
                 if fields:
@@ -400,6 +440,19 @@ class ObjectTracker:
                 else:
                     meta_of(new).pop("managedFields", None)
             return self._write_update(info, slot, old, new, stored, dry_run), False
+
+    def _validate_finalizers(self, info: ResourceInfo, old: Obj, new: Obj, name: str) -> None:
+        """An object being deleted takes no new finalizers (``ValidateObjectMetaUpdate``)."""
+        if not meta_of(old).get("deletionTimestamp"):
+            return
+        before = set(meta_of(old).get("finalizers") or [])
+        added = [f for f in meta_of(new).get("finalizers") or [] if f not in before]
+        if added:
+            quoted = ", ".join(f'"{f}"' for f in added)
+            raise self._invalid(info, name, [(
+                "FieldValueForbidden", "metadata.finalizers",
+                "Forbidden: no new finalizers can be added if the object is being deleted, "
+                f"found new finalizers []string{{{quoted}}}")])
 
     def _preconditions(self, info: ResourceInfo, meta: Mapping[str, Any], old: Obj,
                        name: str, from_patch: bool) -> None:
@@ -409,16 +462,19 @@ class ObjectTracker:
         if rv:
             if rv != old_meta.get("resourceVersion"):
                 raise actions.conflict(info.resource, name, info.group)
-        elif self.is_custom(info) and not from_patch:
-            raise self._invalid(info, name, [
+        elif not from_patch and (self.is_custom(info) or (info.group, info.resource)
+                                 in quirks.CONDITIONAL_UPDATE_ONLY):
+            # The store's own check: its Invalid names the resource, not the kind.
+            raise actions.invalid(info.resource, name, [
                 ("FieldValueInvalid", "metadata.resourceVersion",
-                 "Invalid value: 0x0: must be specified for an update")])
+                 "Invalid value: 0x0: must be specified for an update")], info.group)
         uid = meta.get("uid")
         if uid and uid != old_meta.get("uid"):
             raise actions.conflict(
                 info.resource, name, info.group,
-                f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
-                f"{old_meta.get('uid')}")
+                f"StorageError: invalid object, Code: 4, Key: {self._etcd_key(info, old)}, "
+                "ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in "
+                f"precondition: {uid}, UID in object meta: {old_meta.get('uid')}")
 
     def _prepare_update(self, info: ResourceInfo, obj: Obj, old: Obj,
                         subresource: str | None) -> Obj:
@@ -458,8 +514,8 @@ class ObjectTracker:
     def _spec_changed(self, info: ResourceInfo, old: Obj, new: Obj) -> bool:
         """Whether an update bumps the generation: any change of ``spec`` (for custom
         resources and CRDs: of anything but metadata and status)."""
-        if self.is_custom(info) or (info.group, info.resource) == \
-                ("apiextensions.k8s.io", "customresourcedefinitions"):
+        if self.is_custom(info) or \
+                (info.group, info.resource) in quirks.GENERATION_OF_WHOLE_OBJECT:
             skip = ("metadata", "status", "apiVersion", "kind")
             return {k: v for k, v in old.items() if k not in skip} != \
                 {k: v for k, v in new.items() if k not in skip}
@@ -509,7 +565,8 @@ class ObjectTracker:
             new = copy(old)
             meta = meta_of(new)
             finalizers = list(meta.get("finalizers") or [])
-            for finalizer in _gc_finalizers(options):
+            orphan = (info.group, info.version, info.resource) in quirks.ORPHAN_BY_DEFAULT
+            for finalizer in _gc_finalizers(options, orphan):
                 if finalizer not in finalizers:
                     finalizers.append(finalizer)
             grace = self._grace_period(info, new, options)
@@ -525,9 +582,11 @@ class ObjectTracker:
                 if "generation" in meta:
                     meta["generation"] = int(meta["generation"]) + 1
                 meta["deletionTimestamp"] = objmeta.now()
-                meta["deletionGracePeriodSeconds"] = grace
                 if is_namespace:
+                    # The namespace's own storage: phase Terminating, no grace period.
                     new.setdefault("status", {})["phase"] = "Terminating"
+                else:
+                    meta["deletionGracePeriodSeconds"] = grace
                 if dry_run:
                     return new, False
                 committed = self._commit(info, slot, new, "MODIFIED")
@@ -539,22 +598,33 @@ class ObjectTracker:
             self._commit(info, slot, None, "DELETED", deleted=old)
             return result, True
 
+    def _etcd_key(self, info: ResourceInfo, obj: Obj) -> str:
+        """Where etcd would keep ``obj`` (the server quotes it in storage errors)."""
+        meta = meta_of(obj)
+        prefix = f"/registry/{info.group}/{info.resource}" if self.is_custom(info) \
+            else f"/registry/{info.resource}"
+        where = f"{meta.get('namespace')}/{meta.get('name')}" if info.namespaced \
+            else str(meta.get("name"))
+        return f"{prefix}/{where}"
+
     def _delete_preconditions(self, info: ResourceInfo, name: str, old: Obj,
                               preconditions: Any) -> None:
+        """``BeforeDelete``'s checks; its Conflict names the *kind*, not the resource."""
         if not isinstance(preconditions, dict):
             return
         meta = meta_of(old)
         uid, rv = preconditions.get("uid"), preconditions.get("resourceVersion")
         if uid and uid != meta.get("uid"):
             raise actions.conflict(
-                info.resource, name, info.group,
-                f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
-                f"{meta.get('uid')}")
+                info.kind, name, info.group,
+                f"the UID in the precondition ({uid}) does not match the UID in record "
+                f"({meta.get('uid')}). The object might have been deleted and then recreated")
         if rv and rv != meta.get("resourceVersion"):
             raise actions.conflict(
-                info.resource, name, info.group,
-                f"Precondition failed: ResourceVersion in precondition: {rv}, "
-                f"ResourceVersion in object meta: {meta.get('resourceVersion')}")
+                info.kind, name, info.group,
+                f"the ResourceVersion in the precondition ({rv}) does not match the "
+                f"ResourceVersion in record ({meta.get('resourceVersion')}). The object "
+                "might have been modified")
 
     def _grace_period(self, info: ResourceInfo, obj: Obj, options: Mapping[str, Any]) -> int:
         """Seconds of graceful deletion: only pods bound to a node have one (30 s, or
@@ -604,23 +674,30 @@ class ObjectTracker:
 
 
 def _same(old: Obj, new: Obj) -> bool:
-    """Whether an update changes nothing (managedFields timestamps aside)."""
+    """Whether an update changes nothing: the server then writes nothing (no new
+    resourceVersion, no event). A new owner in managedFields is a change; a new
+    timestamp alone is not."""
     def strip(obj: Obj) -> Obj:
         meta = dict(meta_of(obj))
-        meta.pop("managedFields", None)
         meta.pop("resourceVersion", None)
+        entries = meta.pop("managedFields", None) or []
+        meta["managedFields"] = [{k: v for k, v in e.items() if k != "time"}
+                                 for e in entries if isinstance(e, dict)]
         return {**obj, "metadata": meta}
     return strip(old) == strip(new)
 
 
-def _gc_finalizers(options: Mapping[str, Any]) -> Iterable[str]:
+def _gc_finalizers(options: Mapping[str, Any], orphan_by_default: bool) -> Iterable[str]:
     """The finalizer a propagation policy asks for: the garbage collector would remove
-    it after deleting (Foreground) or orphaning (Orphan) the dependents."""
+    it after deleting (Foreground) or orphaning (Orphan) the dependents. Without a
+    policy, the resource's default decides (:data:`~.quirks.ORPHAN_BY_DEFAULT`)."""
     policy = options.get("propagationPolicy")
     orphan = options.get("orphanDependents")
     if policy == "Foreground":
         return ("foregroundDeletion",)
     if policy == "Orphan" or orphan is True:
+        return ("orphan",)
+    if policy is None and orphan is None and orphan_by_default:
         return ("orphan",)
     return ()
 

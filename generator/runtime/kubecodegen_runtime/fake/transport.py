@@ -11,10 +11,13 @@ responses and streams. A watch stream yields the JSON lines a real server sends
 from __future__ import annotations
 
 import asyncio
+import threading
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 from ..config.types import ClientConfig
+from ..errors import TransportError
 from ..rest.limits import DEFAULT_LIMITS, Limits
 from ..rest.request import Request
 from ..rest.response import Response
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
     from .server import FakeServer, WatchFeed
 
 #: How long one wait on a quiet watch lasts before the stream checks it was aborted.
-_POLL = 0.05
+_POLL = 1.0
 
 
 class FakeStream:
@@ -97,21 +100,55 @@ class AsyncFakeStream:
 class FakeTransport:
     """Answers requests from a :class:`~.server.FakeServer` in the calling thread."""
 
+    #: Nothing of a fake cluster may be cached outside the process (discovery's disk
+    #: cache skips such clients: every fake cluster has the same URL).
+    memory_only = True
+
     def __init__(self, server: FakeServer, config: ClientConfig,
                  limits: Limits | None = None) -> None:
         self.server = server
         self.config = config
         self.limits = limits if limits is not None else DEFAULT_LIMITS
         self.user_agent = config.user_agent or ""
+        self._lock = threading.Lock()
+        self._cut = False
+        self._open: weakref.WeakSet[FakeStream] = weakref.WeakSet()
+
+    def _refuse_if_cut(self, req: Request) -> None:
+        if self._cut:
+            raise TransportError("the client was cut off", method=req.method,
+                                 url=f"{self.config.server}{req.path}", sent=False)
 
     def send(self, req: Request) -> Response:
+        self._refuse_if_cut(req)
         return self.server.handle(req, user_agent=self.user_agent)
 
     def open(self, req: Request) -> FakeStream:
+        self._refuse_if_cut(req)
         answer = self.server.open_watch(req, user_agent=self.user_agent)
         if isinstance(answer, Response):
             return FakeStream(answer.status_code, answer.headers, answer.body)
-        return FakeStream(200, answer.headers, feed=answer)
+        stream = FakeStream(200, answer.headers, feed=answer)
+        with self._lock:
+            self._open.add(stream)
+            cut = self._cut
+        if cut:
+            stream.abort()
+        return stream
+
+    def fork(self) -> FakeTransport:
+        """A private transport to the same server, for a client that another thread
+        must be able to interrupt (a sync informer's reflector): see :meth:`cut`."""
+        return FakeTransport(self.server, self.config, self.limits)
+
+    def cut(self) -> None:
+        """End every stream this transport opened, and refuse every later request (a
+        TransportError that was never sent), from any thread."""
+        with self._lock:
+            self._cut = True
+            streams = list(self._open)
+        for stream in streams:
+            stream.abort()
 
     def close(self) -> None:
         """Nothing to release: the server outlives its clients."""
@@ -119,6 +156,8 @@ class FakeTransport:
 
 class AsyncFakeTransport:
     """Async twin of :class:`FakeTransport`; waits on watches without blocking the loop."""
+
+    memory_only = True
 
     def __init__(self, server: FakeServer, config: ClientConfig,
                  limits: Limits | None = None) -> None:

@@ -1,0 +1,687 @@
+"""Server-side apply and ``managedFields`` bookkeeping, as kube-apiserver does them.
+
+The semantics are structured-merge-diff's ``Updater`` as the API server's field manager
+drives it (read there, written here):
+
+* **Apply** merges the configuration into the live object (struct fields and map keys
+  one by one, list-map items by key, set items by value, atomic values replaced), then
+  *prunes*: a field the manager applied last time, no longer applies, and nobody else
+  owns is removed. The new object is compared with the live one; a field another manager
+  owns whose value changes (or appears) is a conflict. Without ``force`` conflicts fail
+  the apply; with it they move to the applier. The applier's entry becomes exactly its
+  configuration's field set.
+* **Update** (create, update, patch) compares the old and new object: every changed or
+  added field goes to the manager's ``Update`` entry, taken from whoever owned it; a
+  removed field leaves every entry.
+
+In both, ``apiVersion``, ``kind`` and the server-owned ``metadata`` fields are never
+owned (the field manager's *strip* set), an entry left empty is dropped, and entries are
+written in the server's order (operation, time, manager, apiVersion, subresource).
+Kubernetes before 1.22 records no ``subresource``: a status apply shares the manager's
+main entry there, as on a real 1.20 server.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..managed_fields import APPLY
+from .fieldset import (
+    LEAF,
+    FieldSet,
+    Path,
+    Shape,
+    child_shape,
+    fields_of,
+    item_key,
+    kube_version,
+    nested_sets,
+    path_order,
+    path_string,
+    root_shape,
+)
+from .schema import PackageApi
+
+UPDATE = "Update"
+
+
+class _Missing:
+    """An absent value (JSON ``null`` is a value; absence is not)."""
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+MISSING: Any = _Missing()
+
+
+class ApplyConflict(Exception):
+    """An apply that would change fields other managers own, without ``force``.
+
+    ``conflicts``: ``(manager, path)`` pairs, the path as the server prints it
+    (``.spec.replicas``), in the server's order. ``causes``: the ``Status`` causes a real
+    server sends (``FieldManagerConflict``, ``conflict with "m"``, the path).
+    """
+
+    def __init__(self, conflicts: list[tuple[str, str]], described: list[tuple[str, str]]) -> None:
+        self.conflicts = conflicts
+        self.described = described  # (manager as the server describes it, path)
+        super().__init__(conflict_message(described))
+
+    @property
+    def causes(self) -> list[dict[str, str]]:
+        return [{"reason": "FieldManagerConflict", "message": f"conflict with {who}", "field": path}
+                for who, path in self.described]
+
+
+def conflict_message(described: list[tuple[str, str]]) -> str:
+    """The ``Status`` message of a conflict, worded as the API server words it."""
+    if len(described) == 1:
+        who, path = described[0]
+        return f"Apply failed with 1 conflict: conflict with {who}: {path}"
+    by_manager: dict[str, list[str]] = {}
+    for who, path in described:
+        by_manager.setdefault(who, []).append(path)
+    lines: list[str] = []
+    for who in sorted(by_manager):
+        lines.append(f"conflicts with {who}:")
+        lines.extend(f"- {path}" for path in by_manager[who])
+    return f"Apply failed with {len(described)} conflicts: " + "\n".join(lines)
+
+
+# -- managers -------------------------------------------------------------------------
+
+#: What the field manager never records as owned (its ``stripMeta`` set).
+_STRIPPED = FieldSet([
+    ("f:apiVersion",), ("f:kind",), ("f:metadata",),
+    *(("f:metadata", "f:" + name) for name in (
+        "name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName",
+        "generation", "managedFields", "resourceVersion")),
+])
+
+
+@dataclass
+class _Entry:
+    manager: str
+    operation: str
+    api_version: str
+    subresource: str
+    fields: FieldSet
+    time: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def key(self, with_subresource: bool) -> tuple[str, str, str, str]:
+        # an applier is one manager whatever version it applied with; updaters are not
+        version = "" if self.operation == APPLY else self.api_version
+        return self.manager, self.operation, version, self.subresource if with_subresource else ""
+
+    def encode(self, with_subresource: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {"manager": self.manager, "operation": self.operation,
+                               "apiVersion": self.api_version}
+        if self.time is not None:
+            out["time"] = self.time
+        out["fieldsType"] = "FieldsV1"
+        out["fieldsV1"] = self.fields.to_fields_v1()
+        if with_subresource and self.subresource:
+            out["subresource"] = self.subresource
+        return out
+
+
+def records_subresource(api: PackageApi) -> bool:
+    """Whether managedFields name the subresource (Kubernetes 1.22 and later; a package
+    of unknown version is taken as current)."""
+    return kube_version(api) >= (1, 22)
+
+
+def _decode(entries: Any) -> list[_Entry]:
+    decoded: list[_Entry] = []
+    for raw in entries or ():
+        if not isinstance(raw, Mapping):
+            continue
+        decoded.append(_Entry(
+            manager=str(raw.get("manager") or ""), operation=str(raw.get("operation") or ""),
+            api_version=str(raw.get("apiVersion") or ""),
+            subresource=str(raw.get("subresource") or ""),
+            fields=FieldSet.from_fields_v1(raw.get("fieldsV1")), time=raw.get("time")))
+    return decoded
+
+
+def _encode(entries: dict[tuple[str, str, str, str], _Entry], with_subresource: bool) -> list[dict[str, Any]]:
+    kept = [e for e in entries.values() if e.fields]
+    kept.sort(key=lambda e: (e.operation, e.time or "", e.manager, e.api_version, e.subresource))
+    return [e.encode(with_subresource) for e in kept]
+
+
+def _index(entries: list[_Entry], with_subresource: bool) -> dict[tuple[str, str, str, str], _Entry]:
+    index: dict[tuple[str, str, str, str], _Entry] = {}
+    for entry in entries:
+        key = entry.key(with_subresource)
+        if key in index:  # two entries of one manager: one set
+            index[key].fields = index[key].fields | entry.fields
+        else:
+            index[key] = entry
+    return index
+
+
+def describe_manager(entry_key: tuple[str, str, str, str], with_subresource: bool) -> str:
+    """A manager as a conflict names it: ``"m"``, ``"m" using apps/v1`` for an updater,
+    ``"m" with subresource "status"``."""
+    manager, operation, version, subresource = entry_key
+    text = _go_quote(manager)
+    if with_subresource and subresource:
+        text += f" with subresource {_go_quote(subresource)}"
+    if operation == UPDATE:
+        text += f" using {version}"
+    return text
+
+
+def _go_quote(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in escaped) + '"'
+
+
+# -- the two operations -----------------------------------------------------------------
+
+def server_side_apply(live: dict[str, Any] | None, config: dict[str, Any], *, manager: str,
+                      force: bool, api: PackageApi, type_key: str | None, subresource: str = "",
+                      now: str, api_version: str,
+                      reset: Iterable[Path] | None = None) -> dict[str, Any]:
+    """The object after ``manager`` applies ``config`` to ``live`` (``None``: the apply
+    creates it), with ``metadata.managedFields`` updated. Raises :class:`ApplyConflict`,
+    or :class:`~.fieldset.FieldSetError` for a configuration the server cannot type (a
+    list-map item without its key, two items with one key): its message is what the
+    server sends after ``failed to create typed patch object: `` (1.20) or ``failed to
+    create typed patch object (<namespace>/<name>; <group>/<version>, Kind=<kind>): ``,
+    with a 500 InternalError. Never mutates its inputs.
+
+    ``reset``: the paths this write's strategy keeps from the live object (default
+    :func:`reset_paths`); the object keeps the live values there, and from 1.22 on this
+    write takes no ownership of them (before, ownership moves as if it had written them).
+    """
+    with_sub = records_subresource(api)
+    shape = root_shape(type_key)
+    live_value = _without_managed_fields(live) if live is not None else {}
+    config_value = _without_managed_fields(config)
+    ignored = tuple(reset_paths(api, type_key, subresource, {**live_value, **config_value})
+                    if reset is None else reset)
+    # first: it refuses a configuration the server cannot type
+    recorded = fields_of(config_value, api, type_key, unique=True)
+    entries = _index(_decode(_managed_fields(live)), with_sub)
+    if live is not None and not entries:
+        # an object nobody manages yet: what it has belongs to "before-first-apply"
+        first = _Entry(BEFORE_FIRST_APPLY, UPDATE, api_version, "",
+                       _update_set(api, None, live_value, type_key), now)
+        if first.fields:
+            entries[first.key(with_sub)] = first
+
+    config_set = (_without_below(recorded, ignored) if records_reset_fields(api)
+                  else recorded)
+    merged = _merge(api, live_value, config_value, shape)
+    mine = _Entry(manager, APPLY, api_version, subresource, config_set)
+    key = mine.key(with_sub)
+    previous = entries.get(key)
+    entries[key] = mine
+    if previous is not None and previous.fields:
+        merged = _prune(api, merged, entries, previous.fields, shape)
+
+    comparison = compare(api, live_value, merged, type_key)
+    if records_reset_fields(api):
+        comparison = _without_reset(comparison, ignored)
+    # what the strategy keeps, whatever the apply did (pruning too); before 1.22 ownership
+    # moved as if the configuration's values had been written
+    for path in ignored:
+        _restore_path(merged, live_value, path)
+    changed_or_added = comparison.modified | comparison.added
+    conflicts = {k: e.fields & changed_or_added for k, e in entries.items() if k != key}
+    conflicts = {k: c for k, c in conflicts.items() if c}
+    if conflicts and not force:
+        ordered = sorted(((k, p) for k, c in conflicts.items() for p in c.paths),
+                         key=lambda kp: (kp[0][0], kp[0][1], path_order(kp[1])))
+        raise ApplyConflict([(k[0], path_string(p)) for k, p in ordered],
+                            [(describe_manager(k, with_sub), path_string(p)) for k, p in ordered])
+    for k, taken in conflicts.items():
+        entries[k].fields = entries[k].fields - taken
+    if comparison.removed:
+        for k, entry in entries.items():
+            if k != key:
+                entry.fields = entry.fields - comparison.removed
+    mine.fields = mine.fields - _STRIPPED
+    changed = live is None or not same(live_value, merged)
+    mine.time = now if changed or previous is None or previous.time is None else previous.time
+    result: dict[str, Any] = merged
+    result.setdefault("metadata", {})["managedFields"] = _encode(_cap_updaters(entries), with_sub)
+    return result
+
+
+def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: str,
+                  api: PackageApi, type_key: str | None, subresource: str = "", now: str,
+                  api_version: str, reset: Iterable[Path] | None = None) -> list[dict[str, Any]]:
+    """``metadata.managedFields`` of ``new`` after a create/update/patch by ``manager``.
+
+    As on the server, managedFields that ``new`` carries replace the old ones (a client may
+    edit them), a single empty entry drops them all (this write's too), and otherwise the
+    old ones are kept.
+    ``new`` is the object as stored (the strategy's resets done); from 1.22 the ``reset``
+    paths (default :func:`reset_paths`) are owned by nobody through this write.
+    """
+    with_sub = records_subresource(api)
+    requested = _managed_fields(new)
+    if isinstance(requested, list) and len(requested) == 1 and requested[0] == {}:
+        return []  # a reset: the write is stored with no managedFields at all, its own neither
+    # managedFields the client sent replace the stored ones (it may edit them directly)
+    entries = _index(_decode(requested or _managed_fields(old)), with_sub)
+    old_value = _without_managed_fields(old) if old is not None else {}
+    new_value = _without_managed_fields(new)
+    comparison = _compare_update(api, old_value, new_value, type_key)
+    if records_reset_fields(api):
+        ignored = tuple(reset_paths(api, type_key, subresource, {**old_value, **new_value})
+                        if reset is None else reset)
+        comparison = _without_reset(comparison, ignored)
+    changed_or_added = comparison.modified | comparison.added
+    for entry in entries.values():
+        entry.fields = entry.fields - changed_or_added - comparison.removed
+    current = (changed_or_added - comparison.removed) - _STRIPPED
+    mine = _Entry(manager, UPDATE, api_version, subresource, current, now)
+    key = mine.key(with_sub)
+    if current:
+        if key in entries:
+            mine.fields = entries[key].fields | current
+        entries[key] = mine
+    return _encode(_cap_updaters(entries), with_sub)
+
+
+def _compare_update(api: PackageApi, old: dict[str, Any], new: dict[str, Any],
+                    type_key: str | None) -> Comparison:
+    """The comparison an update is recorded from: of the Go objects, for built-in kinds."""
+    return compare(api, _with_go_zero(api, old, type_key), _with_go_zero(api, new, type_key),
+                   type_key)
+
+
+def _update_set(api: PackageApi, old: dict[str, Any] | None, new: dict[str, Any],
+                type_key: str | None) -> FieldSet:
+    comparison = _compare_update(api, copy.deepcopy(old or {}), copy.deepcopy(new), type_key)
+    return (comparison.modified | comparison.added) - comparison.removed - _STRIPPED
+
+
+#: The manager that owns what an object had when it was first applied without managedFields.
+BEFORE_FIRST_APPLY = "before-first-apply"
+#: The manager the oldest updaters are merged into beyond :data:`MAX_UPDATE_MANAGERS`.
+ANCIENT_CHANGES = "ancient-changes"
+#: How many ``Update`` entries the server keeps (its ``DefaultMaxUpdateManagers``).
+MAX_UPDATE_MANAGERS = 10
+
+
+def _cap_updaters(entries: dict[tuple[str, str, str, str], _Entry]
+                  ) -> dict[tuple[str, str, str, str], _Entry]:
+    """Merge the oldest ``Update`` entries into one ``ancient-changes`` entry per API
+    version until at most :data:`MAX_UPDATE_MANAGERS` remain (the server's cap)."""
+    updaters = sorted((k for k, e in entries.items() if e.operation == UPDATE and e.fields),
+                      key=lambda k: (entries[k].time or "", k[0]))
+    count = len(updaters)
+    first_of: dict[str, tuple[str, str, str, str]] = {}
+    for k in updaters:
+        if count <= MAX_UPDATE_MANAGERS:
+            break
+        entry = entries[k]
+        bucket = (ANCIENT_CHANGES, UPDATE, entry.api_version, "")
+        if entry.api_version not in first_of:
+            first_of[entry.api_version] = k
+            continue
+        if bucket not in entries:
+            first = entries.pop(first_of[entry.api_version])
+            entries[bucket] = _Entry(ANCIENT_CHANGES, UPDATE, first.api_version, "",
+                                     first.fields, first.time)
+        entries[bucket].fields = entries[bucket].fields | entry.fields
+        entries[bucket].time = entry.time
+        del entries[k]
+        count -= 1
+    return entries
+
+
+# -- fields a write's strategy resets ------------------------------------------------------
+
+def records_reset_fields(api: PackageApi) -> bool:
+    """Whether the field manager leaves the fields a strategy resets unowned (1.22+)."""
+    return kube_version(api) >= (1, 22)
+
+
+def reset_paths(api: PackageApi, type_key: str | None, subresource: str,
+                obj: Mapping[str, Any]) -> list[Path]:
+    """The fields a write keeps from the stored object: ``status`` for the main resource
+    of a kind with a status subresource; for ``status`` everything but the status (and
+    the object's name), labels and annotations included."""
+    if subresource == "status":
+        top = [("f:" + name,) for name in obj if name not in ("apiVersion", "kind", "metadata",
+                                                                "status")]
+        return [*top, ("f:metadata", "f:labels"), ("f:metadata", "f:annotations")]
+    if subresource == "" and _has_status_subresource(api, type_key):
+        return [("f:status",)]
+    return []
+
+
+def _has_status_subresource(api: PackageApi, type_key: str | None) -> bool:
+    kinds = {key for key, root in api.roots.items() if root == type_key}
+    return any((r.group, r.version, r.kind) in kinds and "status" in r.subresources
+               for r in api.resources)
+
+
+def _without_reset(comparison: Comparison, ignored: tuple[Path, ...]) -> Comparison:
+    return Comparison(*(_without_below(s, ignored) for s in (
+        comparison.added, comparison.modified, comparison.removed)))
+
+
+def _without_below(fields: FieldSet, prefixes: Iterable[Path]) -> FieldSet:
+    """``fields`` without the given paths and everything below them."""
+    cut = tuple(prefixes)
+    return FieldSet(p for p in fields.paths if not any(p[:len(q)] == q for q in cut))
+
+
+def _restore_path(obj: dict[str, Any], source: Mapping[str, Any], path: Path) -> None:
+    """Make the field at ``path`` of ``obj`` what it is in ``source`` (absent if absent)."""
+    value: Any = source
+    for element in path:
+        value = value.get(element[2:], MISSING) if isinstance(value, Mapping) else MISSING
+    if value is MISSING:
+        _drop_path(obj, path)
+        return
+    node: Any = obj
+    for element in path[:-1]:
+        if not isinstance(node, dict):
+            return
+        node = node.setdefault(element[2:], {})
+    if isinstance(node, dict):
+        node[path[-1][2:]] = copy.deepcopy(value)
+
+
+def _drop_path(obj: dict[str, Any], path: Path) -> None:
+    """Remove the field at ``path`` (``f:`` elements only) from ``obj``, in place."""
+    node: Any = obj
+    for element in path[:-1]:
+        node = node.get(element[2:]) if isinstance(node, dict) else None
+    if isinstance(node, dict) and path and path[-1].startswith("f:"):
+        node.pop(path[-1][2:], None)
+
+
+def _managed_fields(obj: Mapping[str, Any] | None) -> Any:
+    meta = obj.get("metadata") if isinstance(obj, Mapping) else None
+    return meta.get("managedFields") if isinstance(meta, Mapping) else None
+
+
+def _without_managed_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy without ``metadata.managedFields`` (which is no field)."""
+    out = copy.deepcopy(dict(obj))
+    meta = out.get("metadata")
+    if isinstance(meta, dict):
+        meta.pop("managedFields", None)
+    return out
+
+
+# -- Go's zero values -------------------------------------------------------------------
+
+#: Struct fields a built-in Go object always has, even empty (non-pointer structs: the
+#: server compares Go objects, so an update that fills ``spec`` does not add ``spec``
+#: itself, and fieldsV1 writes no ``.`` for it). Only reached through fields that are
+#: themselves always there, from the root.
+_GO_VALUE_STRUCTS = frozenset({
+    "metadata", "spec", "status", "template", "strategy", "updateStrategy", "jobTemplate",
+    "loadBalancer", "roleRef", "scaleTargetRef", "daemonEndpoints", "nodeInfo",
+    "kubeletEndpoint",
+})
+#: ... except where Go has a pointer (ReplicationControllerSpec.template).
+_GO_POINTER_STRUCTS = frozenset({("io.k8s.api.core.v1.ReplicationControllerSpec", "template")})
+#: Lists a Go object has as ``null`` when empty (no ``omitempty``), inside the structs above.
+_GO_NULL_LISTS = frozenset({"containers"})
+
+
+def _is_built_in(api: PackageApi, type_key: str | None) -> bool:
+    if type_key is None:
+        return False
+    custom_kinds = {(r.group, r.version, r.kind) for r in api.resources
+                    if (r.group, r.resource) in api.custom}
+    return not any(key in custom_kinds for key, root in api.roots.items() if root == type_key)
+
+
+def _with_go_zero(api: PackageApi, value: dict[str, Any], type_key: str | None) -> dict[str, Any]:
+    """``value`` with the empty structs its Go object would have (built-in kinds only)."""
+    if not _is_built_in(api, type_key):
+        return value
+
+    def fill(node: dict[str, Any], shape: Shape) -> None:
+        for name in _GO_NULL_LISTS:
+            if child_shape(api, shape, name).kind in ("list_map", "set"):
+                node.setdefault(name, None)
+        for name in _GO_VALUE_STRUCTS:
+            sub = child_shape(api, shape, name)
+            if sub.kind != "struct" or (shape.type_key, name) in _GO_POINTER_STRUCTS:
+                continue
+            child = node.setdefault(name, {})
+            if isinstance(child, dict):
+                fill(child, sub)
+
+    fill(value, root_shape(type_key))
+    return value
+
+
+# -- merge --------------------------------------------------------------------------------
+
+def _is_object_shape(shape: Shape) -> bool:
+    return shape.kind in ("struct", "map", "deduced")
+
+
+def _merge(api: PackageApi, lhs: Any, rhs: Any, shape: Shape) -> Any:
+    """``rhs`` (the configuration) merged into ``lhs`` (the live value)."""
+    if rhs is MISSING:
+        return copy.deepcopy(lhs)
+    if lhs is MISSING:
+        return copy.deepcopy(rhs)
+    if _is_object_shape(shape) and isinstance(lhs, dict) and isinstance(rhs, dict):
+        out: dict[str, Any] = {}
+        for name in [*lhs, *(k for k in rhs if k not in lhs)]:
+            value = _merge(api, lhs.get(name, MISSING), rhs.get(name, MISSING),
+                           child_shape(api, shape, name))
+            if value is None and name in rhs and rhs[name] is None and shape.kind == "struct":
+                continue  # a null in the configuration clears the field (as a Go object would)
+            out[name] = value
+        return out
+    if shape.kind in ("list_map", "set") and isinstance(lhs, list) and isinstance(rhs, list):
+        return _merge_list(api, lhs, rhs, shape)
+    return copy.deepcopy(rhs)
+
+
+def _merge_list(api: PackageApi, lhs: list[Any], rhs: list[Any], shape: Shape) -> list[Any]:
+    """structured-merge-diff's order: the configuration's items in its order, the live
+    list's other items where they were (before the next item both lists share)."""
+    item_shape = shape.item or LEAF
+    lkeys = [item_key(shape, item) for item in lhs]
+    rkeys = [item_key(shape, item) for item in rhs]
+    lby = {k: item for k, item in zip(lkeys, lhs, strict=True)}
+    rby = {k: item for k, item in zip(rkeys, rhs, strict=True)}
+    shared = [k for k in rkeys if k in lby]
+    next_shared = 0
+    merged_rhs: set[str] = set()
+    out: list[Any] = []
+
+    def merge_item(k: str) -> None:
+        value = (copy.deepcopy(rby[k]) if shape.kind == "set"
+                 else _merge(api, lby.get(k, MISSING), rby.get(k, MISSING), item_shape))
+        out.append(value)
+
+    li = ri = 0
+    while li < len(lkeys) or ri < len(rkeys):
+        if li < len(lkeys) and ri < len(rkeys):
+            k = lkeys[li]
+            if k == rkeys[ri]:
+                merged_rhs.add(k)
+                merge_item(k)
+                li += 1
+                ri += 1
+                next_shared += 1  # structured-merge-diff moves on whichever item it was
+                continue
+            if k in rby and next_shared < len(shared) and shared[next_shared] != k:
+                li += 1  # shared, but not the one this round takes
+                continue
+        if li < len(lkeys):
+            k = lkeys[li]
+            if k not in rby:
+                out.append(copy.deepcopy(lby[k]))
+                li += 1
+                continue
+            if k in merged_rhs:
+                li += 1
+        if ri < len(rkeys):
+            k = rkeys[ri]
+            merged_rhs.add(k)
+            merge_item(k)
+            ri += 1
+            if next_shared < len(shared) and shared[next_shared] == k:
+                next_shared += 1
+    return out
+
+
+# -- compare ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Comparison:
+    """What changed between two values: fields added, modified (leaves only) and
+    removed (structured-merge-diff's ``Comparison``)."""
+
+    added: FieldSet
+    modified: FieldSet
+    removed: FieldSet
+
+
+def compare(api: PackageApi, lhs: Any, rhs: Any, type_key: str | None) -> Comparison:
+    """Compare two objects of ``type_key``."""
+    added: list[Path] = []
+    modified: list[Path] = []
+    removed: list[Path] = []
+    _compare(api, lhs, rhs, root_shape(type_key), (), added, modified, removed)
+    return Comparison(FieldSet(added), FieldSet(modified), FieldSet(removed))
+
+
+def _compare(api: PackageApi, lhs: Any, rhs: Any, shape: Shape, path: Path,
+             added: list[Path], modified: list[Path], removed: list[Path]) -> None:
+    # a null beside a container is an empty one (structured-merge-diff: nil map or list)
+    present = [v for v in (lhs, rhs) if v is not MISSING and v is not None] or [None]
+    if _is_object_shape(shape) and all(isinstance(v, dict) for v in present):
+        left = lhs if isinstance(lhs, dict) else {}
+        right = rhs if isinstance(rhs, dict) else {}
+        for name in [*left, *(k for k in right if k not in left)]:
+            _compare(api, left.get(name, MISSING), right.get(name, MISSING),
+                     child_shape(api, shape, name), (*path, "f:" + name), added, modified, removed)
+    elif shape.kind in ("list_map", "set") and all(isinstance(v, list) for v in present):
+        left_items = _by_key(shape, lhs if isinstance(lhs, list) else [])
+        right_items = _by_key(shape, rhs if isinstance(rhs, list) else [])
+        item_shape = shape.item or LEAF
+        for k in [*left_items, *(k for k in right_items if k not in left_items)]:
+            _compare(api, left_items.get(k, MISSING), right_items.get(k, MISSING), item_shape,
+                     (*path, k), added, modified, removed)
+    else:  # a leaf: a scalar, an atomic value, or a value not of its schema's form
+        if lhs is MISSING:
+            added.append(path)
+        elif rhs is MISSING:
+            removed.append(path)
+        elif not same(lhs, rhs):
+            modified.append(path)
+        return
+    if path and lhs is MISSING:
+        added.append(path)
+    elif path and rhs is MISSING:
+        removed.append(path)
+
+
+def _by_key(shape: Shape, items: list[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        out.setdefault(item_key(shape, item), item)  # a duplicate: the first one counts
+    return out
+
+
+def same(a: Any, b: Any) -> bool:
+    """JSON equality (``True`` is not ``1``, ``1`` is ``1.0``)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
+        return False
+    return bool(a == b)
+
+
+# -- prune --------------------------------------------------------------------------------
+
+def _prune(api: PackageApi, merged: dict[str, Any], entries: Mapping[Any, _Entry],
+           last: FieldSet, shape: Shape) -> dict[str, Any]:
+    """Remove what the applier applied last time, no longer applies, and nobody owns
+    (structured-merge-diff's ``prune``: remove the last set, add back everything owned,
+    keep whatever the applier never owned)."""
+    last_e = ensure_named_fields_are_members(api, last, shape)
+    pruned = _remove(api, merged, last_e, shape)
+    managed = FieldSet().union(*(e.fields for e in entries.values()))
+    merged_set = ensure_named_fields_are_members(api, _fields(api, merged, shape), shape)
+    pruned_set = ensure_named_fields_are_members(api, _fields(api, pruned, shape), shape)
+    managed_e = ensure_named_fields_are_members(api, managed, shape)
+    pruned = _remove(api, merged, merged_set - (pruned_set | managed_e), shape)
+    pruned_set = ensure_named_fields_are_members(api, _fields(api, pruned, shape), shape)
+    result = _remove(api, merged, (merged_set - pruned_set) & last_e, shape)
+    return result if isinstance(result, dict) else {}
+
+
+def _fields(api: PackageApi, value: Any, shape: Shape) -> FieldSet:
+    return fields_of(value, api, shape.type_key) if value is not MISSING else FieldSet()
+
+
+def ensure_named_fields_are_members(api: PackageApi, fields: FieldSet, shape: Shape) -> FieldSet:
+    """``fields`` plus every struct field that has members below it (so that removing it
+    removes the field, not only what it held); before 1.21 ``fields`` as they are."""
+    if not nested_sets(api):
+        return fields
+    extra: set[Path] = set()
+    for path in fields.paths:
+        current = shape
+        for depth, element in enumerate(path[:-1]):
+            is_field = element.startswith("f:")
+            if is_field and current.kind == "struct":
+                extra.add(path[:depth + 1])
+            current = (child_shape(api, current, element[2:]) if is_field
+                       else current.item or LEAF)
+    return fields | FieldSet(extra)
+
+
+def _remove(api: PackageApi, value: Any, remove: FieldSet, shape: Shape) -> Any:
+    """``value`` without the members of ``remove`` (a member goes with everything below
+    it); a container emptied by the removal goes too (``MISSING``)."""
+    if not remove:
+        return value
+    if _is_object_shape(shape) and isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for name, child in value.items():
+            element = "f:" + name
+            if (element,) in remove:
+                continue
+            below = remove.with_prefix((element,))
+            if below:
+                child = _remove(api, child, below, child_shape(api, shape, name))
+                if child is MISSING:
+                    continue
+            out[name] = child
+        return out if out else MISSING
+    if shape.kind in ("list_map", "set") and isinstance(value, list):
+        items: list[Any] = []
+        for item in value:
+            element = item_key(shape, item)
+            if (element,) in remove:
+                continue
+            below = remove.with_prefix((element,))
+            if below:
+                item = _remove(api, item, below, shape.item or LEAF)
+                if item is MISSING:
+                    continue
+            items.append(item)
+        return items if items else MISSING
+    return value

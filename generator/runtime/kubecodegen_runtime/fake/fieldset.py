@@ -1,0 +1,367 @@
+"""Sets of field paths, as structured-merge-diff keeps them for server-side apply.
+
+A manager owns a *set of paths*. A path is a tuple of path elements written exactly as
+``fieldsV1`` writes them, so a set converts to and from the wire without a second
+vocabulary: ``f:<name>`` (a struct field or a map key), ``k:<json object>`` (a list-map
+item by its key fields), ``v:<json value>`` (a set item), ``i:<n>`` (an item by index).
+
+Which values are leaves and which are walked into is the schema's business: a
+:class:`Shape` says how the value at one point of an object merges, derived from the
+package's :class:`~.schema.Field` tables the way kube-openapi's ``schemaconv`` derives
+structured-merge-diff's schema from OpenAPI (a list with a patch merge key is a list-map
+keyed by it, ``merge`` without a key a set, anything else atomic). The walk that lists an
+object's leaves, :func:`fields_of`, is structured-merge-diff's ``ToFieldSet``: scalars,
+atomic lists and maps, list items (the item node itself, written ``.``), map entries and
+empty or null struct fields are members; a granular struct with fields is not.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..managed_fields import FieldsV1Error, parse_fields_v1
+from .schema import Field, PackageApi
+
+#: One path element, spelled as in ``fieldsV1``; a path is a tuple of them.
+Path = tuple[str, ...]
+
+#: ``leaf``: one field (a scalar, an atomic list/map/struct); ``struct``: named fields of
+#: ``type_key``; ``map``: granular map whose values have ``item``'s shape; ``list_map`` /
+#: ``set``: associative lists; ``deduced``: a value of unknown schema (maps granular, lists
+#: atomic: structured-merge-diff's ``__untyped_deduced_``).
+ShapeKind = Literal["leaf", "struct", "map", "list_map", "set", "deduced"]
+
+
+class FieldSetError(FieldsV1Error):
+    """An object that has no field set under its schema (a list-map item without its key
+    fields, a ``fieldsV1`` tree that is not one): the server refuses such an apply."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How the value at one point of an object merges (see the module docstring).
+    ``key_defaults``: values the server gives a list-map item's missing key fields."""
+
+    kind: ShapeKind
+    type_key: str | None = None
+    keys: tuple[str, ...] = ()
+    item: Shape | None = None
+    key_defaults: tuple[tuple[str, Any], ...] = ()
+
+
+def kube_version(api: PackageApi) -> tuple[int, int]:
+    """``(major, minor)`` of the package's Kubernetes; unknown is taken as current."""
+    parts = api.kubernetes_version.lstrip("v").split(".")
+    try:
+        return int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return 99, 0
+
+
+def nested_sets(api: PackageApi) -> bool:
+    """structured-merge-diff 4.0.3 (Kubernetes 1.21): an empty or null struct field is a
+    field of the configuration, and a struct nobody owns any more is pruned whole."""
+    return kube_version(api) >= (1, 21)
+
+
+LEAF = Shape("leaf")
+DEDUCED = Shape("deduced")
+
+
+def root_shape(type_key: str | None) -> Shape:
+    """The shape of a whole object of ``type_key`` (``None``: schema unknown, deduced)."""
+    return Shape("struct", type_key) if type_key is not None else DEDUCED
+
+
+def _element_shape(field: Field) -> Shape:
+    return Shape("struct", field.type) if field.type is not None else LEAF
+
+
+def field_shape(field: Field | None, version: tuple[int, int] = (99, 0)) -> Shape:
+    """The shape of a property described by ``field`` (``None``: a scalar or free-form
+    value, which the package's tables leave out and which merges atomically)."""
+    if field is None:
+        return LEAF
+    if field.container == "list":
+        relationship, keys = list_relationship(field)
+        if relationship == "map":
+            since, defaults = _KEY_DEFAULTS.get(keys, ((0, 0), {}))
+            return Shape("list_map", field.type, keys, _element_shape(field),
+                         tuple(defaults.items()) if version >= since else ())
+        if relationship == "set":
+            return Shape("set", field.type, (), _element_shape(field))
+        return LEAF
+    if field.map_type == "atomic":
+        return LEAF
+    if field.container == "map":
+        return Shape("map", field.type, (), _element_shape(field))
+    return Shape("struct", field.type) if field.type is not None else LEAF
+
+
+def list_relationship(field: Field) -> tuple[str, tuple[str, ...]]:
+    """``(map, keys)``, ``(set, ())`` or ``(atomic, ())`` for a list property.
+
+    ``x-kubernetes-list-type`` decides; without it, the strategic-merge extensions do, as
+    the API server's OpenAPI-to-schema conversion reads them: ``merge`` (or
+    ``merge,retainKeys``) with a merge key is a list-map keyed by it, ``merge`` alone a
+    set, anything else (``retainKeys``, ``replace``, nothing) atomic.
+    """
+    if field.list_type == "map":
+        return "map", tuple(field.list_map_keys)
+    if field.list_type in ("set", "atomic"):
+        return field.list_type, ()
+    if field.patch_strategy in ("merge", "merge,retainKeys"):
+        if field.patch_merge_key:
+            return "map", (field.patch_merge_key,)
+        return "set", ()
+    return "atomic", ()
+
+
+def child_shape(api: PackageApi, shape: Shape, name: str) -> Shape:
+    """The shape of field/key ``name`` of a struct, map or deduced value."""
+    if shape.kind == "struct":
+        return field_shape(api.field(shape.type_key, name), kube_version(api))
+    if shape.kind == "map":
+        return shape.item or LEAF
+    if shape.kind == "deduced":
+        return DEDUCED
+    return LEAF
+
+
+#: List-map key fields the API server defaults before it names an item, so that
+#: ``{"containerPort": 80}`` is the item ``k:{"containerPort":80,"protocol":"TCP"}`` (the
+#: server's own schema has the default; the published spec does not say so). Keyed by the
+#: list's key fields, with the first Kubernetes version that defaults them: container
+#: ports from 1.20, Service ports from 1.21 (kubernetes#98576); before, an item without
+#: ``protocol`` fails the apply.
+_KEY_DEFAULTS: Mapping[tuple[str, ...], tuple[tuple[int, int], Mapping[str, Any]]] = {
+    ("containerPort", "protocol"): ((1, 20), {"protocol": "TCP"}),
+    ("port", "protocol"): ((1, 21), {"protocol": "TCP"}),
+}
+
+
+def item_key(shape: Shape, item: Any, where: str = "") -> str:
+    """The path element naming ``item`` of a list-map or set ``shape``."""
+    if shape.kind == "set":
+        return "v:" + go_json(item)
+    defaults = dict(shape.key_defaults)
+    keys: dict[str, Any] = {}
+    for name in shape.keys:
+        if isinstance(item, Mapping) and name in item:
+            keys[name] = item[name]
+        elif name in defaults:
+            keys[name] = defaults[name]
+        else:
+            raise FieldSetError(f"{where}associative list with keys has an element that "
+                                f'omits key field "{name}" (and doesn\'t have default value)')
+    return "k:" + go_json(keys)
+
+
+def go_json(value: Any) -> str:
+    """JSON as the API server's encoder writes it in path elements: compact, object keys
+    sorted, ``<``, ``>``, ``&``, U+2028 and U+2029 escaped, other text as is."""
+    text = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return text
+
+
+class FieldSet:
+    """An immutable set of paths (the *members*; a path's prefixes are not members unless
+    listed). ``fieldsV1`` writes a member that has members below it with a ``.`` key."""
+
+    __slots__ = ("_paths",)
+
+    def __init__(self, paths: Iterable[Path] = ()) -> None:
+        self._paths: frozenset[Path] = frozenset(tuple(p) for p in paths)
+
+    @property
+    def paths(self) -> frozenset[Path]:
+        return self._paths
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(sorted(self._paths, key=path_order))
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __bool__(self) -> bool:
+        return bool(self._paths)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._paths
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FieldSet) and other._paths == self._paths
+
+    def __hash__(self) -> int:
+        return hash(self._paths)
+
+    def __repr__(self) -> str:
+        return f"FieldSet({[path_string(p) for p in self]!r})"
+
+    def union(self, *others: FieldSet) -> FieldSet:
+        return FieldSet(self._paths.union(*(o._paths for o in others)))
+
+    def difference(self, other: FieldSet) -> FieldSet:
+        return FieldSet(self._paths - other._paths)
+
+    def intersection(self, other: FieldSet) -> FieldSet:
+        return FieldSet(self._paths & other._paths)
+
+    __or__ = union
+    __sub__ = difference
+    __and__ = intersection
+
+    def with_prefix(self, prefix: Path) -> FieldSet:
+        """The members strictly below ``prefix``, with ``prefix`` taken off."""
+        n = len(prefix)
+        return FieldSet(p[n:] for p in self._paths if len(p) > n and p[:n] == prefix)
+
+    def has_below(self, prefix: Path) -> bool:
+        """Whether a member lies strictly below ``prefix``."""
+        n = len(prefix)
+        return any(len(p) > n and p[:n] == prefix for p in self._paths)
+
+    @classmethod
+    def from_fields_v1(cls, tree: Mapping[str, Any] | str | bytes | None) -> FieldSet:
+        """The set a ``fieldsV1`` tree (decoded, or its JSON text) describes: an empty node
+        or one with ``.`` is a member."""
+        paths: list[Path] = []
+
+        def walk(node: Mapping[str, Any], prefix: Path) -> None:
+            for key, child in node.items():
+                if key == ".":
+                    continue
+                if not isinstance(child, Mapping):
+                    raise FieldSetError(f"fieldsV1 node {key!r} is not a JSON object")
+                path = (*prefix, key)
+                if not child or "." in child:
+                    paths.append(path)
+                walk(child, path)
+
+        walk(parse_fields_v1(tree), ())
+        return cls(paths)
+
+    def to_fields_v1(self) -> dict[str, Any]:
+        """The ``fieldsV1`` tree of this set, keys in the server's order (sorted)."""
+        root: dict[str, Any] = {}
+        for path in self._paths:
+            node = root
+            for element in path:
+                node = node.setdefault(element, {})
+        for path in self._paths:
+            node = root
+            for element in path:
+                node = node[element]
+            if node:
+                node["."] = {}
+        return _sorted_tree(root)
+
+
+def _sorted_tree(node: dict[str, Any]) -> dict[str, Any]:
+    return {key: _sorted_tree(node[key]) for key in sorted(node)}
+
+
+def fields_of(obj: Any, api: PackageApi, type_key: str | None, *,
+              unique: bool = False) -> FieldSet:
+    """Every field of ``obj`` (an object in JSON form) as structured-merge-diff's
+    ``ToFieldSet`` lists it: what an apply of ``obj`` as its configuration owns.
+    ``metadata.managedFields`` is never a field. ``unique``: refuse two items of a
+    list-map or set with one key, as the server refuses them in an apply configuration."""
+    paths: list[Path] = []
+    _walk_fields(api, _without_managed_fields(obj), root_shape(type_key), (), paths,
+                 nested_sets(api), unique)
+    return FieldSet(paths)
+
+
+def _without_managed_fields(obj: Any) -> Any:
+    meta = obj.get("metadata") if isinstance(obj, Mapping) else None
+    if isinstance(meta, Mapping) and "managedFields" in meta:
+        meta = {k: v for k, v in meta.items() if k != "managedFields"}
+        return {**obj, "metadata": meta}
+    return obj
+
+
+def _walk_fields(api: PackageApi, value: Any, shape: Shape, path: Path, out: list[Path],
+                 empty_structs: bool, unique: bool) -> None:
+    kind = shape.kind
+    if kind == "leaf" or (kind == "deduced" and not isinstance(value, Mapping)):
+        out.append(path)
+        return
+    if kind in ("struct", "map", "deduced"):
+        if not isinstance(value, Mapping):
+            if value is not None:
+                out.append(path)  # a scalar where an object belongs: one field, as typed
+            return
+        for name, child in value.items():
+            child_path = (*path, "f:" + name)
+            sub = child_shape(api, shape, name)
+            _walk_fields(api, child, sub, child_path, out, empty_structs, unique)
+            # a map entry is a field itself; a struct field only when it holds nothing
+            if kind != "struct" or (empty_structs and (
+                    child is None or (isinstance(child, Mapping) and not child))):
+                out.append(child_path)
+        return
+    # list_map / set
+    if not isinstance(value, list):
+        if value is not None:
+            out.append(path)
+        return
+    item_shape = shape.item or LEAF
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        element = item_key(shape, item, f"{path_string(path)}: element {index}: ")
+        if unique and element in seen:
+            raise FieldSetError(f"{path_string(path)}: duplicate entries for key "
+                                f"{element_text(element)}")
+        seen.add(element)
+        item_path = (*path, element)
+        if shape.kind == "set":
+            out.append(item_path)
+            continue
+        _walk_fields(api, item, item_shape, item_path, out, empty_structs, unique)
+        out.append(item_path)
+
+
+def element_text(element: str) -> str:
+    """One path element as the server prints it in a conflict (``.name``, ``[name="c"]``,
+    ``[=value]``, ``[3]``): structured-merge-diff's ``PathElement.String``."""
+    kind, _, text = element.partition(":")
+    if kind == "f":
+        return "." + text
+    if kind == "k":
+        keys = json.loads(text)
+        return "[" + ",".join(f"{name}={go_json(keys[name])}" for name in sorted(keys)) + "]"
+    if kind == "v":
+        return f"[={go_json(json.loads(text))}]"
+    if kind == "i":
+        return f"[{text}]"
+    return "{{invalid path element}}"
+
+
+def path_string(path: Path) -> str:
+    """A path as the server prints it: ``.spec.template.spec.containers[name="web"].image``."""
+    return "".join(element_text(e) for e in path)
+
+
+def _element_order(element: str) -> tuple[int, Any]:
+    kind, _, text = element.partition(":")
+    rank = {"f": 0, "k": 1, "v": 2, "i": 3}.get(kind, 4)
+    if kind == "i":
+        try:
+            return rank, (int(text), "")
+        except ValueError:
+            return rank, (0, text)
+    return rank, (0, text)
+
+
+def path_order(path: Path) -> tuple[tuple[int, int, Any], ...]:
+    """The order in which structured-merge-diff iterates a set: at each level the members
+    first, then the children, each sorted by element (fields, keys, values, indices)."""
+    last = len(path) - 1
+    return tuple((0 if i == last else 1, *_element_order(e)) for i, e in enumerate(path))
