@@ -43,8 +43,9 @@ POINTS: dict[str, list[str]] = {
         "informer_on_custom_resource", "async_informer"],
     "delete with finalizers": [
         "delete_with_finalizer_keeps_object", "removing_last_finalizer_deletes",
-        "no_new_finalizers_while_deleting", "delete_collection_by_label"],
-    "propagation policies": ["propagation_orphan_and_foreground"],
+        "no_new_finalizers_while_deleting", "delete_collection_by_label",
+        "custom_resource_finalizers"],
+    "propagation policies": ["propagation_orphan_and_foreground", "custom_resource_finalizers"],
     "preconditions (uid, RV)": ["delete_preconditions", "uid_precondition_across_recreation"],
     "dryRun on create / update / patch / delete": [
         "dry_run_create", "dry_run_create_still_validates", "dry_run_update", "dry_run_patch",
@@ -87,5 +88,6 @@ POINTS: dict[str, list[str]] = {
         "strategic_merge_refused_on_custom_resource", "apply_custom_resource_list_map",
         "apply_set_list_and_scalars_on_custom_resource", "dynamic_custom_resource",
         "informer_on_custom_resource", "discovery_custom_resource",
-        "watch_too_old_resource_version"],
+        "watch_too_old_resource_version", "custom_resource_finalizers",
+        "field_selector_unsupported_label"],
 }

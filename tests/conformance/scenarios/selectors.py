@@ -8,7 +8,7 @@ from kubecodegen_runtime import errors
 
 from ..backends import Backend
 from .registry import scenario
-from .support import configmap, names, raises, rv
+from .support import configmap, names, raises, rv, widget, widgets
 
 
 def _labelled(b: Backend) -> None:
@@ -79,6 +79,11 @@ def scenario_field_selector_unsupported_label(b: Backend) -> None:
         cms.list(field_selector="data.k=v")
     with raises(errors.BadRequest, "BadRequest"):
         b.cs.core_v1.all_config_maps().list(field_selector="spec.nodeName=n1")
+    ws = widgets(b)  # a custom resource has only metadata.name and metadata.namespace
+    ws.create(widget("w", color="red"))
+    with raises(errors.BadRequest, "BadRequest"):
+        ws.list(field_selector="spec.color=red")
+    assert names(ws.list(field_selector="metadata.name=w").items) == ["w"]
 
 
 @scenario
