@@ -18,7 +18,7 @@ POINTS: dict[str, list[str]] = {
         "scale_with_stale_rv_conflicts"],
     "generateName": ["generate_name", "dry_run_create"],
     "uid / creationTimestamp / generation": [
-        "create_fills_metadata", "update_cannot_change_identity", "generation_tracks_spec_only",
+        "create_fills_metadata", "update_cannot_change_identity", "patch_cannot_change_identity", "generation_tracks_spec_only",
         "custom_resource_generation"],
     "label and field selectors (incl. an unsupported field label)": [
         "label_selector_equality", "label_selector_set_based", "label_selector_malformed",
@@ -67,7 +67,8 @@ POINTS: dict[str, list[str]] = {
         "apply_force_takes_ownership", "apply_list_map_containers",
         "apply_custom_resource_list_map", "apply_two_managers_disjoint",
         "apply_shared_value_no_conflict", "reapply_drops_owned_field",
-        "apply_conflicts_with_update_manager", "update_records_field_manager"],
+        "apply_conflicts_with_update_manager", "update_records_field_manager",
+        "update_with_empty_managed_fields_resets", "apply_status_kept_apart"],
     "delete-collection": [
         "delete_collection_by_label", "delete_collection_all", "delete_collection_not_allowed"],
     "AlreadyExists / NotFound / Invalid (bad name) / MethodNotAllowed": [

@@ -26,6 +26,7 @@ def scenario_label_selector_equality(b: Backend) -> None:
     assert names(cms.list(label_selector="app=web").items) == ["web-1", "web-2"]
     assert names(cms.list(label_selector="app==web,tier=front").items) == ["web-1"]
     assert names(cms.list(label_selector="app!=web").items) == ["db-1", "plain"]
+    assert names(cms.list(label_selector=" app = web , tier == back ").items) == ["web-2"]
 
 
 @scenario
@@ -54,6 +55,8 @@ def scenario_field_selector_name_and_namespace(b: Backend) -> None:
     cms = b.cs.core_v1.config_maps(b.namespace)
     assert names(cms.list(field_selector="metadata.name=web-2").items) == ["web-2"]
     assert names(cms.list(field_selector="metadata.name!=web-2").items) == ["db-1", "plain", "web-1"]
+    assert names(cms.list(
+        field_selector=f"metadata.name==db-1,metadata.namespace=={b.namespace}").items) == ["db-1"]
     everywhere = b.cs.core_v1.all_config_maps()
     in_other = everywhere.list(field_selector=f"metadata.namespace={other}")
     assert [(i.metadata.namespace, i.metadata.name) for i in in_other.items] == [(other, "web-1")]
@@ -126,6 +129,8 @@ def scenario_paging_exact_fit_and_unlimited(b: Backend) -> None:
     assert names(whole.items) == made and not whole.metadata.continue_
     assert whole.metadata.remaining_item_count is None
     assert names(cms.list(limit=10).items) == made
+    no_limit = cms.list(limit=0)
+    assert names(no_limit.items) == made and not no_limit.metadata.continue_
     unlimited = cms.list()
     assert names(unlimited.items) == made and not unlimited.metadata.continue_
 

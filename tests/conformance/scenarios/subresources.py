@@ -68,6 +68,7 @@ def scenario_deployment_scale(b: Backend) -> None:
     scale = deployments.get_scale("web")
     assert scale.kind == "Scale" and scale.metadata.name == "web"
     assert scale.metadata.uid == made.metadata.uid and scale.spec.replicas == 2
+    assert scale.status.replicas == 0 and scale.status.selector == "app=web"
     scale.spec.replicas = 5
     updated = deployments.update_scale("web", scale)
     assert updated.spec.replicas == 5
