@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..meta import ResourceInfo
+from . import quirks
 from .paths import DiscoveryPath
 
 _VERSION = re.compile(r"v(\d+)(?:(alpha|beta)(\d+))?")
@@ -56,11 +57,16 @@ def _resource_list(resources: Sequence[ResourceInfo], group: str,
         return None
     listed: list[dict[str, Any]] = []
     for info in infos:
-        listed.append({"name": info.resource, "singularName": "", "namespaced": info.namespaced,
-                       "kind": info.kind, "verbs": _verbs(info.verbs)})
+        entry: dict[str, Any]
+        entry = {"name": info.resource, "singularName": "", "namespaced": info.namespaced,
+                 "kind": info.kind, "verbs": _verbs(info.verbs)}
+        short = quirks.SHORT_NAMES.get((info.group, info.resource))
+        if short:
+            entry["shortNames"] = list(short)
+        listed.append(entry)
         for sub, verbs in sorted(info.subresources.items()):
             kind = "Scale" if sub == "scale" else info.kind
-            entry: dict[str, Any] = {"name": f"{info.resource}/{sub}", "singularName": "",
+            entry = {"name": f"{info.resource}/{sub}", "singularName": "",
                                      "namespaced": info.namespaced, "kind": kind,
                                      "verbs": _verbs(verbs)}
             if sub == "scale":

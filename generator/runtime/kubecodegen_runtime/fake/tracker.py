@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,15 @@ from .watch import EventLog
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.decode
+
+#: The resourceVersion a fresh store starts at: a real cluster has written that much
+#: before a client sees it, and a watch from before it is too old (its watch cache
+#: starts there).
+FIRST_RV = 100
+#: Writes kept to read lists in the past (``resourceVersionMatch=Exact``) and to replay
+#: watches: kube-apiserver 1.20's watch cache grows while its events are fresh (to
+#: 100 Ki events), so quick test writes are all kept.
+HISTORY = 10_000
 
 #: How many generated names are tried before giving up (the server tries once and
 #: answers AlreadyExists; retrying makes a collision in a test impossible in practice).
@@ -69,18 +79,20 @@ class ObjectTracker:
     """
 
     def __init__(self, api: PackageApi, *, seed: int | None = None,
-                 window: int = 100) -> None:
+                 window: int = HISTORY) -> None:
         self.api = api
-        #: Every write, for watches (``window`` events kept per resource, as the watch
-        #: cache keeps them).
+        #: Every write, for watches (``window`` events kept per resource).
         self.events = EventLog(window=window)
-        #: Continue tokens from before this version are expired (see :meth:`compact`).
-        self.compacted_rv = 0
+        #: Where the store's history starts: older watches, lists and continue tokens
+        #: are too old (see :meth:`compact`).
+        self.compacted_rv = FIRST_RV
+        #: ``(rv, (group, resource), slot, entry before the write)`` of recent writes.
+        self._history: deque[tuple[int, GR, Slot, Stored | None]] = deque(maxlen=window)
         #: The selected objects of recent paged lists (their continue tokens' snapshots).
         self.snapshots = Snapshots()
         self.lock = threading.RLock()
         self._tables: dict[GR, dict[Slot, Stored]] = {}
-        self._rv = 0
+        self._rv = FIRST_RV
         self._rng = random.Random(seed)
         self._listeners: list[Listener] = []
         self._infos: dict[tuple[str, str, str], ResourceInfo] = {}
@@ -139,6 +151,9 @@ class ObjectTracker:
         """Store ``obj`` (or remove the slot) at a new resourceVersion; tell listeners."""
         self._rv += 1
         table = self._table(info)
+        if self._history.maxlen and len(self._history) == self._history.maxlen:
+            self.compacted_rv = max(self.compacted_rv, self._history[0][0])
+        self._history.append((self._rv, (info.group, info.resource), slot, table.get(slot)))
         if obj is None:
             assert deleted is not None
             previous = table.pop(slot, None)
@@ -232,6 +247,28 @@ class ObjectTracker:
             slots.sort(key=sort_key)
             return [table[s] for s in slots]
 
+    def items_at(self, info: ResourceInfo, namespace: str | None,
+                 rv: int) -> list[Stored] | None:
+        """The stored objects as they were at ``rv`` (``None``: history does not reach
+        back that far), in etcd order: the present with the later writes undone."""
+        with self.lock:
+            if rv < self.compacted_rv:
+                return None
+            table = dict(self._table(info))
+            gr = (info.group, info.resource)
+            for at, where, slot, before in reversed(self._history):
+                if at <= rv:
+                    break
+                if where != gr:
+                    continue
+                if before is None:
+                    table.pop(slot, None)
+                else:
+                    table[slot] = before
+            slots = sorted((s for s in table if namespace is None or s[0] == namespace),
+                           key=sort_key)
+            return [table[s] for s in slots]
+
     def objects(self, info: ResourceInfo, namespace: str | None = None) -> list[Obj]:
         """Copies of every object of a resource (in one namespace, or all)."""
         return [self._present(info, s) for s in self.items(info, namespace)]
@@ -276,9 +313,13 @@ class ObjectTracker:
 
     def _validate_meta(self, info: ResourceInfo, obj: Obj, name: str) -> None:
         meta = meta_of(obj)
-        causes = objmeta.name_problems(name, quirks.name_rule(info.group, info.resource)) \
-            if name else [("FieldValueRequired", "metadata.name",
-                           "Required value: name or generateName is required")]
+        rule = quirks.name_rule(info.group, info.resource)
+        generate = meta.get("generateName")
+        causes = objmeta.name_problems(generate, rule, "metadata.generateName", prefix=True) \
+            if isinstance(generate, str) and generate else []
+        causes += objmeta.name_problems(name, rule) if name else [
+            ("FieldValueRequired", "metadata.name",
+             "Required value: name or generateName is required")]
         causes += objmeta.label_problems(meta.get("labels"))
         if causes:
             raise actions.invalid(info.kind, name, causes, info.group)
@@ -313,6 +354,10 @@ class ObjectTracker:
             slot = self._slot(info, namespace, name)
             if slot in self._table(info):
                 raise actions.already_exists(info.resource, name, info.group)
+            if meta.get("resourceVersion") and not dry_run and not keep_status:
+                # etcd3's store refuses it, and the handler answers that as a 500
+                raise actions.internal_error(
+                    "resourceVersion should not be set on objects to be created")
             self._prepare_create(info, obj, keep_status)
             if managed is not None:
                 fields = managed(None, obj)
@@ -629,11 +674,15 @@ class ObjectTracker:
 
 
 def _same(old: Obj, new: Obj) -> bool:
-    """Whether an update changes nothing (managedFields timestamps aside)."""
+    """Whether an update changes nothing: the server then writes nothing (no new
+    resourceVersion, no event). A new owner in managedFields is a change; a new
+    timestamp alone is not."""
     def strip(obj: Obj) -> Obj:
         meta = dict(meta_of(obj))
-        meta.pop("managedFields", None)
         meta.pop("resourceVersion", None)
+        entries = meta.pop("managedFields", None) or []
+        meta["managedFields"] = [{k: v for k, v in e.items() if k != "time"}
+                                 for e in entries if isinstance(e, dict)]
         return {**obj, "metadata": meta}
     return strip(old) == strip(new)
 

@@ -27,8 +27,9 @@ from ..errors import (
 )
 from ..meta import ResourceInfo
 from . import objmeta, scale
-from .actions import Action, not_found
+from .actions import Action, internal_error, not_found
 from .apply import ApplyConflict, record_update, server_side_apply
+from .fieldset import FieldSetError
 from .listing import Filter, select
 from .patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from .paths import ResourcePath
@@ -282,6 +283,8 @@ def apply(context: WriteContext, body: bytes) -> tuple[int, Obj]:
                                        now=objmeta.now(), api_version=info.api_version)
         except ApplyConflict as exc:
             raise apply_conflict(exc) from None
+        except FieldSetError as exc:
+            raise internal_error(f"failed to create typed patch object: {exc}") from None
         result = copy(result)
         if live is None:
             meta = result.setdefault("metadata", {})
@@ -300,7 +303,7 @@ def apply(context: WriteContext, body: bytes) -> tuple[int, Obj]:
 
 def apply_conflict(exc: ApplyConflict) -> Conflict:
     """409 Conflict for apply conflicts, worded as the server's field manager does."""
-    causes = [StatusCause(reason=c["type"], message=c["message"], field=c["field"])
+    causes = [StatusCause(reason=c.get("reason"), message=c.get("message"), field=c.get("field"))
               for c in exc.causes]
     return Conflict(409, "Conflict", str(exc), details=StatusDetails(causes=causes))
 
