@@ -13,10 +13,13 @@ the fake must answer what the real server answers:
   included: ``replace`` of a missing object member adds it, ``test`` of a missing member
   against ``null`` succeeds, negative array indices count from the end, a pointer without
   a leading ``/`` is read from its second token, an operation without ``value`` uses
-  ``null``. Kubernetes before 1.23 (library v4.9) refuses the whole-document pointer
-  ``""`` and negative indices when reading; later versions (v4.12) accept both.
+  ``null``. Kubernetes before 1.23 (library v4.9, v4.11) refuses the whole-document pointer
+  ``""``, and a negative index where it reads (``replace``, ``test``, a parent) makes
+  its handler panic and drop the connection, which the fake answers with the 422;
+  later versions (v4.12) accept both.
 * JSON merge patch (RFC 7386) as the same library applies it: ``null`` deletes, a value
-  the document lacks is taken with its ``null`` members (and ``null`` array items) pruned.
+  the document lacks is taken with its ``null`` members pruned (and, before 1.22, its
+  ``null`` array items).
   A patch that is not an object is refused as the server refuses it (it only patches
   objects).
 * Strategic merge patch as ``k8s.io/apimachinery/pkg/util/strategicpatch`` applies it on
@@ -318,7 +321,33 @@ class _JsonPatch:
             raise _Missing
 
 
-def json_patch(doc: Any, operations: Any, *, kubernetes_version: str = "") -> Any:
+def _decodes_first(kubernetes_version: str, field_validation: str) -> bool:
+    """Whether the server decodes a JSON or merge patch body on its own first, to report
+    unknown and duplicate fields: with ``fieldValidation`` ``Warn`` (the default from
+    1.25, when server-side field validation went beta) or ``Strict``."""
+    if field_validation:
+        return field_validation in ("Warn", "Strict")
+    return _version_at_least(kubernetes_version, 25)
+
+
+def _check_operations(operations: list[Any]) -> None:
+    """What decoding the body into ``[]handlers.jsonPatchOp`` refuses (1.25+)."""
+    for op in operations:
+        if op is None:
+            continue
+        if not isinstance(op, dict):
+            raise _bad_request("error decoding patch: json: cannot unmarshal "
+                               f"{_go_json_kind(op)} into Go value of type handlers.jsonPatchOp")
+        for name in ("op", "path", "from"):
+            value = op.get(name)
+            if value is not None and not isinstance(value, str):
+                raise _bad_request(
+                    f"error decoding patch: json: cannot unmarshal {_go_json_kind(value)} into Go "
+                    f"struct field jsonPatchOp.{name} of type string")
+
+
+def json_patch(doc: Any, operations: Any, *, kubernetes_version: str = "",
+               field_validation: str = "") -> Any:
     """Apply an RFC 6902 JSON patch (the decoded ``application/json-patch+json`` body).
 
     A body that is not an array of objects is a 400 ``BadRequest`` (``null`` is an empty
@@ -327,9 +356,17 @@ def json_patch(doc: Any, operations: Any, *, kubernetes_version: str = "") -> An
     generic 422 ``Invalid``.
     ``kubernetes_version`` (``PackageApi.kubernetes_version``; ``""``: newest) selects the
     library generation: before 1.23 the pointer ``""`` and negative read indices fail.
+    ``field_validation`` is the request's ``fieldValidation`` (``""``: the server's
+    default); from 1.25, unless it is ``Ignore``, the server decodes the body first and
+    words its 400 differently.
     """
     if operations is None:
         return doc
+    if _decodes_first(kubernetes_version, field_validation):
+        if not isinstance(operations, list):
+            raise _bad_request("error decoding patch: json: cannot unmarshal "
+                               f"{_go_json_kind(operations)} into Go value of type []handlers.jsonPatchOp")
+        _check_operations(operations)
     if not isinstance(operations, list):
         raise _bad_request(
             f"json: cannot unmarshal {_go_json_kind(operations)} into Go value of type jsonpatch.Patch")
@@ -353,21 +390,22 @@ def json_patch(doc: Any, operations: Any, *, kubernetes_version: str = "") -> An
 # --- RFC 7386 ------------------------------------------------------------------------
 
 
-def _prune_nulls(value: Any) -> Any:
+def _prune_nulls(value: Any, null_items: bool) -> Any:
     """A value the document lacks, as evanphx/json-patch adds it: ``null`` members of
-    objects and ``null`` items of arrays dropped, at every depth."""
+    objects dropped at every depth, and ``null`` items of arrays too where ``null_items``
+    (library v4.9, Kubernetes before 1.22; v4.11 and later keep them)."""
     if isinstance(value, dict):
         if not any(v is None or isinstance(v, (dict, list)) for v in value.values()):
             return value
-        return {k: _prune_nulls(v) for k, v in value.items() if v is not None}
+        return {k: _prune_nulls(v, null_items) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        if not any(v is None or isinstance(v, (dict, list)) for v in value):
+        if not any((v is None and null_items) or isinstance(v, (dict, list)) for v in value):
             return value
-        return [_prune_nulls(v) for v in value if v is not None]
+        return [_prune_nulls(v, null_items) for v in value if v is not None or not null_items]
     return value
 
 
-def _merge_objects(doc: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+def _merge_objects(doc: dict[str, Any], patch: dict[str, Any], null_items: bool) -> dict[str, Any]:
     result = dict(doc)
     for key, value in patch.items():
         if value is None:
@@ -375,33 +413,46 @@ def _merge_objects(doc: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]
             continue
         current = result.get(key)
         if current is None or not isinstance(current, dict):
-            result[key] = _prune_nulls(value)
+            result[key] = _prune_nulls(value, null_items)
         elif isinstance(value, dict):
-            result[key] = _merge_objects(current, value)
+            result[key] = _merge_objects(current, value, null_items)
         else:
             result[key] = value  # the library replaces an object by a non-object unpruned
     return result
 
 
-def merge_patch(doc: Any, patch: Any) -> Any:
+def merge_patch(doc: Any, patch: Any, *, kubernetes_version: str = "",
+                field_validation: str = "") -> Any:
     """Apply an RFC 7386 JSON merge patch (the decoded ``application/merge-patch+json``).
 
     Members set to ``null`` are deleted, objects merge recursively, anything else
-    replaces. kube-apiserver patches objects only: ``null``, a string, number or boolean
-    patch is its 500 ``Invalid JSON Patch``, an array its 422 (the result is no object).
+    replaces. kube-apiserver patches objects only, and refuses anything else by version:
+    before 1.23 ``null``, a string, number or boolean is its 500 ``Invalid JSON Patch``
+    and an array its 422 (the result is no object); 1.23 answers ``Invalid JSON Patch``
+    with 400; from 1.25 (``field_validation`` as for :func:`json_patch`) the body is
+    decoded first, so anything but an object or ``null`` is a 400 decoding error.
+    Before 1.22 (library v4.9) the ``null`` items of an array the patch brings in are
+    dropped too.
     """
+    null_items = not _version_at_least(kubernetes_version, 22)
+    if patch is not None and not isinstance(patch, dict) and _decodes_first(kubernetes_version,
+                                                                             field_validation):
+        raise _bad_request("error decoding patch: json: cannot unmarshal "
+                           f"{_go_json_kind(patch)} into Go value of type map[string]interface {{}}")
     if isinstance(patch, list):
-        text = (f'Invalid value: {json.dumps(json.dumps(_prune_nulls(patch), separators=(",", ":")))}: '
+        text = (f'Invalid value: {json.dumps(json.dumps(_prune_nulls(patch, null_items), separators=(",", ":")))}: '
                 "couldn't get version/kind; json parse error: json: cannot unmarshal array into "
                 'Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; '
                 'Kind string "json:\\"kind,omitempty\\"" }')
         raise PatchError(422, "Invalid", f' "" is invalid: patch: {text}', details={
             "causes": [{"reason": "FieldValueInvalid", "message": text, "field": "patch"}]})
     if not isinstance(patch, dict):
+        if _version_at_least(kubernetes_version, 23):
+            raise _bad_request("Invalid JSON Patch")
         raise _internal("Invalid JSON Patch")
     if not isinstance(doc, dict):
-        return _prune_nulls(patch)
-    return _merge_objects(doc, patch)
+        return _prune_nulls(patch, null_items)
+    return _merge_objects(doc, patch, null_items)
 
 
 # --- strategic merge patch -------------------------------------------------------------
