@@ -27,7 +27,8 @@ POINTS: dict[str, list[str]] = {
     "paging with continue tokens and remainingItemCount": [
         "paging_with_continue", "paging_exact_fit_and_unlimited",
         "paging_with_selector_has_no_count", "paging_is_a_snapshot", "list_all_follows_tokens",
-        "paging_bad_continue_token", "list_at_exact_resource_version"],
+        "paging_bad_continue_token", "list_at_exact_resource_version",
+        "list_from_cache_ignores_limit"],
     "watch from a resourceVersion": [
         "watch_from_resource_version", "watch_without_rv_starts_with_state",
         "watch_from_zero_starts_with_state", "watch_from_latest_sees_only_new",
@@ -45,7 +46,8 @@ POINTS: dict[str, list[str]] = {
         "delete_with_finalizer_keeps_object", "removing_last_finalizer_deletes",
         "no_new_finalizers_while_deleting", "delete_collection_by_label",
         "custom_resource_finalizers"],
-    "propagation policies": ["propagation_orphan_and_foreground", "custom_resource_finalizers"],
+    "propagation policies": [
+        "propagation_orphan_and_foreground", "custom_resource_finalizers", "delete_options_validated"],
     "preconditions (uid, RV)": ["delete_preconditions", "uid_precondition_across_recreation"],
     "dryRun on create / update / patch / delete": [
         "dry_run_create", "dry_run_create_still_validates", "dry_run_update", "dry_run_patch",
@@ -53,7 +55,8 @@ POINTS: dict[str, list[str]] = {
     "status and scale subresources kept apart": [
         "status_update_ignores_spec", "main_update_ignores_status", "status_patch_and_conflict",
         "status_of_missing_is_not_found", "deployment_scale", "custom_resource_status_kept_apart",
-        "custom_resource_scale", "apply_status_kept_apart"],
+        "custom_resource_scale", "apply_status_kept_apart",
+        "custom_resource_status_ignores_metadata"],
     "JSON patch": [
         "json_patch_operations", "json_patch_escaped_pointer", "json_patch_failures_are_invalid",
         "json_patch_list_indices"],

@@ -143,6 +143,9 @@ def scenario_delete_collection_by_label(b: Backend) -> None:
     for i in range(4):
         cms.create(configmap(f"dc{i}", labels={"group": "a" if i < 3 else "b"}))
     cms.create(configmap("held", labels={"group": "a"}, finalizers=[FINALIZER]))
+    by_name = cms.delete_collection(field_selector="metadata.name=dc3")
+    assert not isinstance(by_name, Status) and names(by_name.items) == ["dc3"]
+    cms.create(configmap("dc3", labels={"group": "b"}))
     deleted = cms.delete_collection(label_selector="group=a")
     assert not isinstance(deleted, Status)
     assert names(deleted.items) == ["dc0", "dc1", "dc2", "held"]
@@ -198,3 +201,14 @@ def scenario_custom_resource_finalizers(b: Backend) -> None:
     events = read_events(ws.watch(resource_version=made.metadata.resource_version,
                                   timeout_seconds=WATCH_TIMEOUT), 3)
     assert event_names(events) == [("MODIFIED", "w"), ("MODIFIED", "w"), ("DELETED", "w")]
+
+
+@scenario
+def scenario_delete_options_validated(b: Backend) -> None:
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    cms.create(configmap("a"))
+    with raises(errors.Invalid, "Invalid") as caught:
+        cms.delete("a", propagation_policy="Sideways")
+    assert [(c.field, c.reason) for c in caught[0].causes] == [
+        ("propagationPolicy", "FieldValueNotSupported")]
+    assert names(cms.list().items) == ["a"]

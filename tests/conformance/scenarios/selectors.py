@@ -232,3 +232,13 @@ def scenario_list_rv_moves_with_any_write(b: Backend) -> None:
     b.cs.core_v1.secrets(b.namespace).create(core_v1.Secret(metadata=meta_v1.ObjectMeta(name="s")))
     after = cms.list()
     assert names(after.items) == ["a"] and rv(after) > rv(before)
+
+
+@scenario
+def scenario_list_from_cache_ignores_limit(b: Backend) -> None:
+    """resourceVersion=0 is served from kube-apiserver 1.20's watch cache, which does not page:
+    ``limit`` is ignored and there is no continue token."""
+    made = _many(b, 4)
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    cached = cms.list(limit=2, resource_version="0")
+    assert sorted(names(cached.items)) == made and not cached.metadata.continue_
