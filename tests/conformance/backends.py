@@ -13,8 +13,10 @@ client-go's default of 5 requests per second would time the limiter, not the ser
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import importlib
+import io
 import itertools
 import shutil
 import sys
@@ -48,8 +50,9 @@ def cr_package() -> ModuleType:
         atexit.register(shutil.rmtree, out, True)
         from kubecodegen.cli import main
 
-        main(["generate", "--crd", str(CRDS), "--package", CR_PACKAGE, "--out", str(out)],
-             standalone_mode=False)
+        with contextlib.redirect_stdout(io.StringIO()):  # "wrote N files": noise in reports
+            main(["generate", "--crd", str(CRDS), "--package", CR_PACKAGE, "--out", str(out)],
+                 standalone_mode=False)
         sys.path.insert(0, str(out))
         _cr_module = importlib.import_module(CR_PACKAGE)
     return _cr_module

@@ -18,7 +18,7 @@ POINTS: dict[str, list[str]] = {
         "scale_with_stale_rv_conflicts"],
     "generateName": ["generate_name", "dry_run_create"],
     "uid / creationTimestamp / generation": [
-        "create_fills_metadata", "update_cannot_change_identity", "generation_tracks_spec_only",
+        "create_fills_metadata", "update_cannot_change_identity", "patch_cannot_change_identity", "generation_tracks_spec_only",
         "custom_resource_generation"],
     "label and field selectors (incl. an unsupported field label)": [
         "label_selector_equality", "label_selector_set_based", "label_selector_malformed",
@@ -27,7 +27,8 @@ POINTS: dict[str, list[str]] = {
     "paging with continue tokens and remainingItemCount": [
         "paging_with_continue", "paging_exact_fit_and_unlimited",
         "paging_with_selector_has_no_count", "paging_is_a_snapshot", "list_all_follows_tokens",
-        "paging_bad_continue_token", "list_at_exact_resource_version"],
+        "paging_bad_continue_token", "list_at_exact_resource_version",
+        "list_from_cache_ignores_limit"],
     "watch from a resourceVersion": [
         "watch_from_resource_version", "watch_without_rv_starts_with_state",
         "watch_from_zero_starts_with_state", "watch_from_latest_sees_only_new",
@@ -43,8 +44,10 @@ POINTS: dict[str, list[str]] = {
         "informer_on_custom_resource", "async_informer"],
     "delete with finalizers": [
         "delete_with_finalizer_keeps_object", "removing_last_finalizer_deletes",
-        "no_new_finalizers_while_deleting", "delete_collection_by_label"],
-    "propagation policies": ["propagation_orphan_and_foreground"],
+        "no_new_finalizers_while_deleting", "delete_collection_by_label",
+        "custom_resource_finalizers"],
+    "propagation policies": [
+        "propagation_orphan_and_foreground", "custom_resource_finalizers", "delete_options_validated"],
     "preconditions (uid, RV)": ["delete_preconditions", "uid_precondition_across_recreation"],
     "dryRun on create / update / patch / delete": [
         "dry_run_create", "dry_run_create_still_validates", "dry_run_update", "dry_run_patch",
@@ -52,7 +55,8 @@ POINTS: dict[str, list[str]] = {
     "status and scale subresources kept apart": [
         "status_update_ignores_spec", "main_update_ignores_status", "status_patch_and_conflict",
         "status_of_missing_is_not_found", "deployment_scale", "custom_resource_status_kept_apart",
-        "custom_resource_scale", "apply_status_kept_apart"],
+        "custom_resource_scale", "apply_status_kept_apart",
+        "custom_resource_status_ignores_metadata"],
     "JSON patch": [
         "json_patch_operations", "json_patch_escaped_pointer", "json_patch_failures_are_invalid",
         "json_patch_list_indices"],
@@ -66,7 +70,8 @@ POINTS: dict[str, list[str]] = {
         "apply_force_takes_ownership", "apply_list_map_containers",
         "apply_custom_resource_list_map", "apply_two_managers_disjoint",
         "apply_shared_value_no_conflict", "reapply_drops_owned_field",
-        "apply_conflicts_with_update_manager", "update_records_field_manager"],
+        "apply_conflicts_with_update_manager", "update_records_field_manager",
+        "update_with_empty_managed_fields_resets", "apply_status_kept_apart"],
     "delete-collection": [
         "delete_collection_by_label", "delete_collection_all", "delete_collection_not_allowed"],
     "AlreadyExists / NotFound / Invalid (bad name) / MethodNotAllowed": [
@@ -87,5 +92,6 @@ POINTS: dict[str, list[str]] = {
         "strategic_merge_refused_on_custom_resource", "apply_custom_resource_list_map",
         "apply_set_list_and_scalars_on_custom_resource", "dynamic_custom_resource",
         "informer_on_custom_resource", "discovery_custom_resource",
-        "watch_too_old_resource_version"],
+        "watch_too_old_resource_version", "custom_resource_finalizers",
+        "field_selector_unsupported_label"],
 }

@@ -28,7 +28,12 @@ from kubecodegen_runtime import errors
 from kubecodegen_runtime.client import RESTClient
 from kubecodegen_runtime.discovery import DiscoveryClient
 from kubecodegen_runtime.dynamic import DynamicClient
-from kubecodegen_runtime.fake.apply import ApplyConflict, record_update, server_side_apply
+from kubecodegen_runtime.fake.apply import (
+    ApplyBadRequest,
+    ApplyConflict,
+    record_update,
+    server_side_apply,
+)
 from kubecodegen_runtime.fake.fieldset import FieldSet, FieldSetError, fields_of
 from kubecodegen_runtime.fake.schema import PackageApi
 from kubecodegen_runtime.meta import GroupVersionResource
@@ -306,6 +311,14 @@ def test_unmanaged_object_and_the_cap_on_updaters(dyn: DynamicClient, namespace:
 
     cm.update("C", forget)
     assert cm.real_obj is not None and not cm.real_obj["metadata"].get("managedFields")
+    with_fields = _cm(c="3")
+    with_fields["metadata"]["managedFields"] = [{"manager": "x", "operation": "Apply"}]
+    with pytest.raises(errors.BadRequest, match=r"metadata\.managedFields must be nil"):
+        dyn.resource(GroupVersionResource("", "v1", "configmaps")).namespace(namespace).apply(
+            with_fields, field_manager="B")
+    with pytest.raises(ApplyBadRequest, match=r"^metadata\.managedFields must be nil$"):
+        server_side_apply(cm.fake, with_fields, manager="B", force=False, api=API,
+                          type_key=CONFIG_MAP, now=NOW, api_version="v1")
     cm.apply("B", _cm(c="3"))  # what was there goes to before-first-apply
     assert cm.fake is not None
     assert {e["manager"] for e in cm.fake["metadata"]["managedFields"]} == {
@@ -360,3 +373,50 @@ def test_custom_resource_on_the_modern_server(modern_dyn: DynamicClient,
             {f"k{i}": str(i)}))
     assert w.fake is not None
     assert "ancient-changes" in {e["manager"] for e in w.fake["metadata"]["managedFields"]}
+
+
+def test_sets_atomic_lists_and_retain_keys_lists_of_a_pod_template(dyn: DynamicClient,
+                                                                   namespace: str) -> None:
+    dep = Backends(dyn, namespace, GroupVersionResource("apps", "v1", "deployments"),
+                   DEPLOYMENT, "apps/v1")
+    web = {"name": "web", "image": "nginx:1", "args": ["a", "b"], "command": ["run"],
+           "volumeMounts": [{"name": "v", "mountPath": "/v"}]}
+    config = _deployment([web])
+    config["metadata"].update({"finalizers": ["example.com/a"], "annotations": {"x": "1"}})
+    template = config["spec"]["template"]["spec"]
+    template.update({"volumes": [{"name": "v", "emptyDir": {}}],
+                     "tolerations": [{"key": "k", "operator": "Exists"}],
+                     "nodeSelector": {"disk": "ssd"}})
+    dep.apply("A", config)
+    other = _deployment([{"name": "web", "args": ["c"]}], replicas=None)
+    other["metadata"]["finalizers"] = ["example.com/b"]
+    other["spec"]["template"]["spec"]["tolerations"] = [{"key": "t", "operator": "Exists"}]
+    causes = dep.apply("B", other)
+    # the conflicts are tolerations and the container's args; 1.20 names the first with
+    # the second's prefix (structured-merge-diff before 4.3 aliased its paths), the fake too
+    assert causes is not None and [c["field"] for c in causes] == [
+        ".spec.template.spec.containers", '.spec.template.spec.containers[name="web"].args']
+    dep.apply("B", other, force=True)
+    assert dep.fake is not None
+    assert dep.fake["metadata"]["finalizers"] == ["example.com/a", "example.com/b"]
+
+    def finish(obj: dict[str, Any]) -> None:
+        del obj["metadata"]["finalizers"]  # let the namespace go
+        obj["spec"]["template"]["spec"]["volumes"].append({"name": "w", "emptyDir": {}})
+
+    dep.update("C", finish)
+    del config["metadata"]["finalizers"]
+    dep.apply("A", config)  # C's volume stays, A's finalizer was already gone
+
+
+def test_conflicts_in_keyed_items_come_in_the_servers_order(dyn: DynamicClient,
+                                                           namespace: str) -> None:
+    dep = Backends(dyn, namespace, GroupVersionResource("apps", "v1", "deployments"),
+                   DEPLOYMENT, "apps/v1")
+    ports = [{"containerPort": p, "protocol": "TCP", "name": f"p{p}"} for p in (443, 80, 8080)]
+    env = [{"name": n, "value": "1"} for n in ("b", "a", "C")]
+    dep.apply("A", _deployment([{"name": "web", "image": "i", "ports": ports, "env": env}]))
+    changed = [{"name": "web", "image": "j", "ports": [{**p, "name": "x"} for p in ports],
+                "env": [{**e, "value": "2"} for e in env]}]
+    causes = dep.apply("B", _deployment(changed, replicas=None))
+    assert causes is not None and len(causes) == 7

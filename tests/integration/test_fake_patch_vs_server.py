@@ -12,6 +12,10 @@ out when the server writes the result (that is the typed round trip's business, 
 patch engine's). Refused patches must give the same status, reason and (where
 the engine decides it) message.
 
+Custom resources take JSON and merge patches on both servers (1.20 and the 1.36 API
+machinery), which checks the two generations of the JSON patch library the engines
+follow by ``kubernetes_version``.
+
 The merge metadata is the generated package's own (``kube_v1_20.fake.package_api()``,
 the tables the generator wrote from the ``x-kubernetes-*`` extensions of the v1.20.2
 spec this server serves), so the proof covers the generator's tables too.
@@ -23,6 +27,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.generated_packages import import_reference
@@ -38,6 +43,7 @@ from kubecodegen_runtime.fake.patch import (  # noqa: E402
     merge_patch,
     strategic_merge_patch,
 )
+from tests.integration.cr_machinery import install_crd  # noqa: E402
 
 #: The merge metadata the generator wrote for kube_v1_20 (``_fake_api.py``, from the spec).
 API = package_api()
@@ -95,7 +101,7 @@ def _engine(kind: str, type_key: str) -> Callable[[Any, Any], Any]:
     if kind == "json":
         return lambda doc, body: json_patch(doc, body, kubernetes_version=API.kubernetes_version)
     if kind == "merge":
-        return merge_patch
+        return lambda doc, body: merge_patch(doc, body, kubernetes_version=API.kubernetes_version)
     return lambda doc, body: strategic_merge_patch(doc, body, API, type_key)
 
 
@@ -309,3 +315,83 @@ def test_legacy_deletion_list_for_a_missing_list_matches_the_server(cs: Any, nam
     server, fake = pair.patch("strategic", body)
     assert _containers(server)[0]["command"] == ["sh"]
     assert fake == server
+
+
+# --- custom resources on both servers: the JSON patch library's two generations -----------
+
+THING_GROUP = "patch.kubecodegen.test"
+THING_CRD: dict[str, Any] = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": f"things.{THING_GROUP}"},
+    "spec": {"group": THING_GROUP, "scope": "Namespaced",
+             "names": {"plural": "things", "singular": "thing", "kind": "Thing", "listKind": "ThingList"},
+             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                 "type": "object", "properties": {"spec": {
+                     "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}]}}
+
+#: Before 1.23 the library indexes a Go slice with a negative number here: the handler
+#: panics and the server drops the connection. The fake answers its 422 instead.
+PANICS_BEFORE_1_23 = "json negative index read"
+
+CR_CASES: list[tuple[str, str, Any]] = [
+    (PANICS_BEFORE_1_23, "json", [{"op": "replace", "path": "/spec/items/-1", "value": "z"}]),
+    ("json negative index insert", "json", [{"op": "add", "path": "/spec/items/-1", "value": "z"}]),
+    ("json test of the whole document", "json", [{"op": "test", "path": "", "value": {"spec": {}}}]),
+    ("json pointer without a leading slash", "json", [{"op": "add", "path": "x/spec/color", "value": "red"}]),
+    ("json copy then change the copy", "json", [{"op": "copy", "from": "/spec/nested", "path": "/spec/other"},
+                                                 {"op": "replace", "path": "/spec/other/a", "value": 2}]),
+    ("merge patch with nulls in a new array", "merge", {"spec": {"list": [{"a": None, "b": 1}, None]}}),
+    ("merge patch replacing an object by an array", "merge", {"spec": {"nested": [1, None]}}),
+    ("json remove of a missing member", "json", [{"op": "remove", "path": "/spec/missing"}]),
+    ("json failed test", "json", [{"op": "test", "path": "/spec/items/0", "value": "b"}]),
+    ("merge patch that is a number", "merge", 5),
+    ("merge patch that is null", "merge", None),
+    ("merge patch that is an array", "merge", [1]),
+    ("json patch that is an object", "json", {"op": "add"}),
+    ("json patch with an op that is no string", "json", [{"op": 1, "path": "/spec/x"}]),
+    ("json patch with an item that is no object", "json", [1]),
+    ("json replace of the whole document", "json", None),  # the body is built from the live object
+]
+
+
+@pytest.fixture
+def thing_admin(cr_cluster: Any) -> Any:
+    admin = cr_cluster.admin_client()
+    install_crd(admin, THING_CRD)
+    return admin
+
+
+@pytest.mark.parametrize(("name", "kind", "body"), CR_CASES, ids=[c[0] for c in CR_CASES])
+def test_custom_resource_patch_matches_each_server(thing_admin: Any, cr_namespace: str, name: str, kind: str,
+                                                   body: Any) -> None:
+    version = thing_admin.get("/version").json()["gitVersion"]
+    legacy = version.startswith("v1.20.")
+    collection = f"/apis/{THING_GROUP}/v1/namespaces/{cr_namespace}/things"
+    thing = {"apiVersion": f"{THING_GROUP}/v1", "kind": "Thing", "metadata": {"name": "t"},
+             "spec": {"items": ["a", "b"], "nested": {"a": 1}}}
+    assert thing_admin.post(collection, json=thing).status_code == 201
+    live = thing_admin.get(f"{collection}/t").json()
+    if name == "json replace of the whole document":
+        body = [{"op": "replace", "path": "", "value": {**live, "spec": {"whole": True}}}]
+
+    def send() -> Any:
+        return thing_admin.patch(f"{collection}/t", content=json.dumps(body),
+                                 headers={"Content-Type": CONTENT_TYPES[kind]})
+
+    if legacy and name == PANICS_BEFORE_1_23:
+        with pytest.raises(httpx.RemoteProtocolError):
+            send()
+        with pytest.raises(PatchError) as refused:
+            json_patch(live, body, kubernetes_version=version)
+        assert refused.value.status == 422
+        return
+    answer = send()
+    server: Any = _without_server_state(answer.json(), "") if answer.status_code == 200 else (
+        answer.status_code, answer.json().get("reason"), answer.json().get("message"))
+    try:
+        patched = (json_patch(live, body, kubernetes_version=version) if kind == "json"
+                   else merge_patch(live, body, kubernetes_version=version))
+        fake: Any = _without_server_state(patched, "")
+    except PatchError as exc:
+        fake = (exc.status, exc.reason or None, exc.message)
+    assert fake == server, version

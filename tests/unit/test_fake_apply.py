@@ -440,3 +440,29 @@ def test_generated_tables_of_kube_v1_35_key_containers_env_and_ports() -> None:
     assert set(container) == {".", "f:env", "f:image", "f:name", "f:ports", "f:resources"}
     assert 'k:{"containerPort":80,"protocol":"TCP"}' in container["f:ports"]
     assert 'k:{"name":"E"}' in container["f:env"]
+
+
+def test_conflicts_before_1_28_name_paths_as_the_aliasing_server_did() -> None:
+    config = _dep(template={"spec": {"tolerations": [{"key": "a"}],
+                                     "containers": [{"name": "web", "args": ["x"]}]}})
+    live = _apply(None, config, "A", api=OLD)
+    other = _dep(template={"spec": {"tolerations": [{"key": "b"}],
+                                    "containers": [{"name": "web", "args": ["y"]}]}})
+    with pytest.raises(ApplyConflict) as old:
+        _apply(live, other, "B", api=OLD)
+    assert [p for _, p in old.value.conflicts] == [
+        ".spec.template.spec.containers", '.spec.template.spec.containers[name="web"].args']
+    with pytest.raises(ApplyConflict) as new:
+        _apply(_apply(None, config, "A"), other, "B")
+    assert [p for _, p in new.value.conflicts] == [
+        ".spec.template.spec.tolerations", '.spec.template.spec.containers[name="web"].args']
+
+
+def test_conflicts_in_keyed_items_come_in_key_order_numbers_numerically() -> None:
+    ports = [{"containerPort": p, "protocol": "TCP", "name": f"p{p}"} for p in (443, 80, 8080)]
+    live = _apply(None, _dep(template=_containers({"name": "web", "ports": ports})), "A")
+    renamed = [{**p, "name": "x" + str(p["containerPort"])} for p in ports]
+    with pytest.raises(ApplyConflict) as info:
+        _apply(live, _dep(template=_containers({"name": "web", "ports": renamed})), "B")
+    assert [p.split("containerPort=")[1].split(",")[0] for _, p in info.value.conflicts] == [
+        "80", "443", "8080"]

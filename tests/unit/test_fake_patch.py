@@ -116,15 +116,30 @@ def test_json_patch_whole_document_and_negative_reads_from_1_23() -> None:
                    kubernetes_version="v1.20.2")
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({"op": "add"}, "json: cannot unmarshal object into Go value of type jsonpatch.Patch"),
-    ("x", "json: cannot unmarshal string into Go value of type jsonpatch.Patch"),
-    ([1], "json: cannot unmarshal number into Go value of type jsonpatch.Operation"),
+@pytest.mark.parametrize(("body", "version", "message"), [
+    ({"op": "add"}, "v1.20.2", "json: cannot unmarshal object into Go value of type jsonpatch.Patch"),
+    ("x", "v1.20.2", "json: cannot unmarshal string into Go value of type jsonpatch.Patch"),
+    ([1], "v1.20.2", "json: cannot unmarshal number into Go value of type jsonpatch.Operation"),
+    # from 1.25 the server decodes the body first (measured on 1.36 for the first)
+    ({"op": "add"}, "v1.36.4",
+     "error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp"),
+    ([1], "v1.36.4", "error decoding patch: json: cannot unmarshal number into Go value of type handlers.jsonPatchOp"),
+    ([{"op": 1}], "v1.36.4",
+     "error decoding patch: json: cannot unmarshal number into Go struct field jsonPatchOp.op of type string"),
 ])
-def test_json_patch_body_that_is_no_patch_is_a_bad_request(body: Any, message: str) -> None:
+def test_json_patch_body_that_is_no_patch_is_a_bad_request(body: Any, version: str, message: str) -> None:
     with pytest.raises(PatchError) as info:
-        json_patch({}, body)
+        json_patch({}, body, kubernetes_version=version)
     assert (info.value.status, info.value.reason, info.value.message) == (400, "BadRequest", message)
+
+
+def test_field_validation_ignore_skips_the_first_decoding() -> None:
+    with pytest.raises(PatchError) as info:
+        json_patch({}, [{"op": 1}], kubernetes_version="v1.36.4", field_validation="Ignore")
+    assert info.value.status == 422
+    with pytest.raises(PatchError) as merge:
+        merge_patch({}, 5, kubernetes_version="v1.36.4", field_validation="Ignore")
+    assert (merge.value.status, merge.value.message) == (400, "Invalid JSON Patch")
 
 
 def test_json_patch_of_more_than_10000_operations_is_too_large() -> None:
@@ -163,8 +178,8 @@ MERGE_CASES: list[tuple[Any, Any, Any]] = [  # RFC 7386 appendix A (object patch
     ({"a": [{"b": "c"}]}, {"a": [1]}, {"a": [1]}),
     ({"e": None}, {"a": 1}, {"e": None, "a": 1}),
     ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
-    # the library prunes nulls inside arrays it adds (not the RFC: the server's behaviour)
-    ({}, {"a": [{"b": None, "c": 1}, None]}, {"a": [{"c": 1}]}),
+    # the library prunes nulls in objects inside arrays it adds (not the RFC; measured)
+    ({}, {"a": [{"b": None, "c": 1}, None]}, {"a": [{"c": 1}, None]}),
     ({"data": {"a": "1", "b": "2"}}, {"data": {"a": None, "c": "3"}}, {"data": {"b": "2", "c": "3"}}),
 ]
 
@@ -176,18 +191,34 @@ def test_merge_patch(doc: Any, patch: Any, expected: Any) -> None:
     assert doc == before and patch == patch_before
 
 
+def test_merge_patch_before_1_22_drops_null_array_items_too() -> None:
+    assert merge_patch({}, {"a": [{"b": None, "c": 1}, None]}, kubernetes_version="v1.21.0") == {"a": [{"c": 1}]}
+    assert merge_patch({}, {"a": [None]}, kubernetes_version="v1.22.0") == {"a": [None]}
+
+
 @pytest.mark.parametrize("patch", [None, "x", 5, True])
-def test_merge_patch_that_is_no_object_is_the_servers_500(patch: Any) -> None:
+def test_merge_patch_that_is_no_object_is_the_servers_500_before_1_23(patch: Any) -> None:
     with pytest.raises(PatchError) as info:
-        merge_patch({"a": 1}, patch)
+        merge_patch({"a": 1}, patch, kubernetes_version="v1.20.2")
     assert (info.value.status, info.value.reason, info.value.message) == (500, "", "Invalid JSON Patch")
 
 
-def test_merge_patch_array_is_refused_as_no_object() -> None:
+def test_merge_patch_array_is_refused_as_no_object_before_1_25() -> None:
     with pytest.raises(PatchError) as info:
-        merge_patch({"a": 1}, [1])
+        merge_patch({"a": 1}, [1], kubernetes_version="v1.20.2")
     assert (info.value.status, info.value.reason) == (422, "Invalid")
     assert info.value.details is not None and info.value.details["causes"][0]["field"] == "patch"
+
+
+@pytest.mark.parametrize(("patch", "message"), [  # measured on 1.36
+    (None, "Invalid JSON Patch"),
+    (5, "error decoding patch: json: cannot unmarshal number into Go value of type map[string]interface {}"),
+    ([1], "error decoding patch: json: cannot unmarshal array into Go value of type map[string]interface {}"),
+])
+def test_merge_patch_that_is_no_object_is_a_bad_request_from_1_25(patch: Any, message: str) -> None:
+    with pytest.raises(PatchError) as info:
+        merge_patch({"a": 1}, patch)
+    assert (info.value.status, info.value.reason, info.value.message) == (400, "BadRequest", message)
 
 
 # --- strategic merge patch ----------------------------------------------------------------

@@ -360,12 +360,21 @@ def test_the_docstring_example_uses_the_packages_own_kinds(
     assert "Pod" not in crd_source
 
 
-def test_a_vendored_package_imports_its_own_runtime_copy() -> None:
-    _, files = fake_files(SpecSource(crds=(str(SERVICE_MONITORS),)), vendor=True)
+def test_a_vendored_package_uses_its_own_runtime_copy(tmp_path: Path) -> None:
+    from kubecodegen.generate import generate
+
+    generated = generate(SpecSource(crds=(str(SERVICE_MONITORS),)), "vend", vendor_runtime=True)
     for name in FAKE_FILES:
-        source = files[name].decode()
-        assert "kubecodegen_runtime" not in source
-        assert "from ._runtime.fake" in source
+        source = generated.files[name].decode()
+        assert "kubecodegen_runtime" not in source and "from ._runtime.fake" in source
+    write(generated, tmp_path)
+    code = ("import sys\nsys.path.insert(0, sys.argv[1])\nfrom vend.fake import AsyncClientset, Clientset\n"
+            "cs = Clientset()\nAsyncClientset(tracker=cs.tracker)\n"
+            "print(type(cs.fake).__module__, 'kubecodegen_runtime' in sys.modules)\n")
+    run = subprocess.run([sys.executable, "-I", "-c", code, str(tmp_path)], cwd=tmp_path, capture_output=True,
+                         text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["vend._runtime.fake.server", "False"]
 
 
 def _run(code: str) -> str:

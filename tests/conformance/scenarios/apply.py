@@ -212,3 +212,24 @@ def scenario_apply_status_kept_apart(b: Backend) -> None:
     assert applied.spec.replicas == 1 and applied.metadata.generation == 1
     assert owned_fields(applied, "reporter") == {"status.replicas", "status.readyReplicas"}
     assert deployments.get("web").spec.replicas == 1
+
+
+@scenario
+def scenario_update_with_empty_managed_fields_resets(b: Backend) -> None:
+    """An update that sends ``managedFields: []`` clears them. The next apply then finds fields
+    nobody owns: kube-apiserver gives them to a ``before-first-apply`` manager, so applying
+    another value conflicts until forced."""
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    cms.apply(_cm("a", {"k": "1"}), field_manager="alice")
+    current = cms.get("a")
+    current.metadata.managed_fields = []
+    current.data = {"k": "2"}
+    reset = cms.update(current, field_manager="resetter")
+    assert reset.data == {"k": "2"} and not reset.metadata.managed_fields
+    with raises(errors.Conflict, "Conflict") as caught:
+        cms.apply(_cm("a", {"k": "3"}), field_manager="bob")
+    assert [c.field for c in caught[0].causes] == [".data.k"]
+    taken = cms.apply(_cm("a", {"k": "3"}), field_manager="bob", force=True)
+    assert taken.data == {"k": "3"} and owned_fields(taken, "bob") == {"data.k"}
+    assert managers(taken) == {("before-first-apply", "Update"), ("bob", "Apply")}
+    assert "data.k" not in owned_fields(taken, "before-first-apply")

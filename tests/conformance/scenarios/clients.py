@@ -194,6 +194,9 @@ def scenario_discovery_custom_resource(b: Backend) -> None:
 def scenario_discovery_unknown_group_version(b: Backend) -> None:
     with raises(errors.NotFound, "NotFound"):
         b.cs.discovery.server_resources("nothing.example.com/v1")
+    unserved = b.cs.dynamic.resource(GroupVersionResource("nothing.example.com", "v1", "things"))
+    with raises(errors.NotFound, "NotFound"):
+        unserved.namespace(b.namespace).list()
 
 
 @scenario

@@ -75,6 +75,12 @@ def scenario_dry_run_delete(b: Backend) -> None:
     assert names(cms.list().items) == ["d"]
     with raises(errors.NotFound, "NotFound"):
         cms.delete("missing", dry_run=True)
+    held = cms.create(configmap("held", finalizers=["conformance.kubecodegen.test/hold"]))
+    would = cms.delete("held", dry_run=True)
+    assert not isinstance(would, Status) and would.metadata.deletion_timestamp is not None
+    stored = cms.get("held")
+    assert stored.metadata.deletion_timestamp is None
+    assert stored.metadata.resource_version == held.metadata.resource_version
 
 
 @scenario

@@ -176,3 +176,22 @@ def scenario_strategic_merge_refused_on_custom_resource(b: Backend) -> None:
     assert ws.patch("w", {"spec": {"color": "blue"}}).spec.color == "blue"
     assert ws.patch("w", [{"op": "replace", "path": "/spec/color", "value": "green"}],
                     patch_type="json").spec.color == "green"
+
+
+@scenario
+def scenario_patch_cannot_change_identity(b: Backend) -> None:
+    """A patch may not rename (BadRequest) nor change the uid (Invalid, immutable); a changed
+    creationTimestamp is dropped, so such a patch changes nothing at all."""
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    made = cms.create(configmap("a", {"k": "1"}))
+    with raises(errors.BadRequest, "BadRequest"):
+        cms.patch("a", {"metadata": {"name": "other"}})
+    with raises(errors.BadRequest, "BadRequest"):
+        cms.patch("a", [{"op": "replace", "path": "/metadata/name", "value": "other"}],
+                  patch_type="json")
+    with raises(errors.Invalid, "Invalid") as caught:
+        cms.patch("a", {"metadata": {"uid": "not-the-uid"}})
+    assert {(c.field, c.reason) for c in caught[0].causes} == {("metadata.uid", "FieldValueInvalid")}
+    same = cms.patch("a", {"metadata": {"creationTimestamp": "2001-01-01T00:00:00Z"}})
+    assert same.metadata.creation_timestamp == made.metadata.creation_timestamp
+    assert same.metadata.resource_version == made.metadata.resource_version

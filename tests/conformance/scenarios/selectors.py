@@ -8,7 +8,7 @@ from kubecodegen_runtime import errors
 
 from ..backends import Backend
 from .registry import scenario
-from .support import configmap, names, raises, rv
+from .support import configmap, names, raises, rv, widget, widgets
 
 
 def _labelled(b: Backend) -> None:
@@ -26,6 +26,7 @@ def scenario_label_selector_equality(b: Backend) -> None:
     assert names(cms.list(label_selector="app=web").items) == ["web-1", "web-2"]
     assert names(cms.list(label_selector="app==web,tier=front").items) == ["web-1"]
     assert names(cms.list(label_selector="app!=web").items) == ["db-1", "plain"]
+    assert names(cms.list(label_selector=" app = web , tier == back ").items) == ["web-2"]
 
 
 @scenario
@@ -54,6 +55,8 @@ def scenario_field_selector_name_and_namespace(b: Backend) -> None:
     cms = b.cs.core_v1.config_maps(b.namespace)
     assert names(cms.list(field_selector="metadata.name=web-2").items) == ["web-2"]
     assert names(cms.list(field_selector="metadata.name!=web-2").items) == ["db-1", "plain", "web-1"]
+    assert names(cms.list(
+        field_selector=f"metadata.name==db-1,metadata.namespace=={b.namespace}").items) == ["db-1"]
     everywhere = b.cs.core_v1.all_config_maps()
     in_other = everywhere.list(field_selector=f"metadata.namespace={other}")
     assert [(i.metadata.namespace, i.metadata.name) for i in in_other.items] == [(other, "web-1")]
@@ -79,6 +82,11 @@ def scenario_field_selector_unsupported_label(b: Backend) -> None:
         cms.list(field_selector="data.k=v")
     with raises(errors.BadRequest, "BadRequest"):
         b.cs.core_v1.all_config_maps().list(field_selector="spec.nodeName=n1")
+    ws = widgets(b)  # a custom resource has only metadata.name and metadata.namespace
+    ws.create(widget("w", color="red"))
+    with raises(errors.BadRequest, "BadRequest"):
+        ws.list(field_selector="spec.color=red")
+    assert names(ws.list(field_selector="metadata.name=w").items) == ["w"]
 
 
 @scenario
@@ -121,6 +129,8 @@ def scenario_paging_exact_fit_and_unlimited(b: Backend) -> None:
     assert names(whole.items) == made and not whole.metadata.continue_
     assert whole.metadata.remaining_item_count is None
     assert names(cms.list(limit=10).items) == made
+    no_limit = cms.list(limit=0)
+    assert names(no_limit.items) == made and not no_limit.metadata.continue_
     unlimited = cms.list()
     assert names(unlimited.items) == made and not unlimited.metadata.continue_
 
@@ -222,3 +232,13 @@ def scenario_list_rv_moves_with_any_write(b: Backend) -> None:
     b.cs.core_v1.secrets(b.namespace).create(core_v1.Secret(metadata=meta_v1.ObjectMeta(name="s")))
     after = cms.list()
     assert names(after.items) == ["a"] and rv(after) > rv(before)
+
+
+@scenario
+def scenario_list_from_cache_ignores_limit(b: Backend) -> None:
+    """resourceVersion=0 is served from kube-apiserver 1.20's watch cache, which does not page:
+    ``limit`` is ignored and there is no continue token."""
+    made = _many(b, 4)
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    cached = cms.list(limit=2, resource_version="0")
+    assert sorted(names(cached.items)) == made and not cached.metadata.continue_

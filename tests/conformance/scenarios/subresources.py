@@ -68,6 +68,7 @@ def scenario_deployment_scale(b: Backend) -> None:
     scale = deployments.get_scale("web")
     assert scale.kind == "Scale" and scale.metadata.name == "web"
     assert scale.metadata.uid == made.metadata.uid and scale.spec.replicas == 2
+    assert scale.status.replicas == 0 and scale.status.selector == "app=web"
     scale.spec.replicas = 5
     updated = deployments.update_scale("web", scale)
     assert updated.spec.replicas == 5
@@ -135,3 +136,24 @@ def scenario_custom_resource_scale(b: Backend) -> None:
     # Scale's spec.replicas is omitempty in Go: a scale to zero answers without it
     assert ws.patch_scale("w", {"spec": {"replicas": 0}}).spec.replicas is None
     assert ws.get("w").spec.replicas == 0
+
+
+@scenario
+def scenario_custom_resource_status_ignores_metadata(b: Backend) -> None:
+    """Through a custom resource's status subresource only status changes: labels,
+    annotations and finalizers in the request are dropped (update and patch alike)."""
+    m = widgets_models()
+    ws = widgets(b)
+    made = ws.create(widget("w"))
+    made.metadata.labels = {"new": "1"}
+    made.metadata.annotations = {"a": "1"}
+    made.metadata.finalizers = ["conformance.kubecodegen.test/hold"]
+    made.status = m.WidgetStatus(phase="P")
+    updated = ws.update_status(made)
+    assert updated.status.phase == "P"
+    assert (updated.metadata.labels, updated.metadata.annotations, updated.metadata.finalizers) == (
+        None, None, None)
+    patched = ws.patch_status("w", {"metadata": {"labels": {"p": "1"}, "annotations": {"b": "2"}},
+                                    "status": {"phase": "Q"}})
+    assert patched.status.phase == "Q"
+    assert (patched.metadata.labels, patched.metadata.annotations) == (None, None)

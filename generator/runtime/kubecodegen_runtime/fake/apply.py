@@ -37,9 +37,9 @@ from .fieldset import (
     child_shape,
     fields_of,
     item_key,
+    iteration_order,
     kube_version,
     nested_sets,
-    path_order,
     path_string,
     root_shape,
 )
@@ -75,6 +75,10 @@ class ApplyConflict(Exception):
     def causes(self) -> list[dict[str, str]]:
         return [{"reason": "FieldManagerConflict", "message": f"conflict with {who}", "field": path}
                 for who, path in self.described]
+
+
+class ApplyBadRequest(ValueError):
+    """A configuration the server refuses outright (400 BadRequest, this message)."""
 
 
 def conflict_message(described: list[tuple[str, str]]) -> str:
@@ -195,12 +199,15 @@ def server_side_apply(live: dict[str, Any] | None, config: dict[str, Any], *, ma
     list-map item without its key, two items with one key): its message is what the
     server sends after ``failed to create typed patch object: `` (1.20) or ``failed to
     create typed patch object (<namespace>/<name>; <group>/<version>, Kind=<kind>): ``,
-    with a 500 InternalError. Never mutates its inputs.
+    with a 500 InternalError; :class:`ApplyBadRequest` for a configuration that carries
+    ``metadata.managedFields``. Never mutates its inputs.
 
     ``reset``: the paths this write's strategy keeps from the live object (default
     :func:`reset_paths`); the object keeps the live values there, and from 1.22 on this
     write takes no ownership of them (before, ownership moves as if it had written them).
     """
+    if _managed_fields(config) is not None:
+        raise ApplyBadRequest("metadata.managedFields must be nil")
     with_sub = records_subresource(api)
     shape = root_shape(type_key)
     live_value = _without_managed_fields(live) if live is not None else {}
@@ -238,10 +245,11 @@ def server_side_apply(live: dict[str, Any] | None, config: dict[str, Any], *, ma
     conflicts = {k: e.fields & changed_or_added for k, e in entries.items() if k != key}
     conflicts = {k: c for k, c in conflicts.items() if c}
     if conflicts and not force:
-        ordered = sorted(((k, p) for k, c in conflicts.items() for p in c.paths),
-                         key=lambda kp: (kp[0][0], kp[0][1], path_order(kp[1])))
-        raise ApplyConflict([(k[0], path_string(p)) for k, p in ordered],
-                            [(describe_manager(k, with_sub), path_string(p)) for k, p in ordered])
+        aliased = kube_version(api) < (1, 28)
+        ordered = [(k, path_string(p)) for k in sorted(conflicts)
+                   for p in iteration_order(conflicts[k], aliased=aliased)]
+        raise ApplyConflict([(k[0], p) for k, p in ordered],
+                            [(describe_manager(k, with_sub), p) for k, p in ordered])
     for k, taken in conflicts.items():
         entries[k].fields = entries[k].fields - taken
     if comparison.removed:
@@ -641,15 +649,20 @@ def ensure_named_fields_are_members(api: PackageApi, fields: FieldSet, shape: Sh
     removes the field, not only what it held); before 1.21 ``fields`` as they are."""
     if not nested_sets(api):
         return fields
-    extra: set[Path] = set()
-    for path in fields.paths:
-        current = shape
-        for depth, element in enumerate(path[:-1]):
+    extra: list[Path] = []
+
+    def walk(node: dict[str, Any], current: Shape, path: Path) -> None:
+        for element, below in node.items():
+            if element == _MEMBER:
+                continue
             is_field = element.startswith("f:")
-            if is_field and current.kind == "struct":
-                extra.add(path[:depth + 1])
-            current = (child_shape(api, current, element[2:]) if is_field
-                       else current.item or LEAF)
+            child_path = (*path, element)
+            if is_field and current.kind == "struct" and len(below) > (_MEMBER in below):
+                extra.append(child_path)
+            walk(below, child_shape(api, current, element[2:]) if is_field
+                 else current.item or LEAF, child_path)
+
+    walk(_trie(fields), shape, ())
     return fields | FieldSet(extra)
 
 
@@ -658,15 +671,32 @@ def _remove(api: PackageApi, value: Any, remove: FieldSet, shape: Shape) -> Any:
     it); a container emptied by the removal goes too (``MISSING``)."""
     if not remove:
         return value
+    return _remove_trie(api, value, _trie(remove), shape)
+
+
+#: The key of a trie node that marks its path a member.
+_MEMBER = ""
+
+
+def _trie(fields: FieldSet) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    for path in fields.paths:
+        node = root
+        for element in path:
+            node = node.setdefault(element, {})
+        node[_MEMBER] = True
+    return root
+
+
+def _remove_trie(api: PackageApi, value: Any, trie: dict[str, Any], shape: Shape) -> Any:
     if _is_object_shape(shape) and isinstance(value, dict):
         out: dict[str, Any] = {}
         for name, child in value.items():
-            element = "f:" + name
-            if (element,) in remove:
-                continue
-            below = remove.with_prefix((element,))
-            if below:
-                child = _remove(api, child, below, child_shape(api, shape, name))
+            below = trie.get("f:" + name)
+            if below is not None:
+                if _MEMBER in below:
+                    continue
+                child = _remove_trie(api, child, below, child_shape(api, shape, name))
                 if child is MISSING:
                     continue
             out[name] = child
@@ -674,12 +704,11 @@ def _remove(api: PackageApi, value: Any, remove: FieldSet, shape: Shape) -> Any:
     if shape.kind in ("list_map", "set") and isinstance(value, list):
         items: list[Any] = []
         for item in value:
-            element = item_key(shape, item)
-            if (element,) in remove:
-                continue
-            below = remove.with_prefix((element,))
-            if below:
-                item = _remove(api, item, below, shape.item or LEAF)
+            below = trie.get(item_key(shape, item))
+            if below is not None:
+                if _MEMBER in below:
+                    continue
+                item = _remove_trie(api, item, below, shape.item or LEAF)
                 if item is MISSING:
                     continue
             items.append(item)

@@ -17,7 +17,9 @@ empty or null struct fields are members; a granular struct with fields is not.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -54,7 +56,12 @@ class Shape:
 
 def kube_version(api: PackageApi) -> tuple[int, int]:
     """``(major, minor)`` of the package's Kubernetes; unknown is taken as current."""
-    parts = api.kubernetes_version.lstrip("v").split(".")
+    return _version(api.kubernetes_version)
+
+
+@functools.lru_cache(maxsize=64)
+def _version(text: str) -> tuple[int, int]:
+    parts = text.lstrip("v").split(".")
     try:
         return int(parts[0]), int(parts[1])
     except (IndexError, ValueError):
@@ -120,10 +127,21 @@ def list_relationship(field: Field) -> tuple[str, tuple[str, ...]]:
     return "atomic", ()
 
 
+#: Shapes already derived, per package API (kept alive here, so ids stay unique).
+_SHAPES: dict[int, tuple[PackageApi, dict[tuple[Shape, str], Shape]]] = {}
+
+
 def child_shape(api: PackageApi, shape: Shape, name: str) -> Shape:
     """The shape of field/key ``name`` of a struct, map or deduced value."""
     if shape.kind == "struct":
-        return field_shape(api.field(shape.type_key, name), kube_version(api))
+        cached = _SHAPES.get(id(api))
+        if cached is None or cached[0] is not api:
+            cached = _SHAPES[id(api)] = (api, {})
+        found = cached[1].get((shape, name))
+        if found is None:
+            found = cached[1][(shape, name)] = field_shape(api.field(shape.type_key, name),
+                                                           kube_version(api))
+        return found
     if shape.kind == "map":
         return shape.item or LEAF
     if shape.kind == "deduced":
@@ -143,8 +161,9 @@ _KEY_DEFAULTS: Mapping[tuple[str, ...], tuple[tuple[int, int], Mapping[str, Any]
 }
 
 
-def item_key(shape: Shape, item: Any, where: str = "") -> str:
-    """The path element naming ``item`` of a list-map or set ``shape``."""
+def item_key(shape: Shape, item: Any, path: Path | None = None, index: int = 0) -> str:
+    """The path element naming ``item`` (the ``index``-th of the list at ``path``, for
+    the error message) of a list-map or set ``shape``."""
     if shape.kind == "set":
         return "v:" + go_json(item)
     defaults = dict(shape.key_defaults)
@@ -155,6 +174,7 @@ def item_key(shape: Shape, item: Any, where: str = "") -> str:
         elif name in defaults:
             keys[name] = defaults[name]
         else:
+            where = "" if path is None else f"{path_string(path)}: element {index}: "
             raise FieldSetError(f"{where}associative list with keys has an element that "
                                 f'omits key field "{name}" (and doesn\'t have default value)')
     return "k:" + go_json(keys)
@@ -164,10 +184,12 @@ def go_json(value: Any) -> str:
     """JSON as the API server's encoder writes it in path elements: compact, object keys
     sorted, ``<``, ``>``, ``&``, U+2028 and U+2029 escaped, other text as is."""
     text = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(char, escaped)
+    if _GO_ESCAPED.search(text):
+        text = _GO_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text
+
+
+_GO_ESCAPED = re.compile("[<>&\u2028\u2029]")
 
 
 class FieldSet:
@@ -315,7 +337,7 @@ def _walk_fields(api: PackageApi, value: Any, shape: Shape, path: Path, out: lis
     item_shape = shape.item or LEAF
     seen: set[str] = set()
     for index, item in enumerate(value):
-        element = item_key(shape, item, f"{path_string(path)}: element {index}: ")
+        element = item_key(shape, item, path, index)
         if unique and element in seen:
             raise FieldSetError(f"{path_string(path)}: duplicate entries for key "
                                 f"{element_text(element)}")
@@ -349,19 +371,87 @@ def path_string(path: Path) -> str:
     return "".join(element_text(e) for e in path)
 
 
-def _element_order(element: str) -> tuple[int, Any]:
+def _element_order(element: str) -> tuple[Any, ...]:
+    """structured-merge-diff's order of path elements: fields (by name), then keys (field
+    by field: name, then value), then set values, then indices."""
     kind, _, text = element.partition(":")
-    rank = {"f": 0, "k": 1, "v": 2, "i": 3}.get(kind, 4)
-    if kind == "i":
-        try:
-            return rank, (int(text), "")
-        except ValueError:
-            return rank, (0, text)
-    return rank, (0, text)
+    try:
+        if kind == "f":
+            return 0, text
+        if kind == "k":
+            keys = json.loads(text)
+            return 1, tuple((name, _value_order(keys[name])) for name in sorted(keys))
+        if kind == "v":
+            return 2, _value_order(json.loads(text))
+        if kind == "i":
+            return 3, int(text)
+    except (ValueError, TypeError, AttributeError):
+        pass
+    return 4, text
 
 
-def path_order(path: Path) -> tuple[tuple[int, int, Any], ...]:
+def _value_order(value: Any) -> tuple[Any, ...]:
+    """structured-merge-diff's ``value.Compare``: numbers, strings, booleans, lists,
+    maps, null."""
+    if isinstance(value, bool):
+        return 2, value
+    if isinstance(value, (int, float)):
+        return 0, value
+    if isinstance(value, str):
+        return 1, value
+    if isinstance(value, list):
+        return 3, tuple(_value_order(v) for v in value)
+    if isinstance(value, dict):
+        return 4, tuple((k, _value_order(value[k])) for k in sorted(value))
+    return 5, ()
+
+
+def path_order(path: Path) -> tuple[tuple[Any, ...], ...]:
     """The order in which structured-merge-diff iterates a set: at each level the members
     first, then the children, each sorted by element (fields, keys, values, indices)."""
     last = len(path) - 1
     return tuple((0 if i == last else 1, *_element_order(e)) for i, e in enumerate(path))
+
+
+def iteration_order(fields: FieldSet, *, aliased: bool = False) -> list[Path]:
+    """The paths of ``fields`` in the order structured-merge-diff's ``Set.Iterate`` visits
+    them (at each level the members, then the children, each sorted).
+
+    ``aliased``: as a conflict list of structured-merge-diff before 4.3 (Kubernetes
+    before 1.28) holds them. It kept each visited path without copying it, and the walk
+    builds paths by Go ``append`` on a shared prefix, so a later path overwrote the tail
+    of an earlier one that shared its backing array: on a 1.20 server a conflict on
+    ``.spec.template.spec.tolerations`` followed by one below ``containers`` is reported
+    as ``.spec.template.spec.containers``. Reproduced here with Go's slice growth (the
+    capacity doubles) so that the fake names the same fields.
+    """
+    trie: dict[str, Any] = {}
+    for path in fields.paths:
+        node = trie
+        for element in path:
+            node = node.setdefault(element, {})
+        node[""] = True
+    visited: list[tuple[list[str | None], int]] = []
+
+    def append(prefix: tuple[list[str | None], int], element: str) -> tuple[list[str | None], int]:
+        array, length = prefix
+        if not aliased:
+            return [*array[:length], element], length + 1
+        if length < len(array):
+            array[length] = element  # Go: append within capacity writes the shared array
+            return array, length + 1
+        grown: list[str | None] = [*array[:length], element]
+        grown.extend([None] * (max(1, 2 * len(array)) - len(grown)))
+        return grown, length + 1
+
+    def walk(node: dict[str, Any], prefix: tuple[list[str | None], int]) -> None:
+        elements = sorted((e for e in node if e), key=_element_order)
+        for element in elements:
+            if "" in node[element]:
+                visited.append(append(prefix, element))
+        for element in elements:
+            if any(key for key in node[element]):
+                walk(node[element], append(prefix, element))
+
+    walk(trie, ([], 0))
+    return [tuple(str(e) for e in array[:length]) for array, length in visited]
