@@ -270,15 +270,17 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
     """``metadata.managedFields`` of ``new`` after a create/update/patch by ``manager``.
 
     As on the server, managedFields that ``new`` carries replace the old ones (a client may
-    edit them), a single empty entry drops them all (this write's too), and otherwise the
+    edit them), an empty list or a single empty entry drops them all (this write's too), and otherwise the
     old ones are kept.
     ``new`` is the object as stored (the strategy's resets done); from 1.22 the ``reset``
     paths (default :func:`reset_paths`) are owned by nobody through this write.
     """
     with_sub = records_subresource(api)
     requested = _managed_fields(new)
-    if isinstance(requested, list) and len(requested) == 1 and requested[0] == {}:
-        return []  # a reset: the write is stored with no managedFields at all, its own neither
+    if isinstance(requested, list) and (requested == [] or requested == [{}]):
+        # a reset (``isResetManagedFields``: an empty, non-null list or one empty entry):
+        # the write is stored with no managedFields at all, its own neither
+        return []
     # managedFields the client sent replace the stored ones (it may edit them directly)
     entries = _index(_decode(requested or _managed_fields(old)), with_sub)
     old_value = _without_managed_fields(old) if old is not None else {}

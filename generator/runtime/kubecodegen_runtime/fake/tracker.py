@@ -452,8 +452,16 @@ class ObjectTracker:
 
     def _preconditions(self, info: ResourceInfo, meta: Mapping[str, Any], old: Obj,
                        name: str, from_patch: bool) -> None:
-        """Optimistic concurrency: the body's resourceVersion and uid must be current."""
+        """Optimistic concurrency: the body's resourceVersion and uid must be current.
+
+        A PUT's uid is a precondition (Conflict); a patch that changes the uid changes an
+        immutable field (Invalid), as ``ValidateObjectMetaUpdate`` says."""
         old_meta = meta_of(old)
+        uid = meta.get("uid")
+        if from_patch and uid and uid != old_meta.get("uid"):
+            raise self._invalid(info, name, [
+                ("FieldValueInvalid", "metadata.uid",
+                 f"Invalid value: {_go_quote(uid)}: field is immutable")])
         rv = meta.get("resourceVersion")
         if rv:
             if rv != old_meta.get("resourceVersion"):
@@ -703,6 +711,13 @@ def _same(old: Obj, new: Obj) -> bool:
                                  for e in entries if isinstance(e, dict)]
         return {**obj, "metadata": meta}
     return strip(old) == strip(new)
+
+
+def _go_quote(value: object) -> str:
+    """How Go's ``%#v`` of an interface shows a JSON value in validation messages."""
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "null" if value is None else str(value)
 
 
 def _gc_finalizers(options: Mapping[str, Any], orphan_by_default: bool) -> Iterable[str]:
