@@ -148,3 +148,27 @@ async def _until(check: Any, timeout: float = 10.0) -> None:
     while not check():
         assert loop.time() < deadline, "condition never held"
         await asyncio.sleep(0.005)
+
+
+@scenario
+def scenario_informer_sees_finalized_deletion(b: Backend) -> None:
+    """What a controller with a finalizer sees: the delete arrives as an update carrying
+    deletionTimestamp; removing the finalizer then deletes the object."""
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    cms.create(configmap("held", finalizers=["conformance.kubecodegen.test/hold"]))
+    with _factory(b.cs, namespace=b.namespace) as factory:
+        informer = factory.core_v1.config_maps()
+        heard = Recorder()
+        informer.informer().add_event_handler(on_add=heard.on_add, on_update=heard.on_update,
+                                              on_delete=heard.on_delete)
+        factory.start()
+        assert factory.wait_for_cache_sync(timeout=10)
+        assert heard.wait_for(("add", "held")) == [("add", "held")]
+        cms.delete("held")
+        assert heard.wait_for(("update", "held")) == [("update", "held")]
+        lister = informer.lister().config_maps(b.namespace)
+        assert lister.get("held").metadata.deletion_timestamp is not None
+        cms.patch("held", {"metadata": {"finalizers": None}})
+        assert heard.wait_for(("delete", "held")) == [("delete", "held")]
+        with raises(errors.NotFound, "NotFound"):
+            lister.get("held")
