@@ -341,13 +341,14 @@ def test_custom_resource_on_the_modern_server(modern_dyn: DynamicClient,
                  WIDGET, "example.com/v1", api=package_api("v1.36.4"))
     w.apply("A", _widget(items=[{"name": "x", "size": 1}, {"name": "y"}], tags=["a", "b"],
                          ordered=[3, 1], settings={"s": "1"}, extra={"k": "v"},
-                         limits={"cpu": "1"}, empty={}))
+                         limits={"cpu": "1"}, empty={}, free={"a": {"x": 1, "l": [1]}}))
+    w.apply("F", _widget(free={"a": {"y": 2}, "b": [1, 2]}))  # free-form: merged key by key
     causes = w.apply("B", _widget(items=[{"name": "x", "size": 2}], ordered=[1], tags=["c"]))
     assert causes is not None and [c["field"] for c in causes] == [
         ".spec.ordered", '.spec.items[name="x"].size']
     w.apply("B", _widget(items=[{"name": "x", "size": 2}], ordered=[1], tags=["c"]), force=True)
     w.apply("A", _widget(items=[{"name": "y"}], tags=["a"]))  # drops extra, limits, empty, b
-    assert w.fake is not None and set(w.fake["spec"]) == {"items", "tags", "ordered"}
+    assert w.fake is not None and set(w.fake["spec"]) == {"items", "tags", "ordered", "free"}
     status = {"apiVersion": "example.com/v1", "kind": "Widget",
               "metadata": {"name": "w", "labels": {"l": "1"}}, "spec": {"tags": ["zz"]},
               "status": {"phase": "ok", "conditions": [{"type": "Ready", "status": "True"}]}}
