@@ -41,7 +41,7 @@ POINTS: dict[str, list[str]] = {
     "informers and listers": [
         "informer_lists_then_watches", "lister_selectors_and_not_found",
         "informer_label_selector_sees_objects_leave", "informer_all_namespaces",
-        "informer_on_custom_resource", "async_informer"],
+        "informer_on_custom_resource", "async_informer", "informer_sees_finalized_deletion"],
     "delete with finalizers": [
         "delete_with_finalizer_keeps_object", "removing_last_finalizer_deletes",
         "no_new_finalizers_while_deleting", "delete_collection_by_label",

@@ -11,7 +11,7 @@ import contextlib
 import importlib
 import queue
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -177,11 +177,3 @@ class Recorder:
             heard.append(event)
             if event == wanted:
                 return heard
-
-
-def eventually(check: Callable[[], bool], timeout: float = WAIT) -> None:
-    """For informer caches only: poll ``check`` (a cheap in-memory read) until it holds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition never held"
-        time.sleep(0.005)
