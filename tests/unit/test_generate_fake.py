@@ -235,6 +235,25 @@ def test_custom_resources_and_scale_paths_come_from_the_crds(
     assert api["KUBERNETES_VERSION"] == "v1.35.0"  # --crd alone: the default spec's meta/v1
 
 
+SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
+
+
+def test_a_saved_v2_document_names_no_crds_so_custom_groups_are_custom(
+        crd_package: tuple[ApiModel, dict[str, bytes]]) -> None:
+    """/openapi/v2 saved from a 1.20 server with the six corpus CRDs: nothing in it says which
+    kinds are custom, so the resources of non-built-in groups are; the same six as ``--crd``."""
+    _, files = fake_files(str(SPECS / "kube-apiserver_v1.20.2_served_with-6-crds.json.gz"))
+    api = tables(files["_fake_api.py"])
+    assert api["CUSTOM"] == tables(crd_package[1]["_fake_api.py"])["CUSTOM"]
+    assert api["KUBERNETES_VERSION"] == "v1.20.2" and api["SCALE"] == {}  # no CRD objects: defaults
+    assert len(api["RESOURCES"]) > 50 + len(api["CUSTOM"])
+
+
+def test_a_spec_that_names_no_release_has_no_kubernetes_version() -> None:
+    _, files = fake_files(str(SPECS / "kubernetes_release-1.36.json.gz"))  # info.version: unversioned
+    assert tables(files["_fake_api.py"])["KUBERNETES_VERSION"] == ""
+
+
 def _crd_documents(path: Path) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict)]
 

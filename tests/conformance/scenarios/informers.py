@@ -56,8 +56,11 @@ def scenario_lister_selectors_and_not_found(b: Backend) -> None:
     with _factory(b.cs, namespace=b.namespace) as factory:
         informer = factory.core_v1.config_maps()
         lister = informer.lister()
+        heard = Recorder()
+        informer.informer().add_event_handler(on_add=heard.on_add)
         factory.start()
         assert factory.wait_for_cache_sync(timeout=10)
+        heard.wait_all({("add", "web"), ("add", "db")})
         assert names(lister.config_maps(b.namespace).list("app=web")) == ["web"]
         assert sorted(names(lister.config_maps(b.namespace).list("app in (web,db)"))) == ["db", "web"]
         with raises(errors.NotFound, "NotFound"):
@@ -92,8 +95,11 @@ def scenario_informer_all_namespaces(b: Backend) -> None:
     b.cs.core_v1.config_maps(other).create(configmap("two", labels={"conf": b.namespace}))
     with _factory(b.cs, label_selector=f"conf={b.namespace}") as factory:
         informer = factory.core_v1.config_maps()
+        heard = Recorder()
+        informer.informer().add_event_handler(on_add=heard.on_add)
         factory.start()
         assert factory.wait_for_cache_sync(timeout=10)
+        heard.wait_all({("add", "one"), ("add", "two")})
         lister = informer.lister()
         assert sorted((o.metadata.namespace, o.metadata.name) for o in lister.list()) == sorted(
             [(b.namespace, "one"), (other, "two")])
@@ -111,10 +117,11 @@ def scenario_informer_on_custom_resource(b: Backend) -> None:
         informer.informer().add_event_handler(on_add=heard.on_add)
         factory.start()
         assert factory.wait_for_cache_sync(timeout=10)
+        heard.wait_all({("add", "w1")})
         lister = informer.lister().widgets(b.namespace)
         assert names(lister.list()) == ["w1"]
         ws.create(widget("w2", replicas=2))
-        assert heard.wait_for(("add", "w2")) == [("add", "w1"), ("add", "w2")]
+        assert heard.wait_for(("add", "w2")) == [("add", "w2")]
         assert lister.get("w2").spec.replicas == 2
     finally:
         factory.shutdown(timeout=10)

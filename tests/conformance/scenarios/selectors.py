@@ -205,7 +205,7 @@ def scenario_list_at_exact_resource_version(b: Backend) -> None:
     then = cms.list().metadata.resource_version
     cms.delete("a")
     cms.patch("b", {"data": {"v": "2"}})
-    cms.create(configmap("c"))
+    last = cms.create(configmap("c")).metadata.resource_version
     past = cms.list(resource_version=then, resource_version_match="Exact")
     assert names(past.items) == ["a", "b"] and past.metadata.resource_version == then
     assert past.items[1].data is None
@@ -213,9 +213,9 @@ def scenario_list_at_exact_resource_version(b: Backend) -> None:
     assert names(page.items) == ["a"] and page.metadata.remaining_item_count == 1
     rest = cms.list(limit=5, continue_=page.metadata.continue_)
     assert names(rest.items) == ["b"]
-    present = cms.list(resource_version=then, resource_version_match="NotOlderThan")
+    present = cms.list(resource_version=last, resource_version_match="NotOlderThan")
     assert sorted(names(present.items)) == ["b", "c"]  # the watch cache's order is not sorted
-    assert rv(present) > int(then)
+    assert rv(present) >= int(last)
     with raises(errors.Invalid, "Invalid") as caught:
         cms.list(resource_version_match="Exact")
     assert [(c.field, c.reason) for c in caught[0].causes] == [
@@ -238,7 +238,10 @@ def scenario_list_rv_moves_with_any_write(b: Backend) -> None:
 def scenario_list_from_cache_ignores_limit(b: Backend) -> None:
     """resourceVersion=0 is served from kube-apiserver 1.20's watch cache, which does not page:
     ``limit`` is ignored and there is no continue token."""
-    made = _many(b, 4)
+    made = _many(b, 6)
     cms = b.cs.core_v1.config_maps(b.namespace)
     cached = cms.list(limit=2, resource_version="0")
-    assert sorted(names(cached.items)) == made and not cached.metadata.continue_
+    # "0" accepts any state, so the cache may lag the last write or two: more than the limit,
+    # never an object that was not made, and no continue token
+    assert set(names(cached.items)) <= set(made) and len(cached.items) > 2
+    assert not cached.metadata.continue_

@@ -177,3 +177,18 @@ class Recorder:
             heard.append(event)
             if event == wanted:
                 return heard
+
+    def wait_all(self, wanted: set[tuple[str, str]], timeout: float = WAIT) -> None:
+        """Wait until every event of ``wanted`` was heard, in any order. (An informer's first
+        list reads kube-apiserver's watch cache, which may lag the last writes: what it lacks
+        arrives by the watch right after, so a scenario waits for events, not for sync.)"""
+        missing = set(wanted)
+        deadline = time.monotonic() + timeout
+        while missing:
+            left = deadline - time.monotonic()
+            assert left > 0, f"never heard {missing}"
+            try:
+                missing.discard(self.events.get(timeout=left))
+            except queue.Empty:
+                continue
+
