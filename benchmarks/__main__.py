@@ -20,6 +20,7 @@ from . import (
     Outcome,
     apply_configs,
     decode,
+    fake_conformance,
     generation,
     imports,
     informer_cluster,
@@ -40,6 +41,7 @@ SUITES: dict[str, Suite] = {
     "informer_cluster": informer_cluster.run,
     "informer_offline": informer_offline.run,
     "watchlist_cluster": watchlist_cluster.run,
+    "fake_conformance": fake_conformance.run,
 }
 
 # Generated packages the suites need, with the spec each comes from.

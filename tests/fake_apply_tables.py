@@ -2,7 +2,9 @@
 
 They carry what the v1.20 OpenAPI document says about the types the tests write
 (Deployments, ConfigMaps, Services, a custom resource), the ``x-kubernetes-*`` extensions
-copied verbatim, until the generator publishes the package's own ``_fake_api.py``.
+copied verbatim: small enough to read next to the unit tests, and the only tables of the
+custom resource the modern-server comparison installs (``WIDGET_CRD``). The comparison
+with kube-apiserver 1.20 uses the generated package's own tables.
 """
 
 from __future__ import annotations
@@ -112,6 +114,13 @@ TYPES: dict[str, dict[str, Field]] = {
         "ordered": Field(container="list", list_type="atomic"),
         "settings": Field(container="map", map_type="atomic"),
         "extra": Field(container="map"),
+        "limits": Field(type=WIDGET + ".spec.limits"),
+        "free": Field(container="map"),  # x-kubernetes-preserve-unknown-fields
+        "empty": Field(type=WIDGET + ".spec.empty"),
+    },
+    WIDGET + ".status": {
+        "conditions": Field(type=WIDGET + ".status.conditions", container="list",
+                            list_type="map", list_map_keys=("type",)),
     },
 }
 
@@ -136,3 +145,49 @@ def package_api(kubernetes_version: str = "v1.20.2") -> PackageApi:
                       scheme=Scheme("tests_fake_apply", {}),
                       custom=frozenset({("example.com", "widgets")}),
                       kubernetes_version=kubernetes_version)
+
+
+def _list_map(keys: list[str], item: dict[str, object]) -> dict[str, object]:
+    return {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": keys,
+            "items": item}
+
+
+#: The CRD whose schema the WIDGET tables describe (for the real-server comparison).
+WIDGET_CRD: dict[str, object] = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.example.com"},
+    "spec": {
+        "group": "example.com", "scope": "Namespaced",
+        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget",
+                  "listKind": "WidgetList"},
+        "versions": [{
+            "name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
+            "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                "spec": {"type": "object", "properties": {
+                    "items": _list_map(["name"], {"type": "object", "required": ["name"],
+                                                  "properties": {"name": {"type": "string"},
+                                                                 "size": {"type": "integer"}}}),
+                    "tags": {"type": "array", "x-kubernetes-list-type": "set",
+                             "items": {"type": "string"}},
+                    "ordered": {"type": "array", "x-kubernetes-list-type": "atomic",
+                                "items": {"type": "integer"}},
+                    "settings": {"type": "object", "x-kubernetes-map-type": "atomic",
+                                 "additionalProperties": {"type": "string"}},
+                    "extra": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "limits": {"type": "object", "properties": {"cpu": {"type": "string"},
+                                                                "memory": {"type": "string"}}},
+                    "empty": {"type": "object", "properties": {"x": {"type": "string"}}},
+                    "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                    "replicas": {"type": "integer"},
+                }},
+                "status": {"type": "object", "properties": {
+                    "phase": {"type": "string"},
+                    "conditions": _list_map(["type"], {"type": "object", "required": ["type"],
+                                                       "properties": {
+                                                           "type": {"type": "string"},
+                                                           "status": {"type": "string"}}}),
+                }},
+            }}},
+        }],
+    },
+}

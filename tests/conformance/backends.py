@@ -12,9 +12,13 @@ client-go's default of 5 requests per second would time the limiter, not the ser
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import dataclasses
 import importlib
+import io
 import itertools
+import shutil
 import sys
 import tempfile
 import time
@@ -43,10 +47,12 @@ def cr_package() -> ModuleType:
     global _cr_module
     if _cr_module is None:
         out = Path(tempfile.mkdtemp(prefix="kubecodegen-conformance-"))
+        atexit.register(shutil.rmtree, out, True)
         from kubecodegen.cli import main
 
-        main(["generate", "--crd", str(CRDS), "--package", CR_PACKAGE, "--out", str(out)],
-             standalone_mode=False)
+        with contextlib.redirect_stdout(io.StringIO()):  # "wrote N files": noise in reports
+            main(["generate", "--crd", str(CRDS), "--package", CR_PACKAGE, "--out", str(out)],
+                 standalone_mode=False)
         sys.path.insert(0, str(out))
         _cr_module = importlib.import_module(CR_PACKAGE)
     return _cr_module
@@ -63,9 +69,17 @@ class Backend:
     name: str
     cs: Any
     acs: Callable[[], Any]
-    crs: Any
+    make_crs: Callable[[], Any] = field(repr=False)
     namespace: str
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    _crs: Any = field(default=None, repr=False)
+
+    @property
+    def crs(self) -> Any:
+        """The CR package's clientset, made on first use (most scenarios never need it)."""
+        if self._crs is None:
+            self._crs = self.make_crs()
+        return self._crs
 
     def unique(self, hint: str = "o") -> str:
         """A DNS-1123 name unique in this process (for cluster-scoped objects and namespaces)."""
@@ -147,7 +161,8 @@ def real_backend(cluster: Any) -> Backend:
     def acs() -> Any:
         return kube.AsyncClientset.from_config(config)
 
-    backend = Backend(name="kube", cs=session.cs, acs=acs, crs=session.crs, namespace="")
+    backend = Backend(name="kube", cs=session.cs, acs=acs, make_crs=lambda: session.crs,
+                      namespace="")
     backend.namespace = backend.new_namespace("conf")
     return backend
 
@@ -166,13 +181,14 @@ def close_real_sessions() -> None:
 def fake_backend() -> Backend:
     """A backend on a fresh fake clientset (its own store), with a fresh namespace."""
     fake = importlib.import_module("kube_v1_20.fake")
-    cr_fake = importlib.import_module(f"{cr_package().__name__}.fake")
     cs = fake.Clientset()
-    crs = cr_fake.Clientset()
 
     def acs() -> Any:
         return fake.AsyncClientset(tracker=cs.tracker)
 
-    backend = Backend(name="fake", cs=cs, acs=acs, crs=crs, namespace="")
+    def crs() -> Any:
+        return importlib.import_module(f"{cr_package().__name__}.fake").Clientset()
+
+    backend = Backend(name="fake", cs=cs, acs=acs, make_crs=crs, namespace="")
     backend.namespace = backend.new_namespace("conf")
     return backend

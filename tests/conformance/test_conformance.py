@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from .backends import Backend, fake_backend, real_backend
+from .coverage import POINTS
 from .scenarios import SCENARIOS, Scenario
 
 BACKENDS = [
@@ -37,3 +38,10 @@ def test_scenario(sc: Scenario, backend: Backend) -> None:
 def test_enough_scenarios() -> None:
     """Issue 12 asks for at least 60 scenarios."""
     assert len(SCENARIOS) >= 60
+
+
+def test_every_issue_point_is_covered() -> None:
+    ids = {s.id for s in SCENARIOS}
+    for point, covering in POINTS.items():
+        assert covering, point
+        assert set(covering) <= ids, (point, set(covering) - ids)

@@ -182,6 +182,17 @@ def test_generated_package_is_identical(cluster: Any, crd_dir: Path) -> None:
     different = [name for name in from_cluster.files if with_base.files[name] != from_cluster.files[name]]
     assert different == []
     assert any("example_org_v1beta1" in name for name in from_cluster.files)
+    # The fake clientset's tables: custom resources, and scale paths read from the CRD objects
+    # the cluster lists (v1beta1's CRD-wide subresources included), as from the files.
+    tables: dict[str, Any] = {}
+    exec(compile(from_cluster.files["_fake_api.py"], "_fake_api.py", "exec"), tables)
+    assert tables["CUSTOM"] == {(r.group, r.resource) for r in tables["RESOURCES"]}
+    assert {plural for _, plural in tables["CUSTOM"]} == set(PLURALS) - {"sprockets"}  # untyped: no client
+    assert set(tables["SCALE"]) == {("example.net", "levers"), ("example.org", "gadgets"),
+                                    ("kafka.strimzi.io", "kafkanodepools")}
+    assert tables["SCALE"][("example.net", "levers")].spec_replicas == ".spec.count"
+    assert tables["SCALE"][("example.net", "levers")].label_selector is None
+    assert tables["SCALE"][("example.org", "gadgets")].label_selector == ".status.selector"
     # Alone, on the default (newer) spec: the CRDs' own types, fields, wire names and
     # required flags are the same; meta/v1 is the newer release's.
     alone = generate(SpecSource(crds=(str(crd_dir),)), "crds")

@@ -158,7 +158,8 @@ def _printable_line() -> st.SearchStrategy[str]:
 
 @st.composite
 def specs(draw: st.DrawFn, *, hostile_names: bool) -> dict[str, Any]:
-    """A one-resource document with arbitrary text in every field the templates read."""
+    """A one-resource document with arbitrary text in every field the templates read (and the
+    fake clientset's tables: property names, merge extensions, group, kind)."""
     group = draw(st.one_of(st.just(""), _name(r"[a-z][a-z0-9-]{0,6}[a-z0-9](\.[a-z0-9]{1,5}){0,2}",
                                               allow_hostile=hostile_names)))
     version = draw(_name(r"v[1-9](alpha[1-9]|beta[1-9])?", allow_hostile=hostile_names))
@@ -173,6 +174,11 @@ def specs(draw: st.DrawFn, *, hostile_names: bool) -> dict[str, Any]:
     spec_schema = {"type": "object", "description": draw(free), "properties": {
         name: {"type": "string", "description": description, "enum": enum, "default": default}
         for name, (description, enum, default) in properties.items()}}
+    # merge extensions take any text (the schema enumerates only list-type and map-type):
+    # they reach the fake clientset's tables (_fake_api.py)
+    tags = {"type": "array", "items": {"type": "string"},
+            "x-kubernetes-list-map-keys": draw(st.lists(free, max_size=2)),
+            "x-kubernetes-patch-strategy": draw(free), "x-kubernetes-patch-merge-key": draw(free)}
     gvk = {"group": group, "version": version, "kind": kind}
     list_gvk = {**gvk, "kind": f"{kind}List"}
     item, listed = f"{namespace}.{kind}", f"{namespace}.{kind}List"
@@ -183,7 +189,7 @@ def specs(draw: st.DrawFn, *, hostile_names: bool) -> dict[str, Any]:
         "definitions": {
             item: {"type": "object", "description": draw(free), "x-kubernetes-group-version-kind": [gvk],
                    "properties": {"apiVersion": {"type": "string", "description": draw(free)},
-                                  "kind": {"type": "string"}, "spec": spec_schema}},
+                                  "kind": {"type": "string"}, "spec": spec_schema, "tags": tags}},
             listed: {"type": "object", "x-kubernetes-group-version-kind": [list_gvk], "required": ["items"],
                      "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
                                     "items": {"type": "array", "items": {"$ref": ref}}}},
@@ -206,12 +212,19 @@ sys.path.insert(0, sys.argv[1])
 import hostilepkg
 for info in pkgutil.walk_packages(hostilepkg.__path__, "hostilepkg."):
     importlib.import_module(info.name)
-raw = json.loads(sys.stdin.read())
+given = json.loads(sys.stdin.read())
+raw = given["instance"]
 obj = hostilepkg.scheme.decode(json.dumps(raw))
 assert type(obj).__name__ != "dict", type(obj)
 again = json.loads(hostilepkg.scheme.encode(obj))
 assert again == raw, (again, raw)
 from hostilepkg import Clientset
+from hostilepkg.fake import package_api
+api = package_api()
+tags = api.types[given["definition"]]["tags"]
+found = [list(tags.list_map_keys), tags.patch_strategy, tags.patch_merge_key]
+assert found == given["tags"], (found, given["tags"])
+assert api.type_of(*given["gvk"]) == given["definition"]
 print("round trip ok")
 """
 
@@ -245,8 +258,13 @@ def _generate_and_import(document: dict[str, Any], *, must_succeed: bool) -> Non
         instance = {"apiVersion": f"{group}/{version}" if group else version, "kind": kind,
                     "spec": {name: f"value {index}" for index, name in enumerate(spec_properties)
                              if _utf8(name)}}
+        definition = next(iter(document["definitions"]))
+        tags = document["definitions"][definition]["properties"]["tags"]
+        given = {"instance": instance, "definition": definition, "gvk": [group, version, kind],
+                 "tags": [tags["x-kubernetes-list-map-keys"], tags["x-kubernetes-patch-strategy"],
+                          tags["x-kubernetes-patch-merge-key"]]}
         run = subprocess.run([sys.executable, "-I", "-c", _IMPORT_AND_ROUND_TRIP, str(out)],
-                             input=json.dumps(instance), cwd=cwd, capture_output=True, text=True,
+                             input=json.dumps(given), cwd=cwd, capture_output=True, text=True,
                              timeout=60, check=False, env={"PATH": os.environ.get("PATH", "")})
         assert run.returncode == 0, run.stderr[-3000:]
         assert run.stdout == "round trip ok\n" and run.stderr == ""

@@ -624,8 +624,15 @@ def split_kind(kind: str) -> tuple[str, str | None]:
 # --- drivers: send what a plan asks for ---------------------------------------------
 
 
-def _cache_dir(cache_dir: str | os.PathLike[str] | bool | None) -> Path | str | os.PathLike[str] | None:
-    return default_cache_dir() if cache_dir is True else (cache_dir or None)
+def _cache_dir(cache_dir: str | os.PathLike[str] | bool | None,
+               rest: object = None) -> Path | str | os.PathLike[str] | None:
+    """The disk cache to use. The default one is skipped for a client whose transport
+    keeps no state outside the process (``memory_only``: the fake API server), whose
+    documents would otherwise be shared on disk by every fake cluster."""
+    if cache_dir is True:
+        transport = getattr(rest, "_transport", None)
+        return None if getattr(transport, "memory_only", False) else default_cache_dir()
+    return cache_dir or None
 
 
 class DiscoveryClient:
@@ -644,7 +651,7 @@ class DiscoveryClient:
         legacy: bool = False,
     ) -> None:
         self._rest = rest
-        self.core = DiscoveryCore(rest.config.server, cache_dir=_cache_dir(cache_dir), ttl=ttl,
+        self.core = DiscoveryCore(rest.config.server, cache_dir=_cache_dir(cache_dir, rest), ttl=ttl,
                                   legacy=legacy)
         self._mapper: DeferredRESTMapper | None = None
 
@@ -718,7 +725,7 @@ class AsyncDiscoveryClient:
         legacy: bool = False,
     ) -> None:
         self._rest = rest
-        self.core = DiscoveryCore(rest.config.server, cache_dir=_cache_dir(cache_dir), ttl=ttl,
+        self.core = DiscoveryCore(rest.config.server, cache_dir=_cache_dir(cache_dir, rest), ttl=ttl,
                                   legacy=legacy)
         self._mapper: AsyncDeferredRESTMapper | None = None
 

@@ -8,7 +8,17 @@ from kubecodegen_runtime.apis.meta_v1 import Preconditions, Status
 
 from ..backends import Backend
 from .registry import scenario
-from .support import WATCH_TIMEOUT, configmap, event_names, names, raises, read_events, rv
+from .support import (
+    WATCH_TIMEOUT,
+    configmap,
+    event_names,
+    names,
+    raises,
+    read_events,
+    rv,
+    widget,
+    widgets,
+)
 
 FINALIZER = "conformance.kubecodegen.test/hold"
 
@@ -42,6 +52,10 @@ def scenario_delete_with_finalizer_keeps_object(b: Backend) -> None:
     assert names(cms.list().items) == ["f"]
     again = cms.delete("f")  # a second delete changes nothing
     assert not isinstance(again, Status) and again.metadata.resource_version == kept.metadata.resource_version
+    events = read_events(cms.watch(resource_version=made.metadata.resource_version,
+                                   timeout_seconds=WATCH_TIMEOUT), 1)
+    assert event_names(events) == [("MODIFIED", "f")]
+    assert events[0].object.metadata.deletion_timestamp is not None
 
 
 @scenario
@@ -129,6 +143,9 @@ def scenario_delete_collection_by_label(b: Backend) -> None:
     for i in range(4):
         cms.create(configmap(f"dc{i}", labels={"group": "a" if i < 3 else "b"}))
     cms.create(configmap("held", labels={"group": "a"}, finalizers=[FINALIZER]))
+    by_name = cms.delete_collection(field_selector="metadata.name=dc3")
+    assert not isinstance(by_name, Status) and names(by_name.items) == ["dc3"]
+    cms.create(configmap("dc3", labels={"group": "b"}))
     deleted = cms.delete_collection(label_selector="group=a")
     assert not isinstance(deleted, Status)
     assert names(deleted.items) == ["dc0", "dc1", "dc2", "held"]
@@ -161,3 +178,37 @@ def scenario_delete_collection_not_allowed(b: Backend) -> None:
     namespaces = b.cs.dynamic.resource(GroupVersionResource("", "v1", "namespaces"))
     with raises(errors.MethodNotAllowed, "MethodNotAllowed"):
         namespaces.delete_collection(label_selector="x=y")
+
+
+@scenario
+def scenario_custom_resource_finalizers(b: Backend) -> None:
+    """On a custom resource, setting deletionTimestamp bumps metadata.generation; a second
+    delete asking for Orphan adds the ``orphan`` finalizer; removing the finalizers deletes
+    it, and the answer to that patch is the object's final state."""
+    ws = widgets(b)
+    made = ws.create(widget("w", finalizers=[FINALIZER]))
+    assert made.metadata.generation == 1
+    deleting = ws.delete("w")
+    assert not isinstance(deleting, Status)
+    assert deleting.metadata.deletion_timestamp is not None and deleting.metadata.generation == 2
+    orphaning = ws.delete("w", propagation_policy="Orphan")
+    assert not isinstance(orphaning, Status)
+    assert orphaning.metadata.finalizers == [FINALIZER, "orphan"]
+    final = ws.patch("w", {"metadata": {"finalizers": None}})
+    assert final.metadata.deletion_timestamp is not None and not final.metadata.finalizers
+    with raises(errors.NotFound, "NotFound"):
+        ws.get("w")
+    events = read_events(ws.watch(resource_version=made.metadata.resource_version,
+                                  timeout_seconds=WATCH_TIMEOUT), 3)
+    assert event_names(events) == [("MODIFIED", "w"), ("MODIFIED", "w"), ("DELETED", "w")]
+
+
+@scenario
+def scenario_delete_options_validated(b: Backend) -> None:
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    cms.create(configmap("a"))
+    with raises(errors.Invalid, "Invalid") as caught:
+        cms.delete("a", propagation_policy="Sideways")
+    assert [(c.field, c.reason) for c in caught[0].causes] == [
+        ("propagationPolicy", "FieldValueNotSupported")]
+    assert names(cms.list().items) == ["a"]

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from kube_v1_20.applyconfigurations import core_v1 as ac
+
 from kubecodegen_runtime import errors
 from kubecodegen_runtime.apis.meta_v1 import Status
+from kubecodegen_runtime.applyconfigurations import meta_v1 as acm
 
 from ..backends import Backend
 from .registry import scenario
 from .support import WATCH_TIMEOUT, configmap, event_names, names, raises, read_events
-
-from kube_v1_20.applyconfigurations import core_v1 as ac  # noqa: E402
-from kubecodegen_runtime.applyconfigurations import meta_v1 as acm  # noqa: E402
 
 
 @scenario
@@ -75,6 +75,12 @@ def scenario_dry_run_delete(b: Backend) -> None:
     assert names(cms.list().items) == ["d"]
     with raises(errors.NotFound, "NotFound"):
         cms.delete("missing", dry_run=True)
+    held = cms.create(configmap("held", finalizers=["conformance.kubecodegen.test/hold"]))
+    would = cms.delete("held", dry_run=True)
+    assert not isinstance(would, Status) and would.metadata.deletion_timestamp is not None
+    stored = cms.get("held")
+    assert stored.metadata.deletion_timestamp is None
+    assert stored.metadata.resource_version == held.metadata.resource_version
 
 
 @scenario

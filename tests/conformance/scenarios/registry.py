@@ -22,6 +22,9 @@ ScenarioFn = Callable[[Backend], Any]
 class Scenario:
     id: str
     fn: ScenarioFn
+    #: Runs until a server-side timeout by design (a watch's ``timeoutSeconds``): its wall time
+    #: is that timeout on any backend, so the benchmark reports such scenarios apart.
+    waits: bool = False
 
     @property
     def is_async(self) -> bool:
@@ -42,5 +45,14 @@ def scenario(fn: ScenarioFn) -> ScenarioFn:
     sid = fn.__name__.removeprefix("scenario_")
     if any(s.id == sid for s in SCENARIOS):
         raise ValueError(f"duplicate conformance scenario id {sid!r}")
-    SCENARIOS.append(Scenario(sid, fn))
+    SCENARIOS.append(Scenario(sid, fn, waits=getattr(fn, _WAITS, False)))
+    return fn
+
+
+_WAITS = "_conformance_waits_for_timeout"
+
+
+def waits_for_timeout(fn: ScenarioFn) -> ScenarioFn:
+    """Mark a scenario that waits for a server-side timeout (put it under ``@scenario``)."""
+    setattr(fn, _WAITS, True)
     return fn

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from kube_v1_20.models import core_v1, meta_v1
+
 from kubecodegen_runtime import errors
 
 from ..backends import Backend
 from .registry import scenario
-from .support import configmap, names, raises, rv
-from kube_v1_20.models import core_v1, meta_v1
+from .support import configmap, names, raises, rv, widget, widgets
 
 
 def _labelled(b: Backend) -> None:
@@ -25,6 +26,7 @@ def scenario_label_selector_equality(b: Backend) -> None:
     assert names(cms.list(label_selector="app=web").items) == ["web-1", "web-2"]
     assert names(cms.list(label_selector="app==web,tier=front").items) == ["web-1"]
     assert names(cms.list(label_selector="app!=web").items) == ["db-1", "plain"]
+    assert names(cms.list(label_selector=" app = web , tier == back ").items) == ["web-2"]
 
 
 @scenario
@@ -53,6 +55,8 @@ def scenario_field_selector_name_and_namespace(b: Backend) -> None:
     cms = b.cs.core_v1.config_maps(b.namespace)
     assert names(cms.list(field_selector="metadata.name=web-2").items) == ["web-2"]
     assert names(cms.list(field_selector="metadata.name!=web-2").items) == ["db-1", "plain", "web-1"]
+    assert names(cms.list(
+        field_selector=f"metadata.name==db-1,metadata.namespace=={b.namespace}").items) == ["db-1"]
     everywhere = b.cs.core_v1.all_config_maps()
     in_other = everywhere.list(field_selector=f"metadata.namespace={other}")
     assert [(i.metadata.namespace, i.metadata.name) for i in in_other.items] == [(other, "web-1")]
@@ -78,6 +82,11 @@ def scenario_field_selector_unsupported_label(b: Backend) -> None:
         cms.list(field_selector="data.k=v")
     with raises(errors.BadRequest, "BadRequest"):
         b.cs.core_v1.all_config_maps().list(field_selector="spec.nodeName=n1")
+    ws = widgets(b)  # a custom resource has only metadata.name and metadata.namespace
+    ws.create(widget("w", color="red"))
+    with raises(errors.BadRequest, "BadRequest"):
+        ws.list(field_selector="spec.color=red")
+    assert names(ws.list(field_selector="metadata.name=w").items) == ["w"]
 
 
 @scenario
@@ -120,6 +129,8 @@ def scenario_paging_exact_fit_and_unlimited(b: Backend) -> None:
     assert names(whole.items) == made and not whole.metadata.continue_
     assert whole.metadata.remaining_item_count is None
     assert names(cms.list(limit=10).items) == made
+    no_limit = cms.list(limit=0)
+    assert names(no_limit.items) == made and not no_limit.metadata.continue_
     unlimited = cms.list()
     assert names(unlimited.items) == made and not unlimited.metadata.continue_
 
@@ -182,3 +193,55 @@ def scenario_paging_across_namespaces(b: Backend) -> None:
     assert pairs == sorted(pairs)  # other scenarios' namespaces may hold such objects too
     assert [p for p in pairs if p[0] in (b.namespace, other)] == sorted(
         (ns, name) for ns in (b.namespace, other) for name in ("x1", "x2"))
+
+
+@scenario
+def scenario_list_at_exact_resource_version(b: Backend) -> None:
+    """resourceVersionMatch=Exact reads the past: the list as it was at that version (paged
+    too); NotOlderThan reads the present; a match without a version is Invalid."""
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    cms.create(configmap("a", {"v": "1"}))
+    cms.create(configmap("b"))
+    then = cms.list().metadata.resource_version
+    cms.delete("a")
+    cms.patch("b", {"data": {"v": "2"}})
+    last = cms.create(configmap("c")).metadata.resource_version
+    past = cms.list(resource_version=then, resource_version_match="Exact")
+    assert names(past.items) == ["a", "b"] and past.metadata.resource_version == then
+    assert past.items[1].data is None
+    page = cms.list(resource_version=then, resource_version_match="Exact", limit=1)
+    assert names(page.items) == ["a"] and page.metadata.remaining_item_count == 1
+    rest = cms.list(limit=5, continue_=page.metadata.continue_)
+    assert names(rest.items) == ["b"]
+    present = cms.list(resource_version=last, resource_version_match="NotOlderThan")
+    assert sorted(names(present.items)) == ["b", "c"]  # the watch cache's order is not sorted
+    assert rv(present) >= int(last)
+    with raises(errors.Invalid, "Invalid") as caught:
+        cms.list(resource_version_match="Exact")
+    assert [(c.field, c.reason) for c in caught[0].causes] == [
+        ("resourceVersionMatch", "FieldValueForbidden")]
+
+
+@scenario
+def scenario_list_rv_moves_with_any_write(b: Backend) -> None:
+    """A list's resourceVersion is the server's, not the collection's: a write to another
+    resource moves it too."""
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    cms.create(configmap("a"))
+    before = cms.list()
+    b.cs.core_v1.secrets(b.namespace).create(core_v1.Secret(metadata=meta_v1.ObjectMeta(name="s")))
+    after = cms.list()
+    assert names(after.items) == ["a"] and rv(after) > rv(before)
+
+
+@scenario
+def scenario_list_from_cache_ignores_limit(b: Backend) -> None:
+    """resourceVersion=0 is served from kube-apiserver 1.20's watch cache, which does not page:
+    ``limit`` is ignored and there is no continue token."""
+    made = _many(b, 6)
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    cached = cms.list(limit=2, resource_version="0")
+    # "0" accepts any state, so the cache may lag the last write or two: more than the limit,
+    # never an object that was not made, and no continue token
+    assert set(names(cached.items)) <= set(made) and len(cached.items) > 2
+    assert not cached.metadata.continue_

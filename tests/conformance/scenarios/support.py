@@ -8,9 +8,10 @@ returned objects, error classes and ``reason``s (never message texts), event seq
 from __future__ import annotations
 
 import contextlib
+import importlib
 import queue
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -22,12 +23,12 @@ from kubecodegen_runtime.watch import Bookmark
 from ..backends import cr_package, kube  # noqa: F401  (kube: imported for its side effect)
 
 #: Every watch in the suite ends by itself this soon, even when a scenario stops early.
-WATCH_TIMEOUT = 2
+WATCH_TIMEOUT = 5
 WAIT = 10.0
 
 
 def widgets_models() -> Any:
-    return cr_package().models.conformance_kubecodegen_test_v1
+    return importlib.import_module(f"{cr_package().__name__}.models.conformance_kubecodegen_test_v1")
 
 
 def meta(name: str | None = None, **kw: Any) -> meta_v1.ObjectMeta:
@@ -177,10 +178,17 @@ class Recorder:
             if event == wanted:
                 return heard
 
+    def wait_all(self, wanted: set[tuple[str, str]], timeout: float = WAIT) -> None:
+        """Wait until every event of ``wanted`` was heard, in any order. (An informer's first
+        list reads kube-apiserver's watch cache, which may lag the last writes: what it lacks
+        arrives by the watch right after, so a scenario waits for events, not for sync.)"""
+        missing = set(wanted)
+        deadline = time.monotonic() + timeout
+        while missing:
+            left = deadline - time.monotonic()
+            assert left > 0, f"never heard {missing}"
+            try:
+                missing.discard(self.events.get(timeout=left))
+            except queue.Empty:
+                continue
 
-def eventually(check: Callable[[], bool], timeout: float = WAIT) -> None:
-    """For informer caches only: poll ``check`` (a cheap in-memory read) until it holds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition never held"
-        time.sleep(0.005)

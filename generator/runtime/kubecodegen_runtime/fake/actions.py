@@ -25,7 +25,6 @@ from typing import Any
 from ..apis.meta_v1 import StatusCause, StatusDetails
 from ..errors import (
     AlreadyExists,
-    ApiError,
     BadRequest,
     Conflict,
     Forbidden,
@@ -43,6 +42,7 @@ __all__ = [
     "ReactorChain",
     "WatchReactor",
     "already_exists",
+    "bad_request",
     "conflict",
     "forbidden",
     "internal_error",
@@ -85,16 +85,17 @@ class Action:
     kind: str = field(default="", compare=False)
 
     def matches(self, verb: str, resource: str) -> bool:
-        """Whether this action is ``verb`` on ``resource`` (``"*"`` matches anything;
-        ``resource`` may name a subresource as ``pods/status``)."""
+        """Whether this action is ``verb`` on ``resource``, as client-go matches: ``"*"``
+        matches anything; ``pods`` matches pods and every subresource of them,
+        ``pods/status`` only the status subresource."""
         if verb != "*" and verb != self.verb:
             return False
         if resource == "*":
             return True
-        name = self.resource.resource
-        if self.subresource:
-            return resource in (f"{name}/{self.subresource}",)
-        return resource == name
+        top, slash, sub = resource.partition("/")
+        if not slash:
+            return top == self.resource.resource
+        return top == self.resource.resource and sub == (self.subresource or "")
 
     def param(self, name: str) -> str | None:
         """The first value of query parameter ``name``."""
@@ -232,6 +233,3 @@ def too_many_requests(message: str = "Too many requests, please try again later.
     return TooManyRequests(429, "TooManyRequests", message, retry_after=float(retry_after),
                            details=StatusDetails(retry_after_seconds=retry_after))
 
-
-def is_api_error(value: object) -> bool:
-    return isinstance(value, ApiError)

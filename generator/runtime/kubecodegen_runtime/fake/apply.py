@@ -17,14 +17,23 @@ drives it (read there, written here):
 In both, ``apiVersion``, ``kind`` and the server-owned ``metadata`` fields are never
 owned (the field manager's *strip* set), an entry left empty is dropped, and entries are
 written in the server's order (operation, time, manager, apiVersion, subresource).
-Kubernetes before 1.22 records no ``subresource``: a status apply shares the manager's
-main entry there, as on a real 1.20 server.
+
+The field manager's other rules, each in one named place below: an object applied to
+without managedFields first gives what it has to ``before-first-apply``; beyond
+:data:`MAX_UPDATE_MANAGERS` ``Update`` entries the oldest merge into ``ancient-changes``;
+a write keeps what its strategy resets (:func:`reset_paths`). Where the server changed
+over releases the package's ``kubernetes_version`` decides: ``subresource`` is recorded
+from 1.22 (before, a status apply shares the manager's main entry), reset fields are owned
+by nobody from 1.22, empty structs are fields and unowned structs are pruned whole from
+1.21 (:func:`~.fieldset.nested_sets`), conflict paths are unaliased from 1.28
+(:func:`~.fieldset.iteration_order`). Built-in kinds are compared as the Go objects the
+server compares (:func:`_with_go_zero`).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +46,9 @@ from .fieldset import (
     child_shape,
     fields_of,
     item_key,
-    path_order,
+    iteration_order,
+    kube_version,
+    nested_sets,
     path_string,
     root_shape,
 )
@@ -71,8 +82,12 @@ class ApplyConflict(Exception):
 
     @property
     def causes(self) -> list[dict[str, str]]:
-        return [{"type": "FieldManagerConflict", "message": f"conflict with {who}", "field": path}
+        return [{"reason": "FieldManagerConflict", "message": f"conflict with {who}", "field": path}
                 for who, path in self.described]
+
+
+class ApplyBadRequest(ValueError):
+    """A configuration the server refuses outright (400 BadRequest, this message)."""
 
 
 def conflict_message(described: list[tuple[str, str]]) -> str:
@@ -131,11 +146,7 @@ class _Entry:
 def records_subresource(api: PackageApi) -> bool:
     """Whether managedFields name the subresource (Kubernetes 1.22 and later; a package
     of unknown version is taken as current)."""
-    version = api.kubernetes_version.lstrip("v").split(".")
-    try:
-        return (int(version[0]), int(version[1])) >= (1, 22)
-    except (IndexError, ValueError):
-        return True
+    return kube_version(api) >= (1, 22)
 
 
 def _decode(entries: Any) -> list[_Entry]:
@@ -189,18 +200,42 @@ def _go_quote(text: str) -> str:
 
 def server_side_apply(live: dict[str, Any] | None, config: dict[str, Any], *, manager: str,
                       force: bool, api: PackageApi, type_key: str | None, subresource: str = "",
-                      now: str, api_version: str) -> dict[str, Any]:
+                      now: str, api_version: str,
+                      reset: Iterable[Path] | None = None) -> dict[str, Any]:
     """The object after ``manager`` applies ``config`` to ``live`` (``None``: the apply
-    creates it), with ``metadata.managedFields`` updated; raises :class:`ApplyConflict`.
-    Never mutates its inputs."""
+    creates it), with ``metadata.managedFields`` updated. Raises :class:`ApplyConflict`,
+    or :class:`~.fieldset.FieldSetError` for a configuration the server cannot type (a
+    list-map item without its key, two items with one key): its message is what the
+    server sends after ``failed to create typed patch object: `` (1.20) or ``failed to
+    create typed patch object (<namespace>/<name>; <group>/<version>, Kind=<kind>): ``,
+    with a 500 InternalError; :class:`ApplyBadRequest` for a configuration that carries
+    ``metadata.managedFields``. Never mutates its inputs.
+
+    ``reset``: the paths this write's strategy keeps from the live object (default
+    :func:`reset_paths`); the object keeps the live values there, and from 1.22 on this
+    write takes no ownership of them (before, ownership moves as if it had written them).
+    """
+    if _managed_fields(config) is not None:
+        raise ApplyBadRequest("metadata.managedFields must be nil")
     with_sub = records_subresource(api)
     shape = root_shape(type_key)
     live_value = _without_managed_fields(live) if live is not None else {}
     config_value = _without_managed_fields(config)
+    ignored = tuple(reset_paths(api, type_key, subresource, {**live_value, **config_value})
+                    if reset is None else reset)
+    # first: it refuses a configuration the server cannot type
+    recorded = fields_of(config_value, api, type_key, unique=True)
     entries = _index(_decode(_managed_fields(live)), with_sub)
+    if live is not None and not entries:
+        # an object nobody manages yet: what it has belongs to "before-first-apply"
+        first = _Entry(BEFORE_FIRST_APPLY, UPDATE, api_version, "",
+                       _update_set(api, None, live_value, type_key), now)
+        if first.fields:
+            entries[first.key(with_sub)] = first
 
+    config_set = (_without_below(recorded, ignored) if records_reset_fields(api)
+                  else recorded)
     merged = _merge(api, live_value, config_value, shape)
-    config_set = fields_of(config_value, api, type_key)
     mine = _Entry(manager, APPLY, api_version, subresource, config_set)
     key = mine.key(with_sub)
     previous = entries.get(key)
@@ -209,14 +244,21 @@ def server_side_apply(live: dict[str, Any] | None, config: dict[str, Any], *, ma
         merged = _prune(api, merged, entries, previous.fields, shape)
 
     comparison = compare(api, live_value, merged, type_key)
+    if records_reset_fields(api):
+        comparison = _without_reset(comparison, ignored)
+    # what the strategy keeps, whatever the apply did (pruning too); before 1.22 ownership
+    # moved as if the configuration's values had been written
+    for path in ignored:
+        _restore_path(merged, live_value, path)
     changed_or_added = comparison.modified | comparison.added
     conflicts = {k: e.fields & changed_or_added for k, e in entries.items() if k != key}
     conflicts = {k: c for k, c in conflicts.items() if c}
     if conflicts and not force:
-        ordered = sorted(((k, p) for k, c in conflicts.items() for p in c.paths),
-                         key=lambda kp: (kp[0][0], kp[0][1], path_order(kp[1])))
-        raise ApplyConflict([(k[0], path_string(p)) for k, p in ordered],
-                            [(describe_manager(k, with_sub), path_string(p)) for k, p in ordered])
+        aliased = kube_version(api) < (1, 28)
+        ordered = [(k, path_string(p)) for k in sorted(conflicts)
+                   for p in iteration_order(conflicts[k], aliased=aliased)]
+        raise ApplyConflict([(k[0], p) for k, p in ordered],
+                            [(describe_manager(k, with_sub), p) for k, p in ordered])
     for k, taken in conflicts.items():
         entries[k].fields = entries[k].fields - taken
     if comparison.removed:
@@ -227,30 +269,36 @@ def server_side_apply(live: dict[str, Any] | None, config: dict[str, Any], *, ma
     changed = live is None or not same(live_value, merged)
     mine.time = now if changed or previous is None or previous.time is None else previous.time
     result: dict[str, Any] = merged
-    result.setdefault("metadata", {})["managedFields"] = _encode(entries, with_sub)
+    result.setdefault("metadata", {})["managedFields"] = _encode(_cap_updaters(entries), with_sub)
     return result
 
 
 def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: str,
                   api: PackageApi, type_key: str | None, subresource: str = "", now: str,
-                  api_version: str) -> list[dict[str, Any]]:
+                  api_version: str, reset: Iterable[Path] | None = None) -> list[dict[str, Any]]:
     """``metadata.managedFields`` of ``new`` after a create/update/patch by ``manager``.
 
     As on the server, managedFields that ``new`` carries replace the old ones (a client may
-    edit them), a single empty entry resets them, and otherwise the old ones are kept.
+    edit them), an empty list or a single empty entry drops them all (this write's too), and otherwise the
+    old ones are kept.
+    ``new`` is the object as stored (the strategy's resets done); from 1.22 the ``reset``
+    paths (default :func:`reset_paths`) are owned by nobody through this write.
     """
     with_sub = records_subresource(api)
     requested = _managed_fields(new)
-    if isinstance(requested, list) and len(requested) == 1 and requested[0] == {}:
-        base: list[_Entry] = []
-    elif requested:
-        base = _decode(requested)
-    else:
-        base = _decode(_managed_fields(old))
-    entries = _index(base, with_sub)
-    old_value = _with_go_zero(api, _without_managed_fields(old) if old is not None else {}, type_key)
-    new_value = _with_go_zero(api, _without_managed_fields(new), type_key)
-    comparison = compare(api, old_value, new_value, type_key)
+    if isinstance(requested, list) and (requested == [] or requested == [{}]):
+        # a reset (``isResetManagedFields``: an empty, non-null list or one empty entry):
+        # the write is stored with no managedFields at all, its own neither
+        return []
+    # managedFields the client sent replace the stored ones (it may edit them directly)
+    entries = _index(_decode(requested or _managed_fields(old)), with_sub)
+    old_value = _without_managed_fields(old) if old is not None else {}
+    new_value = _without_managed_fields(new)
+    comparison = _compare_update(api, old_value, new_value, type_key)
+    if records_reset_fields(api):
+        ignored = tuple(reset_paths(api, type_key, subresource, {**old_value, **new_value})
+                        if reset is None else reset)
+        comparison = _without_reset(comparison, ignored)
     changed_or_added = comparison.modified | comparison.added
     for entry in entries.values():
         entry.fields = entry.fields - changed_or_added - comparison.removed
@@ -261,7 +309,119 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
         if key in entries:
             mine.fields = entries[key].fields | current
         entries[key] = mine
-    return _encode(entries, with_sub)
+    return _encode(_cap_updaters(entries), with_sub)
+
+
+def _compare_update(api: PackageApi, old: dict[str, Any], new: dict[str, Any],
+                    type_key: str | None) -> Comparison:
+    """The comparison an update is recorded from: of the Go objects, for built-in kinds."""
+    return compare(api, _with_go_zero(api, old, type_key), _with_go_zero(api, new, type_key),
+                   type_key)
+
+
+def _update_set(api: PackageApi, old: dict[str, Any] | None, new: dict[str, Any],
+                type_key: str | None) -> FieldSet:
+    comparison = _compare_update(api, copy.deepcopy(old or {}), copy.deepcopy(new), type_key)
+    return (comparison.modified | comparison.added) - comparison.removed - _STRIPPED
+
+
+#: The manager that owns what an object had when it was first applied without managedFields.
+BEFORE_FIRST_APPLY = "before-first-apply"
+#: The manager the oldest updaters are merged into beyond :data:`MAX_UPDATE_MANAGERS`.
+ANCIENT_CHANGES = "ancient-changes"
+#: How many ``Update`` entries the server keeps (its ``DefaultMaxUpdateManagers``).
+MAX_UPDATE_MANAGERS = 10
+
+
+def _cap_updaters(entries: dict[tuple[str, str, str, str], _Entry]
+                  ) -> dict[tuple[str, str, str, str], _Entry]:
+    """Merge the oldest ``Update`` entries into one ``ancient-changes`` entry per API
+    version until at most :data:`MAX_UPDATE_MANAGERS` remain (the server's cap)."""
+    updaters = sorted((k for k, e in entries.items() if e.operation == UPDATE and e.fields),
+                      key=lambda k: (entries[k].time or "", k[0]))
+    count = len(updaters)
+    first_of: dict[str, tuple[str, str, str, str]] = {}
+    for k in updaters:
+        if count <= MAX_UPDATE_MANAGERS:
+            break
+        entry = entries[k]
+        bucket = (ANCIENT_CHANGES, UPDATE, entry.api_version, "")
+        if entry.api_version not in first_of:
+            first_of[entry.api_version] = k
+            continue
+        if bucket not in entries:
+            first = entries.pop(first_of[entry.api_version])
+            entries[bucket] = _Entry(ANCIENT_CHANGES, UPDATE, first.api_version, "",
+                                     first.fields, first.time)
+        entries[bucket].fields = entries[bucket].fields | entry.fields
+        entries[bucket].time = entry.time
+        del entries[k]
+        count -= 1
+    return entries
+
+
+# -- fields a write's strategy resets ------------------------------------------------------
+
+def records_reset_fields(api: PackageApi) -> bool:
+    """Whether the field manager leaves the fields a strategy resets unowned (1.22+)."""
+    return kube_version(api) >= (1, 22)
+
+
+def reset_paths(api: PackageApi, type_key: str | None, subresource: str,
+                obj: Mapping[str, Any]) -> list[Path]:
+    """The fields a write keeps from the stored object: ``status`` for the main resource
+    of a kind with a status subresource; for ``status`` everything but the status (and
+    the object's name), labels and annotations included."""
+    if subresource == "status":
+        top = [("f:" + name,) for name in obj if name not in ("apiVersion", "kind", "metadata",
+                                                                "status")]
+        return [*top, ("f:metadata", "f:labels"), ("f:metadata", "f:annotations")]
+    if subresource == "" and _has_status_subresource(api, type_key):
+        return [("f:status",)]
+    return []
+
+
+def _has_status_subresource(api: PackageApi, type_key: str | None) -> bool:
+    kinds = {key for key, root in api.roots.items() if root == type_key}
+    return any((r.group, r.version, r.kind) in kinds and "status" in r.subresources
+               for r in api.resources)
+
+
+def _without_reset(comparison: Comparison, ignored: tuple[Path, ...]) -> Comparison:
+    return Comparison(*(_without_below(s, ignored) for s in (
+        comparison.added, comparison.modified, comparison.removed)))
+
+
+def _without_below(fields: FieldSet, prefixes: Iterable[Path]) -> FieldSet:
+    """``fields`` without the given paths and everything below them."""
+    cut = tuple(prefixes)
+    return FieldSet(p for p in fields.paths if not any(p[:len(q)] == q for q in cut))
+
+
+def _restore_path(obj: dict[str, Any], source: Mapping[str, Any], path: Path) -> None:
+    """Make the field at ``path`` of ``obj`` what it is in ``source`` (absent if absent)."""
+    value: Any = source
+    for element in path:
+        value = value.get(element[2:], MISSING) if isinstance(value, Mapping) else MISSING
+    if value is MISSING:
+        _drop_path(obj, path)
+        return
+    node: Any = obj
+    for element in path[:-1]:
+        if not isinstance(node, dict):
+            return
+        node = node.setdefault(element[2:], {})
+    if isinstance(node, dict):
+        node[path[-1][2:]] = copy.deepcopy(value)
+
+
+def _drop_path(obj: dict[str, Any], path: Path) -> None:
+    """Remove the field at ``path`` (``f:`` elements only) from ``obj``, in place."""
+    node: Any = obj
+    for element in path[:-1]:
+        node = node.get(element[2:]) if isinstance(node, dict) else None
+    if isinstance(node, dict) and path and path[-1].startswith("f:"):
+        node.pop(path[-1][2:], None)
 
 
 def _managed_fields(obj: Mapping[str, Any] | None) -> Any:
@@ -497,16 +657,23 @@ def _fields(api: PackageApi, value: Any, shape: Shape) -> FieldSet:
 
 def ensure_named_fields_are_members(api: PackageApi, fields: FieldSet, shape: Shape) -> FieldSet:
     """``fields`` plus every struct field that has members below it (so that removing it
-    removes the field, not only what it held)."""
-    extra: set[Path] = set()
-    for path in fields.paths:
-        current = shape
-        for depth, element in enumerate(path[:-1]):
+    removes the field, not only what it held); before 1.21 ``fields`` as they are."""
+    if not nested_sets(api):
+        return fields
+    extra: list[Path] = []
+
+    def walk(node: dict[str, Any], current: Shape, path: Path) -> None:
+        for element, below in node.items():
+            if element == _MEMBER:
+                continue
             is_field = element.startswith("f:")
-            if is_field and current.kind == "struct":
-                extra.add(path[:depth + 1])
-            current = (child_shape(api, current, element[2:]) if is_field
-                       else current.item or LEAF)
+            child_path = (*path, element)
+            if is_field and current.kind == "struct" and len(below) > (_MEMBER in below):
+                extra.append(child_path)
+            walk(below, child_shape(api, current, element[2:]) if is_field
+                 else current.item or LEAF, child_path)
+
+    walk(_trie(fields), shape, ())
     return fields | FieldSet(extra)
 
 
@@ -515,15 +682,32 @@ def _remove(api: PackageApi, value: Any, remove: FieldSet, shape: Shape) -> Any:
     it); a container emptied by the removal goes too (``MISSING``)."""
     if not remove:
         return value
+    return _remove_trie(api, value, _trie(remove), shape)
+
+
+#: The key of a trie node that marks its path a member.
+_MEMBER = ""
+
+
+def _trie(fields: FieldSet) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    for path in fields.paths:
+        node = root
+        for element in path:
+            node = node.setdefault(element, {})
+        node[_MEMBER] = True
+    return root
+
+
+def _remove_trie(api: PackageApi, value: Any, trie: dict[str, Any], shape: Shape) -> Any:
     if _is_object_shape(shape) and isinstance(value, dict):
         out: dict[str, Any] = {}
         for name, child in value.items():
-            element = "f:" + name
-            if (element,) in remove:
-                continue
-            below = remove.with_prefix((element,))
-            if below:
-                child = _remove(api, child, below, child_shape(api, shape, name))
+            below = trie.get("f:" + name)
+            if below is not None:
+                if _MEMBER in below:
+                    continue
+                child = _remove_trie(api, child, below, child_shape(api, shape, name))
                 if child is MISSING:
                     continue
             out[name] = child
@@ -531,12 +715,11 @@ def _remove(api: PackageApi, value: Any, remove: FieldSet, shape: Shape) -> Any:
     if shape.kind in ("list_map", "set") and isinstance(value, list):
         items: list[Any] = []
         for item in value:
-            element = item_key(shape, item)
-            if (element,) in remove:
-                continue
-            below = remove.with_prefix((element,))
-            if below:
-                item = _remove(api, item, below, shape.item or LEAF)
+            below = trie.get(item_key(shape, item))
+            if below is not None:
+                if _MEMBER in below:
+                    continue
+                item = _remove_trie(api, item, below, shape.item or LEAF)
                 if item is MISSING:
                     continue
             items.append(item)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ssl
 from typing import TYPE_CHECKING, cast
 
@@ -26,8 +27,10 @@ FAKE_USER_AGENT = DEFAULT_USER_AGENT
 NO_RETRIES = RetryPolicy(max_attempts=1)
 
 
+@functools.cache
 def fake_config() -> ClientConfig:
-    """A configuration naming the fake server; its TLS context is never used."""
+    """The configuration naming the fake server (one, shared: it is immutable, and its
+    TLS context, never used, is costly to make)."""
     return ClientConfig(server=FAKE_SERVER_URL, verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT),
                         user_agent=FAKE_USER_AGENT, qps=0.0)
 

@@ -15,7 +15,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
+
 from ..meta import ResourceInfo
+from . import quirks
 from .paths import DiscoveryPath
 
 _VERSION = re.compile(r"v(\d+)(?:(alpha|beta)(\d+))?")
@@ -56,11 +59,16 @@ def _resource_list(resources: Sequence[ResourceInfo], group: str,
         return None
     listed: list[dict[str, Any]] = []
     for info in infos:
-        listed.append({"name": info.resource, "singularName": "", "namespaced": info.namespaced,
-                       "kind": info.kind, "verbs": _verbs(info.verbs)})
+        entry: dict[str, Any]
+        entry = {"name": info.resource, "singularName": "", "namespaced": info.namespaced,
+                 "kind": info.kind, "verbs": _verbs(info.verbs)}
+        short = quirks.SHORT_NAMES.get((info.group, info.resource))
+        if short:
+            entry["shortNames"] = list(short)
+        listed.append(entry)
         for sub, verbs in sorted(info.subresources.items()):
             kind = "Scale" if sub == "scale" else info.kind
-            entry: dict[str, Any] = {"name": f"{info.resource}/{sub}", "singularName": "",
+            entry = {"name": f"{info.resource}/{sub}", "singularName": "",
                                      "namespaced": info.namespaced, "kind": kind,
                                      "verbs": _verbs(verbs)}
             if sub == "scale":
@@ -86,6 +94,25 @@ def version_info(kubernetes_version: str) -> dict[str, Any]:
     return {"major": major, "minor": minor, "gitVersion": kubernetes_version or "v0.0.0-fake",
             "gitCommit": "", "gitTreeState": "clean", "buildDate": "1970-01-01T00:00:00Z",
             "goVersion": "", "compiler": "gc", "platform": "linux/amd64"}
+
+
+#: Encoded documents by (id of the package's resource tuple, path); the tuple is kept
+#: alive with them so that an id is never reused. A package's API never changes.
+_ENCODED: dict[tuple[int, DiscoveryPath], tuple[Sequence[ResourceInfo], bytes | None]] = {}
+
+
+def encoded(resources: Sequence[ResourceInfo], kubernetes_version: str,
+            path: DiscoveryPath) -> bytes | None:
+    """:func:`document` as JSON, made once per package and path."""
+    key = (id(resources), path)
+    known = _ENCODED.get(key)
+    if known is not None and known[0] is resources:
+        return known[1]
+    doc = document(resources, kubernetes_version, path)
+    body = None if doc is None else msgspec.json.encode(doc)
+    if len(_ENCODED) < 4096:
+        _ENCODED[key] = (resources, body)
+    return body
 
 
 def document(resources: Sequence[ResourceInfo], kubernetes_version: str,

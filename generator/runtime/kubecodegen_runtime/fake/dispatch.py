@@ -8,24 +8,31 @@ tracker (or a reactor) and sent as the ``Status`` a real server sends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ..errors import ApiError, BadRequest, MethodNotAllowed, NotFound, UnsupportedMediaType
+from ..errors import (
+    ApiError,
+    BadRequest,
+    MethodNotAllowed,
+    NotFound,
+    ResourceExpired,
+)
 from ..meta import GroupVersionResource, ResourceInfo
 from ..rest.request import Request
 from ..rest.response import Response
-from . import discovery, listing, objmeta, scale, writes
+from . import actions, discovery, listing, scale, writes
 from .actions import Action
 from .feed import FixedEvents, WatchFeed
 from .paths import DiscoveryPath, ResourcePath, parse
 from .store import Obj, Stored
-from .watch import TooOldResourceVersion
+from .watch import Subscription, TooOldResourceVersion, WatchEvent
 
 if TYPE_CHECKING:
     from .server import FakeServer
+    from .tracker import ObjectTracker
 
 _encode = msgspec.json.Encoder().encode
 
@@ -236,10 +243,10 @@ def _discovery(server: FakeServer, request: Request, path: DiscoveryPath) -> Res
     if request.method != "GET":
         raise MethodNotAllowed(405, "MethodNotAllowed", "the server does not allow this "
                                "method on the requested resource")
-    doc = discovery.document(server.api.resources, server.api.kubernetes_version, path)
+    doc = discovery.encoded(server.api.resources, server.api.kubernetes_version, path)
     if doc is None:
         raise not_found()
-    return json_response(request, 200, _encode(doc))
+    return json_response(request, 200, doc)
 
 
 def _serve(server: FakeServer, request: Request, info: ResourceInfo, target: ResourcePath,
@@ -294,21 +301,17 @@ def _serve(server: FakeServer, request: Request, info: ResourceInfo, target: Res
         context, flt, action.delete_options or {})))
 
 
-def _item_bytes(custom: bool, tracker: Any, info: ResourceInfo) -> Any:
+def _item_bytes(custom: bool, tracker: ObjectTracker,
+                info: ResourceInfo) -> Callable[[Stored], bytes]:
     """How a list's items are sent: custom resources keep ``apiVersion``/``kind``,
     built-in lists' items have none (the typed list's items carry no type meta)."""
     if custom:
         return lambda stored: tracker.raw(info, stored)
-
-    def bare(stored: Stored) -> bytes:
-        return stored.item_bytes()
-    return bare
+    return Stored.item_bytes
 
 
 def _not_found(info: ResourceInfo, name: str) -> ApiError:
-    from .actions import not_found as named
-
-    return named(info.resource, name, info.group)
+    return actions.not_found(info.resource, name, info.group)
 
 
 # --- watches -----------------------------------------------------------------------
@@ -363,7 +366,13 @@ def _open_watch(server: FakeServer, request: Request,
         current = tracker.current_rv
         if since is not None and send_initial:
             listing.check_not_newer(rv_param, current)
-        initial = [_presented(tracker, info, s)
+        if since is not None and since < tracker.compacted_rv and not send_initial:
+            # older than the store's history (its start, or a compaction): what the
+            # watch cache answers for a version before it was filled
+            expired = ResourceExpired(410, "Expired", f"too old resource version: {since} "
+                                      f"({tracker.compacted_rv})")
+            return WatchFeed(FixedEvents([{"type": "ERROR", "object": status_body(expired)}]))
+        initial = [_presented(info, s)
                    for s in listing.select(tracker, info, parsed.namespace, flt)] \
             if since is None or send_initial else []
         try:
@@ -374,11 +383,13 @@ def _open_watch(server: FakeServer, request: Request,
                 send_initial_events=send_initial,
                 timeout=float(timeout) if timeout else None)
         except TooOldResourceVersion as exc:
-            return WatchFeed(FixedEvents([{"type": "ERROR", "object": exc.status()}]))
+            # kube-apiserver 1.20's watch cache: a 200 stream with one ERROR event.
+            expired = ResourceExpired(exc.code, exc.reason, exc.message)
+            return WatchFeed(FixedEvents([{"type": "ERROR", "object": status_body(expired)}]))
     return WatchFeed(SubscriptionSource(subscription))
 
 
-def _presented(tracker: Any, info: ResourceInfo, stored: Stored) -> Obj:
+def _presented(info: ResourceInfo, stored: Stored) -> Obj:
     obj = stored.obj
     if obj.get("apiVersion") != info.api_version:
         return {**obj, "apiVersion": info.api_version}
@@ -398,22 +409,18 @@ def _watch_list_refusal(server: FakeServer, query: Query) -> ApiError | None:
     if _at_least(server.api.kubernetes_version, (1, 27)):
         if query.flag("sendInitialEvents") and \
                 query.get("resourceVersionMatch") != "NotOlderThan":
-            return objmeta_invalid_list_options(
-                "sendInitialEvents", "resourceVersionMatch",
+            return _invalid_list_options(
                 "Forbidden: sendInitialEvents requires setting resourceVersionMatch to "
                 "NotOlderThan")
         return None
     if query.get("resourceVersionMatch"):
-        return objmeta_invalid_list_options(
-            "", "resourceVersionMatch", "Forbidden: resourceVersionMatch is forbidden for watch")
+        return _invalid_list_options("Forbidden: resourceVersionMatch is forbidden for watch")
     return None
 
 
-def objmeta_invalid_list_options(_what: str, fld: str, message: str) -> ApiError:
-    from .actions import invalid
-
-    return invalid("ListOptions", "", [("FieldValueForbidden", fld, message)],
-                   "meta.k8s.io")
+def _invalid_list_options(message: str) -> ApiError:
+    return actions.invalid("ListOptions", "", [
+        ("FieldValueForbidden", "resourceVersionMatch", message)], "meta.k8s.io")
 
 
 def _at_least(version: str, wanted: tuple[int, int]) -> bool:
@@ -425,33 +432,26 @@ def _at_least(version: str, wanted: tuple[int, int]) -> bool:
 
 
 class SubscriptionSource:
-    """A :class:`~.watch.Subscription` as a feed's event source."""
+    """A :class:`~.watch.Subscription` as a feed's event source: each poll is everything
+    available, one chunk."""
 
-    #: Events sent in one chunk at most (a burst is several lines in one read).
-    BATCH = 64
-
-    def __init__(self, subscription: Any) -> None:
+    def __init__(self, subscription: Subscription) -> None:
         self.subscription = subscription
 
-    def _drain(self, first: Any) -> list[Mapping[str, Any]] | None:
-        if first is None:
-            return None if self.subscription.ended else []
-        events: list[Mapping[str, Any]] = [{"type": first.type, "object": first.object}]
-        while len(events) < self.BATCH:
-            nxt = self.subscription.next(0)
-            if nxt is None:
-                break
-            events.append({"type": nxt.type, "object": nxt.object})
-        return events
+    @staticmethod
+    def _events(batch: list[WatchEvent] | None) -> list[Mapping[str, Any]] | None:
+        if batch is None:
+            return None
+        return [{"type": e.type, "object": e.object} for e in batch]
 
     def poll(self, timeout: float | None) -> list[Mapping[str, Any]] | None:
-        return self._drain(self.subscription.next(timeout))
+        return self._events(self.subscription.next_batch(timeout))
 
     async def poll_async(self) -> list[Mapping[str, Any]] | None:
-        return self._drain(await self.subscription.anext())
+        return self._events(await self.subscription.anext_batch())
 
     def close(self) -> None:
         self.subscription.close()
 
 
-__all__ = ["UnsupportedMediaType", "handle", "objmeta", "open_watch"]
+__all__ = ["handle", "open_watch"]

@@ -17,7 +17,9 @@ empty or null struct fields are members; a granular struct with fields is not.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -42,12 +44,34 @@ class FieldSetError(FieldsV1Error):
 
 @dataclass(frozen=True, slots=True)
 class Shape:
-    """How the value at one point of an object merges (see the module docstring)."""
+    """How the value at one point of an object merges (see the module docstring).
+    ``key_defaults``: values the server gives a list-map item's missing key fields."""
 
     kind: ShapeKind
     type_key: str | None = None
     keys: tuple[str, ...] = ()
     item: Shape | None = None
+    key_defaults: tuple[tuple[str, Any], ...] = ()
+
+
+def kube_version(api: PackageApi) -> tuple[int, int]:
+    """``(major, minor)`` of the package's Kubernetes; unknown is taken as current."""
+    return _version(api.kubernetes_version)
+
+
+@functools.lru_cache(maxsize=64)
+def _version(text: str) -> tuple[int, int]:
+    parts = text.lstrip("v").split(".")
+    try:
+        return int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return 99, 0
+
+
+def nested_sets(api: PackageApi) -> bool:
+    """structured-merge-diff 4.0.3 (Kubernetes 1.21): an empty or null struct field is a
+    field of the configuration, and a struct nobody owns any more is pruned whole."""
+    return kube_version(api) >= (1, 21)
 
 
 LEAF = Shape("leaf")
@@ -63,7 +87,7 @@ def _element_shape(field: Field) -> Shape:
     return Shape("struct", field.type) if field.type is not None else LEAF
 
 
-def field_shape(field: Field | None) -> Shape:
+def field_shape(field: Field | None, version: tuple[int, int] = (99, 0)) -> Shape:
     """The shape of a property described by ``field`` (``None``: a scalar or free-form
     value, which the package's tables leave out and which merges atomically)."""
     if field is None:
@@ -71,14 +95,19 @@ def field_shape(field: Field | None) -> Shape:
     if field.container == "list":
         relationship, keys = list_relationship(field)
         if relationship == "map":
-            return Shape("list_map", field.type, keys, _element_shape(field))
+            since, defaults = _KEY_DEFAULTS.get(keys, ((0, 0), {}))
+            return Shape("list_map", field.type, keys, _element_shape(field),
+                         tuple(defaults.items()) if version >= since else ())
         if relationship == "set":
             return Shape("set", field.type, (), _element_shape(field))
         return LEAF
     if field.map_type == "atomic":
         return LEAF
     if field.container == "map":
-        return Shape("map", field.type, (), _element_shape(field))
+        # values of no known type (strings, or a free-form object's anything) merge as
+        # structured-merge-diff's deduced type: nested objects key by key, lists whole
+        item = Shape("struct", field.type) if field.type is not None else DEDUCED
+        return Shape("map", field.type, (), item)
     return Shape("struct", field.type) if field.type is not None else LEAF
 
 
@@ -101,10 +130,21 @@ def list_relationship(field: Field) -> tuple[str, tuple[str, ...]]:
     return "atomic", ()
 
 
+#: Shapes already derived, per package API (kept alive here, so ids stay unique).
+_SHAPES: dict[int, tuple[PackageApi, dict[tuple[Shape, str], Shape]]] = {}
+
+
 def child_shape(api: PackageApi, shape: Shape, name: str) -> Shape:
     """The shape of field/key ``name`` of a struct, map or deduced value."""
     if shape.kind == "struct":
-        return field_shape(api.field(shape.type_key, name))
+        cached = _SHAPES.get(id(api))
+        if cached is None or cached[0] is not api:
+            cached = _SHAPES[id(api)] = (api, {})
+        found = cached[1].get((shape, name))
+        if found is None:
+            found = cached[1][(shape, name)] = field_shape(api.field(shape.type_key, name),
+                                                           kube_version(api))
+        return found
     if shape.kind == "map":
         return shape.item or LEAF
     if shape.kind == "deduced":
@@ -114,19 +154,22 @@ def child_shape(api: PackageApi, shape: Shape, name: str) -> Shape:
 
 #: List-map key fields the API server defaults before it names an item, so that
 #: ``{"containerPort": 80}`` is the item ``k:{"containerPort":80,"protocol":"TCP"}`` (the
-#: real server's Go types default ``protocol``; the published spec does not say so). Keyed
-#: by the list's key fields; only these built-in lists default a key.
-_KEY_DEFAULTS: Mapping[tuple[str, ...], Mapping[str, Any]] = {
-    ("containerPort", "protocol"): {"protocol": "TCP"},
-    ("port", "protocol"): {"protocol": "TCP"},
+#: server's own schema has the default; the published spec does not say so). Keyed by the
+#: list's key fields, with the first Kubernetes version that defaults them: container
+#: ports from 1.20, Service ports from 1.21 (kubernetes#98576); before, an item without
+#: ``protocol`` fails the apply.
+_KEY_DEFAULTS: Mapping[tuple[str, ...], tuple[tuple[int, int], Mapping[str, Any]]] = {
+    ("containerPort", "protocol"): ((1, 20), {"protocol": "TCP"}),
+    ("port", "protocol"): ((1, 21), {"protocol": "TCP"}),
 }
 
 
-def item_key(shape: Shape, item: Any, where: str = "") -> str:
-    """The path element naming ``item`` of a list-map or set ``shape``."""
+def item_key(shape: Shape, item: Any, path: Path | None = None, index: int = 0) -> str:
+    """The path element naming ``item`` (the ``index``-th of the list at ``path``, for
+    the error message) of a list-map or set ``shape``."""
     if shape.kind == "set":
         return "v:" + go_json(item)
-    defaults = _KEY_DEFAULTS.get(shape.keys, {})
+    defaults = dict(shape.key_defaults)
     keys: dict[str, Any] = {}
     for name in shape.keys:
         if isinstance(item, Mapping) and name in item:
@@ -134,8 +177,9 @@ def item_key(shape: Shape, item: Any, where: str = "") -> str:
         elif name in defaults:
             keys[name] = defaults[name]
         else:
-            raise FieldSetError(f"{where or '.'}: associative list with keys has an element "
-                                f"that omits key field {name!r} (and doesn't have default value)")
+            where = "" if path is None else f"{path_string(path)}: element {index}: "
+            raise FieldSetError(f"{where}associative list with keys has an element that "
+                                f'omits key field "{name}" (and doesn\'t have default value)')
     return "k:" + go_json(keys)
 
 
@@ -143,10 +187,12 @@ def go_json(value: Any) -> str:
     """JSON as the API server's encoder writes it in path elements: compact, object keys
     sorted, ``<``, ``>``, ``&``, U+2028 and U+2029 escaped, other text as is."""
     text = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(char, escaped)
+    if _GO_ESCAPED.search(text):
+        text = _GO_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text
+
+
+_GO_ESCAPED = re.compile("[<>&\u2028\u2029]")
 
 
 class FieldSet:
@@ -246,12 +292,15 @@ def _sorted_tree(node: dict[str, Any]) -> dict[str, Any]:
     return {key: _sorted_tree(node[key]) for key in sorted(node)}
 
 
-def fields_of(obj: Any, api: PackageApi, type_key: str | None) -> FieldSet:
+def fields_of(obj: Any, api: PackageApi, type_key: str | None, *,
+              unique: bool = False) -> FieldSet:
     """Every field of ``obj`` (an object in JSON form) as structured-merge-diff's
     ``ToFieldSet`` lists it: what an apply of ``obj`` as its configuration owns.
-    ``metadata.managedFields`` is never a field."""
+    ``metadata.managedFields`` is never a field. ``unique``: refuse two items of a
+    list-map or set with one key, as the server refuses them in an apply configuration."""
     paths: list[Path] = []
-    _walk_fields(api, _without_managed_fields(obj), root_shape(type_key), (), paths)
+    _walk_fields(api, _without_managed_fields(obj), root_shape(type_key), (), paths,
+                 nested_sets(api), unique)
     return FieldSet(paths)
 
 
@@ -263,7 +312,8 @@ def _without_managed_fields(obj: Any) -> Any:
     return obj
 
 
-def _walk_fields(api: PackageApi, value: Any, shape: Shape, path: Path, out: list[Path]) -> None:
+def _walk_fields(api: PackageApi, value: Any, shape: Shape, path: Path, out: list[Path],
+                 empty_structs: bool, unique: bool) -> None:
     kind = shape.kind
     if kind == "leaf" or (kind == "deduced" and not isinstance(value, Mapping)):
         out.append(path)
@@ -276,9 +326,10 @@ def _walk_fields(api: PackageApi, value: Any, shape: Shape, path: Path, out: lis
         for name, child in value.items():
             child_path = (*path, "f:" + name)
             sub = child_shape(api, shape, name)
-            _walk_fields(api, child, sub, child_path, out)
+            _walk_fields(api, child, sub, child_path, out, empty_structs, unique)
             # a map entry is a field itself; a struct field only when it holds nothing
-            if kind != "struct" or child is None or (isinstance(child, Mapping) and not child):
+            if kind != "struct" or (empty_structs and (
+                    child is None or (isinstance(child, Mapping) and not child))):
                 out.append(child_path)
         return
     # list_map / set
@@ -287,12 +338,18 @@ def _walk_fields(api: PackageApi, value: Any, shape: Shape, path: Path, out: lis
             out.append(path)
         return
     item_shape = shape.item or LEAF
+    seen: set[str] = set()
     for index, item in enumerate(value):
-        item_path = (*path, item_key(shape, item, f"{path_string(path)}[{index}]"))
+        element = item_key(shape, item, path, index)
+        if unique and element in seen:
+            raise FieldSetError(f"{path_string(path)}: duplicate entries for key "
+                                f"{element_text(element)}")
+        seen.add(element)
+        item_path = (*path, element)
         if shape.kind == "set":
             out.append(item_path)
             continue
-        _walk_fields(api, item, item_shape, item_path, out)
+        _walk_fields(api, item, item_shape, item_path, out, empty_structs, unique)
         out.append(item_path)
 
 
@@ -317,19 +374,87 @@ def path_string(path: Path) -> str:
     return "".join(element_text(e) for e in path)
 
 
-def _element_order(element: str) -> tuple[int, Any]:
+def _element_order(element: str) -> tuple[Any, ...]:
+    """structured-merge-diff's order of path elements: fields (by name), then keys (field
+    by field: name, then value), then set values, then indices."""
     kind, _, text = element.partition(":")
-    rank = {"f": 0, "k": 1, "v": 2, "i": 3}.get(kind, 4)
-    if kind == "i":
-        try:
-            return rank, (int(text), "")
-        except ValueError:
-            return rank, (0, text)
-    return rank, (0, text)
+    try:
+        if kind == "f":
+            return 0, text
+        if kind == "k":
+            keys = json.loads(text)
+            return 1, tuple((name, _value_order(keys[name])) for name in sorted(keys))
+        if kind == "v":
+            return 2, _value_order(json.loads(text))
+        if kind == "i":
+            return 3, int(text)
+    except (ValueError, TypeError, AttributeError):
+        pass
+    return 4, text
 
 
-def path_order(path: Path) -> tuple[tuple[int, int, Any], ...]:
+def _value_order(value: Any) -> tuple[Any, ...]:
+    """structured-merge-diff's ``value.Compare``: numbers, strings, booleans, lists,
+    maps, null."""
+    if isinstance(value, bool):
+        return 2, value
+    if isinstance(value, (int, float)):
+        return 0, value
+    if isinstance(value, str):
+        return 1, value
+    if isinstance(value, list):
+        return 3, tuple(_value_order(v) for v in value)
+    if isinstance(value, dict):
+        return 4, tuple((k, _value_order(value[k])) for k in sorted(value))
+    return 5, ()
+
+
+def path_order(path: Path) -> tuple[tuple[Any, ...], ...]:
     """The order in which structured-merge-diff iterates a set: at each level the members
     first, then the children, each sorted by element (fields, keys, values, indices)."""
     last = len(path) - 1
     return tuple((0 if i == last else 1, *_element_order(e)) for i, e in enumerate(path))
+
+
+def iteration_order(fields: FieldSet, *, aliased: bool = False) -> list[Path]:
+    """The paths of ``fields`` in the order structured-merge-diff's ``Set.Iterate`` visits
+    them (at each level the members, then the children, each sorted).
+
+    ``aliased``: as a conflict list of structured-merge-diff before 4.3 (Kubernetes
+    before 1.28) holds them. It kept each visited path without copying it, and the walk
+    builds paths by Go ``append`` on a shared prefix, so a later path overwrote the tail
+    of an earlier one that shared its backing array: on a 1.20 server a conflict on
+    ``.spec.template.spec.tolerations`` followed by one below ``containers`` is reported
+    as ``.spec.template.spec.containers``. Reproduced here with Go's slice growth (the
+    capacity doubles) so that the fake names the same fields.
+    """
+    trie: dict[str, Any] = {}
+    for path in fields.paths:
+        node = trie
+        for element in path:
+            node = node.setdefault(element, {})
+        node[""] = True
+    visited: list[tuple[list[str | None], int]] = []
+
+    def append(prefix: tuple[list[str | None], int], element: str) -> tuple[list[str | None], int]:
+        array, length = prefix
+        if not aliased:
+            return [*array[:length], element], length + 1
+        if length < len(array):
+            array[length] = element  # Go: append within capacity writes the shared array
+            return array, length + 1
+        grown: list[str | None] = [*array[:length], element]
+        grown.extend([None] * (max(1, 2 * len(array)) - len(grown)))
+        return grown, length + 1
+
+    def walk(node: dict[str, Any], prefix: tuple[list[str | None], int]) -> None:
+        elements = sorted((e for e in node if e), key=_element_order)
+        for element in elements:
+            if "" in node[element]:
+                visited.append(append(prefix, element))
+        for element in elements:
+            if any(key for key in node[element]):
+                walk(node[element], append(prefix, element))
+
+    walk(trie, ([], 0))
+    return [tuple(str(e) for e in array[:length]) for array, length in visited]

@@ -25,6 +25,7 @@ from ..fields import FieldSelector, FieldSelectorError, field_value
 from ..labels import LabelSelectorError, Selector
 from ..meta import ResourceInfo
 from . import quirks
+from .actions import invalid
 from .store import Stored, meta_of, sort_key
 
 if TYPE_CHECKING:
@@ -135,12 +136,15 @@ def list_page(tracker: ObjectTracker, info: ResourceInfo,
               query: ListQuery) -> tuple[list[Stored], dict[str, Any]]:
     """One page of a list: the items and the list's ``metadata``."""
     rv_param = query.resource_version or ""
+    match = query.resource_version_match or ""
+    check_match(rv_param, match, bool(query.continue_))
     with tracker.lock:
         current = tracker.current_rv
         limit = query.limit if query.limit and query.limit > 0 else None
         start = ""
         list_rv = current
         snapshot: list[Stored] | None = None
+        kept = False  # the snapshot is already stored for continue tokens
         snap = 0
         if query.continue_:
             if rv_param and rv_param != "0":
@@ -150,14 +154,22 @@ def list_page(tracker: ObjectTracker, info: ResourceInfo,
             if list_rv < tracker.compacted_rv:
                 raise ResourceExpired(410, "Expired", EXPIRED_MESSAGE)
             snapshot = tracker.snapshots.get(snap) if snap else None
+            kept = snapshot is not None
         elif rv_param and rv_param != "0":
             check_not_newer(rv_param, current)
         if rv_param == "0" and not query.continue_:
             limit = None  # the watch cache serves the whole list
+        if snapshot is None and match == "Exact" and not query.continue_:
+            list_rv = int(rv_param)
+            past = tracker.items_at(info, query.namespace, list_rv)
+            if past is None:
+                raise ResourceExpired(410, "Gone",
+                                      "The resourceVersion for the provided list is too old.")
+            snapshot = [s for s in past if query.filter.matches(s.obj)]
         everything = snapshot if snapshot is not None else \
             select(tracker, info, query.namespace, query.filter)
         items = [s for s in everything if _key(s) >= start] if start else everything
-        if limit is not None and len(items) > limit and snapshot is None:
+        if limit is not None and len(items) > limit and not kept:
             snap = tracker.snapshots.keep(everything)
     meta: dict[str, Any] = {"resourceVersion": str(list_rv)}
     if limit is not None and len(items) > limit:
@@ -167,6 +179,22 @@ def list_page(tracker: ObjectTracker, info: ResourceInfo,
         if query.filter.everything:
             meta["remainingItemCount"] = rest
     return items, meta
+
+
+def check_match(rv_param: str, match: str, continuing: bool) -> None:
+    """``ValidateListOptions``: when ``resourceVersionMatch`` may be given."""
+    problem = ""
+    if match and continuing:
+        problem = "resourceVersionMatch is forbidden when continue is provided"
+    elif match and not rv_param:
+        problem = "resourceVersionMatch is forbidden unless resourceVersion is provided"
+    elif match == "Exact" and rv_param == "0":
+        problem = 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'
+    elif match and match not in ("Exact", "NotOlderThan"):
+        problem = f'resourceVersionMatch "{match}" is not supported'
+    if problem:
+        raise invalid("ListOptions", "", [("FieldValueForbidden", "resourceVersionMatch",
+                                           f"Forbidden: {problem}")], "meta.k8s.io")
 
 
 def _key(stored: Stored) -> str:

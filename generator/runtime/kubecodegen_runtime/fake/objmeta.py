@@ -53,10 +53,13 @@ def _quoted(value: str) -> str:
     return f'"{escaped}"'
 
 
-def name_problems(name: str, rule: str, field: str = "metadata.name") -> list[Cause]:
+def name_problems(name: str, rule: str, field: str = "metadata.name", *,
+                  prefix: bool = False) -> list[Cause]:
     """Why ``name`` is not a valid object name under ``rule`` (see
-    :func:`~.quirks.name_rule`)."""
+    :func:`~.quirks.name_rule`). ``prefix``: ``name`` is a generateName, whose trailing
+    ``-`` is allowed (apimachinery's ``maskTrailingDash``)."""
     invalid = f"Invalid value: {_quoted(name)}: "
+    checked = name[:-1] + "a" if prefix and len(name) > 1 and name.endswith("-") else name
     causes: list[Cause] = []
     if rule == "path":
         for bad in (".", ".."):
@@ -69,10 +72,10 @@ def name_problems(name: str, rule: str, field: str = "metadata.name") -> list[Ca
     limit, pattern, message = (
         (63, _LABEL, LABEL_MESSAGE) if rule == "label" else (253, _SUBDOMAIN, SUBDOMAIN_MESSAGE)
     )
-    if len(name) > limit:
+    if len(checked) > limit:
         causes.append(("FieldValueInvalid", field,
                        f"{invalid}must be no more than {limit} characters"))
-    if not pattern.fullmatch(name):
+    if not pattern.fullmatch(checked):
         causes.append(("FieldValueInvalid", field, f"{invalid}{message}"))
     return causes
 

@@ -68,6 +68,8 @@ def parse(path: str) -> Parsed:
     namespace: str | None = None
     if rest[0] == "namespaces" and len(rest) > 1:
         namespace = rest[1]
+        if not namespace:
+            return None
         if len(rest) > 2 and rest[2] not in NAMESPACE_SUBRESOURCES:
             rest = rest[2:]
         else:

@@ -143,6 +143,34 @@ PATH_SEGMENT_NAMED: frozenset[GR] = frozenset({
     ("rbac.authorization.k8s.io", "clusterrolebindings"),
 })
 
+#: The short names built-in resources announce in discovery (each storage's
+#: ``ShortNames()``), which kubectl-style lookups (``RESTMapper.find("deploy")``) use.
+SHORT_NAMES: Mapping[GR, tuple[str, ...]] = {
+    ("", "componentstatuses"): ("cs",), ("", "configmaps"): ("cm",),
+    ("", "endpoints"): ("ep",), ("", "events"): ("ev",), ("", "limitranges"): ("limits",),
+    ("", "namespaces"): ("ns",), ("", "nodes"): ("no",),
+    ("", "persistentvolumeclaims"): ("pvc",), ("", "persistentvolumes"): ("pv",),
+    ("", "pods"): ("po",), ("", "replicationcontrollers"): ("rc",),
+    ("", "resourcequotas"): ("quota",), ("", "serviceaccounts"): ("sa",),
+    ("", "services"): ("svc",),
+    ("apps", "daemonsets"): ("ds",), ("apps", "deployments"): ("deploy",),
+    ("apps", "replicasets"): ("rs",), ("apps", "statefulsets"): ("sts",),
+    ("extensions", "daemonsets"): ("ds",), ("extensions", "deployments"): ("deploy",),
+    ("extensions", "replicasets"): ("rs",), ("extensions", "ingresses"): ("ing",),
+    ("extensions", "networkpolicies"): ("netpol",),
+    ("extensions", "podsecuritypolicies"): ("psp",),
+    ("autoscaling", "horizontalpodautoscalers"): ("hpa",),
+    ("batch", "cronjobs"): ("cj",),
+    ("certificates.k8s.io", "certificatesigningrequests"): ("csr",),
+    ("events.k8s.io", "events"): ("ev",),
+    ("networking.k8s.io", "ingresses"): ("ing",),
+    ("networking.k8s.io", "networkpolicies"): ("netpol",),
+    ("policy", "poddisruptionbudgets"): ("pdb",), ("policy", "podsecuritypolicies"): ("psp",),
+    ("scheduling.k8s.io", "priorityclasses"): ("pc",),
+    ("storage.k8s.io", "storageclasses"): ("sc",),
+    ("apiextensions.k8s.io", "customresourcedefinitions"): ("crd", "crds"),
+}
+
 #: Namespaces a fresh cluster has.
 INITIAL_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 

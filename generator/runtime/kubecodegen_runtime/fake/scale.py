@@ -63,9 +63,10 @@ def scale_of(parent: Obj, paths: ScalePaths | None) -> Obj:
         text = read_path(parent, use.label_selector)
         if isinstance(text, str) and text:
             status["selector"] = text
+    replicas = _int(read_path(parent, use.spec_replicas))
+    # ScaleSpec.replicas is omitempty in Go: a Scale at zero has an empty spec
     return {"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": scale_meta,
-            "spec": {"replicas": _int(read_path(parent, use.spec_replicas))},
-            "status": status}
+            "spec": {"replicas": replicas} if replicas else {}, "status": status}
 
 
 def _int(value: Any) -> int:

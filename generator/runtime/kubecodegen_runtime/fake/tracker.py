@@ -21,8 +21,8 @@ from __future__ import annotations
 import random
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -38,26 +38,18 @@ from .watch import EventLog
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.decode
 
+#: The resourceVersion a fresh store starts at: a real cluster has written that much
+#: before a client sees it, and a watch from before it is too old (its watch cache
+#: starts there).
+FIRST_RV = 100
+#: Writes kept to read lists in the past (``resourceVersionMatch=Exact``) and to replay
+#: watches: kube-apiserver 1.20's watch cache grows while its events are fresh (to
+#: 100 Ki events), so quick test writes are all kept.
+HISTORY = 10_000
+
 #: How many generated names are tried before giving up (the server tries once and
 #: answers AlreadyExists; retrying makes a collision in a test impossible in practice).
 GENERATE_ATTEMPTS = 8
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One committed write, as the event log receives it."""
-
-    type: str  # ADDED, MODIFIED, DELETED
-    group: str
-    resource: str
-    namespace: str
-    name: str
-    rv: int
-    object: Obj
-
-
-#: Receives every committed change, in resourceVersion order, under the tracker's lock.
-Listener = Callable[[Change], None]
 
 
 class ObjectTracker:
@@ -69,25 +61,22 @@ class ObjectTracker:
     """
 
     def __init__(self, api: PackageApi, *, seed: int | None = None,
-                 window: int = 100) -> None:
+                 window: int = HISTORY) -> None:
         self.api = api
-        #: Every write, for watches (``window`` events kept per resource, as the watch
-        #: cache keeps them).
+        #: Every write, for watches (``window`` events kept per resource).
         self.events = EventLog(window=window)
-        #: Continue tokens from before this version are expired (see :meth:`compact`).
-        self.compacted_rv = 0
+        #: Where the store's history starts: older watches, lists and continue tokens
+        #: are too old (see :meth:`compact`).
+        self.compacted_rv = FIRST_RV
+        #: ``(rv, (group, resource), slot, entry before the write)`` of recent writes.
+        self._history: deque[tuple[int, GR, Slot, Stored | None]] = deque(maxlen=window)
         #: The selected objects of recent paged lists (their continue tokens' snapshots).
         self.snapshots = Snapshots()
         self.lock = threading.RLock()
         self._tables: dict[GR, dict[Slot, Stored]] = {}
-        self._rv = 0
+        self._rv = FIRST_RV
         self._rng = random.Random(seed)
-        self._listeners: list[Listener] = []
-        self._infos: dict[tuple[str, str, str], ResourceInfo] = {}
-        self._kinds: dict[tuple[str, str, str], ResourceInfo] = {}
-        for info in api.resources:
-            self._infos.setdefault((info.group, info.version, info.resource), info)
-            self._kinds.setdefault((info.group, info.version, info.kind), info)
+        self._infos, self._kinds = _indexes(api)
         self._namespaces = self._infos.get(("", "v1", "namespaces"))
         if self._namespaces is not None:
             for name in quirks.INITIAL_NAMESPACES:
@@ -113,11 +102,6 @@ class ObjectTracker:
             self.compacted_rv = max(self.compacted_rv, target)
             self.events.compact(target)
 
-    def subscribe(self, listener: Listener) -> None:
-        """Call ``listener`` with every change from now on (the watch event log)."""
-        with self.lock:
-            self._listeners.append(listener)
-
     def info(self, group: str, version: str, resource: str) -> ResourceInfo | None:
         return self._infos.get((group, version, resource))
 
@@ -136,27 +120,27 @@ class ObjectTracker:
 
     def _commit(self, info: ResourceInfo, slot: Slot, obj: Obj | None, kind: str,
                 deleted: Obj | None = None) -> Stored | None:
-        """Store ``obj`` (or remove the slot) at a new resourceVersion; tell listeners."""
+        """Store ``obj`` (or remove the slot) at a new resourceVersion, remember what was
+        there (lists in the past), and publish the event (watches)."""
         self._rv += 1
         table = self._table(info)
+        if self._history.maxlen and len(self._history) == self._history.maxlen:
+            self.compacted_rv = max(self.compacted_rv, self._history[0][0])
+        self._history.append((self._rv, (info.group, info.resource), slot, table.get(slot)))
         if obj is None:
             assert deleted is not None
             previous = table.pop(slot, None)
-            last = copy(deleted)
-            meta_of(last)["resourceVersion"] = str(self._rv)
-            change = Change(kind, info.group, info.resource, slot[0], slot[1], self._rv, last)
+            published = copy(deleted)
+            meta_of(published)["resourceVersion"] = str(self._rv)
             stored = None
         else:
             previous = table.get(slot)
             meta_of(obj)["resourceVersion"] = str(self._rv)
             stored = Stored.of(obj, self._rv)
             table[slot] = stored
-            change = Change(kind, info.group, info.resource, slot[0], slot[1], self._rv, obj)
+            published = obj
         self.events.publish((info.group, info.resource), kind,
-                            previous.obj if previous is not None else None, change.object,
-                            self._rv)
-        for listener in self._listeners:
-            listener(change)
+                            previous.obj if previous is not None else None, published, self._rv)
         return stored
 
     def _with_type_meta(self, info: ResourceInfo, obj: Obj) -> Obj:
@@ -232,6 +216,28 @@ class ObjectTracker:
             slots.sort(key=sort_key)
             return [table[s] for s in slots]
 
+    def items_at(self, info: ResourceInfo, namespace: str | None,
+                 rv: int) -> list[Stored] | None:
+        """The stored objects as they were at ``rv`` (``None``: history does not reach
+        back that far), in etcd order: the present with the later writes undone."""
+        with self.lock:
+            if rv < self.compacted_rv:
+                return None
+            table = dict(self._table(info))
+            gr = (info.group, info.resource)
+            for at, where, slot, before in reversed(self._history):
+                if at <= rv:
+                    break
+                if where != gr:
+                    continue
+                if before is None:
+                    table.pop(slot, None)
+                else:
+                    table[slot] = before
+            slots = sorted((s for s in table if namespace is None or s[0] == namespace),
+                           key=sort_key)
+            return [table[s] for s in slots]
+
     def objects(self, info: ResourceInfo, namespace: str | None = None) -> list[Obj]:
         """Copies of every object of a resource (in one namespace, or all)."""
         return [self._present(info, s) for s in self.items(info, namespace)]
@@ -276,9 +282,13 @@ class ObjectTracker:
 
     def _validate_meta(self, info: ResourceInfo, obj: Obj, name: str) -> None:
         meta = meta_of(obj)
-        causes = objmeta.name_problems(name, quirks.name_rule(info.group, info.resource)) \
-            if name else [("FieldValueRequired", "metadata.name",
-                           "Required value: name or generateName is required")]
+        rule = quirks.name_rule(info.group, info.resource)
+        generate = meta.get("generateName")
+        causes = objmeta.name_problems(generate, rule, "metadata.generateName", prefix=True) \
+            if isinstance(generate, str) and generate else []
+        causes += objmeta.name_problems(name, rule) if name else [
+            ("FieldValueRequired", "metadata.name",
+             "Required value: name or generateName is required")]
         causes += objmeta.label_problems(meta.get("labels"))
         if causes:
             raise actions.invalid(info.kind, name, causes, info.group)
@@ -313,6 +323,10 @@ class ObjectTracker:
             slot = self._slot(info, namespace, name)
             if slot in self._table(info):
                 raise actions.already_exists(info.resource, name, info.group)
+            if meta.get("resourceVersion") and not dry_run and not keep_status:
+                # etcd3's store refuses it, and the handler answers that as a 500
+                raise actions.internal_error(
+                    "resourceVersion should not be set on objects to be created")
             self._prepare_create(info, obj, keep_status)
             if managed is not None:
                 fields = managed(None, obj)
@@ -411,8 +425,16 @@ class ObjectTracker:
 
     def _preconditions(self, info: ResourceInfo, meta: Mapping[str, Any], old: Obj,
                        name: str, from_patch: bool) -> None:
-        """Optimistic concurrency: the body's resourceVersion and uid must be current."""
+        """Optimistic concurrency: the body's resourceVersion and uid must be current.
+
+        A PUT's uid is a precondition (Conflict); a patch that changes the uid changes an
+        immutable field (Invalid), as ``ValidateObjectMetaUpdate`` says."""
         old_meta = meta_of(old)
+        uid = meta.get("uid")
+        if from_patch and uid and uid != old_meta.get("uid"):
+            raise self._invalid(info, name, [
+                ("FieldValueInvalid", "metadata.uid",
+                 f"Invalid value: {_go_quote(uid)}: field is immutable")])
         rv = meta.get("resourceVersion")
         if rv:
             if rv != old_meta.get("resourceVersion"):
@@ -628,14 +650,47 @@ class ObjectTracker:
                     yield gr, slot, stored.obj
 
 
+#: The resource indexes of each PackageApi seen (a package has one, made once), by id;
+#: the PackageApi is kept alive with them so that an id is never reused.
+_INDEXES: dict[int, tuple[PackageApi, dict[tuple[str, str, str], ResourceInfo],
+                          dict[tuple[str, str, str], ResourceInfo]]] = {}
+
+
+def _indexes(api: PackageApi) -> tuple[dict[tuple[str, str, str], ResourceInfo],
+                                       dict[tuple[str, str, str], ResourceInfo]]:
+    """``(group, version, resource)`` and ``(group, version, kind)`` -> ResourceInfo."""
+    known = _INDEXES.get(id(api))
+    if known is not None and known[0] is api:
+        return known[1], known[2]
+    infos: dict[tuple[str, str, str], ResourceInfo] = {}
+    kinds: dict[tuple[str, str, str], ResourceInfo] = {}
+    for info in api.resources:
+        infos.setdefault((info.group, info.version, info.resource), info)
+        kinds.setdefault((info.group, info.version, info.kind), info)
+    if len(_INDEXES) < 64:
+        _INDEXES[id(api)] = (api, infos, kinds)
+    return infos, kinds
+
+
 def _same(old: Obj, new: Obj) -> bool:
-    """Whether an update changes nothing (managedFields timestamps aside)."""
+    """Whether an update changes nothing: the server then writes nothing (no new
+    resourceVersion, no event). A new owner in managedFields is a change; a new
+    timestamp alone is not."""
     def strip(obj: Obj) -> Obj:
         meta = dict(meta_of(obj))
-        meta.pop("managedFields", None)
         meta.pop("resourceVersion", None)
+        entries = meta.pop("managedFields", None) or []
+        meta["managedFields"] = [{k: v for k, v in e.items() if k != "time"}
+                                 for e in entries if isinstance(e, dict)]
         return {**obj, "metadata": meta}
     return strip(old) == strip(new)
+
+
+def _go_quote(value: object) -> str:
+    """How Go's ``%#v`` of an interface shows a JSON value in validation messages."""
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "null" if value is None else str(value)
 
 
 def _gc_finalizers(options: Mapping[str, Any], orphan_by_default: bool) -> Iterable[str]:
@@ -662,4 +717,4 @@ def _version_at_least(version: str, wanted: tuple[int, int]) -> bool:
         return False
 
 
-__all__ = ["Change", "Listener", "ObjectTracker", "Stored", "copy"]
+__all__ = ["ObjectTracker", "Stored", "copy"]

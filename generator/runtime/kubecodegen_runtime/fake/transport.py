@@ -100,6 +100,10 @@ class AsyncFakeStream:
 class FakeTransport:
     """Answers requests from a :class:`~.server.FakeServer` in the calling thread."""
 
+    #: Nothing of a fake cluster may be cached outside the process (discovery's disk
+    #: cache skips such clients: every fake cluster has the same URL).
+    memory_only = True
+
     def __init__(self, server: FakeServer, config: ClientConfig,
                  limits: Limits | None = None) -> None:
         self.server = server
@@ -152,6 +156,8 @@ class FakeTransport:
 
 class AsyncFakeTransport:
     """Async twin of :class:`FakeTransport`; waits on watches without blocking the loop."""
+
+    memory_only = True
 
     def __init__(self, server: FakeServer, config: ClientConfig,
                  limits: Limits | None = None) -> None:

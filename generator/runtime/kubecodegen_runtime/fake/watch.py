@@ -54,12 +54,15 @@ real server gives. The rules are kube-apiserver's watch cache
   :meth:`Subscription.close` ends it from any thread and wakes a blocked reader.
 
 Concurrency: one lock per log guards all state; :meth:`EventLog.publish` appends and
-wakes only the waiting subscribers of that resource (O(subscribers)); filters, copies and
-``bookmark_object`` run in the reader, outside the lock. A subscription has one reader.
+wakes only the blocked subscribers of that resource (O(waiting subscribers)); filters,
+copies and ``bookmark_object`` run in the reader, outside the lock. A subscription has one reader.
 :meth:`Subscription.next` (threads) and :meth:`Subscription.anext` (asyncio: the wake-up is
 ``loop.call_soon_threadsafe``) are thin shells over one core (``_step`` under the lock,
-``_finish`` outside it). Objects are never copied or changed: publishers hand over dicts
-nobody mutates afterwards, and a subscriber receives those very dicts.
+``_finish`` outside it); :meth:`Subscription.next_batch` / :meth:`Subscription.anext_batch`
+add whatever else is ready, for a transport writing chunks. Objects are never changed:
+publishers hand over dicts nobody mutates afterwards and subscribers receive those very
+dicts; the one derived object, a leaving object's ``DELETED`` state, is a shallow copy
+built once per event and shared.
 """
 
 from __future__ import annotations
@@ -98,7 +101,14 @@ class WatchEvent:
 
 
 class TooOldResourceVersion(Exception):
-    """A watch asked to resume from a version older than the history kept (410 Expired)."""
+    """A watch asked to resume from a version older than the history kept.
+
+    The caller answers with the Status ``code`` / ``reason`` / ``message`` below (an open
+    watch's ``ERROR`` event, as the real server does).
+    """
+
+    code = 410
+    reason = "Expired"
 
     def __init__(self, requested: int, floor: int) -> None:
         self.requested = requested
@@ -110,11 +120,6 @@ class TooOldResourceVersion(Exception):
     def message(self) -> str:
         """The real server's Status message."""
         return f"too old resource version: {self.requested} ({self.floor})"
-
-    def status(self) -> dict[str, Any]:
-        """The ``Status`` a real server sends (in an ``ERROR`` event of an open watch)."""
-        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": self.message, "reason": "Expired", "code": 410}
 
 
 class _Entry:
@@ -135,13 +140,15 @@ class _Entry:
 class _ResourceLog:
     """The retained events of one resource: ``events[i]`` has sequence ``base + i``."""
 
-    __slots__ = ("base", "events", "floor", "subscribers")
+    __slots__ = ("base", "events", "floor", "subscribers", "waiting")
 
     def __init__(self) -> None:
         self.events: deque[_Entry] = deque()
         self.base = 0
         self.floor = 0
         self.subscribers: weakref.WeakSet[Subscription] = weakref.WeakSet()
+        self.waiting: set[Subscription] = set()
+        """The subscribers blocked right now: the only ones a publish wakes."""
 
     @property
     def end(self) -> int:
@@ -231,7 +238,8 @@ class EventLog:
                 log.base += 1
                 log.floor = max(log.floor, log.events[0].rv - 1)
             log.trim()
-            for sub in log.subscribers:
+            waiting, log.waiting = log.waiting, set()
+            for sub in waiting:
                 sub._wake()
 
     def compact(self, rv: int | None = None) -> None:
@@ -422,10 +430,13 @@ class Subscription:
                     if call_deadline is not None and time.monotonic() >= call_deadline:
                         return None
                     self._sync_waiting = True
+                    waiting = self._log._logs[self.resource].waiting
+                    waiting.add(self)
                     try:
                         self._cond.wait(self._wait_for(call_deadline))
                     finally:
                         self._sync_waiting = False
+                        waiting.discard(self)
                     continue
             if step is _END:
                 return None
@@ -445,12 +456,15 @@ class Subscription:
                         return None
                     future: asyncio.Future[None] = loop.create_future()
                     self._async_waiter = (loop, future)
+                    waiting = self._log._logs[self.resource].waiting
+                    waiting.add(self)
                     wait = self._wait_for(call_deadline)
             if step is _WAIT:
                 try:
                     await asyncio.wait((future,), timeout=wait)
                 finally:
                     with self._log._lock:
+                        waiting.discard(self)
                         if self._async_waiter is not None and self._async_waiter[1] is future:
                             self._async_waiter = None
                 continue
@@ -459,6 +473,28 @@ class Subscription:
             event = self._finish(step)
             if event is not None:
                 return event
+
+    def next_batch(self, timeout: float | None = None, *,
+                   limit: int = 500) -> list[WatchEvent] | None:
+        """Every event available (up to ``limit``), waiting up to ``timeout`` seconds for
+        the first: ``[]`` if none came in time, ``None`` once the stream has ended. What a
+        transport writes as one chunk."""
+        first = self.next(timeout)
+        return self._batch(first, limit)
+
+    async def anext_batch(self, timeout: float | None = None, *,
+                          limit: int = 500) -> list[WatchEvent] | None:
+        """:meth:`next_batch` for asyncio."""
+        first = await self.anext(timeout)
+        return self._batch(first, limit)
+
+    def _batch(self, first: WatchEvent | None, limit: int) -> list[WatchEvent] | None:
+        if first is None:
+            return None if self._ended else []
+        batch = [first]
+        while len(batch) < limit and (event := self.next(timeout=0)) is not None:
+            batch.append(event)
+        return batch
 
     def close(self) -> None:
         """End the stream (from any thread); wakes a blocked reader. Idempotent."""
