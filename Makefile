@@ -32,11 +32,12 @@ verify-generated: $(STAMP)
 	$(BIN)/python scripts/generated.py check
 
 lint: $(STAMP)
-	$(BIN)/ruff check generator tests benchmarks scripts
+	$(BIN)/ruff check generator tests benchmarks scripts examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/mypy --config-file mypy-generated.ini generated
+	MYPYPATH=generated $(BIN)/mypy --config-file mypy-generated.ini examples
 
 ## Install etcd and build (or reuse the cached) kube-apiserver v1.20.2, then the modern server
 ## (v1.36, CRDs only). The modern build exits 3 when Debian sid no longer allows it: one line says
