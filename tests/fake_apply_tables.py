@@ -115,6 +115,7 @@ TYPES: dict[str, dict[str, Field]] = {
         "settings": Field(container="map", map_type="atomic"),
         "extra": Field(container="map"),
         "limits": Field(type=WIDGET + ".spec.limits"),
+        "free": Field(container="map"),  # x-kubernetes-preserve-unknown-fields
         "empty": Field(type=WIDGET + ".spec.empty"),
     },
     WIDGET + ".status": {
@@ -176,6 +177,7 @@ WIDGET_CRD: dict[str, object] = {
                     "limits": {"type": "object", "properties": {"cpu": {"type": "string"},
                                                                 "memory": {"type": "string"}}},
                     "empty": {"type": "object", "properties": {"x": {"type": "string"}}},
+                    "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
                     "replicas": {"type": "integer"},
                 }},
                 "status": {"type": "object", "properties": {

@@ -101,6 +101,15 @@ class Backends:
         self.check()
         return real_causes
 
+    def create(self, manager: str, obj: dict[str, Any]) -> None:
+        """Create on both (a POST: an ``Update`` entry from nothing)."""
+        self.real_obj = self.real.create(copy.deepcopy(obj), field_manager=manager)
+        self.fake = copy.deepcopy(obj)
+        self.fake["metadata"]["managedFields"] = record_update(
+            None, obj, manager=manager, api=self.api, type_key=self.type_key, now=NOW,
+            api_version=self.api_version)
+        self.check()
+
     def update(self, manager: str, change: Callable[[dict[str, Any]], None]) -> None:
         """Read, change and write back the whole object (a PUT) on both."""
         real = self.real.get(self.real_obj["metadata"]["name"]) if self.real_obj else None
@@ -341,13 +350,14 @@ def test_custom_resource_on_the_modern_server(modern_dyn: DynamicClient,
                  WIDGET, "example.com/v1", api=package_api("v1.36.4"))
     w.apply("A", _widget(items=[{"name": "x", "size": 1}, {"name": "y"}], tags=["a", "b"],
                          ordered=[3, 1], settings={"s": "1"}, extra={"k": "v"},
-                         limits={"cpu": "1"}, empty={}))
+                         limits={"cpu": "1"}, empty={}, free={"a": {"x": 1, "l": [1]}}))
+    w.apply("F", _widget(free={"a": {"y": 2}, "b": [1, 2]}))  # free-form: merged key by key
     causes = w.apply("B", _widget(items=[{"name": "x", "size": 2}], ordered=[1], tags=["c"]))
     assert causes is not None and [c["field"] for c in causes] == [
         ".spec.ordered", '.spec.items[name="x"].size']
     w.apply("B", _widget(items=[{"name": "x", "size": 2}], ordered=[1], tags=["c"]), force=True)
     w.apply("A", _widget(items=[{"name": "y"}], tags=["a"]))  # drops extra, limits, empty, b
-    assert w.fake is not None and set(w.fake["spec"]) == {"items", "tags", "ordered"}
+    assert w.fake is not None and set(w.fake["spec"]) == {"items", "tags", "ordered", "free"}
     status = {"apiVersion": "example.com/v1", "kind": "Widget",
               "metadata": {"name": "w", "labels": {"l": "1"}}, "spec": {"tags": ["zz"]},
               "status": {"phase": "ok", "conditions": [{"type": "Ready", "status": "True"}]}}
@@ -420,3 +430,25 @@ def test_conflicts_in_keyed_items_come_in_the_servers_order(dyn: DynamicClient,
                 "env": [{**e, "value": "2"} for e in env]}]
     causes = dep.apply("B", _deployment(changed, replicas=None))
     assert causes is not None and len(causes) == 7
+
+
+def test_created_objects_are_owned_by_their_creator(dyn: DynamicClient, namespace: str) -> None:
+    """A create records every field it wrote (the server's defaults too, which a fake has
+    not); structs a Go object always has get no ``.`` of their own."""
+    dep = Backends(dyn, namespace, GroupVersionResource("apps", "v1", "deployments"),
+                   DEPLOYMENT, "apps/v1")
+    made = _deployment([WEB, SIDE])
+    made["metadata"]["labels"] = {"team": "t"}
+    made["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}
+    dep.create("creator", made)
+    dep.apply("A", _deployment([{"name": "web", "image": "nginx:1"}], replicas=2))
+    pod = Backends(dyn, namespace, GroupVersionResource("", "v1", "pods"),
+                   API.type_of("", "v1", "Pod") or "", "v1")
+    pod.create("creator", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                           "spec": {"automountServiceAccountToken": False, "containers": [
+                               {"name": "c", "image": "busybox", "resources": {
+                                   "limits": {"cpu": "1"}}}]}})
+    svc = Backends(dyn, namespace, GroupVersionResource("", "v1", "services"), SERVICE, "v1")
+    svc.create("creator", {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+                           "spec": {"selector": {"app": "w"}, "ports": [
+                               {"port": 80, "protocol": "TCP", "targetPort": 8080}]}})

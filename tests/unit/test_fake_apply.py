@@ -466,3 +466,12 @@ def test_conflicts_in_keyed_items_come_in_key_order_numbers_numerically() -> Non
         _apply(live, _dep(template=_containers({"name": "web", "ports": renamed})), "B")
     assert [p.split("containerPort=")[1].split(",")[0] for _, p in info.value.conflicts] == [
         "80", "443", "8080"]
+
+
+def test_free_form_maps_merge_nested_objects_key_by_key() -> None:
+    live = _apply(None, _widget(extra={"a": {"x": 1, "l": [1]}}), "A", type_key=WIDGET)
+    after = _apply(live, _widget(extra={"a": {"y": 2, "l": [2]}}), "B", type_key=WIDGET,
+                   force=True)
+    assert after["spec"]["extra"] == {"a": {"x": 1, "l": [2], "y": 2}}
+    # a map entry is a field of its own ("."), as structured-merge-diff lists it
+    assert _fields(after, "B") == {"f:spec": {"f:extra": {"f:a": {".": {}, "f:l": {}, "f:y": {}}}}}

@@ -152,3 +152,36 @@ def test_delete_collection_uses_selectors(selector: str) -> None:
     assert deleted["kind"] == "ConfigMapList"
     gone = {i["metadata"]["name"] for i in deleted["items"]}
     assert set(names(send(srv, "GET", CMS))) == {"c0", "c1", "c2", "c3"} - gone
+
+
+def test_lists_in_the_past() -> None:
+    srv = filled(2)
+    then = body(send(srv, "GET", CMS))["metadata"]["resourceVersion"]
+    send(srv, "DELETE", f"{CMS}/c0")
+    send(srv, "PATCH", f"{CMS}/c1", {"data": {"k": "new"}}, content_type="application/merge-patch+json")
+    send(srv, "POST", CMS, cm("c2"))
+    exact = (("resourceVersion", then), ("resourceVersionMatch", "Exact"))
+    past = body(send(srv, "GET", CMS, params=exact))
+    assert [i["metadata"]["name"] for i in past["items"]] == ["c0", "c1"]
+    assert past["items"][1]["data"] == {"k": "v"} and past["metadata"]["resourceVersion"] == then
+    page = body(send(srv, "GET", CMS, params=(*exact, ("limit", "1"))))
+    assert page["metadata"]["remainingItemCount"] == 1
+    rest = body(send(srv, "GET", CMS, params=(("continue", page["metadata"]["continue"]),)))
+    assert [i["metadata"]["name"] for i in rest["items"]] == ["c1"]
+    srv.tracker.compact()
+    gone = send(srv, "GET", CMS, params=exact)
+    assert (gone.status_code, body(gone)["message"]) == \
+        (410, "The resourceVersion for the provided list is too old.")
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ((("resourceVersionMatch", "Exact"),),
+     "resourceVersionMatch is forbidden unless resourceVersion is provided"),
+    ((("resourceVersionMatch", "Exact"), ("resourceVersion", "0")),
+     'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'),
+])
+def test_list_options_are_validated(params: tuple[tuple[str, str], ...], message: str) -> None:
+    status = body(send(filled(1), "GET", CMS, params=params))
+    assert status["code"] == 422
+    assert status["details"]["causes"] == [{"reason": "FieldValueForbidden", "field": "resourceVersionMatch",
+                                            "message": f"Forbidden: {message}"}]

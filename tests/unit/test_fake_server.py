@@ -258,3 +258,14 @@ def test_discovery_and_dynamic_clients_work_on_the_fake() -> None:
     configmaps = cs.dynamic.resource_for("ConfigMap", "v1").namespace("default")
     configmaps.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "dyn"}})
     assert cs.core_v1.config_maps("default").get("dyn").metadata.name == "dyn"
+
+
+def test_reactor_resource_names_match_as_in_client_go() -> None:
+    def action(sub: str | None) -> Action:
+        return Action(verb="get", resource=GroupVersionResource("", "v1", "pods"), subresource=sub)
+
+    assert action(None).matches("get", "pods") and action("status").matches("get", "pods")
+    assert action("status").matches("get", "pods/status")
+    assert not action(None).matches("get", "pods/status")
+    assert not action("log").matches("get", "pods/status")
+    assert action("log").matches("*", "*") and not action(None).matches("list", "pods")

@@ -339,3 +339,39 @@ def test_shared_tracker() -> None:
     send(a, "POST", CMS, cm("shared"))
     assert send(b, "GET", f"{CMS}/shared").status_code == 200
     assert tracker.get(tracker.info("", "v1", "configmaps"), "shared", "default")["data"] == {"k": "v"}  # type: ignore[arg-type]
+
+
+def test_delete_options_are_validated() -> None:
+    srv = server()
+    send(srv, "POST", CMS, cm("a"))
+    status = body(send(srv, "DELETE", f"{CMS}/a", {"propagationPolicy": "Sideways"},
+                       content_type="application/json"))
+    assert status["code"] == 422
+    assert status["details"]["causes"][0]["reason"] == "FieldValueNotSupported"
+    assert send(srv, "GET", f"{CMS}/a").status_code == 200
+
+
+def test_a_patch_cannot_change_the_uid_nor_the_name() -> None:
+    srv = server()
+    send(srv, "POST", CMS, cm("a"))
+    uid = body(send(srv, "PATCH", f"{CMS}/a", {"metadata": {"uid": "other"}},
+                    content_type="application/merge-patch+json"))
+    assert uid["code"] == 422 and uid["message"] == \
+        'ConfigMap "a" is invalid: metadata.uid: Invalid value: "other": field is immutable'
+    renamed = send(srv, "PATCH", f"{CMS}/a", {"metadata": {"name": "b"}},
+                   content_type="application/merge-patch+json")
+    assert renamed.status_code == 400
+
+
+def test_creates_with_a_resource_version_are_refused() -> None:
+    resp = send(server(), "POST", CMS, cm("a", resourceVersion="5"))
+    assert (resp.status_code, body(resp)["reason"]) == (500, "InternalError")
+
+
+def test_an_empty_managed_fields_list_resets_them() -> None:
+    srv = server()
+    created = body(send(srv, "POST", CMS, cm("a")))
+    assert created["metadata"]["managedFields"]
+    created["metadata"]["managedFields"] = []
+    created["data"] = {"k": "2"}
+    assert "managedFields" not in body(send(srv, "PUT", f"{CMS}/a", created))["metadata"]

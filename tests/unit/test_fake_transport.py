@@ -259,3 +259,10 @@ def test_async_informer_sees_adds_updates_deletes() -> None:
             await factory.shutdown()
 
     asyncio.run(main())
+
+
+def test_a_watch_from_before_the_store_began_is_too_old() -> None:
+    srv = server()
+    stream = FakeTransport(srv, fake_config()).open(watch((("resourceVersion", "1"),)))
+    (event,) = lines(stream, 1)
+    assert event["type"] == "ERROR" and event["object"]["message"].startswith("too old resource version: 1 ")

@@ -8,6 +8,7 @@ clientset's own constants. The fake server's behaviour is tested in the runtime'
 
 from __future__ import annotations
 
+import ast
 import copy
 import gzip
 import importlib
@@ -15,6 +16,7 @@ import json
 import pkgutil
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -233,6 +235,25 @@ def test_custom_resources_and_scale_paths_come_from_the_crds(
     assert api["KUBERNETES_VERSION"] == "v1.35.0"  # --crd alone: the default spec's meta/v1
 
 
+SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
+
+
+def test_a_saved_v2_document_names_no_crds_so_custom_groups_are_custom(
+        crd_package: tuple[ApiModel, dict[str, bytes]]) -> None:
+    """/openapi/v2 saved from a 1.20 server with the six corpus CRDs: nothing in it says which
+    kinds are custom, so the resources of non-built-in groups are; the same six as ``--crd``."""
+    _, files = fake_files(str(SPECS / "kube-apiserver_v1.20.2_served_with-6-crds.json.gz"))
+    api = tables(files["_fake_api.py"])
+    assert api["CUSTOM"] == tables(crd_package[1]["_fake_api.py"])["CUSTOM"]
+    assert api["KUBERNETES_VERSION"] == "v1.20.2" and api["SCALE"] == {}  # no CRD objects: defaults
+    assert len(api["RESOURCES"]) > 50 + len(api["CUSTOM"])
+
+
+def test_a_spec_that_names_no_release_has_no_kubernetes_version() -> None:
+    _, files = fake_files(str(SPECS / "kubernetes_release-1.36.json.gz"))  # info.version: unversioned
+    assert tables(files["_fake_api.py"])["KUBERNETES_VERSION"] == ""
+
+
 def _crd_documents(path: Path) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict)]
 
@@ -368,13 +389,29 @@ def test_a_vendored_package_uses_its_own_runtime_copy(tmp_path: Path) -> None:
         source = generated.files[name].decode()
         assert "kubecodegen_runtime" not in source and "from ._runtime.fake" in source
     write(generated, tmp_path)
-    code = ("import sys\nsys.path.insert(0, sys.argv[1])\nfrom vend.fake import AsyncClientset, Clientset\n"
-            "cs = Clientset()\nAsyncClientset(tracker=cs.tracker)\n"
-            "print(type(cs.fake).__module__, 'kubecodegen_runtime' in sys.modules)\n")
+    code = ("import sys\nsys.path.insert(0, sys.argv[1])\nimport vend.fake\n"
+            f"exec({_example_code(generated.files['fake.py'].decode())!r}, (ns := {{}}))\n"
+            "cs = ns['cs']\nvend.fake.AsyncClientset(tracker=cs.tracker)\n"
+            "print(type(cs.fake).__module__, 'kubecodegen_runtime' in sys.modules, cs.actions()[-1].verb)\n")
     run = subprocess.run([sys.executable, "-I", "-c", code, str(tmp_path)], cwd=tmp_path, capture_output=True,
                          text=True, check=False)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == ["vend._runtime.fake.server", "False"]
+    # a ServiceMonitor needs its spec: this package's example only lists
+    assert run.stdout.split() == ["vend._runtime.fake.server", "False", "list"]
+
+
+def _example_code(source: str) -> str:
+    """The example of a generated ``fake.py``'s docstring (the block after ``::``), as code."""
+    docstring = ast.get_docstring(ast.parse(source), clean=False)
+    assert docstring is not None
+    return textwrap.dedent(docstring.split("::\n\n", 1)[1].split("\n\n``", 1)[0])
+
+
+def test_the_docstring_example_runs() -> None:
+    import_reference("kube_v1_35")  # puts generated/ on the path
+    namespace: dict[str, Any] = {}
+    exec(_example_code((GENERATED / "kube_v1_35" / "fake.py").read_text()), namespace)
+    assert [action.verb for action in namespace["cs"].actions()] == ["get"]
 
 
 def _run(code: str) -> str:

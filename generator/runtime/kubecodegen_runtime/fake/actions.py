@@ -25,7 +25,6 @@ from typing import Any
 from ..apis.meta_v1 import StatusCause, StatusDetails
 from ..errors import (
     AlreadyExists,
-    ApiError,
     BadRequest,
     Conflict,
     Forbidden,
@@ -43,6 +42,7 @@ __all__ = [
     "ReactorChain",
     "WatchReactor",
     "already_exists",
+    "bad_request",
     "conflict",
     "forbidden",
     "internal_error",
@@ -233,6 +233,3 @@ def too_many_requests(message: str = "Too many requests, please try again later.
     return TooManyRequests(429, "TooManyRequests", message, retry_after=float(retry_after),
                            details=StatusDetails(retry_after_seconds=retry_after))
 
-
-def is_api_error(value: object) -> bool:
-    return isinstance(value, ApiError)

@@ -17,8 +17,17 @@ drives it (read there, written here):
 In both, ``apiVersion``, ``kind`` and the server-owned ``metadata`` fields are never
 owned (the field manager's *strip* set), an entry left empty is dropped, and entries are
 written in the server's order (operation, time, manager, apiVersion, subresource).
-Kubernetes before 1.22 records no ``subresource``: a status apply shares the manager's
-main entry there, as on a real 1.20 server.
+
+The field manager's other rules, each in one named place below: an object applied to
+without managedFields first gives what it has to ``before-first-apply``; beyond
+:data:`MAX_UPDATE_MANAGERS` ``Update`` entries the oldest merge into ``ancient-changes``;
+a write keeps what its strategy resets (:func:`reset_paths`). Where the server changed
+over releases the package's ``kubernetes_version`` decides: ``subresource`` is recorded
+from 1.22 (before, a status apply shares the manager's main entry), reset fields are owned
+by nobody from 1.22, empty structs are fields and unowned structs are pruned whole from
+1.21 (:func:`~.fieldset.nested_sets`), conflict paths are unaliased from 1.28
+(:func:`~.fieldset.iteration_order`). Built-in kinds are compared as the Go objects the
+server compares (:func:`_with_go_zero`).
 """
 
 from __future__ import annotations
@@ -270,15 +279,17 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
     """``metadata.managedFields`` of ``new`` after a create/update/patch by ``manager``.
 
     As on the server, managedFields that ``new`` carries replace the old ones (a client may
-    edit them), a single empty entry drops them all (this write's too), and otherwise the
+    edit them), an empty list or a single empty entry drops them all (this write's too), and otherwise the
     old ones are kept.
     ``new`` is the object as stored (the strategy's resets done); from 1.22 the ``reset``
     paths (default :func:`reset_paths`) are owned by nobody through this write.
     """
     with_sub = records_subresource(api)
     requested = _managed_fields(new)
-    if isinstance(requested, list) and len(requested) == 1 and requested[0] == {}:
-        return []  # a reset: the write is stored with no managedFields at all, its own neither
+    if isinstance(requested, list) and (requested == [] or requested == [{}]):
+        # a reset (``isResetManagedFields``: an empty, non-null list or one empty entry):
+        # the write is stored with no managedFields at all, its own neither
+        return []
     # managedFields the client sent replace the stored ones (it may edit them directly)
     entries = _index(_decode(requested or _managed_fields(old)), with_sub)
     old_value = _without_managed_fields(old) if old is not None else {}

@@ -15,6 +15,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
+
 from ..meta import ResourceInfo
 from . import quirks
 from .paths import DiscoveryPath
@@ -92,6 +94,25 @@ def version_info(kubernetes_version: str) -> dict[str, Any]:
     return {"major": major, "minor": minor, "gitVersion": kubernetes_version or "v0.0.0-fake",
             "gitCommit": "", "gitTreeState": "clean", "buildDate": "1970-01-01T00:00:00Z",
             "goVersion": "", "compiler": "gc", "platform": "linux/amd64"}
+
+
+#: Encoded documents by (id of the package's resource tuple, path); the tuple is kept
+#: alive with them so that an id is never reused. A package's API never changes.
+_ENCODED: dict[tuple[int, DiscoveryPath], tuple[Sequence[ResourceInfo], bytes | None]] = {}
+
+
+def encoded(resources: Sequence[ResourceInfo], kubernetes_version: str,
+            path: DiscoveryPath) -> bytes | None:
+    """:func:`document` as JSON, made once per package and path."""
+    key = (id(resources), path)
+    known = _ENCODED.get(key)
+    if known is not None and known[0] is resources:
+        return known[1]
+    doc = document(resources, kubernetes_version, path)
+    body = None if doc is None else msgspec.json.encode(doc)
+    if len(_ENCODED) < 4096:
+        _ENCODED[key] = (resources, body)
+    return body
 
 
 def document(resources: Sequence[ResourceInfo], kubernetes_version: str,

@@ -243,10 +243,10 @@ def _discovery(server: FakeServer, request: Request, path: DiscoveryPath) -> Res
     if request.method != "GET":
         raise MethodNotAllowed(405, "MethodNotAllowed", "the server does not allow this "
                                "method on the requested resource")
-    doc = discovery.document(server.api.resources, server.api.kubernetes_version, path)
+    doc = discovery.encoded(server.api.resources, server.api.kubernetes_version, path)
     if doc is None:
         raise not_found()
-    return json_response(request, 200, _encode(doc))
+    return json_response(request, 200, doc)
 
 
 def _serve(server: FakeServer, request: Request, info: ResourceInfo, target: ResourcePath,

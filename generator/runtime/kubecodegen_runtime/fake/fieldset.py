@@ -104,7 +104,10 @@ def field_shape(field: Field | None, version: tuple[int, int] = (99, 0)) -> Shap
     if field.map_type == "atomic":
         return LEAF
     if field.container == "map":
-        return Shape("map", field.type, (), _element_shape(field))
+        # values of no known type (strings, or a free-form object's anything) merge as
+        # structured-merge-diff's deduced type: nested objects key by key, lists whole
+        item = Shape("struct", field.type) if field.type is not None else DEDUCED
+        return Shape("map", field.type, (), item)
     return Shape("struct", field.type) if field.type is not None else LEAF
 
 

@@ -23,7 +23,6 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -53,23 +52,6 @@ HISTORY = 10_000
 GENERATE_ATTEMPTS = 8
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One committed write, as the event log receives it."""
-
-    type: str  # ADDED, MODIFIED, DELETED
-    group: str
-    resource: str
-    namespace: str
-    name: str
-    rv: int
-    object: Obj
-
-
-#: Receives every committed change, in resourceVersion order, under the tracker's lock.
-Listener = Callable[[Change], None]
-
-
 class ObjectTracker:
     """The store of one fake cluster, shared by every client of it.
 
@@ -94,7 +76,6 @@ class ObjectTracker:
         self._tables: dict[GR, dict[Slot, Stored]] = {}
         self._rv = FIRST_RV
         self._rng = random.Random(seed)
-        self._listeners: list[Listener] = []
         self._infos, self._kinds = _indexes(api)
         self._namespaces = self._infos.get(("", "v1", "namespaces"))
         if self._namespaces is not None:
@@ -121,11 +102,6 @@ class ObjectTracker:
             self.compacted_rv = max(self.compacted_rv, target)
             self.events.compact(target)
 
-    def subscribe(self, listener: Listener) -> None:
-        """Call ``listener`` with every change from now on (the watch event log)."""
-        with self.lock:
-            self._listeners.append(listener)
-
     def info(self, group: str, version: str, resource: str) -> ResourceInfo | None:
         return self._infos.get((group, version, resource))
 
@@ -144,7 +120,8 @@ class ObjectTracker:
 
     def _commit(self, info: ResourceInfo, slot: Slot, obj: Obj | None, kind: str,
                 deleted: Obj | None = None) -> Stored | None:
-        """Store ``obj`` (or remove the slot) at a new resourceVersion; tell listeners."""
+        """Store ``obj`` (or remove the slot) at a new resourceVersion, remember what was
+        there (lists in the past), and publish the event (watches)."""
         self._rv += 1
         table = self._table(info)
         if self._history.maxlen and len(self._history) == self._history.maxlen:
@@ -153,21 +130,17 @@ class ObjectTracker:
         if obj is None:
             assert deleted is not None
             previous = table.pop(slot, None)
-            last = copy(deleted)
-            meta_of(last)["resourceVersion"] = str(self._rv)
-            change = Change(kind, info.group, info.resource, slot[0], slot[1], self._rv, last)
+            published = copy(deleted)
+            meta_of(published)["resourceVersion"] = str(self._rv)
             stored = None
         else:
             previous = table.get(slot)
             meta_of(obj)["resourceVersion"] = str(self._rv)
             stored = Stored.of(obj, self._rv)
             table[slot] = stored
-            change = Change(kind, info.group, info.resource, slot[0], slot[1], self._rv, obj)
+            published = obj
         self.events.publish((info.group, info.resource), kind,
-                            previous.obj if previous is not None else None, change.object,
-                            self._rv)
-        for listener in self._listeners:
-            listener(change)
+                            previous.obj if previous is not None else None, published, self._rv)
         return stored
 
     def _with_type_meta(self, info: ResourceInfo, obj: Obj) -> Obj:
@@ -452,8 +425,16 @@ class ObjectTracker:
 
     def _preconditions(self, info: ResourceInfo, meta: Mapping[str, Any], old: Obj,
                        name: str, from_patch: bool) -> None:
-        """Optimistic concurrency: the body's resourceVersion and uid must be current."""
+        """Optimistic concurrency: the body's resourceVersion and uid must be current.
+
+        A PUT's uid is a precondition (Conflict); a patch that changes the uid changes an
+        immutable field (Invalid), as ``ValidateObjectMetaUpdate`` says."""
         old_meta = meta_of(old)
+        uid = meta.get("uid")
+        if from_patch and uid and uid != old_meta.get("uid"):
+            raise self._invalid(info, name, [
+                ("FieldValueInvalid", "metadata.uid",
+                 f"Invalid value: {_go_quote(uid)}: field is immutable")])
         rv = meta.get("resourceVersion")
         if rv:
             if rv != old_meta.get("resourceVersion"):
@@ -705,6 +686,13 @@ def _same(old: Obj, new: Obj) -> bool:
     return strip(old) == strip(new)
 
 
+def _go_quote(value: object) -> str:
+    """How Go's ``%#v`` of an interface shows a JSON value in validation messages."""
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "null" if value is None else str(value)
+
+
 def _gc_finalizers(options: Mapping[str, Any], orphan_by_default: bool) -> Iterable[str]:
     """The finalizer a propagation policy asks for: the garbage collector would remove
     it after deleting (Foreground) or orphaning (Orphan) the dependents. Without a
@@ -729,4 +717,4 @@ def _version_at_least(version: str, wanted: tuple[int, int]) -> bool:
         return False
 
 
-__all__ = ["Change", "Listener", "ObjectTracker", "Stored", "copy"]
+__all__ = ["ObjectTracker", "Stored", "copy"]

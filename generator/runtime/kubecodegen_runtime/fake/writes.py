@@ -27,7 +27,7 @@ from ..errors import (
 )
 from ..meta import ResourceInfo
 from . import objmeta, scale
-from .actions import Action, internal_error, not_found
+from .actions import Action, internal_error, invalid, not_found
 from .apply import ApplyConflict, record_update, server_side_apply
 from .fieldset import FieldSetError
 from .listing import Filter, select
@@ -325,8 +325,35 @@ def success_status(info: ResourceInfo | None, obj: Obj | None = None) -> Obj:
     return status
 
 
+POLICIES = ("Foreground", "Background", "Orphan")
+
+
+def check_delete_options(options: Mapping[str, Any]) -> None:
+    """``ValidateDeleteOptions``: a known propagation policy, not both it and
+    ``orphanDependents``, ``dryRun`` only ``All``."""
+    causes: list[tuple[str, str, str]] = []
+    policy = options.get("propagationPolicy")
+    if policy is not None and policy not in POLICIES:
+        causes.append(("FieldValueNotSupported", "propagationPolicy",
+                       f'Unsupported value: "{policy}": supported values: "Foreground", '
+                       '"Background", "Orphan"'))
+    if policy is not None and options.get("orphanDependents") is not None:
+        causes.append(("FieldValueInvalid", "propagationPolicy",
+                       f'Invalid value: "{policy}": orphanDependents and deletionPropagation '
+                       "cannot be both set"))
+    dry_run = options.get("dryRun")
+    if isinstance(dry_run, list):
+        for value in dry_run:
+            if value != "All":
+                causes.append(("FieldValueNotSupported", "dryRun",
+                               f'Unsupported value: "{value}": supported values: "All"'))
+    if causes:
+        raise invalid("DeleteOptions", "", causes, "meta.k8s.io")
+
+
 def delete(context: WriteContext, options: Mapping[str, Any]) -> Obj:
     info, target, tracker = context.info, context.target, context.tracker
+    check_delete_options(options)
     assert target.name is not None
     if target.subresource is not None:
         raise MethodNotAllowed(405, "MethodNotAllowed", "the server does not allow this "
@@ -341,6 +368,7 @@ def delete(context: WriteContext, options: Mapping[str, Any]) -> Obj:
 
 def delete_collection(context: WriteContext, flt: Filter, options: Mapping[str, Any]) -> Obj:
     info, target, tracker = context.info, context.target, context.tracker
+    check_delete_options(options)
     dry_run = context.dry_run or options.get("dryRun") == ["All"]
     items: list[Obj] = []
     with tracker.lock:
