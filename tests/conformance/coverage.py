@@ -9,7 +9,7 @@ POINTS: dict[str, list[str]] = {
         "namespace_objects", "terminating_namespace", "watch_is_namespaced",
         "informer_all_namespaces", "paging_across_namespaces"],
     "resourceVersion monotonic per object and for lists": [
-        "update_keeps_identity_and_bumps_rv", "noop_update_keeps_rv",
+        "update_keeps_identity_and_bumps_rv", "noop_update_keeps_rv", "noop_writes_change_nothing",
         "list_rv_not_older_than_items", "list_rv_moves_with_any_write",
         "watch_from_resource_version"],
     "optimistic concurrency (Conflict on a stale RV)": [
@@ -51,7 +51,7 @@ POINTS: dict[str, list[str]] = {
     "preconditions (uid, RV)": ["delete_preconditions", "uid_precondition_across_recreation"],
     "dryRun on create / update / patch / delete": [
         "dry_run_create", "dry_run_create_still_validates", "dry_run_update", "dry_run_patch",
-        "dry_run_delete", "dry_run_apply", "dry_run_writes_no_events"],
+        "dry_run_delete", "dry_run_apply", "dry_run_writes_no_events", "dry_run_subresources"],
     "status and scale subresources kept apart": [
         "status_update_ignores_spec", "main_update_ignores_status", "status_patch_and_conflict",
         "status_of_missing_is_not_found", "deployment_scale", "custom_resource_status_kept_apart",
@@ -64,14 +64,16 @@ POINTS: dict[str, list[str]] = {
     "strategic merge patch (containers by name, $patch delete, retainKeys, refused on a CR)": [
         "strategic_merge_containers_by_name", "strategic_merge_patch_delete_directive",
         "strategic_merge_retain_keys", "strategic_merge_maps_and_merge_lists",
-        "strategic_merge_refused_on_custom_resource"],
+        "strategic_merge_refused_on_custom_resource",
+        "strategic_merge_delete_from_primitive_list"],
     "server-side apply (create, scalar conflict, force, list-map keys, two managers, re-apply)": [
         "apply_creates", "apply_same_config_is_noop", "apply_conflict_on_scalar",
         "apply_force_takes_ownership", "apply_list_map_containers",
         "apply_custom_resource_list_map", "apply_two_managers_disjoint",
         "apply_shared_value_no_conflict", "reapply_drops_owned_field",
         "apply_conflicts_with_update_manager", "update_records_field_manager",
-        "update_with_empty_managed_fields_resets", "apply_status_kept_apart"],
+        "update_with_empty_managed_fields_resets", "apply_status_kept_apart",
+        "scale_does_not_take_apply_ownership", "noop_writes_change_nothing"],
     "delete-collection": [
         "delete_collection_by_label", "delete_collection_all", "delete_collection_not_allowed"],
     "AlreadyExists / NotFound / Invalid (bad name) / MethodNotAllowed": [

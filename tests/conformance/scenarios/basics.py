@@ -12,7 +12,16 @@ from kubecodegen_runtime import errors
 
 from ..backends import Backend
 from .registry import scenario
-from .support import configmap, deployment, names, raises, rv
+from .support import (
+    WATCH_TIMEOUT,
+    configmap,
+    deployment,
+    event_names,
+    names,
+    raises,
+    read_events,
+    rv,
+)
 
 
 @scenario
@@ -286,3 +295,27 @@ def _refused_create(cms: Any, timeout: float = 10.0) -> errors.Forbidden:
         cms.delete("late")
     raise AssertionError("creates in a terminating namespace were never refused")
 
+
+
+@scenario
+def scenario_noop_writes_change_nothing(b: Backend) -> None:
+    """Patches and applies that change nothing are not written: same resourceVersion, and a
+    watch sees only the one real change."""
+    from kube_v1_20.applyconfigurations import core_v1 as ac
+
+    from kubecodegen_runtime.applyconfigurations import meta_v1 as acm
+
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    made = cms.create(configmap("a", {"k": "1"}))
+    assert cms.patch("a", {"data": {"k": "1"}}).metadata.resource_version == made.metadata.resource_version
+    assert cms.patch("a", [{"op": "replace", "path": "/data/k", "value": "1"}],
+                     patch_type="json").metadata.resource_version == made.metadata.resource_version
+    applied = cms.apply(ac.ConfigMap(metadata=acm.ObjectMeta(name="b"), data={"k": "1"}),
+                        field_manager="m")
+    again = cms.apply(ac.ConfigMap(metadata=acm.ObjectMeta(name="b"), data={"k": "1"}),
+                      field_manager="m")
+    assert again.metadata.resource_version == applied.metadata.resource_version
+    cms.patch("a", {"data": {"k": "2"}})
+    events = read_events(cms.watch(resource_version=applied.metadata.resource_version,
+                                   timeout_seconds=WATCH_TIMEOUT), 1)
+    assert event_names(events) == [("MODIFIED", "a")] and events[0].object.data == {"k": "2"}

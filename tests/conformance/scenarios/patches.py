@@ -195,3 +195,14 @@ def scenario_patch_cannot_change_identity(b: Backend) -> None:
     same = cms.patch("a", {"metadata": {"creationTimestamp": "2001-01-01T00:00:00Z"}})
     assert same.metadata.creation_timestamp == made.metadata.creation_timestamp
     assert same.metadata.resource_version == made.metadata.resource_version
+
+
+@scenario
+def scenario_strategic_merge_delete_from_primitive_list(b: Backend) -> None:
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    cms.create(configmap("s", finalizers=["x.example/a", "x.example/b", "x.example/c"]))
+    patched = cms.patch("s", {"metadata": {
+        "$deleteFromPrimitiveList/finalizers": ["x.example/a", "x.example/c"]}},
+        patch_type="strategic")
+    assert patched.metadata.finalizers == ["x.example/b"]
+    cms.patch("s", {"metadata": {"finalizers": None}})
