@@ -73,7 +73,8 @@ POINTS: dict[str, list[str]] = {
         "apply_shared_value_no_conflict", "reapply_drops_owned_field",
         "apply_conflicts_with_update_manager", "update_records_field_manager",
         "update_with_empty_managed_fields_resets", "apply_status_kept_apart",
-        "scale_does_not_take_apply_ownership", "noop_writes_change_nothing"],
+        "scale_does_not_take_apply_ownership", "noop_writes_change_nothing",
+        "apply_status_on_custom_resource"],
     "delete-collection": [
         "delete_collection_by_label", "delete_collection_all", "delete_collection_not_allowed"],
     "AlreadyExists / NotFound / Invalid (bad name) / MethodNotAllowed": [
