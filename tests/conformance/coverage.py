@@ -7,7 +7,8 @@ POINTS: dict[str, list[str]] = {
     "namespaces and scope": [
         "namespace_must_exist", "same_name_in_two_namespaces", "cluster_scoped_objects",
         "namespace_objects", "terminating_namespace", "watch_is_namespaced",
-        "informer_all_namespaces", "paging_across_namespaces"],
+        "informer_all_namespaces", "paging_across_namespaces",
+        "cluster_scoped_collection_and_watch", "name_rules_per_resource"],
     "resourceVersion monotonic per object and for lists": [
         "update_keeps_identity_and_bumps_rv", "noop_update_keeps_rv", "noop_writes_change_nothing",
         "list_rv_not_older_than_items", "list_rv_moves_with_any_write",

@@ -319,3 +319,38 @@ def scenario_noop_writes_change_nothing(b: Backend) -> None:
     events = read_events(cms.watch(resource_version=applied.metadata.resource_version,
                                    timeout_seconds=WATCH_TIMEOUT), 1)
     assert event_names(events) == [("MODIFIED", "a")] and events[0].object.data == {"k": "2"}
+
+
+@scenario
+def scenario_name_rules_per_resource(b: Backend) -> None:
+    """Names follow their resource's rule: a ConfigMap's may hold dots (DNS subdomain), a
+    Namespace's may not (DNS label)."""
+    dotted = b.unique("has") + ".dot"
+    made = b.cs.core_v1.config_maps(b.namespace).create(configmap(dotted))
+    assert made.metadata.name == dotted
+    with raises(errors.Invalid, "Invalid") as caught:
+        b.cs.core_v1.namespaces().create(core_v1.Namespace(metadata=meta_v1.ObjectMeta(name=dotted)))
+    assert [(c.field, c.reason) for c in caught[0].causes] == [("metadata.name", "FieldValueInvalid")]
+    details = caught[0].details
+    assert details is not None and details.kind == "Namespace"
+
+
+@scenario
+def scenario_cluster_scoped_collection_and_watch(b: Backend) -> None:
+    roles = b.cs.rbac_v1.cluster_roles()
+    label = b.unique("set")
+    for i in range(2):
+        roles.create(rbac_v1.ClusterRole(metadata=meta_v1.ObjectMeta(name=f"{label}-{i}",
+                                                                     labels={"conf": label})))
+    keep = roles.create(rbac_v1.ClusterRole(metadata=meta_v1.ObjectMeta(name=f"{label}-keep")))
+    deleted = roles.delete_collection(label_selector=f"conf={label}")
+    assert names(deleted.items) == [f"{label}-0", f"{label}-1"]
+    assert roles.get(f"{label}-keep").metadata.uid == keep.metadata.uid
+    namespaces = b.cs.core_v1.namespaces()
+    start = namespaces.get(b.namespace).metadata.resource_version
+    namespaces.patch(b.namespace, {"metadata": {"labels": {"touched": "yes"}}})
+    events = read_events(namespaces.watch(resource_version=start, timeout_seconds=WATCH_TIMEOUT,
+                                          field_selector=f"metadata.name={b.namespace}"), 1)
+    assert event_names(events) == [("MODIFIED", b.namespace)]
+    assert events[0].object.metadata.labels["touched"] == "yes"
+    roles.delete(f"{label}-keep")
