@@ -66,7 +66,8 @@ POINTS: dict[str, list[str]] = {
         "strategic_merge_containers_by_name", "strategic_merge_patch_delete_directive",
         "strategic_merge_retain_keys", "strategic_merge_maps_and_merge_lists",
         "strategic_merge_refused_on_custom_resource",
-        "strategic_merge_delete_from_primitive_list"],
+        "strategic_merge_delete_from_primitive_list",
+        "strategic_merge_nested_lists_and_replace"],
     "server-side apply (create, scalar conflict, force, list-map keys, two managers, re-apply)": [
         "apply_creates", "apply_same_config_is_noop", "apply_conflict_on_scalar",
         "apply_force_takes_ownership", "apply_list_map_containers",
