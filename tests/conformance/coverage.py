@@ -33,7 +33,8 @@ POINTS: dict[str, list[str]] = {
     "watch from a resourceVersion": [
         "watch_from_resource_version", "watch_without_rv_starts_with_state",
         "watch_from_zero_starts_with_state", "watch_from_latest_sees_only_new",
-        "watch_deleted_carries_last_state", "watch_ends_at_timeout", "watch_replays_long_history"],
+        "watch_deleted_carries_last_state", "watch_ends_at_timeout", "watch_replays_long_history",
+        "watch_recreated_object"],
     "watch with selectors (leaving the selector is DELETED)": [
         "watch_label_selector_transitions", "watch_field_selector",
         "informer_label_selector_sees_objects_leave"],
