@@ -24,7 +24,7 @@ POINTS: dict[str, list[str]] = {
     "label and field selectors (incl. an unsupported field label)": [
         "label_selector_equality", "label_selector_set_based", "label_selector_malformed",
         "field_selector_name_and_namespace", "field_selector_resource_specific",
-        "field_selector_unsupported_label"],
+        "field_selector_unsupported_label", "field_selector_event_labels"],
     "paging with continue tokens and remainingItemCount": [
         "paging_with_continue", "paging_exact_fit_and_unlimited",
         "paging_with_selector_has_no_count", "paging_is_a_snapshot", "list_all_follows_tokens",
