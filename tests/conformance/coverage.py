@@ -99,5 +99,5 @@ POINTS: dict[str, list[str]] = {
         "apply_set_list_and_scalars_on_custom_resource", "dynamic_custom_resource",
         "informer_on_custom_resource", "discovery_custom_resource",
         "watch_too_old_resource_version", "custom_resource_finalizers",
-        "field_selector_unsupported_label"],
+        "field_selector_unsupported_label", "custom_resource_schema_pruning"],
 }
