@@ -147,6 +147,20 @@ def scenario_namespace_must_exist(b: Backend) -> None:
         b.cs.core_v1.config_maps(missing).create(configmap("a"))
     details = caught[0].details
     assert details is not None and details.kind == "namespaces" and details.name == missing
+    from kube_v1_20.applyconfigurations import core_v1 as ac
+
+    from kubecodegen_runtime.applyconfigurations import meta_v1 as acm
+
+    cms = b.cs.core_v1.config_maps(missing)
+    with raises(errors.NotFound, "NotFound") as caught:
+        cms.apply(ac.ConfigMap(metadata=acm.ObjectMeta(name="a"), data={"k": "1"}),
+                  field_manager="m")
+    assert caught[0].details is not None and caught[0].details.kind == "namespaces"
+    # reads and delete-collection in a namespace that does not exist are merely empty
+    assert cms.list().items == [] and cms.delete_collection().items == []
+    with raises(errors.NotFound, "NotFound") as caught:
+        cms.get("a")
+    assert caught[0].details is not None and caught[0].details.kind == "configmaps"
 
 
 @scenario
