@@ -86,7 +86,7 @@ POINTS: dict[str, list[str]] = {
         "delete_collection_not_allowed", "create_with_resource_version_is_refused"],
     "async clientset": [
         "async_crud", "async_errors", "async_watch", "async_shares_the_store",
-        "async_dynamic_and_discovery", "async_informer"],
+        "async_dynamic_and_discovery", "async_informer", "async_apply_and_collections"],
     "dynamic client": [
         "dynamic_crud", "dynamic_by_kind_and_cluster_scope", "dynamic_custom_resource",
         "dynamic_watch"],

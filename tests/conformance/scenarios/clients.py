@@ -220,3 +220,24 @@ def scenario_custom_resource_schema_pruning(b: Backend) -> None:
         dyn.create({"apiVersion": f"{CR_GROUP}/v1", "kind": "Widget", "metadata": {"name": "bad"},
                     "spec": {"replicas": "many"}})
     assert "spec.replicas" in {c.field for c in caught[0].causes}
+
+
+@scenario
+async def scenario_async_apply_and_collections(b: Backend) -> None:
+    from kube_v1_20.applyconfigurations import core_v1 as ac
+
+    from kubecodegen_runtime.applyconfigurations import meta_v1 as acm
+
+    async with b.acs() as acs:
+        cms = acs.core_v1.config_maps(b.namespace)
+        await cms.apply(ac.ConfigMap(metadata=acm.ObjectMeta(name="a", labels={"g": "1"}),
+                                     data={"k": "1"}), field_manager="alice")
+        with raises(errors.Conflict, "Conflict") as caught:
+            await cms.apply(ac.ConfigMap(metadata=acm.ObjectMeta(name="a"), data={"k": "2"}),
+                            field_manager="bob")
+        assert [c.field for c in caught[0].causes] == [".data.k"]
+        await cms.create(configmap("b", labels={"g": "1"}))
+        await cms.create(configmap("c"))
+        deleted = await cms.delete_collection(label_selector="g=1")
+        assert not isinstance(deleted, Status) and names(deleted.items) == ["a", "b"]
+        assert names((await cms.list()).items) == ["c"]
