@@ -32,7 +32,6 @@ server compares (:func:`_with_go_zero`).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +51,7 @@ from .fieldset import (
     path_string,
     root_shape,
 )
+from .derived import derived
 from .schema import PackageApi
 
 UPDATE = "Update"
@@ -321,7 +321,7 @@ def _compare_update(api: PackageApi, old: dict[str, Any], new: dict[str, Any],
 
 def _update_set(api: PackageApi, old: dict[str, Any] | None, new: dict[str, Any],
                 type_key: str | None) -> FieldSet:
-    comparison = _compare_update(api, copy.deepcopy(old or {}), copy.deepcopy(new), type_key)
+    comparison = _compare_update(api, old or {}, new, type_key)
     return (comparison.modified | comparison.added) - comparison.removed - _STRIPPED
 
 
@@ -382,9 +382,14 @@ def reset_paths(api: PackageApi, type_key: str | None, subresource: str,
 
 
 def _has_status_subresource(api: PackageApi, type_key: str | None) -> bool:
-    kinds = {key for key, root in api.roots.items() if root == type_key}
-    return any((r.group, r.version, r.kind) in kinds and "status" in r.subresources
-               for r in api.resources)
+    tables = derived(api)
+    found = tables.status_subresource.get(type_key)
+    if found is None:
+        kinds = {key for key, root in api.roots.items() if root == type_key}
+        found = tables.status_subresource[type_key] = any(
+            (r.group, r.version, r.kind) in kinds and "status" in r.subresources
+            for r in api.resources)
+    return found
 
 
 def _without_reset(comparison: Comparison, ignored: tuple[Path, ...]) -> Comparison:
@@ -412,7 +417,7 @@ def _restore_path(obj: dict[str, Any], source: Mapping[str, Any], path: Path) ->
             return
         node = node.setdefault(element[2:], {})
     if isinstance(node, dict):
-        node[path[-1][2:]] = copy.deepcopy(value)
+        node[path[-1][2:]] = _copy_json(value)
 
 
 def _drop_path(obj: dict[str, Any], path: Path) -> None:
@@ -430,11 +435,13 @@ def _managed_fields(obj: Mapping[str, Any] | None) -> Any:
 
 
 def _without_managed_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """A deep copy without ``metadata.managedFields`` (which is no field)."""
-    out = copy.deepcopy(dict(obj))
+    """``obj`` without ``metadata.managedFields`` (which is no field). A shallow copy
+    (``metadata`` copied too): what reads it never changes it, and :func:`_merge` builds
+    its result afresh."""
+    out = dict(obj)
     meta = out.get("metadata")
-    if isinstance(meta, dict):
-        meta.pop("managedFields", None)
+    if isinstance(meta, dict) and "managedFields" in meta:
+        out["metadata"] = {k: v for k, v in meta.items() if k != "managedFields"}
     return out
 
 
@@ -458,30 +465,64 @@ _GO_NULL_LISTS = frozenset({"containers"})
 def _is_built_in(api: PackageApi, type_key: str | None) -> bool:
     if type_key is None:
         return False
-    custom_kinds = {(r.group, r.version, r.kind) for r in api.resources
-                    if (r.group, r.resource) in api.custom}
-    return not any(key in custom_kinds for key, root in api.roots.items() if root == type_key)
+    tables = derived(api)
+    found = tables.built_in.get(type_key)
+    if found is None:
+        custom_kinds = tables.custom_kinds
+        found = tables.built_in[type_key] = not any(
+            key in custom_kinds for key, root in api.roots.items() if root == type_key)
+    return found
+
+
+#: What Go's zero value of one struct type adds: the list fields it has as ``null``, and
+#: the value-struct fields with their own shapes (a plan per type, made once per api).
+_GoZeroPlan = tuple[tuple[str, ...], tuple[tuple[str, Shape], ...]]
+
+
+def _go_zero_plan(api: PackageApi, shape: Shape) -> _GoZeroPlan:
+    tables = derived(api)
+    plan: _GoZeroPlan | None = tables.go_zero.get(shape.type_key)
+    if plan is None:
+        lists = tuple(name for name in sorted(_GO_NULL_LISTS)
+                      if child_shape(api, shape, name).kind in ("list_map", "set"))
+        structs = tuple((name, sub) for name in sorted(_GO_VALUE_STRUCTS)
+                        for sub in (child_shape(api, shape, name),)
+                        if sub.kind == "struct"
+                        and (shape.type_key, name) not in _GO_POINTER_STRUCTS)
+        plan = tables.go_zero[shape.type_key] = (lists, structs)
+    return plan
 
 
 def _with_go_zero(api: PackageApi, value: dict[str, Any], type_key: str | None) -> dict[str, Any]:
-    """``value`` with the empty structs its Go object would have (built-in kinds only)."""
+    """``value`` with the empty structs its Go object would have (built-in kinds only).
+    ``value`` is not changed: what gains a field is copied (the rest is shared)."""
     if not _is_built_in(api, type_key):
         return value
 
-    def fill(node: dict[str, Any], shape: Shape) -> None:
-        for name in _GO_NULL_LISTS:
-            if child_shape(api, shape, name).kind in ("list_map", "set"):
-                node.setdefault(name, None)
-        for name in _GO_VALUE_STRUCTS:
-            sub = child_shape(api, shape, name)
-            if sub.kind != "struct" or (shape.type_key, name) in _GO_POINTER_STRUCTS:
+    def fill(node: dict[str, Any], shape: Shape) -> dict[str, Any]:
+        lists, structs = _go_zero_plan(api, shape)
+        out = node
+        for name in lists:
+            if name not in node:
+                if out is node:
+                    out = dict(node)
+                out[name] = None
+        for name, sub in structs:
+            child = node.get(name, MISSING)
+            if child is MISSING:
+                filled = fill({}, sub)
+            elif isinstance(child, dict):
+                filled = fill(child, sub)
+                if filled is child:
+                    continue
+            else:
                 continue
-            child = node.setdefault(name, {})
-            if isinstance(child, dict):
-                fill(child, sub)
+            if out is node:
+                out = dict(node)
+            out[name] = filled
+        return out
 
-    fill(value, root_shape(type_key))
-    return value
+    return fill(value, root_shape(type_key))
 
 
 # -- merge --------------------------------------------------------------------------------
@@ -493,9 +534,9 @@ def _is_object_shape(shape: Shape) -> bool:
 def _merge(api: PackageApi, lhs: Any, rhs: Any, shape: Shape) -> Any:
     """``rhs`` (the configuration) merged into ``lhs`` (the live value)."""
     if rhs is MISSING:
-        return copy.deepcopy(lhs)
+        return _copy_json(lhs)
     if lhs is MISSING:
-        return copy.deepcopy(rhs)
+        return _copy_json(rhs)
     if _is_object_shape(shape) and isinstance(lhs, dict) and isinstance(rhs, dict):
         out: dict[str, Any] = {}
         for name in [*lhs, *(k for k in rhs if k not in lhs)]:
@@ -507,7 +548,7 @@ def _merge(api: PackageApi, lhs: Any, rhs: Any, shape: Shape) -> Any:
         return out
     if shape.kind in ("list_map", "set") and isinstance(lhs, list) and isinstance(rhs, list):
         return _merge_list(api, lhs, rhs, shape)
-    return copy.deepcopy(rhs)
+    return _copy_json(rhs)
 
 
 def _merge_list(api: PackageApi, lhs: list[Any], rhs: list[Any], shape: Shape) -> list[Any]:
@@ -524,7 +565,7 @@ def _merge_list(api: PackageApi, lhs: list[Any], rhs: list[Any], shape: Shape) -
     out: list[Any] = []
 
     def merge_item(k: str) -> None:
-        value = (copy.deepcopy(rby[k]) if shape.kind == "set"
+        value = (_copy_json(rby[k]) if shape.kind == "set"
                  else _merge(api, lby.get(k, MISSING), rby.get(k, MISSING), item_shape))
         out.append(value)
 
@@ -545,7 +586,7 @@ def _merge_list(api: PackageApi, lhs: list[Any], rhs: list[Any], shape: Shape) -
         if li < len(lkeys):
             k = lkeys[li]
             if k not in rby:
-                out.append(copy.deepcopy(lby[k]))
+                out.append(_copy_json(lby[k]))
                 li += 1
                 continue
             if k in merged_rhs:
@@ -578,27 +619,50 @@ def compare(api: PackageApi, lhs: Any, rhs: Any, type_key: str | None) -> Compar
     modified: list[Path] = []
     removed: list[Path] = []
     _compare(api, lhs, rhs, root_shape(type_key), (), added, modified, removed)
-    return Comparison(FieldSet(added), FieldSet(modified), FieldSet(removed))
+    return Comparison(FieldSet._of(frozenset(added)), FieldSet._of(frozenset(modified)),
+                      FieldSet._of(frozenset(removed)))
+
+
+_OBJECT_KINDS = frozenset({"struct", "map", "deduced"})
+_LIST_KINDS = frozenset({"list_map", "set"})
 
 
 def _compare(api: PackageApi, lhs: Any, rhs: Any, shape: Shape, path: Path,
              added: list[Path], modified: list[Path], removed: list[Path]) -> None:
     # a null beside a container is an empty one (structured-merge-diff: nil map or list)
-    present = [v for v in (lhs, rhs) if v is not MISSING and v is not None] or [None]
-    if _is_object_shape(shape) and all(isinstance(v, dict) for v in present):
-        left = lhs if isinstance(lhs, dict) else {}
-        right = rhs if isinstance(rhs, dict) else {}
-        for name in [*left, *(k for k in right if k not in left)]:
-            _compare(api, left.get(name, MISSING), right.get(name, MISSING),
-                     child_shape(api, shape, name), (*path, "f:" + name), added, modified, removed)
-    elif shape.kind in ("list_map", "set") and all(isinstance(v, list) for v in present):
-        left_items = _by_key(shape, lhs if isinstance(lhs, list) else [])
-        right_items = _by_key(shape, rhs if isinstance(rhs, list) else [])
-        item_shape = shape.item or LEAF
-        for k in [*left_items, *(k for k in right_items if k not in left_items)]:
-            _compare(api, left_items.get(k, MISSING), right_items.get(k, MISSING), item_shape,
-                     (*path, k), added, modified, removed)
-    else:  # a leaf: a scalar, an atomic value, or a value not of its schema's form
+    left_absent = lhs is MISSING or lhs is None
+    right_absent = rhs is MISSING or rhs is None
+    kind = shape.kind
+    if left_absent and right_absent:
+        walked = False
+    elif kind in _OBJECT_KINDS:
+        walked = (left_absent or isinstance(lhs, dict)) and (right_absent or isinstance(rhs, dict))
+        if walked:
+            left = lhs if isinstance(lhs, dict) else {}
+            right = rhs if isinstance(rhs, dict) else {}
+            for name, value in left.items():
+                _compare(api, value, right.get(name, MISSING), child_shape(api, shape, name),
+                         (*path, "f:" + name), added, modified, removed)
+            for name, value in right.items():
+                if name not in left:
+                    _compare(api, MISSING, value, child_shape(api, shape, name),
+                             (*path, "f:" + name), added, modified, removed)
+    elif kind in _LIST_KINDS:
+        walked = (left_absent or isinstance(lhs, list)) and (right_absent or isinstance(rhs, list))
+        if walked:
+            left_items = _by_key(shape, lhs if isinstance(lhs, list) else [])
+            right_items = _by_key(shape, rhs if isinstance(rhs, list) else [])
+            item_shape = shape.item or LEAF
+            for k, value in left_items.items():
+                _compare(api, value, right_items.get(k, MISSING), item_shape, (*path, k),
+                         added, modified, removed)
+            for k, value in right_items.items():
+                if k not in left_items:
+                    _compare(api, MISSING, value, item_shape, (*path, k),
+                             added, modified, removed)
+    else:
+        walked = False
+    if not walked:  # a leaf: a scalar, an atomic value, or a value not of its schema's form
         if lhs is MISSING:
             added.append(path)
         elif rhs is MISSING:
@@ -617,6 +681,16 @@ def _by_key(shape: Shape, items: list[Any]) -> dict[str, Any]:
     for item in items:
         out.setdefault(item_key(shape, item), item)  # a duplicate: the first one counts
     return out
+
+
+def _copy_json(value: Any) -> Any:
+    """A deep copy of a JSON value (dicts and lists copied, scalars shared: they are
+    immutable), cheaper than ``copy.deepcopy``, which memoizes every node."""
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) for v in value]
+    return value
 
 
 def same(a: Any, b: Any) -> bool:

@@ -17,7 +17,6 @@ empty or null struct fields are members; a granular struct with fields is not.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..managed_fields import FieldsV1Error, parse_fields_v1
+from .derived import derived
 from .schema import Field, PackageApi
 
 #: One path element, spelled as in ``fieldsV1``; a path is a tuple of them.
@@ -56,16 +56,7 @@ class Shape:
 
 def kube_version(api: PackageApi) -> tuple[int, int]:
     """``(major, minor)`` of the package's Kubernetes; unknown is taken as current."""
-    return _version(api.kubernetes_version)
-
-
-@functools.lru_cache(maxsize=64)
-def _version(text: str) -> tuple[int, int]:
-    parts = text.lstrip("v").split(".")
-    try:
-        return int(parts[0]), int(parts[1])
-    except (IndexError, ValueError):
-        return 99, 0
+    return derived(api).version
 
 
 def nested_sets(api: PackageApi) -> bool:
@@ -130,24 +121,20 @@ def list_relationship(field: Field) -> tuple[str, tuple[str, ...]]:
     return "atomic", ()
 
 
-#: Shapes already derived, per package API (kept alive here, so ids stay unique).
-_SHAPES: dict[int, tuple[PackageApi, dict[tuple[Shape, str], Shape]]] = {}
-
-
 def child_shape(api: PackageApi, shape: Shape, name: str) -> Shape:
     """The shape of field/key ``name`` of a struct, map or deduced value."""
-    if shape.kind == "struct":
-        cached = _SHAPES.get(id(api))
-        if cached is None or cached[0] is not api:
-            cached = _SHAPES[id(api)] = (api, {})
-        found = cached[1].get((shape, name))
+    kind = shape.kind
+    if kind == "struct":
+        tables = derived(api)
+        key = (shape.type_key, name)
+        found: Shape | None = tables.children.get(key)
         if found is None:
-            found = cached[1][(shape, name)] = field_shape(api.field(shape.type_key, name),
-                                                           kube_version(api))
+            found = tables.children[key] = field_shape(api.field(shape.type_key, name),
+                                                       tables.version)
         return found
-    if shape.kind == "map":
+    if kind == "map":
         return shape.item or LEAF
-    if shape.kind == "deduced":
+    if kind == "deduced":
         return DEDUCED
     return LEAF
 
@@ -204,6 +191,13 @@ class FieldSet:
     def __init__(self, paths: Iterable[Path] = ()) -> None:
         self._paths: frozenset[Path] = frozenset(tuple(p) for p in paths)
 
+    @classmethod
+    def _of(cls, paths: frozenset[Path]) -> FieldSet:
+        """A set over ``paths`` as they are (already tuples): the set algebra's results."""
+        made = cls.__new__(cls)
+        made._paths = paths
+        return made
+
     @property
     def paths(self) -> frozenset[Path]:
         return self._paths
@@ -230,13 +224,13 @@ class FieldSet:
         return f"FieldSet({[path_string(p) for p in self]!r})"
 
     def union(self, *others: FieldSet) -> FieldSet:
-        return FieldSet(self._paths.union(*(o._paths for o in others)))
+        return FieldSet._of(self._paths.union(*(o._paths for o in others)))
 
     def difference(self, other: FieldSet) -> FieldSet:
-        return FieldSet(self._paths - other._paths)
+        return FieldSet._of(self._paths - other._paths)
 
     def intersection(self, other: FieldSet) -> FieldSet:
-        return FieldSet(self._paths & other._paths)
+        return FieldSet._of(self._paths & other._paths)
 
     __or__ = union
     __sub__ = difference
@@ -270,7 +264,7 @@ class FieldSet:
                 walk(child, path)
 
         walk(parse_fields_v1(tree), ())
-        return cls(paths)
+        return cls._of(frozenset(paths))
 
     def to_fields_v1(self) -> dict[str, Any]:
         """The ``fieldsV1`` tree of this set, keys in the server's order (sorted)."""
@@ -301,7 +295,7 @@ def fields_of(obj: Any, api: PackageApi, type_key: str | None, *,
     paths: list[Path] = []
     _walk_fields(api, _without_managed_fields(obj), root_shape(type_key), (), paths,
                  nested_sets(api), unique)
-    return FieldSet(paths)
+    return FieldSet._of(frozenset(paths))
 
 
 def _without_managed_fields(obj: Any) -> Any:
