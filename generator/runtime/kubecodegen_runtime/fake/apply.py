@@ -36,6 +36,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from ..managed_fields import APPLY
 from .fieldset import (
     LEAF,
@@ -337,9 +339,11 @@ def _cap_updaters(entries: dict[tuple[str, str, str, str], _Entry]
                   ) -> dict[tuple[str, str, str, str], _Entry]:
     """Merge the oldest ``Update`` entries into one ``ancient-changes`` entry per API
     version until at most :data:`MAX_UPDATE_MANAGERS` remain (the server's cap)."""
-    updaters = sorted((k for k, e in entries.items() if e.operation == UPDATE and e.fields),
-                      key=lambda k: (entries[k].time or "", k[0]))
+    updaters = [k for k, e in entries.items() if e.operation == UPDATE and e.fields]
     count = len(updaters)
+    if count <= MAX_UPDATE_MANAGERS:
+        return entries
+    updaters.sort(key=lambda k: (entries[k].time or "", k[0]))
     first_of: dict[str, tuple[str, str, str, str]] = {}
     for k in updaters:
         if count <= MAX_UPDATE_MANAGERS:
@@ -480,17 +484,12 @@ _GoZeroPlan = tuple[tuple[str, ...], tuple[tuple[str, Shape], ...]]
 
 
 def _go_zero_plan(api: PackageApi, shape: Shape) -> _GoZeroPlan:
-    tables = derived(api)
-    plan: _GoZeroPlan | None = tables.go_zero.get(shape.type_key)
-    if plan is None:
-        lists = tuple(name for name in sorted(_GO_NULL_LISTS)
-                      if child_shape(api, shape, name).kind in ("list_map", "set"))
-        structs = tuple((name, sub) for name in sorted(_GO_VALUE_STRUCTS)
-                        for sub in (child_shape(api, shape, name),)
-                        if sub.kind == "struct"
-                        and (shape.type_key, name) not in _GO_POINTER_STRUCTS)
-        plan = tables.go_zero[shape.type_key] = (lists, structs)
-    return plan
+    lists = tuple(name for name in sorted(_GO_NULL_LISTS)
+                  if child_shape(api, shape, name).kind in ("list_map", "set"))
+    structs = tuple((name, sub) for name in sorted(_GO_VALUE_STRUCTS)
+                    for sub in (child_shape(api, shape, name),)
+                    if sub.kind == "struct" and (shape.type_key, name) not in _GO_POINTER_STRUCTS)
+    return lists, structs
 
 
 def _with_go_zero(api: PackageApi, value: dict[str, Any], type_key: str | None) -> dict[str, Any]:
@@ -498,31 +497,35 @@ def _with_go_zero(api: PackageApi, value: dict[str, Any], type_key: str | None) 
     ``value`` is not changed: what gains a field is copied (the rest is shared)."""
     if not _is_built_in(api, type_key):
         return value
+    return _go_zero_fill(api, derived(api).go_zero, value, root_shape(type_key))
 
-    def fill(node: dict[str, Any], shape: Shape) -> dict[str, Any]:
-        lists, structs = _go_zero_plan(api, shape)
-        out = node
-        for name in lists:
-            if name not in node:
-                if out is node:
-                    out = dict(node)
-                out[name] = None
-        for name, sub in structs:
-            child = node.get(name, MISSING)
-            if child is MISSING:
-                filled = fill({}, sub)
-            elif isinstance(child, dict):
-                filled = fill(child, sub)
-                if filled is child:
-                    continue
-            else:
-                continue
+
+def _go_zero_fill(api: PackageApi, plans: dict[str | None, Any], node: dict[str, Any],
+                  shape: Shape) -> dict[str, Any]:
+    plan: _GoZeroPlan | None = plans.get(shape.type_key)
+    if plan is None:
+        plan = plans[shape.type_key] = _go_zero_plan(api, shape)
+    lists, structs = plan
+    out = node
+    for name in lists:
+        if name not in node:
             if out is node:
                 out = dict(node)
-            out[name] = filled
-        return out
-
-    return fill(value, root_shape(type_key))
+            out[name] = None
+    for name, sub in structs:
+        child = node.get(name, MISSING)
+        if child is MISSING:
+            filled = _go_zero_fill(api, plans, {}, sub)
+        elif isinstance(child, dict):
+            filled = _go_zero_fill(api, plans, child, sub)
+            if filled is child:
+                continue
+        else:
+            continue
+        if out is node:
+            out = dict(node)
+        out[name] = filled
+    return out
 
 
 # -- merge --------------------------------------------------------------------------------
@@ -641,8 +644,10 @@ def _compare(api: PackageApi, lhs: Any, rhs: Any, shape: Shape, path: Path,
             left = lhs if isinstance(lhs, dict) else {}
             right = rhs if isinstance(rhs, dict) else {}
             for name, value in left.items():
-                _compare(api, value, right.get(name, MISSING), child_shape(api, shape, name),
-                         (*path, "f:" + name), added, modified, removed)
+                other = right.get(name, MISSING)
+                if not _identical(value, other):
+                    _compare(api, value, other, child_shape(api, shape, name),
+                             (*path, "f:" + name), added, modified, removed)
             for name, value in right.items():
                 if name not in left:
                     _compare(api, MISSING, value, child_shape(api, shape, name),
@@ -654,8 +659,10 @@ def _compare(api: PackageApi, lhs: Any, rhs: Any, shape: Shape, path: Path,
             right_items = _by_key(shape, rhs if isinstance(rhs, list) else [])
             item_shape = shape.item or LEAF
             for k, value in left_items.items():
-                _compare(api, value, right_items.get(k, MISSING), item_shape, (*path, k),
-                         added, modified, removed)
+                other = right_items.get(k, MISSING)
+                if not _identical(value, other):
+                    _compare(api, value, other, item_shape, (*path, k),
+                             added, modified, removed)
             for k, value in right_items.items():
                 if k not in left_items:
                     _compare(api, MISSING, value, item_shape, (*path, k),
@@ -674,6 +681,33 @@ def _compare(api: PackageApi, lhs: Any, rhs: Any, shape: Shape, path: Path,
         added.append(path)
     elif path and rhs is MISSING:
         removed.append(path)
+
+
+_SCALAR_TYPES = (str, int, float)
+
+
+def _identical(a: Any, b: Any) -> bool:
+    """Whether two values are the same JSON, byte for byte (so that their comparison
+    finds nothing and need not walk them); ``False`` when unsure (the walk decides).
+    Python's ``==`` alone is not enough: it takes ``True`` for ``1``."""
+    if a is b:
+        return a is not MISSING
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind in _SCALAR_TYPES:
+        return bool(a == b)
+    if kind is dict or kind is list:
+        if a != b:
+            return False
+        try:
+            return _json_encode(a) == _json_encode(b)
+        except (TypeError, msgspec.EncodeError):  # not JSON: let the walk decide
+            return False
+    return False
+
+
+_json_encode = msgspec.json.Encoder().encode
 
 
 def _by_key(shape: Shape, items: list[Any]) -> dict[str, Any]:
@@ -695,6 +729,9 @@ def _copy_json(value: Any) -> Any:
 
 def same(a: Any, b: Any) -> bool:
     """JSON equality (``True`` is not ``1``, ``1`` is ``1.0``)."""
+    kind = type(a)
+    if kind is str and type(b) is str:
+        return bool(a == b)
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     if isinstance(a, dict) and isinstance(b, dict):

@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import msgspec
+
 from ..managed_fields import FieldsV1Error, parse_fields_v1
 from .derived import derived
 from .schema import Field, PackageApi
@@ -71,7 +73,17 @@ DEDUCED = Shape("deduced")
 
 def root_shape(type_key: str | None) -> Shape:
     """The shape of a whole object of ``type_key`` (``None``: schema unknown, deduced)."""
-    return Shape("struct", type_key) if type_key is not None else DEDUCED
+    if type_key is None:
+        return DEDUCED
+    found = _ROOTS.get(type_key)
+    if found is None:
+        if len(_ROOTS) >= 4096:
+            _ROOTS.clear()
+        found = _ROOTS[type_key] = Shape("struct", type_key)
+    return found
+
+
+_ROOTS: dict[str, Shape] = {}
 
 
 def _element_shape(field: Field) -> Shape:
@@ -249,25 +261,34 @@ class FieldSet:
     @classmethod
     def from_fields_v1(cls, tree: Mapping[str, Any] | str | bytes | None) -> FieldSet:
         """The set a ``fieldsV1`` tree (decoded, or its JSON text) describes: an empty node
-        or one with ``.`` is a member."""
-        paths: list[Path] = []
-
-        def walk(node: Mapping[str, Any], prefix: Path) -> None:
-            for key, child in node.items():
-                if key == ".":
-                    continue
-                if not isinstance(child, Mapping):
-                    raise FieldSetError(f"fieldsV1 node {key!r} is not a JSON object")
-                path = (*prefix, key)
-                if not child or "." in child:
-                    paths.append(path)
-                walk(child, path)
-
-        walk(parse_fields_v1(tree), ())
-        return cls._of(frozenset(paths))
+        or one with ``.`` is a member. (Memoized by the tree's JSON: every write reads the
+        stored object's entries again, and they rarely change.)"""
+        parsed = parse_fields_v1(tree)
+        try:
+            key = _encode(parsed)
+        except (TypeError, msgspec.EncodeError):
+            return cls._of(_fields_v1_paths(parsed))
+        found = _FROM_FIELDS_V1.get(key)
+        if found is None:
+            found = cls._of(_fields_v1_paths(parsed))
+            if len(_FROM_FIELDS_V1) >= _MEMO_SIZE:
+                _FROM_FIELDS_V1.clear()
+            _FROM_FIELDS_V1[key] = found
+        return found
 
     def to_fields_v1(self) -> dict[str, Any]:
-        """The ``fieldsV1`` tree of this set, keys in the server's order (sorted)."""
+        """The ``fieldsV1`` tree of this set, keys in the server's order (sorted); a fresh
+        tree on every call (made once per set, then decoded from its JSON)."""
+        encoded = _TO_FIELDS_V1.get(self._paths)
+        if encoded is None:
+            encoded = _encode(self._tree())
+            if len(_TO_FIELDS_V1) >= _MEMO_SIZE:
+                _TO_FIELDS_V1.clear()
+            _TO_FIELDS_V1[self._paths] = encoded
+        tree: dict[str, Any] = _decode(encoded)
+        return tree
+
+    def _tree(self) -> dict[str, Any]:
         root: dict[str, Any] = {}
         for path in self._paths:
             node = root
@@ -280,6 +301,32 @@ class FieldSet:
             if node:
                 node["."] = {}
         return _sorted_tree(root)
+
+
+#: How many field sets each memo keeps (beyond, it starts over).
+_MEMO_SIZE = 4096
+_FROM_FIELDS_V1: dict[bytes, FieldSet] = {}
+_TO_FIELDS_V1: dict[frozenset[Path], bytes] = {}
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.decode
+
+
+def _fields_v1_paths(tree: Mapping[str, Any]) -> frozenset[Path]:
+    paths: list[Path] = []
+
+    def walk(node: Mapping[str, Any], prefix: Path) -> None:
+        for key, child in node.items():
+            if key == ".":
+                continue
+            if not isinstance(child, Mapping):
+                raise FieldSetError(f"fieldsV1 node {key!r} is not a JSON object")
+            path = (*prefix, key)
+            if not child or "." in child:
+                paths.append(path)
+            walk(child, path)
+
+    walk(tree, ())
+    return frozenset(paths)
 
 
 def _sorted_tree(node: dict[str, Any]) -> dict[str, Any]:
