@@ -8,9 +8,9 @@ validation is out of the fake's scope.
 
 from __future__ import annotations
 
-import datetime
 import random
 import re
+import time
 
 Cause = tuple[str, str, str]
 
@@ -38,8 +38,30 @@ MAX_GENERATED_BASE = 63 - SUFFIX_LENGTH
 
 
 def now() -> str:
-    """The current time as the API writes it: UTC, whole seconds, ``Z``."""
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current time as the API writes it: UTC, whole seconds, ``Z`` (formatted once
+    per second: every write asks for it, some several times)."""
+    global _now
+    second = int(time.time())
+    cached = _now
+    if cached[0] != second:
+        cached = _now = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+    return cached[1]
+
+
+_now: tuple[int, str] = (-1, "")
+
+
+#: Where uids come from: not a cryptographic source (a fake cluster's uids only need to
+#: be unique), so that a create does not wait on ``os.urandom``.
+_UIDS = random.Random()
+
+
+def new_uid() -> str:
+    """A random (version 4) UUID in its text form, as the server gives every object."""
+    value = _UIDS.getrandbits(128)
+    value = (value & ~(0xF000 << 64) | (0x4000 << 64)) & ~(0xC000 << 48) | (0x8000 << 48)
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def generate_name(base: str, rng: random.Random) -> str:
