@@ -621,7 +621,8 @@ def compare(api: PackageApi, lhs: Any, rhs: Any, type_key: str | None) -> Compar
     added: list[Path] = []
     modified: list[Path] = []
     removed: list[Path] = []
-    _compare(api, lhs, rhs, root_shape(type_key), (), added, modified, removed)
+    _compare(api, derived(api).children, lhs, rhs, root_shape(type_key), (), added, modified,
+             removed)
     return Comparison(FieldSet._of(frozenset(added)), FieldSet._of(frozenset(modified)),
                       FieldSet._of(frozenset(removed)))
 
@@ -630,8 +631,12 @@ _OBJECT_KINDS = frozenset({"struct", "map", "deduced"})
 _LIST_KINDS = frozenset({"list_map", "set"})
 
 
-def _compare(api: PackageApi, lhs: Any, rhs: Any, shape: Shape, path: Path,
-             added: list[Path], modified: list[Path], removed: list[Path]) -> None:
+def _compare(api: PackageApi, children: dict[tuple[str | None, str], Any], lhs: Any, rhs: Any,
+             shape: Shape, path: Path, added: list[Path], modified: list[Path],
+             removed: list[Path]) -> None:
+    """One level of :func:`compare`. ``children``: the api's field shapes (the walk's
+    hot lookup, see :func:`~.fieldset.child_shape`). Leaf fields are decided in the
+    loop, without a call per field."""
     # a null beside a container is an empty one (structured-merge-diff: nil map or list)
     left_absent = lhs is MISSING or lhs is None
     right_absent = rhs is MISSING or rhs is None
@@ -643,15 +648,31 @@ def _compare(api: PackageApi, lhs: Any, rhs: Any, shape: Shape, path: Path,
         if walked:
             left = lhs if isinstance(lhs, dict) else {}
             right = rhs if isinstance(rhs, dict) else {}
+            type_key = shape.type_key
             for name, value in left.items():
                 other = right.get(name, MISSING)
-                if not _identical(value, other):
-                    _compare(api, value, other, child_shape(api, shape, name),
-                             (*path, "f:" + name), added, modified, removed)
+                if _identical(value, other):
+                    continue
+                sub = (children.get((type_key, name)) if kind == "struct" else None) \
+                    or child_shape(api, shape, name)
+                if sub.kind == "leaf":  # the leaf rule below, inline
+                    if other is MISSING:
+                        removed.append((*path, "f:" + name))
+                    elif not same(value, other):
+                        modified.append((*path, "f:" + name))
+                    continue
+                _compare(api, children, value, other, sub, (*path, "f:" + name), added,
+                         modified, removed)
             for name, value in right.items():
-                if name not in left:
-                    _compare(api, MISSING, value, child_shape(api, shape, name),
-                             (*path, "f:" + name), added, modified, removed)
+                if name in left:
+                    continue
+                sub = (children.get((type_key, name)) if kind == "struct" else None) \
+                    or child_shape(api, shape, name)
+                if sub.kind == "leaf":
+                    added.append((*path, "f:" + name))
+                    continue
+                _compare(api, children, MISSING, value, sub, (*path, "f:" + name), added,
+                         modified, removed)
     elif kind in _LIST_KINDS:
         walked = (left_absent or isinstance(lhs, list)) and (right_absent or isinstance(rhs, list))
         if walked:
@@ -661,12 +682,12 @@ def _compare(api: PackageApi, lhs: Any, rhs: Any, shape: Shape, path: Path,
             for k, value in left_items.items():
                 other = right_items.get(k, MISSING)
                 if not _identical(value, other):
-                    _compare(api, value, other, item_shape, (*path, k),
-                             added, modified, removed)
+                    _compare(api, children, value, other, item_shape, (*path, k), added,
+                             modified, removed)
             for k, value in right_items.items():
                 if k not in left_items:
-                    _compare(api, MISSING, value, item_shape, (*path, k),
-                             added, modified, removed)
+                    _compare(api, children, MISSING, value, item_shape, (*path, k), added,
+                             modified, removed)
     else:
         walked = False
     if not walked:  # a leaf: a scalar, an atomic value, or a value not of its schema's form

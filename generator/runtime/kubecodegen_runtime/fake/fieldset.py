@@ -236,6 +236,8 @@ class FieldSet:
         return f"FieldSet({[path_string(p) for p in self]!r})"
 
     def union(self, *others: FieldSet) -> FieldSet:
+        if len(others) == 1:
+            return FieldSet._of(self._paths | others[0]._paths)
         return FieldSet._of(self._paths.union(*(o._paths for o in others)))
 
     def difference(self, other: FieldSet) -> FieldSet:

@@ -691,14 +691,29 @@ def _same(old: Obj, new: Obj) -> bool:
     """Whether an update changes nothing: the server then writes nothing (no new
     resourceVersion, no event). A new owner in managedFields is a change; a new
     timestamp alone is not."""
-    def strip(obj: Obj) -> Obj:
-        meta = dict(meta_of(obj))
-        meta.pop("resourceVersion", None)
-        entries = meta.pop("managedFields", None) or []
-        meta["managedFields"] = [{k: v for k, v in e.items() if k != "time"}
-                                 for e in entries if isinstance(e, dict)]
-        return {**obj, "metadata": meta}
-    return strip(old) == strip(new)
+    if old.keys() - _METADATA != new.keys() - _METADATA:
+        return False
+    for key, value in old.items():
+        if key != "metadata" and value != new[key]:
+            return False
+    old_meta, new_meta = meta_of(old), meta_of(new)  # not a dict: none
+    if old_meta.keys() - _VOLATILE != new_meta.keys() - _VOLATILE:
+        return False
+    for key, value in old_meta.items():
+        if key not in _VOLATILE and value != new_meta[key]:
+            return False
+    return _entries_without_time(old_meta) == _entries_without_time(new_meta)
+
+
+#: What ``_same`` compares apart: the version changes on every write, and managedFields
+#: are compared without their times.
+_VOLATILE = frozenset({"resourceVersion", "managedFields"})
+_METADATA = frozenset({"metadata"})
+
+
+def _entries_without_time(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
+    entries = meta.get("managedFields") or []
+    return [{k: v for k, v in e.items() if k != "time"} for e in entries if isinstance(e, dict)]
 
 
 def _go_quote(value: object) -> str:
