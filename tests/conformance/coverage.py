@@ -7,9 +7,10 @@ POINTS: dict[str, list[str]] = {
     "namespaces and scope": [
         "namespace_must_exist", "same_name_in_two_namespaces", "cluster_scoped_objects",
         "namespace_objects", "terminating_namespace", "watch_is_namespaced",
-        "informer_all_namespaces", "paging_across_namespaces"],
+        "informer_all_namespaces", "paging_across_namespaces",
+        "cluster_scoped_collection_and_watch", "name_rules_per_resource"],
     "resourceVersion monotonic per object and for lists": [
-        "update_keeps_identity_and_bumps_rv", "noop_update_keeps_rv",
+        "update_keeps_identity_and_bumps_rv", "noop_update_keeps_rv", "noop_writes_change_nothing",
         "list_rv_not_older_than_items", "list_rv_moves_with_any_write",
         "watch_from_resource_version"],
     "optimistic concurrency (Conflict on a stale RV)": [
@@ -23,7 +24,7 @@ POINTS: dict[str, list[str]] = {
     "label and field selectors (incl. an unsupported field label)": [
         "label_selector_equality", "label_selector_set_based", "label_selector_malformed",
         "field_selector_name_and_namespace", "field_selector_resource_specific",
-        "field_selector_unsupported_label"],
+        "field_selector_unsupported_label", "field_selector_event_labels"],
     "paging with continue tokens and remainingItemCount": [
         "paging_with_continue", "paging_exact_fit_and_unlimited",
         "paging_with_selector_has_no_count", "paging_is_a_snapshot", "list_all_follows_tokens",
@@ -32,7 +33,8 @@ POINTS: dict[str, list[str]] = {
     "watch from a resourceVersion": [
         "watch_from_resource_version", "watch_without_rv_starts_with_state",
         "watch_from_zero_starts_with_state", "watch_from_latest_sees_only_new",
-        "watch_deleted_carries_last_state", "watch_ends_at_timeout", "watch_replays_long_history"],
+        "watch_deleted_carries_last_state", "watch_ends_at_timeout", "watch_replays_long_history",
+        "watch_recreated_object"],
     "watch with selectors (leaving the selector is DELETED)": [
         "watch_label_selector_transitions", "watch_field_selector",
         "informer_label_selector_sees_objects_leave"],
@@ -51,7 +53,7 @@ POINTS: dict[str, list[str]] = {
     "preconditions (uid, RV)": ["delete_preconditions", "uid_precondition_across_recreation"],
     "dryRun on create / update / patch / delete": [
         "dry_run_create", "dry_run_create_still_validates", "dry_run_update", "dry_run_patch",
-        "dry_run_delete", "dry_run_apply", "dry_run_writes_no_events"],
+        "dry_run_delete", "dry_run_apply", "dry_run_writes_no_events", "dry_run_subresources"],
     "status and scale subresources kept apart": [
         "status_update_ignores_spec", "main_update_ignores_status", "status_patch_and_conflict",
         "status_of_missing_is_not_found", "deployment_scale", "custom_resource_status_kept_apart",
@@ -64,14 +66,18 @@ POINTS: dict[str, list[str]] = {
     "strategic merge patch (containers by name, $patch delete, retainKeys, refused on a CR)": [
         "strategic_merge_containers_by_name", "strategic_merge_patch_delete_directive",
         "strategic_merge_retain_keys", "strategic_merge_maps_and_merge_lists",
-        "strategic_merge_refused_on_custom_resource"],
+        "strategic_merge_refused_on_custom_resource",
+        "strategic_merge_delete_from_primitive_list",
+        "strategic_merge_nested_lists_and_replace"],
     "server-side apply (create, scalar conflict, force, list-map keys, two managers, re-apply)": [
         "apply_creates", "apply_same_config_is_noop", "apply_conflict_on_scalar",
         "apply_force_takes_ownership", "apply_list_map_containers",
         "apply_custom_resource_list_map", "apply_two_managers_disjoint",
         "apply_shared_value_no_conflict", "reapply_drops_owned_field",
         "apply_conflicts_with_update_manager", "update_records_field_manager",
-        "update_with_empty_managed_fields_resets", "apply_status_kept_apart"],
+        "update_with_empty_managed_fields_resets", "apply_status_kept_apart",
+        "scale_does_not_take_apply_ownership", "noop_writes_change_nothing",
+        "apply_status_on_custom_resource"],
     "delete-collection": [
         "delete_collection_by_label", "delete_collection_all", "delete_collection_not_allowed"],
     "AlreadyExists / NotFound / Invalid (bad name) / MethodNotAllowed": [
@@ -80,7 +86,7 @@ POINTS: dict[str, list[str]] = {
         "delete_collection_not_allowed", "create_with_resource_version_is_refused"],
     "async clientset": [
         "async_crud", "async_errors", "async_watch", "async_shares_the_store",
-        "async_dynamic_and_discovery", "async_informer"],
+        "async_dynamic_and_discovery", "async_informer", "async_apply_and_collections"],
     "dynamic client": [
         "dynamic_crud", "dynamic_by_kind_and_cluster_scope", "dynamic_custom_resource",
         "dynamic_watch"],
@@ -93,5 +99,5 @@ POINTS: dict[str, list[str]] = {
         "apply_set_list_and_scalars_on_custom_resource", "dynamic_custom_resource",
         "informer_on_custom_resource", "discovery_custom_resource",
         "watch_too_old_resource_version", "custom_resource_finalizers",
-        "field_selector_unsupported_label"],
+        "field_selector_unsupported_label", "custom_resource_schema_pruning"],
 }

@@ -19,6 +19,7 @@ BACKENDS = [
     pytest.param("fake", id="fake"),
 ]
 
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     if request.param == "kube":
@@ -30,8 +31,11 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     finally:
         made.close()
 
+
 @pytest.mark.parametrize("sc", SCENARIOS, ids=[s.id for s in SCENARIOS])
-def test_scenario(sc: Scenario, backend: Backend) -> None:
+def test_scenario(sc: Scenario, backend: Backend, request: pytest.FixtureRequest) -> None:
+    if backend.name == "fake" and sc.fake_limit:
+        request.applymarker(pytest.mark.xfail(reason=f"known limit: {sc.fake_limit}", strict=True))
     sc.run(backend)
 
 
@@ -41,6 +45,7 @@ def test_enough_scenarios() -> None:
 
 
 def test_every_issue_point_is_covered() -> None:
+    """Each point of issue 12's item 1 has scenarios (coverage.py), all of which exist."""
     ids = {s.id for s in SCENARIOS}
     for point, covering in POINTS.items():
         assert covering, point

@@ -233,3 +233,40 @@ def scenario_update_with_empty_managed_fields_resets(b: Backend) -> None:
     assert taken.data == {"k": "3"} and owned_fields(taken, "bob") == {"data.k"}
     assert managers(taken) == {("before-first-apply", "Update"), ("bob", "Apply")}
     assert "data.k" not in owned_fields(taken, "before-first-apply")
+
+
+@scenario
+def scenario_scale_does_not_take_apply_ownership(b: Backend) -> None:
+    """kube-apiserver 1.20 records no field manager for writes through ``/scale``: the applier
+    keeps owning spec.replicas, and its next apply silently scales back (fixed in 1.21)."""
+    deployments = b.cs.apps_v1.deployments(b.namespace)
+    deployments.apply(deployment("web", replicas=1), field_manager="owner")
+    scale = deployments.get_scale("web")
+    scale.spec.replicas = 3
+    deployments.update_scale("web", scale, field_manager="scaler")
+    scaled = deployments.get("web")
+    assert scaled.spec.replicas == 3 and managers(scaled) == {("owner", "Apply")}
+    assert "spec.replicas" in owned_fields(scaled, "owner")
+    again = deployments.apply(deployment("web", replicas=1), field_manager="owner")
+    assert again.spec.replicas == 1
+
+
+@scenario
+def scenario_apply_status_on_custom_resource(b: Backend) -> None:
+    """A status manager and a spec manager on a Widget: each owns its part, a spec field in a
+    status apply conflicts (1.20), and the spec manager's re-apply leaves status alone."""
+    acw = _widget_apply_configs(b)
+    ws = widgets(b)
+    ws.apply(acw.Widget(metadata=acm.ObjectMeta(name="w"), spec=acw.WidgetSpec(replicas=1)),
+             field_manager="owner")
+    reported = ws.apply_status(acw.Widget(metadata=acm.ObjectMeta(name="w"), status=acw.WidgetStatus(
+        phase="Ready", replicas=1)), field_manager="reporter")
+    assert reported.status.phase == "Ready" and reported.metadata.generation == 1
+    assert owned_fields(reported, "reporter") == {"status.phase", "status.replicas"}
+    with raises(errors.Conflict, "Conflict") as caught:
+        ws.apply_status(acw.Widget(metadata=acm.ObjectMeta(name="w"), spec=acw.WidgetSpec(replicas=5),
+                                   status=acw.WidgetStatus(phase="X")), field_manager="reporter")
+    assert [c.field for c in caught[0].causes] == [".spec.replicas"]
+    again = ws.apply(acw.Widget(metadata=acm.ObjectMeta(name="w"), spec=acw.WidgetSpec(replicas=1)),
+                     field_manager="owner")
+    assert again.status.phase == "Ready" and again.spec.replicas == 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import time
+from typing import Any
 
 from kube_v1_20.models import core_v1, meta_v1, rbac_v1
 
@@ -10,7 +12,16 @@ from kubecodegen_runtime import errors
 
 from ..backends import Backend
 from .registry import scenario
-from .support import configmap, deployment, names, raises, rv
+from .support import (
+    WATCH_TIMEOUT,
+    configmap,
+    deployment,
+    event_names,
+    names,
+    raises,
+    read_events,
+    rv,
+)
 
 
 @scenario
@@ -136,6 +147,20 @@ def scenario_namespace_must_exist(b: Backend) -> None:
         b.cs.core_v1.config_maps(missing).create(configmap("a"))
     details = caught[0].details
     assert details is not None and details.kind == "namespaces" and details.name == missing
+    from kube_v1_20.applyconfigurations import core_v1 as ac
+
+    from kubecodegen_runtime.applyconfigurations import meta_v1 as acm
+
+    cms = b.cs.core_v1.config_maps(missing)
+    with raises(errors.NotFound, "NotFound") as caught:
+        cms.apply(ac.ConfigMap(metadata=acm.ObjectMeta(name="a"), data={"k": "1"}),
+                  field_manager="m")
+    assert caught[0].details is not None and caught[0].details.kind == "namespaces"
+    # reads and delete-collection in a namespace that does not exist are merely empty
+    assert cms.list().items == [] and cms.delete_collection().items == []
+    with raises(errors.NotFound, "NotFound") as caught:
+        cms.get("a")
+    assert caught[0].details is not None and caught[0].details.kind == "configmaps"
 
 
 @scenario
@@ -263,9 +288,83 @@ def scenario_terminating_namespace(b: Backend) -> None:
     assert getattr(deleted, "metadata", None) is not None and deleted.metadata.deletion_timestamp
     ns = b.cs.core_v1.namespaces().get(doomed)
     assert ns.status.phase == "Terminating" and ns.spec.finalizers == ["kubernetes"]
-    with raises(errors.Forbidden, "Forbidden") as caught:
-        cms.create(configmap("late"))
-    assert [(c.field, c.reason) for c in caught[0].causes] == [
+    refusal = _refused_create(cms)
+    assert refusal.reason == "Forbidden"
+    assert [(c.field, c.reason) for c in refusal.causes] == [
         ("metadata.namespace", "NamespaceTerminating")]
     assert cms.patch("inside", {"data": {"k": "v"}}).data == {"k": "v"}
     assert names(cms.list().items) == ["inside"]
+
+
+def _refused_create(cms: Any, timeout: float = 10.0) -> errors.Forbidden:
+    """The Forbidden answer to a create in a terminating namespace. kube-apiserver's
+    NamespaceLifecycle admission reads namespaces from an informer, so for a moment after the
+    delete a create may still pass: such an object is deleted again and the create retried."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            cms.create(configmap("late"))
+        except errors.Forbidden as exc:
+            return exc
+        cms.delete("late")
+    raise AssertionError("creates in a terminating namespace were never refused")
+
+
+
+@scenario
+def scenario_noop_writes_change_nothing(b: Backend) -> None:
+    """Patches and applies that change nothing are not written: same resourceVersion, and a
+    watch sees only the one real change."""
+    from kube_v1_20.applyconfigurations import core_v1 as ac
+
+    from kubecodegen_runtime.applyconfigurations import meta_v1 as acm
+
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    made = cms.create(configmap("a", {"k": "1"}))
+    assert cms.patch("a", {"data": {"k": "1"}}).metadata.resource_version == made.metadata.resource_version
+    assert cms.patch("a", [{"op": "replace", "path": "/data/k", "value": "1"}],
+                     patch_type="json").metadata.resource_version == made.metadata.resource_version
+    applied = cms.apply(ac.ConfigMap(metadata=acm.ObjectMeta(name="b"), data={"k": "1"}),
+                        field_manager="m")
+    again = cms.apply(ac.ConfigMap(metadata=acm.ObjectMeta(name="b"), data={"k": "1"}),
+                      field_manager="m")
+    assert again.metadata.resource_version == applied.metadata.resource_version
+    cms.patch("a", {"data": {"k": "2"}})
+    events = read_events(cms.watch(resource_version=applied.metadata.resource_version,
+                                   timeout_seconds=WATCH_TIMEOUT), 1)
+    assert event_names(events) == [("MODIFIED", "a")] and events[0].object.data == {"k": "2"}
+
+
+@scenario
+def scenario_name_rules_per_resource(b: Backend) -> None:
+    """Names follow their resource's rule: a ConfigMap's may hold dots (DNS subdomain), a
+    Namespace's may not (DNS label)."""
+    dotted = b.unique("has") + ".dot"
+    made = b.cs.core_v1.config_maps(b.namespace).create(configmap(dotted))
+    assert made.metadata.name == dotted
+    with raises(errors.Invalid, "Invalid") as caught:
+        b.cs.core_v1.namespaces().create(core_v1.Namespace(metadata=meta_v1.ObjectMeta(name=dotted)))
+    assert [(c.field, c.reason) for c in caught[0].causes] == [("metadata.name", "FieldValueInvalid")]
+    details = caught[0].details
+    assert details is not None and details.kind == "Namespace"
+
+
+@scenario
+def scenario_cluster_scoped_collection_and_watch(b: Backend) -> None:
+    roles = b.cs.rbac_v1.cluster_roles()
+    label = b.unique("set")
+    for i in range(2):
+        roles.create(rbac_v1.ClusterRole(metadata=meta_v1.ObjectMeta(name=f"{label}-{i}",
+                                                                     labels={"conf": label})))
+    keep = roles.create(rbac_v1.ClusterRole(metadata=meta_v1.ObjectMeta(name=f"{label}-keep")))
+    deleted = roles.delete_collection(label_selector=f"conf={label}")
+    assert names(deleted.items) == [f"{label}-0", f"{label}-1"]
+    assert roles.get(f"{label}-keep").metadata.uid == keep.metadata.uid
+    namespaces = b.cs.core_v1.namespaces()
+    start = namespaces.get(b.namespace).metadata.resource_version
+    namespaces.patch(b.namespace, {"metadata": {"labels": {"touched": "yes"}}})
+    events = read_events(namespaces.watch(resource_version=start, timeout_seconds=WATCH_TIMEOUT,
+                                          field_selector=f"metadata.name={b.namespace}"), 1)
+    assert event_names(events) == [("MODIFIED", b.namespace)]
+    assert events[0].object.metadata.labels["touched"] == "yes"
+    roles.delete(f"{label}-keep")

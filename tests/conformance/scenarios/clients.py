@@ -9,7 +9,7 @@ from kubecodegen_runtime.apis.meta_v1 import Status
 from kubecodegen_runtime.meta import GroupVersionResource
 
 from ..backends import CR_GROUP, Backend
-from .registry import scenario
+from .registry import known_fake_limit, scenario
 from .support import WATCH_TIMEOUT, configmap, names, raises, rv, widgets
 
 CONFIGMAPS = GroupVersionResource("", "v1", "configmaps")
@@ -204,3 +204,40 @@ def scenario_server_version(b: Backend) -> None:
     version = b.cs.discovery.server_version()
     assert (version.major, version.minor) == ("1", "20")
     assert version.git_version.startswith("v1.20.")
+
+
+@scenario
+@known_fake_limit("custom resources: no pruning of unknown fields, no schema validation")
+def scenario_custom_resource_schema_pruning(b: Backend) -> None:
+    """A structural schema prunes what it does not declare and refuses values of the wrong
+    type (sent as a dict: typed clients cannot send either)."""
+    dyn = b.crs.dynamic.resource(GroupVersionResource(CR_GROUP, "v1", "widgets")).namespace(b.namespace)
+    made = dyn.create({"apiVersion": f"{CR_GROUP}/v1", "kind": "Widget", "metadata": {"name": "p"},
+                       "top": 1, "spec": {"replicas": 1, "bogus": "x",
+                                          "ports": [{"name": "a", "port": 1, "extra": 2}]}})
+    assert "top" not in made and made["spec"] == {"replicas": 1, "ports": [{"name": "a", "port": 1}]}
+    with raises(errors.Invalid, "Invalid") as caught:
+        dyn.create({"apiVersion": f"{CR_GROUP}/v1", "kind": "Widget", "metadata": {"name": "bad"},
+                    "spec": {"replicas": "many"}})
+    assert "spec.replicas" in {c.field for c in caught[0].causes}
+
+
+@scenario
+async def scenario_async_apply_and_collections(b: Backend) -> None:
+    from kube_v1_20.applyconfigurations import core_v1 as ac
+
+    from kubecodegen_runtime.applyconfigurations import meta_v1 as acm
+
+    async with b.acs() as acs:
+        cms = acs.core_v1.config_maps(b.namespace)
+        await cms.apply(ac.ConfigMap(metadata=acm.ObjectMeta(name="a", labels={"g": "1"}),
+                                     data={"k": "1"}), field_manager="alice")
+        with raises(errors.Conflict, "Conflict") as caught:
+            await cms.apply(ac.ConfigMap(metadata=acm.ObjectMeta(name="a"), data={"k": "2"}),
+                            field_manager="bob")
+        assert [c.field for c in caught[0].causes] == [".data.k"]
+        await cms.create(configmap("b", labels={"g": "1"}))
+        await cms.create(configmap("c"))
+        deleted = await cms.delete_collection(label_selector="g=1")
+        assert not isinstance(deleted, Status) and names(deleted.items) == ["a", "b"]
+        assert names((await cms.list()).items) == ["c"]

@@ -161,9 +161,12 @@ def scenario_delete_collection_all(b: Backend) -> None:
         cms.create(configmap(f"all{i}"))
     other = b.new_namespace("other")
     b.cs.core_v1.config_maps(other).create(configmap("untouched"))
+    start = cms.list().metadata.resource_version
     deleted = cms.delete_collection()
     assert not isinstance(deleted, Status) and names(deleted.items) == ["all0", "all1", "all2"]
     assert cms.list().items == []
+    events = read_events(cms.watch(resource_version=start, timeout_seconds=WATCH_TIMEOUT), 3)
+    assert event_names(events) == [("DELETED", "all0"), ("DELETED", "all1"), ("DELETED", "all2")]
     assert names(b.cs.core_v1.config_maps(other).list().items) == ["untouched"]
 
 

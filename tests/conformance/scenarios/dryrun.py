@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kube_v1_20.applyconfigurations import core_v1 as ac
+from kube_v1_20.models import apps_v1
 
 from kubecodegen_runtime import errors
 from kubecodegen_runtime.apis.meta_v1 import Status
@@ -10,7 +11,7 @@ from kubecodegen_runtime.applyconfigurations import meta_v1 as acm
 
 from ..backends import Backend
 from .registry import scenario
-from .support import WATCH_TIMEOUT, configmap, event_names, names, raises, read_events
+from .support import WATCH_TIMEOUT, configmap, deployment, event_names, names, raises, read_events
 
 
 @scenario
@@ -103,3 +104,17 @@ def scenario_dry_run_writes_no_events(b: Backend) -> None:
     cms.patch("e", {"data": {"k": "real"}})
     events = read_events(cms.watch(resource_version=start, timeout_seconds=WATCH_TIMEOUT), 1)
     assert event_names(events) == [("MODIFIED", "e")] and events[0].object.data == {"k": "real"}
+
+
+@scenario
+def scenario_dry_run_subresources(b: Backend) -> None:
+    deployments = b.cs.apps_v1.deployments(b.namespace)
+    made = deployments.create(deployment("web", replicas=1))
+    made.status = apps_v1.DeploymentStatus(replicas=3)
+    assert deployments.update_status(made, dry_run=True).status.replicas == 3
+    scale = deployments.get_scale("web")
+    scale.spec.replicas = 4
+    assert deployments.update_scale("web", scale, dry_run=True).spec.replicas == 4
+    stored = deployments.get("web")
+    assert stored.spec.replicas == 1 and not (stored.status and stored.status.replicas)
+    assert stored.metadata.resource_version == made.metadata.resource_version

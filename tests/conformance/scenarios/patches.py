@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kube_v1_20.models import apps_v1
+from kube_v1_20.models import apps_v1, core_v1
 
 from kubecodegen_runtime import errors
 
@@ -195,3 +195,44 @@ def scenario_patch_cannot_change_identity(b: Backend) -> None:
     same = cms.patch("a", {"metadata": {"creationTimestamp": "2001-01-01T00:00:00Z"}})
     assert same.metadata.creation_timestamp == made.metadata.creation_timestamp
     assert same.metadata.resource_version == made.metadata.resource_version
+
+
+@scenario
+def scenario_strategic_merge_delete_from_primitive_list(b: Backend) -> None:
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    cms.create(configmap("s", finalizers=["x.example/a", "x.example/b", "x.example/c"]))
+    patched = cms.patch("s", {"metadata": {
+        "$deleteFromPrimitiveList/finalizers": ["x.example/a", "x.example/c"]}},
+        patch_type="strategic")
+    assert patched.metadata.finalizers == ["x.example/b"]
+    cms.patch("s", {"metadata": {"finalizers": None}})
+
+
+@scenario
+def scenario_strategic_merge_nested_lists_and_replace(b: Backend) -> None:
+    """Nested merge lists (ports by containerPort, env by name) inside a container matched by
+    name, in kube-apiserver's element order; ``$patch: replace`` on a map and on a list; a
+    merge patch's null removes a whole map."""
+    deployments = b.cs.apps_v1.deployments(b.namespace)
+    web = deployment("web", containers=("app", "side"))
+    app = web.spec.template.spec.containers[0]
+    app.ports = [core_v1.ContainerPort(container_port=80, name="http")]
+    app.env = [core_v1.EnvVar(name="A", value="1"), core_v1.EnvVar(name="B", value="2")]
+    deployments.create(web)
+    patched = deployments.patch("web", {"spec": {"template": {"spec": {"containers": [{
+        "name": "app", "ports": [{"containerPort": 8080, "name": "alt"}],
+        "env": [{"name": "B", "value": "20"}, {"name": "C", "value": "3"}]}]}}}},
+        patch_type="strategic")
+    containers = patched.spec.template.spec.containers
+    assert [c.name for c in containers] == ["app", "side"]
+    assert [(p.container_port, p.name) for p in containers[0].ports] == [(8080, "alt"), (80, "http")]
+    assert [(e.name, e.value) for e in containers[0].env] == [("A", "1"), ("B", "20"), ("C", "3")]
+    replaced = deployments.patch("web", {"spec": {"template": {"spec": {"containers": [{
+        "name": "app", "env": [{"$patch": "replace"}, {"name": "Z", "value": "9"}]}]}}}},
+        patch_type="strategic")
+    assert [(e.name, e.value) for e in replaced.spec.template.spec.containers[0].env] == [("Z", "9")]
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    cms.create(configmap("m", {"k": "v"}, labels={"a": "1", "b": "2"}))
+    assert cms.patch("m", {"metadata": {"labels": {"$patch": "replace", "only": "x"}}},
+                     patch_type="strategic").metadata.labels == {"only": "x"}
+    assert cms.patch("m", {"data": None}).data is None

@@ -25,6 +25,9 @@ class Scenario:
     #: Runs until a server-side timeout by design (a watch's ``timeoutSeconds``): its wall time
     #: is that timeout on any backend, so the benchmark reports such scenarios apart.
     waits: bool = False
+    #: Why the fake is known to differ here (a limit listed in docs/testing.md), or None. The
+    #: scenario still runs on both; on the fake it is expected to fail, strictly.
+    fake_limit: str | None = None
 
     @property
     def is_async(self) -> bool:
@@ -45,14 +48,28 @@ def scenario(fn: ScenarioFn) -> ScenarioFn:
     sid = fn.__name__.removeprefix("scenario_")
     if any(s.id == sid for s in SCENARIOS):
         raise ValueError(f"duplicate conformance scenario id {sid!r}")
-    SCENARIOS.append(Scenario(sid, fn, waits=getattr(fn, _WAITS, False)))
+    SCENARIOS.append(Scenario(sid, fn, waits=getattr(fn, _WAITS, False),
+                              fake_limit=getattr(fn, _LIMIT, None)))
     return fn
 
 
 _WAITS = "_conformance_waits_for_timeout"
+_LIMIT = "_conformance_fake_limit"
 
 
 def waits_for_timeout(fn: ScenarioFn) -> ScenarioFn:
     """Mark a scenario that waits for a server-side timeout (put it under ``@scenario``)."""
     setattr(fn, _WAITS, True)
     return fn
+
+
+def known_fake_limit(reason: str) -> Callable[[ScenarioFn], ScenarioFn]:
+    """Mark a scenario the fake fails by design (put it under ``@scenario``); ``reason`` names
+    the known limit as docs/testing.md lists it."""
+
+    def mark(fn: ScenarioFn) -> ScenarioFn:
+        setattr(fn, _LIMIT, reason)
+        return fn
+
+    return mark
+

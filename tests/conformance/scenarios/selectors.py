@@ -245,3 +245,22 @@ def scenario_list_from_cache_ignores_limit(b: Backend) -> None:
     # never an object that was not made, and no continue token
     assert set(names(cached.items)) <= set(made) and len(cached.items) > 2
     assert not cached.metadata.continue_
+
+
+@scenario
+def scenario_field_selector_event_labels(b: Backend) -> None:
+    """Events have field labels of their own (involvedObject.*, reason, type, source); an
+    empty value matches the unset field."""
+    events = b.cs.core_v1.events(b.namespace)
+    for i, (kind, name, reason) in enumerate([("Pod", "p1", "Started"), ("Pod", "p2", "Killing"),
+                                              ("Node", "n1", "Started")]):
+        events.create(core_v1.Event(
+            metadata=meta_v1.ObjectMeta(name=f"e{i}"), reason=reason, type="Normal", message="m",
+            involved_object=core_v1.ObjectReference(kind=kind, name=name, namespace=b.namespace)))
+    assert names(events.list(field_selector="involvedObject.kind=Pod").items) == ["e0", "e1"]
+    assert names(events.list(field_selector="reason=Started").items) == ["e0", "e2"]
+    assert names(events.list(field_selector="involvedObject.name=p2,type=Normal").items) == ["e1"]
+    assert names(events.list(field_selector="source=elsewhere").items) == []
+    assert names(events.list(field_selector="involvedObject.fieldPath=").items) == ["e0", "e1", "e2"]
+    with raises(errors.BadRequest, "BadRequest"):
+        events.list(field_selector="message=m")

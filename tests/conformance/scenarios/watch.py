@@ -213,3 +213,19 @@ def scenario_watch_replays_long_history(b: Backend) -> None:
     events = read_events(cms.watch(resource_version=start, timeout_seconds=WATCH_TIMEOUT), 150)
     assert [e.type for e in events] == ["MODIFIED"] * 150
     assert [e.object.data["n"] for e in events] == [str(i) for i in range(1, 151)]
+
+
+@scenario
+def scenario_watch_recreated_object(b: Backend) -> None:
+    """A name deleted and created again: DELETED with the old uid, ADDED with a new one."""
+    cms = b.cs.core_v1.config_maps(b.namespace)
+    first = cms.create(configmap("again", {"gen": "1"}))
+    cms.delete("again")
+    second = cms.create(configmap("again", {"gen": "2"}))
+    events = read_events(cms.watch(resource_version=first.metadata.resource_version,
+                                   field_selector="metadata.name=again",
+                                   timeout_seconds=WATCH_TIMEOUT), 2)
+    assert event_names(events) == [("DELETED", "again"), ("ADDED", "again")]
+    assert events[0].object.metadata.uid == first.metadata.uid
+    assert events[1].object.metadata.uid == second.metadata.uid != first.metadata.uid
+    assert events[1].object.data == {"gen": "2"}
