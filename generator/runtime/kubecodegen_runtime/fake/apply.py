@@ -293,18 +293,24 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
         # the write is stored with no managedFields at all, its own neither
         return []
     # managedFields the client sent replace the stored ones (it may edit them directly)
-    entries = _index(_decode(requested or _managed_fields(old)), with_sub)
+    recorded = requested or _managed_fields(old)
     old_value = _without_managed_fields(old) if old is not None else {}
     new_value = _without_managed_fields(new)
     comparison = _compare_update(api, old_value, new_value, type_key)
     if records_reset_fields(api):
         ignored = tuple(reset_paths(api, type_key, subresource, {**old_value, **new_value})
                         if reset is None else reset)
-        comparison = _without_reset(comparison, ignored)
+        if ignored:
+            comparison = _without_reset(comparison, ignored)
     changed_or_added = comparison.modified | comparison.added
-    for entry in entries.values():
-        entry.fields = entry.fields - changed_or_added - comparison.removed
     current = (changed_or_added - comparison.removed) - _STRIPPED
+    if not recorded and not current:
+        return []  # nobody manages anything, and this write adds nothing
+    entries = _index(_decode(recorded), with_sub)
+    taken = changed_or_added | comparison.removed
+    if taken:
+        for entry in entries.values():
+            entry.fields = entry.fields - taken
     mine = _Entry(manager, UPDATE, api_version, subresource, current, now)
     key = mine.key(with_sub)
     if current:
@@ -403,6 +409,8 @@ def _without_reset(comparison: Comparison, ignored: tuple[Path, ...]) -> Compari
 
 def _without_below(fields: FieldSet, prefixes: Iterable[Path]) -> FieldSet:
     """``fields`` without the given paths and everything below them."""
+    if not fields:
+        return fields
     cut = tuple(prefixes)
     return FieldSet(p for p in fields.paths if not any(p[:len(q)] == q for q in cut))
 

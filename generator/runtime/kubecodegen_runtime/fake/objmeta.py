@@ -8,6 +8,7 @@ validation is out of the fake's scope.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import time
@@ -79,7 +80,17 @@ def name_problems(name: str, rule: str, field: str = "metadata.name", *,
                   prefix: bool = False) -> list[Cause]:
     """Why ``name`` is not a valid object name under ``rule`` (see
     :func:`~.quirks.name_rule`). ``prefix``: ``name`` is a generateName, whose trailing
-    ``-`` is allowed (apimachinery's ``maskTrailingDash``)."""
+    ``-`` is allowed (apimachinery's ``maskTrailingDash``). (The answers are cached:
+    every write checks its object's name again.)"""
+    return list(_name_problems(name, rule, field, prefix))
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_problems(name: str, rule: str, field: str, prefix: bool) -> tuple[Cause, ...]:
+    return tuple(_find_name_problems(name, rule, field, prefix))
+
+
+def _find_name_problems(name: str, rule: str, field: str, prefix: bool) -> list[Cause]:
     invalid = f"Invalid value: {_quoted(name)}: "
     checked = name[:-1] + "a" if prefix and len(name) > 1 and name.endswith("-") else name
     causes: list[Cause] = []
@@ -159,8 +170,16 @@ def label_problems(labels: object, field: str = "metadata.labels") -> list[Cause
         return []
     causes: list[Cause] = []
     for key, value in labels.items():
-        causes += [("FieldValueInvalid", field, f"Invalid value: {_quoted(str(key))}: {p}")
-                   for p in qualified_name_problems(str(key))]
-        causes += [("FieldValueInvalid", field, f"Invalid value: {_quoted(str(value))}: {p}")
-                   for p in label_value_problems(str(value))]
+        found = _label_problems(str(key), str(value), field)
+        if found:
+            causes += found
     return causes
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_problems(key: str, value: str, field: str) -> tuple[Cause, ...]:
+    """One label's problems (cached: a test's labels are few, and checked on every write)."""
+    return (*(("FieldValueInvalid", field, f"Invalid value: {_quoted(key)}: {p}")
+              for p in qualified_name_problems(key)),
+            *(("FieldValueInvalid", field, f"Invalid value: {_quoted(value)}: {p}")
+              for p in label_value_problems(value)))
