@@ -412,7 +412,12 @@ def _without_below(fields: FieldSet, prefixes: Iterable[Path]) -> FieldSet:
     if not fields:
         return fields
     cut = tuple(prefixes)
-    return FieldSet(p for p in fields.paths if not any(p[:len(q)] == q for q in cut))
+    if all(len(q) == 1 for q in cut):  # top-level fields (status, spec, ...): the usual case
+        heads = {q[0] for q in cut}
+        kept = [p for p in fields.paths if not p or p[0] not in heads]
+    else:
+        kept = [p for p in fields.paths if not any(p[:len(q)] == q for q in cut)]
+    return fields if len(kept) == len(fields) else FieldSet._of(frozenset(kept))
 
 
 def _restore_path(obj: dict[str, Any], source: Mapping[str, Any], path: Path) -> None:
