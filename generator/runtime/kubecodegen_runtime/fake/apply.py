@@ -286,7 +286,8 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
     ``new`` is the object as stored (the strategy's resets done); from 1.22 the ``reset``
     paths (default :func:`reset_paths`) are owned by nobody through this write.
     """
-    with_sub = records_subresource(api)
+    version = derived(api).version
+    with_sub = version >= (1, 22)  # records_subresource
     requested = _managed_fields(new)
     if isinstance(requested, list) and (requested == [] or requested == [{}]):
         # a reset (``isResetManagedFields``: an empty, non-null list or one empty entry):
@@ -297,7 +298,7 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
     old_value = _without_managed_fields(old) if old is not None else {}
     new_value = _without_managed_fields(new)
     comparison = _compare_update(api, old_value, new_value, type_key)
-    if records_reset_fields(api):
+    if version >= (1, 22):  # records_reset_fields
         ignored = tuple(reset_paths(api, type_key, subresource, {**old_value, **new_value})
                         if reset is None else reset)
         if ignored:
@@ -323,8 +324,18 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
 def _compare_update(api: PackageApi, old: dict[str, Any], new: dict[str, Any],
                     type_key: str | None) -> Comparison:
     """The comparison an update is recorded from: of the Go objects, for built-in kinds."""
-    return compare(api, _with_go_zero(api, old, type_key), _with_go_zero(api, new, type_key),
-                   type_key)
+    before = _go_zero_of_nothing(api, type_key) if not old else _with_go_zero(api, old, type_key)
+    return compare(api, before, _with_go_zero(api, new, type_key), type_key)
+
+
+def _go_zero_of_nothing(api: PackageApi, type_key: str | None) -> dict[str, Any]:
+    """``_with_go_zero`` of an empty object (a create's "before"), made once per type and
+    shared: the comparison only reads it."""
+    skeletons = derived(api).skeletons
+    found: dict[str, Any] | None = skeletons.get(type_key)
+    if found is None:
+        found = skeletons[type_key] = _with_go_zero(api, {}, type_key)
+    return found
 
 
 def _update_set(api: PackageApi, old: dict[str, Any] | None, new: dict[str, Any],

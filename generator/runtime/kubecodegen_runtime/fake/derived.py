@@ -28,7 +28,7 @@ class Derived:
     one dict access."""
 
     __slots__ = ("api", "version", "children", "built_in", "status_subresource",
-                 "go_zero", "custom_kinds")
+                 "go_zero", "skeletons", "custom_kinds")
 
     def __init__(self, api: PackageApi) -> None:
         self.api = api
@@ -41,6 +41,8 @@ class Derived:
         self.status_subresource: dict[str | None, bool] = {}
         #: struct type key -> what Go's zero value fills in (:func:`~.apply._with_go_zero`).
         self.go_zero: dict[str | None, Any] = {}
+        #: type key -> Go's zero value of a whole object (:func:`~.apply._go_zero_of_nothing`).
+        self.skeletons: dict[str | None, Any] = {}
         #: ``(group, version, kind)`` of every custom resource.
         self.custom_kinds = frozenset((r.group, r.version, r.kind) for r in api.resources
                                       if (r.group, r.resource) in api.custom)
