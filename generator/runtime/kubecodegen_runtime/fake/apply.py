@@ -39,6 +39,7 @@ from typing import Any
 import msgspec
 
 from ..managed_fields import APPLY
+from .derived import derived
 from .fieldset import (
     LEAF,
     FieldSet,
@@ -53,7 +54,6 @@ from .fieldset import (
     path_string,
     root_shape,
 )
-from .derived import derived
 from .schema import PackageApi
 
 UPDATE = "Update"

@@ -27,8 +27,16 @@ class Derived:
     (:mod:`.fieldset`, :mod:`.apply`): keys are plain strings and tuples, so a lookup is
     one dict access."""
 
-    __slots__ = ("api", "version", "children", "built_in", "status_subresource",
-                 "go_zero", "skeletons", "custom_kinds")
+    __slots__ = (
+        "api",
+        "built_in",
+        "children",
+        "custom_kinds",
+        "go_zero",
+        "skeletons",
+        "status_subresource",
+        "version",
+    )
 
     def __init__(self, api: PackageApi) -> None:
         self.api = api
