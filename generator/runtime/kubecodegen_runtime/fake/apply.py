@@ -118,7 +118,7 @@ _STRIPPED = FieldSet([
 ])
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     manager: str
     operation: str
