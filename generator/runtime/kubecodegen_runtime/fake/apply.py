@@ -307,8 +307,21 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
     current = (changed_or_added - comparison.removed) - _STRIPPED
     if not recorded and not current:
         return []  # nobody manages anything, and this write adds nothing
-    entries = _index(_decode(recorded), with_sub)
     taken = changed_or_added | comparison.removed
+    # What follows is a function of these alone; a test writing the same fields again and
+    # again (within one second) asks it the same question: the answers are memoized.
+    try:
+        memo_key: tuple[Any, ...] | None = (
+            _json_encode(recorded), taken.paths, current.paths, manager, api_version,
+            subresource, now, with_sub)
+    except (TypeError, msgspec.EncodeError):
+        memo_key = None
+    if memo_key is not None:
+        known = _UPDATES.get(memo_key)
+        if known is not None:
+            result: list[dict[str, Any]] = _json_decode(known)
+            return result
+    entries = _index(_decode(recorded), with_sub)
     if taken:
         for entry in entries.values():
             entry.fields = entry.fields - taken
@@ -318,7 +331,18 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
         if key in entries:
             mine.fields = entries[key].fields | current
         entries[key] = mine
-    return _encode(_cap_updaters(entries), with_sub)
+    encoded = _encode(_cap_updaters(entries), with_sub)
+    if memo_key is not None:
+        if len(_UPDATES) >= _UPDATES_SIZE:
+            _UPDATES.clear()
+        _UPDATES[memo_key] = _json_encode(encoded)
+    return encoded
+
+
+#: Answers of :func:`record_update`'s bookkeeping step, by everything they depend on
+#: (the managedFields before, the fields taken and written, who, when), as JSON.
+_UPDATES: dict[tuple[Any, ...], bytes] = {}
+_UPDATES_SIZE = 1024
 
 
 def _compare_update(api: PackageApi, old: dict[str, Any], new: dict[str, Any],
@@ -753,6 +777,7 @@ def _identical(a: Any, b: Any) -> bool:
 
 
 _json_encode = msgspec.json.Encoder().encode
+_json_decode = msgspec.json.decode
 
 
 def _by_key(shape: Shape, items: list[Any]) -> dict[str, Any]:
