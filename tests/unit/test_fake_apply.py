@@ -282,6 +282,26 @@ def test_update_steals_ownership_without_conflict() -> None:
     assert [e["operation"] for e in entries] == ["Apply", "Update"]
 
 
+def test_repeated_updates_answer_alike_and_never_share_their_answers() -> None:
+    """record_update memoizes its bookkeeping: the same write gets the same entries, each
+    time a list of its own, and a change of any input (here the manager) is not served
+    from the memo."""
+    live = _apply(None, _cm(a="1", b="2"), "A", type_key=CONFIG_MAP)
+    new = copy.deepcopy(live)
+    new["data"]["a"] = "9"
+
+    def write(manager: str) -> list[dict[str, Any]]:
+        return record_update(live, new, manager=manager, api=NEW, type_key=CONFIG_MAP, now=T2,
+                             api_version="v1")
+
+    first = write("C")
+    first[0]["fieldsV1"]["f:data"]["f:b"]["x"] = {}  # a caller may change what it got
+    first.append({"manager": "junk"})
+    second = write("C")
+    assert second == write("C") and len(second) == 2 and "x" not in json.dumps(second)
+    assert {e["manager"] for e in write("D")} == {"A", "D"}
+
+
 def test_create_by_update_owns_everything_with_dots_for_new_maps() -> None:
     new = _cm(a="1")
     new["metadata"]["labels"] = {"x": "y"}

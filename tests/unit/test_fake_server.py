@@ -45,6 +45,23 @@ def test_every_request_is_recorded_as_an_action() -> None:
     assert srv.actions() == []
 
 
+def test_recorded_actions_are_ordinary_actions() -> None:
+    """The server builds its actions without the dataclass's __init__ (for speed): they
+    must be indistinguishable from ones built by it, and as frozen."""
+    srv = server()
+    send(srv, "PATCH", f"{CMS}/a", {"data": {}}, content_type="application/merge-patch+json",
+         params=(("fieldManager", "me"), ("force", "true")))
+    got = srv.actions()[0]
+    built = Action(verb="patch", resource=GroupVersionResource("", "v1", "configmaps"),
+                   namespace="default", name="a", patch_type="application/merge-patch+json",
+                   patch=b'{"data": {}}', field_manager="me", force=True,
+                   params=(("fieldManager", "me"), ("force", "true")), path=f"{CMS}/a",
+                   kind="ConfigMap")
+    assert got == built and repr(got) == repr(built) and vars(got) == vars(built)
+    with pytest.raises(AttributeError):
+        got.verb = "get"  # type: ignore[misc]
+
+
 def test_reactors_answer_before_the_tracker_newest_first() -> None:
     srv = server()
     seen: list[Action] = []

@@ -72,7 +72,8 @@ class ResourceInfo:
 
     @property
     def api_version(self) -> str:
-        return self.gvk.api_version
+        # spelled out rather than ``self.gvk.api_version``: read on every request
+        return f"{self.group}/{self.version}" if self.group else self.version
 
     def path(self, namespace: str | None = None, name: str | None = None,
              subresource: str | None = None) -> str:

@@ -62,6 +62,8 @@ class RateLimiter:
 
     def acquire(self) -> float:
         """Wait for a token; return the time waited."""
+        if not self._bucket.enabled:
+            return 0.0  # no limit (qps <= 0): no lock, no clock
         with self._lock:
             delay = self._bucket.reserve(self._clock())
         if delay > 0:

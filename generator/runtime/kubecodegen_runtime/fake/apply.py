@@ -32,12 +32,14 @@ server compares (:func:`_with_go_zero`).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from ..managed_fields import APPLY
+from .derived import derived
 from .fieldset import (
     LEAF,
     FieldSet,
@@ -116,7 +118,7 @@ _STRIPPED = FieldSet([
 ])
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     manager: str
     operation: str
@@ -284,44 +286,85 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
     ``new`` is the object as stored (the strategy's resets done); from 1.22 the ``reset``
     paths (default :func:`reset_paths`) are owned by nobody through this write.
     """
-    with_sub = records_subresource(api)
+    version = derived(api).version
+    with_sub = version >= (1, 22)  # records_subresource
     requested = _managed_fields(new)
     if isinstance(requested, list) and (requested == [] or requested == [{}]):
         # a reset (``isResetManagedFields``: an empty, non-null list or one empty entry):
         # the write is stored with no managedFields at all, its own neither
         return []
     # managedFields the client sent replace the stored ones (it may edit them directly)
-    entries = _index(_decode(requested or _managed_fields(old)), with_sub)
+    recorded = requested or _managed_fields(old)
     old_value = _without_managed_fields(old) if old is not None else {}
     new_value = _without_managed_fields(new)
     comparison = _compare_update(api, old_value, new_value, type_key)
-    if records_reset_fields(api):
+    if version >= (1, 22):  # records_reset_fields
         ignored = tuple(reset_paths(api, type_key, subresource, {**old_value, **new_value})
                         if reset is None else reset)
-        comparison = _without_reset(comparison, ignored)
+        if ignored:
+            comparison = _without_reset(comparison, ignored)
     changed_or_added = comparison.modified | comparison.added
-    for entry in entries.values():
-        entry.fields = entry.fields - changed_or_added - comparison.removed
     current = (changed_or_added - comparison.removed) - _STRIPPED
+    if not recorded and not current:
+        return []  # nobody manages anything, and this write adds nothing
+    taken = changed_or_added | comparison.removed
+    # What follows is a function of these alone; a test writing the same fields again and
+    # again (within one second) asks it the same question: the answers are memoized.
+    try:
+        memo_key: tuple[Any, ...] | None = (
+            _json_encode(recorded), taken.paths, current.paths, manager, api_version,
+            subresource, now, with_sub)
+    except (TypeError, msgspec.EncodeError):
+        memo_key = None
+    if memo_key is not None:
+        known = _UPDATES.get(memo_key)
+        if known is not None:
+            result: list[dict[str, Any]] = _json_decode(known)
+            return result
+    entries = _index(_decode(recorded), with_sub)
+    if taken:
+        for entry in entries.values():
+            entry.fields = entry.fields - taken
     mine = _Entry(manager, UPDATE, api_version, subresource, current, now)
     key = mine.key(with_sub)
     if current:
         if key in entries:
             mine.fields = entries[key].fields | current
         entries[key] = mine
-    return _encode(_cap_updaters(entries), with_sub)
+    encoded = _encode(_cap_updaters(entries), with_sub)
+    if memo_key is not None:
+        if len(_UPDATES) >= _UPDATES_SIZE:
+            _UPDATES.clear()
+        _UPDATES[memo_key] = _json_encode(encoded)
+    return encoded
+
+
+#: Answers of :func:`record_update`'s bookkeeping step, by everything they depend on
+#: (the managedFields before, the fields taken and written, who, when), as JSON.
+_UPDATES: dict[tuple[Any, ...], bytes] = {}
+_UPDATES_SIZE = 1024
 
 
 def _compare_update(api: PackageApi, old: dict[str, Any], new: dict[str, Any],
                     type_key: str | None) -> Comparison:
     """The comparison an update is recorded from: of the Go objects, for built-in kinds."""
-    return compare(api, _with_go_zero(api, old, type_key), _with_go_zero(api, new, type_key),
-                   type_key)
+    before = _go_zero_of_nothing(api, type_key) if not old else _with_go_zero(api, old, type_key)
+    return compare(api, before, _with_go_zero(api, new, type_key), type_key)
+
+
+def _go_zero_of_nothing(api: PackageApi, type_key: str | None) -> dict[str, Any]:
+    """``_with_go_zero`` of an empty object (a create's "before"), made once per type and
+    shared: the comparison only reads it."""
+    skeletons = derived(api).skeletons
+    found: dict[str, Any] | None = skeletons.get(type_key)
+    if found is None:
+        found = skeletons[type_key] = _with_go_zero(api, {}, type_key)
+    return found
 
 
 def _update_set(api: PackageApi, old: dict[str, Any] | None, new: dict[str, Any],
                 type_key: str | None) -> FieldSet:
-    comparison = _compare_update(api, copy.deepcopy(old or {}), copy.deepcopy(new), type_key)
+    comparison = _compare_update(api, old or {}, new, type_key)
     return (comparison.modified | comparison.added) - comparison.removed - _STRIPPED
 
 
@@ -337,9 +380,11 @@ def _cap_updaters(entries: dict[tuple[str, str, str, str], _Entry]
                   ) -> dict[tuple[str, str, str, str], _Entry]:
     """Merge the oldest ``Update`` entries into one ``ancient-changes`` entry per API
     version until at most :data:`MAX_UPDATE_MANAGERS` remain (the server's cap)."""
-    updaters = sorted((k for k, e in entries.items() if e.operation == UPDATE and e.fields),
-                      key=lambda k: (entries[k].time or "", k[0]))
+    updaters = [k for k, e in entries.items() if e.operation == UPDATE and e.fields]
     count = len(updaters)
+    if count <= MAX_UPDATE_MANAGERS:
+        return entries
+    updaters.sort(key=lambda k: (entries[k].time or "", k[0]))
     first_of: dict[str, tuple[str, str, str, str]] = {}
     for k in updaters:
         if count <= MAX_UPDATE_MANAGERS:
@@ -382,9 +427,14 @@ def reset_paths(api: PackageApi, type_key: str | None, subresource: str,
 
 
 def _has_status_subresource(api: PackageApi, type_key: str | None) -> bool:
-    kinds = {key for key, root in api.roots.items() if root == type_key}
-    return any((r.group, r.version, r.kind) in kinds and "status" in r.subresources
-               for r in api.resources)
+    tables = derived(api)
+    found = tables.status_subresource.get(type_key)
+    if found is None:
+        kinds = {key for key, root in api.roots.items() if root == type_key}
+        found = tables.status_subresource[type_key] = any(
+            (r.group, r.version, r.kind) in kinds and "status" in r.subresources
+            for r in api.resources)
+    return found
 
 
 def _without_reset(comparison: Comparison, ignored: tuple[Path, ...]) -> Comparison:
@@ -394,8 +444,15 @@ def _without_reset(comparison: Comparison, ignored: tuple[Path, ...]) -> Compari
 
 def _without_below(fields: FieldSet, prefixes: Iterable[Path]) -> FieldSet:
     """``fields`` without the given paths and everything below them."""
+    if not fields:
+        return fields
     cut = tuple(prefixes)
-    return FieldSet(p for p in fields.paths if not any(p[:len(q)] == q for q in cut))
+    if all(len(q) == 1 for q in cut):  # top-level fields (status, spec, ...): the usual case
+        heads = {q[0] for q in cut}
+        kept = [p for p in fields.paths if not p or p[0] not in heads]
+    else:
+        kept = [p for p in fields.paths if not any(p[:len(q)] == q for q in cut)]
+    return fields if len(kept) == len(fields) else FieldSet._of(frozenset(kept))
 
 
 def _restore_path(obj: dict[str, Any], source: Mapping[str, Any], path: Path) -> None:
@@ -412,7 +469,7 @@ def _restore_path(obj: dict[str, Any], source: Mapping[str, Any], path: Path) ->
             return
         node = node.setdefault(element[2:], {})
     if isinstance(node, dict):
-        node[path[-1][2:]] = copy.deepcopy(value)
+        node[path[-1][2:]] = _copy_json(value)
 
 
 def _drop_path(obj: dict[str, Any], path: Path) -> None:
@@ -430,11 +487,13 @@ def _managed_fields(obj: Mapping[str, Any] | None) -> Any:
 
 
 def _without_managed_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """A deep copy without ``metadata.managedFields`` (which is no field)."""
-    out = copy.deepcopy(dict(obj))
+    """``obj`` without ``metadata.managedFields`` (which is no field). A shallow copy
+    (``metadata`` copied too): what reads it never changes it, and :func:`_merge` builds
+    its result afresh."""
+    out = dict(obj)
     meta = out.get("metadata")
-    if isinstance(meta, dict):
-        meta.pop("managedFields", None)
+    if isinstance(meta, dict) and "managedFields" in meta:
+        out["metadata"] = {k: v for k, v in meta.items() if k != "managedFields"}
     return out
 
 
@@ -458,30 +517,63 @@ _GO_NULL_LISTS = frozenset({"containers"})
 def _is_built_in(api: PackageApi, type_key: str | None) -> bool:
     if type_key is None:
         return False
-    custom_kinds = {(r.group, r.version, r.kind) for r in api.resources
-                    if (r.group, r.resource) in api.custom}
-    return not any(key in custom_kinds for key, root in api.roots.items() if root == type_key)
+    tables = derived(api)
+    found = tables.built_in.get(type_key)
+    if found is None:
+        custom_kinds = tables.custom_kinds
+        found = tables.built_in[type_key] = not any(
+            key in custom_kinds for key, root in api.roots.items() if root == type_key)
+    return found
+
+
+#: What Go's zero value of one struct type adds: the list fields it has as ``null``, and
+#: the value-struct fields with their own shapes (a plan per type, made once per api).
+_GoZeroPlan = tuple[tuple[str, ...], tuple[tuple[str, Shape], ...]]
+
+
+def _go_zero_plan(api: PackageApi, shape: Shape) -> _GoZeroPlan:
+    lists = tuple(name for name in sorted(_GO_NULL_LISTS)
+                  if child_shape(api, shape, name).kind in ("list_map", "set"))
+    structs = tuple((name, sub) for name in sorted(_GO_VALUE_STRUCTS)
+                    for sub in (child_shape(api, shape, name),)
+                    if sub.kind == "struct" and (shape.type_key, name) not in _GO_POINTER_STRUCTS)
+    return lists, structs
 
 
 def _with_go_zero(api: PackageApi, value: dict[str, Any], type_key: str | None) -> dict[str, Any]:
-    """``value`` with the empty structs its Go object would have (built-in kinds only)."""
+    """``value`` with the empty structs its Go object would have (built-in kinds only).
+    ``value`` is not changed: what gains a field is copied (the rest is shared)."""
     if not _is_built_in(api, type_key):
         return value
+    return _go_zero_fill(api, derived(api).go_zero, value, root_shape(type_key))
 
-    def fill(node: dict[str, Any], shape: Shape) -> None:
-        for name in _GO_NULL_LISTS:
-            if child_shape(api, shape, name).kind in ("list_map", "set"):
-                node.setdefault(name, None)
-        for name in _GO_VALUE_STRUCTS:
-            sub = child_shape(api, shape, name)
-            if sub.kind != "struct" or (shape.type_key, name) in _GO_POINTER_STRUCTS:
+
+def _go_zero_fill(api: PackageApi, plans: dict[str | None, Any], node: dict[str, Any],
+                  shape: Shape) -> dict[str, Any]:
+    plan: _GoZeroPlan | None = plans.get(shape.type_key)
+    if plan is None:
+        plan = plans[shape.type_key] = _go_zero_plan(api, shape)
+    lists, structs = plan
+    out = node
+    for name in lists:
+        if name not in node:
+            if out is node:
+                out = dict(node)
+            out[name] = None
+    for name, sub in structs:
+        child = node.get(name, MISSING)
+        if child is MISSING:
+            filled = _go_zero_fill(api, plans, {}, sub)
+        elif isinstance(child, dict):
+            filled = _go_zero_fill(api, plans, child, sub)
+            if filled is child:
                 continue
-            child = node.setdefault(name, {})
-            if isinstance(child, dict):
-                fill(child, sub)
-
-    fill(value, root_shape(type_key))
-    return value
+        else:
+            continue
+        if out is node:
+            out = dict(node)
+        out[name] = filled
+    return out
 
 
 # -- merge --------------------------------------------------------------------------------
@@ -493,9 +585,9 @@ def _is_object_shape(shape: Shape) -> bool:
 def _merge(api: PackageApi, lhs: Any, rhs: Any, shape: Shape) -> Any:
     """``rhs`` (the configuration) merged into ``lhs`` (the live value)."""
     if rhs is MISSING:
-        return copy.deepcopy(lhs)
+        return _copy_json(lhs)
     if lhs is MISSING:
-        return copy.deepcopy(rhs)
+        return _copy_json(rhs)
     if _is_object_shape(shape) and isinstance(lhs, dict) and isinstance(rhs, dict):
         out: dict[str, Any] = {}
         for name in [*lhs, *(k for k in rhs if k not in lhs)]:
@@ -507,7 +599,7 @@ def _merge(api: PackageApi, lhs: Any, rhs: Any, shape: Shape) -> Any:
         return out
     if shape.kind in ("list_map", "set") and isinstance(lhs, list) and isinstance(rhs, list):
         return _merge_list(api, lhs, rhs, shape)
-    return copy.deepcopy(rhs)
+    return _copy_json(rhs)
 
 
 def _merge_list(api: PackageApi, lhs: list[Any], rhs: list[Any], shape: Shape) -> list[Any]:
@@ -524,7 +616,7 @@ def _merge_list(api: PackageApi, lhs: list[Any], rhs: list[Any], shape: Shape) -
     out: list[Any] = []
 
     def merge_item(k: str) -> None:
-        value = (copy.deepcopy(rby[k]) if shape.kind == "set"
+        value = (_copy_json(rby[k]) if shape.kind == "set"
                  else _merge(api, lby.get(k, MISSING), rby.get(k, MISSING), item_shape))
         out.append(value)
 
@@ -545,7 +637,7 @@ def _merge_list(api: PackageApi, lhs: list[Any], rhs: list[Any], shape: Shape) -
         if li < len(lkeys):
             k = lkeys[li]
             if k not in rby:
-                out.append(copy.deepcopy(lby[k]))
+                out.append(_copy_json(lby[k]))
                 li += 1
                 continue
             if k in merged_rhs:
@@ -577,28 +669,76 @@ def compare(api: PackageApi, lhs: Any, rhs: Any, type_key: str | None) -> Compar
     added: list[Path] = []
     modified: list[Path] = []
     removed: list[Path] = []
-    _compare(api, lhs, rhs, root_shape(type_key), (), added, modified, removed)
-    return Comparison(FieldSet(added), FieldSet(modified), FieldSet(removed))
+    _compare(api, derived(api).children, lhs, rhs, root_shape(type_key), (), added, modified,
+             removed)
+    return Comparison(FieldSet._of(frozenset(added)), FieldSet._of(frozenset(modified)),
+                      FieldSet._of(frozenset(removed)))
 
 
-def _compare(api: PackageApi, lhs: Any, rhs: Any, shape: Shape, path: Path,
-             added: list[Path], modified: list[Path], removed: list[Path]) -> None:
+_OBJECT_KINDS = frozenset({"struct", "map", "deduced"})
+_LIST_KINDS = frozenset({"list_map", "set"})
+
+
+def _compare(api: PackageApi, children: dict[tuple[str | None, str], Any], lhs: Any, rhs: Any,
+             shape: Shape, path: Path, added: list[Path], modified: list[Path],
+             removed: list[Path]) -> None:
+    """One level of :func:`compare`. ``children``: the api's field shapes (the walk's
+    hot lookup, see :func:`~.fieldset.child_shape`). Leaf fields are decided in the
+    loop, without a call per field."""
     # a null beside a container is an empty one (structured-merge-diff: nil map or list)
-    present = [v for v in (lhs, rhs) if v is not MISSING and v is not None] or [None]
-    if _is_object_shape(shape) and all(isinstance(v, dict) for v in present):
-        left = lhs if isinstance(lhs, dict) else {}
-        right = rhs if isinstance(rhs, dict) else {}
-        for name in [*left, *(k for k in right if k not in left)]:
-            _compare(api, left.get(name, MISSING), right.get(name, MISSING),
-                     child_shape(api, shape, name), (*path, "f:" + name), added, modified, removed)
-    elif shape.kind in ("list_map", "set") and all(isinstance(v, list) for v in present):
-        left_items = _by_key(shape, lhs if isinstance(lhs, list) else [])
-        right_items = _by_key(shape, rhs if isinstance(rhs, list) else [])
-        item_shape = shape.item or LEAF
-        for k in [*left_items, *(k for k in right_items if k not in left_items)]:
-            _compare(api, left_items.get(k, MISSING), right_items.get(k, MISSING), item_shape,
-                     (*path, k), added, modified, removed)
-    else:  # a leaf: a scalar, an atomic value, or a value not of its schema's form
+    left_absent = lhs is MISSING or lhs is None
+    right_absent = rhs is MISSING or rhs is None
+    kind = shape.kind
+    if left_absent and right_absent:
+        walked = False
+    elif kind in _OBJECT_KINDS:
+        walked = (left_absent or isinstance(lhs, dict)) and (right_absent or isinstance(rhs, dict))
+        if walked:
+            left = lhs if isinstance(lhs, dict) else {}
+            right = rhs if isinstance(rhs, dict) else {}
+            type_key = shape.type_key
+            for name, value in left.items():
+                other = right.get(name, MISSING)
+                if _identical(value, other):
+                    continue
+                sub = (children.get((type_key, name)) if kind == "struct" else None) \
+                    or child_shape(api, shape, name)
+                if sub.kind == "leaf":  # the leaf rule below, inline
+                    if other is MISSING:
+                        removed.append((*path, "f:" + name))
+                    elif not same(value, other):
+                        modified.append((*path, "f:" + name))
+                    continue
+                _compare(api, children, value, other, sub, (*path, "f:" + name), added,
+                         modified, removed)
+            for name, value in right.items():
+                if name in left:
+                    continue
+                sub = (children.get((type_key, name)) if kind == "struct" else None) \
+                    or child_shape(api, shape, name)
+                if sub.kind == "leaf":
+                    added.append((*path, "f:" + name))
+                    continue
+                _compare(api, children, MISSING, value, sub, (*path, "f:" + name), added,
+                         modified, removed)
+    elif kind in _LIST_KINDS:
+        walked = (left_absent or isinstance(lhs, list)) and (right_absent or isinstance(rhs, list))
+        if walked:
+            left_items = _by_key(shape, lhs if isinstance(lhs, list) else [])
+            right_items = _by_key(shape, rhs if isinstance(rhs, list) else [])
+            item_shape = shape.item or LEAF
+            for k, value in left_items.items():
+                other = right_items.get(k, MISSING)
+                if not _identical(value, other):
+                    _compare(api, children, value, other, item_shape, (*path, k), added,
+                             modified, removed)
+            for k, value in right_items.items():
+                if k not in left_items:
+                    _compare(api, children, MISSING, value, item_shape, (*path, k), added,
+                             modified, removed)
+    else:
+        walked = False
+    if not walked:  # a leaf: a scalar, an atomic value, or a value not of its schema's form
         if lhs is MISSING:
             added.append(path)
         elif rhs is MISSING:
@@ -612,6 +752,34 @@ def _compare(api: PackageApi, lhs: Any, rhs: Any, shape: Shape, path: Path,
         removed.append(path)
 
 
+_SCALAR_TYPES = (str, int, float)
+
+
+def _identical(a: Any, b: Any) -> bool:
+    """Whether two values are the same JSON, byte for byte (so that their comparison
+    finds nothing and need not walk them); ``False`` when unsure (the walk decides).
+    Python's ``==`` alone is not enough: it takes ``True`` for ``1``."""
+    if a is b:
+        return a is not MISSING
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind in _SCALAR_TYPES:
+        return bool(a == b)
+    if kind is dict or kind is list:
+        if a != b:
+            return False
+        try:
+            return _json_encode(a) == _json_encode(b)
+        except (TypeError, msgspec.EncodeError):  # not JSON: let the walk decide
+            return False
+    return False
+
+
+_json_encode = msgspec.json.Encoder().encode
+_json_decode = msgspec.json.decode
+
+
 def _by_key(shape: Shape, items: list[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
@@ -619,8 +787,21 @@ def _by_key(shape: Shape, items: list[Any]) -> dict[str, Any]:
     return out
 
 
+def _copy_json(value: Any) -> Any:
+    """A deep copy of a JSON value (dicts and lists copied, scalars shared: they are
+    immutable), cheaper than ``copy.deepcopy``, which memoizes every node."""
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) for v in value]
+    return value
+
+
 def same(a: Any, b: Any) -> bool:
     """JSON equality (``True`` is not ``1``, ``1`` is ``1.0``)."""
+    kind = type(a)
+    if kind is str and type(b) is str:
+        return bool(a == b)
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     if isinstance(a, dict) and isinstance(b, dict):

@@ -8,6 +8,7 @@ tracker (or a reactor) and sent as the ``Status`` a real server sends.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -154,15 +155,44 @@ def resolve(server: FakeServer, target: ResourcePath) -> ResourceInfo:
 def build_action(verb: str, info: ResourceInfo, target: ResourcePath, query: Query,
                  request: Request, body: Obj | None, manager: str | None,
                  delete_options: Obj | None) -> Action:
-    return Action(
-        verb=verb, resource=GroupVersionResource(info.group, info.version, info.resource),
-        namespace=target.namespace, name=target.name, subresource=target.subresource,
-        object=body, patch_type=request.content_type if verb == "patch" else None,
-        patch=request.body if verb == "patch" else None, field_manager=manager,
-        dry_run=query.get("dryRun") == "All", force=query.flag("force"),
-        label_selector=query.get("labelSelector"), field_selector=query.get("fieldSelector"),
-        resource_version=query.get("resourceVersion"), delete_options=delete_options,
-        params=request.params, path=request.path, kind=info.kind)
+    values = query.values
+    return _new_action({
+        "verb": verb, "resource": _gvr(info),
+        "namespace": target.namespace, "name": target.name, "subresource": target.subresource,
+        "object": body, "patch_type": request.content_type if verb == "patch" else None,
+        "patch": request.body if verb == "patch" else None, "field_manager": manager,
+        "dry_run": values.get("dryRun") == "All", "force": query.flag("force"),
+        "label_selector": values.get("labelSelector"),
+        "field_selector": values.get("fieldSelector"),
+        "resource_version": values.get("resourceVersion"), "delete_options": delete_options,
+        "params": request.params, "path": request.path, "kind": info.kind})
+
+
+_ACTION_FIELDS = frozenset(f.name for f in dataclasses.fields(Action))
+
+
+def _new_action(values: dict[str, Any]) -> Action:
+    """``Action(**values)`` for ``values`` naming every field, without the frozen
+    dataclass's ``__init__`` (one ``object.__setattr__`` per field: 8 µs of every
+    request). The instance is the same: its ``__dict__`` holds the fields."""
+    assert values.keys() == _ACTION_FIELDS
+    action = object.__new__(Action)
+    action.__dict__.update(values)
+    return action
+
+
+_GVRS: dict[tuple[str, str, str], GroupVersionResource] = {}
+
+
+def _gvr(info: ResourceInfo) -> GroupVersionResource:
+    """The resource of an action (one immutable value per resource, made once)."""
+    key = (info.group, info.version, info.resource)
+    found = _GVRS.get(key)
+    if found is None:
+        if len(_GVRS) >= 4096:
+            _GVRS.clear()
+        found = _GVRS[key] = GroupVersionResource(*key)
+    return found
 
 
 def delete_options(request: Request, query: Query) -> Obj:

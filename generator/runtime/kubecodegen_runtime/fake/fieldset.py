@@ -17,14 +17,16 @@ empty or null struct fields are members; a granular struct with fields is not.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import msgspec
+
 from ..managed_fields import FieldsV1Error, parse_fields_v1
+from .derived import derived
 from .schema import Field, PackageApi
 
 #: One path element, spelled as in ``fieldsV1``; a path is a tuple of them.
@@ -56,16 +58,7 @@ class Shape:
 
 def kube_version(api: PackageApi) -> tuple[int, int]:
     """``(major, minor)`` of the package's Kubernetes; unknown is taken as current."""
-    return _version(api.kubernetes_version)
-
-
-@functools.lru_cache(maxsize=64)
-def _version(text: str) -> tuple[int, int]:
-    parts = text.lstrip("v").split(".")
-    try:
-        return int(parts[0]), int(parts[1])
-    except (IndexError, ValueError):
-        return 99, 0
+    return derived(api).version
 
 
 def nested_sets(api: PackageApi) -> bool:
@@ -80,7 +73,17 @@ DEDUCED = Shape("deduced")
 
 def root_shape(type_key: str | None) -> Shape:
     """The shape of a whole object of ``type_key`` (``None``: schema unknown, deduced)."""
-    return Shape("struct", type_key) if type_key is not None else DEDUCED
+    if type_key is None:
+        return DEDUCED
+    found = _ROOTS.get(type_key)
+    if found is None:
+        if len(_ROOTS) >= 4096:
+            _ROOTS.clear()
+        found = _ROOTS[type_key] = Shape("struct", type_key)
+    return found
+
+
+_ROOTS: dict[str, Shape] = {}
 
 
 def _element_shape(field: Field) -> Shape:
@@ -130,24 +133,20 @@ def list_relationship(field: Field) -> tuple[str, tuple[str, ...]]:
     return "atomic", ()
 
 
-#: Shapes already derived, per package API (kept alive here, so ids stay unique).
-_SHAPES: dict[int, tuple[PackageApi, dict[tuple[Shape, str], Shape]]] = {}
-
-
 def child_shape(api: PackageApi, shape: Shape, name: str) -> Shape:
     """The shape of field/key ``name`` of a struct, map or deduced value."""
-    if shape.kind == "struct":
-        cached = _SHAPES.get(id(api))
-        if cached is None or cached[0] is not api:
-            cached = _SHAPES[id(api)] = (api, {})
-        found = cached[1].get((shape, name))
+    kind = shape.kind
+    if kind == "struct":
+        tables = derived(api)
+        key = (shape.type_key, name)
+        found: Shape | None = tables.children.get(key)
         if found is None:
-            found = cached[1][(shape, name)] = field_shape(api.field(shape.type_key, name),
-                                                           kube_version(api))
+            found = tables.children[key] = field_shape(api.field(shape.type_key, name),
+                                                       tables.version)
         return found
-    if shape.kind == "map":
+    if kind == "map":
         return shape.item or LEAF
-    if shape.kind == "deduced":
+    if kind == "deduced":
         return DEDUCED
     return LEAF
 
@@ -204,6 +203,13 @@ class FieldSet:
     def __init__(self, paths: Iterable[Path] = ()) -> None:
         self._paths: frozenset[Path] = frozenset(tuple(p) for p in paths)
 
+    @classmethod
+    def _of(cls, paths: frozenset[Path]) -> FieldSet:
+        """A set over ``paths`` as they are (already tuples): the set algebra's results."""
+        made = cls.__new__(cls)
+        made._paths = paths
+        return made
+
     @property
     def paths(self) -> frozenset[Path]:
         return self._paths
@@ -230,13 +236,15 @@ class FieldSet:
         return f"FieldSet({[path_string(p) for p in self]!r})"
 
     def union(self, *others: FieldSet) -> FieldSet:
-        return FieldSet(self._paths.union(*(o._paths for o in others)))
+        if len(others) == 1:
+            return FieldSet._of(self._paths | others[0]._paths)
+        return FieldSet._of(self._paths.union(*(o._paths for o in others)))
 
     def difference(self, other: FieldSet) -> FieldSet:
-        return FieldSet(self._paths - other._paths)
+        return FieldSet._of(self._paths - other._paths)
 
     def intersection(self, other: FieldSet) -> FieldSet:
-        return FieldSet(self._paths & other._paths)
+        return FieldSet._of(self._paths & other._paths)
 
     __or__ = union
     __sub__ = difference
@@ -255,25 +263,34 @@ class FieldSet:
     @classmethod
     def from_fields_v1(cls, tree: Mapping[str, Any] | str | bytes | None) -> FieldSet:
         """The set a ``fieldsV1`` tree (decoded, or its JSON text) describes: an empty node
-        or one with ``.`` is a member."""
-        paths: list[Path] = []
-
-        def walk(node: Mapping[str, Any], prefix: Path) -> None:
-            for key, child in node.items():
-                if key == ".":
-                    continue
-                if not isinstance(child, Mapping):
-                    raise FieldSetError(f"fieldsV1 node {key!r} is not a JSON object")
-                path = (*prefix, key)
-                if not child or "." in child:
-                    paths.append(path)
-                walk(child, path)
-
-        walk(parse_fields_v1(tree), ())
-        return cls(paths)
+        or one with ``.`` is a member. (Memoized by the tree's JSON: every write reads the
+        stored object's entries again, and they rarely change.)"""
+        parsed = parse_fields_v1(tree)
+        try:
+            key = _encode(parsed)
+        except (TypeError, msgspec.EncodeError):
+            return cls._of(_fields_v1_paths(parsed))
+        found = _FROM_FIELDS_V1.get(key)
+        if found is None:
+            found = cls._of(_fields_v1_paths(parsed))
+            if len(_FROM_FIELDS_V1) >= _MEMO_SIZE:
+                _FROM_FIELDS_V1.clear()
+            _FROM_FIELDS_V1[key] = found
+        return found
 
     def to_fields_v1(self) -> dict[str, Any]:
-        """The ``fieldsV1`` tree of this set, keys in the server's order (sorted)."""
+        """The ``fieldsV1`` tree of this set, keys in the server's order (sorted); a fresh
+        tree on every call (made once per set, then decoded from its JSON)."""
+        encoded = _TO_FIELDS_V1.get(self._paths)
+        if encoded is None:
+            encoded = _encode(self._tree())
+            if len(_TO_FIELDS_V1) >= _MEMO_SIZE:
+                _TO_FIELDS_V1.clear()
+            _TO_FIELDS_V1[self._paths] = encoded
+        tree: dict[str, Any] = _decode(encoded)
+        return tree
+
+    def _tree(self) -> dict[str, Any]:
         root: dict[str, Any] = {}
         for path in self._paths:
             node = root
@@ -286,6 +303,32 @@ class FieldSet:
             if node:
                 node["."] = {}
         return _sorted_tree(root)
+
+
+#: How many field sets each memo keeps (beyond, it starts over).
+_MEMO_SIZE = 4096
+_FROM_FIELDS_V1: dict[bytes, FieldSet] = {}
+_TO_FIELDS_V1: dict[frozenset[Path], bytes] = {}
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.decode
+
+
+def _fields_v1_paths(tree: Mapping[str, Any]) -> frozenset[Path]:
+    paths: list[Path] = []
+
+    def walk(node: Mapping[str, Any], prefix: Path) -> None:
+        for key, child in node.items():
+            if key == ".":
+                continue
+            if not isinstance(child, Mapping):
+                raise FieldSetError(f"fieldsV1 node {key!r} is not a JSON object")
+            path = (*prefix, key)
+            if not child or "." in child:
+                paths.append(path)
+            walk(child, path)
+
+    walk(tree, ())
+    return frozenset(paths)
 
 
 def _sorted_tree(node: dict[str, Any]) -> dict[str, Any]:
@@ -301,7 +344,7 @@ def fields_of(obj: Any, api: PackageApi, type_key: str | None, *,
     paths: list[Path] = []
     _walk_fields(api, _without_managed_fields(obj), root_shape(type_key), (), paths,
                  nested_sets(api), unique)
-    return FieldSet(paths)
+    return FieldSet._of(frozenset(paths))
 
 
 def _without_managed_fields(obj: Any) -> Any:

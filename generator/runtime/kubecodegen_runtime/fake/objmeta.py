@@ -8,9 +8,10 @@ validation is out of the fake's scope.
 
 from __future__ import annotations
 
-import datetime
+import functools
 import random
 import re
+import time
 
 Cause = tuple[str, str, str]
 
@@ -38,8 +39,30 @@ MAX_GENERATED_BASE = 63 - SUFFIX_LENGTH
 
 
 def now() -> str:
-    """The current time as the API writes it: UTC, whole seconds, ``Z``."""
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current time as the API writes it: UTC, whole seconds, ``Z`` (formatted once
+    per second: every write asks for it, some several times)."""
+    global _now
+    second = int(time.time())
+    cached = _now
+    if cached[0] != second:
+        cached = _now = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+    return cached[1]
+
+
+_now: tuple[int, str] = (-1, "")
+
+
+#: Where uids come from: not a cryptographic source (a fake cluster's uids only need to
+#: be unique), so that a create does not wait on ``os.urandom``.
+_UIDS = random.Random()
+
+
+def new_uid() -> str:
+    """A random (version 4) UUID in its text form, as the server gives every object."""
+    value = _UIDS.getrandbits(128)
+    value = (value & ~(0xF000 << 64) | (0x4000 << 64)) & ~(0xC000 << 48) | (0x8000 << 48)
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def generate_name(base: str, rng: random.Random) -> str:
@@ -57,7 +80,17 @@ def name_problems(name: str, rule: str, field: str = "metadata.name", *,
                   prefix: bool = False) -> list[Cause]:
     """Why ``name`` is not a valid object name under ``rule`` (see
     :func:`~.quirks.name_rule`). ``prefix``: ``name`` is a generateName, whose trailing
-    ``-`` is allowed (apimachinery's ``maskTrailingDash``)."""
+    ``-`` is allowed (apimachinery's ``maskTrailingDash``). (The answers are cached:
+    every write checks its object's name again.)"""
+    return list(_name_problems(name, rule, field, prefix))
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_problems(name: str, rule: str, field: str, prefix: bool) -> tuple[Cause, ...]:
+    return tuple(_find_name_problems(name, rule, field, prefix))
+
+
+def _find_name_problems(name: str, rule: str, field: str, prefix: bool) -> list[Cause]:
     invalid = f"Invalid value: {_quoted(name)}: "
     checked = name[:-1] + "a" if prefix and len(name) > 1 and name.endswith("-") else name
     causes: list[Cause] = []
@@ -137,8 +170,16 @@ def label_problems(labels: object, field: str = "metadata.labels") -> list[Cause
         return []
     causes: list[Cause] = []
     for key, value in labels.items():
-        causes += [("FieldValueInvalid", field, f"Invalid value: {_quoted(str(key))}: {p}")
-                   for p in qualified_name_problems(str(key))]
-        causes += [("FieldValueInvalid", field, f"Invalid value: {_quoted(str(value))}: {p}")
-                   for p in label_value_problems(str(value))]
+        found = _label_problems(str(key), str(value), field)
+        if found:
+            causes += found
     return causes
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_problems(key: str, value: str, field: str) -> tuple[Cause, ...]:
+    """One label's problems (cached: a test's labels are few, and checked on every write)."""
+    return (*(("FieldValueInvalid", field, f"Invalid value: {_quoted(key)}: {p}")
+              for p in qualified_name_problems(key)),
+            *(("FieldValueInvalid", field, f"Invalid value: {_quoted(value)}: {p}")
+              for p in label_value_problems(value)))

@@ -9,6 +9,7 @@ inside it (the server's own special case).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -46,8 +47,10 @@ class DiscoveryPath:
 Parsed = ResourcePath | DiscoveryPath | None
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(path: str) -> Parsed:
-    """What ``path`` addresses, or ``None`` for a path the API does not have."""
+    """What ``path`` addresses, or ``None`` for a path the API does not have. (Cached:
+    the answers are immutable, and a test addresses the same few paths again and again.)"""
     parts = [unquote(p) for p in path.split("?", 1)[0].strip("/").split("/")]
     if parts == ["version"]:
         return DiscoveryPath("version")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import random
 import threading
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -75,12 +74,28 @@ class ObjectTracker:
         self.lock = threading.RLock()
         self._tables: dict[GR, dict[Slot, Stored]] = {}
         self._rv = FIRST_RV
-        self._rng = random.Random(seed)
+        self._seed = seed
+        #: Namespaces carry ``kubernetes.io/metadata.name`` from 1.21 (unknown: not).
+        self._labels_namespaces = _version_at_least(api.kubernetes_version, (1, 21))
+        self._random: random.Random | None = None  # made on first generateName (seeding costs)
         self._infos, self._kinds = _indexes(api)
         self._namespaces = self._infos.get(("", "v1", "namespaces"))
         if self._namespaces is not None:
             for name in quirks.INITIAL_NAMESPACES:
-                self.create(self._namespaces, {"metadata": {"name": name}})
+                self._create_initial_namespace(self._namespaces, name)
+
+    def _create_initial_namespace(self, info: ResourceInfo, name: str) -> None:
+        """Create one of a fresh cluster's namespaces: what :meth:`create` does, without
+        its checks (the names are valid, the store is new) or the copy it returns."""
+        obj = self._with_type_meta(info, {"metadata": {"name": name}})
+        self._prepare_create(info, obj, False)
+        self._commit(info, ("", name), obj, "ADDED")
+
+    @property
+    def _rng(self) -> random.Random:
+        if self._random is None:
+            self._random = random.Random(self._seed)
+        return self._random
 
     # --- bookkeeping -----------------------------------------------------------------
 
@@ -345,7 +360,7 @@ class ObjectTracker:
         for gone in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds",
                      "selfLink"):
             meta.pop(gone, None)
-        meta["uid"] = str(uuid.uuid4())
+        meta["uid"] = objmeta.new_uid()
         meta["creationTimestamp"] = objmeta.now()
         if quirks.tracks_generation(info.group, info.resource, self.is_custom(info)):
             meta["generation"] = 1
@@ -362,7 +377,7 @@ class ObjectTracker:
                 spec["finalizers"] = ["kubernetes"]
             status = obj.setdefault("status", {})
             status["phase"] = "Active"
-            if _version_at_least(self.api.kubernetes_version, (1, 21)):
+            if self._labels_namespaces:
                 meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
 
     # --- update ----------------------------------------------------------------------
@@ -676,14 +691,29 @@ def _same(old: Obj, new: Obj) -> bool:
     """Whether an update changes nothing: the server then writes nothing (no new
     resourceVersion, no event). A new owner in managedFields is a change; a new
     timestamp alone is not."""
-    def strip(obj: Obj) -> Obj:
-        meta = dict(meta_of(obj))
-        meta.pop("resourceVersion", None)
-        entries = meta.pop("managedFields", None) or []
-        meta["managedFields"] = [{k: v for k, v in e.items() if k != "time"}
-                                 for e in entries if isinstance(e, dict)]
-        return {**obj, "metadata": meta}
-    return strip(old) == strip(new)
+    if old.keys() - _METADATA != new.keys() - _METADATA:
+        return False
+    for key, value in old.items():
+        if key != "metadata" and value != new[key]:
+            return False
+    old_meta, new_meta = meta_of(old), meta_of(new)  # not a dict: none
+    if old_meta.keys() - _VOLATILE != new_meta.keys() - _VOLATILE:
+        return False
+    for key, value in old_meta.items():
+        if key not in _VOLATILE and value != new_meta[key]:
+            return False
+    return _entries_without_time(old_meta) == _entries_without_time(new_meta)
+
+
+#: What ``_same`` compares apart: the version changes on every write, and managedFields
+#: are compared without their times.
+_VOLATILE = frozenset({"resourceVersion", "managedFields"})
+_METADATA = frozenset({"metadata"})
+
+
+def _entries_without_time(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
+    entries = meta.get("managedFields") or []
+    return [{k: v for k, v in e.items() if k != "time"} for e in entries if isinstance(e, dict)]
 
 
 def _go_quote(value: object) -> str:

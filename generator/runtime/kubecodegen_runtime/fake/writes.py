@@ -251,10 +251,7 @@ def apply(context: WriteContext, body: bytes) -> tuple[int, Obj]:
                                                                 message="Required value: is "
                                                                 "required for apply patch",
                                                                 field="fieldManager")]))
-    try:
-        config = yaml.safe_load(body.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise BadRequest(400, "BadRequest", f"error decoding YAML: {exc}") from None
+    config = decode_apply_configuration(body)
     if not isinstance(config, dict):
         raise BadRequest(400, "BadRequest", "the apply configuration must be an object")
     config_name = meta_of(config).get("name")
@@ -299,6 +296,20 @@ def apply(context: WriteContext, body: bytes) -> tuple[int, Obj]:
                                 subresource=sub, dry_run=context.dry_run, manager=manager,
                                 from_patch=True, managed=lambda _old, _new: fields)
         return 200, obj
+
+
+def decode_apply_configuration(body: bytes) -> Any:
+    """An apply body: YAML, of which JSON (what clients send) is the common case. JSON
+    text is read as JSON, as the server's YAML-to-JSON conversion reads it (and a hundred
+    times faster than a YAML parser); anything else is parsed as YAML."""
+    try:
+        return msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        pass
+    try:
+        return yaml.safe_load(body.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise BadRequest(400, "BadRequest", f"error decoding YAML: {exc}") from None
 
 
 def apply_conflict(exc: ApplyConflict) -> Conflict:

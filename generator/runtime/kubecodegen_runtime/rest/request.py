@@ -11,6 +11,7 @@ address a different URL than the object it names.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -53,10 +54,16 @@ def check_segment(value: str, what: str) -> str:
         raise ValueError(f"{what} must be a non-empty string, got {value!r}")
     if value in (".", ".."):
         raise ValueError(f"{what} may not be {value!r}")
+    if _UNRESERVED.fullmatch(value):
+        return value  # what quote() leaves as it is (names nearly always are)
     for bad in ("/", "%"):
         if bad in value:
             raise ValueError(f"{what} {value!r} may not contain {bad!r}")
     return quote(value, safe="")
+
+
+#: Characters ``quote(value, safe="")`` never escapes (RFC 3986 unreserved).
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+")
 
 
 def resource_path(

@@ -3,6 +3,7 @@ the values in its messages."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -42,8 +43,10 @@ def internal(message: str) -> PatchError:
     return PatchError(500, "", message)
 
 
+@functools.lru_cache(maxsize=256)
 def version_at_least(version: str, minor: int) -> bool:
-    """Whether a ``v1.N.x`` version string is 1.``minor`` or later; unknown means newest."""
+    """Whether a ``v1.N.x`` version string is 1.``minor`` or later; unknown means newest.
+    (Cached: every patch asks.)"""
     found = re.match(r"v?(\d+)\.(\d+)", version)
     if found is None:
         return True
