@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .release import release
 from .schema import PackageApi
 
 #: How many apis keep their derived tables (beyond, the cache starts over).
@@ -23,7 +24,7 @@ MAX_APIS = 256
 
 class Derived:
     """The memo tables of one api. ``version``: ``(major, minor)`` of its Kubernetes
-    (unknown: taken as current). The dicts are filled lazily by their owners
+    (:func:`~.release.release`: unreadable is the newest). The dicts are filled lazily by their owners
     (:mod:`.fieldset`, :mod:`.apply`): keys are plain strings and tuples, so a lookup is
     one dict access."""
 
@@ -40,7 +41,7 @@ class Derived:
 
     def __init__(self, api: PackageApi) -> None:
         self.api = api
-        self.version = parse_version(api.kubernetes_version)
+        self.version = release(api.kubernetes_version)
         #: (struct type key, field name) -> Shape of the field (:func:`~.fieldset.child_shape`).
         self.children: dict[tuple[str | None, str], Any] = {}
         #: type key -> whether it is the object of a built-in (not custom) kind.
@@ -69,11 +70,3 @@ def derived(api: PackageApi) -> Derived:
     found = _DERIVED[id(api)] = Derived(api)
     return found
 
-
-def parse_version(text: str) -> tuple[int, int]:
-    """``(major, minor)`` of a ``v1.35.0`` version string; unknown is taken as current."""
-    parts = text.lstrip("v").split(".")
-    try:
-        return int(parts[0]), int(parts[1])
-    except (IndexError, ValueError):
-        return 99, 0

@@ -28,6 +28,7 @@ from . import actions, discovery, listing, scale, writes
 from .actions import Action
 from .feed import FixedEvents, WatchFeed
 from .paths import DiscoveryPath, ResourcePath, parse
+from .release import at_least
 from .store import Obj, Stored
 from .watch import Subscription, TooOldResourceVersion, WatchEvent
 
@@ -436,7 +437,7 @@ def _rv(text: str) -> int:
 def _watch_list_refusal(server: FakeServer, query: Query) -> ApiError | None:
     """Watch-lists (``sendInitialEvents``) are served from Kubernetes 1.27 on; an older
     server refuses the options it does not know as 1.20 does."""
-    if _at_least(server.api.kubernetes_version, (1, 27)):
+    if at_least(server.api.kubernetes_version, (1, 27)):
         if query.flag("sendInitialEvents") and \
                 query.get("resourceVersionMatch") != "NotOlderThan":
             return _invalid_list_options(
@@ -451,14 +452,6 @@ def _watch_list_refusal(server: FakeServer, query: Query) -> ApiError | None:
 def _invalid_list_options(message: str) -> ApiError:
     return actions.invalid("ListOptions", "", [
         ("FieldValueForbidden", "resourceVersionMatch", message)], "meta.k8s.io")
-
-
-def _at_least(version: str, wanted: tuple[int, int]) -> bool:
-    parts = version.lstrip("v").split(".")
-    try:
-        return (int(parts[0]), int(parts[1])) >= wanted
-    except (ValueError, IndexError):
-        return False
 
 
 class SubscriptionSource:

@@ -27,6 +27,7 @@ import msgspec
 
 from ..managed_fields import FieldsV1Error, parse_fields_v1
 from .derived import derived
+from .release import NEWEST
 from .schema import Field, PackageApi
 
 #: One path element, spelled as in ``fieldsV1``; a path is a tuple of them.
@@ -57,7 +58,7 @@ class Shape:
 
 
 def kube_version(api: PackageApi) -> tuple[int, int]:
-    """``(major, minor)`` of the package's Kubernetes; unknown is taken as current."""
+    """``(major, minor)`` of the package's Kubernetes (:func:`~.release.release`)."""
     return derived(api).version
 
 
@@ -90,7 +91,7 @@ def _element_shape(field: Field) -> Shape:
     return Shape("struct", field.type) if field.type is not None else LEAF
 
 
-def field_shape(field: Field | None, version: tuple[int, int] = (99, 0)) -> Shape:
+def field_shape(field: Field | None, version: tuple[int, int] = NEWEST) -> Shape:
     """The shape of a property described by ``field`` (``None``: a scalar or free-form
     value, which the package's tables leave out and which merges atomically)."""
     if field is None:

@@ -30,6 +30,7 @@ from ..apis.meta_v1 import StatusCause
 from ..errors import BadRequest, Invalid, MethodNotAllowed, NotFound
 from ..meta import ResourceInfo
 from . import actions, objmeta, quirks
+from .release import at_least
 from .schema import PackageApi
 from .store import GR, Obj, Slot, Snapshots, Stored, copy, meta_of, sort_key
 from .watch import EventLog
@@ -76,7 +77,7 @@ class ObjectTracker:
         self._rv = FIRST_RV
         self._seed = seed
         #: Namespaces carry ``kubernetes.io/metadata.name`` from 1.21 (unknown: not).
-        self._labels_namespaces = _version_at_least(api.kubernetes_version, (1, 21))
+        self._labels_namespaces = at_least(api.kubernetes_version, (1, 21))
         self._random: random.Random | None = None  # made on first generateName (seeding costs)
         self._infos, self._kinds = _indexes(api)
         self._namespaces = self._infos.get(("", "v1", "namespaces"))
@@ -736,15 +737,6 @@ def _gc_finalizers(options: Mapping[str, Any], orphan_by_default: bool) -> Itera
     if policy is None and orphan is None and orphan_by_default:
         return ("orphan",)
     return ()
-
-
-def _version_at_least(version: str, wanted: tuple[int, int]) -> bool:
-    """Whether a ``v1.35.0`` version string is at least ``wanted`` (unknown: no)."""
-    parts = version.lstrip("v").split(".")
-    try:
-        return (int(parts[0]), int(parts[1])) >= wanted
-    except (ValueError, IndexError):
-        return False
 
 
 __all__ = ["ObjectTracker", "Stored", "copy"]

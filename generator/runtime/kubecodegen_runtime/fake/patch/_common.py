@@ -3,10 +3,10 @@ the values in its messages."""
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Mapping
 from typing import Any
+
+from ..release import at_least
 
 
 class PatchError(Exception):
@@ -43,14 +43,10 @@ def internal(message: str) -> PatchError:
     return PatchError(500, "", message)
 
 
-@functools.lru_cache(maxsize=256)
 def version_at_least(version: str, minor: int) -> bool:
-    """Whether a ``v1.N.x`` version string is 1.``minor`` or later; unknown means newest.
-    (Cached: every patch asks.)"""
-    found = re.match(r"v?(\d+)\.(\d+)", version)
-    if found is None:
-        return True
-    return (int(found.group(1)), int(found.group(2))) >= (1, minor)
+    """Whether a ``v1.N.x`` version string is 1.``minor`` or later, by the fake's one
+    reading of versions (:func:`..release.at_least`: unreadable is the newest)."""
+    return at_least(version, (1, minor))
 
 
 # --- how Go prints values in the messages the server sends ----------------------------
