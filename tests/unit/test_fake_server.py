@@ -11,7 +11,7 @@ from kubecodegen_runtime import errors
 from kubecodegen_runtime.fake import Action, actions
 from kubecodegen_runtime.meta import GroupVersionResource
 
-from .fake_core_support import CMS, body, cm, send, server
+from .fake_core_support import CMS, body, cm, kube_api, send, server
 
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"
 WIDGETS = "/apis/example.com/v1/namespaces/default/widgets"
@@ -209,6 +209,26 @@ def test_scale_reads_and_writes_the_parents_replicas() -> None:
     patched = send(srv, "PATCH", f"{DEPLOYMENTS}/d/scale", {"spec": {"replicas": 1}},
                    content_type="application/merge-patch+json")
     assert body(patched)["spec"] == {"replicas": 1}
+
+
+@pytest.mark.parametrize(("package", "scaler_recorded"), [("kube_v1_20", False),
+                                                         ("kube_v1_35", True)])
+def test_a_write_through_scale_is_a_managed_write_from_1_21(package: str,
+                                                             scaler_recorded: bool) -> None:
+    """1.20 records no field manager for ``/scale`` (the applier keeps ``spec.replicas``);
+    from 1.21 the scaler is an Update manager of the parent like any other writer."""
+    srv = server(api=kube_api(package))
+    send(srv, "PATCH", f"{DEPLOYMENTS}/d", deployment("d", 1), params=(("fieldManager", "owner"),),
+         content_type="application/apply-patch+yaml")
+    before = body(send(srv, "GET", f"{DEPLOYMENTS}/d"))["metadata"]["managedFields"]
+    send(srv, "PATCH", f"{DEPLOYMENTS}/d/scale", {"spec": {"replicas": 3}},
+         params=(("fieldManager", "scaler"),), content_type="application/merge-patch+json")
+    after = body(send(srv, "GET", f"{DEPLOYMENTS}/d"))
+    assert after["spec"]["replicas"] == 3
+    managers = [e["manager"] for e in after["metadata"]["managedFields"]]
+    assert ("scaler" in managers) is scaler_recorded
+    if not scaler_recorded:
+        assert after["metadata"]["managedFields"] == before
 
 
 def test_custom_resource_scale_uses_the_crd_paths() -> None:

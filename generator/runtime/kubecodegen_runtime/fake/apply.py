@@ -151,6 +151,22 @@ def records_subresource(api: PackageApi) -> bool:
     return kube_version(api) >= (1, 22)
 
 
+def scale_writes_manage_fields(api: PackageApi) -> bool:
+    """Whether a write through ``/scale`` is a write of its manager in the parent's
+    managedFields (Kubernetes 1.21 and later, kubernetes/kubernetes#98377 "Track ownership
+    of scale subresource"). Before, the field manager saw only the Scale, which carries no
+    managedFields, and the storage copied just the replicas and the resourceVersion onto
+    the parent: the parent's managedFields stay as they were, so an applier keeps owning
+    ``spec.replicas`` and its next apply silently scales back."""
+    return kube_version(api) >= (1, 21)
+
+
+def unchanged_managed_fields(old: Mapping[str, Any] | None, _new: Mapping[str, Any]) -> Any:
+    """The bookkeeping of a write no field manager sees (before 1.21, one through
+    ``/scale``): the object keeps the managedFields it had."""
+    return _copy_json(_managed_fields(old)) if old is not None else None
+
+
 def _decode(entries: Any) -> list[_Entry]:
     decoded: list[_Entry] = []
     for raw in entries or ():

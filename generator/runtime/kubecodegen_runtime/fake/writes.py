@@ -28,7 +28,13 @@ from ..errors import (
 from ..meta import ResourceInfo
 from . import objmeta, scale
 from .actions import Action, internal_error, invalid, not_found
-from .apply import ApplyConflict, record_update, server_side_apply
+from .apply import (
+    ApplyConflict,
+    record_update,
+    scale_writes_manage_fields,
+    server_side_apply,
+    unchanged_managed_fields,
+)
 from .fieldset import FieldSetError
 from .listing import Filter, select
 from .patch import PatchError, json_patch, merge_patch, strategic_merge_patch
@@ -159,9 +165,11 @@ def _write_scale(context: WriteContext, change: Any) -> Obj:
         if not isinstance(new_scale, dict):
             raise BadRequest(400, "BadRequest", "the Scale must be an object")
         updated = scale.apply_scale(parent, new_scale, paths)
+        managed = context.managed("scale") if scale_writes_manage_fields(context.server.api) \
+            else unchanged_managed_fields
         result, _ = tracker.update(info, updated, namespace=target.namespace, name=target.name,
                                    dry_run=context.dry_run, manager=context.manager,
-                                   from_patch=True, managed=context.managed("scale"))
+                                   from_patch=True, managed=managed)
         return scale.scale_of(result, paths)
 
 
