@@ -76,7 +76,7 @@ class ObjectTracker:
         self._tables: dict[GR, dict[Slot, Stored]] = {}
         self._rv = FIRST_RV
         self._seed = seed
-        #: Namespaces carry ``kubernetes.io/metadata.name`` from 1.21 (unknown: not).
+        #: Namespaces carry ``kubernetes.io/metadata.name`` from 1.21 (unreadable: newest).
         self._labels_namespaces = at_least(api.kubernetes_version, (1, 21))
         self._random: random.Random | None = None  # made on first generateName (seeding costs)
         self._infos, self._kinds = _indexes(api)
