@@ -20,10 +20,11 @@ Aliases = dict[tuple[str, str, str], tuple[tuple[str, ...], tuple[str, ...]]]
 def cluster_aliases(kubeconfig: str | None, context: str | None) -> Aliases:
     """What the cluster's RESTMapper knows of each resource's other names.
 
-    Discovery is not cached on disk here: ``inspect`` shows the cluster as it is now.
+    Discovery is not cached on disk here (``cache_dir=None``): ``inspect`` shows the cluster as
+    it is now, not the documents an earlier client of the same server left in the cache.
     """
     config = load_config(kubeconfig, context=context)
     with RESTClient(config) as rest:
-        mapper = DiscoveryClient(rest).mapper.current()
+        mapper = DiscoveryClient(rest, cache_dir=None).mapper.current()
     return {(r.info.group, r.info.version, r.info.resource): (r.short_names, r.categories)
             for r in mapper.discovered}
