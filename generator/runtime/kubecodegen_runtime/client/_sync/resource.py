@@ -138,9 +138,8 @@ class CanList(_SyncMany[T, L]):
         seen = ops.SeenKeys()
         if watch_list:
             try:
-                for item in self._watch_listed(label_selector, field_selector,
-                                                     resource_version, timeout_seconds, seen):
-                    yield item
+                yield from self._watch_listed(label_selector, field_selector,
+                                                     resource_version, timeout_seconds, seen)
                 return
             except ops.IncompleteWatchList as exc:
                 if exc.refused:  # pages, keeping the watch-list's "not older than"
@@ -150,8 +149,7 @@ class CanList(_SyncMany[T, L]):
                                    label_selector=label_selector, field_selector=field_selector,
                                    timeout_seconds=timeout_seconds)
                     rest: L = self._typed(req, self.list_type)
-                    for item in seen.unseen(getattr(rest, "items", None) or ()):
-                        yield item
+                    yield from seen.unseen(getattr(rest, "items", None) or ())
                     return
         page_type = ops.page_type(self.type)
         token: str | None = None
@@ -440,7 +438,7 @@ class Resource(
     """All verbs on one resource in one scope (namespace or cluster).
 
     Generated clients of resources that serve every standard verb use this; the others
-    compose only the ``AsyncCan*`` mixins of the verbs the server offers, so calling a
+    compose only the ``Can*`` mixins of the verbs the server offers, so calling a
     verb the server lacks is a type error instead of a 405.
     """
 

@@ -38,10 +38,8 @@ class EventStream(Generic[E_co]):
         stream = self._rest.open(self._req)
         try:
             for chunk in stream.iter_chunks():
-                for item in self._feed(chunk):
-                    yield item
-            for item in self._finish():
-                yield item
+                yield from self._feed(chunk)
+            yield from self._finish()
         except ResponseError as exc:  # the pure decoders do not know the request
             exc.locate(self._req.method, self._req.path)
             raise
