@@ -267,3 +267,21 @@ def test_async_client_and_informer(gizmo_cluster: TestCluster, namespace: str) -
     names, cached, kind = asyncio.run(run())
     assert sorted(names) == ["s0", "s1"] and cached == ["s0", "s1"]
     assert kind == "PartialObjectMetadata"
+
+
+def test_memory_benchmark_smoke(cluster: TestCluster, namespace: str) -> None:
+    """The benchmark's whole pipeline on a handful of Secrets (its numbers mean nothing
+    at this size; ``python -m benchmarks --only metadata_memory`` is the measurement)."""
+    from benchmarks import ROOT
+    from benchmarks import metadata_memory as bench
+
+    target = bench.Where(cluster.admin_kubeconfig, namespace)
+    names = bench.create_secrets(target, 12, workers=3)
+    assert sorted(names) == [f"bench-{i:06d}" for i in range(12)]
+    results = bench.measure(target, names, ROOT / "generated", (bench.TYPED, bench.METADATA))
+    assert set(results) == {bench.TYPED, bench.METADATA}
+    for result in results.values():
+        assert result["retained"] > 0 and result["peak"] >= result["retained"]
+        assert result["closed"]
+    outcome = bench.report(results, len(names), cluster.version, {"smoke": 0.0})
+    assert [row[0] for row in outcome.sections[0].rows] == [bench.TYPED, bench.METADATA]
