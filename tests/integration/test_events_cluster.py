@@ -89,10 +89,15 @@ def test_auto_picks_events_k8s_io_and_both_apis_see_the_event(
         with EventBroadcaster(rest) as broadcaster:
             recorder = broadcaster.new_recorder("kubecodegen.io/auto", "i")
             recorder.eventf(cm, cm, "Normal", "Created", "Create", "n" * 5000)
+            ns_object = rest.get(f"/api/v1/namespaces/{namespace}")  # cluster-scoped
+            recorder.eventf(ns_object, None, "Normal", "Seen", "Observe", "namespace %s", namespace)
             assert broadcaster.shutdown(30)
-        assert broadcaster.api == "events.k8s.io/v1"
+        assert broadcaster.api == "events.k8s.io/v1" and broadcaster.failed == 0
         [new] = events_of(rest, "events.k8s.io/v1", namespace)
         [old] = events_of(rest, "v1", namespace)  # the same object through core/v1
+        about_ns = [e for e in events_of(rest, "events.k8s.io/v1", "kube-system")
+                    if e["regarding"].get("name") == namespace]
+    assert [e["regarding"]["kind"] for e in about_ns] == ["Namespace"]  # 1.20 wants kube-system
     assert new["metadata"]["name"] == old["metadata"]["name"]
     assert len(new["note"]) == 1024  # cut to the validation limit, else the server refuses it
     assert new["related"]["name"] == "auto-subject"

@@ -149,6 +149,14 @@ def test_events_v1_body_shape() -> None:
     assert with_series["series"] == {"count": 4, "lastObservedTime": "2023-11-14T22:13:21.123456Z"}
 
 
+def test_cluster_scoped_objects_events_namespace_per_api() -> None:
+    node_event = event(namespace="")
+    assert events_v1_body(node_event, "n.1")["metadata"]["namespace"] == "kube-system"
+    assert core_v1_body(node_event, "n.1")["metadata"]["namespace"] == "default"
+    [write] = SeriesCorrelator().observe(node_event)
+    assert write.namespace == "kube-system"
+
+
 def test_core_v1_body_shape() -> None:
     body = core_v1_body(event(namespace=""), "p.1", count=3, first_ns=WALL - 60 * 10**9)
     assert body["metadata"] == {"name": "p.1", "namespace": "default"}  # cluster-scoped
