@@ -352,7 +352,7 @@ class Steps:
     """Drives WriterCore.deliver with scripted outcomes; records what it was asked to do."""
 
     def __init__(self, core: WriterCore, write: Write) -> None:
-        self.plan: Generator[Step, Any, None] = core.deliver(write)
+        self.plan: Generator[Step, Any, None] = core.deliver(write, 0.0)
         self.step: Step | None = next(self.plan)
         self.sent: list[Write] = []
         self.slept: list[float] = []
@@ -421,24 +421,30 @@ def test_delivery_retries_transient_failures_then_gives_up() -> None:
 
 @pytest.mark.parametrize("refusal", [Invalid(422, "Invalid", "bad"), Forbidden(403, "Forbidden", "no"),
                                      ValueError("name unfit for a path"), not_found()])
-def test_delivery_gives_up_at_once_when_the_server_refuses(refusal: BaseException) -> None:
+def test_delivery_gives_up_at_once_when_the_server_refuses(
+        refusal: BaseException, caplog: pytest.LogCaptureFixture) -> None:
     writer = core()
-    steps = Steps(writer, Write("create", "v1", "ns", "n", {"metadata": {}}))
-    steps.answer(refusal)
-    assert steps.step is None and writer.stats.failed == 1 and steps.slept == []
+    for _ in range(3):
+        steps = Steps(writer, Write("create", "v1", "ns", "n", {"metadata": {}}))
+        steps.answer(refusal)
+        assert steps.step is None and steps.slept == []
+    assert writer.stats.failed == 3
+    refused = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refused) == 1  # warnings are rate-limited (same moment: one line)
 
 
-def test_already_exists_is_retried_only_for_a_series_fallback() -> None:
+def test_already_exists_means_stored_or_patch_again() -> None:
     writer = core()
     exists = AlreadyExists(409, "AlreadyExists", "there")
+    down = TransportError("reset", method="POST", url="https://x")
     plain = Steps(writer, Write("create", "events.k8s.io/v1", "ns", "n", {"metadata": {}}))
-    plain.answer(exists)
-    assert plain.step is None and writer.stats.failed == 1
+    plain.answer(down, exists)  # the first attempt was stored, its answer lost
+    assert plain.step is None and writer.stats.written == 1 and writer.stats.failed == 0
     patch = Write("patch", "events.k8s.io/v1", "ns", "n", {"series": {}}, fallback={"metadata": {}})
     series = Steps(writer, patch)
-    series.answer(not_found(), exists, {"metadata": {}})
-    assert [w.verb for w in series.sent] == ["patch", "create", "create"]
-    assert series.slept == [1.0] and writer.stats.written == 1
+    series.answer(not_found(), exists, {"metadata": {}})  # created meanwhile: patch it
+    assert [w.verb for w in series.sent] == ["patch", "create", "patch"]
+    assert plain.slept == [1.0] and series.slept == [1.0] and writer.stats.written == 2
 
 
 def test_api_choice_from_discovery() -> None:

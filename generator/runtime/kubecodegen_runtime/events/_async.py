@@ -181,7 +181,7 @@ class AsyncEventBroadcaster(_Broadcaster):
             await self._deliver(write)
 
     async def _deliver(self, write: Write) -> None:
-        plan = self._core.deliver(write)
+        plan = self._core.deliver(write, self._clock())
         try:
             step = next(plan)
             while True:
@@ -203,5 +203,5 @@ class AsyncEventBroadcaster(_Broadcaster):
             return
         except asyncio.CancelledError:
             plan.close()
-            self._core.abandoned(write)
+            self._core.abandoned(write, self._clock())
             raise

@@ -220,12 +220,12 @@ class EventBroadcaster(_Broadcaster):
     def _deliver_all(self, writes: list[Write]) -> None:
         for write in writes:
             if self._abort.is_set():
-                self._core.abandoned(write)
+                self._core.abandoned(write, self._clock())
             else:
                 self._deliver(write)
 
     def _deliver(self, write: Write) -> None:
-        plan = self._core.deliver(write)
+        plan = self._core.deliver(write, self._clock())
         try:
             step = next(plan)
             while True:
@@ -240,7 +240,7 @@ class EventBroadcaster(_Broadcaster):
                         step = plan.send(Sent(answer))
                 elif self._abort.wait(step.seconds):
                     plan.close()
-                    self._core.abandoned(write)
+                    self._core.abandoned(write, self._clock())
                     return
                 else:
                     step = plan.send(None)
