@@ -82,6 +82,23 @@ def test_each_api_correlates_a_repeated_event_into_one_object(
         assert synced["count"] == 1
 
 
+def test_a_finished_series_writes_its_last_count_without_shutdown(
+        cluster: TestCluster, namespace: str) -> None:
+    with RESTClient(admin_config(cluster)) as rest:
+        cm = configmap(rest, namespace, "series")
+        with EventBroadcaster(rest, series_finish=0.5) as broadcaster:
+            recorder = broadcaster.new_recorder("kubecodegen.io/series", "i")
+            for _ in range(4):
+                recorder.eventf(cm, None, "Normal", "Again", "Repeat", "again")
+            # create, PATCH count 2, and, once the series is quiet for 0.5 s, PATCH count 4
+            wait_until(lambda: broadcaster.written == 3, what="the series to finish")
+            [event] = events_of(rest, "events.k8s.io/v1", namespace)
+            assert event["series"]["count"] == 4
+            recorder.eventf(cm, None, "Normal", "Again", "Repeat", "again")  # a new series
+            wait_until(lambda: broadcaster.written == 4, what="a new event")
+            assert len(events_of(rest, "events.k8s.io/v1", namespace)) == 2
+
+
 def test_auto_picks_events_k8s_io_and_both_apis_see_the_event(
         cluster: TestCluster, namespace: str) -> None:
     with RESTClient(admin_config(cluster)) as rest:

@@ -115,5 +115,7 @@ async def test_async_writer_gives_up_after_max_tries(refused_config: ClientConfi
 
 
 def test_async_broadcaster_needs_a_running_loop(refused_config: ClientConfig) -> None:
+    arest = AsyncRESTClient(refused_config)
     with pytest.raises(RuntimeError):
-        AsyncEventBroadcaster(AsyncRESTClient(refused_config))
+        AsyncEventBroadcaster(arest)
+    asyncio.run(arest.aclose())
