@@ -531,3 +531,35 @@ def test_default_reporting_instance_is_controller_dash_host() -> None:
     assert rec.reporting_instance.startswith("ctrl-") and len(rec.reporting_instance) > 5
     with pytest.raises(ValueError):
         EventRecorder(Intake(), lambda e: True, "", "i")
+
+
+# --- properties ---------------------------------------------------------------------------
+
+
+@given(st.lists(st.floats(min_value=0.0, max_value=3000.0), max_size=80))
+def test_spam_filter_never_allows_more_than_burst_plus_refill(times: list[float]) -> None:
+    spam = SpamFilter(qps=1 / 300, burst=5)
+    times = sorted(times)
+    allowed = [t for t in times if spam.allow(event(), t)]
+    if allowed:
+        assert len(allowed) <= 5 + (allowed[-1] - times[0]) / 300 + 1e-6
+    # and nothing is refused while the bucket still has tokens: the first five always pass
+    assert allowed[:5] == times[:5]
+
+
+@given(st.lists(st.floats(min_value=0.0, max_value=359.0), min_size=1, max_size=40))
+def test_series_within_the_window_is_one_create_one_patch_and_a_flushed_count(
+        gaps: list[float]) -> None:
+    series = SeriesCorrelator()
+    now, writes = 0.0, []
+    for i, gap in enumerate(gaps):
+        now += gap
+        writes += series.observe(event(observed=now, wall=WALL + i))
+        if i == 1:
+            series.written(writes[-1], {})
+    assert [w.verb for w in writes] == ["create", "patch"][:len(gaps)]
+    assert len({w.name for w in writes}) == 1 and len(series) == 1
+    unwritten = [len(gaps)] if len(gaps) > 2 else []  # the server has counts 1 and 2
+    assert [w.count for w in series.flush()] == unwritten
+    assert [w.count for w in series.due(now + 361.0)] == unwritten  # finished: last count
+    assert len(series) == 0
