@@ -18,6 +18,7 @@ from kubecodegen_runtime.workqueue import (
     QueueShutDown,
     RateLimitingQueue,
 )
+from kubecodegen_runtime.workqueue.queue import MAX_WAIT
 
 JOIN = 30.0  # seconds: an upper bound for a thread to finish, never a measurement
 
@@ -237,6 +238,20 @@ def test_delay_thread_only_while_something_waits() -> None:
     for t in delay_threads():
         t.join(JOIN)
     assert delay_threads() == []
+    assert q.waiting() == 0
+
+
+def test_earlier_deadline_wakes_the_delay_thread() -> None:
+    q: DelayingQueue[str] = DelayingQueue()
+    q.add_after("a", 3600)
+    q.add_after("b", 3600)
+    threading.Event().wait(0.2)  # let the delay thread start its (capped) hour of sleep
+    q.add_after("a", 0.01)  # it must wake up for the earlier deadline
+    # (bounded below MAX_WAIT, the thread's own re-check: only a wake-up gets it there)
+    assert q.get(timeout=MAX_WAIT / 2) == "a"
+    q.done("a")
+    assert q.waiting() == 1
+    q.shutdown()
     assert q.waiting() == 0
 
 
