@@ -264,5 +264,8 @@ def test_plain_methods_work_outside_a_loop() -> None:
     q.add("a")
     q.add_after("b", 0)
     assert len(q) == 2
+    with pytest.raises(RuntimeError):
+        q.add_after("c", 1.0)  # a timer needs the loop; nothing is recorded
+    assert q.waiting() == 0
     q.shutdown()
     assert q.shutting_down()
