@@ -62,6 +62,7 @@ import enum
 import heapq
 import itertools
 import logging
+import math
 from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
@@ -312,6 +313,8 @@ class DelayingCore(QueueCore[T]):
         return self._waiting.next_deadline()
 
     def add_after(self, item: T, delay: float, now: float) -> Wake:
+        if math.isnan(delay):
+            raise ValueError(f"add_after({item!r}): the delay is NaN")
         if self._shutting_down:
             return Wake.NONE
         self._hooks.retried()
