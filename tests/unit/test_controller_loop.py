@@ -476,3 +476,50 @@ async def test_async_stop_and_sync_timeout() -> None:
     stop.set()
     await asyncio.wait_for(task, 20)
     await factory.shutdown()
+
+
+def test_drain_timeout_bounds_the_wait_for_a_stuck_reconcile(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger=LOG)
+    cs = Clientset(config_map("stuck"))
+    factory = SharedInformerFactory(cs)
+    entered, release = threading.Event(), threading.Event()
+
+    def reconcile(key: ObjectKey) -> None:
+        entered.set()
+        release.wait(20)
+
+    controller = Controller("stuck", reconcile, drain_timeout=0.2).watch_primary(
+        factory.core_v1.config_maps().informer())
+    thread = threading.Thread(target=controller.run, daemon=True)
+    factory.start()
+    thread.start()
+    assert entered.wait(20)
+    controller.stop()
+    thread.join(20)
+    assert not thread.is_alive()  # returned although the reconcile is still running
+    assert controller.stats.active_workers == 1
+    assert any("still running" in r.getMessage() for r in caplog.records)
+    release.set()
+    wait_until(lambda: controller.stats.active_workers == 0)
+    assert factory.shutdown()
+
+
+async def test_async_drain_timeout_cancels_a_stuck_reconcile() -> None:
+    cs = AsyncClientset(config_map("stuck"))
+    factory = AsyncSharedInformerFactory(cs)
+    entered = asyncio.Event()
+
+    async def reconcile(key: ObjectKey) -> None:
+        entered.set()
+        await asyncio.sleep(60)
+
+    controller = AsyncController("stuck", reconcile, drain_timeout=0.2).watch_primary(
+        factory.core_v1.config_maps().informer())
+    factory.start()
+    task = asyncio.get_running_loop().create_task(controller.run())
+    await asyncio.wait_for(entered.wait(), 20)
+    controller.stop()
+    await asyncio.wait_for(task, 20)
+    assert controller.stats.active_workers == 0 and controller.stats.reconciles == 0
+    await factory.shutdown()
