@@ -136,7 +136,8 @@ def test_configmap_owning_a_secret_converges_retries_requeues_and_drains(
 
             # deleting the owned Secret brings the owner back, and it recreates its copy
             before = count("app")
-            old_uid = secrets.get("app-copy").metadata.uid
+            old_uid = _uid(secrets, "app-copy")
+            assert old_uid is not None
             secrets.delete("app-copy")
             wait_until(lambda: count("app") > before)
             wait_until(lambda: _uid(secrets, "app-copy") not in (None, old_uid))

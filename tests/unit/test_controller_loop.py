@@ -37,6 +37,7 @@ GENERATED = Path(__file__).resolve().parents[2] / "generated"
 sys.path.insert(0, str(GENERATED))
 
 from kube_v1_35 import AsyncSharedInformerFactory, SharedInformerFactory  # noqa: E402
+from kube_v1_35.clientset.core_v1 import SECRETS  # noqa: E402
 from kube_v1_35.fake import AsyncClientset, Clientset  # noqa: E402
 from kube_v1_35.models.core_v1 import ConfigMap, Secret  # noqa: E402
 from kube_v1_35.models.meta_v1 import ObjectMeta, OwnerReference  # noqa: E402
@@ -319,7 +320,7 @@ def test_a_failing_mapper_is_logged_counted_and_the_loop_goes_on(
             raise ValueError("cannot map")
         return [ObjectKey("elsewhere", f"for-{cm.metadata.name if cm.metadata else ''}")]
 
-    controller = Controller("mapped", lambda key: done.append(key) and None).watch(
+    controller = Controller("mapped", done.append).watch(
         config_maps.informer(), mapper)
     thread = threading.Thread(target=controller.run, daemon=True)
     factory.start()
@@ -358,7 +359,7 @@ def test_stop_event_and_declaration_errors() -> None:
     with pytest.raises(ValueError, match="already has a primary"):
         Controller("c", lambda key: None).watch_primary(informer).watch_primary(informer)
     done: list[ObjectKey] = []
-    controller = Controller("c", lambda key: done.append(key) and None).watch_primary(informer)
+    controller = Controller("c", done.append).watch_primary(informer)
     stop = threading.Event()
     thread = threading.Thread(target=controller.run, args=(stop,), daemon=True)
     factory.start()
@@ -523,3 +524,35 @@ async def test_async_drain_timeout_cancels_a_stuck_reconcile() -> None:
     await asyncio.wait_for(task, 20)
     assert controller.stats.active_workers == 0 and controller.stats.reconciles == 0
     await factory.shutdown()
+
+
+def test_owned_watch_over_a_dynamic_dict_informer_and_stop_before_run() -> None:
+    cs = Clientset(config_map("owner"), secret("s1", "owner"))
+    factory = SharedInformerFactory(cs)
+    config_maps = factory.core_v1.config_maps()
+    dynamic_secrets = factory.for_resource(SECRETS)  # dict objects, wire field names
+    calls: list[ObjectKey] = []
+    controller = (Controller("dyn", calls.append)
+                  .watch_primary(config_maps.informer())
+                  .watch_owned(dynamic_secrets))
+    thread = threading.Thread(target=controller.run, daemon=True)
+    factory.start()
+    thread.start()
+    # the ConfigMap's and the Secret's initial adds are both queued before the workers
+    # start: one key, one reconcile
+    wait_until(lambda: calls == [ObjectKey(NS, "owner")])
+    time.sleep(0.1)
+    assert calls == [ObjectKey(NS, "owner")]
+    cs.core_v1.secrets(NS).delete("s1")
+    wait_until(lambda: len(calls) >= 2)
+    assert set(calls) == {ObjectKey(NS, "owner")}
+    controller.stop()
+    thread.join(20)
+    assert not thread.is_alive()
+
+    stopped_first = Controller("early", calls.append).watch_primary(
+        config_maps.informer())
+    stopped_first.stop()
+    stopped_first.run()  # returns at once: no reconcile, queue shut down
+    assert stopped_first.stats.reconciles == 0 and stopped_first.queue.shutting_down()
+    assert factory.shutdown()
