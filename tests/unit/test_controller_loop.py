@@ -27,6 +27,7 @@ from kubecodegen_runtime.controller import (
     EnqueueHandler,
     ObjectKey,
     Outcome,
+    Predicate,
     Result,
     TerminalError,
 )
@@ -555,4 +556,23 @@ def test_owned_watch_over_a_dynamic_dict_informer_and_stop_before_run() -> None:
     stopped_first.stop()
     stopped_first.run()  # returns at once: no reconcile, queue shut down
     assert stopped_first.stats.reconciles == 0 and stopped_first.queue.shutting_down()
+    assert factory.shutdown()
+
+
+def test_watch_predicate_filters_notifications() -> None:
+    cs = Clientset(config_map("keep"), config_map("skip"))
+    factory = SharedInformerFactory(cs)
+    calls: list[ObjectKey] = []
+    not_skipped = Predicate(on_add=lambda cm: cm.metadata.name != "skip")
+    controller = Controller("filtered", calls.append).watch_primary(
+        factory.core_v1.config_maps().informer(), predicate=not_skipped)
+    thread = threading.Thread(target=controller.run, daemon=True)
+    factory.start()
+    thread.start()
+    wait_until(lambda: calls == [ObjectKey(NS, "keep")])
+    cs.core_v1.config_maps(NS).patch("skip", {"data": {"now": "updated"}})  # updates pass
+    wait_until(lambda: ObjectKey(NS, "skip") in calls)
+    controller.stop()
+    thread.join(20)
+    assert calls == [ObjectKey(NS, "keep"), ObjectKey(NS, "skip")]
     assert factory.shutdown()
