@@ -576,3 +576,35 @@ def test_watch_predicate_filters_notifications() -> None:
     thread.join(20)
     assert calls == [ObjectKey(NS, "keep"), ObjectKey(NS, "skip")]
     assert factory.shutdown()
+
+
+class BrokenLimiter:
+    """A rate limiter with a bug: the controller must log it and keep its worker."""
+
+    def when(self, item: ObjectKey) -> float:
+        raise ZeroDivisionError("limiter bug")
+
+    def forget(self, item: ObjectKey) -> None:
+        return None
+
+    def num_requeues(self, item: ObjectKey) -> int:
+        return 0
+
+
+def test_a_failing_queue_action_is_logged_and_the_worker_survives(
+        running: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR, logger=LOG)
+    cs = Clientset(config_map("fails"))
+    calls: list[ObjectKey] = []
+
+    def reconcile(key: ObjectKey) -> None:
+        calls.append(key)
+        if key.name == "fails":
+            raise RuntimeError("needs a retry")
+
+    run = running(cs, reconcile, workers=1, rate_limiter=BrokenLimiter())
+    wait_until(lambda: calls == [ObjectKey(NS, "fails")])
+    cs.core_v1.config_maps(NS).create(config_map("next"))
+    wait_until(lambda: ObjectKey(NS, "next") in calls)  # the single worker is still alive
+    assert any("queue action error" in r.getMessage() for r in caplog.records)
+    run.close()

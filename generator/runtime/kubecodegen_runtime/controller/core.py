@@ -242,6 +242,10 @@ class ControllerCore(Generic[Inf, Q]):
         action = decide(result, error)
         try:
             apply(action, self.queue, key)
+        except Exception:  # a queue or rate-limiter bug must not kill the worker
+            logger.exception("controller %s: queue action %s for %s failed",
+                             terminal_safe(self.name), action.outcome.value,
+                             terminal_safe(str(key)))
         finally:
             self.stats.finished(action.outcome, self._clock() - started_at)
         if action.error is not None:
