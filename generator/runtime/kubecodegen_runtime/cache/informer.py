@@ -44,6 +44,11 @@ with the WatchList feature; :mod:`.watcher` has the rules), and an informer whos
 refuses it falls back to paged LISTs by itself, reporting that once to the watch error
 handler.
 
+``accept`` (``(watch, list)`` media types) asks the server for another representation of
+the objects than JSON; metadata informers (``factory.for_metadata``) ask for
+PartialObjectMetadata with it, so their item type is
+:class:`~..metadata.PartialObjectMetadata` and no data reaches the process.
+
 Cached objects are shared by the store, every handler and every lister caller: never
 mutate them, copy first. Set ``KUBECODEGEN_CACHE_MUTATION_DETECTOR=1`` to have every
 informer keep snapshots and report violations (:meth:`check_mutations`).
@@ -84,7 +89,7 @@ from .processor import (
     SharedProcessor,
     dispatch,
 )
-from .reflector import AsyncReflector, ErrorHandler, Reflector
+from .reflector import Accept, AsyncReflector, ErrorHandler, Reflector
 from .store import ThreadSafeStore, new_indexer
 from .transform import TransformFunc, chain
 from .transform import strip_managed_fields as _strip_managed_fields
@@ -271,6 +276,7 @@ class SharedInformer(_InformerCore[T]):
         min_watch_timeout: float = 300.0,
         watch_list: bool = False,
         backoff: Backoff | None = None,
+        accept: Accept | None = None,
     ) -> None:
         super().__init__(
             info, item_type, namespace=namespace, label_selector=label_selector,
@@ -290,7 +296,7 @@ class SharedInformer(_InformerCore[T]):
         self._reflector: Reflector[T] = Reflector(
             rest, info, item_type, namespace=self.namespace, watcher=self._watcher,
             delta=self._delta, deliver=self._deliver, lock=self._lock, backoff=backoff,
-            on_error=self._on_error, wait_for_room=self._wait_for_room)
+            on_error=self._on_error, wait_for_room=self._wait_for_room, accept=accept)
 
     # -- handlers -----------------------------------------------------------------------
 
@@ -522,6 +528,7 @@ class AsyncSharedInformer(_InformerCore[T]):
         min_watch_timeout: float = 300.0,
         watch_list: bool = False,
         backoff: Backoff | None = None,
+        accept: Accept | None = None,
     ) -> None:
         super().__init__(
             info, item_type, namespace=namespace, label_selector=label_selector,
@@ -540,7 +547,7 @@ class AsyncSharedInformer(_InformerCore[T]):
         self._reflector: AsyncReflector[T] = AsyncReflector(
             rest, info, item_type, namespace=self.namespace, watcher=self._watcher,
             delta=self._delta, deliver=self._deliver, backoff=backoff,
-            on_error=self._on_error, wait_for_room=self._wait_for_room)
+            on_error=self._on_error, wait_for_room=self._wait_for_room, accept=accept)
 
     def add_event_handler(
         self,
