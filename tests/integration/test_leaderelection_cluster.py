@@ -14,6 +14,7 @@ on a loaded 2-core machine (see docs/leaderelection.md, "Failover").
 
 from __future__ import annotations
 
+import itertools
 import signal
 import subprocess
 import sys
@@ -146,7 +147,7 @@ class Fleet:
         assert not self.violations, f"two leaders at once: {self.violations}"
         end = time.monotonic()
         spans = sorted((s, e, c.identity) for c in self.candidates for s, e in c.intervals(end))
-        for (s1, e1, c1), (s2, e2, c2) in zip(spans, spans[1:], strict=False):
+        for (_, e1, c1), (s2, _, c2) in itertools.pairwise(spans):
             assert e1 <= s2, f"{c1} led until {e1:.3f} but {c2} from {s2:.3f}: {spans}"
 
     def close(self) -> None:
@@ -232,6 +233,7 @@ def test_apiserver_restart_leader_steps_down_and_someone_leads_again(
     # unable to renew, the leader gives up within the renew deadline
     down_at = fleet.wait_for("the leader to step down", lambda: not fleet.leaders(), 10)
     assert down_at - stopped_at <= RENEW + MARGIN, down_at - stopped_at
+    assert fleet.by_name(first).has("follower")
     # nobody leads while the server is away, even once every lease would have expired
     time.sleep(LEASE + RETRY)
     assert fleet.leaders() == []
