@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from .core import Attempt, Create, Get, LockOp, OpResult
-from .lock import AsyncLeaseLock
+from .lock import AsyncResourceLock
 from .shell import ElectorBase, logger
 
 
@@ -35,7 +35,7 @@ class AsyncLeaderCallbacks:
 class AsyncLeaderElector(ElectorBase):
     """client-go's ``LeaderElector`` on asyncio."""
 
-    def __init__(self, lock: AsyncLeaseLock, callbacks: AsyncLeaderCallbacks, *,
+    def __init__(self, lock: AsyncResourceLock, callbacks: AsyncLeaderCallbacks, *,
                  lease_duration: float = 15.0, renew_deadline: float = 10.0,
                  retry_period: float = 2.0, release_on_cancel: bool = False, name: str = "",
                  clock: Callable[[], float] | None = None) -> None:
