@@ -24,7 +24,8 @@ of lock operations; a shell performs each and sends back an :class:`OpResult`:
    transitions 0); success means we lead. Any other error: the attempt fails.
 2. A record different from ``observed`` is observed now.
 3. Held by another: the holder is not empty, not us, and its lease has not expired --
-   ``observed_time + lease_duration > now``. The attempt fails without writing.
+   ``observed_time + lease_duration > now``. The attempt fails without writing (and a
+   leader that finds the Lease so held has lost it: it steps down at once).
 4. Otherwise ``Update`` (with the ``resourceVersion`` of the Lease just read, so of two
    racing candidates only one wins; a 409 Conflict is an ordinary failed attempt) a record
    naming us, renewed now; if we held it already the acquire time and transition count
