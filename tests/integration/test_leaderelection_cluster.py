@@ -6,16 +6,20 @@ every 100 ms that no two live processes believe they lead; afterwards the timest
 leadership intervals of all processes are checked pairwise for overlap as well.
 
 Timings: lease 2 s, renew deadline 1.5 s, retry 0.25 s. The failover bound asserted is
-the issue's ``lease_duration + retry_period`` measured from the kill, plus ``MARGIN`` for
-what the bound leaves out: a candidate first observes the leader's last renewal up to one
-jittered retry period (0.55 s) late, then process scheduling and the request round trips
-on a loaded 2-core machine (see docs/leaderelection.md, "Failover").
+the issue's ``lease_duration + retry_period``, from the moment ``os.kill(SIGKILL)``
+returned (the dead leader cannot have renewed after it) to the ``leader`` line the new
+leader printed with its own monotonic clock, plus ``SCHEDULING_MARGIN`` for what the pure
+schedule leaves out: the round trips of the candidate's reads (its read that first sees
+the last renewal, and the read and update that take the expired lease), the thread that
+starts the work and prints, and the waking of sleeping threads on a loaded 2-core machine
+(see docs/leaderelection.md, "Failover").
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -39,6 +43,9 @@ from tests.harness.cluster import TestCluster
 pytestmark = pytest.mark.cluster
 
 LEASE, RENEW, RETRY = 2.0, 1.5, 0.25
+#: Request round trips and scheduling on top of ``LEASE + RETRY`` in the SIGKILL test.
+SCHEDULING_MARGIN = 0.5
+#: How late the apiserver-stop test may see the leader step down after ``RENEW``.
 MARGIN = 1.0
 SCRIPT = Path(__file__).with_name("elector_proc.py")
 LEASE_NAME = "le-test"
@@ -93,10 +100,16 @@ class Candidate:
         return spans
 
     def kill(self) -> float:
+        """SIGKILL the process; returns the moment ``os.kill`` returned."""
+        os.kill(self.proc.pid, signal.SIGKILL)
         self.killed_at = time.monotonic()
-        self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
         return self.killed_at
+
+    def led_since(self, after: float) -> float | None:
+        """The process's own timestamp of its first ``leader`` line after ``after``."""
+        return next((stamp for event, stamp, _ in self.snapshot()
+                     if event == "leader" and stamp > after), None)
 
     def stderr(self) -> str:
         if self.proc.poll() is None:
@@ -200,10 +213,12 @@ def test_sigkill_leader_fails_over_within_lease_plus_retry(
     assert before["holderIdentity"] == first
     assert before["leaseDurationSeconds"] == int(LEASE)
     killed_at = fleet.by_name(first).kill()
-    second, led_at = fleet.one_leader(timeout=LEASE + RETRY + 10)
+    second, _ = fleet.one_leader(timeout=LEASE + RETRY + 10)
     assert second != first
+    led_at = fleet.by_name(second).led_since(killed_at)
+    assert led_at is not None
     print(f"failover after SIGKILL: {led_at - killed_at:.3f}s")
-    assert led_at - killed_at <= LEASE + RETRY + MARGIN, led_at - killed_at
+    assert led_at - killed_at <= LEASE + RETRY + SCHEDULING_MARGIN, led_at - killed_at
     after = read_lease(cluster, namespace)["spec"]
     assert after["holderIdentity"] == second
     assert after["leaseTransitions"] == before["leaseTransitions"] + 1

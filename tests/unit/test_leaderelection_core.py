@@ -7,6 +7,7 @@ NotFound before creation) answers the operations an attempt yields, so every rul
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -16,7 +17,8 @@ from hypothesis import strategies as st
 
 from kubecodegen_runtime.errors import AlreadyExists, Conflict, NotFound, ServiceUnavailable
 from kubecodegen_runtime.leaderelection import (
-    JITTER_FACTOR,
+    CANDIDATE_JITTER,
+    RENEW_FACTOR,
     ElectionTimings,
     ElectorCore,
     LeaderElectionRecord,
@@ -24,7 +26,14 @@ from kubecodegen_runtime.leaderelection import (
     record_from_spec,
     spec_fields,
 )
-from kubecodegen_runtime.leaderelection.core import Attempt, Create, Get, OpResult, Update
+from kubecodegen_runtime.leaderelection.core import (
+    EXPIRY_STEP,
+    Attempt,
+    Create,
+    Get,
+    OpResult,
+    Update,
+)
 from kubecodegen_runtime.leaderelection.record import format_micro_time
 
 T = ElectionTimings()  # client-go's defaults: 15 / 10 / 2
@@ -316,18 +325,81 @@ def test_new_leader_is_reported_once_per_change() -> None:
     assert me.new_leader() == "me"
 
 
-@given(st.floats(0.0, 1.0))
-def test_acquire_wait_is_the_jittered_retry_period(r: float) -> None:
+@given(st.floats(0.0, 1.0, exclude_max=True))
+def test_acquire_wait_is_jittered_downward_never_past_a_retry_period(r: float) -> None:
     me = core()
     wait = me.acquire_wait(0.0, lambda: r)
-    assert T.retry_period <= wait <= T.retry_period * (1 + JITTER_FACTOR)
+    assert T.retry_period * (1 - CANDIDATE_JITTER) <= wait <= T.retry_period
+    assert wait == pytest.approx(T.retry_period * (1 - CANDIDATE_JITTER * r))
 
 
-def test_acquire_wait_stops_at_the_expiry_of_the_observed_lease() -> None:
+def test_acquire_wait_counts_from_when_the_last_read_returned() -> None:
     store, me = Store(foreign()), core()
     drive(me, me.attempt(0.0, WALL), store, 0.0)
-    assert me.acquire_wait(14.5, lambda: 1.0) == pytest.approx(0.501)
-    assert me.acquire_wait(5.0, lambda: 1.0) == pytest.approx(T.retry_period * 2.2)
+    # the attempt (and the shell) took 0.3 s after the read: that time is not added
+    assert me.acquire_wait(0.3, lambda: 0.0) == pytest.approx(T.retry_period - 0.3)
+    # a period (or more) since the read: attempt again at once
+    assert me.acquire_wait(T.retry_period + 1.0, lambda: 0.0) == 0.0
+    # a failed read counts as a read: the next try comes a period after the failure
+    store.down = True
+    drive(me, me.attempt(4.0, WALL), store, 4.0)
+    assert me.acquire_wait(4.0, lambda: 0.0) == pytest.approx(T.retry_period)
+
+
+def test_acquire_wait_stops_just_past_the_expiry_of_the_observed_lease() -> None:
+    store, me = Store(foreign()), core()
+    drive(me, me.attempt(0.0, WALL), store, 0.0)  # observed at 0: it expires at 15
+    drive(me, me.attempt(14.0, WALL), store, 14.0)  # unchanged: still expires at 15
+    assert me.acquire_wait(14.0, lambda: 0.0) == pytest.approx(1.0 + EXPIRY_STEP)
+    drive(me, me.attempt(5.0, WALL), store, 5.0)
+    assert me.acquire_wait(5.0, lambda: 0.0) == pytest.approx(T.retry_period)
+
+
+timings = st.builds(
+    lambda retry, renew_extra, lease_extra: ElectionTimings(
+        retry * RENEW_FACTOR + renew_extra + lease_extra, retry * RENEW_FACTOR + renew_extra,
+        retry),
+    st.floats(0.05, 5.0), st.floats(0.01, 10.0), st.floats(0.01, 10.0))
+
+
+@given(timings=timings | st.just(T) | st.just(ElectionTimings(2.0, 1.5, 0.25)),
+       phase=st.floats(0.0, 1.0, exclude_max=True), dies=st.floats(0.0, 10.0), data=st.data())
+def test_candidates_read_every_retry_period_and_fail_over_within_lease_plus_retry(
+        timings: ElectionTimings, phase: float, dies: float, data: st.DataObject) -> None:
+    """A leader renews (its own schedule) until it dies; a candidate stands with any
+    sequence of jitter draws. Between two of the candidate's reads there is never more
+    than a retry period, and it leads within ``lease_duration + retry_period`` (plus the
+    step past the expiry) of the leader's last renewal, hence of its death; never before
+    the lease it saw last has expired."""
+    store, leader, candidate = Store(), core("leader", timings), core("cand", timings)
+    retry, lease = timings.retry_period, timings.lease_duration
+    killed = lease + dies * retry * 4  # the leader has been renewing for a while
+    assert drive(leader, leader.attempt(0.0, WALL), store, 0.0)[0]
+    last_write, next_renew = 0.0, leader.renew_wait(0.0)
+    next_try = phase * retry
+    reads: list[float] = []
+    slack = 1e-9 * max(1.0, killed)  # float rounding of the sums of waits
+    while True:
+        assert next_try < killed + lease + 2 * retry, "the candidate never took over"
+        if next_renew <= next_try and next_renew < killed:
+            now = next_renew
+            ok, _ = drive(leader, leader.attempt(now, WALL + timedelta(seconds=now)), store, now)
+            assert ok  # nobody else can take a live lease
+            last_write, next_renew = now, now + leader.renew_wait(now)
+            continue
+        now = next_try
+        reads.append(now)
+        if drive(candidate, candidate.attempt(now, WALL), store, now)[0]:
+            break
+        next_try = now + candidate.acquire_wait(now, lambda: data.draw(
+            st.floats(0.0, 1.0, exclude_max=True), label="jitter"))
+    gaps = [b - a for a, b in itertools.pairwise(reads)]
+    assert all(gap <= retry + slack for gap in gaps), (retry, gaps)
+    assert last_write <= killed
+    assert now >= last_write + lease  # the lease it last saw renewed had expired
+    assert not leader.is_leader(now)  # and the dead leader's own belief had ended
+    bound = lease + retry + EXPIRY_STEP + slack
+    assert now - last_write <= bound and now - killed <= bound, (now, last_write, killed)
 
 
 def test_timings_default_and_validation() -> None:

@@ -8,14 +8,15 @@ and their limits.
 """
 
 from .aio import AsyncLeaderCallbacks, AsyncLeaderElector
-from .core import JITTER_FACTOR, ElectionTimings, ElectorCore
+from .core import CANDIDATE_JITTER, RENEW_FACTOR, ElectionTimings, ElectorCore
 from .elector import LeaderCallbacks, LeaderElector
 from .lock import LEASES, AsyncLeaseLock, AsyncResourceLock, LeaseLock, ResourceLock
 from .record import LeaderElectionRecord, apply_to_spec, record_from_spec, spec_fields
 
 __all__ = [
-    "JITTER_FACTOR",
+    "CANDIDATE_JITTER",
     "LEASES",
+    "RENEW_FACTOR",
     "AsyncLeaderCallbacks",
     "AsyncLeaderElector",
     "AsyncLeaseLock",

@@ -5,8 +5,12 @@ Specification
 =============
 
 Timings (:class:`ElectionTimings`; client-go's defaults 15 / 10 / 2 s and its validation):
-``lease_duration > renew_deadline > JITTER_FACTOR * retry_period`` (``JITTER_FACTOR`` 1.2),
-all positive. Every time below is a reading of **our own monotonic clock**; the other
+``lease_duration > renew_deadline > RENEW_FACTOR * retry_period`` (``RENEW_FACTOR`` 1.2),
+all positive. The second inequality is client-go's (written there with its candidates'
+``JitterFactor``); here it is the leader's: a renewal starts one retry period after the
+previous attempt ended, so the deadline leaves it at least a fifth of a period (2 s of
+the default 10) to complete, and a first failure leaves time for more tries with the
+defaults. Candidates no longer need it: their longest wait is one retry period. Every time below is a reading of **our own monotonic clock**; the other
 holders' wall-clock timestamps in the record are written for humans and never compared.
 
 Observation. The elector remembers the last record it read or wrote (``observed``) and
@@ -45,9 +49,20 @@ passes, or an attempt observes another holder, leadership is lost
 (:meth:`step_down`) and the shell stops the leader's work. A lost elector's ``run``
 returns, as client-go's does; run it again to stand again.
 
-Candidates retry every ``retry_period * (1 + JITTER_FACTOR * random())`` (client-go's
-jittered acquire loop), but never sleep past the moment the observed foreign lease expires
-(:meth:`acquire_wait`), so failover is not delayed by up to a whole jittered period.
+Candidates (:meth:`acquire_wait`) read the lock again ``retry_period * (1 -
+CANDIDATE_JITTER * random())`` after their last read (``CANDIDATE_JITTER`` 0.5: uniformly
+between half a period and a period) -- counted from when that read *returned*, so the
+time an attempt took is not added -- and never sleep past the moment the observed foreign
+lease expires (then one ``EXPIRY_STEP`` beyond it, so that the expiry has certainly
+passed by our clock). client-go jitters *upward* instead (``retry_period * (1 + 1.2 *
+random())``, up to 2.2 periods), so a candidate may first see a dead leader's last
+renewal 2.2 periods after it was written, and failover takes up to ``lease_duration +
+2.2 * retry_period``. With the downward jitter two reads of a candidate are never more
+than ``retry_period`` (plus the read's own round trip) apart, so it observes the last
+renewal at most a retry period after it was written, and takes over at most
+``lease_duration + retry_period`` (plus ``EXPIRY_STEP`` and the round trips) after it:
+the issue's failover bound, measured from the leader's death, since its last renewal came
+before that. The jitter still spreads the candidates' reads over time.
 
 Release (:meth:`ElectorCore.release`, ``release_on_cancel``): if we hold the lock, write an
 empty holder with a one-second lease duration, keeping the transition count, so the next
@@ -71,8 +86,19 @@ from .record import LeaderElectionRecord
 
 logger = logging.getLogger("kubecodegen_runtime.leaderelection")
 
-#: client-go's ``JitterFactor``: candidates wait up to 2.2 retry periods between attempts.
-JITTER_FACTOR = 1.2
+#: ``renew_deadline`` must exceed this many retry periods (client-go's check, with its
+#: ``JitterFactor``): the leader's renewal, a retry period after its last attempt, keeps at
+#: least a fifth of a period to complete before the deadline.
+RENEW_FACTOR = 1.2
+
+#: Candidates wait ``retry_period * (1 - CANDIDATE_JITTER * random())`` between reads:
+#: jittered downward, never longer than a retry period, unlike client-go's upward jitter
+#: of up to 2.2 periods, so that failover stays within ``lease_duration + retry_period``.
+CANDIDATE_JITTER = 0.5
+
+#: How far past the observed expiry a candidate wakes, so that the expiry has passed by
+#: our clock despite rounding (``held_by_other`` compares strictly).
+EXPIRY_STEP = 0.001
 
 
 @dataclass(frozen=True)
@@ -92,9 +118,9 @@ class ElectionTimings:
             raise ValueError("retry_period must be greater than zero")
         if self.lease_duration <= self.renew_deadline:
             raise ValueError("lease_duration must be greater than renew_deadline")
-        if self.renew_deadline <= JITTER_FACTOR * self.retry_period:
+        if self.renew_deadline <= RENEW_FACTOR * self.retry_period:
             raise ValueError(
-                f"renew_deadline must be greater than retry_period*{JITTER_FACTOR}")
+                f"renew_deadline must be greater than retry_period*{RENEW_FACTOR}")
 
     @property
     def lease_duration_seconds(self) -> int:
@@ -154,6 +180,7 @@ class ElectorCore:
         self.observed: LeaderElectionRecord | None = None
         self.observed_time: float | None = None
         self._lead_until: float | None = None
+        self._read_at: float | None = None
         self._reported: str = ""
 
     # --- queries ------------------------------------------------------------------------
@@ -183,13 +210,16 @@ class ElectorCore:
     # --- waits a shell asks for ---------------------------------------------------------
 
     def acquire_wait(self, now: float, random: Callable[[], float]) -> float:
-        """Seconds until the next acquire attempt: the jittered retry period, cut short to
-        the expiry of the foreign lease we observed."""
-        wait = self.timings.retry_period * (1.0 + JITTER_FACTOR * random())
+        """Seconds until the next acquire attempt: the downward-jittered retry period
+        counted from our last read of the lock (from ``now`` before any), cut short to just
+        past the expiry of the foreign lease we observed. ``random()`` is in [0, 1)."""
+        period = self.timings.retry_period * (1.0 - CANDIDATE_JITTER * random())
+        since = now if self._read_at is None else min(self._read_at, now)
+        wait = max(0.0, since + period - now)
         if self.held_by_other(now):
             assert self.observed_time is not None
             expiry = self.observed_time + self.timings.lease_duration - now
-            wait = min(wait, max(0.0, expiry) + 0.001)
+            wait = min(wait, max(0.0, expiry) + EXPIRY_STEP)
         return wait
 
     def renew_wait(self, now: float) -> float:
@@ -256,6 +286,7 @@ class ElectorCore:
                         "reading it", self.name or self.identity, self.describe,
                         terminal_safe(str(fast.error)))
         got = yield Get()
+        self._read_at = got.now
         if isinstance(got.error, NotFound):
             created = yield Create(fresh)
             if created.error is not None:
