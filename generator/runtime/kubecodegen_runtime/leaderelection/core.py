@@ -8,10 +8,13 @@ Timings (:class:`ElectionTimings`; client-go's defaults 15 / 10 / 2 s and its va
 ``lease_duration > renew_deadline > RENEW_FACTOR * retry_period`` (``RENEW_FACTOR`` 1.2),
 all positive. The second inequality is client-go's (written there with its candidates'
 ``JitterFactor``); here it is the leader's: a renewal starts one retry period after the
-previous attempt ended, so the deadline leaves it at least a fifth of a period (2 s of
-the default 10) to complete, and a first failure leaves time for more tries with the
-defaults. Candidates no longer need it: their longest wait is one retry period. Every time below is a reading of **our own monotonic clock**; the other
-holders' wall-clock timestamps in the record are written for humans and never compared.
+previous attempt ended (client-go's schedule, unchanged), and the deadline, counted from
+the start of that previous attempt, leaves it a fifth of a period less the previous
+attempt's duration to complete (with the defaults 8 s less: time for several tries after
+a failure). Candidates do not need it: their longest wait is one retry period.
+
+Every time below is a reading of **our own monotonic clock**; the other holders'
+wall-clock timestamps in the record are written for humans and never compared.
 
 Observation. The elector remembers the last record it read or wrote (``observed``) and
 ``observed_time``, the moment *it* first saw that record. The moment changes only when the
