@@ -167,6 +167,26 @@ def test_naive_time_inside_free_form_json_and_lists_is_found() -> None:
     assert _wire(clean)["spec"]["config"]["a"] == {"targetPort": 1}
 
 
+def test_zone_less_time_strings_are_not_naive_datetimes() -> None:
+    """A string that reads like a naive time (what the encoder's quick check looks for) is
+    only text: it is sent as it is, and a naive datetime beside it is still found."""
+    text = {"at": "2024-05-01T12:30:00", "frac": "2024-05-01T12:30:00.123456"}
+    assert json.loads(codec.encode(Event(spec=Spec(config=text)))) == {"spec": {"config": text}}
+    with pytest.raises(TypeError, match=r"`\$\.spec\.config\.b`"):
+        codec.encode(Event(spec=Spec(config={**text, "b": datetime(2024, 5, 1)})))
+    with pytest.raises(TypeError, match=r"naive datetime '2024-05-01T00:00:00.000001' at `\$\[0\]`"):
+        codec.encode([datetime(2024, 5, 1, 0, 0, 0, 1)])
+
+
+def test_a_naive_datetime_is_reported_before_another_encoding_error() -> None:
+    """An object that cannot be encoded at all names its naive datetime first, as the walk
+    before the encoding did."""
+    with pytest.raises(TypeError, match=r"naive datetime .* at `\$\.a`"):
+        codec.encode({"a": datetime(2024, 5, 1), "b": object()})
+    with pytest.raises(TypeError, match="cannot encode objects of type object"):
+        codec.encode({"a": datetime(2024, 5, 1, tzinfo=UTC), "b": object()})
+
+
 def test_aware_times_pass_the_guard() -> None:
     event = Event(metadata=Meta(creation_timestamp=datetime(2024, 5, 1, tzinfo=UTC)),
                   spec=Spec(config={"at": datetime(2024, 5, 1, tzinfo=UTC)}))

@@ -10,9 +10,10 @@ What msgspec 0.22 does natively and what needs a hook (measured, not assumed):
 * Encoding checks exact types: a ``str`` or ``datetime`` *subclass* is handed to
   ``enc_hook`` (so ``MicroTime`` gets its six-digit form), but a plain ``datetime`` is
   written natively -- and a *naive* one without any zone. No hook sees it, so
-  :func:`encode` and :func:`to_builtins` first walk the fields that can hold a
-  datetime (found once per struct type from its annotations) and refuse a naive value
-  with its JSON path.
+  :func:`to_builtins` first walks the fields that can hold a datetime (found once per
+  struct type from its annotations) and refuses a naive value with its JSON path;
+  :func:`encode` walks only when its output holds a zone-less time string (which a
+  naive value leaves), so the common encoding pays one regex search, not a walk.
 * A union of a custom type with anything but ``None`` (``Quantity | int``) is rejected
   by msgspec when a decoder is built; generated models never need one.
 """
@@ -380,8 +381,23 @@ def encode(obj: Any) -> bytes:
 
     Raises :class:`TypeError` for a naive datetime, naming its JSON path.
     """
-    _refuse_naive_datetimes(obj)
-    return _ENCODER.encode(obj)
+    if type(obj) in _LEAVES:
+        return _ENCODER.encode(obj)
+    try:
+        data = _ENCODER.encode(obj)
+    except Exception:
+        _refuse_naive_datetimes(obj)  # a naive datetime is the error to report first
+        raise
+    if _NAIVE_TEXT.search(data) is not None:
+        _refuse_naive_datetimes(obj)
+    return data
+
+
+#: How msgspec writes a naive datetime: a JSON string of an RFC 3339 time with no zone. A
+#: naive datetime anywhere in an object puts this in its encoding (or fails the encoding:
+#: datetime subclasses go through :func:`enc_hook`), so an encoding without it needs no
+#: walk; one with it may just hold such a string, and the walk decides.
+_NAIVE_TEXT = re.compile(rb'"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?"')
 
 
 def to_builtins(obj: Any) -> Any:

@@ -29,7 +29,7 @@ from .actions import Action
 from .feed import FixedEvents, WatchFeed
 from .paths import DiscoveryPath, ResourcePath, parse
 from .release import at_least
-from .store import Obj, Stored
+from .store import Obj, Presented, Stored
 from .watch import Subscription, TooOldResourceVersion, WatchEvent
 
 if TYPE_CHECKING:
@@ -315,21 +315,29 @@ def _serve(server: FakeServer, request: Request, info: ResourceInfo, target: Res
     if verb == "create":
         assert action.object is not None
         code, obj = writes.create(context, action.object)
-        return json_response(request, code, _encode(obj))
+        return json_response(request, code, _answer_bytes(obj))
     if verb == "update":
         assert action.object is not None
         code, obj = writes.update(context, action.object)
-        return json_response(request, code, _encode(obj))
+        return json_response(request, code, _answer_bytes(obj))
     if verb == "patch":
         code, obj = writes.patch(context, request.content_type or "", request.body or b"")
-        return json_response(request, code, _encode(obj))
+        return json_response(request, code, _answer_bytes(obj))
     if verb == "delete":
-        return json_response(request, 200, _encode(writes.delete(context,
-                                                                 action.delete_options or {})))
+        return json_response(request, 200, _answer_bytes(writes.delete(
+            context, action.delete_options or {})))
     flt = listing.parse_filter(info, tracker.is_custom(info), query.get("labelSelector"),
                                query.get("fieldSelector"))
     return json_response(request, 200, _encode(writes.delete_collection(
         context, flt, action.delete_options or {})))
+
+
+def _answer_bytes(obj: Obj) -> bytes:
+    """The JSON of a write's answer: the stored bytes when the tracker passed them along
+    (:class:`~.store.Presented`), else the object encoded."""
+    if type(obj) is Presented:
+        return obj.raw
+    return _encode(obj)
 
 
 def _item_bytes(custom: bool, tracker: ObjectTracker,

@@ -56,6 +56,21 @@ class Stored:
         return self.bare
 
 
+class Presented(dict[str, Any]):
+    """A write's answer: a private copy of the stored object that also knows its bytes.
+
+    The fake server sends a write's result as JSON; the stored bytes are that JSON, so the
+    dispatcher sends :attr:`raw` instead of encoding the copy again. Only the dispatcher
+    asks for one (``presented=True`` on the tracker's writes) and reads :attr:`raw`, right
+    after the write: the tracker's other callers get plain dicts, as before."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, obj: Obj, raw: bytes) -> None:
+        super().__init__(obj)
+        self.raw = raw
+
+
 def sort_key(slot: Slot) -> str:
     """Where etcd puts an object of a resource: ``namespace/name`` (or ``name``), bytewise."""
     namespace, name = slot

@@ -32,7 +32,7 @@ from ..meta import ResourceInfo
 from . import actions, objmeta, quirks
 from .release import at_least
 from .schema import PackageApi
-from .store import GR, Obj, Slot, Snapshots, Stored, copy, meta_of, sort_key
+from .store import GR, Obj, Presented, Slot, Snapshots, Stored, copy, meta_of, sort_key
 from .watch import EventLog
 
 _encode = msgspec.json.Encoder().encode
@@ -171,6 +171,18 @@ class ObjectTracker:
             obj["apiVersion"] = info.api_version
         assert isinstance(obj, dict)
         return obj
+
+    def _answer(self, info: ResourceInfo, stored: Stored, presented: bool) -> Obj:
+        """What a write returns: :meth:`_present`; for the server's answer
+        (``presented``), carrying its JSON when that is the stored bytes (the server then
+        sends them as they are, without encoding the copy again)."""
+        if not presented:
+            return self._present(info, stored)
+        obj: Obj = _decode(stored.raw)
+        if obj.get("apiVersion") != info.api_version:
+            obj["apiVersion"] = info.api_version
+            return obj
+        return Presented(obj, stored.raw)
 
     def raw(self, info: ResourceInfo, stored: Stored) -> bytes:
         """The stored bytes as ``info``'s version shows them."""
@@ -314,8 +326,10 @@ class ObjectTracker:
 
     def create(self, info: ResourceInfo, obj: Obj, *, namespace: str | None = None,
                dry_run: bool = False, manager: str = "", keep_status: bool = False,
-               managed: Callable[[Obj | None, Obj], Any] | None = None) -> Obj:
-        """Create ``obj`` (a dict the tracker may keep); the stored object's copy.
+               managed: Callable[[Obj | None, Obj], Any] | None = None,
+               presented: bool = False) -> Obj:
+        """Create ``obj`` (a dict the tracker may keep); the stored object's copy
+        (``presented``: a :class:`~.store.Presented` one, for the server's answer).
 
         ``keep_status`` keeps the body's status (seeding); a real create drops it for
         resources with a status subresource. ``managed(old, new)`` returns the
@@ -353,7 +367,7 @@ class ObjectTracker:
                 return copy(obj)
             stored = self._commit(info, slot, obj, "ADDED")
             assert stored is not None
-            return self._present(info, stored)
+            return self._answer(info, stored, presented)
 
     def _prepare_create(self, info: ResourceInfo, obj: Obj, keep_status: bool) -> None:
         """What every create sets (``BeforeCreate``) and each strategy's PrepareForCreate."""
@@ -386,8 +400,10 @@ class ObjectTracker:
     def update(self, info: ResourceInfo, obj: Obj, *, namespace: str | None = None,
                name: str | None = None, subresource: str | None = None,
                dry_run: bool = False, manager: str = "", from_patch: bool = False,
-               managed: Callable[[Obj | None, Obj], Any] | None = None) -> tuple[Obj, bool]:
-        """Replace an object (or its status); ``(the stored copy, created)``.
+               managed: Callable[[Obj | None, Obj], Any] | None = None,
+               presented: bool = False) -> tuple[Obj, bool]:
+        """Replace an object (or its status); ``(the stored copy, created)``
+        (``presented``: as in :meth:`create`).
 
         ``from_patch``: the body is the result of a patch of the current object (the
         resourceVersion it carries is the current one unless the patch changed it).
@@ -411,7 +427,8 @@ class ObjectTracker:
                     if meta.get("resourceVersion"):
                         raise actions.not_found(info.resource, name, info.group)
                     return self.create(info, obj, namespace=namespace, dry_run=dry_run,
-                                       manager=manager, managed=managed), True
+                                       manager=manager, managed=managed,
+                                       presented=presented), True
                 raise actions.not_found(info.resource, name, info.group)
             old = stored.obj
             self._preconditions(info, meta, old, name, from_patch)
@@ -424,7 +441,8 @@ class ObjectTracker:
                     meta_of(new)["managedFields"] = fields
                 else:
                     meta_of(new).pop("managedFields", None)
-            return self._write_update(info, slot, old, new, stored, dry_run), False
+            return self._write_update(info, slot, old, new, stored, dry_run,
+                                      presented), False
 
     def _validate_finalizers(self, info: ResourceInfo, old: Obj, new: Obj, name: str) -> None:
         """An object being deleted takes no new finalizers (``ValidateObjectMetaUpdate``)."""
@@ -515,7 +533,7 @@ class ObjectTracker:
         return bool(old.get("spec") != new.get("spec"))
 
     def _write_update(self, info: ResourceInfo, slot: Slot, old: Obj, new: Obj,
-                      stored: Stored, dry_run: bool) -> Obj:
+                      stored: Stored, dry_run: bool, presented: bool = False) -> Obj:
         """Store an updated object unless nothing changed; finish a deletion whose last
         finalizer went away."""
         meta = meta_of(new)
@@ -527,12 +545,12 @@ class ObjectTracker:
             result = copy(new)
             return result
         if _same(old, new):
-            return self._present(info, stored)
+            return self._answer(info, stored, presented)
         if dry_run:
             return copy(new)
         committed = self._commit(info, slot, new, "MODIFIED")
         assert committed is not None
-        return self._present(info, committed)
+        return self._answer(info, committed, presented)
 
     def _graceful_pending(self, info: ResourceInfo, obj: Obj) -> bool:
         """A pod being deleted gracefully waits for its kubelet (which never comes)."""
@@ -543,8 +561,9 @@ class ObjectTracker:
 
     def delete(self, info: ResourceInfo, name: str, *, namespace: str | None = None,
                options: Mapping[str, Any] | None = None,
-               dry_run: bool = False) -> tuple[Obj, bool]:
-        """Delete an object: ``(its last state, deleted now)``. With finalizers (or a
+               dry_run: bool = False, presented: bool = False) -> tuple[Obj, bool]:
+        """Delete an object: ``(its last state, deleted now)`` (``presented``: as in
+        :meth:`create`). With finalizers (or a
         propagation policy that adds one) it is only marked: ``deletionTimestamp`` set,
         kept until an update removes the last finalizer."""
         options = options or {}
@@ -567,8 +586,9 @@ class ObjectTracker:
             if meta.get("deletionTimestamp"):
                 if finalizers != list(meta.get("finalizers") or []):
                     meta["finalizers"] = finalizers
-                    return self._write_update(info, slot, old, new, stored, dry_run), False
-                return self._present(info, stored), False
+                    return self._write_update(info, slot, old, new, stored, dry_run,
+                                      presented), False
+                return self._answer(info, stored, presented), False
             if finalizers or grace or is_namespace:
                 if finalizers:
                     meta["finalizers"] = finalizers
@@ -584,10 +604,10 @@ class ObjectTracker:
                     return new, False
                 committed = self._commit(info, slot, new, "MODIFIED")
                 assert committed is not None
-                return self._present(info, committed), False
+                return self._answer(info, committed, presented), False
             if dry_run:
-                return self._present(info, stored), True
-            result = self._present(info, stored)
+                return self._answer(info, stored, presented), True
+            result = self._answer(info, stored, presented)
             self._commit(info, slot, None, "DELETED", deleted=old)
             return result, True
 
@@ -637,15 +657,18 @@ class ObjectTracker:
     def mutate(self, info: ResourceInfo, name: str, fn: Callable[[Obj], Obj], *,
                namespace: str | None = None, subresource: str | None = None,
                dry_run: bool = False, manager: str = "",
-               managed: Callable[[Obj | None, Obj], Any] | None = None) -> Obj:
+               managed: Callable[[Obj | None, Obj], Any] | None = None,
+               presented: bool = False) -> Obj:
         """Apply ``fn`` to a copy of the current object and store the result as an
-        update (patches: the current object is read and written under one lock)."""
+        update (patches: the current object is read and written under one lock;
+        ``presented``: as in :meth:`create`)."""
         with self.lock:
             current = self.get(info, name, namespace)
             new = fn(current)
             result, _ = self.update(info, new, namespace=namespace, name=name,
                                     subresource=subresource, dry_run=dry_run,
-                                    manager=manager, from_patch=True, managed=managed)
+                                    manager=manager, from_patch=True, managed=managed,
+                                    presented=presented)
             return result
 
     def check_verb(self, info: ResourceInfo, verb: str, subresource: str | None = None) -> None:

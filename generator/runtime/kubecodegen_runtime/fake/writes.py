@@ -106,7 +106,7 @@ def create(context: WriteContext, body: Obj) -> tuple[int, Obj]:
     _check_kind(context, body)
     obj = context.tracker.create(context.info, body, namespace=context.target.namespace,
                                  dry_run=context.dry_run, manager=context.manager,
-                                 managed=context.managed())
+                                 managed=context.managed(), presented=True)
     return 201, obj
 
 
@@ -150,7 +150,8 @@ def update(context: WriteContext, body: Obj) -> tuple[int, Obj]:
     _check_kind(context, body)
     obj, created = tracker.update(info, body, namespace=target.namespace, name=target.name,
                                   subresource=sub, dry_run=context.dry_run,
-                                  manager=context.manager, managed=context.managed(sub))
+                                  manager=context.manager, managed=context.managed(sub),
+                                  presented=True)
     return (201 if created else 200), obj
 
 
@@ -243,7 +244,7 @@ def patch(context: WriteContext, content_type: str, body: bytes) -> tuple[int, O
     obj = tracker.mutate(info, name, lambda current: _patched(
         context, content_type, body, current, type_key), namespace=target.namespace,
         subresource=sub, dry_run=context.dry_run, manager=context.manager,
-        managed=context.managed(sub))
+        managed=context.managed(sub), presented=True)
     return 200, obj
 
 
@@ -297,12 +298,13 @@ def apply(context: WriteContext, body: bytes) -> tuple[int, Obj]:
             fields = meta.pop("managedFields", None)
             return 201, tracker.create(info, result, namespace=target.namespace,
                                        dry_run=context.dry_run, manager=manager,
-                                       managed=lambda _old, _new: fields)
+                                       managed=lambda _old, _new: fields, presented=True)
         fields = meta_of(result).get("managedFields")
         meta_of(result)["resourceVersion"] = meta_of(live).get("resourceVersion")
         obj, _ = tracker.update(info, result, namespace=target.namespace, name=target.name,
                                 subresource=sub, dry_run=context.dry_run, manager=manager,
-                                from_patch=True, managed=lambda _old, _new: fields)
+                                from_patch=True, managed=lambda _old, _new: fields,
+                                presented=True)
         return 200, obj
 
 
@@ -379,7 +381,7 @@ def delete(context: WriteContext, options: Mapping[str, Any]) -> Obj:
                                "method on the requested resource")
     dry_run = context.dry_run or options.get("dryRun") == ["All"]
     obj, deleted = tracker.delete(info, target.name, namespace=target.namespace,
-                                  options=options, dry_run=dry_run)
+                                  options=options, dry_run=dry_run, presented=True)
     if deleted and (info.group, info.resource) not in RETURNS_DELETED_OBJECT:
         return success_status(info, obj)
     return obj
