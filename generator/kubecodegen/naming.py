@@ -327,22 +327,6 @@ def is_version_label(label: str) -> bool:
     return bool(_VERSION.match(label))
 
 
-def version_priority(version: str) -> tuple[int, int, int]:
-    """Sort key of Kubernetes' version priority: GA > beta > alpha, higher numbers first.
-
-    Smaller keys sort first, so ``sorted(versions, key=version_priority)`` puts the
-    preferred version first. Non-Kubernetes version strings sort last, alphabetically
-    among themselves by the caller.
-    """
-    match = re.match(r"^v([0-9]+)(?:(alpha|beta)([0-9]+))?$", version)
-    if not match:
-        return (3, 0, 0)
-    major = int(match.group(1))
-    stability = {None: 0, "beta": 1, "alpha": 2}[match.group(2)]
-    minor = int(match.group(3) or 0)
-    return (stability, -major, -minor)
-
-
 def accessor_name(plural: str, kind: str, taken: set[str] | None = None) -> Identifier:
     """The ClientSet attribute for a resource: the path plural split where the kind splits.
 

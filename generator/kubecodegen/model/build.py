@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 
+from kubecodegen_runtime.meta import version_priority
+
 from .. import naming
 from ..fixups import FixedDocument
 from ..spec.records import Schema
@@ -155,7 +157,7 @@ def build_model(fixed: FixedDocument, groups: Collection[str] | None = None) -> 
             resources=tuple(sorted(resources, key=lambda r: r.plural))))
     model_groups = []
     for group in sorted(by_group):
-        versions = sorted(by_group[group], key=lambda gv: (naming.version_priority(gv.version), gv.version))
+        versions = sorted(by_group[group], key=lambda gv: version_priority(gv.version))
         model_groups.append(Group(name=group, py_name=group_names[group], versions=tuple(versions),
                                   preferred_version=versions[0].version))
     return ApiModel(

@@ -11,7 +11,29 @@ Vocabulary (as in apimachinery):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+_KUBE_VERSION = re.compile(r"v([0-9]+)(?:(alpha|beta)([0-9]+))?")
+_STABILITY = {None: 0, "beta": 1, "alpha": 2}
+
+
+def version_priority(version: str) -> tuple[int, int, int, int, str]:
+    """Sort key of Kubernetes' version priority (apimachinery's
+    ``CompareKubeAwareVersionStrings``): ``sorted(versions, key=version_priority)`` puts the
+    preferred version first.
+
+    GA before beta before alpha; within one stability, the higher major and then the higher
+    minor first (``v2`` > ``v1`` > ``v2beta2`` > ``v1beta1`` > ``v1alpha1``). Versions not of
+    that shape sort after every Kubernetes one, alphabetically among themselves. The generator
+    (a package's preferred versions) and the fake server (its discovery) both order by this
+    one rule, so they cannot disagree.
+    """
+    match = _KUBE_VERSION.fullmatch(version)
+    if match is None:
+        return (1, 0, 0, 0, version)
+    major, stability, minor = match.groups()
+    return (0, _STABILITY[stability], -int(major), -int(minor or 0), "")
 
 
 @dataclass(frozen=True, slots=True)

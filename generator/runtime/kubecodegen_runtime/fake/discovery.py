@@ -11,28 +11,14 @@ registration order, not the priority order).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
-from ..meta import ResourceInfo
+from ..meta import ResourceInfo, version_priority
 from . import quirks
 from .paths import DiscoveryPath
-
-_VERSION = re.compile(r"v(\d+)(?:(alpha|beta)(\d+))?")
-_STAGE = {None: 2, "beta": 1, "alpha": 0}
-
-
-def version_priority(version: str) -> tuple[int, int, int, int, str]:
-    """Sort key, highest priority first when sorted ascending (apimachinery's
-    ``CompareKubeAwareVersionStrings``)."""
-    match = _VERSION.fullmatch(version)
-    if match is None:
-        return (1, 0, 0, 0, version)
-    major, stage, minor = match.groups()
-    return (0, -_STAGE[stage], -int(major), -int(minor or 0), "")
 
 
 def _groups(resources: Sequence[ResourceInfo]) -> dict[str, list[str]]:
