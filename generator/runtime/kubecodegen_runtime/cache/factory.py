@@ -10,8 +10,12 @@ a namespace narrows only namespaced resources.
 (:class:`~..meta.ResourceInfo`) says what to watch and its ``type`` what to decode into
 (generated per-resource clients have both). ``for_resource(gvr)`` finds the resource
 through discovery and serves plain ``dict`` objects: custom resources, or anything
-without generated code. Informers are keyed by (group, version, resource, object type),
-so a typed and a dynamic informer of the same resource are distinct.
+without generated code. ``for_metadata(gvr)`` serves
+:class:`~..metadata.PartialObjectMetadata`: its LIST and WATCH ask the server for the
+objects' metadata only (client-go's ``metadatainformer``), so a controller that needs
+names, labels and owners of many objects never holds their data. Informers are keyed by
+(group, version, resource, object type), so a typed, a dynamic and a metadata informer
+of the same resource are distinct (and each makes its own LIST+WATCH).
 
 Informers requested after :meth:`SharedInformerFactory.start` are started by the next
 ``start()`` call, as in client-go.
@@ -28,7 +32,9 @@ from ..client._sync.rest import RESTClient
 from ..discovery import AsyncDiscoveryClient, DiscoveryClient, ResourceNotFound
 from ..fields import FieldSelector
 from ..meta import GroupVersionResource, ResourceInfo
+from ..metadata.types import ACCEPT_LIST, ACCEPT_OBJECT, PartialObjectMetadata
 from .informer import AsyncSharedInformer, LabelSelectorLike, SharedInformer
+from .reflector import Accept
 from .transform import TransformFunc
 
 T = TypeVar("T")
@@ -72,6 +78,12 @@ Rest = TypeVar("Rest", RESTClient, AsyncRESTClient)
 
 def _key(info: ResourceInfo, item_type: Any) -> _Key:
     return (info.group, info.version, info.resource, item_type)
+
+
+def _accept(item_type: Any) -> Accept | None:
+    """What the informer of ``item_type`` asks the server for: PartialObjectMetadata for
+    metadata informers (whichever method made them), JSON for everything else."""
+    return (ACCEPT_OBJECT, ACCEPT_LIST) if item_type is PartialObjectMetadata else None
 
 
 def _find(target: GroupVersionResource, resources: list[Any]) -> ResourceInfo | None:
@@ -156,7 +168,8 @@ class SharedInformerFactory(_FactoryOptions):
         key = _key(info, item_type)
         found = self._informers.get(key)
         if found is None:
-            found = SharedInformer(self.rest, info, item_type, **self.options)
+            found = SharedInformer(self.rest, info, item_type, accept=_accept(item_type),
+                                   **self.options)
             self._informers[key] = found
         return found
 
@@ -169,8 +182,21 @@ class SharedInformerFactory(_FactoryOptions):
 
         Raises :class:`~..discovery.ResourceNotFound` if the server does not serve it.
         """
+        return self.informer(self._resolve(target), dict)
+
+    def for_metadata(
+        self, target: GroupVersionResource | ResourceInfo
+    ) -> SharedInformer[PartialObjectMetadata]:
+        """A metadata informer: its cache holds the objects' metadata only (client-go's
+        ``metadatainformer``); a GVR is resolved through discovery, as for
+        :meth:`for_resource`. Its lister and handlers see
+        :class:`~..metadata.PartialObjectMetadata`.
+        """
+        return self.informer(self._resolve(target), PartialObjectMetadata)
+
+    def _resolve(self, target: GroupVersionResource | ResourceInfo) -> ResourceInfo:
         if isinstance(target, ResourceInfo):
-            return self.informer(target, dict)
+            return target
         if self._discovery is None:
             self._discovery = DiscoveryClient(self.rest)
         info = _find(target, self._discovery.server_resources(target.api_version))
@@ -179,7 +205,7 @@ class SharedInformerFactory(_FactoryOptions):
             info = _find(target, self._discovery.server_resources(target.api_version))
         if info is None:
             raise _not_served(target)
-        return self.informer(info, dict)
+        return info
 
     @property
     def informers(self) -> Mapping[_Key, SharedInformer[Any]]:
@@ -248,7 +274,8 @@ class AsyncSharedInformerFactory(_FactoryOptions):
         key = _key(info, item_type)
         found = self._informers.get(key)
         if found is None:
-            found = AsyncSharedInformer(self.rest, info, item_type, **self.options)
+            found = AsyncSharedInformer(self.rest, info, item_type, accept=_accept(item_type),
+                                        **self.options)
             self._informers[key] = found
         return found
 
@@ -258,8 +285,18 @@ class AsyncSharedInformerFactory(_FactoryOptions):
     async def for_resource(
         self, target: GroupVersionResource | ResourceInfo
     ) -> AsyncSharedInformer[Obj]:
+        return self.informer(await self._resolve(target), dict)
+
+    async def for_metadata(
+        self, target: GroupVersionResource | ResourceInfo
+    ) -> AsyncSharedInformer[PartialObjectMetadata]:
+        """The metadata informer (see :meth:`SharedInformerFactory.for_metadata`); a
+        coroutine like :meth:`for_resource`, because a GVR may need discovery."""
+        return self.informer(await self._resolve(target), PartialObjectMetadata)
+
+    async def _resolve(self, target: GroupVersionResource | ResourceInfo) -> ResourceInfo:
         if isinstance(target, ResourceInfo):
-            return self.informer(target, dict)
+            return target
         if self._discovery is None:
             self._discovery = AsyncDiscoveryClient(self.rest)
         info = _find(target, await self._discovery.server_resources(target.api_version))
@@ -268,7 +305,7 @@ class AsyncSharedInformerFactory(_FactoryOptions):
             info = _find(target, await self._discovery.server_resources(target.api_version))
         if info is None:
             raise _not_served(target)
-        return self.informer(info, dict)
+        return info
 
     @property
     def informers(self) -> Mapping[_Key, AsyncSharedInformer[Any]]:

@@ -84,7 +84,7 @@ from .processor import (
     SharedProcessor,
     dispatch,
 )
-from .reflector import AsyncReflector, ErrorHandler, Reflector
+from .reflector import Accept, AsyncReflector, ErrorHandler, Reflector
 from .store import ThreadSafeStore, new_indexer
 from .transform import TransformFunc, chain
 from .transform import strip_managed_fields as _strip_managed_fields
@@ -271,6 +271,7 @@ class SharedInformer(_InformerCore[T]):
         min_watch_timeout: float = 300.0,
         watch_list: bool = False,
         backoff: Backoff | None = None,
+        accept: Accept | None = None,
     ) -> None:
         super().__init__(
             info, item_type, namespace=namespace, label_selector=label_selector,
@@ -290,7 +291,7 @@ class SharedInformer(_InformerCore[T]):
         self._reflector: Reflector[T] = Reflector(
             rest, info, item_type, namespace=self.namespace, watcher=self._watcher,
             delta=self._delta, deliver=self._deliver, lock=self._lock, backoff=backoff,
-            on_error=self._on_error, wait_for_room=self._wait_for_room)
+            on_error=self._on_error, wait_for_room=self._wait_for_room, accept=accept)
 
     # -- handlers -----------------------------------------------------------------------
 
@@ -522,6 +523,7 @@ class AsyncSharedInformer(_InformerCore[T]):
         min_watch_timeout: float = 300.0,
         watch_list: bool = False,
         backoff: Backoff | None = None,
+        accept: Accept | None = None,
     ) -> None:
         super().__init__(
             info, item_type, namespace=namespace, label_selector=label_selector,
@@ -540,7 +542,7 @@ class AsyncSharedInformer(_InformerCore[T]):
         self._reflector: AsyncReflector[T] = AsyncReflector(
             rest, info, item_type, namespace=self.namespace, watcher=self._watcher,
             delta=self._delta, deliver=self._deliver, backoff=backoff,
-            on_error=self._on_error, wait_for_room=self._wait_for_room)
+            on_error=self._on_error, wait_for_room=self._wait_for_room, accept=accept)
 
     def add_event_handler(
         self,

@@ -13,11 +13,16 @@ Vocabulary (used by every module of the cache):
   the cache learned of a deletion only by noticing, on a relist, that an object is gone.
   The deletion itself was missed (the watch was down), so the final state is unknown; the
   tombstone carries the last state the cache had.
+* *owner reference* -- an entry of ``metadata.ownerReferences``, read as an
+  :class:`OwnerRef` whatever shape the object has. At most one of them should have
+  ``controller: true`` (the API server refuses a second one): that one names the object's
+  managing controller, :func:`controller_of`. An owner is in the dependent's namespace, or
+  cluster-scoped; the reference itself has no namespace.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -74,6 +79,79 @@ def get_annotations(obj: object) -> Mapping[str, str]:
     """``metadata.annotations`` (an empty mapping when the object has none)."""
     annotations = _field(_metadata(obj), "annotations", "annotations")
     return annotations if annotations is not None else _EMPTY
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerRef:
+    """One ``metadata.ownerReferences`` entry, the same for typed and ``dict`` objects.
+
+    ``controller`` and ``block_owner_deletion`` are ``False`` when the entry leaves them
+    out (the server's default). Only the group of ``api_version`` identifies the owner's
+    type together with ``kind``: the version is whichever one the writer used, and an
+    owner served in several versions is the same object in all of them.
+    """
+
+    api_version: str
+    kind: str
+    name: str
+    uid: str = ""
+    controller: bool = False
+    block_owner_deletion: bool = False
+
+    @property
+    def group(self) -> str:
+        """The API group of the owner (``""`` for the core group)."""
+        return self.api_version.rpartition("/")[0]
+
+    def refers_to(self, group: str, kind: str) -> bool:
+        """Whether this reference names an object of ``group`` and ``kind`` (any version)."""
+        return self.kind == kind and self.group == group
+
+
+def _owner_ref(entry: Any) -> OwnerRef | None:
+    """An :class:`OwnerRef` from a wire dict or a generated ``OwnerReference`` struct;
+    ``None`` for an entry without the fields that identify an owner."""
+    if isinstance(entry, Mapping):
+        api_version, kind, name = entry.get("apiVersion"), entry.get("kind"), entry.get("name")
+        uid, controller = entry.get("uid"), entry.get("controller")
+        block = entry.get("blockOwnerDeletion")
+    else:
+        api_version = getattr(entry, "api_version", None)
+        kind, name = getattr(entry, "kind", None), getattr(entry, "name", None)
+        uid, controller = getattr(entry, "uid", None), getattr(entry, "controller", None)
+        block = getattr(entry, "block_owner_deletion", None)
+    if not (isinstance(api_version, str) and isinstance(kind, str) and isinstance(name, str)):
+        return None
+    if not (kind and name):
+        return None
+    return OwnerRef(api_version, kind, name, uid if isinstance(uid, str) else "",
+                    controller is True, block is True)
+
+
+def get_owner_references(obj: object) -> Sequence[OwnerRef]:
+    """``metadata.ownerReferences`` as :class:`OwnerRef` records, in order (empty if none).
+
+    Entries that cannot name an owner (no kind or name, a wrong type -- possible in a
+    ``dict`` from a dynamic informer) are left out rather than failing the caller.
+    """
+    entries = _field(_metadata(obj), "ownerReferences", "owner_references")
+    if not entries or isinstance(entries, (str, bytes, Mapping)):
+        return ()
+    refs = []
+    for entry in entries:
+        ref = _owner_ref(entry)
+        if ref is not None:
+            refs.append(ref)
+    return tuple(refs)
+
+
+def controller_of(obj: object) -> OwnerRef | None:
+    """The owner reference with ``controller: true`` (the first, as client-go's
+    ``metav1.GetControllerOf``), or ``None`` when no controller owns ``obj``."""
+    for ref in get_owner_references(obj):
+        if ref.controller:
+            return ref
+    return None
 
 
 @dataclass(frozen=True, slots=True)

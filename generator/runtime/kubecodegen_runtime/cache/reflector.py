@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -74,6 +75,10 @@ Deliver = Callable[[list[Notification[Any]]], None]
 
 ErrorHandler = Callable[[BaseException], object]
 """Told about every list/watch failure and every undecodable object (see module doc)."""
+
+Accept = tuple[str, str]
+"""The ``Accept`` of WATCH and of LIST requests, when not plain JSON: metadata informers
+ask for PartialObjectMetadata (:mod:`..metadata`), as the resource clients' ``_accept``."""
 
 
 class ListWatchError(KubernetesError):
@@ -122,7 +127,7 @@ class _Loop(Generic[T]):
     def __init__(self, info: ResourceInfo, item_type: Any, *, namespace: str | None,
                  watcher: Watcher[T], delta: DeltaProcessor[T], deliver: Deliver,
                  lock: AbstractContextManager[Any] | None, backoff: Backoff | None,
-                 on_error: ErrorHandler | None = None) -> None:
+                 on_error: ErrorHandler | None = None, accept: Accept | None = None) -> None:
         if namespace is not None and not info.namespaced:
             raise ValueError(f"{info.resource} is cluster-scoped: an informer for it takes no "
                              f"namespace (got {namespace!r})")
@@ -138,6 +143,15 @@ class _Loop(Generic[T]):
             item_type, api_version=info.api_version, kind=info.kind)
         self._item_type = item_type
         self.on_error = on_error
+        self.accept = accept
+
+    def _list_request(self, request: ListRequest) -> rq.Request:
+        req = list_request(self.info, self.namespace, request)
+        return req if self.accept is None else dataclasses.replace(req, accept=self.accept[1])
+
+    def _watch_request(self, request: WatchRequest) -> rq.Request:
+        req = watch_request(self.info, self.namespace, request)
+        return req if self.accept is None else dataclasses.replace(req, accept=self.accept[0])
 
     def _report(self, error: BaseException) -> None:
         """Hand ``error`` to the error handler; a failing handler is logged, not raised."""
@@ -251,9 +265,11 @@ class Reflector(_Loop[T]):
                  lock: AbstractContextManager[Any] | None = None,
                  backoff: Backoff | None = None,
                  on_error: ErrorHandler | None = None,
-                 wait_for_room: Callable[[], object] | None = None) -> None:
+                 wait_for_room: Callable[[], object] | None = None,
+                 accept: Accept | None = None) -> None:
         super().__init__(info, item_type, namespace=namespace, watcher=watcher, delta=delta,
-                         deliver=deliver, lock=lock, backoff=backoff, on_error=on_error)
+                         deliver=deliver, lock=lock, backoff=backoff, on_error=on_error,
+                         accept=accept)
         self._client = InterruptibleClient(rest)
         self.rest = self._client.rest
         self._stopped = threading.Event()
@@ -313,7 +329,7 @@ class Reflector(_Loop[T]):
 
     def _list(self, request: ListRequest) -> Step[T]:
         try:
-            response = self.rest.send(list_request(self.info, self.namespace, request))
+            response = self.rest.send(self._list_request(request))
             page = self._decode_page(response.body)
         except _LIST_ERRORS as exc:
             if self._stopped.is_set():
@@ -323,7 +339,7 @@ class Reflector(_Loop[T]):
 
     def _watch(self, request: WatchRequest) -> Step[T] | None:
         try:
-            stream = self.rest.open(watch_request(self.info, self.namespace, request))
+            stream = self.rest.open(self._watch_request(request))
         except KubernetesError as exc:
             if self._stopped.is_set():
                 return None
@@ -362,9 +378,11 @@ class AsyncReflector(_Loop[T]):
                  namespace: str | None = None, backoff: Backoff | None = None,
                  sleep: Callable[[float], Any] | None = None,
                  on_error: ErrorHandler | None = None,
-                 wait_for_room: Callable[[], Awaitable[object]] | None = None) -> None:
+                 wait_for_room: Callable[[], Awaitable[object]] | None = None,
+                 accept: Accept | None = None) -> None:
         super().__init__(info, item_type, namespace=namespace, watcher=watcher, delta=delta,
-                         deliver=deliver, lock=None, backoff=backoff, on_error=on_error)
+                         deliver=deliver, lock=None, backoff=backoff, on_error=on_error,
+                         accept=accept)
         self.rest = rest
         self._sleep = sleep if sleep is not None else asyncio.sleep
         self._wait_for_room = wait_for_room
@@ -405,7 +423,7 @@ class AsyncReflector(_Loop[T]):
 
     async def _list(self, request: ListRequest) -> Step[T]:
         try:
-            response = await self.rest.send(list_request(self.info, self.namespace, request))
+            response = await self.rest.send(self._list_request(request))
             page = self._decode_page(response.body)
         except _LIST_ERRORS as exc:
             return self.watcher.on_list_error(exc)
@@ -413,7 +431,7 @@ class AsyncReflector(_Loop[T]):
 
     async def _watch(self, request: WatchRequest) -> Step[T]:
         try:
-            stream = await self.rest.open(watch_request(self.info, self.namespace, request))
+            stream = await self.rest.open(self._watch_request(request))
         except KubernetesError as exc:
             return self.watcher.on_watch_error(exc)
         try:

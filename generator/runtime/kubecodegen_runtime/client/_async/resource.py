@@ -25,8 +25,9 @@ decode it (``client/ops.py``). Nothing else happens here.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 from collections.abc import AsyncIterator
-from typing import Any, Generic, Literal, TypeVar, overload
+from typing import Any, ClassVar, Generic, Literal, TypeVar, overload
 
 from ...applyconfig import KindApplyConfiguration
 from ...errors import ApiError, ResourceExpired, Status
@@ -62,13 +63,23 @@ class _AsyncScope:
     info: ResourceInfo
     _rest: AsyncRESTClient
     _namespace: str | None
+    #: The representation to ask for instead of plain JSON, as the ``Accept`` of answers
+    #: that are ``(one object or watch events, a list)``; ``None``: JSON. The metadata
+    #: client (:mod:`kubecodegen_runtime.metadata`) asks for PartialObjectMetadata here.
+    _accept: ClassVar[tuple[str, str] | None] = None
 
     @property
     def rest(self) -> AsyncRESTClient:
         return self._rest
 
-    async def _typed(self, req: rq.Request, tp: Any) -> Any:
-        return ops.decode(await self._rest.send(req), tp)
+    def _ask(self, req: rq.Request, *, listing: bool = False) -> rq.Request:
+        """``req`` with this client's ``Accept`` (see ``_accept``)."""
+        if self._accept is None:
+            return req
+        return dataclasses.replace(req, accept=self._accept[1 if listing else 0])
+
+    async def _typed(self, req: rq.Request, tp: Any, *, listing: bool = False) -> Any:
+        return ops.decode(await self._rest.send(self._ask(req, listing=listing)), tp)
 
     async def _status(self, req: rq.Request) -> Status:
         return ops.decode_status_body(await self._rest.send(req))
@@ -107,7 +118,7 @@ class AsyncCanList(_AsyncMany[T, L]):
             resource_version=resource_version, resource_version_match=resource_version_match,
             timeout_seconds=timeout_seconds,
         )
-        result: L = await self._typed(req, self.list_type)
+        result: L = await self._typed(req, self.list_type, listing=True)
         return result
 
     async def list_all(
@@ -148,7 +159,7 @@ class AsyncCanList(_AsyncMany[T, L]):
                     req = rq.list_(self.info, namespace=self._namespace,
                                    label_selector=label_selector, field_selector=field_selector,
                                    timeout_seconds=timeout_seconds)
-                    rest: L = await self._typed(req, self.list_type)
+                    rest: L = await self._typed(req, self.list_type, listing=True)
                     for item in seen.unseen(getattr(rest, "items", None) or ()):
                         yield item
                     return
@@ -165,7 +176,7 @@ class AsyncCanList(_AsyncMany[T, L]):
             )
             first = False
             try:
-                page: ops.Page[T] = await self._typed(req, page_type)
+                page: ops.Page[T] = await self._typed(req, page_type, listing=True)
             except ResourceExpired:
                 if token is None:
                     raise  # the first page itself: the caller's resource_version is too old
@@ -173,7 +184,7 @@ class AsyncCanList(_AsyncMany[T, L]):
                     self.info, namespace=self._namespace, label_selector=label_selector,
                     field_selector=field_selector, timeout_seconds=timeout_seconds,
                 )
-                page = await self._typed(req, page_type)
+                page = await self._typed(req, page_type, listing=True)
                 for item in seen.unseen(page.items or ()):
                     yield item
                 return
@@ -198,7 +209,7 @@ class AsyncCanList(_AsyncMany[T, L]):
                             label_selector=label_selector, field_selector=field_selector,
                             resource_version=resource_version, timeout_seconds=timeout_seconds)
         decoder = ops.watch_decoder(self.type, max_line=self._rest.limits.max_line_bytes)
-        stream = AsyncEventStream(self._rest, req, decoder.feed, decoder.close)
+        stream = AsyncEventStream(self._rest, self._ask(req), decoder.feed, decoder.close)
         try:
             async with stream:
                 async for event in stream:
@@ -268,7 +279,7 @@ class AsyncCanWatch(_AsyncOne[T]):
             send_initial_events=send_initial_events,
         )
         decoder = ops.watch_decoder(self.type, max_line=self._rest.limits.max_line_bytes)
-        return AsyncEventStream(self._rest, req, decoder.feed, decoder.close)
+        return AsyncEventStream(self._rest, self._ask(req), decoder.feed, decoder.close)
 
 
 class AsyncCanGet(_AsyncOne[T]):
@@ -395,7 +406,8 @@ class AsyncCanDelete(_AsyncOne[T]):
             grace_period_seconds=grace_period_seconds, preconditions=preconditions,
             dry_run=dry_run,
         )
-        result: T | Status = ops.decode_or_status(await self._rest.send(req), self.type)
+        result: T | Status = ops.decode_or_status(await self._rest.send(self._ask(req)),
+                                                  self.type)
         return result
 
 
@@ -419,7 +431,8 @@ class AsyncCanDeleteCollection(_AsyncMany[T, L]):
             grace_period_seconds=grace_period_seconds, dry_run=dry_run,
             timeout_seconds=timeout_seconds,
         )
-        result: L | Status = ops.decode_or_status(await self._rest.send(req), self.list_type)
+        result: L | Status = ops.decode_or_status(
+            await self._rest.send(self._ask(req, listing=True)), self.list_type)
         return result
 
 

@@ -26,8 +26,9 @@ decode it (``client/ops.py``). Nothing else happens here.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 from collections.abc import Iterator
-from typing import Any, Generic, Literal, TypeVar, overload
+from typing import Any, ClassVar, Generic, Literal, TypeVar, overload
 
 from ...applyconfig import KindApplyConfiguration
 from ...errors import ApiError, ResourceExpired, Status
@@ -63,13 +64,23 @@ class _SyncScope:
     info: ResourceInfo
     _rest: RESTClient
     _namespace: str | None
+    #: The representation to ask for instead of plain JSON, as the ``Accept`` of answers
+    #: that are ``(one object or watch events, a list)``; ``None``: JSON. The metadata
+    #: client (:mod:`kubecodegen_runtime.metadata`) asks for PartialObjectMetadata here.
+    _accept: ClassVar[tuple[str, str] | None] = None
 
     @property
     def rest(self) -> RESTClient:
         return self._rest
 
-    def _typed(self, req: rq.Request, tp: Any) -> Any:
-        return ops.decode(self._rest.send(req), tp)
+    def _ask(self, req: rq.Request, *, listing: bool = False) -> rq.Request:
+        """``req`` with this client's ``Accept`` (see ``_accept``)."""
+        if self._accept is None:
+            return req
+        return dataclasses.replace(req, accept=self._accept[1 if listing else 0])
+
+    def _typed(self, req: rq.Request, tp: Any, *, listing: bool = False) -> Any:
+        return ops.decode(self._rest.send(self._ask(req, listing=listing)), tp)
 
     def _status(self, req: rq.Request) -> Status:
         return ops.decode_status_body(self._rest.send(req))
@@ -108,7 +119,7 @@ class CanList(_SyncMany[T, L]):
             resource_version=resource_version, resource_version_match=resource_version_match,
             timeout_seconds=timeout_seconds,
         )
-        result: L = self._typed(req, self.list_type)
+        result: L = self._typed(req, self.list_type, listing=True)
         return result
 
     def list_all(
@@ -149,7 +160,7 @@ class CanList(_SyncMany[T, L]):
                     req = rq.list_(self.info, namespace=self._namespace,
                                    label_selector=label_selector, field_selector=field_selector,
                                    timeout_seconds=timeout_seconds)
-                    rest: L = self._typed(req, self.list_type)
+                    rest: L = self._typed(req, self.list_type, listing=True)
                     for item in seen.unseen(getattr(rest, "items", None) or ()):
                         yield item
                     return
@@ -166,7 +177,7 @@ class CanList(_SyncMany[T, L]):
             )
             first = False
             try:
-                page: ops.Page[T] = self._typed(req, page_type)
+                page: ops.Page[T] = self._typed(req, page_type, listing=True)
             except ResourceExpired:
                 if token is None:
                     raise  # the first page itself: the caller's resource_version is too old
@@ -174,7 +185,7 @@ class CanList(_SyncMany[T, L]):
                     self.info, namespace=self._namespace, label_selector=label_selector,
                     field_selector=field_selector, timeout_seconds=timeout_seconds,
                 )
-                page = self._typed(req, page_type)
+                page = self._typed(req, page_type, listing=True)
                 yield from seen.unseen(page.items or ())
                 return
             token = page.continue_token
@@ -197,7 +208,7 @@ class CanList(_SyncMany[T, L]):
                             label_selector=label_selector, field_selector=field_selector,
                             resource_version=resource_version, timeout_seconds=timeout_seconds)
         decoder = ops.watch_decoder(self.type, max_line=self._rest.limits.max_line_bytes)
-        stream = EventStream(self._rest, req, decoder.feed, decoder.close)
+        stream = EventStream(self._rest, self._ask(req), decoder.feed, decoder.close)
         try:
             with stream:
                 for event in stream:
@@ -267,7 +278,7 @@ class CanWatch(_SyncOne[T]):
             send_initial_events=send_initial_events,
         )
         decoder = ops.watch_decoder(self.type, max_line=self._rest.limits.max_line_bytes)
-        return EventStream(self._rest, req, decoder.feed, decoder.close)
+        return EventStream(self._rest, self._ask(req), decoder.feed, decoder.close)
 
 
 class CanGet(_SyncOne[T]):
@@ -394,7 +405,8 @@ class CanDelete(_SyncOne[T]):
             grace_period_seconds=grace_period_seconds, preconditions=preconditions,
             dry_run=dry_run,
         )
-        result: T | Status = ops.decode_or_status(self._rest.send(req), self.type)
+        result: T | Status = ops.decode_or_status(self._rest.send(self._ask(req)),
+                                                  self.type)
         return result
 
 
@@ -418,7 +430,8 @@ class CanDeleteCollection(_SyncMany[T, L]):
             grace_period_seconds=grace_period_seconds, dry_run=dry_run,
             timeout_seconds=timeout_seconds,
         )
-        result: L | Status = ops.decode_or_status(self._rest.send(req), self.list_type)
+        result: L | Status = ops.decode_or_status(
+            self._rest.send(self._ask(req, listing=True)), self.list_type)
         return result
 
 
