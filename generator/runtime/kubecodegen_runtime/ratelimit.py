@@ -31,6 +31,22 @@ class TokenBucket:
     def enabled(self) -> bool:
         return self.qps > 0
 
+    def try_take(self, now: float) -> bool:
+        """Take a token at time ``now`` only if one is available (client-go's ``TryAccept``).
+
+        Unlike :meth:`reserve`, a refusal costs nothing: a caller that is refused does not
+        push later callers further back.
+        """
+        if not self.enabled:
+            return True
+        elapsed = max(0.0, now - self._last)
+        self._last = max(self._last, now)
+        self._tokens = min(float(self.burst), self._tokens + elapsed * self.qps)
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
+
     def reserve(self, now: float) -> float:
         """Take one token at time ``now``; return the seconds to wait (0 if available)."""
         if not self.enabled:
