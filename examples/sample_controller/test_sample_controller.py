@@ -11,6 +11,10 @@ status says 0; and no garbage collector deletes a Deployment whose Foo is gone.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -43,6 +47,7 @@ from .main import Options, run
 pytestmark = pytest.mark.cluster
 
 CRD = Path(__file__).with_name("crd.yaml")
+ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
 
 #: Lease timings shorter than the defaults (15/10/2 s), with room for a loaded CI machine; a
@@ -270,3 +275,30 @@ def test_only_the_leader_runs_the_controller_and_a_standby_takes_over(
     lease = kube.coordination_v1.leases(ns).get("sample-controller")
     assert lease.spec is not None
     assert lease.spec.lease_transitions is not None and lease.spec.lease_transitions >= 1
+
+
+def test_the_program_runs_from_its_command_line_and_stops_on_sigterm(
+        kube: KubeClientset, sample: SampleClientset, envtest: Environment,
+        envtest_namespace: str) -> None:
+    """``python -m examples.sample_controller`` as a user runs it: flags, kubeconfig, default
+    Lease timings; SIGTERM stops it with status 0 and gives the Lease up."""
+    ns = envtest_namespace
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "generated"), str(ROOT)])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "examples.sample_controller", "--kubeconfig",
+         str(envtest.kubeconfig_path), "--namespace", ns, "--lease-namespace", ns,
+         "--id", "from-the-command-line"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        sample.samplecontroller_k8s_io_v1alpha1.foos(ns).create(foo("cli", "cli-deploy", 2))
+        made = eventually(lambda: get_deployment(kube, ns, "cli-deploy"), timeout=60)
+        assert made.spec is not None and made.spec.replicas == 2
+        assert holder(kube, ns) == "from-the-command-line"
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, output
+    assert not holder(kube, ns)
