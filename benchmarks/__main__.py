@@ -26,6 +26,7 @@ from . import (
     informer_cluster,
     informer_offline,
     list_cluster,
+    metadata_memory,
     report,
     watchlist_cluster,
 )
@@ -42,6 +43,7 @@ SUITES: dict[str, Suite] = {
     "informer_offline": informer_offline.run,
     "watchlist_cluster": watchlist_cluster.run,
     "fake_conformance": fake_conformance.run,
+    "metadata_memory": metadata_memory.run,
 }
 
 # Generated packages the suites need, with the spec each comes from.

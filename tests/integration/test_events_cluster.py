@@ -82,6 +82,23 @@ def test_each_api_correlates_a_repeated_event_into_one_object(
         assert synced["count"] == 1
 
 
+def test_a_finished_series_writes_its_last_count_without_shutdown(
+        cluster: TestCluster, namespace: str) -> None:
+    with RESTClient(admin_config(cluster)) as rest:
+        cm = configmap(rest, namespace, "series")
+        with EventBroadcaster(rest, series_finish=0.5) as broadcaster:
+            recorder = broadcaster.new_recorder("kubecodegen.io/series", "i")
+            for _ in range(4):
+                recorder.eventf(cm, None, "Normal", "Again", "Repeat", "again")
+            # create, PATCH count 2, and, once the series is quiet for 0.5 s, PATCH count 4
+            wait_until(lambda: broadcaster.written == 3, what="the series to finish")
+            [event] = events_of(rest, "events.k8s.io/v1", namespace)
+            assert event["series"]["count"] == 4
+            recorder.eventf(cm, None, "Normal", "Again", "Repeat", "again")  # a new series
+            wait_until(lambda: broadcaster.written == 4, what="a new event")
+            assert len(events_of(rest, "events.k8s.io/v1", namespace)) == 2
+
+
 def test_auto_picks_events_k8s_io_and_both_apis_see_the_event(
         cluster: TestCluster, namespace: str) -> None:
     with RESTClient(admin_config(cluster)) as rest:
@@ -89,10 +106,15 @@ def test_auto_picks_events_k8s_io_and_both_apis_see_the_event(
         with EventBroadcaster(rest) as broadcaster:
             recorder = broadcaster.new_recorder("kubecodegen.io/auto", "i")
             recorder.eventf(cm, cm, "Normal", "Created", "Create", "n" * 5000)
+            ns_object = rest.get(f"/api/v1/namespaces/{namespace}")  # cluster-scoped
+            recorder.eventf(ns_object, None, "Normal", "Seen", "Observe", "namespace %s", namespace)
             assert broadcaster.shutdown(30)
-        assert broadcaster.api == "events.k8s.io/v1"
+        assert broadcaster.api == "events.k8s.io/v1" and broadcaster.failed == 0
         [new] = events_of(rest, "events.k8s.io/v1", namespace)
         [old] = events_of(rest, "v1", namespace)  # the same object through core/v1
+        about_ns = [e for e in events_of(rest, "events.k8s.io/v1", "kube-system")
+                    if e["regarding"].get("name") == namespace]
+    assert [e["regarding"]["kind"] for e in about_ns] == ["Namespace"]  # 1.20 wants kube-system
     assert new["metadata"]["name"] == old["metadata"]["name"]
     assert len(new["note"]) == 1024  # cut to the validation limit, else the server refuses it
     assert new["related"]["name"] == "auto-subject"

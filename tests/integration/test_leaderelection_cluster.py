@@ -15,12 +15,14 @@ on a loaded 2-core machine (see docs/leaderelection.md, "Failover").
 from __future__ import annotations
 
 import itertools
+import json
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,10 @@ import pytest
 
 from kubecodegen_runtime.client._sync.rest import RESTClient
 from kubecodegen_runtime.config.kubeconfig import load_kubeconfig
+from kubecodegen_runtime.errors import Conflict
+from kubecodegen_runtime.leaderelection import ElectionTimings, ElectorCore, LeaseLock
+from kubecodegen_runtime.leaderelection.core import Get, OpResult, Update
+from kubecodegen_runtime.leaderelection.record import format_micro_time
 from tests.harness.cluster import TestCluster
 
 pytestmark = pytest.mark.cluster
@@ -196,6 +202,7 @@ def test_sigkill_leader_fails_over_within_lease_plus_retry(
     killed_at = fleet.by_name(first).kill()
     second, led_at = fleet.one_leader(timeout=LEASE + RETRY + 10)
     assert second != first
+    print(f"failover after SIGKILL: {led_at - killed_at:.3f}s")
     assert led_at - killed_at <= LEASE + RETRY + MARGIN, led_at - killed_at
     after = read_lease(cluster, namespace)["spec"]
     assert after["holderIdentity"] == second
@@ -218,6 +225,7 @@ def test_release_on_cancel_hands_over_quickly_asyncio(
     assert second != first
     # without the release nobody could lead before the lease expired (>= LEASE after the
     # last renewal, which came at most RETRY before the stop)
+    print(f"hand-over after SIGTERM with release: {led_at - stopped_at:.3f}s")
     assert led_at - stopped_at < LEASE - RETRY, led_at - stopped_at
     assert read_lease(cluster, namespace)["spec"]["holderIdentity"] == second
     fleet.check_never_two()
@@ -232,13 +240,65 @@ def test_apiserver_restart_leader_steps_down_and_someone_leads_again(
     stopped_at = time.monotonic()  # the server is gone by now (it may have taken a while)
     # unable to renew, the leader gives up within the renew deadline
     down_at = fleet.wait_for("the leader to step down", lambda: not fleet.leaders(), 10)
+    print(f"step-down after the apiserver stopped: {down_at - stopped_at:.3f}s")
     assert down_at - stopped_at <= RENEW + MARGIN, down_at - stopped_at
     assert fleet.by_name(first).has("follower")
     # nobody leads while the server is away, even once every lease would have expired
     time.sleep(LEASE + RETRY)
     assert fleet.leaders() == []
+    started_at = time.monotonic()
     private_cluster.start_apiserver()
-    fleet.one_leader(timeout=30)
+    ready_at = time.monotonic()
+    _, again_at = fleet.one_leader(timeout=30)
+    print(f"apiserver start took {ready_at - started_at:.3f}s; "
+          f"a leader again {again_at - started_at:.3f}s after the start began")
     fleet.check_never_two()
     assert all(c.proc.poll() is None for c in fleet.candidates), \
         [c.stderr() for c in fleet.candidates]
+
+
+def test_lease_lock_keeps_every_field_and_a_conflict_is_a_failed_attempt(
+        cluster: TestCluster, namespace: str) -> None:
+    path = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/kept"
+    with RESTClient(load_kubeconfig(cluster.admin_kubeconfig)) as rest:
+        rest.post(f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases", json.dumps({
+            "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": "kept", "labels": {"team": "a"},
+                         "annotations": {"note": "keep me"}},
+            "spec": {"holderIdentity": "", "leaseTransitions": 4},
+        }).encode())
+        a, b = LeaseLock(rest, namespace, "kept", "a"), LeaseLock(rest, namespace, "kept", "b")
+        core_a = ElectorCore("a", ElectionTimings(LEASE, RENEW, RETRY), describe=a.describe())
+        core_b = ElectorCore("b", ElectionTimings(LEASE, RENEW, RETRY), describe=b.describe())
+        wall = datetime.now(timezone.utc)
+
+        def step(lock: LeaseLock, op: Any) -> OpResult:
+            try:
+                if isinstance(op, Get):
+                    return OpResult(time.monotonic(), record=lock.get())
+                if isinstance(op, Update):
+                    lock.update(op.record)
+                else:
+                    lock.create(op.record)
+                return OpResult(time.monotonic())
+            except Exception as exc:
+                return OpResult(time.monotonic(), error=exc)
+
+        # both read the free lease, a writes first, b's write conflicts: a failed attempt
+        attempt_a, attempt_b = core_a.attempt(time.monotonic(), wall), core_b.attempt(0.0, wall)
+        write_a = attempt_a.send(step(a, next(attempt_a)))
+        write_b = attempt_b.send(step(b, next(attempt_b)))
+        with pytest.raises(StopIteration) as won:
+            attempt_a.send(step(a, write_a))
+        conflict = step(b, write_b)
+        assert isinstance(conflict.error, Conflict)
+        with pytest.raises(StopIteration) as lost:
+            attempt_b.send(conflict)
+        assert won.value.value is True and lost.value.value is False
+        lease = rest.get(path)
+    assert lease["metadata"]["labels"] == {"team": "a"}
+    assert lease["metadata"]["annotations"] == {"note": "keep me"}
+    spec = lease["spec"]
+    assert spec["holderIdentity"] == "a" and spec["leaseTransitions"] == 5
+    assert spec["leaseDurationSeconds"] == int(LEASE)
+    assert spec["renewTime"] == format_micro_time(wall) == spec["acquireTime"]

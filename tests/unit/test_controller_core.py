@@ -26,12 +26,15 @@ from kubecodegen_runtime.controller import (
     ObjectKey,
     Outcome,
     OwnerMapper,
+    Predicate,
     QueueAction,
     Result,
     TerminalError,
     apply,
     decide,
+    generation_changed,
     primary_keys,
+    resource_version_changed,
 )
 from kubecodegen_runtime.meta import GroupVersionKind
 from kubecodegen_runtime.workqueue import ItemExponentialFailureRateLimiter, RateLimitingQueue
@@ -267,6 +270,58 @@ def test_replica_set_informer_info_is_not_an_owner_of_deployments() -> None:
     # ResourceInfo of another kind in the same group maps nothing
     assert OwnerMapper(REPLICA_SETS)(rs_dict("x", "ns", ref("Deployment", "web"))) == []
     assert OwnerMapper(CONFIG_MAPS).namespaced is True
+
+
+def deployment(generation: int, rv: str) -> apps_v1.Deployment:
+    return apps_v1.Deployment(metadata=ObjectMeta(name="web", namespace="ns",
+                                                  generation=generation, resource_version=rv))
+
+
+def test_predicates_filter_before_mapping() -> None:
+    sink = Sink()
+    handler = sink.handler(primary_keys)
+    handler.predicate = generation_changed()
+    v1, v1_status, v2 = deployment(1, "10"), deployment(1, "11"), deployment(2, "12")
+    handler.on_add(v1, True)  # adds and deletes pass: only on_update is set
+    handler.on_update(v1, v1_status)  # a status write: same generation
+    handler.on_update(v1_status, v1_status)  # a resync
+    assert sink.keys == [ObjectKey("ns", "web")]
+    handler.on_update(v1_status, v2)
+    handler.on_delete(DeletedFinalStateUnknown("ns/web", v2))
+    assert len(sink.keys) == 3
+    # dicts read the same way
+    sink.keys.clear()
+    handler.on_update({"metadata": {"name": "d", "generation": 1}},
+                      {"metadata": {"name": "d", "generation": 1}})
+    assert sink.keys == []
+
+    resync_filter = sink.handler(primary_keys)
+    resync_filter.predicate = resource_version_changed()
+    resync_filter.on_update(v1, v1)
+    resync_filter.on_update(v1, deployment(1, "10"))  # same resourceVersion: nothing new
+    assert sink.keys == []
+    resync_filter.on_update(v1, v1_status)
+    assert sink.keys == [ObjectKey("ns", "web")]
+
+
+def test_a_failing_predicate_is_reported_and_lets_the_event_through() -> None:
+    sink = Sink()
+    handler = sink.handler(primary_keys)
+    seen_deleted: list[object] = []
+
+    def explode(obj: object) -> bool:
+        raise RuntimeError("predicate bug")
+
+    def record(obj: object) -> bool:
+        seen_deleted.append(obj)
+        return False
+
+    handler.predicate = Predicate(on_add=explode, on_delete=record)
+    cm = core_v1.ConfigMap(metadata=ObjectMeta(name="a", namespace="ns"))
+    handler.on_add(cm, False)
+    assert sink.keys == [ObjectKey("ns", "a")] and len(sink.errors) == 1
+    handler.on_delete(DeletedFinalStateUnknown("ns/a", cm))
+    assert seen_deleted == [cm] and len(sink.keys) == 1  # unwrapped, and refused
 
 
 # -- outcome rules ---------------------------------------------------------------------------

@@ -39,6 +39,8 @@ class Store:
         self.version = 0 if record is None else 1
         self.writes: list[LeaderElectionRecord] = []
         self.fail_next: BaseException | None = None
+        self.seen: dict[str, int] = {}
+        self.down = False  # every operation fails (the apiserver is away)
 
     def set(self, record: LeaderElectionRecord) -> None:
         """Someone else writes the lock."""
@@ -46,29 +48,34 @@ class Store:
         self.version += 1
 
 
-def drive(attempt: Attempt, store: Store, now: float) -> tuple[bool, list[str]]:
-    """Run an attempt against ``store`` at ``now``; returns the result and the ops seen."""
+def drive(who: ElectorCore, attempt: Attempt, store: Store, now: float) -> tuple[bool, list[str]]:
+    """Run an attempt of ``who`` against ``store`` at ``now``; returns the result and the
+    ops seen. As a real lock, each elector's lock remembers the version it last read or
+    wrote, and an update conflicts unless that is still the current one."""
     seen: list[str] = []
-    read_version = store.version
+    read_version = store.seen.get(who.identity, -1)
     try:
         op = next(attempt)
         while True:
             seen.append(type(op).__name__)
             error: BaseException | None = None
             record: LeaderElectionRecord | None = None
-            if store.fail_next is not None:
+            if store.down:
+                error = ServiceUnavailable(503, "ServiceUnavailable", "down")
+            elif store.fail_next is not None:
                 error, store.fail_next = store.fail_next, None
             elif isinstance(op, Get):
                 if store.record is None:
                     error = NotFound(404, "NotFound", "leases not found")
                 record = store.record
-                read_version = store.version
+                read_version = store.seen[who.identity] = store.version
             elif isinstance(op, Create):
                 if store.record is not None:
                     error = AlreadyExists(409, "AlreadyExists", "exists")
                 else:
                     store.set(op.record)
                     store.writes.append(op.record)
+                    read_version = store.seen[who.identity] = store.version
             else:
                 assert isinstance(op, Update)
                 if read_version != store.version:
@@ -76,6 +83,7 @@ def drive(attempt: Attempt, store: Store, now: float) -> tuple[bool, list[str]]:
                 else:
                     store.set(op.record)
                     store.writes.append(op.record)
+                    read_version = store.seen[who.identity] = store.version
             op = attempt.send(OpResult(now, record=record, error=error))
     except StopIteration as done:
         return bool(done.value), seen
@@ -95,7 +103,7 @@ def core(identity: str = "me", timings: ElectionTimings = T) -> ElectorCore:
 
 def test_acquire_when_there_is_no_lease_creates_it() -> None:
     store, me = Store(), core()
-    ok, ops = drive(me.attempt(100.0, WALL), store, 100.2)
+    ok, ops = drive(me, me.attempt(100.0, WALL), store, 100.2)
     assert ok and ops == ["Get", "Create"]
     assert store.record == LeaderElectionRecord("me", 15, WALL, WALL, 0)
     assert me.is_leader(100.2) and me.leader() == "me"
@@ -106,26 +114,26 @@ def test_acquire_when_there_is_no_lease_creates_it() -> None:
 def test_acquire_a_released_lease_at_once_counting_a_transition() -> None:
     store = Store(LeaderElectionRecord("", 1, WALL, WALL, 7))
     me = core()
-    ok, ops = drive(me.attempt(0.0, WALL), store, 0.0)
+    ok, ops = drive(me, me.attempt(0.0, WALL), store, 0.0)
     assert ok and ops == ["Get", "Update"]
     assert store.record == LeaderElectionRecord("me", 15, WALL, WALL, 8)
 
 
 def test_respect_an_unexpired_foreign_lease_without_writing() -> None:
     store, me = Store(foreign()), core()
-    ok, ops = drive(me.attempt(0.0, WALL), store, 0.0)
+    ok, ops = drive(me, me.attempt(0.0, WALL), store, 0.0)
     assert not ok and ops == ["Get"] and me.observed_time == 0.0
     assert me.leader() == "other" and not me.is_leader(0.0)
     # still held just before observed_time + lease_duration, by our clock
-    ok, ops = drive(me.attempt(14.9, WALL), store, 14.9)
+    ok, ops = drive(me, me.attempt(14.9, WALL), store, 14.9)
     assert not ok and ops == ["Get"] and store.writes == []
 
 
 def test_take_an_expired_foreign_lease() -> None:
     store, me = Store(foreign(transitions=3)), core()
-    drive(me.attempt(0.0, WALL), store, 0.0)
+    drive(me, me.attempt(0.0, WALL), store, 0.0)
     later = WALL + timedelta(seconds=16)
-    ok, ops = drive(me.attempt(15.01, later), store, 15.01)
+    ok, ops = drive(me, me.attempt(15.01, later), store, 15.01)
     assert ok and ops == ["Get", "Update"]
     assert store.record == LeaderElectionRecord("me", 15, later, later, 4)
     assert me.is_leader(15.01)
@@ -133,13 +141,13 @@ def test_take_an_expired_foreign_lease() -> None:
 
 def test_a_renewing_holder_stays_leader_in_our_eyes() -> None:
     store, me = Store(foreign()), core()
-    drive(me.attempt(0.0, WALL), store, 0.0)
+    drive(me, me.attempt(0.0, WALL), store, 0.0)
     store.set(foreign(renew=WALL + timedelta(seconds=10)))  # the holder renewed
-    drive(me.attempt(10.0, WALL), store, 10.0)
+    drive(me, me.attempt(10.0, WALL), store, 10.0)
     assert me.observed_time == 10.0
-    ok, _ = drive(me.attempt(20.0, WALL), store, 20.0)  # 20 > 0 + 15, but < 10 + 15
+    ok, _ = drive(me, me.attempt(20.0, WALL), store, 20.0)  # 20 > 0 + 15, but < 10 + 15
     assert not ok and store.writes == []
-    ok, _ = drive(me.attempt(25.01, WALL), store, 25.01)
+    ok, _ = drive(me, me.attempt(25.01, WALL), store, 25.01)
     assert ok
 
 
@@ -176,7 +184,7 @@ def test_create_race_lost_is_a_failed_attempt() -> None:
 def test_a_server_error_on_get_fails_the_attempt() -> None:
     store, me = Store(foreign()), core()
     store.fail_next = ServiceUnavailable(503, "ServiceUnavailable", "down")
-    ok, ops = drive(me.attempt(0.0, WALL), store, 0.0)
+    ok, ops = drive(me, me.attempt(0.0, WALL), store, 0.0)
     assert not ok and ops == ["Get"] and me.observed is None
 
 
@@ -185,22 +193,39 @@ def test_a_server_error_on_get_fails_the_attempt() -> None:
 
 def test_renew_keeps_acquire_time_and_transitions() -> None:
     store, me = Store(LeaderElectionRecord("", 1, None, None, 5)), core()
-    drive(me.attempt(0.0, WALL), store, 0.0)
+    drive(me, me.attempt(0.0, WALL), store, 0.0)
     acquired = store.record
     assert acquired is not None and acquired.leader_transitions == 6
     later = WALL + timedelta(seconds=2)
-    ok, ops = drive(me.attempt(2.0, later), store, 2.1)
-    assert ok and ops == ["Get", "Update"]
+    ok, ops = drive(me, me.attempt(2.0, later), store, 2.1)
+    assert ok and ops == ["Update"]  # the leader's fast path: no read first
     assert store.record == replace(acquired, renew_time=later)
     assert me.lead_until == 2.0 + T.renew_deadline
 
 
+def test_renew_falls_back_to_reading_when_the_fast_update_conflicts() -> None:
+    store, me = Store(), core()
+    drive(me, me.attempt(0.0, WALL), store, 0.0)
+    assert store.record is not None
+    store.set(store.record)  # someone touched the Lease (a label): new version, same record
+    ok, ops = drive(me, me.attempt(2.0, WALL), store, 2.0)
+    assert ok and ops == ["Update", "Get", "Update"]
+    assert me.lead_until == 2.0 + T.renew_deadline
+
+
+def test_a_candidate_never_takes_the_fast_path() -> None:
+    store, me = Store(), core()
+    drive(me, me.attempt(0.0, WALL), store, 0.0)
+    ok, ops = drive(me, me.attempt(T.renew_deadline, WALL), store, T.renew_deadline)
+    assert ok and ops == ["Get", "Update"]  # past the deadline it is not leading any more
+
+
 def test_leadership_ends_at_the_renew_deadline_without_a_renewal() -> None:
     store, me = Store(), core()
-    drive(me.attempt(0.0, WALL), store, 0.0)
+    drive(me, me.attempt(0.0, WALL), store, 0.0)
     assert me.renew_wait(0.0) == T.retry_period
-    store.fail_next = Conflict(409, "Conflict", "modified")
-    ok, _ = drive(me.attempt(2.0, WALL), store, 2.0)
+    store.down = True
+    ok, _ = drive(me, me.attempt(2.0, WALL), store, 2.0)
     assert not ok and me.is_leader(2.0)  # a failed renewal is retried until the deadline
     assert me.is_leader(T.renew_deadline - 0.001)
     assert not me.is_leader(T.renew_deadline)
@@ -212,10 +237,10 @@ def test_leadership_ends_at_the_renew_deadline_without_a_renewal() -> None:
 
 def test_observing_another_holder_while_leading_steps_down_at_once() -> None:
     store, me = Store(), core()
-    drive(me.attempt(0.0, WALL), store, 0.0)
+    drive(me, me.attempt(0.0, WALL), store, 0.0)
     store.set(foreign("usurper"))
-    ok, ops = drive(me.attempt(2.0, WALL), store, 2.0)
-    assert not ok and ops == ["Get"] and not me.is_leader(2.0)
+    ok, ops = drive(me, me.attempt(2.0, WALL), store, 2.0)
+    assert not ok and ops == ["Update", "Get"] and not me.is_leader(2.0)
     assert me.lead_until is None and me.leader() == "usurper"
 
 
@@ -223,13 +248,13 @@ def test_transitions_count_every_change_of_holder() -> None:
     store = Store()
     a, b = core("a"), core("b")
     now = 0.0
-    drive(a.attempt(now, WALL), store, now)
+    drive(a, a.attempt(now, WALL), store, now)
     for turn in range(1, 5):
         nxt, prev = (b, a) if turn % 2 else (a, b)
-        drive(nxt.attempt(now, WALL), store, now)  # observe the current holder
+        drive(nxt, nxt.attempt(now, WALL), store, now)  # observe the current holder
         now += T.lease_duration + 0.1  # the holder stopped renewing
         prev.step_down()
-        ok, _ = drive(nxt.attempt(now, WALL), store, now)
+        ok, _ = drive(nxt, nxt.attempt(now, WALL), store, now)
         assert ok and store.record is not None and store.record.leader_transitions == turn
 
 
@@ -242,18 +267,18 @@ def test_transitions_count_every_change_of_holder() -> None:
 ])
 def test_foreign_wall_clock_does_not_matter(renew: datetime) -> None:
     store, me = Store(foreign(renew=renew)), core()
-    drive(me.attempt(1000.0, WALL), store, 1000.0)
-    ok, _ = drive(me.attempt(1014.9, WALL), store, 1014.9)
+    drive(me, me.attempt(1000.0, WALL), store, 1000.0)
+    ok, _ = drive(me, me.attempt(1014.9, WALL), store, 1014.9)
     assert not ok  # not expired early by an old timestamp
-    ok, _ = drive(me.attempt(1015.01, WALL), store, 1015.01)
+    ok, _ = drive(me, me.attempt(1015.01, WALL), store, 1015.01)
     assert ok  # not kept alive by a future timestamp
 
 
 def test_expiry_counts_from_our_first_observation_not_the_record() -> None:
     store, me = Store(foreign()), core()
-    drive(me.attempt(50.0, WALL), store, 50.0)  # first seen at 50, whatever its age
+    drive(me, me.attempt(50.0, WALL), store, 50.0)  # first seen at 50, whatever its age
     assert me.held_by_other(64.9) and not me.held_by_other(65.01)
-    drive(me.attempt(60.0, WALL), store, 60.0)  # unchanged record: the moment stays 50
+    drive(me, me.attempt(60.0, WALL), store, 60.0)  # unchanged record: the moment stays 50
     assert me.observed_time == 50.0
 
 
@@ -262,32 +287,32 @@ def test_expiry_counts_from_our_first_observation_not_the_record() -> None:
 
 def test_release_writes_an_empty_holder_and_keeps_transitions() -> None:
     store, me = Store(LeaderElectionRecord("", 1, None, None, 2)), core()
-    drive(me.attempt(0.0, WALL), store, 0.0)
-    ok, ops = drive(me.release(WALL), store, 1.0)
+    drive(me, me.attempt(0.0, WALL), store, 0.0)
+    ok, ops = drive(me, me.release(WALL), store, 1.0)
     assert ok and ops == ["Update"] and not me.is_leader(1.0)
     assert store.record == LeaderElectionRecord("", 1, WALL, WALL, 3)
     assert me.leader() == ""
     other = core("other")  # the next candidate takes over at its first attempt
-    ok, _ = drive(other.attempt(1.0, WALL), store, 1.0)
+    ok, _ = drive(other, other.attempt(1.0, WALL), store, 1.0)
     assert ok and store.record.leader_transitions == 4
 
 
 def test_release_is_a_no_op_when_not_holding() -> None:
     store, me = Store(foreign()), core()
-    drive(me.attempt(0.0, WALL), store, 0.0)
-    ok, ops = drive(me.release(WALL), store, 0.0)
+    drive(me, me.attempt(0.0, WALL), store, 0.0)
+    ok, ops = drive(me, me.release(WALL), store, 0.0)
     assert ok and ops == [] and store.writes == []
 
 
 def test_new_leader_is_reported_once_per_change() -> None:
     store, me = Store(foreign("x")), core()
     assert me.new_leader() is None  # nothing observed yet
-    drive(me.attempt(0.0, WALL), store, 0.0)
+    drive(me, me.attempt(0.0, WALL), store, 0.0)
     assert me.new_leader() == "x" and me.new_leader() is None
-    drive(me.attempt(1.0, WALL), store, 1.0)
+    drive(me, me.attempt(1.0, WALL), store, 1.0)
     assert me.new_leader() is None
     store.set(LeaderElectionRecord("", 1, None, None, 4))
-    drive(me.attempt(2.0, WALL), store, 2.0)  # the read sees it free, then we take it
+    drive(me, me.attempt(2.0, WALL), store, 2.0)  # the read sees it free, then we take it
     assert me.new_leader() == "me"
 
 
@@ -300,7 +325,7 @@ def test_acquire_wait_is_the_jittered_retry_period(r: float) -> None:
 
 def test_acquire_wait_stops_at_the_expiry_of_the_observed_lease() -> None:
     store, me = Store(foreign()), core()
-    drive(me.attempt(0.0, WALL), store, 0.0)
+    drive(me, me.attempt(0.0, WALL), store, 0.0)
     assert me.acquire_wait(14.5, lambda: 1.0) == pytest.approx(0.501)
     assert me.acquire_wait(5.0, lambda: 1.0) == pytest.approx(T.retry_period * 2.2)
 

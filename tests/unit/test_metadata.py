@@ -336,3 +336,15 @@ def test_for_metadata_resolves_a_gvr_through_discovery() -> None:
             return found.item_type
 
     assert asyncio.run(run()) is PartialObjectMetadata
+
+
+def test_a_server_that_cannot_convert_answers_not_acceptable() -> None:
+    from kubecodegen_runtime.errors import NotAcceptable
+
+    status = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 406,
+              "reason": "NotAcceptable", "message": "only the following media types are "
+              "accepted: application/json"}
+    server = Server(lambda request: httpx.Response(406, json=status))
+    with sync_rest(server) as rest, pytest.raises(NotAcceptable):
+        MetadataClient(rest).resource(SECRETS).namespace("ns").get("a")
+    assert server.accepts == [ACCEPT_OBJECT]

@@ -42,7 +42,7 @@ class TokenBucket:
         elapsed = max(0.0, now - self._last)
         self._last = max(self._last, now)
         self._tokens = min(float(self.burst), self._tokens + elapsed * self.qps)
-        if self._tokens < 1.0:
+        if self._tokens < 1.0 - 1e-9:  # refills summed in small steps fall short of 1.0
             return False
         self._tokens -= 1.0
         return True

@@ -44,6 +44,11 @@ with the WatchList feature; :mod:`.watcher` has the rules), and an informer whos
 refuses it falls back to paged LISTs by itself, reporting that once to the watch error
 handler.
 
+``accept`` (``(watch, list)`` media types) asks the server for another representation of
+the objects than JSON; metadata informers (``factory.for_metadata``) ask for
+PartialObjectMetadata with it, so their item type is
+:class:`~..metadata.PartialObjectMetadata` and no data reaches the process.
+
 Cached objects are shared by the store, every handler and every lister caller: never
 mutate them, copy first. Set ``KUBECODEGEN_CACHE_MUTATION_DETECTOR=1`` to have every
 informer keep snapshots and report violations (:meth:`check_mutations`).

@@ -29,7 +29,16 @@ from ..cache.keys import OwnerRef, controller_of, get_owner_references
 from .async_controller import AsyncController
 from .controller import Controller
 from .core import CacheSyncTimeoutError, ControllerCore, Watch
-from .mapping import EnqueueHandler, KeyMapper, OwnerMapper, OwnerType, primary_keys
+from .mapping import (
+    EnqueueHandler,
+    KeyMapper,
+    OwnerMapper,
+    OwnerType,
+    Predicate,
+    generation_changed,
+    primary_keys,
+    resource_version_changed,
+)
 from .outcome import ControllerStats, Outcome, QueueAction, apply, decide
 from .types import AsyncReconcile, ObjectKey, Reconcile, Result, TerminalError
 
@@ -47,6 +56,7 @@ __all__ = [
     "OwnerMapper",
     "OwnerRef",
     "OwnerType",
+    "Predicate",
     "QueueAction",
     "Reconcile",
     "Result",
@@ -55,6 +65,8 @@ __all__ = [
     "apply",
     "controller_of",
     "decide",
+    "generation_changed",
     "get_owner_references",
     "primary_keys",
+    "resource_version_changed",
 ]

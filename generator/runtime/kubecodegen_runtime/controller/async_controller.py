@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..cache.informer import AsyncSharedInformer
+from ..config.text import terminal_safe
 from ..workqueue import (
     AsyncRateLimitingQueue,
     QueueShutDown,
@@ -78,7 +79,7 @@ class AsyncController(ControllerCore[AsyncSharedInformer[Any], AsyncRateLimiting
             drained = await self.queue.shutdown_with_drain(self.drain_timeout)
             if not drained:
                 logger.warning("controller %s: reconciles still running after %ss of drain; "
-                               "cancelling them", self.name, self.drain_timeout)
+                               "cancelling them", terminal_safe(self.name), self.drain_timeout)
                 for task in self._tasks:
                     task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)

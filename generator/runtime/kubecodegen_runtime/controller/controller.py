@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..cache.informer import SharedInformer
+from ..config.text import terminal_safe
 from ..workqueue import (
     QueueShutDown,
     RateLimiter,
@@ -84,7 +85,7 @@ class Controller(ControllerCore[SharedInformer[Any], RateLimitingQueue[ObjectKey
                 thread.join(None if drained else 0.0)
             if not drained:
                 logger.warning("controller %s: reconciles still running after %ss of drain",
-                               self.name, self.drain_timeout)
+                               terminal_safe(self.name), self.drain_timeout)
 
     def _stop_requested(self, stop: threading.Event | None) -> bool:
         return self._stopping.is_set() or (stop is not None and stop.is_set())

@@ -33,7 +33,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from ..cache.processor import HandlerRegistration
 from ..config.text import terminal_safe
 from ..meta import ResourceInfo
-from .mapping import EnqueueHandler, KeyMapper, OwnerMapper, OwnerType, primary_keys
+from .mapping import EnqueueHandler, KeyMapper, OwnerMapper, OwnerType, Predicate, primary_keys
 from .outcome import ControllerStats, Outcome, apply, decide
 from .types import ObjectKey
 
@@ -131,15 +131,20 @@ class ControllerCore(Generic[Inf, Q]):
 
     # -- declaring watches --------------------------------------------------------------
 
-    def watch_primary(self: C, informer: Inf) -> C:
-        """Reconcile the key of every object of ``informer`` (``For``); one per controller."""
+    def watch_primary(self: C, informer: Inf, *, predicate: Predicate | None = None) -> C:
+        """Reconcile the key of every object of ``informer`` (``For``); one per controller.
+
+        ``predicate`` (every watch takes one) filters its notifications, e.g.
+        :func:`~.mapping.generation_changed`.
+        """
         if self._primary is not None:
             raise ValueError(f"controller {self.name!r} already has a primary watch")
         self._primary = informer
-        return self._add("primary", informer, primary_keys)
+        return self._add("primary", informer, primary_keys, predicate)
 
     def watch_owned(self: C, informer: Inf, owner: OwnerType | None = None, *,
-                    owner_namespaced: bool | None = None) -> C:
+                    owner_namespaced: bool | None = None,
+                    predicate: Predicate | None = None) -> C:
         """Reconcile the controller owner of every object of ``informer`` (``Owns``).
 
         ``owner`` is the owner type, the primary's by default (declare the primary
@@ -156,17 +161,20 @@ class ControllerCore(Generic[Inf, Q]):
             primary = self._primary.info
             if (mapper.group, mapper.kind) == (primary.group, primary.kind):
                 owner_namespaced = primary.namespaced
-        return self._add("owned", informer, OwnerMapper(owner, owner_namespaced))
+        return self._add("owned", informer, OwnerMapper(owner, owner_namespaced), predicate)
 
-    def watch(self: C, informer: Inf, mapper: KeyMapper) -> C:
+    def watch(self: C, informer: Inf, mapper: KeyMapper, *,
+              predicate: Predicate | None = None) -> C:
         """Reconcile the keys ``mapper(obj)`` returns for every object of ``informer``
         (``Watches``); on an update it is called with the old and the new object."""
-        return self._add("mapped", informer, mapper)
+        return self._add("mapped", informer, mapper, predicate)
 
-    def _add(self: C, role: str, informer: Inf, mapper: KeyMapper) -> C:
+    def _add(self: C, role: str, informer: Inf, mapper: KeyMapper,
+             predicate: Predicate | None) -> C:
         if self._ran:
             raise RuntimeError("watches must be declared before run()")
-        handler: EnqueueHandler[Any] = EnqueueHandler(mapper, self.queue.add, self._mapping_failed)
+        handler: EnqueueHandler[Any] = EnqueueHandler(mapper, self.queue.add,
+                                                      self._mapping_failed, predicate)
         self._watches.append(Watch(role, informer, handler))
         return self
 
@@ -234,6 +242,10 @@ class ControllerCore(Generic[Inf, Q]):
         action = decide(result, error)
         try:
             apply(action, self.queue, key)
+        except Exception:  # a queue or rate-limiter bug must not kill the worker
+            logger.exception("controller %s: queue action %s for %s failed",
+                             terminal_safe(self.name), action.outcome.value,
+                             terminal_safe(str(key)))
         finally:
             self.stats.finished(action.outcome, self._clock() - started_at)
         if action.error is not None:

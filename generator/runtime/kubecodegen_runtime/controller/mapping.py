@@ -22,7 +22,11 @@ Rules shared by all three (one handler class, :class:`EnqueueHandler`):
   known state is mapped like any object;
 * a mapper that raises is reported (``on_error``) and the notification produces no key;
   the informer and the other watches carry on. A key is asked for once per notification
-  even if a mapper returns it twice.
+  even if a mapper returns it twice;
+* a :class:`Predicate` (controller-runtime's ``predicate.Funcs``) filters notifications
+  before mapping: an add, update (old, new) or delete it refuses produces no key. A
+  predicate that raises is reported like a mapper and lets the notification through --
+  a spurious reconcile is harmless, a missed one is not.
 
 Pure bookkeeping: no threads, no I/O. What happens to the keys (``queue.add``) is the
 ``enqueue`` callback's business.
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from ..cache.keys import DeletedFinalStateUnknown, controller_of, get_namespace
@@ -100,6 +105,42 @@ class OwnerMapper:
         return f"OwnerMapper(group={self.group!r}, kind={self.kind!r})"
 
 
+@dataclass(frozen=True, slots=True)
+class Predicate:
+    """Which notifications of a watch may ask for keys; a missing function passes all.
+
+    ``on_update`` sees ``(old, new)``; for a resync replay ``old is new``. Deletions are
+    given the object (a tombstone's last known state).
+    """
+
+    on_add: Callable[[Any], bool] | None = None
+    on_update: Callable[[Any, Any], bool] | None = None
+    on_delete: Callable[[Any], bool] | None = None
+
+
+def _meta_field(obj: object, wire: str, attr: str) -> Any:
+    meta = obj.get("metadata") if isinstance(obj, dict) else getattr(obj, "metadata", None)
+    if isinstance(meta, dict):
+        return meta.get(wire)
+    return getattr(meta, attr, None)
+
+
+def generation_changed() -> Predicate:
+    """Updates pass only when ``metadata.generation`` changed (controller-runtime's
+    ``GenerationChangedPredicate``): spec changes, not status-only writes or resyncs.
+    Only for resources whose server keeps ``generation`` (custom resources, workloads)."""
+    return Predicate(on_update=lambda old, new: _meta_field(old, "generation", "generation")
+                     != _meta_field(new, "generation", "generation"))
+
+
+def resource_version_changed() -> Predicate:
+    """Updates pass only when ``metadata.resourceVersion`` changed: resync replays are
+    dropped (client-go sample-controller's ``handleObject`` check)."""
+    return Predicate(on_update=lambda old, new: old is not new and (
+        _meta_field(old, "resourceVersion", "resource_version")
+        != _meta_field(new, "resourceVersion", "resource_version")))
+
+
 ErrorReport = Callable[[BaseException, object], None]
 """Called with the exception and the object when a mapper fails."""
 
@@ -112,13 +153,23 @@ class EnqueueHandler(Generic[T]):
     """A :class:`~..cache.processor.ResourceEventHandler` that turns notifications into
     keys with ``mapper`` and hands each one to ``enqueue``."""
 
-    __slots__ = ("enqueue", "mapper", "on_error")
+    __slots__ = ("enqueue", "mapper", "on_error", "predicate")
 
     def __init__(self, mapper: KeyMapper, enqueue: Callable[[ObjectKey], object],
-                 on_error: ErrorReport) -> None:
+                 on_error: ErrorReport, predicate: Predicate | None = None) -> None:
         self.mapper = mapper
         self.enqueue = enqueue
         self.on_error = on_error
+        self.predicate = predicate
+
+    def _passes(self, check: Callable[..., bool] | None, *objs: object) -> bool:
+        if check is None:
+            return True
+        try:
+            return bool(check(*objs))
+        except Exception as exc:
+            self.on_error(exc, objs[-1])
+            return True
 
     def keys(self, *objs: object) -> list[ObjectKey]:
         """The distinct keys of ``objs`` (tombstones unwrapped), in first-seen order."""
@@ -137,10 +188,13 @@ class EnqueueHandler(Generic[T]):
             self.enqueue(key)
 
     def on_add(self, obj: T, is_in_initial_list: bool) -> None:
-        self._send(self.keys(obj))
+        if self.predicate is None or self._passes(self.predicate.on_add, obj):
+            self._send(self.keys(obj))
 
     def on_update(self, old: T, new: T) -> None:
-        self._send(self.keys(old) if old is new else self.keys(old, new))
+        if self.predicate is None or self._passes(self.predicate.on_update, old, new):
+            self._send(self.keys(old) if old is new else self.keys(old, new))
 
     def on_delete(self, obj: T | DeletedFinalStateUnknown[T]) -> None:
-        self._send(self.keys(obj))
+        if self.predicate is None or self._passes(self.predicate.on_delete, _unwrap(obj)):
+            self._send(self.keys(obj))

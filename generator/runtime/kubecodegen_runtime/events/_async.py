@@ -1,7 +1,7 @@
 """The asyncio shell: the writer is a task of the loop the broadcaster was made on.
 
-The same core as the thread shell (:mod:`._sync` holds the shared counters in
-``_Broadcaster``); only the waiting differs. ``eventf`` stays a plain call: on the loop's
+The same core as the thread shell (the counters and recorders are
+:class:`._shared.Broadcaster`'s); only the waiting differs. ``eventf`` stays a plain call: on the loop's
 own thread it puts the event on the queue directly, from any other thread it hands it over
 with ``call_soon_threadsafe``; the queue bound is a counter checked under a lock either way,
 so the caller learns at once whether the event fits.
@@ -19,7 +19,7 @@ from types import TracebackType
 
 from ..backoff import Backoff
 from ..client._async.rest import AsyncRESTClient
-from ._sync import _Broadcaster
+from ._shared import Broadcaster
 from .body import Event
 from .correlate import Write
 from .recorder import Intake
@@ -42,7 +42,7 @@ logger = logging.getLogger("kubecodegen_runtime.events")
 _STOP = None
 
 
-class AsyncEventBroadcaster(_Broadcaster):
+class AsyncEventBroadcaster(Broadcaster):
     """:class:`~._sync.EventBroadcaster` for asyncio; construct it inside a running loop.
 
     ``await shutdown()`` (or ``async with``) flushes and stops the writer task.
@@ -181,7 +181,7 @@ class AsyncEventBroadcaster(_Broadcaster):
             await self._deliver(write)
 
     async def _deliver(self, write: Write) -> None:
-        plan = self._core.deliver(write)
+        plan = self._core.deliver(write, self._clock())
         try:
             step = next(plan)
             while True:
@@ -203,5 +203,5 @@ class AsyncEventBroadcaster(_Broadcaster):
             return
         except asyncio.CancelledError:
             plan.close()
-            self._core.abandoned(write)
+            self._core.abandoned(write, self._clock())
             raise

@@ -16,9 +16,10 @@ from types import TracebackType
 
 from ..backoff import Backoff
 from ..client._sync.rest import RESTClient
-from .body import ApiName, Event
+from ._shared import Broadcaster
+from .body import Event
 from .correlate import Write
-from .recorder import EventRecorder, Intake
+from .recorder import Intake
 from .spam import DEFAULT_SPAM_BURST, DEFAULT_SPAM_QPS
 from .writer import (
     DEFAULT_MAX_TRIES,
@@ -39,58 +40,7 @@ _STOP = None
 _IDLE = object()
 
 
-class _Broadcaster:
-    """What both shells expose: counters and recorders (no waiting here)."""
-
-    _intake: Intake
-    _core: WriterCore
-
-    def _offer(self, event: Event) -> bool:
-        raise NotImplementedError
-
-    def new_recorder(self, reporting_controller: str, reporting_instance: str = "") -> EventRecorder:
-        """A recorder for one controller; ``reporting_instance`` defaults to ``<controller>-<host>``."""
-        return EventRecorder(self._intake, self._offer, reporting_controller, reporting_instance)
-
-    @property
-    def api(self) -> ApiName | None:
-        """The Event API written to (``None`` until ``"auto"`` has asked discovery)."""
-        return self._core.api
-
-    @property
-    def dropped(self) -> int:
-        """Events never queued: the spam filter refused them or the queue was full/closed."""
-        return self._intake.dropped
-
-    @property
-    def spam_filtered(self) -> int:
-        return self._intake.spam_filtered
-
-    @property
-    def queue_full(self) -> int:
-        return self._intake.queue_full
-
-    @property
-    def invalid(self) -> int:
-        """``eventf`` calls refused for a bad object or type (logged as errors)."""
-        return self._intake.invalid
-
-    @property
-    def written(self) -> int:
-        """Requests (creates and patches) the server accepted."""
-        return self._core.stats.written
-
-    @property
-    def failed(self) -> int:
-        """Writes given up: refused by the server, out of tries, or abandoned at shutdown."""
-        return self._core.stats.failed
-
-    @property
-    def retries(self) -> int:
-        return self._core.stats.retries
-
-
-class EventBroadcaster(_Broadcaster):
+class EventBroadcaster(Broadcaster):
     """Owns the bounded queue and the writer thread; hands out :class:`EventRecorder` s.
 
     ``api``: ``"auto"`` (events.k8s.io/v1 where the server serves it, else core/v1),
@@ -220,12 +170,12 @@ class EventBroadcaster(_Broadcaster):
     def _deliver_all(self, writes: list[Write]) -> None:
         for write in writes:
             if self._abort.is_set():
-                self._core.abandoned(write)
+                self._core.abandoned(write, self._clock())
             else:
                 self._deliver(write)
 
     def _deliver(self, write: Write) -> None:
-        plan = self._core.deliver(write)
+        plan = self._core.deliver(write, self._clock())
         try:
             step = next(plan)
             while True:
@@ -240,7 +190,7 @@ class EventBroadcaster(_Broadcaster):
                         step = plan.send(Sent(answer))
                 elif self._abort.wait(step.seconds):
                     plan.close()
-                    self._core.abandoned(write)
+                    self._core.abandoned(write, self._clock())
                     return
                 else:
                     step = plan.send(None)

@@ -8,7 +8,9 @@ knows which API the server has.
 Rules, as client-go's recorders and the API validation have them:
 
 * name ``<regarding name>.<unix nanoseconds in hex>`` (unique per object and moment);
-* namespace: the regarding object's, ``default`` for a cluster-scoped object;
+* namespace: the regarding object's; for a cluster-scoped object ``default`` (core/v1)
+  or ``kube-system`` (events.k8s.io/v1, the one namespace every server version accepts,
+  see :attr:`Event.events_namespace`);
 * the note (core/v1: message) at most 1 KiB of UTF-8 (events.k8s.io's ``noteLengthLimit``),
   cut on a character boundary; core/v1 has no limit of its own, the same cut keeps both
   APIs' events alike;
@@ -52,7 +54,19 @@ class Event:
 
     @property
     def namespace(self) -> str:
+        """Where a core/v1 Event about this object lives (see :func:`events_namespace`)."""
         return self.regarding.namespace or "default"
+
+    @property
+    def events_namespace(self) -> str:
+        """Where an events.k8s.io/v1 Event about this object lives.
+
+        A cluster-scoped object's event goes to ``kube-system``: older servers (1.20 among
+        them) accept only that namespace for an event with ``eventTime`` about a
+        cluster-scoped object; newer ones accept it as well as ``default``, which is
+        client-go's choice and is refused by the older servers.
+        """
+        return self.regarding.namespace or "kube-system"
 
 
 def truncate_note(note: str, limit: int = NOTE_LIMIT) -> str:
@@ -101,7 +115,7 @@ def events_v1_body(event: Event, name: str, *, series: tuple[int, int] | None = 
     """An events.k8s.io/v1 Event; ``series`` is ``(count, last observed wall_ns)``."""
     body: dict[str, Any] = {
         "apiVersion": EVENTS_V1, "kind": "Event",
-        "metadata": {"name": name, "namespace": event.namespace},
+        "metadata": {"name": name, "namespace": event.events_namespace},
         "eventTime": micro_time(event.wall_ns),
         "reportingController": event.reporting_controller,
         "reportingInstance": event.reporting_instance,

@@ -120,7 +120,7 @@ class SeriesCorrelator:
     def _write(self, key: Hashable, entry: _Series) -> Write:
         fallback = events_v1_body(entry.event, entry.name,
                                   series=(entry.count, entry.last_observed_ns))
-        return Write("patch", EVENTS_V1, entry.event.namespace, entry.name,
+        return Write("patch", EVENTS_V1, entry.event.events_namespace, entry.name,
                      series_patch(entry.count, entry.last_observed_ns), key, fallback,
                      entry.count)
 
@@ -143,7 +143,7 @@ class SeriesCorrelator:
         if entry is None:
             name = event_name(event.regarding.name, event.wall_ns)
             self._entries[key] = _Series(event, name, 1, now, event.wall_ns, 1, now)
-            writes.append(Write("create", EVENTS_V1, event.namespace, name,
+            writes.append(Write("create", EVENTS_V1, event.events_namespace, name,
                                 events_v1_body(event, name), key))
             return writes
         entry.count += 1

@@ -12,12 +12,15 @@ from here, they only send requests and wait:
    success remember the answer; on failure classify:
 
    * a PATCH answered 404 -> create the full body instead (same name), no try spent;
-   * a create after a series PATCH answered 409 AlreadyExists (an event emitted twice in
-     quick succession) -> retry;
+   * a create after a series PATCH answered 409 AlreadyExists (the event was created
+     meanwhile) -> retry the PATCH; a plain create answered 409 -> the server has the
+     event already (an earlier attempt stored it but its answer was lost): done;
    * transport failures (connection refused, timeouts) and 429/5xx -> retry after the next
      backoff delay, up to ``max_tries`` tries in all, then give up (counted in ``failed``);
    * any other answer (400, 403, 404 on create, 422 Invalid, ...) -> the server refused this
-     event; sending it again cannot help: give up at once, logged, counted in ``failed``.
+     event; sending it again cannot help: give up at once, counted in ``failed``.
+
+   Giving up is logged as a warning, at most one line per 10 s with the number held back.
 
    client-go retries 12 times, 10 s apart; here the delays come from the runtime's
    :class:`~..backoff.ExponentialBackoff` (0.5 s doubling to 10 s by default), restarted for
@@ -38,6 +41,7 @@ from ..errors import AlreadyExists, ApiError, NotFound, TransportError
 from ..rest.request import check_segment
 from .body import CORE_V1, EVENTS_V1, ApiName, Event
 from .correlate import Correlator, LegacyCorrelator, SeriesCorrelator, Write
+from .spam import LogLimiter
 
 logger = logging.getLogger("kubecodegen_runtime.events")
 
@@ -143,6 +147,7 @@ class WriterCore:
                                                   ("refresh", series_refresh)) if v is not None}
         SeriesCorrelator(**self._series_options)  # validate now, not in the writer
         self.stats = WriterStats()
+        self._warnings = LogLimiter(10.0)
         self.correlator: Correlator | None = None
         self._next_sweep: float | None = None
         if api != "auto":
@@ -181,9 +186,17 @@ class WriterCore:
     def flush(self) -> list[Write]:
         return [] if self.correlator is None else self.correlator.flush()
 
-    def deliver(self, write: Write) -> Generator[Step, Outcome, None]:
-        """Send ``write`` until it is stored, refused, or out of tries (see module doc)."""
+    def _warn(self, now: float, message: str, *args: object) -> None:
+        held = self._warnings.ready(now)
+        if held is not None:
+            logger.warning(message + " (%d such warnings not logged since the last one)",
+                           *args, held)
+
+    def deliver(self, write: Write, now: float) -> Generator[Step, Outcome, None]:
+        """Send ``write`` until it is stored, refused, or out of tries (see module doc);
+        ``now`` paces the warnings (at most one per 10 s, with a count of those held)."""
         backoff = self.backoff()
+        original = write
         tries = 0
         while True:
             outcome = yield Send(write)
@@ -197,24 +210,33 @@ class WriterCore:
             if write.verb == "patch" and isinstance(error, NotFound) and write.fallback:
                 write = write.as_create()
                 continue
-            tries += 1
-            if not (retryable(error) or (write.from_series and isinstance(error, AlreadyExists))):
+            if isinstance(error, AlreadyExists) and write.verb == "create":
+                if not write.from_series:
+                    # the name is taken: most likely by this very event, stored by an attempt
+                    # whose answer was lost -- the server has it (client-go logs this at V(5))
+                    self.stats.written += 1
+                    logger.debug("events: %s already exists", describe(write))
+                    return
+                write = original  # created meanwhile by someone else: patch it after all
+            elif not retryable(error):
                 self.stats.failed += 1
-                logger.warning("events: the server refused %s (not retried): %s",
-                               describe(write), error)
+                self._warn(now, "events: the server refused %s (not retried): %s",
+                           describe(write), error)
                 return
+            tries += 1
             if tries >= self.max_tries:
                 self.stats.failed += 1
-                logger.warning("events: gave up on %s after %d tries: %s", describe(write),
-                               tries, error)
+                self._warn(now, "events: gave up on %s after %d tries: %s", describe(write),
+                           tries, error)
                 return
             self.stats.retries += 1
             delay = next(backoff)
+            now += delay
             logger.debug("events: %s failed (%s), retry %d in %.2fs", describe(write), error,
                          tries, delay)
             yield Sleep(delay)
 
-    def abandoned(self, write: Write) -> None:
+    def abandoned(self, write: Write, now: float) -> None:
         """The broadcaster stopped before ``write`` was stored."""
         self.stats.failed += 1
-        logger.warning("events: shutdown abandoned %s", describe(write))
+        self._warn(now, "events: shutdown abandoned %s", describe(write))

@@ -10,7 +10,7 @@ and their limits.
 from .aio import AsyncLeaderCallbacks, AsyncLeaderElector
 from .core import JITTER_FACTOR, ElectionTimings, ElectorCore
 from .elector import LeaderCallbacks, LeaderElector
-from .lock import LEASES, AsyncLeaseLock, LeaseLock
+from .lock import LEASES, AsyncLeaseLock, AsyncResourceLock, LeaseLock, ResourceLock
 from .record import LeaderElectionRecord, apply_to_spec, record_from_spec, spec_fields
 
 __all__ = [
@@ -19,12 +19,14 @@ __all__ = [
     "AsyncLeaderCallbacks",
     "AsyncLeaderElector",
     "AsyncLeaseLock",
+    "AsyncResourceLock",
     "ElectionTimings",
     "ElectorCore",
     "LeaderCallbacks",
     "LeaderElectionRecord",
     "LeaderElector",
     "LeaseLock",
+    "ResourceLock",
     "apply_to_spec",
     "record_from_spec",
     "spec_fields",

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from .core import Attempt, Create, Get, LockOp, OpResult
-from .lock import AsyncLeaseLock
+from .lock import AsyncResourceLock
 from .shell import ElectorBase, logger
 
 
@@ -35,7 +35,7 @@ class AsyncLeaderCallbacks:
 class AsyncLeaderElector(ElectorBase):
     """client-go's ``LeaderElector`` on asyncio."""
 
-    def __init__(self, lock: AsyncLeaseLock, callbacks: AsyncLeaderCallbacks, *,
+    def __init__(self, lock: AsyncResourceLock, callbacks: AsyncLeaderCallbacks, *,
                  lease_duration: float = 15.0, renew_deadline: float = 10.0,
                  retry_period: float = 2.0, release_on_cancel: bool = False, name: str = "",
                  clock: Callable[[], float] | None = None) -> None:
@@ -76,7 +76,8 @@ class AsyncLeaderElector(ElectorBase):
 
     async def _drive(self, attempt: Attempt, deadline: float | None = None) -> bool:
         try:
-            op = next(attempt)
+            with self._mutex:  # is_leader() may be asked from other threads
+                op = next(attempt)
             while True:
                 now = self._clock()
                 budget = self._core.op_budget(now) if deadline is None else max(0.0, deadline - now)
@@ -87,7 +88,8 @@ class AsyncLeaderElector(ElectorBase):
                                 self._label(), type(op).__name__.lower(), self._core.describe)
                     attempt.close()
                     return False
-                op = attempt.send(result)
+                with self._mutex:
+                    op = attempt.send(result)
         except StopIteration as finished:
             return bool(finished.value)
 
@@ -138,7 +140,8 @@ class AsyncLeaderElector(ElectorBase):
         except asyncio.CancelledError as exc:
             cancelled = exc
             stopped = True
-        core.step_down()
+        with self._mutex:
+            core.step_down()
         if not stopped:
             self._log_lost()
         work.cancel()

@@ -17,11 +17,15 @@ keeps its lease alive in everybody's eyes, and one that stops is seen to stop.
 One attempt (:meth:`ElectorCore.attempt`, client-go ``tryAcquireOrRenew``) is a generator
 of lock operations; a shell performs each and sends back an :class:`OpResult`:
 
+0. Fast path, while we lead: ``Update`` the Lease we wrote last with a renewed record
+   (acquire time and transitions kept), without reading it first; on success that is the
+   renewal (step 5), on any failure (a 409 when someone else wrote it) go on with step 1.
 1. ``Get``. No Lease (``NotFound``): ``Create`` a record naming us (acquire = renew = now,
    transitions 0); success means we lead. Any other error: the attempt fails.
 2. A record different from ``observed`` is observed now.
 3. Held by another: the holder is not empty, not us, and its lease has not expired --
-   ``observed_time + lease_duration > now``. The attempt fails without writing.
+   ``observed_time + lease_duration > now``. The attempt fails without writing (and a
+   leader that finds the Lease so held has lost it: it steps down at once).
 4. Otherwise ``Update`` (with the ``resourceVersion`` of the Lease just read, so of two
    racing candidates only one wins; a 409 Conflict is an ordinary failed attempt) a record
    naming us, renewed now; if we held it already the acquire time and transition count
@@ -239,6 +243,18 @@ class ElectorCore:
             lease_duration_seconds=self.timings.lease_duration_seconds,
             acquire_time=wall, renew_time=wall, leader_transitions=0,
         )
+        if self.is_leader(started) and self.observed is not None:
+            # the fast path (client-go 1.28+): the leader assumes the Lease it wrote last
+            # is still current and renews it without reading it first
+            renewed = replace(fresh, acquire_time=self.observed.acquire_time,
+                              leader_transitions=self.observed.leader_transitions)
+            fast = yield Update(renewed)
+            if fast.error is None:
+                self._won(renewed, started, fast.now)
+                return True
+            logger.info("leader election %s: renewing %s without reading it failed (%s); "
+                        "reading it", self.name or self.identity, self.describe,
+                        terminal_safe(str(fast.error)))
         got = yield Get()
         if isinstance(got.error, NotFound):
             created = yield Create(fresh)

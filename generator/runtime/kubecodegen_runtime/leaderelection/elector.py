@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .core import Attempt, Create, Get, LockOp, OpResult
-from .lock import LeaseLock
+from .lock import ResourceLock
 from .shell import ElectorBase, logger
 
 _POLL = 0.05  # how often a candidate waiting on a lock operation looks at its stop event
@@ -45,7 +45,7 @@ class LeaderCallbacks:
 class LeaderElector(ElectorBase):
     """client-go's ``LeaderElector`` on threads; see the module docstring."""
 
-    def __init__(self, lock: LeaseLock, callbacks: LeaderCallbacks, *,
+    def __init__(self, lock: ResourceLock, callbacks: LeaderCallbacks, *,
                  lease_duration: float = 15.0, renew_deadline: float = 10.0,
                  retry_period: float = 2.0, release_on_cancel: bool = False, name: str = "",
                  clock: Callable[[], float] | None = None) -> None:

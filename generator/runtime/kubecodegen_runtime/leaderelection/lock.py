@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 from ..client._async.rest import AsyncRESTClient
 from ..client._sync.rest import RESTClient
@@ -27,6 +27,38 @@ from .record import LeaderElectionRecord, apply_to_spec, record_from_spec
 #: The Lease resource of ``coordination.k8s.io/v1``.
 LEASES = ResourceInfo("coordination.k8s.io", "v1", "leases", "Lease", True,
                       frozenset({"create", "delete", "get", "list", "patch", "update", "watch"}))
+
+
+class ResourceLock(Protocol):
+    """What an elector needs of a lock (client-go ``resourcelock.Interface``): ``get``
+    raises ``NotFound`` when there is no lock and remembers what it read; ``update``
+    replaces what was read last, failing (``Conflict``) if it changed since."""
+
+    @property
+    def identity(self) -> str: ...
+
+    def describe(self) -> str: ...
+
+    def get(self) -> LeaderElectionRecord: ...
+
+    def create(self, record: LeaderElectionRecord) -> None: ...
+
+    def update(self, record: LeaderElectionRecord) -> None: ...
+
+
+class AsyncResourceLock(Protocol):
+    """Async twin of :class:`ResourceLock`."""
+
+    @property
+    def identity(self) -> str: ...
+
+    def describe(self) -> str: ...
+
+    async def get(self) -> LeaderElectionRecord: ...
+
+    async def create(self, record: LeaderElectionRecord) -> None: ...
+
+    async def update(self, record: LeaderElectionRecord) -> None: ...
 
 
 class _LeaseState:

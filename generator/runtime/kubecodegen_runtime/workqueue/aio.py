@@ -193,7 +193,13 @@ class AsyncDelayingQueue(AsyncQueue[T]):
         self._arm()
 
     def add_after(self, item: T, delay: float) -> None:
-        """Add ``item`` after ``delay`` seconds (now if ``<= 0``); the earlier deadline wins."""
+        """Add ``item`` after ``delay`` seconds (now if ``<= 0``); the earlier deadline wins.
+
+        A positive delay needs the queue's running loop (for its timer): called from
+        elsewhere it raises ``RuntimeError`` before anything changes.
+        """
+        if delay > 0 and not self._core.shutting_down():
+            asyncio.get_running_loop()
         self._wake(self._core.add_after(item, delay, self._clock()))
 
     def waiting(self) -> int:

@@ -93,10 +93,13 @@ class _Hooks:
     def __init__(self, name: str, provider: MetricsProvider | None) -> None:
         self.name = name
         self.provider: MetricsProvider = provider if provider is not None else NoopMetrics()
+        self.enabled = provider is not None  # no provider: skip the calls altogether
         self.errors = 0
         self._logged: set[str] = set()
 
     def _call(self, hook: str, call: Callable[[], None]) -> None:
+        if not self.enabled:
+            return
         try:
             call()
         except Exception:

@@ -22,6 +22,8 @@ events: a queue computes them on demand with ``unfinished_work()`` (an
 :class:`UnfinishedWork`), so an exporter polls them at scrape time instead of a ticker
 thread updating them every 500 ms as client-go does.
 
+A queue given a provider calls it whatever its name, ``""`` included (client-go skips
+unnamed queues because its provider is process-global; here it is passed per queue).
 Hooks are called with the queue's lock held (the order of the calls is the order of the
 operations) and must be quick and must not call back into the queue. A hook that raises
 is logged (logger ``kubecodegen_runtime.workqueue``) and counted in the queue's
