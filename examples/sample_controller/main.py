@@ -80,11 +80,18 @@ def _run(kube: KubeClientset, election: KubeClientset, options: Options,
     sample = SampleClientset(kube.rest)
     broadcaster = EventBroadcaster(kube.rest)
     recorder = broadcaster.new_recorder(CONTROLLER_NAME, options.identity)
+    # Set while no leadership's work runs. ``closed`` (under ``guard``) tells a work thread
+    # that starts late -- after run() decided to return -- not to begin at all.
     finished = threading.Event()
     finished.set()
+    guard = threading.Lock()
+    closed = False
 
     def lead(leading: threading.Event) -> None:
-        finished.clear()
+        with guard:
+            if closed:
+                return
+            finished.clear()
         try:
             kube_informers = KubeInformerFactory(kube, namespace=options.namespace,
                                                  resync_period=options.resync_period)
@@ -100,10 +107,8 @@ def _run(kube: KubeClientset, election: KubeClientset, options: Options,
             finally:
                 kube_informers.shutdown()
                 sample_informers.shutdown()
-        except Exception:
-            logger.exception("%s: the controller failed", options.identity)
-            raise
         finally:
+            # An exception is logged (with its traceback) and counted by the elector.
             if not leading.is_set():
                 # The work ended on its own (it failed): holding the Lease while doing
                 # nothing would keep every standby idle, so give it up and exit.
@@ -122,9 +127,12 @@ def _run(kube: KubeClientset, election: KubeClientset, options: Options,
     )
     try:
         elector.run(stop)
-        # The elector returns once leadership ends; the controller may still be draining.
-        finished.wait()
     finally:
+        with guard:
+            closed = True
+        # The elector waits for the work only up to renew_deadline; the controller may
+        # still be draining its reconciles.
+        finished.wait()
         broadcaster.shutdown()
     return stop.is_set()
 
