@@ -86,9 +86,10 @@ def sample(kube: KubeClientset) -> SampleClientset:
 class Copy:
     """One copy of the controller program, leader-elected, watching ``namespace``."""
 
-    def __init__(self, config: ClientConfig, namespace: str, identity: str) -> None:
+    def __init__(self, config: ClientConfig, namespace: str, identity: str, *,
+                 workers: int = 2) -> None:
         options = Options(lease_namespace=namespace, identity=identity, namespace=namespace,
-                          resync_period=0.0, lease_duration=LEASE_DURATION,
+                          resync_period=0.0, workers=workers, lease_duration=LEASE_DURATION,
                           renew_deadline=RENEW_DEADLINE, retry_period=RETRY_PERIOD)
         self._stop = threading.Event()
         self._outcome: list[bool] = []
@@ -102,9 +103,13 @@ class Copy:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=30)
+        assert self.outcome(timeout=30), "run() did not return after stop (leadership lost?)"
+
+    def outcome(self, timeout: float) -> bool:
+        """What run() returned (True: it was stopped), waiting up to ``timeout`` for it."""
+        self._thread.join(timeout=timeout)
         assert not self._thread.is_alive(), "the controller did not stop"
-        assert self._outcome == [True], "run() did not return after stop (leadership lost?)"
+        return self._outcome == [True]
 
 
 @contextmanager
@@ -275,6 +280,19 @@ def test_only_the_leader_runs_the_controller_and_a_standby_takes_over(
     lease = kube.coordination_v1.leases(ns).get("sample-controller")
     assert lease.spec is not None
     assert lease.spec.lease_transitions is not None and lease.spec.lease_transitions >= 1
+
+
+def test_a_copy_whose_controller_fails_gives_the_lease_up(
+        kube: KubeClientset, envtest_config: ClientConfig, envtest_namespace: str) -> None:
+    """A leader whose work ends on its own (here the controller refuses ``workers=0``) does
+    not sit on the Lease: it releases it and run() returns False (``main`` exits 1)."""
+    ns = envtest_namespace
+    failing = Copy(envtest_config, ns, "broken", workers=0).start()
+    assert failing.outcome(timeout=30) is False
+    lease = kube.coordination_v1.leases(ns).get("sample-controller")  # it did acquire it ...
+    assert lease.spec is not None and not lease.spec.holder_identity  # ... and gave it up
+    with running(envtest_config, ns, identity="healthy"):
+        eventually(lambda: holder(kube, ns) == "healthy")
 
 
 def test_the_program_runs_from_its_command_line_and_stops_on_sigterm(
