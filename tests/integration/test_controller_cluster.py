@@ -163,6 +163,44 @@ def test_configmap_owning_a_secret_converges_retries_requeues_and_drains(
             assert factory.shutdown()
 
 
+def test_owned_watch_over_a_metadata_informer(cluster: Any, namespace: str) -> None:
+    """Owned Secrets watched metadata-only (``factory.for_metadata``): the owner mapping
+    reads ``PartialObjectMetadata.metadata.owner_references``, no Secret data is cached."""
+    from kube_v1_20.clientset.core_v1 import SECRETS
+
+    with Clientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as cs:
+        owner = cs.core_v1.config_maps(namespace).create(
+            core_v1.ConfigMap(metadata=meta_v1.ObjectMeta(name="owner")))
+        cs.core_v1.secrets(namespace).create(owned_copy(owner))
+        factory = SharedInformerFactory(cs, namespace=namespace)
+        config_maps = factory.core_v1.config_maps()
+        secret_metadata = factory.for_metadata(SECRETS)
+        lock = threading.Lock()
+        calls: list[ObjectKey] = []
+
+        def reconcile(key: ObjectKey) -> None:
+            with lock:
+                calls.append(key)
+
+        controller = (Controller("md-owner", reconcile, cache_sync_timeout=30)
+                      .watch_primary(config_maps.informer())
+                      .watch_owned(secret_metadata))
+        thread = threading.Thread(target=controller.run, daemon=True)
+        factory.start()
+        thread.start()
+        key = ObjectKey(namespace, "owner")
+        try:
+            wait_until(lambda: calls.count(key) == 1)  # both initial adds: one key
+            cached = secret_metadata.lister().namespace(namespace).get("owner-copy")
+            assert not hasattr(cached, "data")
+            cs.core_v1.secrets(namespace).delete("owner-copy")
+            wait_until(lambda: calls.count(key) == 2)
+        finally:
+            controller.stop()
+            thread.join(30)
+            assert factory.shutdown()
+
+
 def _uid(secrets: Any, name: str) -> str | None:
     try:
         meta = secrets.get(name).metadata

@@ -286,6 +286,13 @@ def test_add_after_nonpositive_adds_now() -> None:
     assert core.waiting() == 0
 
 
+def test_nan_delay_is_refused() -> None:
+    core: DelayingCore[str] = DelayingCore()
+    with pytest.raises(ValueError, match="NaN"):
+        core.add_after("a", float("nan"), 0.0)
+    assert core.waiting() == 0 and core.queued() == []
+
+
 def test_fired_item_collapses_with_queued_copy() -> None:
     m = CountingMetrics()
     core: DelayingCore[str] = DelayingCore(name="q", metrics=m)

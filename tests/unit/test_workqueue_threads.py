@@ -61,6 +61,8 @@ def test_workers_hammering_never_share_an_item_and_lose_nothing() -> None:
     seen: dict[int, int] = {}
     violations: list[str] = []
     processed = Counter[int]()
+    producing = threading.Event()  # the workers re-add too, until the shutdown
+    producing.set()
 
     def produce(seed: int) -> None:
         rng = random.Random(seed)
@@ -88,8 +90,9 @@ def test_workers_hammering_never_share_an_item_and_lose_nothing() -> None:
                     threading.Event().wait(0.0005)  # let others run meanwhile
                 if rng.random() < 0.05:
                     with lock:
-                        version[key] += 1
-                    q.add(key)  # re-add while held: dirty, one more round
+                        if producing.is_set():  # adds after the shutdown are dropped, by design
+                            version[key] += 1
+                            q.add(key)  # re-add while held: dirty, one more round
                 with lock:
                     held.discard(key)
             finally:
@@ -98,6 +101,8 @@ def test_workers_hammering_never_share_an_item_and_lose_nothing() -> None:
     workers = [start(work, i) for i in range(8)]
     producers = [start(produce, 100 + i) for i in range(4)]
     join_all(producers)
+    with lock:
+        producing.clear()
     assert q.shutdown_with_drain(timeout=JOIN)
     join_all(workers)
     assert violations == []
@@ -318,3 +323,31 @@ def test_metrics_hooks_through_the_thread_shell() -> None:
     assert (s.adds, s.depth, s.latency_sum, s.work_sum) == (1, 0, 2.0, 3.0)
     assert q.metrics_errors == 0
     assert q.name == "m"
+
+
+def test_a_failing_clock_is_logged_and_the_delay_thread_restarts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    broken = [False]
+
+    def flaky() -> float:
+        if broken[0]:
+            raise OSError("clock gone")
+        return clock()
+
+    q: DelayingQueue[str] = DelayingQueue(name="flaky", clock=flaky)
+    broken[0] = True
+    with caplog.at_level("ERROR", logger="kubecodegen_runtime.workqueue"):
+        broken[0] = False
+        q.add_after("a", 0.05)
+        broken[0] = True  # the delay thread's next reading fails
+        for t in [t for t in threading.enumerate() if t.name == "workqueue-delay-flaky"]:
+            t.join(JOIN)
+    assert any("delay thread failed" in r.getMessage() for r in caplog.records)
+    broken[0] = False
+    clock.advance(1.0)
+    q.add_after("b", 0.5)  # a new thread, which also fires the item left waiting
+    clock.advance(1.0)
+    assert {q.get(timeout=JOIN), q.get(timeout=JOIN)} == {"a", "b"}
+    q.shutdown()

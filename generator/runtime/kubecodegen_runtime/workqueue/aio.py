@@ -201,6 +201,8 @@ class AsyncDelayingQueue(AsyncQueue[T]):
         if delay > 0 and not self._core.shutting_down():
             asyncio.get_running_loop()
         self._wake(self._core.add_after(item, delay, self._clock()))
+        if self._timer is None and self._core.next_deadline() is not None:
+            self._arm()  # also after a failed firing left items waiting
 
     def waiting(self) -> int:
         return self._core.waiting()

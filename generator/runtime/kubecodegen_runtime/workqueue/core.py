@@ -51,9 +51,11 @@ per item: adding a waiting item again keeps the earlier deadline (client-go's
 ``insert``), so ``add_after(x, 1)`` then ``add_after(x, 60)`` makes ``x`` ready after one
 second, once. :meth:`DelayingCore.fire` moves every entry whose deadline has come into the
 queue through ``add`` (so the rules above apply: it may collapse with a queued copy),
-earliest deadline first and, for equal deadlines, in the order they were added. After
-``shutdown`` waiting entries are dropped: they could only be added to a queue that
-ignores adds.
+earliest deadline first and, for equal deadlines, in the order those deadlines were set.
+``add_after`` with ``delay <= 0`` is ``add``; a NaN delay raises ``ValueError``. Every
+``add_after`` before the shutdown counts a retry (``retried``), as client-go's ``AddAfter``
+does. After ``shutdown`` waiting entries are dropped: they could only be added to a queue
+that ignores adds.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ import enum
 import heapq
 import itertools
 import logging
+import math
 from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
@@ -312,6 +315,8 @@ class DelayingCore(QueueCore[T]):
         return self._waiting.next_deadline()
 
     def add_after(self, item: T, delay: float, now: float) -> Wake:
+        if math.isnan(delay):
+            raise ValueError(f"add_after({item!r}): the delay is NaN")
         if self._shutting_down:
             return Wake.NONE
         self._hooks.retried()

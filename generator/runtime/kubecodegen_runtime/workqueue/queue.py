@@ -11,6 +11,7 @@ nobody delays items on costs no thread.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -21,6 +22,8 @@ from .limiters import RateLimitedAdds, RateLimiter, default_controller_rate_limi
 from .metrics import MetricsProvider, UnfinishedWork
 
 T = TypeVar("T", bound=Hashable)
+
+_log = logging.getLogger("kubecodegen_runtime.workqueue")
 
 MAX_WAIT = 10.0  # seconds; the delay thread re-checks at least this often (client-go's maxWait)
 
@@ -146,21 +149,29 @@ class DelayingQueue(Queue[T]):
         if wake & Wake.TIMER:
             if self._waiter is not None:
                 self._timer.notify()
-            elif self._core.next_deadline() is not None:
-                self._waiter = threading.Thread(
-                    target=self._wait_loop, name=f"workqueue-delay-{self.name}", daemon=True
-                )
-                self._waiter.start()
+            else:
+                self._start_waiter()
+
+    def _start_waiter(self) -> None:
+        if self._waiter is None and self._core.next_deadline() is not None:
+            self._waiter = threading.Thread(
+                target=self._wait_loop, name=f"workqueue-delay-{self.name}", daemon=True
+            )
+            self._waiter.start()
 
     def _wait_loop(self) -> None:
         with self._lock:
-            while True:
-                self._wake(self._core.fire(self._clock()))
-                deadline = self._core.next_deadline()
-                if deadline is None:  # nothing waits (or shut down): end; add_after restarts
-                    self._waiter = None
-                    return
-                self._timer.wait(min(max(0.0, deadline - self._clock()), MAX_WAIT))
+            try:
+                while True:
+                    self._wake(self._core.fire(self._clock()))
+                    deadline = self._core.next_deadline()
+                    if deadline is None:  # nothing waits (or shut down); add_after restarts
+                        return
+                    self._timer.wait(min(max(0.0, deadline - self._clock()), MAX_WAIT))
+            except Exception:  # a failing clock: say so; the next add_after starts afresh
+                _log.exception("workqueue %r: the delay thread failed", self.name)
+            finally:
+                self._waiter = None
 
     def add_after(self, item: T, delay: float) -> None:
         """Add ``item`` once ``delay`` seconds have passed (now if ``delay <= 0``).
@@ -169,6 +180,7 @@ class DelayingQueue(Queue[T]):
         """
         with self._lock:
             self._wake(self._core.add_after(item, delay, self._clock()))
+            self._start_waiter()  # also after a failed thread left items waiting
 
     def waiting(self) -> int:
         """Items waiting for their delay to pass."""
