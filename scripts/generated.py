@@ -1,7 +1,8 @@
 """Regenerate (``write``) or verify (``check``) everything the generator writes into this repository.
 
-That is the committed reference packages in generated/ and the runtime's own meta/v1 module
-(generator/runtime/kubecodegen_runtime/apis/meta_v1.py, from the newest bundled spec).
+That is the committed reference packages in generated/, the runtime's own meta/v1 module
+(generator/runtime/kubecodegen_runtime/apis/meta_v1.py, from the newest bundled spec) and the
+packages examples generate from their CRD files (``CRD_PACKAGES``).
 ``check`` renders it all in memory and compares it with the committed files, so CI fails when
 a generator, template or spec change was not followed by ``make generated``, or when a
 generated file was edited by hand.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from kubecodegen.generate import check, generate, generate_runtime_meta, write
+from kubecodegen.generate import SpecSource, check, generate, generate_runtime_meta, write
 from kubecodegen.render.write import stale_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +22,12 @@ RUNTIME = ROOT / "generator" / "runtime" / "kubecodegen_runtime"
 REFERENCES = {
     "kube_v1_35": "builtin:v1.35",  # the embedded default spec
     "kube_v1_20": "builtin:v1.20",  # /openapi/v2 as served by kube-apiserver v1.20.2
+}
+#: Packages generated from CRD files, as a user runs ``kubecodegen generate --crd FILE
+#: --package NAME --out FOLDER``: NAME -> (FILE, FOLDER), both relative to the repository.
+CRD_PACKAGES = {
+    "samplecontroller": ("examples/sample_controller/crd.yaml",
+                         "examples/sample_controller/generated"),
 }
 
 
@@ -54,15 +61,19 @@ def main(argv: list[str]) -> int:
         stale_total += len(stale)
         state = "up to date" if not stale else f"STALE ({', '.join(stale)})"
         print(f"{RUNTIME.relative_to(ROOT)} generated modules: {state}")
-    for package, source in REFERENCES.items():
+    jobs: list[tuple[str, str | SpecSource, Path, str]] = [
+        (package, source, OUT, source) for package, source in REFERENCES.items()]
+    for package, (crd, folder) in CRD_PACKAGES.items():
+        jobs.append((package, SpecSource(crds=(str(ROOT / crd),)), ROOT / folder, f"--crd {crd}"))
+    for package, source, out, origin in jobs:
         generated = generate(source, package)
         if mode == "write":
-            print(f"wrote {write(generated, OUT)}")
+            print(f"wrote {write(generated, out)}")
             continue
-        stale = check(generated, OUT)
+        stale = check(generated, out)
         stale_total += len(stale)
         state = "up to date" if not stale else f"STALE ({len(stale)} files)"
-        print(f"generated/{package} from {source}: {state}")
+        print(f"{(out / package).relative_to(ROOT)} from {origin}: {state}")
         for path in stale[:20]:
             print(f"  {path}")
     if stale_total:

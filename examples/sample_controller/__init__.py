@@ -1,0 +1,1 @@
+"""kubernetes/sample-controller on kubecodegen: a Foo custom resource owning a Deployment."""
