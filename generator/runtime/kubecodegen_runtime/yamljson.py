@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-__all__ = ["MAX_ALIAS_VALUES", "MAX_DEPTH", "ManifestLoader", "YAMLError", "load_all"]
+__all__ = ["MAX_ALIAS_VALUES", "MAX_DEPTH", "ManifestLoader", "YAMLError", "iter_all", "load_all"]
 
 MAX_DEPTH = 200
 """Deepest nesting accepted (large CRD schemas nest a few dozen levels)."""
@@ -380,9 +380,18 @@ def load_all(text: str | bytes) -> list[Any]:
 
     Raises :class:`YAMLError` naming the problem and its position.
     """
+    return list(iter_all(text))
+
+
+def iter_all(text: str | bytes) -> Iterator[Any]:
+    """The documents of a YAML stream one by one, as :func:`load_all` reads them.
+
+    A syntax error is raised when the document holding it is reached, so a caller that
+    counts the documents it received knows which one is broken.
+    """
     loader = ManifestLoader(text)
     try:
-        return list(loader.documents())
+        yield from loader.documents()
     except yaml.MarkedYAMLError as exc:
         problem = exc.problem or exc.context or "syntax error"
         if exc.problem and exc.context:
