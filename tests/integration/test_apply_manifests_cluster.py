@@ -247,3 +247,27 @@ async def test_async_apply(cluster: TestCluster, tmp_path: Path) -> None:
             ("settings", "configured"), ("listed", "unchanged")]
         widget = await dynamic.resource_for("Widget", f"{group}/v1")
         assert (await widget.namespace(ns).get("w1"))["spec"] == {"size": 3}
+
+
+def test_a_crd_whose_names_are_refused_is_an_error_naming_it(rest: RESTClient, tmp_path: Path) -> None:
+    _, group = _names()
+    crd = textwrap.dedent("""\
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata: {{name: {plural}.{group}}}
+        spec:
+          group: {group}
+          scope: Cluster
+          names: {{plural: {plural}, kind: Widget}}
+          versions:
+          - {{name: v1, served: true, storage: true, schema: {{openAPIV3Schema: {{type: object}}}}}}
+        """)
+    text = crd.format(plural="widgets", group=group) + "---\n" + crd.format(plural="gadgets", group=group)
+    with pytest.raises(ApplyError) as raised:
+        apply_manifests(rest, io.StringIO(text), field_manager="mf-test", wait_for_crds=30)
+    first, second = raised.value.results
+    assert first.error is None and first.action == "created"
+    assert second.action == "created"  # stored, but the server will not serve it
+    assert f"CustomResourceDefinition 'gadgets.{group}' is not established: names not accepted" \
+        in str(second.error)
+    assert "<stdin>: document 2" in str(raised.value)

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from ..config.text import terminal_safe
 from ..errors import NotFound
 from ..meta import GroupVersionKind, ResourceInfo
 from ..rest import request as rq
@@ -123,7 +124,9 @@ class CRDNotEstablished(Exception):
     def __init__(self, name: str, reason: str) -> None:
         self.name = name
         self.reason = reason
-        super().__init__(f"CustomResourceDefinition {name!r} is not established: {reason}")
+        # the reason quotes the server's condition message: escaped for terminals
+        super().__init__(terminal_safe(
+            f"CustomResourceDefinition {name!r} is not established: {reason}"))
 
 
 @dataclass
