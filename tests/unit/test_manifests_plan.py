@@ -337,3 +337,12 @@ def test_dry_run_does_not_wait_for_crds_and_says_why_their_kinds_are_unknown() -
     assert crd.action == "created" and crd.dry_run and crd.error is None
     assert "a dry run does not create it" in str(cr.error)
     assert driver.crd_reads == 0 and driver.clock == 0.0
+
+
+def test_describe_reads_like_kubectl_and_names_the_source_once() -> None:
+    driver = Driver([CONFIGMAP, NAMESPACE], lambda reads: {})
+    bad, ok = driver.run([_manifest(_obj("ConfigMap", "a"), 1),  # Namespaces go first
+                          _manifest(_obj("Namespace", "n", namespace="x"), 2)], dry_run=True)
+    assert bad.describe() == ("m.yaml: document 2: namespace/n in namespace 'x': metadata.namespace: "
+                              "Namespace is cluster-scoped and takes no namespace (found 'x')")
+    assert ok.describe() == "configmap/a in namespace 'default' created (server dry run)"

@@ -133,7 +133,9 @@ class CRDNotEstablished(Exception):
 class ApplyResult:
     """What happened to one object.
 
-    ``action`` is None when ``error`` is set. ``object`` is the object as the server
+    ``action`` is what the server did (None when the apply itself failed; a CRD that was
+    applied but never became Established has both an action and an error). ``object`` is
+    the object as the server
     returned it: an instance of the scheme's class where the scheme knows the kind, a
     dict otherwise (None on error).
     """
@@ -158,7 +160,12 @@ class ApplyResult:
         if self.namespace:
             what += f" in namespace {self.namespace!r}"
         if self.error is not None:
-            return f"{self.source}: {what}: {self.error}"
+            error = self.error
+            if isinstance(error, ManifestError) and len(error.problems) == 1:
+                problem = error.problems[0]  # its source is ours: do not say it twice
+                return f"{self.source}: {what}: {problem.field + ': ' if problem.field else ''}" \
+                       f"{problem.message}"
+            return f"{self.source}: {what}: {error}"
         return f"{what} {self.action}{' (server dry run)' if self.dry_run else ''}"
 
 
