@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubecodegen_runtime.discovery import APIGroup, APIResource, ServerResources
@@ -69,6 +70,37 @@ def test_folder_is_walked_recursively_in_sorted_order(tmp_path: Path) -> None:
     # only .json/.yaml/.yml inside folders.
     assert [Path(m.source.file).relative_to(tmp_path).as_posix() for m in read] == [
         "B.yaml", "a/sub/y.json", "a/z.yml", "a.yaml", "b.yaml"]
+
+
+_SEGMENT = st.text(alphabet="aAb_-0", min_size=1, max_size=3)
+_FILE = st.tuples(st.lists(_SEGMENT, max_size=2), _SEGMENT,
+                  st.sampled_from([".yaml", ".yml", ".json", ".txt", ".YAML", ""]))
+
+
+def _file_path(file: tuple[list[str], str, str]) -> tuple[str, ...]:
+    return (*file[0], file[1] + file[2])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_FILE, max_size=8, unique_by=_file_path))
+def test_walk_order_is_sorted_path_components(files: list[tuple[list[str], str, str]]) -> None:
+    """Go's pre-order walk with sorted entries is the order of the paths' component tuples;
+    only the three extensions kubectl knows are read (exactly: ``.YAML`` is not)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        written = []
+        for folders, stem, ext in files:
+            parts = (*folders, stem + ext)
+            if any((root.joinpath(*parts[:i])).is_file() for i in range(1, len(parts))):
+                continue  # a file already stands where this path needs a folder
+            if root.joinpath(*parts).is_dir():
+                continue
+            _write(root, "/".join(parts), json.dumps(_obj("ConfigMap", "x")))
+            written.append(parts)
+        expected = sorted((p for p in written if p[-1].endswith((".yaml", ".yml", ".json"))),
+                          key=lambda p: tuple(c.encode() for c in p))
+        got = [Path(m.source.file).relative_to(root).parts for m in read_manifests(root)]
+        assert got == expected
 
 
 def test_a_file_named_explicitly_is_read_whatever_its_extension(tmp_path: Path) -> None:
