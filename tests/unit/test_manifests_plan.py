@@ -308,7 +308,8 @@ class Driver:
 
 def _crd(name: str = "widgets.example.com") -> dict[str, Any]:
     return {**_obj("CustomResourceDefinition", name, "apiextensions.k8s.io/v1"),
-            "spec": {"group": "example.com", "names": {"kind": "Widget", "plural": "widgets"}}}
+            "spec": {"group": "example.com", "names": {"kind": "Widget", "plural": "widgets"},
+                     "versions": [{"name": "v1", "served": True}, {"name": "v0", "served": False}]}}
 
 
 def _established(established: bool) -> dict[str, Any]:
@@ -378,3 +379,12 @@ def test_describe_reads_like_kubectl_and_names_the_source_once() -> None:
     assert bad.describe() == ("m.yaml: document 2: namespace/n in namespace 'x': metadata.namespace: "
                               "Namespace is cluster-scoped and takes no namespace (found 'x')")
     assert ok.describe() == "configmap/a in namespace 'default' created (server dry run)"
+
+
+def test_a_version_the_crd_does_not_serve_is_not_waited_for() -> None:
+    driver = Driver([CRD], lambda reads: _established(True))
+    crd, cr = driver.run([_manifest(_crd(), 1), _manifest(_obj("Widget", "w", "example.com/v0"), 2)])
+    assert crd.error is None
+    assert isinstance(cr.error, ManifestError) and "version v0" in str(cr.error)
+    assert "did not become established" not in str(cr.error)
+    assert driver.clock == 0.0

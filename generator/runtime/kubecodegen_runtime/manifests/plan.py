@@ -43,8 +43,9 @@ from __future__ import annotations
 
 import copy
 import logging
+import time
 from collections.abc import Callable, Generator, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -178,7 +179,7 @@ class ApplyOptions:
     dry_run: bool = False
     wait_for_crds: float = 60.0
     scheme: Scheme | None = None
-    clock: Callable[[], float] = field(default=lambda: 0.0)
+    clock: Callable[[], float] = time.monotonic
 
 
 # --- pure decisions -----------------------------------------------------------------
@@ -284,12 +285,20 @@ def typed(obj: dict[str, Any], scheme: Scheme | None) -> Any:
 # --- the plan -----------------------------------------------------------------------
 
 
-def _crd_kinds(manifest: Manifest) -> set[tuple[str, str]]:
-    """(group, kind) a CRD manifest defines."""
-    spec = manifest.object.get("spec") or {}
-    names = spec.get("names") or {} if isinstance(spec, dict) else {}
-    group, kind = spec.get("group"), names.get("kind") if isinstance(names, dict) else None
-    return {(group, kind)} if isinstance(group, str) and isinstance(kind, str) else set()
+def _crd_kinds(manifest: Manifest) -> set[tuple[str, str, str]]:
+    """(group, version, kind) a CRD manifest serves (``apiextensions/v1`` and ``v1beta1``)."""
+    spec = manifest.object.get("spec")
+    if not isinstance(spec, dict):
+        return set()
+    group, names = spec.get("group"), spec.get("names")
+    kind = names.get("kind") if isinstance(names, dict) else None
+    if not isinstance(group, str) or not isinstance(kind, str):
+        return set()
+    versions = {entry.get("name") for entry in spec.get("versions") or []
+                if isinstance(entry, dict) and entry.get("served", True) is not False}
+    if isinstance(spec.get("version"), str):  # v1beta1's single version
+        versions.add(spec["version"])
+    return {(group, version, kind) for version in versions if isinstance(version, str)}
 
 
 def _decode(resp: Response) -> dict[str, Any]:
@@ -352,7 +361,7 @@ def plan_apply(manifests: Iterable[Manifest], opts: ApplyOptions) -> Plan:
     ordered = order(manifests)
     results: list[ApplyResult] = []
     applied_crds: list[tuple[Manifest, ResourceInfo, ApplyResult]] = []
-    defined: set[tuple[str, str]] = set()  # (group, kind) of CRDs in the manifests
+    defined: set[tuple[str, str, str]] = set()  # (group, version, kind) the CRDs here serve
     deadline: float | None = None
 
     for manifest in ordered:
@@ -360,7 +369,7 @@ def plan_apply(manifests: Iterable[Manifest], opts: ApplyOptions) -> Plan:
         result = ApplyResult(manifest.source, gvk, manifest.namespace, manifest.name,
                              dry_run=opts.dry_run)
         results.append(result)
-        pending = (gvk.group, gvk.kind) in defined
+        pending = (gvk.group, gvk.version, gvk.kind) in defined
         if not is_crd(manifest) and applied_crds and deadline is None:
             deadline = yield from _establish(applied_crds, opts)
         found = yield Resolve(gvk.kind, gvk.group, gvk.version)
@@ -374,6 +383,7 @@ def plan_apply(manifests: Iterable[Manifest], opts: ApplyOptions) -> Plan:
             continue
         assert isinstance(found, ResourceInfo)
         after = yield from _apply_one(manifest, found, opts, result)
+        logger.debug("%s", result.describe())
         if is_crd(manifest):
             defined |= _crd_kinds(manifest)
             if after is not None and not opts.dry_run:
