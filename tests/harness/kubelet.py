@@ -34,11 +34,15 @@ from typing import TYPE_CHECKING, Any
 import h11
 import httpx
 
+from .kubelet_attach import MainProcess, serve_attach
 from .kubelet_exec import SUPPORTED_PROTOCOLS, StreamOptions, serve_exec
 from .kubelet_logs import ByteLimit, LogOptions, initial, render
 from .kubelet_pki import APISERVER_CLIENT_USER
 from .kubelet_pods import KubeletPod, TestContainer
+from .kubelet_portforward import SUPPORTED_PROTOCOLS as PORTFORWARD_PROTOCOLS
+from .kubelet_portforward import parse_ports, serve_portforward
 from .kubelet_process import ContainerProcess
+from .kubelet_servers import pod_address, proxyable
 from .kubelet_ws import ServerWebSocket, choose_protocol, header, is_websocket
 
 if TYPE_CHECKING:
@@ -140,7 +144,8 @@ class TestKubelet:
         self._pods: dict[tuple[str, str], KubeletPod] = {}
         self._lock = threading.Lock()
         self._routes: dict[str, Route] = {"/healthz": lambda _: KubeletResponse(body=b"ok")}
-        self._pod_ip = self.address
+        #: The podIP of every pod: a proxyable address of this machine if there is one.
+        self.pod_ip = pod_address()
         #: Every request received, oldest first (for tests of what the API server sent).
         self.requests: list[KubeletRequest] = []
         self.spdy_handler: SpdyHandler | None = None
@@ -150,6 +155,19 @@ class TestKubelet:
 
     def __repr__(self) -> str:
         return f"TestKubelet({self.node_name}, https://{self.address}:{self.port})"
+
+    @property
+    def proxyable(self) -> bool:
+        """True when the API server will proxy to the pods' IP (``pods/proxy``,
+        ``services/proxy``); see `skip_reason`."""
+        return proxyable(self.pod_ip)
+
+    @property
+    def skip_reason(self) -> str:
+        return (
+            "this machine has no non-loopback IPv4 address, and kube-apiserver refuses to proxy "
+            "to loopback pod IPs (proxyutil.IsProxyableIP)"
+        )
 
     # ----- lifecycle -----------------------------------------------------------------------
 
@@ -168,6 +186,10 @@ class TestKubelet:
     def close(self) -> None:
         if not self._thread.is_alive():
             return
+        with self._lock:
+            pods = list(self._pods.values())
+        for pod in pods:
+            pod.close()
 
         async def stop() -> None:
             if self._server is not None:
@@ -269,7 +291,7 @@ class TestKubelet:
         created = api.post(f"/api/v1/namespaces/{namespace}/pods", json=body)
         created.raise_for_status()
         pod = KubeletPod(
-            self, created.json(), containers, self._pod_ip, self.directory / namespace / name
+            self, created.json(), containers, self.pod_ip, self.directory / namespace / name
         )
         with self._lock:
             self._pods[(namespace, name)] = pod
@@ -290,6 +312,16 @@ class TestKubelet:
                 answer.raise_for_status()
                 return
         raise RuntimeError(f"could not update the status of pod {pod.namespace}/{pod.name}")
+
+    def start_main(self, container: TestContainer, command: Sequence[str], *, tty: bool) -> None:
+        """Start ``container``'s main process on the kubelet's loop (see `TestContainer.run`)."""
+        options = StreamOptions(stdin=True, stdout=True, stderr=not tty, tty=tty)
+
+        async def start() -> None:
+            process = await self.start_exec_process(container, command, options)
+            container.main = MainProcess(container, process)
+
+        self._call(start())
 
     def pod(self, namespace: str, name: str) -> KubeletPod | None:
         with self._lock:
@@ -543,10 +575,29 @@ class TestKubelet:
             return
         if not is_websocket(request):
             raise HttpError(400, "Upgrade request required")
-        protocol = choose_protocol(request, SUPPORTED_PROTOCOLS)
+        ports: list[int] = []
+        if kind == "portforward":
+            try:
+                ports = parse_ports(recorded.query)
+            except ValueError as exc:
+                raise HttpError(400, str(exc)) from None
+        main = container.main if container is not None else None
+        if kind == "attach" and (main is None or main.finished):
+            raise HttpError(
+                400, f"container {container_name} in pod {target[1]} has no running main process"
+            )
+        supported = PORTFORWARD_PROTOCOLS if kind == "portforward" else SUPPORTED_PROTOCOLS
+        protocol = choose_protocol(request, supported)
         if protocol is None:
             raise HttpError(403, "requested protocol(s) are not supported")
         ws = await ServerWebSocket.accept(conn, request, reader, writer, protocol)
+        if kind == "portforward":
+            await serve_portforward(ws, ports, pod.ip, pod.name, self._cut_after)
+            return
+        if kind == "attach":
+            assert main is not None and options is not None
+            await serve_attach(ws, options, main, self._cut_after)
+            return
         if kind == "exec":
             assert container is not None and options is not None
             command = recorded.query.get("command", [])
@@ -557,8 +608,6 @@ class TestKubelet:
                 return await self.start_exec_process(container, command, stream_options)
 
             await serve_exec(ws, options, start, self._cut_after)
-            return
-        await ws.close(1011, f"{kind} is not implemented by the test kubelet yet")
 
 
 # ----- HTTP helpers ------------------------------------------------------------------------

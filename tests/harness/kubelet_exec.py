@@ -109,8 +109,12 @@ async def pump_input(
     close: Callable[[], Awaitable[None]],
     resize: Callable[[int, int], None],
     stdin: bool,
+    close_stdin: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Client frames to the process until the client closes (stdin is then closed too)."""
+    """Client frames to the process until the client closes (then ``close`` is called).
+
+    A v5 close of stdin calls ``close_stdin`` (default: ``close``): exec closes the process's
+    stdin either way; attach only on an explicit close, a client that goes away just detaches."""
     while True:
         frame = await ws.recv_frame()
         if frame is None:
@@ -126,7 +130,7 @@ async def pump_input(
             except (ValueError, KeyError, TypeError) as exc:
                 _log.warning("bad resize frame %r: %s", data[:100], exc)
         elif channel == CLOSE and ws.subprotocol == V5 and data[:1] == bytes([STDIN]):
-            await close()
+            await (close_stdin or close)()
 
 
 class OutputBudget:
