@@ -151,7 +151,8 @@ class TestKubelet:
         self.spdy_handler: SpdyHandler | None = None
         self._upgrade_failure: tuple[int, str] | None = None
         self._cut_after: int | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._processes: set[ContainerProcess] = set()
 
     def __repr__(self) -> str:
         return f"TestKubelet({self.node_name}, https://{self.address}:{self.port})"
@@ -322,6 +323,54 @@ class TestKubelet:
             container.main = MainProcess(container, process)
 
         self._call(start())
+
+    def expose(
+        self, pod: KubeletPod, port: int, name: str | None, service_port: int, port_name: str
+    ) -> str:
+        """See `KubeletPod.expose`."""
+        from .cluster import unique_name
+
+        name = name or unique_name(f"svc-{pod.name}", max_length=40)
+        api = self._api()
+        base = f"/api/v1/namespaces/{pod.namespace}"
+        service = {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": name, "namespace": pod.namespace},
+            "spec": {
+                "ports": [
+                    {"name": port_name, "port": service_port, "targetPort": port, "protocol": "TCP"}
+                ]
+            },
+        }
+        api.post(f"{base}/services", json=service).raise_for_status()
+        endpoints = {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {"name": name, "namespace": pod.namespace},
+            "subsets": [
+                {
+                    "addresses": [
+                        {
+                            "ip": pod.ip,
+                            "nodeName": self.node_name,
+                            "targetRef": {
+                                "kind": "Pod",
+                                "namespace": pod.namespace,
+                                "name": pod.name,
+                                "uid": pod.uid,
+                            },
+                        }
+                    ],
+                    "ports": [{"name": port_name, "port": port, "protocol": "TCP"}],
+                }
+            ],
+        }
+        created = api.post(f"{base}/endpoints", json=endpoints)
+        if created.status_code == 422 and not self.proxyable:
+            raise RuntimeError(f"cannot expose pod {pod.name}: {self.skip_reason}")
+        created.raise_for_status()
+        return name
 
     def pod(self, namespace: str, name: str) -> KubeletPod | None:
         with self._lock:
@@ -529,9 +578,19 @@ class TestKubelet:
             "HOSTNAME": container.pod.name,
             "TERM": "xterm" if options.tty else "dumb",
         }
-        return await ContainerProcess.start(
+        process = await ContainerProcess.start(
             command, stdin=options.stdin, tty=options.tty, cwd=container.workdir, env=env
         )
+        self._processes.add(process)
+        waiter = asyncio.ensure_future(process.wait())
+        waiter.add_done_callback(lambda _: self._processes.discard(process))
+        self._tasks.add(waiter)
+        waiter.add_done_callback(self._tasks.discard)
+        return process
+
+    def active_processes(self) -> int:
+        """How many processes (exec commands and main processes) are running now."""
+        return len(self._processes)
 
     async def _stream(
         self,

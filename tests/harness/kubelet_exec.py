@@ -180,8 +180,23 @@ async def serve_exec(
         await ws.close()
         return
     budget = OutputBudget(cut_after)
+
+    async def client_gone() -> None:
+        # The client went away: its command must not outlive the session (as a container
+        # runtime ends an exec whose streams are gone).
+        await process.close_stdin()
+        if ws.remote_closed:
+            process.kill()
+
     inputs = asyncio.ensure_future(
-        pump_input(ws, process.write_stdin, process.close_stdin, process.resize, options.stdin)
+        pump_input(
+            ws,
+            process.write_stdin,
+            client_gone,
+            process.resize,
+            options.stdin,
+            close_stdin=process.close_stdin,
+        )
     )
     try:
         while True:

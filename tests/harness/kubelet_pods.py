@@ -213,6 +213,19 @@ class KubeletPod:
         self._servers.append(server)
         return server
 
+    def expose(
+        self,
+        port: int,
+        *,
+        name: str | None = None,
+        service_port: int | None = None,
+        port_name: str = "http",
+    ) -> str:
+        """Create a Service for the pod's ``port`` and its Endpoints (no endpoints controller
+        runs, so the harness writes them, pointing at ``ip``); returns the Service's name. The
+        Service has no selector, so nothing else ever rewrites the Endpoints."""
+        return self.kubelet.expose(self, port, name, service_port or port, port_name)
+
     def close(self) -> None:
         """Stop the pod's servers and main processes (the Pod object stays)."""
         while self._servers:

@@ -442,3 +442,35 @@ def test_pod_proxy_reaches_a_pod_http_server(
     assert answer.status_code == 200, answer.text
     assert answer.json()["path"] == "/some/path?a=b"
     assert kubelet_pod.http_requests[-1].method == "GET"
+
+
+def test_service_proxy_reaches_an_exposed_pod_server(
+    cluster: TestCluster, kubelet: TestKubelet, kubelet_pod: KubeletPod
+) -> None:
+    if not kubelet.proxyable:
+        pytest.skip(kubelet.skip_reason)
+    server = kubelet_pod.serve_http()
+    service = kubelet_pod.expose(server.port, service_port=80, port_name="web")
+    answer = cluster.admin_client().get(
+        f"/api/v1/namespaces/{kubelet_pod.namespace}/services/{service}:web/proxy/x"
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["path"] == "/x"
+
+
+def test_exec_client_going_away_ends_the_command(
+    cluster: TestCluster, kubelet: TestKubelet, kubelet_pod: KubeletPod
+) -> None:
+    marker = kubelet_pod.container("main").workdir / "still-running"
+    _, stream, reader = exec_session(
+        cluster, kubelet_pod, ["sh", "-c", f"echo started; sleep 30; touch {marker}"]
+    )
+    assert reader.frame() == (2, b"\x01")  # the kubelet's opening (empty stdout) frame
+    assert reader.frame() == (2, b"\x01started\n")
+    stream.write(client_frame(struct.pack("!H", 1000), opcode=8))
+    stream.close()
+    deadline = time.monotonic() + 20
+    while kubelet.active_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert kubelet.active_processes() == 0
+    assert not marker.exists()
