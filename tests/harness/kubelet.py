@@ -102,6 +102,22 @@ class StreamUpgrade:
     writer: asyncio.StreamWriter
     kubelet: TestKubelet
 
+    async def switch(self, headers: Sequence[tuple[str, str]]) -> bytes:
+        """Answer ``101 Switching Protocols`` with ``headers`` (e.g. ``Upgrade: SPDY/3.1``,
+        ``X-Stream-Protocol-Version``); returns the bytes the client sent after its request,
+        which belong to the new protocol. Afterwards read ``reader`` and write ``writer``."""
+        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        self.writer.write(
+            self.conn.send(h11.InformationalResponse(status_code=101, headers=raw)) or b""
+        )
+        await self.writer.drain()
+        trailing, _ = self.conn.trailing_data
+        return bytes(trailing)
+
+    async def refuse(self, status: int, message: str) -> None:
+        """Answer with an error instead of upgrading (the connection is closed afterwards)."""
+        await _respond(self.conn, self.writer, status, message.encode())
+
     async def start_process(self) -> ContainerProcess:
         """Start the exec command (OSError if it cannot run)."""
         if self.container is None or self.options is None:

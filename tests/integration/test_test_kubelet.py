@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.harness.cluster import TestCluster
-from tests.harness.kubelet import NODE_NAME, KubeletResponse, TestKubelet
+from tests.harness.kubelet import NODE_NAME, KubeletResponse, StreamUpgrade, TestKubelet
 from tests.harness.kubelet_pods import KubeletPod
 
 pytestmark = pytest.mark.cluster
@@ -474,3 +474,51 @@ def test_exec_client_going_away_ends_the_command(
         time.sleep(0.05)
     assert kubelet.active_processes() == 0
     assert not marker.exists()
+
+
+def test_spdy_upgrades_go_to_the_plugged_in_handler(
+    cluster: TestCluster, kubelet: TestKubelet, kubelet_pod: KubeletPod
+) -> None:
+    seen: list[StreamUpgrade] = []
+
+    async def handler(upgrade: StreamUpgrade) -> None:
+        seen.append(upgrade)
+        await upgrade.switch([("Connection", "Upgrade"), ("Upgrade", "SPDY/3.1")])
+        upgrade.writer.write(b"spdy-hello")
+        await upgrade.writer.drain()
+
+    kubelet.spdy_handler = handler
+    client = httpx.Client(
+        base_url=cluster.server,
+        verify=ssl.create_default_context(cafile=str(cluster.ca_file)),
+        headers={"Authorization": f"Bearer {cluster.admin_token}"},
+        trust_env=False,
+        timeout=30.0,
+    )
+    path = f"/api/v1/namespaces/{kubelet_pod.namespace}/pods/{kubelet_pod.name}/exec"
+    try:
+        request = client.build_request(
+            "POST",
+            path,
+            params={"command": "true", "stdout": "true"},
+            headers={
+                "Connection": "Upgrade",
+                "Upgrade": "SPDY/3.1",
+                "X-Stream-Protocol-Version": "v4.channel.k8s.io",
+            },
+        )
+        response = client.send(request, stream=True)
+        assert response.status_code == 101
+        stream = response.extensions["network_stream"]
+        received = b""
+        while len(received) < 10:
+            chunk = stream.read(100)
+            if not chunk:
+                break
+            received += chunk
+        stream.close()
+    finally:
+        kubelet.spdy_handler = None
+        client.close()
+    assert received == b"spdy-hello"
+    assert seen[0].kind == "exec" and seen[0].query["command"] == ["true"]
