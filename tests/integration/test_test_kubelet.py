@@ -258,6 +258,17 @@ def test_logs_follow_streams_lines_as_they_are_logged(
         assert list(lines) == []  # the stream ends when the container terminates
 
 
+def test_logs_cut_mid_way(
+    cluster: TestCluster, kubelet: TestKubelet, kubelet_pod: KubeletPod
+) -> None:
+    for number in range(100):
+        kubelet_pod.container("main").log(f"line {number}")
+    whole = _log(cluster, kubelet_pod).text
+    kubelet.cut_streams_after(50)
+    # kube-apiserver has sent its 200 already: the client sees the body end early.
+    assert _log(cluster, kubelet_pod).text == whole[:50]
+
+
 # ----- exec over WebSocket -----------------------------------------------------------------
 
 
