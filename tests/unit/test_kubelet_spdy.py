@@ -1,0 +1,351 @@
+"""The test kubelet's SPDY/3.1 exec server (tests/harness/kubelet_spdy.py): framing and session.
+
+The framing is checked against the wire format (hand-built frames, byte offsets), by round trips
+through arbitrary splits of the byte stream, and the session by a real subprocess behind a
+socketpair driven by a client made of the same frames. Interoperability with the real kubectl
+is tests/integration/test_exec_vs_kubectl.py.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+import zlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.harness import kubelet_spdy as spdy
+
+# --- the dictionary -------------------------------------------------------------------------
+
+
+def test_dictionary_is_the_spdy3_one() -> None:
+    # 1423 bytes; its Adler-32 is the dictionary id every SPDY/3 zlib stream names (FDICT),
+    # which Go's zlib reader (spdystream) checks before it inflates a single header.
+    assert len(spdy.DICTIONARY) == 1423
+    assert zlib.adler32(spdy.DICTIONARY) == 0xE3C6A7C2
+    assert spdy.DICTIONARY.startswith(b"\x00\x00\x00\x07options\x00\x00\x00\x04head")
+    assert spdy.DICTIONARY.endswith(b"charset=iso-8859-1,utf-,*,enq=0.")
+
+
+def test_first_header_block_names_the_dictionary() -> None:
+    frame = spdy.FrameWriter().encode(spdy.SynReply(1))
+    compressed = frame[12:]
+    cmf, flg = compressed[0], compressed[1]
+    assert cmf & 0x0F == 8 and (cmf * 256 + flg) % 31 == 0  # deflate, valid zlib header
+    assert flg & 0x20  # FDICT
+    assert int.from_bytes(compressed[2:6], "big") == zlib.adler32(spdy.DICTIONARY)
+
+
+# --- wire format ----------------------------------------------------------------------------
+
+
+def test_data_frame_layout() -> None:
+    raw = spdy.FrameWriter().encode(spdy.DataFrame(5, b"abc", fin=True))
+    assert raw == struct.pack(">I", 5) + bytes([spdy.FLAG_FIN, 0, 0, 3]) + b"abc"
+
+
+def test_control_frame_layout() -> None:
+    raw = spdy.FrameWriter().encode(spdy.Ping(7))
+    assert raw == bytes([0x80, 0x03, 0x00, 0x06, 0x00, 0x00, 0x00, 0x04]) + struct.pack(">I", 7)
+    raw = spdy.FrameWriter().encode(spdy.GoAway(3, 0))
+    assert raw[:8] == bytes([0x80, 0x03, 0x00, 0x07, 0x00, 0x00, 0x00, 0x08])
+    assert struct.unpack(">II", raw[8:]) == (3, 0)
+    raw = spdy.FrameWriter().encode(spdy.RstStream(9, spdy.RST_CANCEL))
+    assert raw[2:4] == b"\x00\x03" and struct.unpack(">II", raw[8:]) == (9, spdy.RST_CANCEL)
+
+
+def test_syn_stream_layout_and_headers() -> None:
+    writer = spdy.FrameWriter()
+    frame = spdy.SynStream(3, (("streamType", "stdout"),), priority=2, fin=True, unidirectional=True)
+    raw = writer.encode(frame)
+    assert raw[:4] == bytes([0x80, 0x03, 0x00, 0x01])
+    assert raw[4] == spdy.FLAG_FIN | spdy.FLAG_UNIDIRECTIONAL
+    assert int.from_bytes(raw[5:8], "big") == len(raw) - 8
+    assert struct.unpack(">II", raw[8:16]) == (3, 0)
+    assert raw[16] >> 5 == 2
+    block = zlib.decompressobj(zdict=spdy.DICTIONARY).decompress(raw[18:])
+    # names go on the wire in lower case, as SPDY/3 requires
+    assert block == struct.pack(">I", 1) + struct.pack(">I", 10) + b"streamtype" + struct.pack(">I", 6) + b"stdout"
+    (parsed,) = spdy.FrameParser().feed(raw)
+    assert isinstance(parsed, spdy.SynStream)
+    assert parsed.header("streamType") == "stdout"
+    assert (parsed.stream_id, parsed.priority, parsed.fin, parsed.unidirectional) == (3, 2, True, True)
+
+
+def test_repeated_header_names_are_nul_joined() -> None:
+    block = spdy.encode_header_block([("a", "1"), ("A", "2"), ("b", "")])
+    assert b"1\x002" in block
+    assert spdy.decode_header_block(block) == (("a", "1"), ("a", "2"), ("b", ""))
+
+
+def test_settings_and_window_update_parse() -> None:
+    writer = spdy.FrameWriter()
+    raw = writer.encode(spdy.Settings(((1, 4, 100), (0, 7, 65536)))) + writer.encode(spdy.WindowUpdate(1, 4096))
+    assert spdy.FrameParser().feed(raw) == [spdy.Settings(((1, 4, 100), (0, 7, 65536))), spdy.WindowUpdate(1, 4096)]
+
+
+def test_unknown_control_frame_is_ignored() -> None:
+    unknown = bytes([0x80, 0x03, 0x00, 0x0A, 0, 0, 0, 2]) + b"xx"
+    ping = spdy.FrameWriter().encode(spdy.Ping(1))
+    assert spdy.FrameParser().feed(unknown + ping) == [spdy.Ping(1)]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        bytes([0x80, 0x02, 0x00, 0x06, 0, 0, 0, 4, 0, 0, 0, 1]),  # SPDY/2
+        bytes([0x80, 0x03, 0x00, 0x06, 0, 0, 0, 2, 0, 1]),  # PING of 2 bytes
+        bytes([0x80, 0x03, 0x00, 0x07, 0, 0, 0, 4, 0, 0, 0, 1]),  # GOAWAY of 4 bytes
+        bytes([0x80, 0x03, 0x00, 0x02, 0, 0, 0, 6, 0, 0, 0, 1, 1, 2]),  # garbage header block
+    ],
+)
+def test_malformed_frames_are_protocol_errors(raw: bytes) -> None:
+    with pytest.raises(spdy.ProtocolError):
+        spdy.FrameParser().feed(raw)
+
+
+def test_oversized_payload_is_refused() -> None:
+    with pytest.raises(ValueError, match="exceeds"):
+        spdy.FrameWriter().encode(spdy.DataFrame(1, b"\0" * (spdy.MAX_LENGTH + 1)))
+
+
+# --- round trips ----------------------------------------------------------------------------
+
+stream_ids = st.integers(min_value=1, max_value=2**31 - 1)
+names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12)
+values = st.text(alphabet=st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), max_size=30)
+header_lists = st.dictionaries(names, st.lists(values, min_size=1, max_size=3), max_size=5).map(
+    lambda d: tuple((k, v) for k, vs in d.items() for v in vs)
+)
+frames = st.one_of(
+    st.builds(spdy.DataFrame, stream_ids, st.binary(max_size=300), st.booleans()),
+    st.builds(
+        spdy.SynStream,
+        stream_ids,
+        header_lists,
+        associated_to=st.integers(0, 2**31 - 1),
+        priority=st.integers(0, 7),
+        fin=st.booleans(),
+        unidirectional=st.booleans(),
+    ),
+    st.builds(spdy.SynReply, stream_ids, header_lists, st.booleans()),
+    st.builds(spdy.HeadersFrame, stream_ids, header_lists, st.booleans()),
+    st.builds(spdy.RstStream, stream_ids, st.integers(1, 11)),
+    st.builds(spdy.Ping, st.integers(1, 2**32 - 1)),
+    st.builds(spdy.GoAway, st.integers(0, 2**31 - 1), st.integers(0, 2)),
+    st.builds(spdy.WindowUpdate, stream_ids, st.integers(1, 2**31 - 1)),
+    st.builds(
+        spdy.Settings,
+        st.lists(st.tuples(st.integers(0, 3), st.integers(1, 2**24 - 1), st.integers(0, 2**32 - 1)), max_size=4).map(
+            tuple
+        ),
+    ),
+)
+
+
+@given(st.lists(frames, max_size=12), st.data())
+def test_frames_survive_any_split_of_the_stream(sent: list[spdy.Frame], data: st.DataObject) -> None:
+    """One compressor/decompressor pair across many header blocks, bytes cut anywhere."""
+    writer = spdy.FrameWriter()
+    wire = b"".join(writer.encode(frame) for frame in sent)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(wire)), max_size=8)))
+    parser = spdy.FrameParser()
+    received: list[spdy.Frame] = []
+    start = 0
+    for cut in [*cuts, len(wire)]:
+        received.extend(parser.feed(wire[start:cut]))
+        start = cut
+    assert parser.pending == 0
+    assert received == sent
+
+
+# --- negotiation and status -----------------------------------------------------------------
+
+
+def test_negotiation_prefers_the_clients_order_and_splits_folded_headers() -> None:
+    assert spdy.negotiate_protocol(["v4.channel.k8s.io", "v3.channel.k8s.io"]) == "v4.channel.k8s.io"
+    assert spdy.negotiate_protocol(["v3.channel.k8s.io, v4.channel.k8s.io"]) == "v4.channel.k8s.io"
+    assert spdy.negotiate_protocol(["v2.channel.k8s.io", "channel.k8s.io"]) is None
+    assert spdy.negotiate_protocol([]) is None
+
+
+def test_upgrade_detection() -> None:
+    assert spdy.is_spdy_upgrade({"Connection": "Upgrade", "upgrade": "SPDY/3.1"})
+    assert not spdy.is_spdy_upgrade({"Upgrade": "websocket"})
+    assert not spdy.is_spdy_upgrade({})
+
+
+def test_responses() -> None:
+    head = spdy.upgrade_response("v4.channel.k8s.io").decode()
+    assert head.startswith("HTTP/1.1 101 Switching Protocols\r\n")
+    assert "Upgrade: SPDY/3.1\r\n" in head and "X-Stream-Protocol-Version: v4.channel.k8s.io\r\n" in head
+    assert head.endswith("\r\n\r\n")
+    refusal = spdy.refusal_response(["v1.channel.k8s.io"]).decode()
+    assert refusal.startswith("HTTP/1.1 403 Forbidden\r\n")
+    body = refusal.split("\r\n\r\n", 1)[1]
+    assert "unable to negotiate protocol" in body and f"Content-Length: {len(body)}" in refusal
+
+
+def test_exit_status_is_the_kubelets_v4_status() -> None:
+    assert json.loads(spdy.exit_status(0)) == {"metadata": {}, "status": "Success"}
+    failure = json.loads(spdy.exit_status(42))
+    assert failure["status"] == "Failure" and failure["reason"] == "NonZeroExitCode"
+    assert failure["details"]["causes"] == [{"reason": "ExitCode", "message": "42"}]
+
+
+def test_expected_streams() -> None:
+    opts = spdy.ExecOptions(("true",), stdin=True, stdout=True, stderr=True)
+    assert opts.expected_streams() == {"error", "stdin", "stdout", "stderr"}
+    tty = spdy.ExecOptions(("sh",), stdin=True, stdout=True, stderr=True, tty=True)
+    assert tty.expected_streams() == {"error", "stdin", "stdout", "resize"}
+
+
+# --- a whole session over a socketpair ------------------------------------------------------
+
+
+class MiniClient:
+    """The client half as spdystream drives it: odd stream ids, SYN_STREAMs, DATA, then reads."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.writer = spdy.FrameWriter()
+        self.parser = spdy.FrameParser()
+        self.ids: dict[str, int] = {}
+        self.head = b""
+
+    def read_head(self) -> str:
+        while b"\r\n\r\n" not in self.head:
+            chunk = self.sock.recv(4096)
+            assert chunk, "connection closed before the HTTP head"
+            self.head += chunk
+        head, rest = self.head.split(b"\r\n\r\n", 1)
+        self.leftover = rest
+        return head.decode()
+
+    def open(self, *kinds: str) -> None:
+        for i, kind in enumerate(kinds):
+            self.ids[kind] = 2 * i + 1
+            self.send(spdy.SynStream(2 * i + 1, (("streamtype", kind),)))
+
+    def send(self, frame: spdy.Frame) -> None:
+        self.sock.sendall(self.writer.encode(frame))
+
+    def collect(self) -> tuple[dict[str, bytes], list[spdy.Frame]]:
+        by_id = {v: k for k, v in self.ids.items()}
+        out: dict[str, bytes] = {k: b"" for k in self.ids}
+        control: list[spdy.Frame] = []
+        frames = self.parser.feed(self.leftover)
+        while True:
+            for frame in frames:
+                if isinstance(frame, spdy.DataFrame):
+                    out[by_id[frame.stream_id]] += frame.data
+                else:
+                    control.append(frame)
+                if isinstance(frame, spdy.GoAway):
+                    return out, control
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return out, control
+            frames = self.parser.feed(chunk)
+
+
+def run_session(options: spdy.ExecOptions, client_actions, protocols=("v4.channel.k8s.io",)):  # type: ignore[no-untyped-def]
+    server_sock, client_sock = socket.socketpair()
+    result: dict[str, object] = {}
+
+    def serve() -> None:
+        rfile = server_sock.makefile("rb")
+        wfile = server_sock.makefile("wb")
+        result["code"] = spdy.serve_exec(rfile, wfile, protocols=list(protocols), options=options, stream_timeout=10)
+        wfile.flush()
+        server_sock.shutdown(socket.SHUT_RDWR)
+        server_sock.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client = MiniClient(client_sock)
+    client_sock.settimeout(30)
+    head = client.read_head()
+    if not head.startswith("HTTP/1.1 101"):
+        thread.join(10)
+        return head, None, None, result.get("code")
+    client_actions(client)
+    out, control = client.collect()
+    thread.join(30)
+    client_sock.close()
+    return head, out, control, result.get("code")
+
+
+def test_session_runs_the_command_with_stdin_and_reports_the_exit_code() -> None:
+    options = spdy.ExecOptions(("sh", "-c", "cat; printf err >&2; exit 3"), stdin=True)
+
+    def act(client: MiniClient) -> None:
+        client.open("error", "stdin", "stdout", "stderr")
+        client.send(spdy.DataFrame(client.ids["stdin"], b"hello "))
+        client.send(spdy.Ping(2))
+        client.send(spdy.DataFrame(client.ids["stdin"], bytes(range(256))))
+        client.send(spdy.DataFrame(client.ids["stdin"], b"", fin=True))
+
+    head, out, control, code = run_session(options, act)
+    assert "X-Stream-Protocol-Version: v4.channel.k8s.io" in head
+    assert out is not None and control is not None
+    assert out["stdout"] == b"hello " + bytes(range(256))
+    assert out["stderr"] == b"err"
+    assert json.loads(out["error"])["details"]["causes"][0]["message"] == "3"
+    assert code == 3
+    replies = [f.stream_id for f in control if isinstance(f, spdy.SynReply)]
+    assert replies == [1, 3, 5, 7]
+    assert spdy.Ping(2) in control  # echoed
+    assert isinstance(control[-1], spdy.GoAway)
+
+
+def test_session_large_output_and_success() -> None:
+    options = spdy.ExecOptions(("sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x"))
+
+    def act(client: MiniClient) -> None:
+        client.open("error", "stdout", "stderr")
+
+    _, out, _, code = run_session(options, act)
+    assert out is not None
+    assert out["stdout"] == b"x" * 3_000_000 and out["stderr"] == b""
+    assert json.loads(out["error"]) == {"metadata": {}, "status": "Success"}
+    assert code == 0
+
+
+def test_session_refuses_an_unknown_protocol() -> None:
+    head, _, _, code = run_session(spdy.ExecOptions(("true",)), lambda c: None, protocols=("v2.channel.k8s.io",))
+    assert head.startswith("HTTP/1.1 403 Forbidden")
+    assert code is None
+
+
+def test_session_refuses_unexpected_streams() -> None:
+    options = spdy.ExecOptions(("sh", "-c", "printf ok"), stderr=False)
+
+    def act(client: MiniClient) -> None:
+        client.open("error", "stdout", "stderr")  # stderr was not asked for
+
+    _, out, control, code = run_session(options, act)
+    assert out is not None and control is not None
+    assert spdy.RstStream(5, spdy.RST_REFUSED_STREAM) in control
+    assert out["stdout"] == b"ok" and code == 0
+
+
+def test_session_tty_resize_applies_to_the_terminal() -> None:
+    # The line on stdin is sent after the resize, and frames are handled in order: by the time
+    # `read` returns, the size is set.
+    options = spdy.ExecOptions(("sh", "-c", "read line; stty size"), stdin=True, stderr=False, tty=True)
+
+    def act(client: MiniClient) -> None:
+        client.open("error", "stdin", "stdout", "resize")
+        client.send(spdy.DataFrame(client.ids["resize"], b'{"Width":91,"Height":27}'))
+        client.send(spdy.DataFrame(client.ids["stdin"], b"go\n"))
+
+    _, out, _, code = run_session(options, act)
+    assert out is not None
+    assert out["stdout"].splitlines()[-1].strip() == b"27 91"  # after the echoed "go"
+    assert code == 0
