@@ -21,40 +21,43 @@ ours. This module is that answer, in two layers:
   flow control: WINDOW_UPDATE and SETTINGS are parsed and ignored, and data is sent without
   waiting for window credit (spdystream neither grants nor expects any).
 
-* `serve_exec`: one exec session over an upgraded connection, the kubelet's remotecommand
-  server (``pkg/kubelet/cri/streaming/remotecommand``) in miniature:
+* `SpdyExecSession` (asyncio, as the test kubelet): one exec session over an upgraded
+  connection, the kubelet's remotecommand server (``pkg/kubelet/cri/streaming/remotecommand``)
+  in miniature, and `spdy_handler`, which plugs it into `TestKubelet.spdy_handler`:
 
   1. negotiate the stream protocol from the client's ``X-Stream-Protocol-Version`` headers
-     (only ``v4.channel.k8s.io`` is served: the v4 error stream carries a JSON ``Status``),
-     answer ``101 Switching Protocols`` with ``Upgrade: SPDY/3.1``;
-  2. accept the client's streams (SYN_STREAM, each answered by an empty SYN_REPLY), told apart by
-     their ``streamType`` header: ``error``, ``stdin``, ``stdout``, ``stderr``, ``resize``;
-     wait until the streams the query asked for are all there;
-  3. run the command for real as a host subprocess (in a pty when ``tty``; ``resize`` frames
-     are JSON ``{"Width":..,"Height":..}`` applied with TIOCSWINSZ), pump stdin DATA into it and
-     its stdout/stderr into DATA frames; a DATA frame with FIN on ``stdin`` closes its stdin;
+     (only ``v4.channel.k8s.io`` is served: its error stream carries a JSON ``Status``; kubectl
+     1.20 offers v4 first) and answer ``101 Switching Protocols`` with ``Upgrade: SPDY/3.1``
+     (403 with the kubelet's wording when nothing matches);
+  2. accept the client's streams (each SYN_STREAM answered by an empty SYN_REPLY), told apart by
+     their ``streamType`` header: ``error``, ``stdin``, ``stdout``, ``stderr``, ``resize``; a
+     stream the query did not ask for is refused (RST_STREAM); wait until all asked for exist;
+  3. start the command the test kubelet's way (`kubelet_process.ContainerProcess`: a real host
+     process, a pty when ``tty``), feed it the ``stdin`` DATA (FIN closes its stdin), apply
+     ``resize`` messages (JSON ``{"Width":..,"Height":..}``), send its output as DATA frames;
   4. when it exits: FIN on stdout/stderr, the ``Status`` on the error stream (``Success``, or
-     ``Failure``/``NonZeroExitCode`` with the ``ExitCode`` cause), FIN, then GOAWAY. The caller
-     closes the connection, as the kubelet does.
+     ``Failure``/``NonZeroExitCode`` with the ``ExitCode`` cause), FIN, then GOAWAY. The kubelet
+     closes the connection, as the real one does.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
-import errno
-import fcntl
 import json
 import logging
-import os
-import pty
 import struct
-import subprocess
-import termios
-import threading
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import BinaryIO, Protocol
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Protocol
+
+import h11
+
+from .kubelet_exec import exit_status, internal_error_status, success_status
+
+if TYPE_CHECKING:
+    from .kubelet import StreamUpgrade
 
 __all__ = [
     "DICTIONARY",
@@ -69,18 +72,18 @@ __all__ = [
     "GoAway",
     "HeadersFrame",
     "Ping",
+    "Process",
     "ProtocolError",
+    "ResizeDecoder",
     "RstStream",
     "Settings",
+    "SpdyExecSession",
     "SynReply",
     "SynStream",
     "WindowUpdate",
-    "exit_status",
     "is_spdy_upgrade",
     "negotiate_protocol",
-    "refusal_response",
-    "serve_exec",
-    "upgrade_response",
+    "spdy_handler",
 ]
 
 log = logging.getLogger("tests.harness.kubelet_spdy")
@@ -435,64 +438,23 @@ def negotiate_protocol(offered: Iterable[str]) -> str | None:
     return None
 
 
-def upgrade_response(protocol: str) -> bytes:
-    """The ``101 Switching Protocols`` answer, with the negotiated stream protocol."""
-    return (
-        "HTTP/1.1 101 Switching Protocols\r\n"
-        "Connection: Upgrade\r\n"
-        f"Upgrade: {UPGRADE_TOKEN}\r\n"
-        f"{PROTOCOL_HEADER}: {protocol}\r\n"
-        "\r\n"
-    ).encode("ascii")
-
-
-def refusal_response(offered: Sequence[str]) -> bytes:
-    """403 when no protocol matches, worded like the kubelet's ``httpstream.Handshake``."""
-    body = (
-        "unable to upgrade: unable to negotiate protocol: client supports "
-        f"{list(offered)}, server supports {list(SUPPORTED_PROTOCOLS)}"
-    ).encode()
-    return (
-        "HTTP/1.1 403 Forbidden\r\n"
-        "Content-Type: text/plain; charset=utf-8\r\n"
-        f"Content-Length: {len(body)}\r\n"
-        "Connection: close\r\n"
-        "\r\n"
-    ).encode("ascii") + body
-
-
-def exit_status(exit_code: int) -> bytes:
-    """The v4 error-stream payload for a process that exited with ``exit_code``.
-
-    As the kubelet writes it: ``Success``, or ``Failure`` with reason ``NonZeroExitCode`` and a
-    cause of type (JSON ``reason``) ``ExitCode`` whose message is the code in decimal.
-    """
-    if exit_code == 0:
-        status: dict[str, object] = {"metadata": {}, "status": "Success"}
-    else:
-        status = {
-            "metadata": {},
-            "status": "Failure",
-            "message": f"command terminated with non-zero exit code: exit status {exit_code}",
-            "reason": "NonZeroExitCode",
-            "details": {"causes": [{"reason": "ExitCode", "message": str(exit_code)}]},
-        }
+def _status_bytes(status: Mapping[str, object]) -> bytes:
+    """The v4 error-stream payload: the kubelet's ``Status`` as compact JSON."""
     return json.dumps(status, separators=(",", ":")).encode()
 
 
 # --- one exec session -----------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class ExecOptions:
-    """What the kubelet's ``/exec`` query asked for (``command``, ``input``, ``output``, ...)."""
+    """What the kubelet's ``/exec`` query asked for (``input``, ``output``, ``error``, ``tty``)."""
 
-    command: tuple[str, ...]
     stdin: bool = False
     stdout: bool = True
     stderr: bool = True
     tty: bool = False
 
     def expected_streams(self) -> frozenset[str]:
-        """The ``streamType``s the client will open (v4: no stderr stream with a tty)."""
+        """The ``streamType``s the client opens (v4: no stderr stream with a tty)."""
         wanted = {"error"}
         if self.stdin:
             wanted.add("stdin")
@@ -505,315 +467,282 @@ class ExecOptions:
         return frozenset(wanted)
 
 
-class _Reader(Protocol):
-    def read1(self, size: int = ..., /) -> bytes: ...
+class StreamFlags(Protocol):
+    """The query flags as the test kubelet parses them (its ``StreamOptions`` fits)."""
+
+    @property
+    def stdin(self) -> bool: ...
+    @property
+    def stdout(self) -> bool: ...
+    @property
+    def stderr(self) -> bool: ...
+    @property
+    def tty(self) -> bool: ...
 
 
-class _Session:
-    """The frames of one upgraded connection: a reader thread in, a lock-guarded writer out."""
+class Process(Protocol):
+    """A started command as the test kubelet runs it (`kubelet_process.ContainerProcess`).
 
-    def __init__(self, rfile: _Reader, wfile: BinaryIO, options: ExecOptions) -> None:
-        self._rfile = rfile
-        self._wfile = wfile
-        self._options = options
-        self._writer = FrameWriter()
-        self._write_lock = threading.Lock()
-        self._parser = FrameParser()
-        self._streams: dict[str, int] = {}
-        self._stream_types: dict[int, str] = {}
-        self._last_stream_id = 0
-        self._all_streams = threading.Event()
-        self._closed = threading.Event()
-        self._broken = False
-        #: Set by `run` once the process exists; stdin/resize frames arriving earlier are kept.
-        self._stdin_sink: Callable[[bytes | None], None] | None = None
-        self._resize_sink: Callable[[int, int], None] | None = None
-        self._early_stdin: list[bytes | None] = []
-        self._sink_lock = threading.Lock()
-        self._resize_buffer = b""
-        self._pending_size: tuple[int, int] | None = None
+    ``output`` yields ``(stream, data)`` (stream "stdout" or "stderr"; with a tty everything is
+    "stdout") and then None once every output has ended.
+    """
 
-    # writing
-    def send(self, frame: Frame) -> bool:
-        with self._write_lock:
-            if self._broken:
-                return False
+    output: asyncio.Queue[tuple[str, bytes] | None]
+
+    async def write_stdin(self, data: bytes) -> None: ...
+    async def close_stdin(self) -> None: ...
+    def resize(self, width: int, height: int) -> None: ...
+    async def wait(self) -> int: ...
+    def kill(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class ResizeDecoder:
+    """kubectl writes one JSON object per terminal size change; frames may cut them anywhere."""
+
+    def __init__(self) -> None:
+        self._buffer = ""
+        self._decoder = json.JSONDecoder()
+
+    def feed(self, data: bytes) -> list[tuple[int, int]]:
+        self._buffer += data.decode("utf-8", "replace")
+        sizes: list[tuple[int, int]] = []
+        pos = 0
+        while True:
+            while pos < len(self._buffer) and self._buffer[pos].isspace():
+                pos += 1
             try:
-                self._wfile.write(self._writer.encode(frame))
-                self._wfile.flush()
-            except OSError:
-                self._broken = True
-                return False
-            return True
+                size, end = self._decoder.raw_decode(self._buffer, pos)
+            except ValueError:
+                break
+            pos = end
+            if isinstance(size, dict):
+                try:
+                    sizes.append((int(size["Width"]), int(size["Height"])))
+                except (KeyError, TypeError, ValueError):
+                    log.warning("ignoring a resize message without Width/Height: %r", size)
+        self._buffer = self._buffer[pos:]
+        return sizes
 
-    def send_data(self, stream: str, data: bytes, fin: bool = False) -> None:
+
+class SpdyExecSession:
+    """One exec session on an upgraded connection (after the 101 went out), asyncio.
+
+    ``initial`` is what the HTTP parser had already read past the request head (the client may
+    send its first SYN_STREAMs right behind it).
+    """
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        options: StreamFlags,
+        initial: bytes = b"",
+        *,
+        stream_timeout: float = 30.0,
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._expected = ExecOptions(options.stdin, options.stdout, options.stderr, options.tty).expected_streams()
+        self._initial = initial
+        self._stream_timeout = stream_timeout
+        self._parser = FrameParser()
+        self._frames = FrameWriter()
+        self._write_lock = asyncio.Lock()
+        self._streams: dict[str, int] = {}
+        self._types: dict[int, str] = {}
+        self._last_stream_id = 0
+        self._ready = asyncio.Event()
+        self._process: Process | None = None
+        self._process_started = asyncio.Event()
+        self._resize = ResizeDecoder()
+        self._early_sizes: list[tuple[int, int]] = []
+        self._stdin: list[bytes | None] = []
+        self._stdin_ready = asyncio.Event()
+        self.exit_code: int | None = None
+
+    async def send(self, frame: Frame) -> None:
+        async with self._write_lock:
+            self._writer.write(self._frames.encode(frame))
+            await self._writer.drain()
+
+    async def send_data(self, stream: str, data: bytes, *, fin: bool = False) -> None:
         stream_id = self._streams.get(stream)
         if stream_id is None:
             return
         for start in range(0, len(data), DATA_CHUNK):
-            self.send(DataFrame(stream_id, data[start : start + DATA_CHUNK]))
+            await self.send(DataFrame(stream_id, data[start : start + DATA_CHUNK]))
         if fin:
-            self.send(DataFrame(stream_id, b"", fin=True))
+            await self.send(DataFrame(stream_id, b"", fin=True))
 
-    # reading
-    def read_loop(self) -> None:
+    async def run(self, start: Callable[[], Awaitable[Process]]) -> int | None:
+        """Accept the streams, run the command, report its exit; the exit code (None: not run)."""
+        inbound = asyncio.ensure_future(self._read_loop())
+        stdin_pump: asyncio.Task[None] | None = None
         try:
-            while not self._closed.is_set():
-                try:
-                    chunk = self._rfile.read1(65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                try:
-                    frames = self._parser.feed(chunk)
-                except ProtocolError as exc:
-                    log.warning("SPDY protocol error from the client: %s", exc)
-                    self.send(GoAway(self._last_stream_id, 1))
-                    break
-                for frame in frames:
-                    if not self._handle(frame):
-                        return
+            try:
+                await asyncio.wait_for(self._ready.wait(), self._stream_timeout)
+            except asyncio.TimeoutError:
+                missing = sorted(self._expected - self._streams.keys())
+                log.warning("SPDY exec: the client never opened the streams %s", missing)
+                return None
+            try:
+                process = await start()
+            except OSError as exc:
+                status = internal_error_status(f"error executing command in container: {exc}")
+                await self.send_data("error", _status_bytes(status), fin=True)
+                return None
+            self._process = process
+            for width, height in self._early_sizes:
+                process.resize(width, height)
+            stdin_pump = asyncio.ensure_future(self._pump_stdin(process))
+            try:
+                while True:
+                    item = await process.output.get()
+                    if item is None:
+                        break
+                    stream, data = item  # with a tty everything is "stdout" already
+                    await self.send_data(stream, data)  # a stream not asked for drops it
+                for stream in ("stdout", "stderr"):
+                    await self.send_data(stream, b"", fin=True)
+                code = await process.wait()
+                self.exit_code = code
+                status = success_status() if code == 0 else exit_status(code)
+                await self.send_data("error", _status_bytes(status), fin=True)
+                return code
+            finally:
+                process.kill()
+                process.close()
+        except (ConnectionError, OSError) as exc:
+            log.info("SPDY exec stream ended early: %s", exc)
+            return None
         finally:
-            self._closed.set()
-            self._all_streams.set()
-            self._deliver_stdin(None)
+            with contextlib.suppress(ConnectionError, OSError):
+                await self.send(GoAway(self._last_stream_id))
+            if stdin_pump is not None:
+                stdin_pump.cancel()
+            inbound.cancel()
+            await asyncio.gather(inbound, *([stdin_pump] if stdin_pump else []), return_exceptions=True)
 
-    def _handle(self, frame: Frame) -> bool:
+    async def _read_loop(self) -> None:
+        data = self._initial
+        try:
+            while True:
+                if data:
+                    try:
+                        frames = self._parser.feed(data)
+                    except ProtocolError as exc:
+                        log.warning("SPDY protocol error from the client: %s", exc)
+                        await self.send(GoAway(self._last_stream_id, 1))
+                        return
+                    for frame in frames:
+                        if not await self._handle(frame):
+                            return
+                data = await self._reader.read(65536)
+                if not data:
+                    return
+        except (ConnectionError, OSError):
+            return
+        finally:
+            self._queue_stdin(None)  # the client is gone: so is its input
+
+    async def _handle(self, frame: Frame) -> bool:
         if isinstance(frame, SynStream):
-            kind = frame.header("streamType") or ""
+            kind = (frame.header("streamType") or "").lower()
             self._last_stream_id = max(self._last_stream_id, frame.stream_id)
-            if kind not in self._options.expected_streams() or kind in self._streams:
+            if kind not in self._expected or kind in self._streams:
                 log.warning("refusing SPDY stream %d of type %r", frame.stream_id, kind)
-                self.send(RstStream(frame.stream_id, RST_REFUSED_STREAM))
+                await self.send(RstStream(frame.stream_id, RST_REFUSED_STREAM))
                 return True
             self._streams[kind] = frame.stream_id
-            self._stream_types[frame.stream_id] = kind
-            self.send(SynReply(frame.stream_id))
+            self._types[frame.stream_id] = kind
+            await self.send(SynReply(frame.stream_id))
             if frame.fin and kind == "stdin":
-                self._deliver_stdin(None)
-            if self._options.expected_streams() <= self._streams.keys():
-                self._all_streams.set()
+                self._queue_stdin(None)
+            if self._expected <= self._streams.keys():
+                self._ready.set()
         elif isinstance(frame, DataFrame):
-            kind = self._stream_types.get(frame.stream_id, "")
+            kind = self._types.get(frame.stream_id, "")
             if kind == "stdin":
                 if frame.data:
-                    self._deliver_stdin(frame.data)
+                    self._queue_stdin(frame.data)
                 if frame.fin:
-                    self._deliver_stdin(None)
+                    self._queue_stdin(None)
             elif kind == "resize" and frame.data:
-                self._on_resize(frame.data)
+                for size in self._resize.feed(frame.data):
+                    if self._process is None:
+                        self._early_sizes.append(size)
+                    else:
+                        self._process.resize(*size)
         elif isinstance(frame, RstStream):
-            if self._stream_types.get(frame.stream_id) == "stdin":
-                self._deliver_stdin(None)
+            if self._types.get(frame.stream_id) == "stdin":
+                self._queue_stdin(None)
         elif isinstance(frame, Ping):
-            self.send(frame)  # a ping from the peer is echoed unchanged
+            await self.send(frame)  # the peer's ping, echoed unchanged
         elif isinstance(frame, GoAway):
             return False
         # SETTINGS, WINDOW_UPDATE, HEADERS, SYN_REPLY: nothing to do (no flow control, see above).
         return True
 
-    def _deliver_stdin(self, data: bytes | None) -> None:
-        with self._sink_lock:
-            if self._stdin_sink is None:
-                self._early_stdin.append(data)
-                return
-            sink = self._stdin_sink
-        sink(data)
+    def _queue_stdin(self, data: bytes | None) -> None:
+        """Input in arrival order; None ends it. Kept until the process exists."""
+        if self._stdin and self._stdin[-1] is None:
+            return
+        self._stdin.append(data)
+        self._stdin_ready.set()
 
-    def set_stdin_sink(self, sink: Callable[[bytes | None], None]) -> None:
-        with self._sink_lock:
-            early, self._early_stdin = self._early_stdin, []
-            self._stdin_sink = sink
-        for data in early:
-            sink(data)
-
-    def set_resize_sink(self, sink: Callable[[int, int], None]) -> None:
-        with self._sink_lock:
-            self._resize_sink = sink
-            pending, self._pending_size = self._pending_size, None
-        if pending is not None:
-            sink(*pending)
-
-    def _on_resize(self, data: bytes) -> None:
-        # kubectl writes one JSON object per size change on the stream: split on object ends.
-        self._resize_buffer += data
-        decoder = json.JSONDecoder()
-        text = self._resize_buffer.decode("utf-8", "replace")
-        pos = 0
+    async def _pump_stdin(self, process: Process) -> None:
         while True:
-            while pos < len(text) and text[pos].isspace():
-                pos += 1
-            try:
-                size, end = decoder.raw_decode(text, pos)
-            except ValueError:
-                break
-            pos = end
-            if not isinstance(size, dict):
-                continue
-            width, height = int(size.get("Width", 0)), int(size.get("Height", 0))
-            with self._sink_lock:
-                sink = self._resize_sink
-                if sink is None:  # before the terminal exists: applied when it does
-                    self._pending_size = (width, height)
-            if sink is not None:
-                sink(width, height)
-        self._resize_buffer = text[pos:].encode()
-
-    def wait_for_streams(self, timeout: float) -> bool:
-        self._all_streams.wait(timeout)
-        return self._options.expected_streams() <= self._streams.keys()
-
-    @property
-    def last_stream_id(self) -> int:
-        return self._last_stream_id
-
-    def close(self) -> None:
-        self._closed.set()
-
-
-def _set_winsize(fd: int, width: int, height: int) -> None:
-    with contextlib.suppress(OSError):
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
-
-
-def _pump(read: Callable[[], bytes], session: _Session, stream: str) -> None:
-    """Copy one output of the process into DATA frames until EOF, then FIN."""
-    while True:
-        try:
-            chunk = read()
-        except OSError as exc:
-            if exc.errno != errno.EIO:  # EIO: the pty's slave side is closed
-                log.warning("reading the process's %s failed: %s", stream, exc)
-            chunk = b""
-        if not chunk:
-            break
-        session.send_data(stream, chunk)
-    session.send_data(stream, b"", fin=True)
-
-
-def serve_exec(
-    rfile: _Reader,
-    wfile: BinaryIO,
-    *,
-    protocols: Sequence[str],
-    options: ExecOptions,
-    cwd: str | None = None,
-    env: Mapping[str, str] | None = None,
-    stream_timeout: float = 30.0,
-) -> int | None:
-    """Answer an ``Upgrade: SPDY/3.1`` exec request whose HTTP head has already been read.
-
-    ``rfile`` is the connection's buffered reader (bytes the client sent after the head may sit
-    in its buffer, so never the raw socket), ``wfile`` its writer; ``protocols`` the values of
-    every ``X-Stream-Protocol-Version`` header. Returns the exit code, or None when nothing ran
-    (no common protocol: 403 written; streams missing; spawning failed). The caller closes the
-    connection afterwards.
-    """
-    protocol = negotiate_protocol(protocols)
-    if protocol is None:
-        wfile.write(refusal_response(protocols))
-        wfile.flush()
-        return None
-    wfile.write(upgrade_response(protocol))
-    wfile.flush()
-    session = _Session(rfile, wfile, options)
-    reader = threading.Thread(target=session.read_loop, name="spdy-exec-reader", daemon=True)
-    reader.start()
-    try:
-        if not session.wait_for_streams(stream_timeout):
-            log.warning("SPDY exec: the client did not open the streams %s", sorted(options.expected_streams()))
-            session.send(GoAway(session.last_stream_id))
-            return None
-        return _run(session, options, cwd=cwd, env=env)
-    finally:
-        session.send(GoAway(session.last_stream_id))
-        session.close()
-
-
-def _run(session: _Session, options: ExecOptions, *, cwd: str | None, env: Mapping[str, str] | None) -> int | None:
-    master: int | None = None
-    try:
-        if options.tty:
-            master, slave = pty.openpty()
-            tty_fd = master
-            session.set_resize_sink(lambda width, height: _set_winsize(tty_fd, width, height))
-            try:
-                proc = subprocess.Popen(
-                    list(options.command),
-                    stdin=slave,
-                    stdout=slave,
-                    stderr=slave,
-                    cwd=cwd,
-                    env=None if env is None else dict(env),
-                    start_new_session=True,
-                )
-            finally:
-                os.close(slave)
-        else:
-            proc = subprocess.Popen(
-                list(options.command),
-                stdin=subprocess.PIPE if options.stdin else subprocess.DEVNULL,
-                stdout=subprocess.PIPE if options.stdout else subprocess.DEVNULL,
-                stderr=subprocess.PIPE if options.stderr else subprocess.DEVNULL,
-                cwd=cwd,
-                env=None if env is None else dict(env),
-                bufsize=0,
-            )
-    except OSError as exc:
-        # As the kubelet: a command that cannot start is an error Status, not an exit code.
-        message = f"failed to exec in container: {exc}"
-        session.send_data("stderr", message.encode() + b"\n", fin=True)
-        body = {"metadata": {}, "status": "Failure", "message": message, "reason": "InternalError"}
-        session.send_data("error", json.dumps(body).encode(), fin=True)
-        if master is not None:
-            os.close(master)
-        return None
-
-    pumps: list[threading.Thread] = []
-    if master is not None:
-        fd = master
-
-        def write_stdin(data: bytes | None) -> None:
-            if data is None:
-                with contextlib.suppress(OSError):
-                    os.write(fd, b"\x04")  # EOF on a terminal is ^D
-                return
-            with contextlib.suppress(OSError):
-                os.write(fd, data)
-
-        pumps.append(threading.Thread(target=_pump, args=(lambda: os.read(fd, DATA_CHUNK), session, "stdout")))
-    else:
-        stdin_pipe = proc.stdin
-
-        def write_stdin(data: bytes | None) -> None:
-            if stdin_pipe is None:
-                return
-            try:
+            await self._stdin_ready.wait()
+            self._stdin_ready.clear()
+            pending, self._stdin = self._stdin, []
+            for data in pending:
                 if data is None:
-                    stdin_pipe.close()
-                else:
-                    stdin_pipe.write(data)
-            except (OSError, ValueError):
-                pass  # the process stopped reading (or exited): the rest of stdin is dropped
+                    await process.close_stdin()
+                    return
+                await process.write_stdin(data)
 
-        for name, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr)):
-            if pipe is not None:
-                pumps.append(
-                    threading.Thread(target=_pump, args=(lambda p=pipe: p.read(DATA_CHUNK), session, name))
-                )
-    session.set_stdin_sink(write_stdin)
-    for pump in pumps:
-        pump.daemon = True
-        pump.start()
-    code = proc.wait()
-    if master is not None:
-        # The pty's output may outlive the process by a moment; its pump ends on EIO.
-        for pump in pumps:
-            pump.join(timeout=10)
-        os.close(master)
-    for pump in pumps:
-        pump.join()
-    exit_code = code if code >= 0 else 128 - code  # killed by signal N: 128+N, like a shell
-    session.send_data("error", exit_status(exit_code), fin=True)
-    return exit_code
+
+def _header_values(headers: Iterable[tuple[bytes, bytes]], name: str) -> list[str]:
+    wanted = name.lower().encode()
+    return [value.decode("latin-1") for key, value in headers if key.lower() == wanted]
+
+
+async def spdy_handler(upgrade: StreamUpgrade) -> None:
+    """The test kubelet's ``spdy_handler``: exec over SPDY/3.1 (attach/portforward: 400).
+
+    Answers through the request's h11 connection (so h11 hands over the bytes it read past the
+    head), then runs a `SpdyExecSession`. The kubelet closes the connection when this returns.
+    """
+    conn, writer = upgrade.conn, upgrade.writer
+
+    async def refuse(status: int, message: str) -> None:
+        body = message.encode()
+        head = h11.Response(
+            status_code=status,
+            headers=[("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), ("Connection", "close")],
+        )
+        writer.write(b"".join(conn.send(event) or b"" for event in (head, h11.Data(data=body), h11.EndOfMessage())))
+        await writer.drain()
+
+    if upgrade.kind != "exec" or upgrade.options is None:
+        await refuse(400, f"{upgrade.kind} over SPDY is not served by the test kubelet (only exec)")
+        return
+    offered = _header_values(upgrade.request.headers, PROTOCOL_HEADER)
+    protocol = negotiate_protocol(offered)
+    if protocol is None:
+        await refuse(
+            403,
+            "unable to upgrade: unable to negotiate protocol: client supports "
+            f"{offered}, server supports {list(SUPPORTED_PROTOCOLS)}",
+        )
+        return
+    switch = h11.InformationalResponse(
+        status_code=101,
+        headers=[("Connection", "Upgrade"), ("Upgrade", UPGRADE_TOKEN), (PROTOCOL_HEADER, protocol)],
+    )
+    writer.write(conn.send(switch) or b"")
+    await writer.drain()
+    trailing, _ = conn.trailing_data
+    session = SpdyExecSession(upgrade.reader, writer, upgrade.options, bytes(trailing))
+    await session.run(upgrade.start_process)

@@ -8,17 +8,22 @@ is tests/integration/test_exec_vs_kubectl.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import socket
 import struct
-import threading
 import zlib
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.harness import kubelet_exec
 from tests.harness import kubelet_spdy as spdy
+from tests.harness.kubelet_process import ContainerProcess
 
 # --- the dictionary -------------------------------------------------------------------------
 
@@ -180,172 +185,158 @@ def test_upgrade_detection() -> None:
     assert not spdy.is_spdy_upgrade({})
 
 
-def test_responses() -> None:
-    head = spdy.upgrade_response("v4.channel.k8s.io").decode()
-    assert head.startswith("HTTP/1.1 101 Switching Protocols\r\n")
-    assert "Upgrade: SPDY/3.1\r\n" in head and "X-Stream-Protocol-Version: v4.channel.k8s.io\r\n" in head
-    assert head.endswith("\r\n\r\n")
-    refusal = spdy.refusal_response(["v1.channel.k8s.io"]).decode()
-    assert refusal.startswith("HTTP/1.1 403 Forbidden\r\n")
-    body = refusal.split("\r\n\r\n", 1)[1]
-    assert "unable to negotiate protocol" in body and f"Content-Length: {len(body)}" in refusal
-
-
-def test_exit_status_is_the_kubelets_v4_status() -> None:
-    assert json.loads(spdy.exit_status(0)) == {"metadata": {}, "status": "Success"}
-    failure = json.loads(spdy.exit_status(42))
-    assert failure["status"] == "Failure" and failure["reason"] == "NonZeroExitCode"
-    assert failure["details"]["causes"] == [{"reason": "ExitCode", "message": "42"}]
+@given(st.lists(st.tuples(st.integers(0, 500), st.integers(0, 500)), max_size=5), st.data())
+def test_resize_messages_split_anywhere(sizes: list[tuple[int, int]], data: st.DataObject) -> None:
+    wire = b"".join(json.dumps({"Width": w, "Height": h}).encode() + b"\n" for w, h in sizes)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(wire)), max_size=6)))
+    decoder = spdy.ResizeDecoder()
+    got: list[tuple[int, int]] = []
+    start = 0
+    for cut in [*cuts, len(wire)]:
+        got.extend(decoder.feed(wire[start:cut]))
+        start = cut
+    assert got == sizes
 
 
 def test_expected_streams() -> None:
-    opts = spdy.ExecOptions(("true",), stdin=True, stdout=True, stderr=True)
+    opts = spdy.ExecOptions(stdin=True, stdout=True, stderr=True)
     assert opts.expected_streams() == {"error", "stdin", "stdout", "stderr"}
-    tty = spdy.ExecOptions(("sh",), stdin=True, stdout=True, stderr=True, tty=True)
+    tty = spdy.ExecOptions(stdin=True, stdout=True, stderr=True, tty=True)
     assert tty.expected_streams() == {"error", "stdin", "stdout", "resize"}
 
 
-# --- a whole session over a socketpair ------------------------------------------------------
+# --- a whole session over a socketpair, with the test kubelet's real processes --------------
 
 
 class MiniClient:
     """The client half as spdystream drives it: odd stream ids, SYN_STREAMs, DATA, then reads."""
 
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.writer = spdy.FrameWriter()
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.frames = spdy.FrameWriter()
         self.parser = spdy.FrameParser()
         self.ids: dict[str, int] = {}
-        self.head = b""
 
-    def read_head(self) -> str:
-        while b"\r\n\r\n" not in self.head:
-            chunk = self.sock.recv(4096)
-            assert chunk, "connection closed before the HTTP head"
-            self.head += chunk
-        head, rest = self.head.split(b"\r\n\r\n", 1)
-        self.leftover = rest
-        return head.decode()
-
-    def open(self, *kinds: str) -> None:
+    async def open(self, *kinds: str) -> None:
         for i, kind in enumerate(kinds):
             self.ids[kind] = 2 * i + 1
-            self.send(spdy.SynStream(2 * i + 1, (("streamtype", kind),)))
+            await self.send(spdy.SynStream(2 * i + 1, (("streamtype", kind),)))
 
-    def send(self, frame: spdy.Frame) -> None:
-        self.sock.sendall(self.writer.encode(frame))
+    async def send(self, frame: spdy.Frame) -> None:
+        self.writer.write(self.frames.encode(frame))
+        await self.writer.drain()
 
-    def collect(self) -> tuple[dict[str, bytes], list[spdy.Frame]]:
+    async def collect(self) -> tuple[dict[str, bytes], set[str], list[spdy.Frame]]:
+        """Data per stream, the streams that got FIN, the control frames; until GOAWAY."""
         by_id = {v: k for k, v in self.ids.items()}
-        out: dict[str, bytes] = {k: b"" for k in self.ids}
+        out = {k: b"" for k in self.ids}
+        finished: set[str] = set()
         control: list[spdy.Frame] = []
-        frames = self.parser.feed(self.leftover)
         while True:
-            for frame in frames:
+            chunk = await self.reader.read(65536)
+            if not chunk:
+                return out, finished, control
+            for frame in self.parser.feed(chunk):
                 if isinstance(frame, spdy.DataFrame):
                     out[by_id[frame.stream_id]] += frame.data
+                    if frame.fin:
+                        finished.add(by_id[frame.stream_id])
                 else:
                     control.append(frame)
                 if isinstance(frame, spdy.GoAway):
-                    return out, control
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                return out, control
-            frames = self.parser.feed(chunk)
+                    return out, finished, control
 
 
-def run_session(options: spdy.ExecOptions, client_actions, protocols=("v4.channel.k8s.io",)):  # type: ignore[no-untyped-def]
+async def run_session(
+    tmp_path: Path,
+    command: list[str],
+    options: spdy.ExecOptions,
+    act: Callable[[MiniClient], Awaitable[None]],
+) -> tuple[dict[str, bytes], set[str], list[spdy.Frame], int | None]:
     server_sock, client_sock = socket.socketpair()
-    result: dict[str, object] = {}
+    server_reader, server_writer = await asyncio.open_connection(sock=server_sock)
+    client = MiniClient(*await asyncio.open_connection(sock=client_sock))
+    session = spdy.SpdyExecSession(server_reader, server_writer, options, stream_timeout=30)
 
-    def serve() -> None:
-        rfile = server_sock.makefile("rb")
-        wfile = server_sock.makefile("wb")
-        result["code"] = spdy.serve_exec(rfile, wfile, protocols=list(protocols), options=options, stream_timeout=10)
-        wfile.flush()
-        server_sock.shutdown(socket.SHUT_RDWR)
-        server_sock.close()
+    async def start() -> spdy.Process:
+        return await ContainerProcess.start(
+            command, stdin=options.stdin, tty=options.tty, cwd=tmp_path, env=dict(os.environ)
+        )
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    client = MiniClient(client_sock)
-    client_sock.settimeout(30)
-    head = client.read_head()
-    if not head.startswith("HTTP/1.1 101"):
-        thread.join(10)
-        return head, None, None, result.get("code")
-    client_actions(client)
-    out, control = client.collect()
-    thread.join(30)
-    client_sock.close()
-    return head, out, control, result.get("code")
+    served = asyncio.ensure_future(session.run(start))
+    await act(client)
+    out, finished, control = await asyncio.wait_for(client.collect(), 60)
+    code = await asyncio.wait_for(served, 60)
+    server_writer.close()
+    client.writer.close()
+    return out, finished, control, code
 
 
-def test_session_runs_the_command_with_stdin_and_reports_the_exit_code() -> None:
-    options = spdy.ExecOptions(("sh", "-c", "cat; printf err >&2; exit 3"), stdin=True)
+async def test_session_runs_the_command_with_stdin_and_reports_the_exit_code(tmp_path: Path) -> None:
+    options = spdy.ExecOptions(stdin=True)
 
-    def act(client: MiniClient) -> None:
-        client.open("error", "stdin", "stdout", "stderr")
-        client.send(spdy.DataFrame(client.ids["stdin"], b"hello "))
-        client.send(spdy.Ping(2))
-        client.send(spdy.DataFrame(client.ids["stdin"], bytes(range(256))))
-        client.send(spdy.DataFrame(client.ids["stdin"], b"", fin=True))
+    async def act(client: MiniClient) -> None:
+        await client.open("error", "stdin", "stdout", "stderr")
+        await client.send(spdy.DataFrame(client.ids["stdin"], b"hello "))
+        await client.send(spdy.Ping(2))
+        await client.send(spdy.Settings(((0, 7, 65536),)))
+        await client.send(spdy.DataFrame(client.ids["stdin"], bytes(range(256))))
+        await client.send(spdy.DataFrame(client.ids["stdin"], b"", fin=True))
 
-    head, out, control, code = run_session(options, act)
-    assert "X-Stream-Protocol-Version: v4.channel.k8s.io" in head
-    assert out is not None and control is not None
+    out, finished, control, code = await run_session(
+        tmp_path, ["sh", "-c", "cat; printf err >&2; exit 3"], options, act
+    )
     assert out["stdout"] == b"hello " + bytes(range(256))
     assert out["stderr"] == b"err"
-    assert json.loads(out["error"])["details"]["causes"][0]["message"] == "3"
+    assert json.loads(out["error"]) == kubelet_exec.exit_status(3)
+    assert finished == {"stdout", "stderr", "error"}
     assert code == 3
-    replies = [f.stream_id for f in control if isinstance(f, spdy.SynReply)]
-    assert replies == [1, 3, 5, 7]
+    assert [f.stream_id for f in control if isinstance(f, spdy.SynReply)] == [1, 3, 5, 7]
     assert spdy.Ping(2) in control  # echoed
     assert isinstance(control[-1], spdy.GoAway)
 
 
-def test_session_large_output_and_success() -> None:
-    options = spdy.ExecOptions(("sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x"))
+async def test_session_large_output_and_success(tmp_path: Path) -> None:
+    async def act(client: MiniClient) -> None:
+        await client.open("error", "stdout", "stderr")
 
-    def act(client: MiniClient) -> None:
-        client.open("error", "stdout", "stderr")
-
-    _, out, _, code = run_session(options, act)
-    assert out is not None
+    command = ["sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x"]
+    out, _, _, code = await run_session(tmp_path, command, spdy.ExecOptions(), act)
     assert out["stdout"] == b"x" * 3_000_000 and out["stderr"] == b""
     assert json.loads(out["error"]) == {"metadata": {}, "status": "Success"}
     assert code == 0
 
 
-def test_session_refuses_an_unknown_protocol() -> None:
-    head, _, _, code = run_session(spdy.ExecOptions(("true",)), lambda c: None, protocols=("v2.channel.k8s.io",))
-    assert head.startswith("HTTP/1.1 403 Forbidden")
+async def test_session_refuses_streams_not_asked_for(tmp_path: Path) -> None:
+    async def act(client: MiniClient) -> None:
+        await client.open("error", "stdout", "stderr")  # stderr was not asked for
+
+    command = ["sh", "-c", "printf ok; printf dropped >&2"]
+    out, _, control, code = await run_session(tmp_path, command, spdy.ExecOptions(stderr=False), act)
+    assert spdy.RstStream(5, spdy.RST_REFUSED_STREAM) in control
+    assert out["stdout"] == b"ok" and out["stderr"] == b"" and code == 0
+
+
+async def test_session_command_that_cannot_start(tmp_path: Path) -> None:
+    async def act(client: MiniClient) -> None:
+        await client.open("error", "stdout", "stderr")
+
+    out, _, _, code = await run_session(tmp_path, ["/nonexistent/cmd"], spdy.ExecOptions(), act)
+    status = json.loads(out["error"])
+    assert status["reason"] == "InternalError" and "/nonexistent/cmd" in status["message"]
     assert code is None
 
 
-def test_session_refuses_unexpected_streams() -> None:
-    options = spdy.ExecOptions(("sh", "-c", "printf ok"), stderr=False)
+async def test_session_tty_resize_reaches_the_terminal(tmp_path: Path) -> None:
+    # The line on stdin is sent after the resize and frames are handled in order, so the size
+    # is set by the time `read` returns.
+    options = spdy.ExecOptions(stdin=True, stderr=False, tty=True)
 
-    def act(client: MiniClient) -> None:
-        client.open("error", "stdout", "stderr")  # stderr was not asked for
+    async def act(client: MiniClient) -> None:
+        await client.open("error", "stdin", "stdout", "resize")
+        await client.send(spdy.DataFrame(client.ids["resize"], b'{"Width":91,"Height":27}'))
+        await client.send(spdy.DataFrame(client.ids["stdin"], b"go\n"))
 
-    _, out, control, code = run_session(options, act)
-    assert out is not None and control is not None
-    assert spdy.RstStream(5, spdy.RST_REFUSED_STREAM) in control
-    assert out["stdout"] == b"ok" and code == 0
-
-
-def test_session_tty_resize_applies_to_the_terminal() -> None:
-    # The line on stdin is sent after the resize, and frames are handled in order: by the time
-    # `read` returns, the size is set.
-    options = spdy.ExecOptions(("sh", "-c", "read line; stty size"), stdin=True, stderr=False, tty=True)
-
-    def act(client: MiniClient) -> None:
-        client.open("error", "stdin", "stdout", "resize")
-        client.send(spdy.DataFrame(client.ids["resize"], b'{"Width":91,"Height":27}'))
-        client.send(spdy.DataFrame(client.ids["stdin"], b"go\n"))
-
-    _, out, _, code = run_session(options, act)
-    assert out is not None
+    out, _, _, code = await run_session(tmp_path, ["sh", "-c", "read line; stty size"], options, act)
     assert out["stdout"].splitlines()[-1].strip() == b"27 91"  # after the echoed "go"
     assert code == 0
