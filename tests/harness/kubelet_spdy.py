@@ -65,7 +65,6 @@ __all__ = [
     "SUPPORTED_PROTOCOLS",
     "UPGRADE_TOKEN",
     "DataFrame",
-    "ExecOptions",
     "Frame",
     "FrameParser",
     "FrameWriter",
@@ -78,10 +77,11 @@ __all__ = [
     "RstStream",
     "Settings",
     "SpdyExecSession",
+    "StreamFlags",
     "SynReply",
     "SynStream",
     "WindowUpdate",
-    "is_spdy_upgrade",
+    "expected_streams",
     "negotiate_protocol",
     "spdy_handler",
 ]
@@ -419,12 +419,6 @@ def _control(kind: int, flags: int, payload: bytes) -> bytes:
 
 
 # --- negotiation ----------------------------------------------------------------------------
-def is_spdy_upgrade(headers: Mapping[str, str]) -> bool:
-    """Whether a request asks for ``Upgrade: SPDY/3.1`` (header names case-insensitive)."""
-    upgrade = next((v for k, v in headers.items() if k.lower() == "upgrade"), "")
-    return any(token.strip().lower() == UPGRADE_TOKEN.lower() for token in upgrade.split(","))
-
-
 def negotiate_protocol(offered: Iterable[str]) -> str | None:
     """The first protocol the client offers that this server speaks (client order wins).
 
@@ -444,29 +438,6 @@ def _status_bytes(status: Mapping[str, object]) -> bytes:
 
 
 # --- one exec session -----------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class ExecOptions:
-    """What the kubelet's ``/exec`` query asked for (``input``, ``output``, ``error``, ``tty``)."""
-
-    stdin: bool = False
-    stdout: bool = True
-    stderr: bool = True
-    tty: bool = False
-
-    def expected_streams(self) -> frozenset[str]:
-        """The ``streamType``s the client opens (v4: no stderr stream with a tty)."""
-        wanted = {"error"}
-        if self.stdin:
-            wanted.add("stdin")
-        if self.stdout:
-            wanted.add("stdout")
-        if self.stderr and not self.tty:
-            wanted.add("stderr")
-        if self.tty:
-            wanted.add("resize")
-        return frozenset(wanted)
-
-
 class StreamFlags(Protocol):
     """The query flags as the test kubelet parses them (its ``StreamOptions`` fits)."""
 
@@ -478,6 +449,20 @@ class StreamFlags(Protocol):
     def stderr(self) -> bool: ...
     @property
     def tty(self) -> bool: ...
+
+
+def expected_streams(flags: StreamFlags) -> frozenset[str]:
+    """The ``streamType``s the client opens for these flags (v4: no stderr stream with a tty)."""
+    wanted = {"error"}
+    if flags.stdin:
+        wanted.add("stdin")
+    if flags.stdout:
+        wanted.add("stdout")
+    if flags.stderr and not flags.tty:
+        wanted.add("stderr")
+    if flags.tty:
+        wanted.add("resize")
+    return frozenset(wanted)
 
 
 class Process(Protocol):
@@ -543,7 +528,7 @@ class SpdyExecSession:
     ) -> None:
         self._reader = reader
         self._writer = writer
-        self._expected = ExecOptions(options.stdin, options.stdout, options.stderr, options.tty).expected_streams()
+        self._expected = expected_streams(options)
         self._initial = initial
         self._stream_timeout = stream_timeout
         self._parser = FrameParser()

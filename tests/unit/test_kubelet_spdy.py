@@ -123,7 +123,7 @@ def test_oversized_payload_is_refused() -> None:
 
 stream_ids = st.integers(min_value=1, max_value=2**31 - 1)
 names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12)
-values = st.text(alphabet=st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), max_size=30)
+values = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\0"), max_size=30)
 header_lists = st.dictionaries(names, st.lists(values, min_size=1, max_size=3), max_size=5).map(
     lambda d: tuple((k, v) for k, vs in d.items() for v in vs)
 )
@@ -169,6 +169,13 @@ def test_frames_survive_any_split_of_the_stream(sent: list[spdy.Frame], data: st
     assert received == sent
 
 
+def flags(
+    *, stdin: bool = False, stdout: bool = True, stderr: bool = True, tty: bool = False
+) -> kubelet_exec.StreamOptions:
+    """The test kubelet's parsed query flags, with the defaults of a plain exec."""
+    return kubelet_exec.StreamOptions(stdin=stdin, stdout=stdout, stderr=stderr, tty=tty)
+
+
 # --- negotiation and status -----------------------------------------------------------------
 
 
@@ -177,12 +184,6 @@ def test_negotiation_prefers_the_clients_order_and_splits_folded_headers() -> No
     assert spdy.negotiate_protocol(["v3.channel.k8s.io, v4.channel.k8s.io"]) == "v4.channel.k8s.io"
     assert spdy.negotiate_protocol(["v2.channel.k8s.io", "channel.k8s.io"]) is None
     assert spdy.negotiate_protocol([]) is None
-
-
-def test_upgrade_detection() -> None:
-    assert spdy.is_spdy_upgrade({"Connection": "Upgrade", "upgrade": "SPDY/3.1"})
-    assert not spdy.is_spdy_upgrade({"Upgrade": "websocket"})
-    assert not spdy.is_spdy_upgrade({})
 
 
 @given(st.lists(st.tuples(st.integers(0, 500), st.integers(0, 500)), max_size=5), st.data())
@@ -199,10 +200,11 @@ def test_resize_messages_split_anywhere(sizes: list[tuple[int, int]], data: st.D
 
 
 def test_expected_streams() -> None:
-    opts = spdy.ExecOptions(stdin=True, stdout=True, stderr=True)
-    assert opts.expected_streams() == {"error", "stdin", "stdout", "stderr"}
-    tty = spdy.ExecOptions(stdin=True, stdout=True, stderr=True, tty=True)
-    assert tty.expected_streams() == {"error", "stdin", "stdout", "resize"}
+    plain = flags(stdin=True)
+    assert spdy.expected_streams(plain) == {"error", "stdin", "stdout", "stderr"}
+    tty = flags(stdin=True, stderr=False, tty=True)
+    assert spdy.expected_streams(tty) == {"error", "stdin", "stdout", "resize"}
+    assert spdy.expected_streams(flags(stdout=False)) == {"error", "stderr"}
 
 
 # --- a whole session over a socketpair, with the test kubelet's real processes --------------
@@ -250,7 +252,7 @@ class MiniClient:
 async def run_session(
     tmp_path: Path,
     command: list[str],
-    options: spdy.ExecOptions,
+    options: kubelet_exec.StreamOptions,
     act: Callable[[MiniClient], Awaitable[None]],
 ) -> tuple[dict[str, bytes], set[str], list[spdy.Frame], int | None]:
     server_sock, client_sock = socket.socketpair()
@@ -273,7 +275,7 @@ async def run_session(
 
 
 async def test_session_runs_the_command_with_stdin_and_reports_the_exit_code(tmp_path: Path) -> None:
-    options = spdy.ExecOptions(stdin=True)
+    options = flags(stdin=True)
 
     async def act(client: MiniClient) -> None:
         await client.open("error", "stdin", "stdout", "stderr")
@@ -301,7 +303,7 @@ async def test_session_large_output_and_success(tmp_path: Path) -> None:
         await client.open("error", "stdout", "stderr")
 
     command = ["sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x"]
-    out, _, _, code = await run_session(tmp_path, command, spdy.ExecOptions(), act)
+    out, _, _, code = await run_session(tmp_path, command, flags(), act)
     assert out["stdout"] == b"x" * 3_000_000 and out["stderr"] == b""
     assert json.loads(out["error"]) == {"metadata": {}, "status": "Success"}
     assert code == 0
@@ -312,7 +314,7 @@ async def test_session_refuses_streams_not_asked_for(tmp_path: Path) -> None:
         await client.open("error", "stdout", "stderr")  # stderr was not asked for
 
     command = ["sh", "-c", "printf ok; printf dropped >&2"]
-    out, _, control, code = await run_session(tmp_path, command, spdy.ExecOptions(stderr=False), act)
+    out, _, control, code = await run_session(tmp_path, command, flags(stderr=False), act)
     assert spdy.RstStream(5, spdy.RST_REFUSED_STREAM) in control
     assert out["stdout"] == b"ok" and out["stderr"] == b"" and code == 0
 
@@ -321,7 +323,7 @@ async def test_session_command_that_cannot_start(tmp_path: Path) -> None:
     async def act(client: MiniClient) -> None:
         await client.open("error", "stdout", "stderr")
 
-    out, _, _, code = await run_session(tmp_path, ["/nonexistent/cmd"], spdy.ExecOptions(), act)
+    out, _, _, code = await run_session(tmp_path, ["/nonexistent/cmd"], flags(), act)
     status = json.loads(out["error"])
     assert status["reason"] == "InternalError" and "/nonexistent/cmd" in status["message"]
     assert code is None
@@ -330,7 +332,7 @@ async def test_session_command_that_cannot_start(tmp_path: Path) -> None:
 async def test_session_tty_resize_reaches_the_terminal(tmp_path: Path) -> None:
     # The line on stdin is sent after the resize and frames are handled in order, so the size
     # is set by the time `read` returns.
-    options = spdy.ExecOptions(stdin=True, stderr=False, tty=True)
+    options = flags(stdin=True, stderr=False, tty=True)
 
     async def act(client: MiniClient) -> None:
         await client.open("error", "stdin", "stdout", "resize")
