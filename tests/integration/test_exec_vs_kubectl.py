@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from kubecodegen_runtime.streams import ExecError
 from tests.generated_packages import import_reference
 from tests.harness.assets import find_kubectl, kubectl_cache_path
 from tests.harness.kubelet_spdy import spdy_handler
@@ -191,3 +192,20 @@ def test_same_bytes_as_kubectl(
     assert theirs.stdout == ours.stdout
     trailer = f"command terminated with exit code {case.exit_code}\n".encode() if case.exit_code else b""
     assert theirs.stderr == ours.stderr + trailer
+
+
+def test_same_failure_as_kubectl_when_the_command_cannot_start(
+    kubectl: Path, cluster: Any, spdy_kubelet: Any, kubelet_pod: Any, clientset: Any, tmp_path: Path
+) -> None:
+    """No exit code at all: the kubelet's InternalError Status, an error on both sides."""
+    command = ("/nonexistent/kubecodegen-command",)
+    with pytest.raises(ExecError) as raised:
+        clientset.core_v1.pods(kubelet_pod.namespace).exec(kubelet_pod.name, list(command), timeout=120)
+    status = raised.value.status
+    assert status is not None and status["reason"] == "InternalError"
+    assert command[0] in status["message"]
+    theirs = run_kubectl(kubectl, cluster, kubelet_pod, command, None, tmp_path)
+    # kubectl: CheckErr's "error: " + the Status message, exit code 1
+    assert theirs.returncode == 1
+    assert theirs.stdout == b""
+    assert theirs.stderr == f"error: {status['message']}\n".encode()
