@@ -16,6 +16,7 @@ import struct
 import zlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from hypothesis import given
@@ -342,3 +343,116 @@ async def test_session_tty_resize_reaches_the_terminal(tmp_path: Path) -> None:
     out, _, _, code = await run_session(tmp_path, ["sh", "-c", "read line; stty size"], options, act)
     assert out["stdout"].splitlines()[-1].strip() == b"27 91"  # after the echoed "go"
     assert code == 0
+
+
+# --- the handler the test kubelet calls (h11 in front, as in TestKubelet._stream) -----------
+
+
+class ProcessStarter:
+    """Stands in for the TestKubelet behind `StreamUpgrade.start_process`: real processes."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+
+    async def start_exec_process(
+        self, container: object, command: list[str], options: kubelet_exec.StreamOptions
+    ) -> ContainerProcess:
+        return await ContainerProcess.start(
+            command, stdin=options.stdin, tty=options.tty, cwd=self.workdir, env=dict(os.environ)
+        )
+
+
+def exec_request(*protocols: str, query: str = "command=cat&input=1&output=1&error=1") -> bytes:
+    lines = [
+        f"POST /exec/ns/pod/main?{query} HTTP/1.1",
+        "Host: kubelet",
+        "Content-Length: 0",
+        "Connection: Upgrade",
+        "Upgrade: SPDY/3.1",
+        *(f"X-Stream-Protocol-Version: {p}" for p in protocols),
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+async def handle(
+    raw: bytes, tmp_path: Path, *, kind: str = "exec", options: kubelet_exec.StreamOptions | None = None
+) -> tuple[bytes, socket.socket]:
+    """Send ``raw`` (a request head, maybe frames behind it) and run `spdy_handler` on it."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import h11
+
+    from tests.harness.kubelet import StreamUpgrade
+
+    server_sock, client_sock = socket.socketpair()
+    reader, writer = await asyncio.open_connection(sock=server_sock)
+    client_sock.sendall(raw)
+    conn = h11.Connection(h11.SERVER)
+    event: object = h11.NEED_DATA
+    while event is h11.NEED_DATA:
+        conn.receive_data(await reader.read(65536))
+        event = conn.next_event()
+    assert isinstance(event, h11.Request)
+    query = parse_qs(urlsplit(event.target.decode()).query)
+    upgrade = StreamUpgrade(
+        kind,
+        event,
+        query,
+        cast(Any, None),
+        cast(Any, object()),
+        options if options is not None or kind != "exec" else kubelet_exec.StreamOptions.parse(query),
+        conn,
+        reader,
+        writer,
+        cast(Any, ProcessStarter(tmp_path)),
+    )
+    await asyncio.wait_for(spdy.spdy_handler(upgrade), 60)
+    writer.close()  # as the kubelet does after the handler
+    await writer.wait_closed()
+    client_sock.settimeout(30)
+    received = b""
+    while chunk := client_sock.recv(65536):
+        received += chunk
+    return received, client_sock
+
+
+async def test_handler_refuses_when_no_protocol_matches(tmp_path: Path) -> None:
+    received, sock = await handle(exec_request("v2.channel.k8s.io", "channel.k8s.io"), tmp_path)
+    sock.close()
+    head, body = received.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 403 ")
+    assert b"unable to negotiate protocol" in body and b"v4.channel.k8s.io" in body
+
+
+async def test_handler_refuses_attach(tmp_path: Path) -> None:
+    received, sock = await handle(exec_request("v4.channel.k8s.io"), tmp_path, kind="attach", options=None)
+    sock.close()
+    assert received.startswith(b"HTTP/1.1 400 ")
+
+
+async def test_handler_upgrades_and_keeps_frames_sent_behind_the_head(tmp_path: Path) -> None:
+    # The client's SYN_STREAMs and stdin arrive in the same read as the request head: h11 holds
+    # them as trailing data, which the session must not lose.
+    writer = spdy.FrameWriter()
+    frames = b"".join(
+        writer.encode(frame)
+        for frame in (
+            spdy.SynStream(1, (("streamtype", "error"),)),
+            spdy.SynStream(3, (("streamtype", "stdin"),)),
+            spdy.SynStream(5, (("streamtype", "stdout"),)),
+            spdy.SynStream(7, (("streamtype", "stderr"),)),
+            spdy.DataFrame(3, b"early bytes", fin=True),
+        )
+    )
+    raw = exec_request("v5.channel.k8s.io", "v4.channel.k8s.io", "v3.channel.k8s.io") + frames
+    received, sock = await handle(raw, tmp_path)
+    sock.close()
+    head, rest = received.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 101 ")
+    assert b"Upgrade: SPDY/3.1" in head and b"X-Stream-Protocol-Version: v4.channel.k8s.io" in head
+    parsed = spdy.FrameParser().feed(rest)
+    stdout = b"".join(f.data for f in parsed if isinstance(f, spdy.DataFrame) and f.stream_id == 5)
+    error = b"".join(f.data for f in parsed if isinstance(f, spdy.DataFrame) and f.stream_id == 1)
+    assert stdout == b"early bytes"
+    assert json.loads(error) == kubelet_exec.success_status()
+    assert isinstance(parsed[-1], spdy.GoAway)
