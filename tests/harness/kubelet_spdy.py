@@ -52,8 +52,6 @@ import zlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
-import h11
-
 from .kubelet_exec import exit_status, internal_error_status, success_status
 
 if TYPE_CHECKING:
@@ -696,38 +694,24 @@ def _header_values(headers: Iterable[tuple[bytes, bytes]], name: str) -> list[st
 async def spdy_handler(upgrade: StreamUpgrade) -> None:
     """The test kubelet's ``spdy_handler``: exec over SPDY/3.1 (attach/portforward: 400).
 
-    Answers through the request's h11 connection (so h11 hands over the bytes it read past the
-    head), then runs a `SpdyExecSession`. The kubelet closes the connection when this returns.
+    Answers through the kubelet's `StreamUpgrade.switch`/`refuse` (h11 hands over the bytes it
+    read past the request head), then runs a `SpdyExecSession`. The kubelet closes the
+    connection when this returns.
     """
-    conn, writer = upgrade.conn, upgrade.writer
-
-    async def refuse(status: int, message: str) -> None:
-        body = message.encode()
-        head = h11.Response(
-            status_code=status,
-            headers=[("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), ("Connection", "close")],
-        )
-        writer.write(b"".join(conn.send(event) or b"" for event in (head, h11.Data(data=body), h11.EndOfMessage())))
-        await writer.drain()
-
     if upgrade.kind != "exec" or upgrade.options is None:
-        await refuse(400, f"{upgrade.kind} over SPDY is not served by the test kubelet (only exec)")
+        await upgrade.refuse(400, f"{upgrade.kind} over SPDY is not served by the test kubelet (only exec)")
         return
     offered = _header_values(upgrade.request.headers, PROTOCOL_HEADER)
     protocol = negotiate_protocol(offered)
     if protocol is None:
-        await refuse(
+        await upgrade.refuse(
             403,
             "unable to upgrade: unable to negotiate protocol: client supports "
             f"{offered}, server supports {list(SUPPORTED_PROTOCOLS)}",
         )
         return
-    switch = h11.InformationalResponse(
-        status_code=101,
-        headers=[("Connection", "Upgrade"), ("Upgrade", UPGRADE_TOKEN), (PROTOCOL_HEADER, protocol)],
+    initial = await upgrade.switch(
+        [("Connection", "Upgrade"), ("Upgrade", UPGRADE_TOKEN), (PROTOCOL_HEADER, protocol)]
     )
-    writer.write(conn.send(switch) or b"")
-    await writer.drain()
-    trailing, _ = conn.trailing_data
-    session = SpdyExecSession(upgrade.reader, writer, upgrade.options, bytes(trailing))
+    session = SpdyExecSession(upgrade.reader, upgrade.writer, upgrade.options, initial)
     await session.run(upgrade.start_process)
