@@ -19,6 +19,7 @@
 # Bring your own binaries (nothing is installed or built):
 #   KUBEBUILDER_ASSETS=<dir holding kube-apiserver and etcd>
 #   TEST_ASSET_KUBE_APISERVER=<file>  and/or  TEST_ASSET_ETCD=<file>  and/or  TEST_ASSET_KUBECTL=<file>
+#   (an own kube-apiserver also means no kubectl build: kubectl then comes from TEST_ASSET_KUBECTL)
 set -euo pipefail
 
 readonly K8S_VERSION="v1.20.2"
@@ -101,6 +102,11 @@ fi
 if [ -n "${TEST_ASSET_KUBECTL:-}" ]; then
     usable "$TEST_ASSET_KUBECTL" || die "TEST_ASSET_KUBECTL=$TEST_ASSET_KUBECTL is not an executable file"
     log "using TEST_ASSET_KUBECTL=$TEST_ASSET_KUBECTL: kubectl is not built"
+    need_kubectl=0
+elif [ "$need_apiserver" = 0 ]; then
+    # Own binaries mean no source build at all; kubectl then comes from TEST_ASSET_KUBECTL or an
+    # earlier build in the cache (the kubectl comparison tests skip without one).
+    log "own kube-apiserver: kubectl is not built either (set TEST_ASSET_KUBECTL to compare with kubectl)"
     need_kubectl=0
 fi
 
