@@ -2,7 +2,10 @@
 # Provide the binaries the real-cluster tests need (tests/harness):
 #   * etcd + etcdctl   from Debian (etcd-server, etcd-client), installed with apt only if missing;
 #   * kube-apiserver   v1.20.2, built ONCE per machine from Debian bookworm's `kubernetes` source
-#                      package and cached outside the repository, keyed by version.
+#                      package and cached outside the repository, keyed by version;
+#   * kubectl          v1.20.2, from the same source in the same build (the exec comparison test,
+#                      tests/integration/test_exec_vs_kubectl.py, runs the real kubectl); cached in
+#                      its own folder, so a machine whose cache predates it builds only kubectl.
 # No registry ships kube-apiserver, so building it is the only way on these machines (see
 # docs/test-cluster.md). Go 1.19 from bookworm is used with the vendored reflect2 swapped for
 # Debian's reflect2 1.0.2: the vendored 1.0.1 predates Go 1.18 and makes the server crash.
@@ -15,7 +18,8 @@
 #
 # Bring your own binaries (nothing is installed or built):
 #   KUBEBUILDER_ASSETS=<dir holding kube-apiserver and etcd>
-#   TEST_ASSET_KUBE_APISERVER=<file>  and/or  TEST_ASSET_ETCD=<file>
+#   TEST_ASSET_KUBE_APISERVER=<file>  and/or  TEST_ASSET_ETCD=<file>  and/or  TEST_ASSET_KUBECTL=<file>
+#   (an own kube-apiserver also means no kubectl build: kubectl then comes from TEST_ASSET_KUBECTL)
 set -euo pipefail
 
 readonly K8S_VERSION="v1.20.2"
@@ -23,6 +27,10 @@ readonly SRC_PACKAGE="kubernetes"
 readonly CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/kubecodegen"
 readonly DEST_DIR="$CACHE_ROOT/kube-apiserver-$K8S_VERSION"
 readonly DEST="$DEST_DIR/kube-apiserver"
+readonly KUBECTL_DIR="$CACHE_ROOT/kubectl-$K8S_VERSION"
+readonly KUBECTL_DEST="$KUBECTL_DIR/kubectl"
+# The tarball scripts/build-clientgo-bench.sh keeps; used when present instead of a download.
+readonly SOURCE_CACHE="$CACHE_ROOT/sources/kubernetes-$K8S_VERSION"
 readonly GO_BIN_DIR="/usr/lib/go-1.19/bin"
 readonly REFLECT2_SRC="/usr/share/gocode/src/github.com/modern-go/reflect2"
 
@@ -64,13 +72,20 @@ apiserver_is_wanted_version() {
     usable "$1" && "$1" --version 2>/dev/null | grep -qx "Kubernetes $K8S_VERSION"
 }
 
+kubectl_is_wanted_version() {
+    usable "$1" && "$1" version --client --short 2>/dev/null | grep -qx "Client Version: $K8S_VERSION"
+}
+
 # --- 1. binaries supplied by the user -------------------------------------------------------
 need_etcd=1
 need_apiserver=1
+need_kubectl=1
 if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
     usable "$KUBEBUILDER_ASSETS/kube-apiserver" && usable "$KUBEBUILDER_ASSETS/etcd" ||
         die "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS must hold executable 'kube-apiserver' and 'etcd'"
     log "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS holds kube-apiserver and etcd: nothing to install"
+    usable "$KUBEBUILDER_ASSETS/kubectl" ||
+        log "(no kubectl there: the kubectl comparison tests will be skipped)"
     exit 0
 fi
 if [ -n "${TEST_ASSET_KUBE_APISERVER:-}" ]; then
@@ -84,6 +99,16 @@ if [ -n "${TEST_ASSET_ETCD:-}" ]; then
     log "using TEST_ASSET_ETCD=$TEST_ASSET_ETCD: etcd is not installed"
     need_etcd=0
 fi
+if [ -n "${TEST_ASSET_KUBECTL:-}" ]; then
+    usable "$TEST_ASSET_KUBECTL" || die "TEST_ASSET_KUBECTL=$TEST_ASSET_KUBECTL is not an executable file"
+    log "using TEST_ASSET_KUBECTL=$TEST_ASSET_KUBECTL: kubectl is not built"
+    need_kubectl=0
+elif [ "$need_apiserver" = 0 ]; then
+    # Own binaries mean no source build at all; kubectl then comes from TEST_ASSET_KUBECTL or an
+    # earlier build in the cache (the kubectl comparison tests skip without one).
+    log "own kube-apiserver: kubectl is not built either (set TEST_ASSET_KUBECTL to compare with kubectl)"
+    need_kubectl=0
+fi
 
 # --- 2. etcd ----------------------------------------------------------------------------------
 if [ "$need_etcd" = 1 ]; then
@@ -95,9 +120,9 @@ if [ "$need_etcd" = 1 ]; then
     fi
 fi
 
-[ "$need_apiserver" = 1 ] || exit 0
+[ "$need_apiserver" = 1 ] || [ "$need_kubectl" = 1 ] || exit 0
 
-# --- 3. kube-apiserver ----------------------------------------------------------------------
+# --- 3. kube-apiserver and kubectl ----------------------------------------------------------
 mkdir -p "$CACHE_ROOT"
 # Two concurrent runs (two `make test`s) must not build twice or race on the cache.
 exec 9>"$CACHE_ROOT/.install.lock"
@@ -106,12 +131,26 @@ if ! flock -n 9; then
     flock 9
 fi
 
-if apiserver_is_wanted_version "$DEST"; then
-    log "kube-apiserver $K8S_VERSION cached: $DEST"
-    exit 0
+# Each binary is checked on its own: a cache holding only kube-apiserver (made before kubectl
+# was added here) builds only kubectl.
+targets=()
+if [ "$need_apiserver" = 1 ]; then
+    if apiserver_is_wanted_version "$DEST"; then
+        log "kube-apiserver $K8S_VERSION cached: $DEST"
+    else
+        targets+=(cmd/kube-apiserver)
+    fi
 fi
+if [ "$need_kubectl" = 1 ]; then
+    if kubectl_is_wanted_version "$KUBECTL_DEST"; then
+        log "kubectl $K8S_VERSION cached: $KUBECTL_DEST"
+    else
+        targets+=(cmd/kubectl)
+    fi
+fi
+[ "${#targets[@]}" -gt 0 ] || exit 0
 
-log "kube-apiserver $K8S_VERSION is not cached yet: building it once (several minutes)"
+log "not cached yet: ${targets[*]} $K8S_VERSION; building once (several minutes)"
 apt_install golang-go golang-github-modern-go-reflect2-dev rsync make ca-certificates
 [ -x "$GO_BIN_DIR/go" ] || die "$GO_BIN_DIR/go is missing although golang-go is installed"
 [ -d "$REFLECT2_SRC" ] || die "$REFLECT2_SRC is missing although golang-github-modern-go-reflect2-dev is installed"
@@ -151,29 +190,44 @@ debian_mirror() {
     [ -n "$uri" ] || die "no Debian archive found in the machine's apt sources"
     printf '%s' "$uri"
 }
-DEBIAN_MIRROR=$(debian_mirror)
 
-log "fetching the '$SRC_PACKAGE' source package from Debian bookworm (private apt configuration)"
-APT_DIR="$WORK/apt"
-mkdir -p "$APT_DIR/sources.list.d" "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
-cat >"$APT_DIR/sources.list.d/bookworm-src.sources" <<EOF
+# Download the source package into $WORK/download through a private apt configuration.
+download_source() {
+    local mirror apt_dir="$WORK/apt"
+    mirror=$(debian_mirror)
+    log "fetching the '$SRC_PACKAGE' source package from Debian bookworm (private apt configuration)"
+    mkdir -p "$apt_dir/sources.list.d" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+    cat >"$apt_dir/sources.list.d/bookworm-src.sources" <<EOF
 Types: deb-src
-URIs: $DEBIAN_MIRROR
+URIs: $mirror
 Suites: bookworm
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
-apt_private=(
-    apt-get -q
-    -o "Dir::Etc::SourceList=/dev/null"
-    -o "Dir::Etc::SourceParts=$APT_DIR/sources.list.d"
-    -o "Dir::State::Lists=$APT_DIR/lists"
-    -o "Dir::Cache=$APT_DIR/cache"
-    -o "APT::Sandbox::User=$(id -un)"
-)
-"${apt_private[@]}" update
+    local apt_private=(
+        apt-get -q
+        -o "Dir::Etc::SourceList=/dev/null"
+        -o "Dir::Etc::SourceParts=$apt_dir/sources.list.d"
+        -o "Dir::State::Lists=$apt_dir/lists"
+        -o "Dir::Cache=$apt_dir/cache"
+        -o "APT::Sandbox::User=$(id -un)"
+    )
+    "${apt_private[@]}" update
+    (cd "$WORK/download" && "${apt_private[@]}" source --download-only "$SRC_PACKAGE")
+    rm -rf "$apt_dir"
+}
+
 mkdir -p "$WORK/download"
-(cd "$WORK/download" && "${apt_private[@]}" source --download-only "$SRC_PACKAGE")
+# The same tarball, if scripts/build-clientgo-bench.sh already keeps it: no second download.
+shopt -s nullglob
+cached_origs=("$SOURCE_CACHE"/"${SRC_PACKAGE}"_*.orig.tar.*)
+shopt -u nullglob
+if [ "${#cached_origs[@]}" = 1 ]; then
+    log "source tarball already cached: ${cached_origs[0]}"
+    cp "${cached_origs[0]}" "$WORK/download/"
+else
+    download_source
+fi
 
 shopt -s nullglob
 origs=("$WORK"/download/"${SRC_PACKAGE}"_*.orig.tar.*)
@@ -182,16 +236,18 @@ shopt -u nullglob
 log "unpacking $(basename "${origs[0]}")"
 mkdir -p "$WORK/src"
 tar -xf "${origs[0]}" -C "$WORK/src" --strip-components=1
-rm -rf "$WORK/download" "$APT_DIR"
+rm -rf "$WORK/download"
 SRC="$WORK/src"
-[ -d "$SRC/cmd/kube-apiserver" ] || die "the unpacked source has no cmd/kube-apiserver"
+for target in "${targets[@]}"; do
+    [ -d "$SRC/$target" ] || die "the unpacked source has no $target"
+done
 
 log "replacing vendored github.com/modern-go/reflect2 (1.0.1) with Debian's (Go >= 1.18 safe)"
 rm -rf "$SRC/vendor/github.com/modern-go/reflect2"
 cp -r "$REFLECT2_SRC" "$SRC/vendor/github.com/modern-go/reflect2"
 rm -f "$SRC/vendor/github.com/modern-go/reflect2/go.mod" "$SRC/vendor/github.com/modern-go/reflect2/go.sum"
 
-log "building cmd/kube-apiserver with $("$GO_BIN_DIR/go" version) (GOPATH mode, as debian/rules does)"
+log "building ${targets[*]} with $("$GO_BIN_DIR/go" version) (GOPATH mode, as debian/rules does)"
 mkdir -p "$SRC/.go/src/k8s.io"
 ln -s ../../.. "$SRC/.go/src/k8s.io/kubernetes"
 build_start=$SECONDS
@@ -202,18 +258,33 @@ build_start=$SECONDS
     export KUBE_GIT_VERSION="$K8S_VERSION" KUBE_GIT_TREE_STATE="clean"
     # A background job of a non-interactive shell is no group leader, so setsid does not fork:
     # BUILD_PID is the new process group's id.
-    exec setsid nice -n 10 make WHAT=cmd/kube-apiserver
+    exec setsid nice -n 10 make WHAT="${targets[*]}"
 ) &
 BUILD_PID=$!
 wait "$BUILD_PID"
 BUILD_PID=""
 log "build finished in $((SECONDS - build_start))s"
 
-built="$SRC/_output/bin/kube-apiserver"
-apiserver_is_wanted_version "$built" ||
-    die "the built binary does not report 'Kubernetes $K8S_VERSION': $("$built" --version 2>&1 || true)"
-
-mkdir -p "$DEST_DIR"
-install -m 0755 "$built" "$DEST_DIR/.kube-apiserver.partial"
-mv -f "$DEST_DIR/.kube-apiserver.partial" "$DEST"
-log "kube-apiserver $K8S_VERSION installed: $DEST"
+# Both are checked before either is installed, then each lands with one rename.
+for target in "${targets[@]}"; do
+    built="$SRC/_output/bin/${target#cmd/}"
+    case "$target" in
+    cmd/kube-apiserver)
+        apiserver_is_wanted_version "$built" ||
+            die "the built kube-apiserver does not report 'Kubernetes $K8S_VERSION': $("$built" --version 2>&1 || true)" ;;
+    cmd/kubectl)
+        kubectl_is_wanted_version "$built" ||
+            die "the built kubectl does not report 'Client Version: $K8S_VERSION': $("$built" version --client --short 2>&1 || true)" ;;
+    esac
+done
+for target in "${targets[@]}"; do
+    name="${target#cmd/}"
+    case "$target" in
+    cmd/kube-apiserver) dest_dir="$DEST_DIR" ;;
+    cmd/kubectl) dest_dir="$KUBECTL_DIR" ;;
+    esac
+    mkdir -p "$dest_dir"
+    install -m 0755 "$SRC/_output/bin/$name" "$dest_dir/.$name.partial"
+    mv -f "$dest_dir/.$name.partial" "$dest_dir/$name"
+    log "$name $K8S_VERSION installed: $dest_dir/$name"
+done

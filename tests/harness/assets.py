@@ -43,6 +43,7 @@ __all__ = [
     "cache_dir",
     "cached_apiserver_path",
     "find_assets",
+    "find_kubectl",
     "find_modern_assets",
     "parse_version",
 ]
@@ -86,6 +87,34 @@ class Assets:
     #: Only `TestCluster.compact` needs it, so its absence is reported there, not at start.
     etcdctl: Path | None
     kind: ServerKind = ServerKind.KUBE
+    #: kubectl of the server's version, for the tests that compare our client with it (None:
+    #: not installed; those tests skip, see `find_kubectl`).
+    kubectl: Path | None = None
+
+
+def kubectl_cache_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where `scripts/install-test-assets.sh` puts the kubectl it builds beside kube-apiserver."""
+    return cache_dir(env) / f"kubectl-{CACHED_APISERVER_VERSION}" / "kubectl"
+
+
+def find_kubectl(env: Mapping[str, str] | None = None) -> Path | None:
+    """kubectl: ``TEST_ASSET_KUBECTL``, then ``$KUBEBUILDER_ASSETS/kubectl``, then the cache.
+
+    Never ``PATH``: a machine's own kubectl is of another version, and from 1.29 on it speaks
+    WebSocket for exec where the comparison is about kubectl 1.20's SPDY. A variable naming no
+    executable raises `AssetsMisconfiguredError`, like the other binaries.
+    """
+    env = os.environ if env is None else env
+    explicit = env.get("TEST_ASSET_KUBECTL")
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not is_executable(path):
+            raise AssetsMisconfiguredError(f"TEST_ASSET_KUBECTL={explicit} is not an executable file")
+        return path.absolute()
+    folder = env.get("KUBEBUILDER_ASSETS")
+    candidates = [Path(folder).expanduser() / "kubectl"] if folder else []
+    candidates.append(kubectl_cache_path(env))
+    return next((c.absolute() for c in candidates if is_executable(c)), None)
 
 
 def modern_cache_path(env: Mapping[str, str] | None = None) -> Path:
@@ -102,7 +131,12 @@ def modern_unavailable_path(env: Mapping[str, str] | None = None) -> Path:
 def find_assets(env: Mapping[str, str] | None = None) -> Assets:
     """Find kube-apiserver, etcd and (optionally) etcdctl, or say precisely what is missing."""
     found = find_binaries(env=os.environ if env is None else env, hint=INSTALL_HINT)
-    return Assets(kube_apiserver=found.kube_apiserver, etcd=found.etcd, etcdctl=found.etcdctl)
+    return Assets(
+        kube_apiserver=found.kube_apiserver,
+        etcd=found.etcd,
+        etcdctl=found.etcdctl,
+        kubectl=find_kubectl(env),
+    )
 
 
 def find_modern_assets(env: Mapping[str, str] | None = None) -> Assets:

@@ -24,8 +24,10 @@ from kubecodegen_runtime.client import (
     AsyncNamespacedResource,
     AsyncNamespacedScope,
     AsyncRESTClient,
+    AsyncWithAttach,
     AsyncWithBinding,
     AsyncWithEviction,
+    AsyncWithExec,
     AsyncWithFinalize,
     AsyncWithLog,
     AsyncWithScale,
@@ -44,8 +46,10 @@ from kubecodegen_runtime.client import (
     NamespacedResource,
     NamespacedScope,
     RESTClient,
+    WithAttach,
     WithBinding,
     WithEviction,
+    WithExec,
     WithFinalize,
     WithLog,
     WithScale,
@@ -635,8 +639,10 @@ PODS = ResourceInfo(
 
 class Pods(
     NamespacedResource[core_v1.Pod, core_v1.PodList],
+    WithAttach,
     WithBinding[core_v1.Binding],
     WithEviction[policy_v1beta1.Eviction],
+    WithExec,
     WithLog,
     WithStatus[core_v1.Pod],
 ):
@@ -649,8 +655,10 @@ class Pods(
 
 class AsyncPods(
     AsyncNamespacedResource[core_v1.Pod, core_v1.PodList],
+    AsyncWithAttach,
     AsyncWithBinding[core_v1.Binding],
     AsyncWithEviction[policy_v1beta1.Eviction],
+    AsyncWithExec,
     AsyncWithLog,
     AsyncWithStatus[core_v1.Pod],
 ):

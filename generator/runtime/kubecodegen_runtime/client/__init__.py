@@ -34,6 +34,7 @@ from ._async.resource import (
 )
 from ._async.rest import AsyncRESTClient
 from ._async.stream import AsyncEventStream
+from ._async.streams import AsyncExecSession, AsyncWithAttach, AsyncWithExec
 from ._sync.resource import (
     AllNamespaces,
     CanApply,
@@ -63,6 +64,7 @@ from ._sync.resource import (
 )
 from ._sync.rest import RESTClient
 from ._sync.stream import EventStream
+from ._sync.streams import ExecSession, WithAttach, WithExec
 
 __all__ = [
     "AllNamespaces",
@@ -79,14 +81,17 @@ __all__ = [
     "AsyncClusterResource",
     "AsyncClusterScope",
     "AsyncEventStream",
+    "AsyncExecSession",
     "AsyncNamespacedResource",
     "AsyncNamespacedScope",
     "AsyncRESTClient",
     "AsyncResource",
     "AsyncWithApproval",
+    "AsyncWithAttach",
     "AsyncWithBinding",
     "AsyncWithEphemeralContainers",
     "AsyncWithEviction",
+    "AsyncWithExec",
     "AsyncWithFinalize",
     "AsyncWithLog",
     "AsyncWithResize",
@@ -105,14 +110,17 @@ __all__ = [
     "ClusterResource",
     "ClusterScope",
     "EventStream",
+    "ExecSession",
     "NamespacedResource",
     "NamespacedScope",
     "RESTClient",
     "Resource",
     "WithApproval",
+    "WithAttach",
     "WithBinding",
     "WithEphemeralContainers",
     "WithEviction",
+    "WithExec",
     "WithFinalize",
     "WithLog",
     "WithResize",
