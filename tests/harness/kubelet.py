@@ -34,11 +34,15 @@ from typing import TYPE_CHECKING, Any
 import h11
 import httpx
 
-from .kubelet_exec import SUPPORTED_PROTOCOLS, StreamOptions, serve_exec
-from .kubelet_logs import ByteLimit, LogOptions, initial, render
+from .kubelet_attach import MainProcess, serve_attach
+from .kubelet_exec import SUPPORTED_PROTOCOLS, Cut, OutputBudget, StreamOptions, serve_exec
+from .kubelet_logs import ByteLimit, LogEntry, LogOptions, initial, render
 from .kubelet_pki import APISERVER_CLIENT_USER
 from .kubelet_pods import KubeletPod, TestContainer
+from .kubelet_portforward import SUPPORTED_PROTOCOLS as PORTFORWARD_PROTOCOLS
+from .kubelet_portforward import parse_ports, serve_portforward
 from .kubelet_process import ContainerProcess
+from .kubelet_servers import pod_address, proxyable
 from .kubelet_ws import ServerWebSocket, choose_protocol, header, is_websocket
 
 if TYPE_CHECKING:
@@ -98,6 +102,22 @@ class StreamUpgrade:
     writer: asyncio.StreamWriter
     kubelet: TestKubelet
 
+    async def switch(self, headers: Sequence[tuple[str, str]]) -> bytes:
+        """Answer ``101 Switching Protocols`` with ``headers`` (e.g. ``Upgrade: SPDY/3.1``,
+        ``X-Stream-Protocol-Version``); returns the bytes the client sent after its request,
+        which belong to the new protocol. Afterwards read ``reader`` and write ``writer``."""
+        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        self.writer.write(
+            self.conn.send(h11.InformationalResponse(status_code=101, headers=raw)) or b""
+        )
+        await self.writer.drain()
+        trailing, _ = self.conn.trailing_data
+        return bytes(trailing)
+
+    async def refuse(self, status: int, message: str) -> None:
+        """Answer with an error instead of upgrading (the connection is closed afterwards)."""
+        await _respond(self.conn, self.writer, status, message.encode())
+
     async def start_process(self) -> ContainerProcess:
         """Start the exec command (OSError if it cannot run)."""
         if self.container is None or self.options is None:
@@ -140,16 +160,32 @@ class TestKubelet:
         self._pods: dict[tuple[str, str], KubeletPod] = {}
         self._lock = threading.Lock()
         self._routes: dict[str, Route] = {"/healthz": lambda _: KubeletResponse(body=b"ok")}
-        self._pod_ip = self.address
+        #: The podIP of every pod: a proxyable address of this machine if there is one.
+        self.pod_ip = pod_address()
         #: Every request received, oldest first (for tests of what the API server sent).
         self.requests: list[KubeletRequest] = []
         self.spdy_handler: SpdyHandler | None = None
         self._upgrade_failure: tuple[int, str] | None = None
         self._cut_after: int | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._processes: set[ContainerProcess] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
 
     def __repr__(self) -> str:
         return f"TestKubelet({self.node_name}, https://{self.address}:{self.port})"
+
+    @property
+    def proxyable(self) -> bool:
+        """True when the API server will proxy to the pods' IP (``pods/proxy``,
+        ``services/proxy``); see `skip_reason`."""
+        return proxyable(self.pod_ip)
+
+    @property
+    def skip_reason(self) -> str:
+        return (
+            "this machine has no non-loopback IPv4 address, and kube-apiserver refuses to proxy "
+            "to loopback pod IPs (proxyutil.IsProxyableIP)"
+        )
 
     # ----- lifecycle -----------------------------------------------------------------------
 
@@ -168,13 +204,24 @@ class TestKubelet:
     def close(self) -> None:
         if not self._thread.is_alive():
             return
+        with self._lock:
+            pods = list(self._pods.values())
+        for pod in pods:
+            pod.close()
 
         async def stop() -> None:
             if self._server is not None:
                 self._server.close()
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            # Ending the connections ends their handlers (reads see EOF, commands are killed);
+            # cancelling is the last resort only.
+            for writer in list(self._writers):
+                writer.transport.abort()
+            pending = [task for task in self._tasks if not task.done()]
+            if pending:
+                _, late = await asyncio.wait(pending, timeout=5)
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
 
         with contextlib.suppress(Exception):
             self._call(stop(), timeout=10)
@@ -269,7 +316,7 @@ class TestKubelet:
         created = api.post(f"/api/v1/namespaces/{namespace}/pods", json=body)
         created.raise_for_status()
         pod = KubeletPod(
-            self, created.json(), containers, self._pod_ip, self.directory / namespace / name
+            self, created.json(), containers, self.pod_ip, self.directory / namespace / name
         )
         with self._lock:
             self._pods[(namespace, name)] = pod
@@ -291,6 +338,64 @@ class TestKubelet:
                 return
         raise RuntimeError(f"could not update the status of pod {pod.namespace}/{pod.name}")
 
+    def start_main(self, container: TestContainer, command: Sequence[str], *, tty: bool) -> None:
+        """Start ``container``'s main process on the kubelet's loop (see `TestContainer.run`)."""
+        options = StreamOptions(stdin=True, stdout=True, stderr=not tty, tty=tty)
+
+        async def start() -> None:
+            process = await self.start_exec_process(container, command, options)
+            container.main = MainProcess(container, process)
+
+        self._call(start())
+
+    def expose(
+        self, pod: KubeletPod, port: int, name: str | None, service_port: int, port_name: str
+    ) -> str:
+        """See `KubeletPod.expose`."""
+        from .cluster import unique_name
+
+        name = name or unique_name(f"svc-{pod.name}", max_length=40)
+        api = self._api()
+        base = f"/api/v1/namespaces/{pod.namespace}"
+        service = {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": name, "namespace": pod.namespace},
+            "spec": {
+                "ports": [
+                    {"name": port_name, "port": service_port, "targetPort": port, "protocol": "TCP"}
+                ]
+            },
+        }
+        api.post(f"{base}/services", json=service).raise_for_status()
+        endpoints = {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {"name": name, "namespace": pod.namespace},
+            "subsets": [
+                {
+                    "addresses": [
+                        {
+                            "ip": pod.ip,
+                            "nodeName": self.node_name,
+                            "targetRef": {
+                                "kind": "Pod",
+                                "namespace": pod.namespace,
+                                "name": pod.name,
+                                "uid": pod.uid,
+                            },
+                        }
+                    ],
+                    "ports": [{"name": port_name, "port": port, "protocol": "TCP"}],
+                }
+            ],
+        }
+        created = api.post(f"{base}/endpoints", json=endpoints)
+        if created.status_code == 422 and not self.proxyable:
+            raise RuntimeError(f"cannot expose pod {pod.name}: {self.skip_reason}")
+        created.raise_for_status()
+        return name
+
     def pod(self, namespace: str, name: str) -> KubeletPod | None:
         with self._lock:
             return self._pods.get((namespace, name))
@@ -306,7 +411,8 @@ class TestKubelet:
         self._upgrade_failure = (status, message)
 
     def cut_streams_after(self, output_bytes: int) -> None:
-        """Abort stream connections (no close frame) after ``output_bytes`` of output."""
+        """Abort connections after ``output_bytes`` of output: each exec/attach/port-forward
+        stream (no close frame) and each log response (no end of the chunked body)."""
         self._cut_after = output_bytes
 
     def clear_faults(self) -> None:
@@ -319,6 +425,7 @@ class TestKubelet:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        self._writers.add(writer)
         try:
             await self._serve(reader, writer)
         except (ConnectionError, OSError, h11.ProtocolError, asyncio.IncompleteReadError) as exc:
@@ -328,6 +435,7 @@ class TestKubelet:
         finally:
             if task is not None:
                 self._tasks.discard(task)
+            self._writers.discard(writer)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
@@ -381,8 +489,11 @@ class TestKubelet:
         parts = recorded.path.strip("/").split("/")
         kind = parts[0]
         if kind == "containerLogs" and len(parts) == 4:
-            await self._logs(conn, writer, reader, parts[1], parts[2], parts[3], recorded.query)
-            return True
+            # After following, the connection is not reused: the watch for the peer going
+            # away may have consumed bytes of a next request.
+            return await self._logs(
+                conn, writer, reader, parts[1], parts[2], parts[3], recorded.query
+            )
         if kind in ("exec", "attach") and len(parts) == 4:
             await self._stream(conn, request, recorded, reader, writer, kind, parts[1:])
             return False
@@ -419,7 +530,8 @@ class TestKubelet:
         name: str,
         container_name: str,
         query: Mapping[str, list[str]],
-    ) -> None:
+    ) -> bool:
+        """Answer one log request; True when the connection may serve another request."""
         _pod, container = self._find(namespace, name, container_name)
         assert container is not None
         options = _log_options(query)
@@ -434,23 +546,35 @@ class TestKubelet:
             or b""
         )
         limit = ByteLimit(options.limit_bytes)
+        budget = OutputBudget(self._cut_after)
+
+        async def send(entry: LogEntry) -> None:
+            data = limit.take(render(entry, options.timestamps))
+            try:
+                data = budget.take(data)
+            except Cut as cut:  # the fault: part of the output, then the connection is cut
+                await _send_data(conn, writer, cut.args[0])
+                writer.transport.abort()
+                raise ConnectionError("log stream cut (fault)") from None
+            await _send_data(conn, writer, data)
+
         for entry in initial(entries, options):
-            await _send_data(conn, writer, limit.take(render(entry, options.timestamps)))
+            await send(entry)
             if limit.exhausted():
                 break
-        if options.follow and not options.previous and not limit.exhausted():
-            await self._follow(conn, writer, reader, container, len(entries), options, limit)
+        followed = options.follow and not options.previous and not limit.exhausted()
+        if followed:
+            await self._follow(send, reader, container, len(entries), limit)
         writer.write(conn.send(h11.EndOfMessage()) or b"")
         await writer.drain()
+        return not followed
 
     async def _follow(
         self,
-        conn: h11.Connection,
-        writer: asyncio.StreamWriter,
+        send: Callable[[LogEntry], Awaitable[None]],
         reader: asyncio.StreamReader,
         container: TestContainer,
         seen: int,
-        options: LogOptions,
         limit: ByteLimit,
     ) -> None:
         """New lines as they are logged, until the container ends or restarts or the peer goes."""
@@ -467,9 +591,7 @@ class TestKubelet:
                     changed.cancel()
                     seen += len(new)
                     for entry in new:
-                        await _send_data(
-                            conn, writer, limit.take(render(entry, options.timestamps))
-                        )
+                        await send(entry)
                         if limit.exhausted():
                             return
                     continue
@@ -483,6 +605,8 @@ class TestKubelet:
                     raise ConnectionError("the API server closed the log stream")
         finally:
             gone.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError, OSError):
+                await gone
 
     # ----- streams (exec, attach, portforward) ------------------------------------------------
 
@@ -497,9 +621,19 @@ class TestKubelet:
             "HOSTNAME": container.pod.name,
             "TERM": "xterm" if options.tty else "dumb",
         }
-        return await ContainerProcess.start(
+        process = await ContainerProcess.start(
             command, stdin=options.stdin, tty=options.tty, cwd=container.workdir, env=env
         )
+        self._processes.add(process)
+        waiter = asyncio.ensure_future(process.wait())
+        waiter.add_done_callback(lambda _: self._processes.discard(process))
+        self._tasks.add(waiter)
+        waiter.add_done_callback(self._tasks.discard)
+        return process
+
+    def active_processes(self) -> int:
+        """How many processes (exec commands and main processes) are running now."""
+        return len(self._processes)
 
     async def _stream(
         self,
@@ -543,10 +677,29 @@ class TestKubelet:
             return
         if not is_websocket(request):
             raise HttpError(400, "Upgrade request required")
-        protocol = choose_protocol(request, SUPPORTED_PROTOCOLS)
+        ports: list[int] = []
+        if kind == "portforward":
+            try:
+                ports = parse_ports(recorded.query)
+            except ValueError as exc:
+                raise HttpError(400, str(exc)) from None
+        main = container.main if container is not None else None
+        if kind == "attach" and (main is None or main.finished):
+            raise HttpError(
+                400, f"container {container_name} in pod {target[1]} has no running main process"
+            )
+        supported = PORTFORWARD_PROTOCOLS if kind == "portforward" else SUPPORTED_PROTOCOLS
+        protocol = choose_protocol(request, supported)
         if protocol is None:
             raise HttpError(403, "requested protocol(s) are not supported")
         ws = await ServerWebSocket.accept(conn, request, reader, writer, protocol)
+        if kind == "portforward":
+            await serve_portforward(ws, ports, pod.ip, pod.name, self._cut_after)
+            return
+        if kind == "attach":
+            assert main is not None and options is not None
+            await serve_attach(ws, options, main, self._cut_after)
+            return
         if kind == "exec":
             assert container is not None and options is not None
             command = recorded.query.get("command", [])
@@ -557,8 +710,6 @@ class TestKubelet:
                 return await self.start_exec_process(container, command, stream_options)
 
             await serve_exec(ws, options, start, self._cut_after)
-            return
-        await ws.close(1011, f"{kind} is not implemented by the test kubelet yet")
 
 
 # ----- HTTP helpers ------------------------------------------------------------------------
