@@ -28,6 +28,7 @@ from kubecodegen_runtime.client import (
     AsyncWithEviction,
     AsyncWithFinalize,
     AsyncWithLog,
+    AsyncWithProxy,
     AsyncWithScale,
     AsyncWithStatus,
     AsyncWithToken,
@@ -48,6 +49,7 @@ from kubecodegen_runtime.client import (
     WithEviction,
     WithFinalize,
     WithLog,
+    WithProxy,
     WithScale,
     WithStatus,
     WithToken,
@@ -425,6 +427,7 @@ NODES = ResourceInfo(
 
 class Nodes(
     ClusterResource[core_v1.Node, core_v1.NodeList],
+    WithProxy,
     WithStatus[core_v1.Node],
 ):
     """Client of nodes (v1 Node, cluster-scoped)."""
@@ -436,6 +439,7 @@ class Nodes(
 
 class AsyncNodes(
     AsyncClusterResource[core_v1.Node, core_v1.NodeList],
+    AsyncWithProxy,
     AsyncWithStatus[core_v1.Node],
 ):
     """Async client of nodes (v1 Node, cluster-scoped)."""
@@ -638,6 +642,7 @@ class Pods(
     WithBinding[core_v1.Binding],
     WithEviction[policy_v1beta1.Eviction],
     WithLog,
+    WithProxy,
     WithStatus[core_v1.Pod],
 ):
     """Client of pods (v1 Pod, namespaced)."""
@@ -652,6 +657,7 @@ class AsyncPods(
     AsyncWithBinding[core_v1.Binding],
     AsyncWithEviction[policy_v1beta1.Eviction],
     AsyncWithLog,
+    AsyncWithProxy,
     AsyncWithStatus[core_v1.Pod],
 ):
     """Async client of pods (v1 Pod, namespaced)."""
@@ -976,6 +982,7 @@ class Services(
     CanPatch[core_v1.Service],
     CanApply[core_v1.Service],
     CanDelete[core_v1.Service],
+    WithProxy,
     WithStatus[core_v1.Service],
 ):
     """Client of services (v1 Service, namespaced)."""
@@ -995,6 +1002,7 @@ class AsyncServices(
     AsyncCanPatch[core_v1.Service],
     AsyncCanApply[core_v1.Service],
     AsyncCanDelete[core_v1.Service],
+    AsyncWithProxy,
     AsyncWithStatus[core_v1.Service],
 ):
     """Async client of services (v1 Service, namespaced)."""

@@ -29,6 +29,7 @@ from kubecodegen_runtime.client import (
     AsyncWithEviction,
     AsyncWithFinalize,
     AsyncWithLog,
+    AsyncWithProxy,
     AsyncWithResize,
     AsyncWithScale,
     AsyncWithStatus,
@@ -51,6 +52,7 @@ from kubecodegen_runtime.client import (
     WithEviction,
     WithFinalize,
     WithLog,
+    WithProxy,
     WithResize,
     WithScale,
     WithStatus,
@@ -429,6 +431,7 @@ NODES = ResourceInfo(
 
 class Nodes(
     ClusterResource[core_v1.Node, core_v1.NodeList],
+    WithProxy,
     WithStatus[core_v1.Node],
 ):
     """Client of nodes (v1 Node, cluster-scoped)."""
@@ -440,6 +443,7 @@ class Nodes(
 
 class AsyncNodes(
     AsyncClusterResource[core_v1.Node, core_v1.NodeList],
+    AsyncWithProxy,
     AsyncWithStatus[core_v1.Node],
 ):
     """Async client of nodes (v1 Node, cluster-scoped)."""
@@ -659,6 +663,7 @@ class Pods(
     WithEphemeralContainers[core_v1.Pod],
     WithEviction[policy_v1.Eviction],
     WithLog,
+    WithProxy,
     WithResize[core_v1.Pod],
     WithStatus[core_v1.Pod],
 ):
@@ -676,6 +681,7 @@ class AsyncPods(
     AsyncWithEphemeralContainers[core_v1.Pod],
     AsyncWithEviction[policy_v1.Eviction],
     AsyncWithLog,
+    AsyncWithProxy,
     AsyncWithResize[core_v1.Pod],
     AsyncWithStatus[core_v1.Pod],
 ):
@@ -995,6 +1001,7 @@ SERVICES = ResourceInfo(
 
 class Services(
     NamespacedResource[core_v1.Service, core_v1.ServiceList],
+    WithProxy,
     WithStatus[core_v1.Service],
 ):
     """Client of services (v1 Service, namespaced)."""
@@ -1006,6 +1013,7 @@ class Services(
 
 class AsyncServices(
     AsyncNamespacedResource[core_v1.Service, core_v1.ServiceList],
+    AsyncWithProxy,
     AsyncWithStatus[core_v1.Service],
 ):
     """Async client of services (v1 Service, namespaced)."""

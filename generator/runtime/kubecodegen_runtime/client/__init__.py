@@ -5,6 +5,7 @@
 Pure glue shared by both lives in :mod:`.ops`.
 """
 
+from ._async.proxy import AsyncWithProxy
 from ._async.resource import (
     AsyncAllNamespaces,
     AsyncCanApply,
@@ -34,6 +35,7 @@ from ._async.resource import (
 )
 from ._async.rest import AsyncRESTClient
 from ._async.stream import AsyncEventStream
+from ._sync.proxy import WithProxy
 from ._sync.resource import (
     AllNamespaces,
     CanApply,
@@ -63,6 +65,7 @@ from ._sync.resource import (
 )
 from ._sync.rest import RESTClient
 from ._sync.stream import EventStream
+from .proxying import ProxyResponse
 
 __all__ = [
     "AllNamespaces",
@@ -89,6 +92,7 @@ __all__ = [
     "AsyncWithEviction",
     "AsyncWithFinalize",
     "AsyncWithLog",
+    "AsyncWithProxy",
     "AsyncWithResize",
     "AsyncWithScale",
     "AsyncWithStatus",
@@ -107,6 +111,7 @@ __all__ = [
     "EventStream",
     "NamespacedResource",
     "NamespacedScope",
+    "ProxyResponse",
     "RESTClient",
     "Resource",
     "WithApproval",
@@ -115,6 +120,7 @@ __all__ = [
     "WithEviction",
     "WithFinalize",
     "WithLog",
+    "WithProxy",
     "WithResize",
     "WithScale",
     "WithStatus",
