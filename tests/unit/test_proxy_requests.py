@@ -75,7 +75,8 @@ def test_query_fragment_and_escapes_in_the_path_are_data() -> None:
 
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"port": 0}, "1-65535"), ({"port": 65536}, "1-65535"), ({"port": "70000"}, "1-65535"),
-    ({"port": "Bad_Name"}, "port name"), ({"port": True}, "port must be"),
+    ({"port": "Bad_Name"}, "port name"), ({"port": "²"}, "port name"),
+    ({"port": True}, "port must be"),
     ({"scheme": "ftp"}, "http"), ({"method": "CONNECT"}, "method"),
 ])
 def test_bad_options_are_refused(kwargs: dict[str, object], match: str) -> None:

@@ -472,11 +472,11 @@ def proxy_target(name: str, *, port: int | str | None = None, scheme: str | None
     if port is not None:
         if isinstance(port, bool) or not isinstance(port, (int, str)):
             raise ValueError(f"port must be an int or a port name, got {port!r}")
-        number = port if isinstance(port, int) else int(port) if port.isdigit() else None
-        if number is not None and not 1 <= number <= 65535:
+        if isinstance(port, str) and not (port.isascii() and port.isdigit()):
+            if not (len(port) <= 15 and _PORT_NAME.fullmatch(port)):
+                raise ValueError(f"port {port!r} is neither 1-65535 nor a port name")
+        elif not 1 <= int(port) <= 65535:
             raise ValueError(f"port must be 1-65535, got {port!r}")
-        if number is None and not (len(port) <= 15 and _PORT_NAME.fullmatch(port)):
-            raise ValueError(f"port {port!r} is neither 1-65535 nor a port name")
         target = f"{target}:{port}"
     if scheme is not None:
         if scheme not in ("http", "https"):
