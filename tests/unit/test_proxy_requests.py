@@ -29,7 +29,7 @@ def test_pod_proxy_path_with_port_and_scheme() -> None:
     req = rq.proxy(PODS, "web", "/a/b/", namespace="ns", port="http-alt", scheme="https")
     assert req.path == "/api/v1/namespaces/ns/pods/https:web:http-alt/proxy/a/b/"
     req = rq.proxy(SERVICES, "svc", namespace="ns", scheme="https")
-    assert req.path == "/api/v1/namespaces/ns/services/https:svc:/proxy"
+    assert req.path == "/api/v1/namespaces/ns/services/https:svc:/proxy/"
     req = rq.proxy(NODES, "node-1", "stats/summary", port=10250)
     assert req.path == "/api/v1/nodes/node-1:10250/proxy/stats/summary"
 

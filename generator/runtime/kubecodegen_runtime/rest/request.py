@@ -495,13 +495,14 @@ def proxy_path_suffix(path: str) -> str:
     ``.``/``..`` segments and empty segments (``a//b``) are refused: URL normalisation
     (httpx's, the apiserver's path cleaning) would otherwise resolve them and address
     something outside the proxy prefix, such as another resource of the API itself.
-    A leading ``/`` is optional; a trailing one is kept (servers tell ``dir/`` from ``dir``).
+    A leading ``/`` is optional; a trailing one is kept (servers tell ``dir/`` from ``dir``);
+    an empty path is the target's root, ``/``.
     """
     if not isinstance(path, str):
         raise ValueError(f"proxy path must be a string, got {path!r}")
     body = path[1:] if path.startswith("/") else path
     if not body:
-        return ""
+        return "/"  # the apiserver redirects ".../proxy" there (301), which is not followed
     trailing = body.endswith("/")
     if trailing:
         body = body[:-1]
