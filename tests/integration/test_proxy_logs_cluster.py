@@ -22,7 +22,13 @@ from tests.harness.kubelet_servers import HttpAnswer, HttpRecord
 import_reference("kube_v1_20")
 from kube_v1_20 import AsyncClientset, Clientset  # noqa: E402
 
-from kubecodegen_runtime.errors import BadRequest, InternalError, NotFound, TransportError  # noqa: E402
+from kubecodegen_runtime.errors import (  # noqa: E402
+    BadRequest,
+    Forbidden,
+    InternalError,
+    NotFound,
+    TransportError,
+)
 
 pytestmark = pytest.mark.cluster
 
@@ -66,7 +72,7 @@ def test_pod_proxy_method_path_query_headers_body(
 
 
 def test_the_targets_errors_are_answers_the_apiservers_are_raised(
-    cs: Any, kubelet: TestKubelet, kubelet_pod: KubeletPod
+    cluster: TestCluster, cs: Any, kubelet: TestKubelet, kubelet_pod: KubeletPod
 ) -> None:
     _proxyable(kubelet)
 
@@ -78,6 +84,9 @@ def test_the_targets_errors_are_answers_the_apiservers_are_raised(
     pods = cs.core_v1.pods(kubelet_pod.namespace)
     got = pods.proxy(kubelet_pod.name, "pot", port=server.port)
     assert (got.status, got.text, got.header("x-why")) == (418, "short and stout", "tea")
+    with Clientset.from_kubeconfig(str(cluster.restricted_kubeconfig)) as restricted, \
+            pytest.raises(Forbidden):  # RBAC: the apiserver refuses before proxying
+        restricted.core_v1.pods(kubelet_pod.namespace).proxy(kubelet_pod.name, port=server.port)
     with pytest.raises(NotFound) as caught:
         pods.proxy("no-such-pod", "pot", port=server.port)
     assert caught.value.path is not None and "no-such-pod" in caught.value.path
@@ -219,8 +228,9 @@ def test_a_follow_cut_by_the_apiserver_raises_clearly(private_cluster: TestClust
                 client.core_v1.pods(ns).stream_log(pod.name) as lines:
             assert next(lines) == "before"
             private_cluster.stop_apiserver()
-            with pytest.raises(TransportError):
+            with pytest.raises(TransportError) as cut:
                 next(lines)
+            assert cut.value.method == "GET" and cut.value.url.endswith(f"/{pod.name}/log")
         pod.close()
     finally:
         node.close()
