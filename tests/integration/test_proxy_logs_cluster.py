@@ -234,3 +234,20 @@ def test_a_follow_cut_by_the_apiserver_raises_clearly(private_cluster: TestClust
         pod.close()
     finally:
         node.close()
+
+
+@pytest.mark.parametrize("follow", [True, False])
+def test_a_log_cut_by_the_kubelet_ends_the_stream(
+    cs: Any, kubelet: TestKubelet, kubelet_pod: KubeletPod, follow: bool
+) -> None:
+    """The kubelet aborts its answer mid-line (no end of its chunked body). kube-apiserver
+    has sent its 200 already and ends its own body normally, so the client sees a clean end
+    after what was relayed, the partial last line included (``kubectl logs`` sees the
+    same); a cut of the apiserver's own connection raises instead (the test above)."""
+    main = kubelet_pod.container("main")
+    for line in ("first", "second", "third"):
+        main.log(line)
+    kubelet.cut_streams_after(9)  # "first\n" and "sec"
+    with cs.core_v1.pods(kubelet_pod.namespace).stream_log(kubelet_pod.name,
+                                                           follow=follow) as lines:
+        assert list(lines) == ["first", "sec"]
