@@ -56,6 +56,6 @@ class AsyncWithProxy(_AsyncScope):
         )
         rest = self._rest
         await rest.rate_limiter.acquire()
-        resp = await rest._transport.send(req)
+        resp = await rest.transport.send(req)
         rest.warnings.handle(resp.headers)
         return outcome(resp)

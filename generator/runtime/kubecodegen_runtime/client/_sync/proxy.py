@@ -57,6 +57,6 @@ class WithProxy(_SyncScope):
         )
         rest = self._rest
         rest.rate_limiter.acquire()
-        resp = rest._transport.send(req)
+        resp = rest.transport.send(req)
         rest.warnings.handle(resp.headers)
         return outcome(resp)
