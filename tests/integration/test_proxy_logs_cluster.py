@@ -8,6 +8,7 @@ import json
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ from kubecodegen_runtime.errors import (  # noqa: E402
     BadRequest,
     Forbidden,
     InternalError,
+    KubernetesWarning,
     NotFound,
     TransportError,
 )
@@ -118,14 +120,18 @@ def test_node_proxy_reaches_the_kubelet(cs: Any, kubelet: TestKubelet) -> None:
     def route(request: KubeletRequest) -> KubeletResponse:
         seen.append(request)
         return KubeletResponse(202, json.dumps(request.query).encode(),
-                               [("Content-Type", "application/json")])
+                               [("Content-Type", "application/json"),
+                                ("Warning", '299 - "from the target"')])
 
     kubelet.route("/kcg-proxy-test", route)
     nodes = cs.core_v1.nodes()
     assert nodes.proxy(NODE_NAME, "healthz").text == "ok"
-    got = nodes.proxy(NODE_NAME, "/kcg-proxy-test", params={"k": "v w"}, method="PUT",
-                      body=b"sent")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", KubernetesWarning)  # the target's, not the apiserver's
+        got = nodes.proxy(NODE_NAME, "/kcg-proxy-test", params={"k": "v w"}, method="PUT",
+                          body=b"sent")
     assert got.status == 202 and got.json() == {"k": ["v w"]}
+    assert got.header("warning") == '299 - "from the target"'
     assert seen[-1].method == "PUT" and seen[-1].body == b"sent"
     missing = nodes.proxy(NODE_NAME, "no-such-kubelet-path")
     assert missing.status == 404  # the kubelet's answer, not an ApiError

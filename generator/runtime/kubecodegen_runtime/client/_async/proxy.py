@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from ...errors import ApiError
 from ...rest import request as rq
 from ..proxying import ProxyResponse, outcome
 from .resource import _AsyncScope
@@ -57,5 +58,10 @@ class AsyncWithProxy(_AsyncScope):
         rest = self._rest
         await rest.rate_limiter.acquire()
         resp = await rest.transport.send(req)
-        rest.warnings.handle(resp.headers)
-        return outcome(resp)
+        try:
+            return outcome(resp)
+        except ApiError:
+            # only the apiserver's own answer carries its warnings; a target's headers
+            # (``Warning`` included) are the target's, left in the ProxyResponse
+            rest.warnings.handle(resp.headers)
+            raise

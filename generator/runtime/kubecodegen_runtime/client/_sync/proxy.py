@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from ...errors import ApiError
 from ...rest import request as rq
 from ..proxying import ProxyResponse, outcome
 from .resource import _SyncScope
@@ -58,5 +59,10 @@ class WithProxy(_SyncScope):
         rest = self._rest
         rest.rate_limiter.acquire()
         resp = rest.transport.send(req)
-        rest.warnings.handle(resp.headers)
-        return outcome(resp)
+        try:
+            return outcome(resp)
+        except ApiError:
+            # only the apiserver's own answer carries its warnings; a target's headers
+            # (``Warning`` included) are the target's, left in the ProxyResponse
+            rest.warnings.handle(resp.headers)
+            raise
