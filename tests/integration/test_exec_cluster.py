@@ -189,3 +189,31 @@ def test_async_stream_attach(cluster: TestCluster, kubelet_pod: KubeletPod) -> N
             assert b"".join(rest) == b"B2\n"
 
     asyncio.run(main())
+
+
+def test_stdin_the_command_never_reads(cs: Any, cluster: TestCluster,
+                                       kubelet_pod: KubeletPod) -> None:
+    """The command ends while megabytes of its stdin are still unsent: the session ends
+    with the command (the writer is stopped, nothing waits for it), sync and async.
+
+    The server side closes with our unread stdin in its buffers, which TCP may answer with
+    a reset that discards the Status still in flight (kubelet -> API server -> us): then the
+    honest answer is StreamInterrupted, never a hang or a wrong exit code."""
+    big = b"x" * (16 * 1024 * 1024)
+    try:
+        result = pods(cs, kubelet_pod).exec(kubelet_pod.name, ["sh", "-c", "exit 3"],
+                                            stdin=big, timeout=TIMEOUT)
+        assert result.exit_code == 3
+    except StreamInterrupted:
+        pass
+
+    async def main() -> None:
+        async with AsyncClientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as acs:
+            try:
+                done = await acs.core_v1.pods(kubelet_pod.namespace).exec(
+                    kubelet_pod.name, ["sh", "-c", "exit 2"], stdin=big, timeout=TIMEOUT)
+                assert done.exit_code == 2
+            except StreamInterrupted:
+                pass
+
+    asyncio.run(main())
