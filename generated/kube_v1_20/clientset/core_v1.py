@@ -30,6 +30,7 @@ from kubecodegen_runtime.client import (
     AsyncWithExec,
     AsyncWithFinalize,
     AsyncWithLog,
+    AsyncWithProxy,
     AsyncWithScale,
     AsyncWithStatus,
     AsyncWithToken,
@@ -52,6 +53,7 @@ from kubecodegen_runtime.client import (
     WithExec,
     WithFinalize,
     WithLog,
+    WithProxy,
     WithScale,
     WithStatus,
     WithToken,
@@ -429,6 +431,7 @@ NODES = ResourceInfo(
 
 class Nodes(
     ClusterResource[core_v1.Node, core_v1.NodeList],
+    WithProxy,
     WithStatus[core_v1.Node],
 ):
     """Client of nodes (v1 Node, cluster-scoped)."""
@@ -440,6 +443,7 @@ class Nodes(
 
 class AsyncNodes(
     AsyncClusterResource[core_v1.Node, core_v1.NodeList],
+    AsyncWithProxy,
     AsyncWithStatus[core_v1.Node],
 ):
     """Async client of nodes (v1 Node, cluster-scoped)."""
@@ -644,6 +648,7 @@ class Pods(
     WithEviction[policy_v1beta1.Eviction],
     WithExec,
     WithLog,
+    WithProxy,
     WithStatus[core_v1.Pod],
 ):
     """Client of pods (v1 Pod, namespaced)."""
@@ -660,6 +665,7 @@ class AsyncPods(
     AsyncWithEviction[policy_v1beta1.Eviction],
     AsyncWithExec,
     AsyncWithLog,
+    AsyncWithProxy,
     AsyncWithStatus[core_v1.Pod],
 ):
     """Async client of pods (v1 Pod, namespaced)."""
@@ -984,6 +990,7 @@ class Services(
     CanPatch[core_v1.Service],
     CanApply[core_v1.Service],
     CanDelete[core_v1.Service],
+    WithProxy,
     WithStatus[core_v1.Service],
 ):
     """Client of services (v1 Service, namespaced)."""
@@ -1003,6 +1010,7 @@ class AsyncServices(
     AsyncCanPatch[core_v1.Service],
     AsyncCanApply[core_v1.Service],
     AsyncCanDelete[core_v1.Service],
+    AsyncWithProxy,
     AsyncWithStatus[core_v1.Service],
 ):
     """Async client of services (v1 Service, namespaced)."""

@@ -31,6 +31,7 @@ from kubecodegen_runtime.client import (
     AsyncWithExec,
     AsyncWithFinalize,
     AsyncWithLog,
+    AsyncWithProxy,
     AsyncWithResize,
     AsyncWithScale,
     AsyncWithStatus,
@@ -55,6 +56,7 @@ from kubecodegen_runtime.client import (
     WithExec,
     WithFinalize,
     WithLog,
+    WithProxy,
     WithResize,
     WithScale,
     WithStatus,
@@ -433,6 +435,7 @@ NODES = ResourceInfo(
 
 class Nodes(
     ClusterResource[core_v1.Node, core_v1.NodeList],
+    WithProxy,
     WithStatus[core_v1.Node],
 ):
     """Client of nodes (v1 Node, cluster-scoped)."""
@@ -444,6 +447,7 @@ class Nodes(
 
 class AsyncNodes(
     AsyncClusterResource[core_v1.Node, core_v1.NodeList],
+    AsyncWithProxy,
     AsyncWithStatus[core_v1.Node],
 ):
     """Async client of nodes (v1 Node, cluster-scoped)."""
@@ -665,6 +669,7 @@ class Pods(
     WithEviction[policy_v1.Eviction],
     WithExec,
     WithLog,
+    WithProxy,
     WithResize[core_v1.Pod],
     WithStatus[core_v1.Pod],
 ):
@@ -684,6 +689,7 @@ class AsyncPods(
     AsyncWithEviction[policy_v1.Eviction],
     AsyncWithExec,
     AsyncWithLog,
+    AsyncWithProxy,
     AsyncWithResize[core_v1.Pod],
     AsyncWithStatus[core_v1.Pod],
 ):
@@ -1003,6 +1009,7 @@ SERVICES = ResourceInfo(
 
 class Services(
     NamespacedResource[core_v1.Service, core_v1.ServiceList],
+    WithProxy,
     WithStatus[core_v1.Service],
 ):
     """Client of services (v1 Service, namespaced)."""
@@ -1014,6 +1021,7 @@ class Services(
 
 class AsyncServices(
     AsyncNamespacedResource[core_v1.Service, core_v1.ServiceList],
+    AsyncWithProxy,
     AsyncWithStatus[core_v1.Service],
 ):
     """Async client of services (v1 Service, namespaced)."""

@@ -330,6 +330,8 @@ _MIXINS: dict[str, tuple[str, str | None, str]] = {
     # connect subresources with a typed client: WebSocket channel streams (client/_async/streams.py)
     "exec": ("WithExec", None, "none"),
     "attach": ("WithAttach", None, "none"),
+    # ... and plain HTTP relayed by the apiserver (client/_async/proxy.py)
+    "proxy": ("WithProxy", None, "none"),
 }
 
 

@@ -5,6 +5,7 @@
 Pure glue shared by both lives in :mod:`.ops`.
 """
 
+from ._async.proxy import AsyncWithProxy
 from ._async.resource import (
     AsyncAllNamespaces,
     AsyncCanApply,
@@ -35,6 +36,7 @@ from ._async.resource import (
 from ._async.rest import AsyncRESTClient
 from ._async.stream import AsyncEventStream
 from ._async.streams import AsyncExecSession, AsyncWithAttach, AsyncWithExec
+from ._sync.proxy import WithProxy
 from ._sync.resource import (
     AllNamespaces,
     CanApply,
@@ -65,6 +67,7 @@ from ._sync.resource import (
 from ._sync.rest import RESTClient
 from ._sync.stream import EventStream
 from ._sync.streams import ExecSession, WithAttach, WithExec
+from .proxying import ProxyResponse
 
 __all__ = [
     "AllNamespaces",
@@ -94,6 +97,7 @@ __all__ = [
     "AsyncWithExec",
     "AsyncWithFinalize",
     "AsyncWithLog",
+    "AsyncWithProxy",
     "AsyncWithResize",
     "AsyncWithScale",
     "AsyncWithStatus",
@@ -113,6 +117,7 @@ __all__ = [
     "ExecSession",
     "NamespacedResource",
     "NamespacedScope",
+    "ProxyResponse",
     "RESTClient",
     "Resource",
     "WithApproval",
@@ -123,6 +128,7 @@ __all__ = [
     "WithExec",
     "WithFinalize",
     "WithLog",
+    "WithProxy",
     "WithResize",
     "WithScale",
     "WithStatus",

@@ -439,3 +439,128 @@ def raw(
         content_type = JSON
     return Request(method.upper(), path, tuple(params), body=body,
                    content_type=content_type, stream=stream, accept=accept)
+
+
+# --- proxy ----------------------------------------------------------------------------
+
+#: The methods the apiserver's proxy subresources accept (its ``connect`` verbs).
+PROXY_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+#: What a named port may be: an IANA_SVC_NAME (DNS-1035-like, at most 15 characters).
+_PORT_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
+#: Headers the transport owns (credentials, framing, routing): a caller's value for one of
+#: them would either be ignored or change what the request means, so they are refused.
+_OWNED_HEADERS = frozenset({
+    "authorization", "host", "content-length", "transfer-encoding", "connection",
+    "upgrade", "te", "trailer", "proxy-authorization", "impersonate-user", "impersonate-group",
+    "impersonate-uid",
+})
+#: What may stay unescaped in one path segment (RFC 3986 pchar minus ``%``, ``;`` and
+#: ``=``, which some servers read as parameters).
+_SEGMENT_SAFE = "-._~!$&'()*+,:@"
+
+
+def proxy_target(name: str, *, port: int | str | None = None, scheme: str | None = None) -> str:
+    """The ``[scheme:]name[:port]`` segment that names where the apiserver proxies to.
+
+    Kubernetes reads the segment by splitting on ``:`` (``https:web:8443``), so the name
+    may not contain one; ``scheme`` is ``http`` or ``https``; a numeric port is 1-65535,
+    a named port an IANA service name (the pod's or service's ``ports[].name``).
+    """
+    if isinstance(name, str) and ":" in name:
+        raise ValueError(f"proxy name {name!r} may not contain ':'")
+    target = check_segment(name, "name")
+    if port is not None:
+        if isinstance(port, bool) or not isinstance(port, (int, str)):
+            raise ValueError(f"port must be an int or a port name, got {port!r}")
+        if isinstance(port, str) and not (port.isascii() and port.isdigit()):
+            if not (len(port) <= 15 and _PORT_NAME.fullmatch(port)):
+                raise ValueError(f"port {port!r} is neither 1-65535 nor a port name")
+        elif not 1 <= int(port) <= 65535:
+            raise ValueError(f"port must be 1-65535, got {port!r}")
+        target = f"{target}:{port}"
+    if scheme is not None:
+        if scheme not in ("http", "https"):
+            raise ValueError(f"proxy scheme must be 'http' or 'https', got {scheme!r}")
+        if port is None:
+            target = f"{target}:"  # "https:name:" : the scheme needs the port field present
+        target = f"{scheme}:{target}"
+    return target
+
+
+def proxy_path_suffix(path: str) -> str:
+    """``path`` (plain, unescaped text) as the escaped tail after ``/proxy``.
+
+    Every segment is percent-escaped on its own (``%``, ``?`` and ``#`` included), so the
+    path can carry no query or fragment of its own and no escape the caller did not mean.
+    ``.``/``..`` segments and empty segments (``a//b``) are refused: URL normalisation
+    (httpx's, the apiserver's path cleaning) would otherwise resolve them and address
+    something outside the proxy prefix, such as another resource of the API itself.
+    A leading ``/`` is optional; a trailing one is kept (servers tell ``dir/`` from ``dir``);
+    an empty path is the target's root, ``/``.
+    """
+    if not isinstance(path, str):
+        raise ValueError(f"proxy path must be a string, got {path!r}")
+    body = path[1:] if path.startswith("/") else path
+    if not body:
+        return "/"  # the apiserver redirects ".../proxy" there (301), which is not followed
+    trailing = body.endswith("/")
+    if trailing:
+        body = body[:-1]
+    parts = []
+    for segment in body.split("/"):
+        if segment in ("", ".", ".."):
+            raise ValueError(f"proxy path {path!r}: segment {segment!r} is not allowed")
+        parts.append(quote(segment, safe=_SEGMENT_SAFE))
+    return "/" + "/".join(parts) + ("/" if trailing else "")
+
+
+def proxy(
+    info: ResourceInfo,
+    name: str,
+    path: str = "",
+    *,
+    namespace: str | None = None,
+    port: int | str | None = None,
+    scheme: str | None = None,
+    method: str = "GET",
+    params: Iterable[tuple[str, str]] = (),
+    body: bytes | None = None,
+    headers: Iterable[tuple[str, str]] = (),
+) -> Request:
+    """A request through ``{resource}/{[scheme:]name[:port]}/proxy/{path}`` (pods, services,
+    nodes): the apiserver forwards method, query, body and headers to the target.
+
+    ``params`` become the proxied request's query; ``headers`` go with it (the ones the
+    transport owns, such as ``Authorization`` and ``Host``, are refused). A body without a
+    ``Content-Type`` header is sent as ``application/octet-stream``.
+    """
+    verb = method.upper() if isinstance(method, str) else method
+    if verb not in PROXY_METHODS:
+        raise ValueError(f"proxy method must be one of {sorted(PROXY_METHODS)}, got {method!r}")
+    if info.namespaced and namespace is None:
+        raise ValueError(f"{info.resource} is namespaced: a namespace is required")
+    if not info.namespaced and namespace is not None:
+        raise ValueError(f"{info.resource} is cluster-scoped: it takes no namespace")
+    ns = check_segment(namespace, "namespace") if namespace is not None else None
+    full = info.path(namespace=ns, name=proxy_target(name, port=port, scheme=scheme),
+                     subresource="proxy") + proxy_path_suffix(path)
+    query = tuple((str(k), str(v)) for k, v in params)
+    extra: list[tuple[str, str]] = []
+    content_type: str | None = None
+    accept = "*/*"
+    for key, value in headers:
+        lower = key.lower()
+        if lower in _OWNED_HEADERS:
+            raise ValueError(f"header {key!r} is set by the client and may not be given")
+        if any(c in key + value for c in "\r\n\0"):
+            raise ValueError(f"header {key!r} contains a line break or NUL")
+        if lower == "content-type":
+            content_type = value
+        elif lower == "accept":
+            accept = value
+        else:
+            extra.append((key, value))
+    if body is not None and content_type is None:
+        content_type = "application/octet-stream"
+    return Request(verb, full, query, tuple(extra), body=body, content_type=content_type,
+                   accept=accept)
