@@ -1,0 +1,1 @@
+"""Pod streams over WebSocket channels: exec/attach and port-forward."""
