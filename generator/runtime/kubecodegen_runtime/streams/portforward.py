@@ -184,3 +184,18 @@ class PortForwardProtocol:
             return self.ports.index(port)
         except ValueError:
             raise ValueError(f"port {port} is not forwarded by this stream") from None
+
+
+def check_subprotocol(port: int, chosen: str | None) -> None:
+    """Refuse a WebSocket whose server chose a subprotocol we did not offer. None or ""
+    (no subprotocol header) is the kubelet's default, the binary channel framing."""
+    if chosen and chosen not in PROTOCOLS:
+        raise PortForwardError(port, f"the server chose the unknown subprotocol {chosen!r}")
+
+
+def deliver(events: Sequence[Event]) -> tuple[bytes, str | None]:
+    """What the shells do with one message's events: the bytes to write to the local
+    connection, and the first error text (the connection is then closed), if any."""
+    data = b"".join(e.data for e in events if isinstance(e, Data))
+    errors = [e.message for e in events if isinstance(e, Error)]
+    return data, (errors[0] if errors else None)
