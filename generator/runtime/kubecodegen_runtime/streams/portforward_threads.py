@@ -195,6 +195,7 @@ class PortForward:
                 logger.warning("port-forward to remote port %d: connection closed: %s",
                                remote, exc)
         finally:
+            _shutdown(conn)  # a bare close() would neither wake a blocked recv nor send FIN
             conn.close()
             if ws is not None:
                 _close_ws(ws)
