@@ -186,6 +186,11 @@ class Stream:
         self.status_code = response.status_code
         self.headers = _headers(response)
 
+    @property
+    def response(self) -> httpx.Response:
+        """The httpx response (a WebSocket upgrade takes its ``network_stream``)."""
+        return self._response
+
     def iter_chunks(self) -> Iterator[bytes]:
         try:
             yield from self._response.iter_bytes()
@@ -223,6 +228,11 @@ class AsyncStream:
         self._response = response
         self.status_code = response.status_code
         self.headers = _headers(response)
+
+    @property
+    def response(self) -> httpx.Response:
+        """The httpx response (a WebSocket upgrade takes its ``network_stream``)."""
+        return self._response
 
     async def iter_chunks(self) -> AsyncIterator[bytes]:
         try:

@@ -61,6 +61,12 @@ class AsyncRESTClient:
         return self._limiter
 
     @property
+    def transport(self) -> AsyncTransport:
+        """The transport requests go through; a WebSocket upgrade (:mod:`...websocket`)
+        opens its stream there directly (a ``101`` is no API success, nor retried)."""
+        return self._transport
+
+    @property
     def namespace(self) -> str:
         """The default namespace of the configuration (kubeconfig context or in-cluster)."""
         return self.config.namespace

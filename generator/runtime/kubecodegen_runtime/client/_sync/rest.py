@@ -62,6 +62,12 @@ class RESTClient:
         return self._limiter
 
     @property
+    def transport(self) -> Transport:
+        """The transport requests go through; a WebSocket upgrade (:mod:`...websocket`)
+        opens its stream there directly (a ``101`` is no API success, nor retried)."""
+        return self._transport
+
+    @property
     def namespace(self) -> str:
         """The default namespace of the configuration (kubeconfig context or in-cluster)."""
         return self.config.namespace
