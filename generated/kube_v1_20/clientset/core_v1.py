@@ -28,6 +28,7 @@ from kubecodegen_runtime.client import (
     AsyncWithEviction,
     AsyncWithFinalize,
     AsyncWithLog,
+    AsyncWithPortForward,
     AsyncWithScale,
     AsyncWithStatus,
     AsyncWithToken,
@@ -48,6 +49,7 @@ from kubecodegen_runtime.client import (
     WithEviction,
     WithFinalize,
     WithLog,
+    WithPortForward,
     WithScale,
     WithStatus,
     WithToken,
@@ -638,6 +640,7 @@ class Pods(
     WithBinding[core_v1.Binding],
     WithEviction[policy_v1beta1.Eviction],
     WithLog,
+    WithPortForward,
     WithStatus[core_v1.Pod],
 ):
     """Client of pods (v1 Pod, namespaced)."""
@@ -652,6 +655,7 @@ class AsyncPods(
     AsyncWithBinding[core_v1.Binding],
     AsyncWithEviction[policy_v1beta1.Eviction],
     AsyncWithLog,
+    AsyncWithPortForward,
     AsyncWithStatus[core_v1.Pod],
 ):
     """Async client of pods (v1 Pod, namespaced)."""

@@ -29,6 +29,7 @@ from kubecodegen_runtime.client import (
     AsyncWithEviction,
     AsyncWithFinalize,
     AsyncWithLog,
+    AsyncWithPortForward,
     AsyncWithResize,
     AsyncWithScale,
     AsyncWithStatus,
@@ -51,6 +52,7 @@ from kubecodegen_runtime.client import (
     WithEviction,
     WithFinalize,
     WithLog,
+    WithPortForward,
     WithResize,
     WithScale,
     WithStatus,
@@ -659,6 +661,7 @@ class Pods(
     WithEphemeralContainers[core_v1.Pod],
     WithEviction[policy_v1.Eviction],
     WithLog,
+    WithPortForward,
     WithResize[core_v1.Pod],
     WithStatus[core_v1.Pod],
 ):
@@ -676,6 +679,7 @@ class AsyncPods(
     AsyncWithEphemeralContainers[core_v1.Pod],
     AsyncWithEviction[policy_v1.Eviction],
     AsyncWithLog,
+    AsyncWithPortForward,
     AsyncWithResize[core_v1.Pod],
     AsyncWithStatus[core_v1.Pod],
 ):

@@ -327,6 +327,7 @@ _MIXINS: dict[str, tuple[str, str | None, str]] = {
     "finalize": ("WithFinalize", None, "resource"),
     "ephemeralcontainers": ("WithEphemeralContainers", "ephemeral_containers_type", "response"),
     "log": ("WithLog", None, "none"),
+    "portforward": ("WithPortForward", None, "none"),
 }
 
 
@@ -348,7 +349,7 @@ class Unrendered:
 
 def unrendered_reason(sub: Subresource) -> str | None:
     """Why ``sub`` gets no typed client method, or ``None`` when a mixin renders it."""
-    if sub.connect:
+    if sub.connect and sub.name not in _MIXINS:
         return "connect (streaming) subresource: no typed client yet"
     if sub.name not in _MIXINS:
         return "no client mixin for this subresource"

@@ -5,6 +5,7 @@
 Pure glue shared by both lives in :mod:`.ops`.
 """
 
+from ._async.portforward import AsyncWithPortForward
 from ._async.resource import (
     AsyncAllNamespaces,
     AsyncCanApply,
@@ -34,6 +35,7 @@ from ._async.resource import (
 )
 from ._async.rest import AsyncRESTClient
 from ._async.stream import AsyncEventStream
+from ._sync.portforward import WithPortForward
 from ._sync.resource import (
     AllNamespaces,
     CanApply,
@@ -89,6 +91,7 @@ __all__ = [
     "AsyncWithEviction",
     "AsyncWithFinalize",
     "AsyncWithLog",
+    "AsyncWithPortForward",
     "AsyncWithResize",
     "AsyncWithScale",
     "AsyncWithStatus",
@@ -115,6 +118,7 @@ __all__ = [
     "WithEviction",
     "WithFinalize",
     "WithLog",
+    "WithPortForward",
     "WithResize",
     "WithScale",
     "WithStatus",
