@@ -33,8 +33,9 @@ from kubecodegen_runtime.envtest.process import ChildProcess
 
 from . import bootstrap
 from .assets import Assets, ServerKind, find_assets
-from .flags import modern_apiserver_args
+from .flags import kubelet_client_args, modern_apiserver_args
 from .kubeconfig import write_kubeconfig
+from .kubelet_pki import KubeletPKI
 
 __all__ = ["ClusterStartError", "TestCluster", "unique_name"]
 
@@ -125,6 +126,15 @@ class TestCluster:
             owned = not self.directory.exists()
             self._claim_directory()
         lock = [_lock_marker(self.directory)]
+        #: The certificates of the API server's link to a test kubelet (kube-apiserver only).
+        self.kubelet_pki: KubeletPKI | None = None
+        if not self.modern:
+            self.kubelet_pki = KubeletPKI(self.directory / "kubelet-pki")
+            pki = self.kubelet_pki
+            extra_apiserver_args = [
+                *kubelet_client_args(pki.client_cert_file, pki.client_key_file, pki.ca_file),
+                *extra_apiserver_args,
+            ]
         self._env = Environment(
             binaries=Binaries(
                 kube_apiserver=self._assets.kube_apiserver,

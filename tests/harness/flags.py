@@ -24,8 +24,25 @@ __all__ = [
     "Layout",
     "apiserver_args",
     "etcd_args",
+    "kubelet_client_args",
     "modern_apiserver_args",
 ]
+
+
+def kubelet_client_args(client_cert: Path, client_key: Path, kubelet_ca: Path) -> list[str]:
+    """kube-apiserver's side of the link to the test kubelet (`tests/harness/kubelet.py`).
+
+    The API server authenticates to kubelets with a client certificate and verifies their
+    serving certificates against the kubelet CA, as on a kubeadm cluster; it reaches a node at its
+    ``InternalIP`` (the test kubelet registers 127.0.0.1) and the port of
+    ``status.daemonEndpoints.kubeletEndpoint``. Harmless while no Node exists.
+    """
+    return [
+        f"--kubelet-client-certificate={client_cert}",
+        f"--kubelet-client-key={client_key}",
+        f"--kubelet-certificate-authority={kubelet_ca}",
+        "--kubelet-preferred-address-types=InternalIP",
+    ]
 
 
 def modern_apiserver_args(

@@ -45,6 +45,8 @@ from .assets import (
     find_modern_assets,
 )
 from .cluster import TestCluster, unique_name
+from .kubelet import TestKubelet
+from .kubelet_pods import KubeletPod
 
 MODERN_FIXTURES = frozenset(
     {
@@ -58,7 +60,15 @@ MODERN_FIXTURES = frozenset(
 #: Parametrized over both servers; their modern instances carry the ``modern`` mark.
 EITHER_SERVER_FIXTURES = frozenset({"cr_cluster", "cr_namespace", "cr_private_cluster"})
 CLUSTER_FIXTURES = frozenset(
-    {"cluster", "namespace", "private_cluster", "cluster_factory", "cluster_assets"}
+    {
+        "cluster",
+        "namespace",
+        "private_cluster",
+        "cluster_factory",
+        "cluster_assets",
+        "kubelet",
+        "kubelet_pod",
+    }
     | MODERN_FIXTURES
     | EITHER_SERVER_FIXTURES
 )
@@ -167,6 +177,28 @@ def namespace(cluster: TestCluster, request: pytest.FixtureRequest) -> str:
     """A new namespace named after the test. Not deleted: without kube-controller-manager a
     deleted namespace stays Terminating forever, and the session cluster is discarded anyway."""
     return cluster.create_namespace(unique_name(request.node.name, max_length=50))
+
+
+@pytest.fixture(scope="session")
+def kubelet(cluster: TestCluster) -> Iterator[TestKubelet]:
+    """The test kubelet of the session cluster: a Ready Node whose kubelet API (logs, exec,
+    attach, port-forward, node proxy) the API server reaches (see docs/test-cluster.md)."""
+    node = TestKubelet(cluster)
+    try:
+        node.start()
+        yield node
+    finally:
+        node.close()
+
+
+@pytest.fixture
+def kubelet_pod(kubelet: TestKubelet, namespace: str) -> Iterator[KubeletPod]:
+    """A Running pod (one container ``main``) on the test kubelet's node, in `namespace`.
+    Faults set on the kubelet during the test are cleared afterwards."""
+    try:
+        yield kubelet.create_pod(namespace)
+    finally:
+        kubelet.clear_faults()
 
 
 @pytest.fixture

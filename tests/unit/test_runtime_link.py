@@ -54,7 +54,7 @@ def test_requirement_is_stated_once_and_satisfied_by_this_runtime() -> None:
     assert 'name = "kubecodegen-runtime"' in runtime_project
     block = runtime_project.split("dependencies = [", 1)[1].split("]", 1)[0]
     deps = set(re.findall(r'^\s*"([A-Za-z0-9_-]+)', block, re.M))
-    assert deps == {"httpx", "msgspec", "PyYAML"}
+    assert deps == {"httpx", "msgspec", "PyYAML", "wsproto"}
     link = runtime_link(False)
     release = tuple(int(p) for p in kubecodegen_runtime.__version__.split("."))
     assert link.minimum <= release < link.maximum

@@ -35,9 +35,19 @@ from wsproto.events import (
 )
 
 from kubecodegen_runtime import errors
-from kubecodegen_runtime.client import AsyncRESTClient, RESTClient
+from kubecodegen_runtime.client import (
+    AsyncNamespacedScope,
+    AsyncRESTClient,
+    AsyncWithAttach,
+    AsyncWithExec,
+    NamespacedScope,
+    RESTClient,
+    WithAttach,
+    WithExec,
+)
 from kubecodegen_runtime.config import ClientConfig
 from kubecodegen_runtime.config.auth import BearerTokenAuth
+from kubecodegen_runtime.meta import ResourceInfo
 from kubecodegen_runtime.retry import NO_RETRY
 from kubecodegen_runtime.websocket import (
     HandshakeError,
@@ -351,3 +361,65 @@ def test_concurrent_writer_and_reader_threads(make_peer: Callable[..., Peer]) ->
         received = [ws.recv() for _ in range(count)]
         writer.join(timeout=60)
         assert received == [chunk] * count
+
+
+# --- exec sessions over the peer (what the real kubelet cannot be made to do) ---------------
+
+PODS = ResourceInfo(group="", version="v1", resource="pods", kind="Pod", namespaced=True)
+
+
+class Pods(NamespacedScope[Any, Any], WithExec, WithAttach):
+    info = PODS
+
+
+class AsyncPods(AsyncNamespacedScope[Any, Any], AsyncWithExec, AsyncWithAttach):
+    info = PODS
+
+
+def silent(side: PeerSide) -> None:
+    """Accepts, then sends nothing until the client goes away."""
+    for _ in side.events():
+        pass
+
+
+def test_exec_timeout_sync(make_peer: Callable[..., Peer]) -> None:
+    peer = make_peer(silent)
+    with rest_for(peer) as rest, pytest.raises(errors.DeadlineExceeded):
+        Pods(rest, "ns").exec("p", ["sleep", "1000"], timeout=0.5)
+
+
+def test_exec_timeout_async(make_peer: Callable[..., Peer]) -> None:
+    peer = make_peer(silent)
+
+    async def main() -> None:
+        async with async_rest_for(peer) as rest:
+            with pytest.raises(errors.DeadlineExceeded):
+                await AsyncPods(rest, "ns").exec("p", ["sleep", "1000"], timeout=0.5)
+
+    asyncio.run(main())
+
+
+def v4_cat(side: PeerSide) -> None:
+    """A v4 server running ``cat``: echoes stdin on stdout; it can only learn of the end of
+    stdin from the connection's close, then reports success."""
+    received = []
+    for message in side.messages():
+        assert message[0] == 0, "v4 has no close message: only stdin may arrive"
+        received.append(message[1:])
+        if b"".join(received).endswith(b"END"):
+            break
+    side.send(Message(data=b"\x01" + b"".join(received)))
+    side.send(Message(data=b"\x03" + json.dumps({"status": "Success"}).encode()))
+    side.send(CloseConnection(code=1000))
+
+
+def test_attach_v4_session_never_sends_the_v5_close(make_peer: Callable[..., Peer],
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    peer = make_peer(v4_cat, accept=lambda req: "v4.channel.k8s.io")
+    with rest_for(peer) as rest, caplog.at_level("WARNING"):
+        result = Pods(rest, "ns").attach("p", stdin=b"some input END", timeout=30)
+    assert (result.stdout, result.exit_code) == (b"some input END", 0)
+    (request,) = peer.requests
+    assert request.target.startswith("/api/v1/namespaces/ns/pods/p/attach?")
+    assert "command=" not in request.target
+    assert "cannot close stdin" in caplog.text

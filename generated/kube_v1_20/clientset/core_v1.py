@@ -24,8 +24,10 @@ from kubecodegen_runtime.client import (
     AsyncNamespacedResource,
     AsyncNamespacedScope,
     AsyncRESTClient,
+    AsyncWithAttach,
     AsyncWithBinding,
     AsyncWithEviction,
+    AsyncWithExec,
     AsyncWithFinalize,
     AsyncWithLog,
     AsyncWithPortForward,
@@ -45,8 +47,10 @@ from kubecodegen_runtime.client import (
     NamespacedResource,
     NamespacedScope,
     RESTClient,
+    WithAttach,
     WithBinding,
     WithEviction,
+    WithExec,
     WithFinalize,
     WithLog,
     WithPortForward,
@@ -637,8 +641,10 @@ PODS = ResourceInfo(
 
 class Pods(
     NamespacedResource[core_v1.Pod, core_v1.PodList],
+    WithAttach,
     WithBinding[core_v1.Binding],
     WithEviction[policy_v1beta1.Eviction],
+    WithExec,
     WithLog,
     WithPortForward,
     WithStatus[core_v1.Pod],
@@ -652,8 +658,10 @@ class Pods(
 
 class AsyncPods(
     AsyncNamespacedResource[core_v1.Pod, core_v1.PodList],
+    AsyncWithAttach,
     AsyncWithBinding[core_v1.Binding],
     AsyncWithEviction[policy_v1beta1.Eviction],
+    AsyncWithExec,
     AsyncWithLog,
     AsyncWithPortForward,
     AsyncWithStatus[core_v1.Pod],

@@ -327,6 +327,9 @@ _MIXINS: dict[str, tuple[str, str | None, str]] = {
     "finalize": ("WithFinalize", None, "resource"),
     "ephemeralcontainers": ("WithEphemeralContainers", "ephemeral_containers_type", "response"),
     "log": ("WithLog", None, "none"),
+    # connect subresources with a typed client: WebSocket channel streams (client/_async/streams.py)
+    "exec": ("WithExec", None, "none"),
+    "attach": ("WithAttach", None, "none"),
     "portforward": ("WithPortForward", None, "none"),
 }
 
@@ -349,9 +352,9 @@ class Unrendered:
 
 def unrendered_reason(sub: Subresource) -> str | None:
     """Why ``sub`` gets no typed client method, or ``None`` when a mixin renders it."""
-    if sub.connect and sub.name not in _MIXINS:
-        return "connect (streaming) subresource: no typed client yet"
     if sub.name not in _MIXINS:
+        if sub.connect:
+            return "connect (streaming) subresource: no typed client yet"
         return "no client mixin for this subresource"
     takes = _MIXINS[sub.name][2]
     struct_id = sub.response_type if takes == "response" else \

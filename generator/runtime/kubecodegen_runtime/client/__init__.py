@@ -35,6 +35,7 @@ from ._async.resource import (
 )
 from ._async.rest import AsyncRESTClient
 from ._async.stream import AsyncEventStream
+from ._async.streams import AsyncExecSession, AsyncWithAttach, AsyncWithExec
 from ._sync.portforward import WithPortForward
 from ._sync.resource import (
     AllNamespaces,
@@ -65,6 +66,7 @@ from ._sync.resource import (
 )
 from ._sync.rest import RESTClient
 from ._sync.stream import EventStream
+from ._sync.streams import ExecSession, WithAttach, WithExec
 
 __all__ = [
     "AllNamespaces",
@@ -81,14 +83,17 @@ __all__ = [
     "AsyncClusterResource",
     "AsyncClusterScope",
     "AsyncEventStream",
+    "AsyncExecSession",
     "AsyncNamespacedResource",
     "AsyncNamespacedScope",
     "AsyncRESTClient",
     "AsyncResource",
     "AsyncWithApproval",
+    "AsyncWithAttach",
     "AsyncWithBinding",
     "AsyncWithEphemeralContainers",
     "AsyncWithEviction",
+    "AsyncWithExec",
     "AsyncWithFinalize",
     "AsyncWithLog",
     "AsyncWithPortForward",
@@ -108,14 +113,17 @@ __all__ = [
     "ClusterResource",
     "ClusterScope",
     "EventStream",
+    "ExecSession",
     "NamespacedResource",
     "NamespacedScope",
     "RESTClient",
     "Resource",
     "WithApproval",
+    "WithAttach",
     "WithBinding",
     "WithEphemeralContainers",
     "WithEviction",
+    "WithExec",
     "WithFinalize",
     "WithLog",
     "WithPortForward",

@@ -20,7 +20,9 @@ it (which could deadlock when the writer waits for the peer to read, and the pee
 from __future__ import annotations
 
 import collections.abc
+import contextlib
 import logging
+import socket
 from threading import Lock
 from types import TracebackType
 from typing import Any
@@ -60,6 +62,8 @@ class WebSocket:
         self._max = max_message_bytes
         self._method = method
         self._path = path
+        #: the API path of the stream (no query: it may carry a command's arguments)
+        self.path = path
         self._conn = Connection(ConnectionType.CLIENT)
         self._state = Lock()
         self._writing = Lock()
@@ -193,6 +197,14 @@ class WebSocket:
             logger.debug("websocket close not sent: %s", exc)
         finally:
             self._release()
+
+    def abort(self) -> None:
+        """Shut the connection down from anywhere (another thread, a timer): a blocked
+        :meth:`recv` then ends as a lost connection (1006), a blocked send fails."""
+        sock = self._network.get_extra_info("socket")
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def _release(self) -> None:
         if self._released:

@@ -1,0 +1,648 @@
+"""`TestKubelet`: a small kubelet of the harness's own, so pod streams are tested for real.
+
+kube-apiserver does not answer ``pods/log``, ``pods/exec``, ``pods/attach``, ``pods/portforward``
+or ``nodes/proxy`` itself: it looks up the pod's node, dials that node's kubelet over HTTPS
+(``--kubelet-client-certificate``, verified against ``--kubelet-certificate-authority``, at the
+node's ``InternalIP`` and ``daemonEndpoints.kubeletEndpoint.Port``) and relays the answer, an
+upgraded stream included. This kubelet serves that API on 127.0.0.1 with a serving certificate
+from the cluster's kubelet CA and requires the API server's client certificate. It registers a
+Node (Ready) and creates pods bound to it whose status it reports (`KubeletPod`). Commands of
+exec run for real as host processes (`kubelet_process`), logs come from buffers the test fills.
+
+It runs an asyncio loop on a thread of its own; the test talks to it from any thread. A SPDY
+handler (what kubectl 1.20 speaks for exec) can be plugged in as `spdy_handler`; WebSocket is
+built in. Faults on demand: `fail_upgrades` answers upgrades with an error status instead of
+101; `cut_streams_after` aborts stream connections after so many output bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import logging
+import os
+import ssl
+import threading
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import h11
+import httpx
+
+from .kubelet_exec import SUPPORTED_PROTOCOLS, StreamOptions, serve_exec
+from .kubelet_logs import ByteLimit, LogOptions, initial, render
+from .kubelet_pki import APISERVER_CLIENT_USER
+from .kubelet_pods import KubeletPod, TestContainer
+from .kubelet_process import ContainerProcess
+from .kubelet_ws import ServerWebSocket, choose_protocol, header, is_websocket
+
+if TYPE_CHECKING:
+    from .cluster import TestCluster
+
+_log = logging.getLogger("tests.harness.kubelet")
+
+NODE_NAME = "kubecodegen-node"
+_MAX_BODY = 16 * 1024 * 1024
+
+
+@dataclass
+class KubeletRequest:
+    """One request as the kubelet received it (also what a node-proxy route is given)."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+
+@dataclass
+class KubeletResponse:
+    """What a node-proxy route answers."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=lambda: [("Content-Type", "text/plain")])
+
+
+Route = Callable[[KubeletRequest], KubeletResponse]
+
+
+@dataclass
+class StreamUpgrade:
+    """An /exec, /attach or /portForward request being upgraded, as given to `spdy_handler`.
+
+    The handler owns the connection: it answers (101 or an error) through ``conn``/``writer`` and
+    runs the session. `start_process` starts the exec command (or None for attach/portforward);
+    `pod`/`container` are the target; ``request`` is h11's parsed request."""
+
+    kind: str  # "exec" | "attach" | "portforward"
+    request: h11.Request
+    query: dict[str, list[str]]
+    pod: KubeletPod
+    container: TestContainer | None
+    options: StreamOptions | None
+    conn: h11.Connection
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    kubelet: TestKubelet
+
+    async def start_process(self) -> ContainerProcess:
+        """Start the exec command (OSError if it cannot run)."""
+        if self.container is None or self.options is None:
+            raise RuntimeError("no command to start for " + self.kind)
+        return await self.kubelet.start_exec_process(
+            self.container, self.query.get("command", []), self.options
+        )
+
+
+SpdyHandler = Callable[[StreamUpgrade], Awaitable[None]]
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class TestKubelet:
+    """A kubelet for one `TestCluster` (kube-apiserver flavour); `start`, finally `close`."""
+
+    __test__ = False
+
+    def __init__(self, cluster: TestCluster, *, node_name: str = NODE_NAME) -> None:
+        if cluster.kubelet_pki is None:
+            raise ValueError("the test kubelet needs a kube-apiserver cluster (not the modern one)")
+        self.cluster = cluster
+        self.node_name = node_name
+        self.address = "127.0.0.1"
+        self.port = 0
+        self.directory = cluster.directory / "kubelet"
+        self.directory.mkdir(exist_ok=True, mode=0o700)
+        self._pki = cluster.kubelet_pki
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="test-kubelet", daemon=True
+        )
+        self._server: asyncio.base_events.Server | None = None
+        self._pods: dict[tuple[str, str], KubeletPod] = {}
+        self._lock = threading.Lock()
+        self._routes: dict[str, Route] = {"/healthz": lambda _: KubeletResponse(body=b"ok")}
+        self._pod_ip = self.address
+        #: Every request received, oldest first (for tests of what the API server sent).
+        self.requests: list[KubeletRequest] = []
+        self.spdy_handler: SpdyHandler | None = None
+        self._upgrade_failure: tuple[int, str] | None = None
+        self._cut_after: int | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def __repr__(self) -> str:
+        return f"TestKubelet({self.node_name}, https://{self.address}:{self.port})"
+
+    # ----- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        cert, key = self._pki.issue_serving(self.node_name, [self.address])
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(self._pki.ca_file))
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_cert_chain(str(cert), str(key))
+        self._thread.start()
+        self._server = self._call(
+            asyncio.start_server(self._connection, self.address, 0, ssl=context)
+        )
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        self._register_node()
+
+    def close(self) -> None:
+        if not self._thread.is_alive():
+            return
+
+        async def stop() -> None:
+            if self._server is not None:
+                self._server.close()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+        with contextlib.suppress(Exception):
+            self._call(stop(), timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def _call(self, coroutine: Awaitable[Any], timeout: float = 30.0) -> Any:
+        future: Future[Any] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)  # type: ignore[arg-type]
+        return future.result(timeout)
+
+    # ----- the API server side: node and pods ---------------------------------------------
+
+    def _api(self) -> httpx.Client:
+        return self.cluster.admin_client()
+
+    def _node_status(self) -> dict[str, Any]:
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {
+            "addresses": [
+                {"type": "InternalIP", "address": self.address},
+                {"type": "Hostname", "address": self.node_name},
+            ],
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": self.port}},
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "KubeletReady",
+                    "message": "kubecodegen test kubelet is posting ready status",
+                    "lastHeartbeatTime": now,
+                    "lastTransitionTime": now,
+                }
+            ],
+            "nodeInfo": {
+                "machineID": "kubecodegen",
+                "systemUUID": "kubecodegen",
+                "bootID": "kubecodegen",
+                "kernelVersion": os.uname().release,
+                "osImage": "kubecodegen test kubelet",
+                "containerRuntimeVersion": "kubecodegen://host",
+                "kubeletVersion": "v1.20.2",
+                "kubeProxyVersion": "v1.20.2",
+                "operatingSystem": "linux",
+                "architecture": "amd64",
+            },
+        }
+
+    def _register_node(self) -> None:
+        api = self._api()
+        body = {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {
+                "name": self.node_name,
+                "labels": {"kubernetes.io/hostname": self.node_name, "kubernetes.io/os": "linux"},
+            },
+        }
+        created = api.post("/api/v1/nodes", json=body)
+        if created.status_code == 409:
+            created = api.get(f"/api/v1/nodes/{self.node_name}")
+        created.raise_for_status()
+        node = created.json()
+        node["status"] = self._node_status()
+        api.put(f"/api/v1/nodes/{self.node_name}/status", json=node).raise_for_status()
+
+    def create_pod(
+        self,
+        namespace: str,
+        name: str | None = None,
+        containers: Sequence[str] = ("main",),
+        *,
+        labels: Mapping[str, str] | None = None,
+    ) -> KubeletPod:
+        """Create a pod bound to this node and report it Running with a podIP."""
+        from .cluster import unique_name
+
+        name = name or unique_name("pod")
+        body = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace, "labels": dict(labels or {})},
+            "spec": {
+                "nodeName": self.node_name,
+                "automountServiceAccountToken": False,
+                "terminationGracePeriodSeconds": 0,
+                "containers": [
+                    {"name": each, "image": "kubecodegen.test/host:latest"} for each in containers
+                ],
+            },
+        }
+        api = self._api()
+        created = api.post(f"/api/v1/namespaces/{namespace}/pods", json=body)
+        created.raise_for_status()
+        pod = KubeletPod(
+            self, created.json(), containers, self._pod_ip, self.directory / namespace / name
+        )
+        with self._lock:
+            self._pods[(namespace, name)] = pod
+        pod.on_status = self._report_pod
+        self._report_pod(pod)
+        return pod
+
+    def _report_pod(self, pod: KubeletPod) -> None:
+        api = self._api()
+        path = f"/api/v1/namespaces/{pod.namespace}/pods/{pod.name}/status"
+        for _ in range(5):
+            current = api.get(path)
+            current.raise_for_status()
+            obj = current.json()
+            obj["status"] = pod.status(self.address)
+            answer = api.put(path, json=obj)
+            if answer.status_code != 409:
+                answer.raise_for_status()
+                return
+        raise RuntimeError(f"could not update the status of pod {pod.namespace}/{pod.name}")
+
+    def pod(self, namespace: str, name: str) -> KubeletPod | None:
+        with self._lock:
+            return self._pods.get((namespace, name))
+
+    # ----- test controls --------------------------------------------------------------------
+
+    def route(self, path: str, handler: Route) -> None:
+        """Serve ``path`` (exact) for ``nodes/proxy``: ``handler(request) -> KubeletResponse``."""
+        self._routes[path] = handler
+
+    def fail_upgrades(self, status: int = 403, message: str = "upgrade refused by test") -> None:
+        """Answer every exec/attach/portforward upgrade with ``status`` until `clear_faults`."""
+        self._upgrade_failure = (status, message)
+
+    def cut_streams_after(self, output_bytes: int) -> None:
+        """Abort stream connections (no close frame) after ``output_bytes`` of output."""
+        self._cut_after = output_bytes
+
+    def clear_faults(self) -> None:
+        self._upgrade_failure = None
+        self._cut_after = None
+
+    # ----- serving ---------------------------------------------------------------------------
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            await self._serve(reader, writer)
+        except (ConnectionError, OSError, h11.ProtocolError, asyncio.IncompleteReadError) as exc:
+            _log.debug("kubelet connection ended: %s", exc)
+        except Exception:  # never silent: a harness bug must show in the log
+            _log.exception("test kubelet failed on a request")
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    def _authenticated(self, writer: asyncio.StreamWriter) -> bool:
+        cert = writer.get_extra_info("peercert") or {}
+        for rdn in cert.get("subject", ()):
+            for key, value in rdn:
+                if key == "commonName" and value == APISERVER_CLIENT_USER:
+                    return True
+        return False
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=65536)
+        while True:
+            got = await _read_request(conn, reader)
+            if got is None:
+                return
+            request, body = got
+            target = urllib.parse.urlsplit(request.target.decode("latin-1"))
+            query = urllib.parse.parse_qs(target.query, keep_blank_values=True)
+            path = urllib.parse.unquote(target.path)
+            recorded = KubeletRequest(
+                request.method.decode(),
+                path,
+                query,
+                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers],
+                body,
+            )
+            self.requests.append(recorded)
+            if not self._authenticated(writer):
+                await _respond(conn, writer, 401, b"Unauthorized")
+                return
+            try:
+                keep = await self._dispatch(conn, request, recorded, reader, writer)
+            except HttpError as exc:
+                await _respond(conn, writer, exc.status, exc.message.encode())
+                keep = True
+            if not keep or conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+                return
+            conn.start_next_cycle()
+
+    async def _dispatch(
+        self,
+        conn: h11.Connection,
+        request: h11.Request,
+        recorded: KubeletRequest,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> bool:
+        parts = recorded.path.strip("/").split("/")
+        kind = parts[0]
+        if kind == "containerLogs" and len(parts) == 4:
+            await self._logs(conn, writer, reader, parts[1], parts[2], parts[3], recorded.query)
+            return True
+        if kind in ("exec", "attach") and len(parts) == 4:
+            await self._stream(conn, request, recorded, reader, writer, kind, parts[1:])
+            return False
+        if kind == "portForward" and len(parts) == 3:
+            await self._stream(conn, request, recorded, reader, writer, "portforward", parts[1:])
+            return False
+        route = self._routes.get(recorded.path)
+        if route is None:
+            raise HttpError(404, "404 page not found")
+        answer = await asyncio.get_running_loop().run_in_executor(None, route, recorded)
+        await _respond(conn, writer, answer.status, answer.body, answer.headers)
+        return True
+
+    def _find(
+        self, namespace: str, name: str, container: str | None
+    ) -> tuple[KubeletPod, TestContainer | None]:
+        pod = self.pod(namespace, name)
+        if pod is None:
+            raise HttpError(404, f"pod {namespace}/{name} does not exist")
+        if container is None:
+            return pod, None
+        if not pod.has_container(container):
+            raise HttpError(404, f"container {container!r} not found in pod {name!r}")
+        return pod, pod.container(container)
+
+    # ----- logs -----------------------------------------------------------------------------
+
+    async def _logs(
+        self,
+        conn: h11.Connection,
+        writer: asyncio.StreamWriter,
+        reader: asyncio.StreamReader,
+        namespace: str,
+        name: str,
+        container_name: str,
+        query: Mapping[str, list[str]],
+    ) -> None:
+        _pod, container = self._find(namespace, name, container_name)
+        assert container is not None
+        options = _log_options(query)
+        entries = container.entries(options.previous)
+        if entries is None:
+            raise HttpError(
+                400,
+                f"previous terminated container {container_name!r} in pod {name!r} not found",
+            )
+        writer.write(
+            conn.send(h11.Response(status_code=200, headers=[(b"Content-Type", b"text/plain")]))
+            or b""
+        )
+        limit = ByteLimit(options.limit_bytes)
+        for entry in initial(entries, options):
+            await _send_data(conn, writer, limit.take(render(entry, options.timestamps)))
+            if limit.exhausted():
+                break
+        if options.follow and not options.previous and not limit.exhausted():
+            await self._follow(conn, writer, reader, container, len(entries), options, limit)
+        writer.write(conn.send(h11.EndOfMessage()) or b"")
+        await writer.drain()
+
+    async def _follow(
+        self,
+        conn: h11.Connection,
+        writer: asyncio.StreamWriter,
+        reader: asyncio.StreamReader,
+        container: TestContainer,
+        seen: int,
+        options: LogOptions,
+        limit: ByteLimit,
+    ) -> None:
+        """New lines as they are logged, until the container ends or restarts or the peer goes."""
+        instance = container.instance
+        gone = asyncio.ensure_future(reader.read(1))
+        try:
+            while not limit.exhausted():
+                changed = container.changed()
+                if container.instance != instance:
+                    changed.cancel()
+                    return
+                new = container.entries_after(seen)
+                if new:
+                    changed.cancel()
+                    seen += len(new)
+                    for entry in new:
+                        await _send_data(
+                            conn, writer, limit.take(render(entry, options.timestamps))
+                        )
+                        if limit.exhausted():
+                            return
+                    continue
+                if container.exit_code is not None:
+                    changed.cancel()
+                    return
+                waiting: list[asyncio.Future[Any]] = [changed, gone]
+                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                if gone.done():
+                    changed.cancel()
+                    raise ConnectionError("the API server closed the log stream")
+        finally:
+            gone.cancel()
+
+    # ----- streams (exec, attach, portforward) ------------------------------------------------
+
+    async def start_exec_process(
+        self, container: TestContainer, command: Sequence[str], options: StreamOptions
+    ) -> ContainerProcess:
+        if not command:
+            raise FileNotFoundError("no command given")
+        env = {
+            "PATH": os.environ.get("PATH", os.defpath),
+            "HOME": str(container.workdir),
+            "HOSTNAME": container.pod.name,
+            "TERM": "xterm" if options.tty else "dumb",
+        }
+        return await ContainerProcess.start(
+            command, stdin=options.stdin, tty=options.tty, cwd=container.workdir, env=env
+        )
+
+    async def _stream(
+        self,
+        conn: h11.Connection,
+        request: h11.Request,
+        recorded: KubeletRequest,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        kind: str,
+        target: list[str],
+    ) -> None:
+        container_name = target[2] if len(target) == 3 else None
+        pod, container = self._find(target[0], target[1], container_name)
+        options: StreamOptions | None = None
+        if kind != "portforward":
+            try:
+                options = StreamOptions.parse(recorded.query)
+            except ValueError as exc:
+                raise HttpError(400, str(exc)) from None
+        if self._upgrade_failure is not None:
+            status, message = self._upgrade_failure
+            raise HttpError(status, message)
+        upgrade = (header(request, "upgrade") or "").lower()
+        if upgrade.startswith("spdy/"):
+            if self.spdy_handler is None:
+                raise HttpError(400, "the test kubelet has no SPDY handler plugged in")
+            await self.spdy_handler(
+                StreamUpgrade(
+                    kind,
+                    request,
+                    recorded.query,
+                    pod,
+                    container,
+                    options,
+                    conn,
+                    reader,
+                    writer,
+                    self,
+                )
+            )
+            return
+        if not is_websocket(request):
+            raise HttpError(400, "Upgrade request required")
+        protocol = choose_protocol(request, SUPPORTED_PROTOCOLS)
+        if protocol is None:
+            raise HttpError(403, "requested protocol(s) are not supported")
+        ws = await ServerWebSocket.accept(conn, request, reader, writer, protocol)
+        if kind == "exec":
+            assert container is not None and options is not None
+            command = recorded.query.get("command", [])
+            stream_options = options
+
+            async def start() -> ContainerProcess:
+                assert container is not None
+                return await self.start_exec_process(container, command, stream_options)
+
+            await serve_exec(ws, options, start, self._cut_after)
+            return
+        await ws.close(1011, f"{kind} is not implemented by the test kubelet yet")
+
+
+# ----- HTTP helpers ------------------------------------------------------------------------
+
+
+async def _read_request(
+    conn: h11.Connection, reader: asyncio.StreamReader
+) -> tuple[h11.Request, bytes] | None:
+    request: h11.Request | None = None
+    body = bytearray()
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            data = await reader.read(65536)
+            conn.receive_data(data)
+            if not data and request is None:
+                return None
+            continue
+        if isinstance(event, h11.Request):
+            request = event
+        elif isinstance(event, h11.Data):
+            body += event.data
+            if len(body) > _MAX_BODY:
+                raise HttpError(413, "request body too large")
+        elif isinstance(event, h11.EndOfMessage):
+            assert request is not None
+            return request, bytes(body)
+        elif isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED:
+            return None
+
+
+async def _respond(
+    conn: h11.Connection,
+    writer: asyncio.StreamWriter,
+    status: int,
+    body: bytes,
+    headers: Sequence[tuple[str, str]] = (("Content-Type", "text/plain; charset=utf-8"),),
+) -> None:
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    raw = [(k, v) for k, v in raw if k.lower() != b"content-length"]
+    raw.append((b"Content-Length", str(len(body)).encode()))
+    writer.write(conn.send(h11.Response(status_code=status, headers=raw)) or b"")
+    if body:
+        writer.write(conn.send(h11.Data(data=body)) or b"")
+    writer.write(conn.send(h11.EndOfMessage()) or b"")
+    await writer.drain()
+
+
+async def _send_data(conn: h11.Connection, writer: asyncio.StreamWriter, data: bytes) -> None:
+    if data:
+        writer.write(conn.send(h11.Data(data=data)) or b"")
+        await writer.drain()
+
+
+def _log_options(query: Mapping[str, list[str]]) -> LogOptions:
+    def one(name: str) -> str | None:
+        values = query.get(name)
+        return values[0] if values else None
+
+    def integer(name: str) -> int | None:
+        value = one(name)
+        if value is None:
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            raise HttpError(400, f"invalid {name} {value!r}") from None
+
+    since_ns: int | None = None
+    seconds = integer("sinceSeconds")
+    if seconds is not None:
+        since_ns = time.time_ns() - seconds * 1_000_000_000
+    since_time = one("sinceTime")
+    if since_time is not None:
+        try:
+            moment = datetime.datetime.fromisoformat(since_time.replace("Z", "+00:00"))
+        except ValueError:
+            raise HttpError(400, f"invalid sinceTime {since_time!r}") from None
+        since_ns = int(moment.timestamp() * 1_000_000_000)
+    return LogOptions(
+        follow=one("follow") == "true",
+        previous=one("previous") == "true",
+        timestamps=one("timestamps") == "true",
+        since_ns=since_ns,
+        tail_lines=integer("tailLines"),
+        limit_bytes=integer("limitBytes"),
+    )
