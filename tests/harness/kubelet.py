@@ -34,11 +34,15 @@ from typing import TYPE_CHECKING, Any
 import h11
 import httpx
 
+from .kubelet_attach import MainProcess, serve_attach
 from .kubelet_exec import SUPPORTED_PROTOCOLS, StreamOptions, serve_exec
 from .kubelet_logs import ByteLimit, LogOptions, initial, render
 from .kubelet_pki import APISERVER_CLIENT_USER
 from .kubelet_pods import KubeletPod, TestContainer
+from .kubelet_portforward import SUPPORTED_PROTOCOLS as PORTFORWARD_PROTOCOLS
+from .kubelet_portforward import parse_ports, serve_portforward
 from .kubelet_process import ContainerProcess
+from .kubelet_servers import pod_address, proxyable
 from .kubelet_ws import ServerWebSocket, choose_protocol, header, is_websocket
 
 if TYPE_CHECKING:
@@ -98,6 +102,22 @@ class StreamUpgrade:
     writer: asyncio.StreamWriter
     kubelet: TestKubelet
 
+    async def switch(self, headers: Sequence[tuple[str, str]]) -> bytes:
+        """Answer ``101 Switching Protocols`` with ``headers`` (e.g. ``Upgrade: SPDY/3.1``,
+        ``X-Stream-Protocol-Version``); returns the bytes the client sent after its request,
+        which belong to the new protocol. Afterwards read ``reader`` and write ``writer``."""
+        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        self.writer.write(
+            self.conn.send(h11.InformationalResponse(status_code=101, headers=raw)) or b""
+        )
+        await self.writer.drain()
+        trailing, _ = self.conn.trailing_data
+        return bytes(trailing)
+
+    async def refuse(self, status: int, message: str) -> None:
+        """Answer with an error instead of upgrading (the connection is closed afterwards)."""
+        await _respond(self.conn, self.writer, status, message.encode())
+
     async def start_process(self) -> ContainerProcess:
         """Start the exec command (OSError if it cannot run)."""
         if self.container is None or self.options is None:
@@ -140,16 +160,31 @@ class TestKubelet:
         self._pods: dict[tuple[str, str], KubeletPod] = {}
         self._lock = threading.Lock()
         self._routes: dict[str, Route] = {"/healthz": lambda _: KubeletResponse(body=b"ok")}
-        self._pod_ip = self.address
+        #: The podIP of every pod: a proxyable address of this machine if there is one.
+        self.pod_ip = pod_address()
         #: Every request received, oldest first (for tests of what the API server sent).
         self.requests: list[KubeletRequest] = []
         self.spdy_handler: SpdyHandler | None = None
         self._upgrade_failure: tuple[int, str] | None = None
         self._cut_after: int | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._processes: set[ContainerProcess] = set()
 
     def __repr__(self) -> str:
         return f"TestKubelet({self.node_name}, https://{self.address}:{self.port})"
+
+    @property
+    def proxyable(self) -> bool:
+        """True when the API server will proxy to the pods' IP (``pods/proxy``,
+        ``services/proxy``); see `skip_reason`."""
+        return proxyable(self.pod_ip)
+
+    @property
+    def skip_reason(self) -> str:
+        return (
+            "this machine has no non-loopback IPv4 address, and kube-apiserver refuses to proxy "
+            "to loopback pod IPs (proxyutil.IsProxyableIP)"
+        )
 
     # ----- lifecycle -----------------------------------------------------------------------
 
@@ -168,6 +203,10 @@ class TestKubelet:
     def close(self) -> None:
         if not self._thread.is_alive():
             return
+        with self._lock:
+            pods = list(self._pods.values())
+        for pod in pods:
+            pod.close()
 
         async def stop() -> None:
             if self._server is not None:
@@ -269,7 +308,7 @@ class TestKubelet:
         created = api.post(f"/api/v1/namespaces/{namespace}/pods", json=body)
         created.raise_for_status()
         pod = KubeletPod(
-            self, created.json(), containers, self._pod_ip, self.directory / namespace / name
+            self, created.json(), containers, self.pod_ip, self.directory / namespace / name
         )
         with self._lock:
             self._pods[(namespace, name)] = pod
@@ -290,6 +329,64 @@ class TestKubelet:
                 answer.raise_for_status()
                 return
         raise RuntimeError(f"could not update the status of pod {pod.namespace}/{pod.name}")
+
+    def start_main(self, container: TestContainer, command: Sequence[str], *, tty: bool) -> None:
+        """Start ``container``'s main process on the kubelet's loop (see `TestContainer.run`)."""
+        options = StreamOptions(stdin=True, stdout=True, stderr=not tty, tty=tty)
+
+        async def start() -> None:
+            process = await self.start_exec_process(container, command, options)
+            container.main = MainProcess(container, process)
+
+        self._call(start())
+
+    def expose(
+        self, pod: KubeletPod, port: int, name: str | None, service_port: int, port_name: str
+    ) -> str:
+        """See `KubeletPod.expose`."""
+        from .cluster import unique_name
+
+        name = name or unique_name(f"svc-{pod.name}", max_length=40)
+        api = self._api()
+        base = f"/api/v1/namespaces/{pod.namespace}"
+        service = {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": name, "namespace": pod.namespace},
+            "spec": {
+                "ports": [
+                    {"name": port_name, "port": service_port, "targetPort": port, "protocol": "TCP"}
+                ]
+            },
+        }
+        api.post(f"{base}/services", json=service).raise_for_status()
+        endpoints = {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {"name": name, "namespace": pod.namespace},
+            "subsets": [
+                {
+                    "addresses": [
+                        {
+                            "ip": pod.ip,
+                            "nodeName": self.node_name,
+                            "targetRef": {
+                                "kind": "Pod",
+                                "namespace": pod.namespace,
+                                "name": pod.name,
+                                "uid": pod.uid,
+                            },
+                        }
+                    ],
+                    "ports": [{"name": port_name, "port": port, "protocol": "TCP"}],
+                }
+            ],
+        }
+        created = api.post(f"{base}/endpoints", json=endpoints)
+        if created.status_code == 422 and not self.proxyable:
+            raise RuntimeError(f"cannot expose pod {pod.name}: {self.skip_reason}")
+        created.raise_for_status()
+        return name
 
     def pod(self, namespace: str, name: str) -> KubeletPod | None:
         with self._lock:
@@ -497,9 +594,19 @@ class TestKubelet:
             "HOSTNAME": container.pod.name,
             "TERM": "xterm" if options.tty else "dumb",
         }
-        return await ContainerProcess.start(
+        process = await ContainerProcess.start(
             command, stdin=options.stdin, tty=options.tty, cwd=container.workdir, env=env
         )
+        self._processes.add(process)
+        waiter = asyncio.ensure_future(process.wait())
+        waiter.add_done_callback(lambda _: self._processes.discard(process))
+        self._tasks.add(waiter)
+        waiter.add_done_callback(self._tasks.discard)
+        return process
+
+    def active_processes(self) -> int:
+        """How many processes (exec commands and main processes) are running now."""
+        return len(self._processes)
 
     async def _stream(
         self,
@@ -543,10 +650,29 @@ class TestKubelet:
             return
         if not is_websocket(request):
             raise HttpError(400, "Upgrade request required")
-        protocol = choose_protocol(request, SUPPORTED_PROTOCOLS)
+        ports: list[int] = []
+        if kind == "portforward":
+            try:
+                ports = parse_ports(recorded.query)
+            except ValueError as exc:
+                raise HttpError(400, str(exc)) from None
+        main = container.main if container is not None else None
+        if kind == "attach" and (main is None or main.finished):
+            raise HttpError(
+                400, f"container {container_name} in pod {target[1]} has no running main process"
+            )
+        supported = PORTFORWARD_PROTOCOLS if kind == "portforward" else SUPPORTED_PROTOCOLS
+        protocol = choose_protocol(request, supported)
         if protocol is None:
             raise HttpError(403, "requested protocol(s) are not supported")
         ws = await ServerWebSocket.accept(conn, request, reader, writer, protocol)
+        if kind == "portforward":
+            await serve_portforward(ws, ports, pod.ip, pod.name, self._cut_after)
+            return
+        if kind == "attach":
+            assert main is not None and options is not None
+            await serve_attach(ws, options, main, self._cut_after)
+            return
         if kind == "exec":
             assert container is not None and options is not None
             command = recorded.query.get("command", [])
@@ -557,8 +683,6 @@ class TestKubelet:
                 return await self.start_exec_process(container, command, stream_options)
 
             await serve_exec(ws, options, start, self._cut_after)
-            return
-        await ws.close(1011, f"{kind} is not implemented by the test kubelet yet")
 
 
 # ----- HTTP helpers ------------------------------------------------------------------------

@@ -109,8 +109,12 @@ async def pump_input(
     close: Callable[[], Awaitable[None]],
     resize: Callable[[int, int], None],
     stdin: bool,
+    close_stdin: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Client frames to the process until the client closes (stdin is then closed too)."""
+    """Client frames to the process until the client closes (then ``close`` is called).
+
+    A v5 close of stdin calls ``close_stdin`` (default: ``close``): exec closes the process's
+    stdin either way; attach only on an explicit close, a client that goes away just detaches."""
     while True:
         frame = await ws.recv_frame()
         if frame is None:
@@ -126,7 +130,7 @@ async def pump_input(
             except (ValueError, KeyError, TypeError) as exc:
                 _log.warning("bad resize frame %r: %s", data[:100], exc)
         elif channel == CLOSE and ws.subprotocol == V5 and data[:1] == bytes([STDIN]):
-            await close()
+            await (close_stdin or close)()
 
 
 class OutputBudget:
@@ -176,8 +180,23 @@ async def serve_exec(
         await ws.close()
         return
     budget = OutputBudget(cut_after)
+
+    async def client_gone() -> None:
+        # The client went away: its command must not outlive the session (as a container
+        # runtime ends an exec whose streams are gone).
+        await process.close_stdin()
+        if ws.remote_closed:
+            process.kill()
+
     inputs = asyncio.ensure_future(
-        pump_input(ws, process.write_stdin, process.close_stdin, process.resize, options.stdin)
+        pump_input(
+            ws,
+            process.write_stdin,
+            client_gone,
+            process.resize,
+            options.stdin,
+            close_stdin=process.close_stdin,
+        )
     )
     try:
         while True:

@@ -18,9 +18,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .kubelet_logs import LogEntry
+from .kubelet_servers import (
+    HttpHandler,
+    HttpRecord,
+    PodServer,
+    echo,
+    echo_http,
+    http_server,
+    tcp_server,
+)
 
 if TYPE_CHECKING:
+    import socket
+
     from .kubelet import TestKubelet
+    from .kubelet_attach import MainProcess
 
 
 class TestContainer:
@@ -41,6 +53,8 @@ class TestContainer:
         #: Incremented at each restart, so a follower of the old instance stops.
         self.instance = 0
         self.started_at = time.time()
+        #: The long-running main process that attach attaches to (see `run`).
+        self.main: MainProcess | None = None
 
     def __repr__(self) -> str:
         return f"TestContainer({self.pod.namespace}/{self.pod.name}/{self.name})"
@@ -55,6 +69,11 @@ class TestContainer:
         with self._lock:
             self._entries.append(LogEntry(time.time_ns(), stream, data))
         self._wake()
+
+    def run(self, command: Sequence[str], *, tty: bool = False) -> None:
+        """Start the container's main process (host process; its output goes to the log and to
+        attached sessions; its exit terminates the container)."""
+        self.pod.kubelet.start_main(self, command, tty=tty)
 
     def restart(self) -> None:
         """A new instance: the current log becomes the previous one; the new one starts empty."""
@@ -158,6 +177,9 @@ class KubeletPod:
             name: TestContainer(self, name, _mkdir(workdir / name)) for name in container_names
         }
         self.on_status: Callable[[KubeletPod], None] | None = None
+        self._servers: list[PodServer] = []
+        #: Requests received by the pod's HTTP servers (`serve_http`), oldest first.
+        self.http_requests: list[HttpRecord] = []
 
     def __repr__(self) -> str:
         return f"KubeletPod({self.namespace}/{self.name}, ip={self.ip})"
@@ -176,6 +198,41 @@ class KubeletPod:
     @property
     def containers(self) -> Iterator[TestContainer]:
         return iter(list(self._containers.values()))
+
+    def listen(self, handler: Callable[[socket.socket], None] = echo, port: int = 0) -> PodServer:
+        """A TCP server of the pod on ``ip`` (port 0: any free one); default: echo. Each
+        connection runs ``handler(socket)`` on a thread of its own."""
+        server = tcp_server(self.ip, port, handler)
+        self._servers.append(server)
+        return server
+
+    def serve_http(self, handler: HttpHandler = echo_http, port: int = 0) -> PodServer:
+        """An HTTP/1.1 server of the pod on ``ip``; the default handler answers each request
+        with its method, path (and query), headers and body as JSON."""
+        server = http_server(self.ip, port, handler, self.http_requests)
+        self._servers.append(server)
+        return server
+
+    def expose(
+        self,
+        port: int,
+        *,
+        name: str | None = None,
+        service_port: int | None = None,
+        port_name: str = "http",
+    ) -> str:
+        """Create a Service for the pod's ``port`` and its Endpoints (no endpoints controller
+        runs, so the harness writes them, pointing at ``ip``); returns the Service's name. The
+        Service has no selector, so nothing else ever rewrites the Endpoints."""
+        return self.kubelet.expose(self, port, name, service_port or port, port_name)
+
+    def close(self) -> None:
+        """Stop the pod's servers and main processes (the Pod object stays)."""
+        while self._servers:
+            self._servers.pop().close()
+        for container in self._containers.values():
+            if container.main is not None:
+                container.main.kill()
 
     def restart_container(self, name: str | None = None) -> None:
         self.container(name).restart()

@@ -195,10 +195,12 @@ def kubelet(cluster: TestCluster) -> Iterator[TestKubelet]:
 def kubelet_pod(kubelet: TestKubelet, namespace: str) -> Iterator[KubeletPod]:
     """A Running pod (one container ``main``) on the test kubelet's node, in `namespace`.
     Faults set on the kubelet during the test are cleared afterwards."""
+    pod = kubelet.create_pod(namespace)
     try:
-        yield kubelet.create_pod(namespace)
+        yield pod
     finally:
         kubelet.clear_faults()
+        pod.close()
 
 
 @pytest.fixture

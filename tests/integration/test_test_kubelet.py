@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.harness.cluster import TestCluster
-from tests.harness.kubelet import NODE_NAME, TestKubelet
+from tests.harness.kubelet import NODE_NAME, KubeletResponse, StreamUpgrade, TestKubelet
 from tests.harness.kubelet_pods import KubeletPod
 
 pytestmark = pytest.mark.cluster
@@ -109,7 +109,9 @@ def upgrade(
     }
     if protocols:
         headers["Sec-WebSocket-Protocol"] = protocols
-    request = client.build_request("GET", path, params=httpx.QueryParams(tuple(params)), headers=headers)
+    request = client.build_request(
+        "GET", path, params=httpx.QueryParams(tuple(params)), headers=headers
+    )
     return client.send(request, stream=True)
 
 
@@ -338,3 +340,185 @@ def test_exec_faults_refused_upgrade_and_cut_stream(
     finally:
         stream.close()
     assert received == 1000
+
+
+# ----- attach, port-forward, proxies -------------------------------------------------------
+
+
+def test_attach_to_the_main_process(cluster: TestCluster, kubelet_pod: KubeletPod) -> None:
+    main = kubelet_pod.container("main")
+    main.run(["sh", "-c", "read line; echo got:$line; echo bad >&2; exit 4"])
+    params = [("stdin", "true"), ("stdout", "true"), ("stderr", "true")]
+    path = f"/api/v1/namespaces/{kubelet_pod.namespace}/pods/{kubelet_pod.name}/attach"
+    response = upgrade(cluster, path, params, "v5.channel.k8s.io")
+    assert response.status_code == 101, response.read()
+    stream = response.extensions["network_stream"]
+    try:
+        stream.write(client_frame(b"\x00hello\n"))
+        channels, errors, _ = collect(FrameReader(stream))
+    finally:
+        stream.close()
+    assert channels[1] == b"got:hello\n" and channels[2] == b"bad\n"
+    assert json.loads(errors[-1])["status"] == "Success"  # attach reports no exit code
+    assert _log(cluster, kubelet_pod).text == "got:hello\nbad\n"
+    deadline = time.monotonic() + 20
+    pod_path = f"/api/v1/namespaces/{kubelet_pod.namespace}/pods/{kubelet_pod.name}"
+    while True:
+        state = cluster.admin_client().get(pod_path).json()["status"]["containerStatuses"][0]
+        if "terminated" in state["state"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert state["state"]["terminated"]["exitCode"] == 4
+    refused = upgrade(cluster, path, params, "v5.channel.k8s.io")
+    assert refused.status_code == 400  # nothing left to attach to
+
+
+def test_port_forward_to_a_pod_server(cluster: TestCluster, kubelet_pod: KubeletPod) -> None:
+    server = kubelet_pod.listen()  # echo
+    path = f"/api/v1/namespaces/{kubelet_pod.namespace}/pods/{kubelet_pod.name}/portforward"
+    response = upgrade(cluster, path, [("ports", str(server.port))], "v4.channel.k8s.io")
+    assert response.status_code == 101, response.read()
+    stream = response.extensions["network_stream"]
+    reader = FrameReader(stream)
+    port = struct.pack("<H", server.port)
+    try:
+        assert reader.frame() == (2, b"\x00" + port)
+        assert reader.frame() == (2, b"\x01" + port)
+        stream.write(client_frame(b"\x00ping"))
+        echoed = b""
+        while len(echoed) < 4:
+            opcode, payload = reader.frame()
+            assert (opcode, payload[:1]) == (2, b"\x00")
+            echoed += payload[1:]
+        assert echoed == b"ping"
+        stream.write(client_frame(struct.pack("!H", 1000), opcode=8))
+        opcode, _ = reader.frame()
+        assert opcode == 8
+    finally:
+        stream.close()
+
+
+def test_port_forward_to_a_closed_port_reports_on_the_error_channel(
+    cluster: TestCluster, kubelet_pod: KubeletPod
+) -> None:
+    closed = kubelet_pod.listen()
+    port = closed.port
+    closed.close()
+    path = f"/api/v1/namespaces/{kubelet_pod.namespace}/pods/{kubelet_pod.name}/portforward"
+    response = upgrade(cluster, path, [("ports", str(port))], "v4.channel.k8s.io")
+    assert response.status_code == 101
+    stream = response.extensions["network_stream"]
+    try:
+        channels, _, _ = collect(FrameReader(stream))
+    finally:
+        stream.close()
+    assert channels[1][2:].startswith(f"error forwarding port {port} to pod".encode())
+
+
+def test_node_proxy_route(cluster: TestCluster, kubelet: TestKubelet) -> None:
+    kubelet.route(
+        "/stats/summary",
+        lambda request: KubeletResponse(
+            200, json.dumps({"q": request.query.get("x", [])}).encode(), [("X-Test", "1")]
+        ),
+    )
+    answer = cluster.admin_client().get(
+        f"/api/v1/nodes/{NODE_NAME}/proxy/stats/summary", params={"x": "1"}
+    )
+    assert answer.json() == {"q": ["1"]} and answer.headers["x-test"] == "1"
+
+
+def test_pod_proxy_reaches_a_pod_http_server(
+    cluster: TestCluster, kubelet: TestKubelet, kubelet_pod: KubeletPod
+) -> None:
+    if not kubelet.proxyable:
+        pytest.skip(kubelet.skip_reason)
+    server = kubelet_pod.serve_http()
+    answer = cluster.admin_client().get(
+        f"/api/v1/namespaces/{kubelet_pod.namespace}/pods/{kubelet_pod.name}:{server.port}"
+        "/proxy/some/path",
+        params={"a": "b"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["path"] == "/some/path?a=b"
+    assert kubelet_pod.http_requests[-1].method == "GET"
+
+
+def test_service_proxy_reaches_an_exposed_pod_server(
+    cluster: TestCluster, kubelet: TestKubelet, kubelet_pod: KubeletPod
+) -> None:
+    if not kubelet.proxyable:
+        pytest.skip(kubelet.skip_reason)
+    server = kubelet_pod.serve_http()
+    service = kubelet_pod.expose(server.port, service_port=80, port_name="web")
+    answer = cluster.admin_client().get(
+        f"/api/v1/namespaces/{kubelet_pod.namespace}/services/{service}:web/proxy/x"
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["path"] == "/x"
+
+
+def test_exec_client_going_away_ends_the_command(
+    cluster: TestCluster, kubelet: TestKubelet, kubelet_pod: KubeletPod
+) -> None:
+    marker = kubelet_pod.container("main").workdir / "still-running"
+    _, stream, reader = exec_session(
+        cluster, kubelet_pod, ["sh", "-c", f"echo started; sleep 30; touch {marker}"]
+    )
+    assert reader.frame() == (2, b"\x01")  # the kubelet's opening (empty stdout) frame
+    assert reader.frame() == (2, b"\x01started\n")
+    stream.write(client_frame(struct.pack("!H", 1000), opcode=8))
+    stream.close()
+    deadline = time.monotonic() + 20
+    while kubelet.active_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert kubelet.active_processes() == 0
+    assert not marker.exists()
+
+
+def test_spdy_upgrades_go_to_the_plugged_in_handler(
+    cluster: TestCluster, kubelet: TestKubelet, kubelet_pod: KubeletPod
+) -> None:
+    seen: list[StreamUpgrade] = []
+
+    async def handler(upgrade: StreamUpgrade) -> None:
+        seen.append(upgrade)
+        await upgrade.switch([("Connection", "Upgrade"), ("Upgrade", "SPDY/3.1")])
+        upgrade.writer.write(b"spdy-hello")
+        await upgrade.writer.drain()
+
+    kubelet.spdy_handler = handler
+    client = httpx.Client(
+        base_url=cluster.server,
+        verify=ssl.create_default_context(cafile=str(cluster.ca_file)),
+        headers={"Authorization": f"Bearer {cluster.admin_token}"},
+        trust_env=False,
+        timeout=30.0,
+    )
+    path = f"/api/v1/namespaces/{kubelet_pod.namespace}/pods/{kubelet_pod.name}/exec"
+    try:
+        request = client.build_request(
+            "POST",
+            path,
+            params={"command": "true", "stdout": "true"},
+            headers={
+                "Connection": "Upgrade",
+                "Upgrade": "SPDY/3.1",
+                "X-Stream-Protocol-Version": "v4.channel.k8s.io",
+            },
+        )
+        response = client.send(request, stream=True)
+        assert response.status_code == 101
+        stream = response.extensions["network_stream"]
+        received = b""
+        while len(received) < 10:
+            chunk = stream.read(100)
+            if not chunk:
+                break
+            received += chunk
+        stream.close()
+    finally:
+        kubelet.spdy_handler = None
+        client.close()
+    assert received == b"spdy-hello"
+    assert seen[0].kind == "exec" and seen[0].query["command"] == ["true"]
