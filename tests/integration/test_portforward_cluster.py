@@ -159,3 +159,22 @@ async def test_async_echo_concurrent_large_and_refused(
                     await asyncio.sleep(0.05)
                 assert pf.errors == 1
     assert f"error forwarding port {closed}" in caplog.text
+
+
+def test_sync_leaving_closes_open_connections_and_listener(
+    cs: Any, kubelet_pod: KubeletPod
+) -> None:
+    server = kubelet_pod.listen()
+    pf = cs.core_v1.pods(kubelet_pod.namespace).port_forward(kubelet_pod.name, [server.port])
+    with pf:
+        assert pf.local_port(server.port) == server.port  # a bare port: the same number locally
+        conn = socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT)
+        conn.sendall(b"still open")
+        assert conn.recv(1024) == b"still open"
+    try:
+        assert conn.recv(1024) == b""  # leaving the block closed it
+    finally:
+        conn.close()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT).close()
+    assert pf.errors == 0
