@@ -23,8 +23,10 @@ kube = import_reference("kube_v1_20")
 from kube_v1_20 import AsyncClientset, Clientset  # noqa: E402
 
 from kubecodegen_runtime import errors  # noqa: E402
+from kubecodegen_runtime.client import ExecSession  # noqa: E402
 from kubecodegen_runtime.streams import ExecError, StreamInterrupted  # noqa: E402
-from kubecodegen_runtime.websocket import UpgradeRefused  # noqa: E402
+from kubecodegen_runtime.streams.exec import session_params  # noqa: E402
+from kubecodegen_runtime.websocket import UpgradeRefused, connect  # noqa: E402
 
 pytestmark = pytest.mark.cluster
 
@@ -133,3 +135,17 @@ def test_async_exec_stdin_and_exit_code(cluster: TestCluster, kubelet_pod: Kubel
             assert b"12 80" in b"".join(chunks)
 
     asyncio.run(main())
+
+
+def test_v4_fallback_on_the_real_server(cs: Any, kubelet_pod: KubeletPod) -> None:
+    """An older server speaks only v4: the same session works, stdout/stderr/exit code."""
+    path = f"/api/v1/namespaces/{kubelet_pod.namespace}/pods/{kubelet_pod.name}/exec"
+    params = session_params(command=["sh", "-c", "printf a; printf b >&2; exit 5"],
+                            container=None, stdin=False, stdout=True, stderr=True, tty=False)
+    ws = connect(cs.rest, path, params, ["v4.channel.k8s.io"])
+    with ExecSession(ws) as session:
+        assert session.subprotocol == "v4.channel.k8s.io"
+        seen = list(session)
+        assert session.wait() == 5
+    assert b"".join(d for c, d in seen if c == "stdout") == b"a"
+    assert b"".join(d for c, d in seen if c == "stderr") == b"b"

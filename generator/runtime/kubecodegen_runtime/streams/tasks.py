@@ -94,6 +94,9 @@ class AsyncTimeLimit:
         if self._handle is not None:
             self._handle.cancel()
         if self._expired and exc_type is asyncio.CancelledError:
+            uncancel = getattr(self._task, "uncancel", None)  # Python 3.11+: the
+            if uncancel is not None:  # cancellation was ours, and is consumed here
+                uncancel()
             raise DeadlineExceeded(f"{self._what} took longer than {self._seconds:g} s",
                                    method="GET", url=self._what, sent=True) from None
 
