@@ -21,6 +21,7 @@ import pytest
 
 from tests.generated_packages import import_reference
 from tests.harness.cluster import TestCluster
+from tests.harness.kubelet import TestKubelet
 from tests.harness.kubelet_pods import KubeletPod
 
 kube = import_reference("kube_v1_20")
@@ -178,3 +179,30 @@ def test_sync_leaving_closes_open_connections_and_listener(
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT).close()
     assert pf.errors == 0
+
+
+def test_sync_refused_upgrade_and_cut_stream_are_logged_errors(
+    cs: Any, kubelet: TestKubelet, kubelet_pod: KubeletPod, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = kubelet_pod.listen()
+    pods = cs.core_v1.pods(kubelet_pod.namespace)
+    with caplog.at_level(logging.WARNING, LOGGER), \
+            pods.port_forward(kubelet_pod.name, [(0, server.port)]) as pf:
+        port = pf.local_port(server.port)
+        kubelet.fail_upgrades(403, "port-forward refused by the test")
+        with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as conn:
+            assert conn.recv(1024) == b""
+        _wait_errors(pf, 1)
+        assert pf.errors == 1
+        assert "port-forward refused by the test" in caplog.text
+        kubelet.clear_faults()
+        kubelet.cut_streams_after(1000)
+        with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as conn:
+            conn.sendall(b"x" * 5000)
+            got = b""
+            while chunk := conn.recv(65536):
+                got += chunk
+            assert 0 < len(got) < 5000  # cut mid-way: what came before the cut, then closed
+        _wait_errors(pf, 2)
+        assert pf.errors == 2
+        assert "lost the connection" in caplog.text

@@ -9,11 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kubecodegen_runtime.streams.portforward import (
+    ABNORMAL_CLOSURE,
     MAX_ERROR_BYTES,
     Data,
     Error,
     PortForwardError,
     PortForwardProtocol,
+    check_end,
+    check_subprotocol,
     parse_ports,
     port_params,
 )
@@ -125,3 +128,14 @@ def test_port_lists() -> None:
         PortForwardProtocol([])
     with pytest.raises(ValueError):
         PortForwardProtocol(list(range(1, 129)))
+
+
+def test_lost_connection_is_an_error_a_close_is_not() -> None:
+    check_end(80, 1000)
+    check_end(80, None)
+    with pytest.raises(PortForwardError, match="lost the connection"):
+        check_end(80, ABNORMAL_CLOSURE)
+    check_subprotocol(80, "v4.channel.k8s.io")
+    check_subprotocol(80, None)
+    with pytest.raises(PortForwardError, match="unknown subprotocol"):
+        check_subprotocol(80, "v5.channel.k8s.io")

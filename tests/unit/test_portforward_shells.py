@@ -67,6 +67,7 @@ class KubeletSocket:
 
     def __init__(self, remote: int, target: int) -> None:
         self.subprotocol = "v4.channel.k8s.io"
+        self.close_code: int | None = None
         self._out: queue.Queue[bytes | None] = queue.Queue()
         self._out.put(_prefix(0, remote))
         self._out.put(_prefix(1, remote))
@@ -108,6 +109,7 @@ class AsyncKubeletSocket:
     subprotocol = "v4.channel.k8s.io"
 
     def __init__(self) -> None:
+        self.close_code: int | None = None
         self._out: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._writer: asyncio.StreamWriter | None = None
         self._task: asyncio.Future[None] | None = None

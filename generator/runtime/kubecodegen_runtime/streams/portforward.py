@@ -199,3 +199,15 @@ def deliver(events: Sequence[Event]) -> tuple[bytes, str | None]:
     data = b"".join(e.data for e in events if isinstance(e, Data))
     errors = [e.message for e in events if isinstance(e, Error)]
     return data, (errors[0] if errors else None)
+
+
+#: WebSocket close code of a connection that ended without a close frame (RFC 6455 7.1.5)
+ABNORMAL_CLOSURE = 1006
+
+
+def check_end(port: int, close_code: int | None) -> None:
+    """Raise when the WebSocket ended by losing the connection (no close frame: the API
+    server or the kubelet went away mid-stream), so that connection counts as failed
+    rather than as the pod closing its side."""
+    if close_code == ABNORMAL_CLOSURE:
+        raise PortForwardError(port, "lost the connection to the server (no close frame)")

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from .portforward import (
     PortForwardError,
     PortForwardProtocol,
+    check_end,
     check_subprotocol,
     deliver,
     parse_ports,
@@ -35,6 +36,9 @@ class AsyncChannelSocket(Protocol):
 
     @property
     def subprotocol(self) -> str | None: ...
+
+    @property
+    def close_code(self) -> int | None: ...
 
     async def send(self, data: bytes) -> None: ...
 
@@ -188,3 +192,4 @@ class AsyncPortForward:
                 await writer.drain()
             if error is not None:
                 raise PortForwardError(remote, error)
+        check_end(remote, ws.close_code)

@@ -20,6 +20,7 @@ from typing import Protocol
 from .portforward import (
     PortForwardError,
     PortForwardProtocol,
+    check_end,
     check_subprotocol,
     deliver,
     parse_ports,
@@ -37,6 +38,9 @@ class ChannelSocket(Protocol):
 
     @property
     def subprotocol(self) -> str | None: ...
+
+    @property
+    def close_code(self) -> int | None: ...
 
     def send(self, data: bytes) -> None: ...
 
@@ -231,6 +235,7 @@ class PortForward:
                 conn.sendall(data)
             if error is not None:
                 raise PortForwardError(remote, error)
+        check_end(remote, ws.close_code)
 
 
 def _shutdown(conn: socket.socket) -> None:
