@@ -24,8 +24,8 @@ Closing: protocol v4 has no per-channel close, so the client cannot tell the pod
 data" except by closing the whole WebSocket, which also ends the pod->client direction.
 When the local TCP peer shuts down its sending side, the shells therefore keep the
 WebSocket open and keep delivering what the pod sends until the server closes it (which
-the kubelet does when the pod side of the connection ends) -- the same bytes kubectl's
-WebSocket forwarder would deliver. When the server closes, the TCP connection is closed.
+the kubelet does when the pod side of the connection ends); then the TCP connection is
+closed. (client-go's SPDY forwarder can half-close a stream; v4 WebSocket channels cannot.)
 
 Nothing here does I/O; :meth:`PortForwardProtocol.receive` turns one WebSocket message into
 events and :meth:`PortForwardProtocol.data` builds one.
