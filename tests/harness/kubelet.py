@@ -35,8 +35,8 @@ import h11
 import httpx
 
 from .kubelet_attach import MainProcess, serve_attach
-from .kubelet_exec import SUPPORTED_PROTOCOLS, StreamOptions, serve_exec
-from .kubelet_logs import ByteLimit, LogOptions, initial, render
+from .kubelet_exec import SUPPORTED_PROTOCOLS, Cut, OutputBudget, StreamOptions, serve_exec
+from .kubelet_logs import ByteLimit, LogEntry, LogOptions, initial, render
 from .kubelet_pki import APISERVER_CLIENT_USER
 from .kubelet_pods import KubeletPod, TestContainer
 from .kubelet_portforward import SUPPORTED_PROTOCOLS as PORTFORWARD_PROTOCOLS
@@ -169,6 +169,7 @@ class TestKubelet:
         self._cut_after: int | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._processes: set[ContainerProcess] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
 
     def __repr__(self) -> str:
         return f"TestKubelet({self.node_name}, https://{self.address}:{self.port})"
@@ -211,9 +212,16 @@ class TestKubelet:
         async def stop() -> None:
             if self._server is not None:
                 self._server.close()
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            # Ending the connections ends their handlers (reads see EOF, commands are killed);
+            # cancelling is the last resort only.
+            for writer in list(self._writers):
+                writer.transport.abort()
+            pending = [task for task in self._tasks if not task.done()]
+            if pending:
+                _, late = await asyncio.wait(pending, timeout=5)
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
 
         with contextlib.suppress(Exception):
             self._call(stop(), timeout=10)
@@ -403,7 +411,8 @@ class TestKubelet:
         self._upgrade_failure = (status, message)
 
     def cut_streams_after(self, output_bytes: int) -> None:
-        """Abort stream connections (no close frame) after ``output_bytes`` of output."""
+        """Abort connections after ``output_bytes`` of output: each exec/attach/port-forward
+        stream (no close frame) and each log response (no end of the chunked body)."""
         self._cut_after = output_bytes
 
     def clear_faults(self) -> None:
@@ -416,6 +425,7 @@ class TestKubelet:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        self._writers.add(writer)
         try:
             await self._serve(reader, writer)
         except (ConnectionError, OSError, h11.ProtocolError, asyncio.IncompleteReadError) as exc:
@@ -425,6 +435,7 @@ class TestKubelet:
         finally:
             if task is not None:
                 self._tasks.discard(task)
+            self._writers.discard(writer)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
@@ -478,8 +489,11 @@ class TestKubelet:
         parts = recorded.path.strip("/").split("/")
         kind = parts[0]
         if kind == "containerLogs" and len(parts) == 4:
-            await self._logs(conn, writer, reader, parts[1], parts[2], parts[3], recorded.query)
-            return True
+            # After following, the connection is not reused: the watch for the peer going
+            # away may have consumed bytes of a next request.
+            return await self._logs(
+                conn, writer, reader, parts[1], parts[2], parts[3], recorded.query
+            )
         if kind in ("exec", "attach") and len(parts) == 4:
             await self._stream(conn, request, recorded, reader, writer, kind, parts[1:])
             return False
@@ -516,7 +530,8 @@ class TestKubelet:
         name: str,
         container_name: str,
         query: Mapping[str, list[str]],
-    ) -> None:
+    ) -> bool:
+        """Answer one log request; True when the connection may serve another request."""
         _pod, container = self._find(namespace, name, container_name)
         assert container is not None
         options = _log_options(query)
@@ -531,23 +546,35 @@ class TestKubelet:
             or b""
         )
         limit = ByteLimit(options.limit_bytes)
+        budget = OutputBudget(self._cut_after)
+
+        async def send(entry: LogEntry) -> None:
+            data = limit.take(render(entry, options.timestamps))
+            try:
+                data = budget.take(data)
+            except Cut as cut:  # the fault: part of the output, then the connection is cut
+                await _send_data(conn, writer, cut.args[0])
+                writer.transport.abort()
+                raise ConnectionError("log stream cut (fault)") from None
+            await _send_data(conn, writer, data)
+
         for entry in initial(entries, options):
-            await _send_data(conn, writer, limit.take(render(entry, options.timestamps)))
+            await send(entry)
             if limit.exhausted():
                 break
-        if options.follow and not options.previous and not limit.exhausted():
-            await self._follow(conn, writer, reader, container, len(entries), options, limit)
+        followed = options.follow and not options.previous and not limit.exhausted()
+        if followed:
+            await self._follow(send, reader, container, len(entries), limit)
         writer.write(conn.send(h11.EndOfMessage()) or b"")
         await writer.drain()
+        return not followed
 
     async def _follow(
         self,
-        conn: h11.Connection,
-        writer: asyncio.StreamWriter,
+        send: Callable[[LogEntry], Awaitable[None]],
         reader: asyncio.StreamReader,
         container: TestContainer,
         seen: int,
-        options: LogOptions,
         limit: ByteLimit,
     ) -> None:
         """New lines as they are logged, until the container ends or restarts or the peer goes."""
@@ -564,9 +591,7 @@ class TestKubelet:
                     changed.cancel()
                     seen += len(new)
                     for entry in new:
-                        await _send_data(
-                            conn, writer, limit.take(render(entry, options.timestamps))
-                        )
+                        await send(entry)
                         if limit.exhausted():
                             return
                     continue
@@ -580,6 +605,8 @@ class TestKubelet:
                     raise ConnectionError("the API server closed the log stream")
         finally:
             gone.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError, OSError):
+                await gone
 
     # ----- streams (exec, attach, portforward) ------------------------------------------------
 

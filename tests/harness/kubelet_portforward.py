@@ -84,6 +84,8 @@ async def serve_portforward(
                     ws.abort()
                     return
             done_all.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await done_all
         await ws.close()
     finally:
         inputs.cancel()

@@ -149,3 +149,71 @@ def test_v4_fallback_on_the_real_server(cs: Any, kubelet_pod: KubeletPod) -> Non
         assert session.wait() == 5
     assert b"".join(d for c, d in seen if c == "stdout") == b"a"
     assert b"".join(d for c, d in seen if c == "stderr") == b"b"
+
+
+# --- attach ------------------------------------------------------------------------------------
+
+
+def test_attach_with_stdin_until_the_process_ends(cs: Any, kubelet_pod: KubeletPod) -> None:
+    kubelet_pod.container("main").run(
+        ["sh", "-c", "read line; echo got:$line; echo bad >&2; exit 4"])
+    result = pods(cs, kubelet_pod).attach(kubelet_pod.name, stdin=b"hello\n", timeout=TIMEOUT)
+    assert (result.stdout, result.stderr) == (b"got:hello\n", b"bad\n")
+    # as the kubelet does, attach reports Success: the exit code is in the container status
+    assert result.exit_code == 0
+    # nothing left to attach to: the kubelet's 400 through the API server
+    with pytest.raises(UpgradeRefused) as caught:
+        pods(cs, kubelet_pod).attach(kubelet_pod.name, timeout=TIMEOUT)
+    assert isinstance(caught.value, errors.BadRequest)
+
+
+def test_async_stream_attach(cluster: TestCluster, kubelet_pod: KubeletPod) -> None:
+    kubelet_pod.container("main").run(["sh", "-c", "read a; echo A$a; read b; echo B$b"])
+
+    async def main() -> None:
+        async with AsyncClientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as acs:
+            session = await acs.core_v1.pods(kubelet_pod.namespace).stream_attach(
+                kubelet_pod.name, container="main", stdin=True)
+            async with session:
+                await session.send_stdin(b"1\n")
+                outputs = session.__aiter__()
+                first = b""
+                while not first.endswith(b"\n"):  # the first line, however it is cut
+                    channel, data = await outputs.__anext__()
+                    assert channel == "stdout"
+                    first += data
+                assert first == b"A1\n"  # the process answered before it got more input
+                await session.send_stdin(b"2\n")
+                rest = [data async for _, data in outputs]
+                assert await session.wait() == 0
+            assert b"".join(rest) == b"B2\n"
+
+    asyncio.run(main())
+
+
+def test_stdin_the_command_never_reads(cs: Any, cluster: TestCluster,
+                                       kubelet_pod: KubeletPod) -> None:
+    """The command ends while megabytes of its stdin are still unsent: the session ends
+    with the command (the writer is stopped, nothing waits for it), sync and async.
+
+    The server side closes with our unread stdin in its buffers, which TCP may answer with
+    a reset that discards the Status still in flight (kubelet -> API server -> us): then the
+    honest answer is StreamInterrupted, never a hang or a wrong exit code."""
+    big = b"x" * (16 * 1024 * 1024)
+    try:
+        result = pods(cs, kubelet_pod).exec(kubelet_pod.name, ["sh", "-c", "exit 3"],
+                                            stdin=big, timeout=TIMEOUT)
+        assert result.exit_code == 3
+    except StreamInterrupted:
+        pass
+
+    async def main() -> None:
+        async with AsyncClientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as acs:
+            try:
+                done = await acs.core_v1.pods(kubelet_pod.namespace).exec(
+                    kubelet_pod.name, ["sh", "-c", "exit 2"], stdin=big, timeout=TIMEOUT)
+                assert done.exit_code == 2
+            except StreamInterrupted:
+                pass
+
+    asyncio.run(main())

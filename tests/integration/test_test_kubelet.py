@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import ssl
 import struct
@@ -221,9 +222,13 @@ def test_logs_tail_limit_timestamps_since(cluster: TestCluster, kubelet_pod: Kub
     assert [line.split(" ", 1)[1] for line in stamped] == ["one", "two", "three"]
     assert all(line.split(" ", 1)[0].endswith("Z") for line in stamped)
     assert _log(cluster, kubelet_pod, sinceSeconds="3600").text == "one\ntwo\nthree\n"
-    time.sleep(1.2)
+    # sinceTime has whole seconds: log "four" in a later second than the others.
+    now = time.time()
+    time.sleep(math.ceil(now) - now + 0.01)
+    second = math.floor(time.time())
     main.log("four")
-    assert _log(cluster, kubelet_pod, sinceSeconds="1").text == "four\n"
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+    assert _log(cluster, kubelet_pod, sinceTime=since).text == "four\n"
 
 
 def test_logs_previous_after_restart(cluster: TestCluster, kubelet_pod: KubeletPod) -> None:
@@ -256,6 +261,17 @@ def test_logs_follow_streams_lines_as_they_are_logged(
         assert next(lines) == "second"
         threading.Timer(0.2, main.terminate, args=(0,)).start()
         assert list(lines) == []  # the stream ends when the container terminates
+
+
+def test_logs_cut_mid_way(
+    cluster: TestCluster, kubelet: TestKubelet, kubelet_pod: KubeletPod
+) -> None:
+    for number in range(100):
+        kubelet_pod.container("main").log(f"line {number}")
+    whole = _log(cluster, kubelet_pod).text
+    kubelet.cut_streams_after(50)
+    # kube-apiserver has sent its 200 already: the client sees the body end early.
+    assert _log(cluster, kubelet_pod).text == whole[:50]
 
 
 # ----- exec over WebSocket -----------------------------------------------------------------
@@ -487,7 +503,7 @@ def test_spdy_upgrades_go_to_the_plugged_in_handler(
         upgrade.writer.write(b"spdy-hello")
         await upgrade.writer.drain()
 
-    kubelet.spdy_handler = handler
+    previous, kubelet.spdy_handler = kubelet.spdy_handler, handler
     client = httpx.Client(
         base_url=cluster.server,
         verify=ssl.create_default_context(cafile=str(cluster.ca_file)),
@@ -518,7 +534,7 @@ def test_spdy_upgrades_go_to_the_plugged_in_handler(
             received += chunk
         stream.close()
     finally:
-        kubelet.spdy_handler = None
+        kubelet.spdy_handler = previous
         client.close()
     assert received == b"spdy-hello"
     assert seen[0].kind == "exec" and seen[0].query["command"] == ["true"]

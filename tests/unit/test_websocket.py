@@ -14,6 +14,8 @@ import asyncio
 import json
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -423,3 +425,16 @@ def test_attach_v4_session_never_sends_the_v5_close(make_peer: Callable[..., Pee
     assert request.target.startswith("/api/v1/namespaces/ns/pods/p/attach?")
     assert "command=" not in request.target
     assert "cannot close stdin" in caplog.text
+
+
+@pytest.mark.parametrize("module", [
+    "kubecodegen_runtime.websocket", "kubecodegen_runtime.websocket.handshake",
+    "kubecodegen_runtime.streams", "kubecodegen_runtime.streams.exec",
+    "kubecodegen_runtime.client._sync.streams",
+])
+def test_each_module_imports_first(module: str) -> None:
+    """The clients import the websocket module and it names the clients' types: whichever
+    a program imports first, there is no import cycle."""
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr

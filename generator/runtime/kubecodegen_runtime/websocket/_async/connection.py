@@ -24,7 +24,7 @@ import logging
 import socket
 from asyncio import Lock
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from wsproto.connection import Connection, ConnectionState, ConnectionType
@@ -32,10 +32,12 @@ from wsproto.events import BytesMessage, CloseConnection, Event, Message, Ping, 
 from wsproto.frame_protocol import CloseReason
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
-from ...client._async.rest import AsyncRESTClient
 from ...errors import ResponseTooLarge, TransportError
 from ...rest import request as rq
 from .. import handshake
+
+if TYPE_CHECKING:  # the clients import this module (exec, port-forward): no cycle at run time
+    from ...client._async.rest import AsyncRESTClient
 
 logger = logging.getLogger("kubecodegen_runtime.websocket")
 
