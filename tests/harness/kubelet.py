@@ -12,7 +12,8 @@ exec run for real as host processes (`kubelet_process`), logs come from buffers 
 It runs an asyncio loop on a thread of its own; the test talks to it from any thread. A SPDY
 handler (what kubectl 1.20 speaks for exec) can be plugged in as `spdy_handler`; WebSocket is
 built in. Faults on demand: `fail_upgrades` answers upgrades with an error status instead of
-101; `cut_streams_after` aborts stream connections after so many output bytes.
+101; `cut_streams_after` aborts stream connections and log responses after so many output bytes.
+See docs/test-cluster.md, "The test kubelet".
 """
 
 from __future__ import annotations
@@ -87,9 +88,11 @@ Route = Callable[[KubeletRequest], KubeletResponse]
 class StreamUpgrade:
     """An /exec, /attach or /portForward request being upgraded, as given to `spdy_handler`.
 
-    The handler owns the connection: it answers (101 or an error) through ``conn``/``writer`` and
-    runs the session. `start_process` starts the exec command (or None for attach/portforward);
-    `pod`/`container` are the target; ``request`` is h11's parsed request."""
+    The handler owns the connection: it answers with `switch` (101) or `refuse`, then runs the
+    session over ``reader``/``writer``; `start_process` starts the exec command (exec only);
+    ``pod``/``container`` are the target (``container.main`` is attach's process), ``options``
+    the stream flags (None for portforward), ``request`` h11's parsed request. Faults
+    (`TestKubelet.fail_upgrades`) are applied before the handler is called."""
 
     kind: str  # "exec" | "attach" | "portforward"
     request: h11.Request

@@ -12,6 +12,7 @@ import base64
 import json
 import math
 import os
+import socket
 import ssl
 import struct
 import threading
@@ -538,3 +539,30 @@ def test_spdy_upgrades_go_to_the_plugged_in_handler(
         client.close()
     assert received == b"spdy-hello"
     assert seen[0].kind == "exec" and seen[0].query["command"] == ["true"]
+
+
+def test_port_forward_two_ports_in_one_websocket(
+    cluster: TestCluster, kubelet_pod: KubeletPod
+) -> None:
+    def greet(connection: socket.socket) -> None:
+        connection.sendall(b"hello from the pod")
+
+    echo_server, greeter = kubelet_pod.listen(), kubelet_pod.listen(greet)
+    path = f"/api/v1/namespaces/{kubelet_pod.namespace}/pods/{kubelet_pod.name}/portforward"
+    ports = f"{echo_server.port},{greeter.port}"
+    response = upgrade(cluster, path, [("ports", ports)], "v4.channel.k8s.io")
+    assert response.status_code == 101
+    stream = response.extensions["network_stream"]
+    reader = FrameReader(stream)
+    try:
+        stream.write(client_frame(b"\x00abc"))
+        data: dict[int, bytes] = {}
+        while data.get(0, b"")[2:] != b"abc" or data.get(2, b"")[2:] != b"hello from the pod":
+            opcode, payload = reader.frame()
+            assert opcode == 2
+            data[payload[0]] = data.get(payload[0], b"") + payload[1:]
+        assert data[0][:2] == struct.pack("<H", echo_server.port)
+        assert data[2][:2] == struct.pack("<H", greeter.port)
+        assert data[3] == struct.pack("<H", greeter.port)  # opening frame, no error
+    finally:
+        stream.close()
