@@ -206,3 +206,20 @@ def test_sync_refused_upgrade_and_cut_stream_are_logged_errors(
         _wait_errors(pf, 2)
         assert pf.errors == 2
         assert "lost the connection" in caplog.text
+
+
+async def test_async_leaving_closes_open_connections(
+    cluster: TestCluster, kubelet_pod: KubeletPod
+) -> None:
+    server = kubelet_pod.listen()
+    async with AsyncClientset.from_kubeconfig(str(cluster.admin_kubeconfig)) as acs:
+        pf = acs.core_v1.pods(kubelet_pod.namespace).port_forward(
+            kubelet_pod.name, [(0, server.port)])
+        async with pf:
+            reader, writer = await asyncio.open_connection(
+                "127.0.0.1", pf.local_port(server.port))
+            writer.write(b"open")
+            got = await asyncio.wait_for(reader.readexactly(4), TIMEOUT)
+        rest = await asyncio.wait_for(reader.read(), TIMEOUT)
+        writer.close()
+    assert (got, rest, pf.errors) == (b"open", b"", 0)

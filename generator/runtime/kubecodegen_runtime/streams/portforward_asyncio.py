@@ -141,13 +141,14 @@ class AsyncPortForward:
         self, remote: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         ws: AsyncChannelSocket | None = None
-        up: asyncio.Task[None] | None = None
+        pumps: list[asyncio.Future[None]] = []
         try:
             ws = await self._connect(remote)
             check_subprotocol(remote, ws.subprotocol)
             proto = PortForwardProtocol([remote])
             up = asyncio.ensure_future(self._upstream(remote, proto, reader, ws))
             down = asyncio.ensure_future(self._downstream(remote, proto, ws, writer))
+            pumps = [up, down]
             # the pod side decides the end (see portforward.py "Closing"); a failing local
             # read (reset) ends it too
             done, _ = await asyncio.wait({up, down}, return_when=asyncio.FIRST_COMPLETED)
@@ -161,8 +162,12 @@ class AsyncPortForward:
             self.errors += 1
             logger.warning("port-forward to remote port %d: connection closed: %s", remote, exc)
         finally:
-            if up is not None and not up.done():
-                up.cancel()
+            # both pumps end with the connection (also when this task is cancelled by
+            # aclose), and their outcome is retrieved here, never left to the loop's GC
+            for pump in pumps:
+                pump.cancel()
+            if pumps:
+                await asyncio.gather(*pumps, return_exceptions=True)
             writer.close()
             if ws is not None:
                 try:
