@@ -30,6 +30,7 @@ from kubecodegen_runtime.client import (
     AsyncWithExec,
     AsyncWithFinalize,
     AsyncWithLog,
+    AsyncWithPortForward,
     AsyncWithProxy,
     AsyncWithScale,
     AsyncWithStatus,
@@ -53,6 +54,7 @@ from kubecodegen_runtime.client import (
     WithExec,
     WithFinalize,
     WithLog,
+    WithPortForward,
     WithProxy,
     WithScale,
     WithStatus,
@@ -648,6 +650,7 @@ class Pods(
     WithEviction[policy_v1beta1.Eviction],
     WithExec,
     WithLog,
+    WithPortForward,
     WithProxy,
     WithStatus[core_v1.Pod],
 ):
@@ -665,6 +668,7 @@ class AsyncPods(
     AsyncWithEviction[policy_v1beta1.Eviction],
     AsyncWithExec,
     AsyncWithLog,
+    AsyncWithPortForward,
     AsyncWithProxy,
     AsyncWithStatus[core_v1.Pod],
 ):

@@ -332,6 +332,8 @@ _MIXINS: dict[str, tuple[str, str | None, str]] = {
     "attach": ("WithAttach", None, "none"),
     # ... and plain HTTP relayed by the apiserver (client/_async/proxy.py)
     "proxy": ("WithProxy", None, "none"),
+    # ... and TCP forwarded over WebSocket (client/_async/portforward.py)
+    "portforward": ("WithPortForward", None, "none"),
 }
 
 

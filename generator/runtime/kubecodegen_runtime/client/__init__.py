@@ -5,6 +5,7 @@
 Pure glue shared by both lives in :mod:`.ops`.
 """
 
+from ._async.portforward import AsyncWithPortForward
 from ._async.proxy import AsyncWithProxy
 from ._async.resource import (
     AsyncAllNamespaces,
@@ -36,6 +37,7 @@ from ._async.resource import (
 from ._async.rest import AsyncRESTClient
 from ._async.stream import AsyncEventStream
 from ._async.streams import AsyncExecSession, AsyncWithAttach, AsyncWithExec
+from ._sync.portforward import WithPortForward
 from ._sync.proxy import WithProxy
 from ._sync.resource import (
     AllNamespaces,
@@ -97,6 +99,7 @@ __all__ = [
     "AsyncWithExec",
     "AsyncWithFinalize",
     "AsyncWithLog",
+    "AsyncWithPortForward",
     "AsyncWithProxy",
     "AsyncWithResize",
     "AsyncWithScale",
@@ -128,6 +131,7 @@ __all__ = [
     "WithExec",
     "WithFinalize",
     "WithLog",
+    "WithPortForward",
     "WithProxy",
     "WithResize",
     "WithScale",
