@@ -6,6 +6,7 @@ and the JSON body a client would.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from typing import Any
@@ -46,6 +47,36 @@ def test_fresh_cluster_has_the_initial_namespaces() -> None:
     assert names == ["default", "kube-node-lease", "kube-public", "kube-system"]
     ns = body(send(server(), "GET", "/api/v1/namespaces/default"))
     assert ns["spec"] == {"finalizers": ["kubernetes"]} and ns["status"] == {"phase": "Active"}
+
+
+@pytest.mark.parametrize("version", ["kube_v1_20", "kube_v1_35"])
+def test_initial_namespaces_are_what_the_create_path_makes(version: str) -> None:
+    """A fresh tracker's namespaces come from JSON made once per PackageApi: each is what
+    ``_create_initial_namespace`` (the create path) makes, committed at 101..104 with an
+    ADDED event, and has its own uid (two trackers share no object)."""
+    api = kube_api(version)
+    first, second = ObjectTracker(api), ObjectTracker(api)
+    info = first.info("", "v1", "namespaces")
+    assert info is not None
+    uids = set()
+    for tracker in (first, second):
+        stored = tracker.items(info)
+        assert [s.rv for s in stored] == [101, 102, 103, 104]
+        for entry in stored:
+            name = entry.obj["metadata"]["name"]
+            expected = tracker._create_initial_namespace(info, name)
+            expected["metadata"]["uid"] = entry.obj["metadata"]["uid"]
+            expected["metadata"]["creationTimestamp"] = entry.obj["metadata"]["creationTimestamp"]
+            expected["metadata"]["resourceVersion"] = str(entry.rv)
+            assert entry.raw == json.dumps(expected, separators=(",", ":")).encode()
+            assert entry.obj == expected
+            uids.add(expected["metadata"]["uid"])
+        log = tracker.events._logs[("", "namespaces")]
+        assert [(e.type, e.rv, e.old) for e in log.events] == \
+            [("ADDED", rv, None) for rv in (101, 102, 103, 104)]
+        assert [e.new for e in log.events] == [s.obj for s in stored]
+    assert len(uids) == 8
+    assert first.items(info)[0].obj["metadata"] is not second.items(info)[0].obj["metadata"]
 
 
 def test_create_sets_server_fields() -> None:

@@ -91,8 +91,10 @@ def _name_problems(name: str, rule: str, field: str, prefix: bool) -> tuple[Caus
 
 
 def _find_name_problems(name: str, rule: str, field: str, prefix: bool) -> list[Cause]:
-    invalid = f"Invalid value: {_quoted(name)}: "
     checked = name[:-1] + "a" if prefix and len(name) > 1 and name.endswith("-") else name
+    if rule == "subdomain" and len(checked) <= 253 and _SUBDOMAIN.fullmatch(checked):
+        return []  # the usual answer, without wording the messages it does not need
+    invalid = f"Invalid value: {_quoted(name)}: "
     causes: list[Cause] = []
     if rule == "path":
         for bad in (".", ".."):

@@ -70,6 +70,7 @@ class ObjectTracker:
         self.compacted_rv = FIRST_RV
         #: ``(rv, (group, resource), slot, entry before the write)`` of recent writes.
         self._history: deque[tuple[int, GR, Slot, Stored | None]] = deque(maxlen=window)
+        self._window = window
         #: The selected objects of recent paged lists (their continue tokens' snapshots).
         self.snapshots = Snapshots()
         self.lock = threading.RLock()
@@ -79,18 +80,35 @@ class ObjectTracker:
         #: Namespaces carry ``kubernetes.io/metadata.name`` from 1.21 (unreadable: newest).
         self._labels_namespaces = at_least(api.kubernetes_version, (1, 21))
         self._random: random.Random | None = None  # made on first generateName (seeding costs)
-        self._infos, self._kinds = _indexes(api)
+        indexes = _indexes(api)
+        self._infos, self._kinds = indexes.infos, indexes.kinds
         self._namespaces = self._infos.get(("", "v1", "namespaces"))
         if self._namespaces is not None:
-            for name in quirks.INITIAL_NAMESPACES:
-                self._create_initial_namespace(self._namespaces, name)
+            if indexes.initial is None:
+                indexes.initial = self._initial_namespaces(self._namespaces)
+            for name, template in indexes.initial:
+                # What _create_initial_namespace makes, from its JSON (one decode, a fast
+                # deep copy) with this cluster's own uid and creationTimestamp put in place:
+                # their keys are already there, so the key order is the same.
+                obj = _decode(template)
+                meta = obj["metadata"]
+                meta["uid"] = objmeta.new_uid()
+                meta["creationTimestamp"] = objmeta.now()
+                self._commit(self._namespaces, ("", name), obj, "ADDED")
 
-    def _create_initial_namespace(self, info: ResourceInfo, name: str) -> None:
-        """Create one of a fresh cluster's namespaces: what :meth:`create` does, without
-        its checks (the names are valid, the store is new) or the copy it returns."""
+    def _initial_namespaces(self, info: ResourceInfo) -> tuple[tuple[str, bytes], ...]:
+        """The JSON of each namespace a fresh cluster has, as :meth:`_create_initial_namespace`
+        makes it before its commit (the same for every tracker of one PackageApi but for
+        the uid and creationTimestamp each tracker gives it)."""
+        return tuple((name, _encode(self._create_initial_namespace(info, name)))
+                     for name in quirks.INITIAL_NAMESPACES)
+
+    def _create_initial_namespace(self, info: ResourceInfo, name: str) -> Obj:
+        """One of a fresh cluster's namespaces, ready to commit: what :meth:`create` does,
+        without its checks (the names are valid, the store is new) or the copy it returns."""
         obj = self._with_type_meta(info, {"metadata": {"name": name}})
-        self._prepare_create(info, obj, False)
-        self._commit(info, ("", name), obj, "ADDED")
+        self._prepare_create(info, obj, meta_of(obj), False)
+        return obj
 
     @property
     def _rng(self) -> random.Random:
@@ -138,25 +156,29 @@ class ObjectTracker:
                 deleted: Obj | None = None) -> Stored | None:
         """Store ``obj`` (or remove the slot) at a new resourceVersion, remember what was
         there (lists in the past), and publish the event (watches)."""
-        self._rv += 1
-        table = self._table(info)
-        if self._history.maxlen and len(self._history) == self._history.maxlen:
-            self.compacted_rv = max(self.compacted_rv, self._history[0][0])
-        self._history.append((self._rv, (info.group, info.resource), slot, table.get(slot)))
+        rv = self._rv = self._rv + 1
+        gr = (info.group, info.resource)
+        table = self._tables.get(gr)
+        if table is None:
+            table = self._tables[gr] = {}
+        history = self._history
+        if self._window and len(history) == self._window:
+            self.compacted_rv = max(self.compacted_rv, history[0][0])
+        previous = table.get(slot)
+        history.append((rv, gr, slot, previous))
         if obj is None:
             assert deleted is not None
-            previous = table.pop(slot, None)
+            table.pop(slot, None)
             published = copy(deleted)
-            meta_of(published)["resourceVersion"] = str(self._rv)
+            meta_of(published)["resourceVersion"] = str(rv)
             stored = None
         else:
-            previous = table.get(slot)
-            meta_of(obj)["resourceVersion"] = str(self._rv)
-            stored = Stored.of(obj, self._rv)
+            meta_of(obj)["resourceVersion"] = str(rv)
+            stored = Stored(obj, _encode(obj), rv)
             table[slot] = stored
             published = obj
-        self.events.publish((info.group, info.resource), kind,
-                            previous.obj if previous is not None else None, published, self._rv)
+        self.events.publish(gr, kind, previous.obj if previous is not None else None,
+                            published, rv)
         return stored
 
     def _with_type_meta(self, info: ResourceInfo, obj: Obj) -> Obj:
@@ -308,8 +330,7 @@ class ObjectTracker:
         if namespace:
             meta["namespace"] = namespace
 
-    def _validate_meta(self, info: ResourceInfo, obj: Obj, name: str) -> None:
-        meta = meta_of(obj)
+    def _validate_meta(self, info: ResourceInfo, meta: Mapping[str, Any], name: str) -> None:
         rule = quirks.name_rule(info.group, info.resource)
         generate = meta.get("generateName")
         causes = objmeta.name_problems(generate, rule, "metadata.generateName", prefix=True) \
@@ -342,22 +363,23 @@ class ObjectTracker:
             namespace = meta.get("namespace") if info.namespaced else None
             name = meta.get("name") or ""
             generate = meta.get("generateName") or ""
+            table = self._table(info)
             if not name and generate:
                 for _ in range(GENERATE_ATTEMPTS):
                     name = objmeta.generate_name(generate, self._rng)
-                    if self._slot(info, namespace, name) not in self._table(info):
+                    if self._slot(info, namespace, name) not in table:
                         break
                 meta["name"] = name
-            self._validate_meta(info, obj, name)
+            self._validate_meta(info, meta, name)
             self._check_namespace(info, namespace, name)
             slot = self._slot(info, namespace, name)
-            if slot in self._table(info):
+            if slot in table:
                 raise actions.already_exists(info.resource, name, info.group)
             if meta.get("resourceVersion") and not dry_run and not keep_status:
                 # etcd3's store refuses it, and the handler answers that as a 500
                 raise actions.internal_error(
                     "resourceVersion should not be set on objects to be created")
-            self._prepare_create(info, obj, keep_status)
+            self._prepare_create(info, obj, meta, keep_status)
             if managed is not None:
                 fields = managed(None, obj)
                 if fields:
@@ -369,20 +391,22 @@ class ObjectTracker:
             assert stored is not None
             return self._answer(info, stored, presented)
 
-    def _prepare_create(self, info: ResourceInfo, obj: Obj, keep_status: bool) -> None:
-        """What every create sets (``BeforeCreate``) and each strategy's PrepareForCreate."""
-        meta = meta_of(obj)
+    def _prepare_create(self, info: ResourceInfo, obj: Obj, meta: dict[str, Any],
+                        keep_status: bool) -> None:
+        """What every create sets (``BeforeCreate``) and each strategy's PrepareForCreate
+        (``meta``: ``obj``'s metadata)."""
         for gone in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds",
                      "selfLink"):
             meta.pop(gone, None)
         meta["uid"] = objmeta.new_uid()
         meta["creationTimestamp"] = objmeta.now()
-        if quirks.tracks_generation(info.group, info.resource, self.is_custom(info)):
+        custom = self.is_custom(info)
+        if quirks.tracks_generation(info.group, info.resource, custom):
             meta["generation"] = 1
         else:
             meta.pop("generation", None)
         if "status" in info.subresources and not keep_status:
-            if self.is_custom(info):
+            if custom:
                 obj.pop("status", None)
             else:
                 obj["status"] = {}
@@ -433,7 +457,7 @@ class ObjectTracker:
             old = stored.obj
             self._preconditions(info, meta, old, name, from_patch)
             new = self._prepare_update(info, obj, old, subresource)
-            self._validate_meta(info, new, name)
+            self._validate_meta(info, meta_of(new), name)
             self._validate_finalizers(info, old, new, name)
             if managed is not None:
                 fields = managed(old, new)
@@ -689,26 +713,36 @@ class ObjectTracker:
                     yield gr, slot, stored.obj
 
 
-#: The resource indexes of each PackageApi seen (a package has one, made once), by id;
-#: the PackageApi is kept alive with them so that an id is never reused.
-_INDEXES: dict[int, tuple[PackageApi, dict[tuple[str, str, str], ResourceInfo],
-                          dict[tuple[str, str, str], ResourceInfo]]] = {}
+class _Indexes:
+    """What every tracker of one PackageApi starts from: ``(group, version, resource)``
+    and ``(group, version, kind)`` -> ResourceInfo, and the JSON of the initial
+    namespaces (made by the first tracker; see :meth:`ObjectTracker._initial_namespaces`).
+    Only immutable values: trackers share them, never an object they change."""
+
+    __slots__ = ("api", "infos", "initial", "kinds")
+
+    def __init__(self, api: PackageApi) -> None:
+        self.api = api  # kept alive with its indexes, so that its id is never reused
+        self.infos: dict[tuple[str, str, str], ResourceInfo] = {}
+        self.kinds: dict[tuple[str, str, str], ResourceInfo] = {}
+        self.initial: tuple[tuple[str, bytes], ...] | None = None
+        for info in api.resources:
+            self.infos.setdefault((info.group, info.version, info.resource), info)
+            self.kinds.setdefault((info.group, info.version, info.kind), info)
 
 
-def _indexes(api: PackageApi) -> tuple[dict[tuple[str, str, str], ResourceInfo],
-                                       dict[tuple[str, str, str], ResourceInfo]]:
-    """``(group, version, resource)`` and ``(group, version, kind)`` -> ResourceInfo."""
+#: The indexes of each PackageApi seen (a package has one, made once), by id.
+_INDEXES: dict[int, _Indexes] = {}
+
+
+def _indexes(api: PackageApi) -> _Indexes:
     known = _INDEXES.get(id(api))
-    if known is not None and known[0] is api:
-        return known[1], known[2]
-    infos: dict[tuple[str, str, str], ResourceInfo] = {}
-    kinds: dict[tuple[str, str, str], ResourceInfo] = {}
-    for info in api.resources:
-        infos.setdefault((info.group, info.version, info.resource), info)
-        kinds.setdefault((info.group, info.version, info.kind), info)
+    if known is not None and known.api is api:
+        return known
+    made = _Indexes(api)
     if len(_INDEXES) < 64:
-        _INDEXES[id(api)] = (api, infos, kinds)
-    return infos, kinds
+        _INDEXES[id(api)] = made
+    return made
 
 
 def _same(old: Obj, new: Obj) -> bool:

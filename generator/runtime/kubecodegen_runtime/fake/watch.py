@@ -146,7 +146,9 @@ class _ResourceLog:
         self.events: deque[_Entry] = deque()
         self.base = 0
         self.floor = 0
-        self.subscribers: weakref.WeakSet[Subscription] = weakref.WeakSet()
+        #: The live subscriptions (``None`` until the first: most resources of a fresh
+        #: fake are never watched, and a WeakSet costs more to make than the rest).
+        self.subscribers: weakref.WeakSet[Subscription] | None = None
         self.waiting: set[Subscription] = set()
         """The subscribers blocked right now: the only ones a publish wakes."""
 
@@ -167,7 +169,8 @@ class _ResourceLog:
         """Drop compacted events (``rv <= floor``) that no live subscriber still needs."""
         if not self.events or self.events[0].rv > self.floor:
             return
-        needed = min((s._cursor for s in self.subscribers if not s._ended), default=self.end)
+        needed = min((s._cursor for s in self.subscribers or () if not s._ended),
+                     default=self.end)
         while self.events and self.events[0].rv <= self.floor and self.base < needed:
             self.events.popleft()
             self.base += 1
@@ -232,15 +235,18 @@ class EventLog:
                                  "events must be published in resourceVersion order")
             self._current_rv = rv
             log = self._log(resource)
-            log.events.append(_Entry(event_type, old, new, rv))
-            if len(log.events) > self.window:
-                log.events.popleft()
+            events = log.events
+            events.append(_Entry(event_type, old, new, rv))
+            if len(events) > self.window:
+                events.popleft()
                 log.base += 1
-                log.floor = max(log.floor, log.events[0].rv - 1)
-            log.trim()
-            waiting, log.waiting = log.waiting, set()
-            for sub in waiting:
-                sub._wake()
+                log.floor = max(log.floor, events[0].rv - 1)
+            if events[0].rv <= log.floor:  # trim's own first test, saving the call
+                log.trim()
+            if log.waiting:  # nobody blocked (the usual case): no new set to make
+                waiting, log.waiting = log.waiting, set()
+                for sub in waiting:
+                    sub._wake()
 
     def compact(self, rv: int | None = None) -> None:
         """Forget every event at or before ``rv`` (default: all; at most the current
@@ -281,6 +287,8 @@ class EventLog:
             sub._cursor = log.first_after(start)
             sub._rv = sub._after = start
             sub._deadline = None if timeout is None else self._clock() + timeout
+            if log.subscribers is None:
+                log.subscribers = weakref.WeakSet()
             log.subscribers.add(sub)
             return sub
 
@@ -343,7 +351,7 @@ class Subscription:
             self._ended = True
             self.end_reason = reason
             log = self._log._logs.get(self.resource)
-            if log is not None:
+            if log is not None and log.subscribers is not None:
                 log.subscribers.discard(self)
                 log.trim()
             self._wake()
