@@ -455,25 +455,30 @@ class ObjectTracker:
                                        presented=presented), True
                 raise actions.not_found(info.resource, name, info.group)
             old = stored.obj
-            self._preconditions(info, meta, old, name, from_patch)
-            new = self._prepare_update(info, obj, old, subresource)
-            self._validate_meta(info, meta_of(new), name)
-            self._validate_finalizers(info, old, new, name)
+            old_meta = meta_of(old)
+            self._preconditions(info, meta, old, old_meta, name, from_patch)
+            new = self._prepare_update(info, obj, old, old_meta, subresource)
+            new_meta = meta_of(new)
+            self._validate_meta(info, new_meta, name)
+            self._validate_finalizers(info, old_meta, new_meta, name)
             if managed is not None:
                 fields = managed(old, new)
+                new_meta = meta_of(new)
                 if fields:
-                    meta_of(new)["managedFields"] = fields
+                    new_meta["managedFields"] = fields
                 else:
-                    meta_of(new).pop("managedFields", None)
+                    new_meta.pop("managedFields", None)
             return self._write_update(info, slot, old, new, stored, dry_run,
-                                      presented), False
+                                      presented, new_meta), False
 
-    def _validate_finalizers(self, info: ResourceInfo, old: Obj, new: Obj, name: str) -> None:
-        """An object being deleted takes no new finalizers (``ValidateObjectMetaUpdate``)."""
-        if not meta_of(old).get("deletionTimestamp"):
+    def _validate_finalizers(self, info: ResourceInfo, old_meta: Mapping[str, Any],
+                             new_meta: Mapping[str, Any], name: str) -> None:
+        """An object being deleted takes no new finalizers (``ValidateObjectMetaUpdate``);
+        the metadata before and after."""
+        if not old_meta.get("deletionTimestamp"):
             return
-        before = set(meta_of(old).get("finalizers") or [])
-        added = [f for f in meta_of(new).get("finalizers") or [] if f not in before]
+        before = set(old_meta.get("finalizers") or [])
+        added = [f for f in new_meta.get("finalizers") or [] if f not in before]
         if added:
             quoted = ", ".join(f'"{f}"' for f in added)
             raise self._invalid(info, name, [(
@@ -482,12 +487,12 @@ class ObjectTracker:
                 f"found new finalizers []string{{{quoted}}}")])
 
     def _preconditions(self, info: ResourceInfo, meta: Mapping[str, Any], old: Obj,
-                       name: str, from_patch: bool) -> None:
-        """Optimistic concurrency: the body's resourceVersion and uid must be current.
+                       old_meta: Mapping[str, Any], name: str, from_patch: bool) -> None:
+        """Optimistic concurrency: the body's resourceVersion and uid must be current
+        (``old_meta``: ``old``'s metadata).
 
         A PUT's uid is a precondition (Conflict); a patch that changes the uid changes an
         immutable field (Invalid), as ``ValidateObjectMetaUpdate`` says."""
-        old_meta = meta_of(old)
         uid = meta.get("uid")
         if from_patch and uid and uid != old_meta.get("uid"):
             raise self._invalid(info, name, [
@@ -511,10 +516,11 @@ class ObjectTracker:
                 "ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in "
                 f"precondition: {uid}, UID in object meta: {old_meta.get('uid')}")
 
-    def _prepare_update(self, info: ResourceInfo, obj: Obj, old: Obj,
+    def _prepare_update(self, info: ResourceInfo, obj: Obj, old: Obj, old_meta: dict[str, Any],
                         subresource: str | None) -> Obj:
         """The object to store: the body with the fields the server owns taken from
-        ``old``; for a status update, ``old`` with the body's status."""
+        ``old`` (whose metadata is ``old_meta``); for a status update, ``old`` with the
+        body's status."""
         if subresource == "status":
             new = copy(old)
             if "status" in obj:
@@ -531,7 +537,7 @@ class ObjectTracker:
                     new["status"] = copy({"s": old["status"]})["s"]
                 else:
                     new.pop("status", None)
-        meta, old_meta = meta_of(new), meta_of(old)
+        meta = meta_of(new)
         for kept in ("uid", "creationTimestamp", "deletionTimestamp",
                      "deletionGracePeriodSeconds", "generation", "namespace", "name"):
             if kept in old_meta:
@@ -557,10 +563,12 @@ class ObjectTracker:
         return bool(old.get("spec") != new.get("spec"))
 
     def _write_update(self, info: ResourceInfo, slot: Slot, old: Obj, new: Obj,
-                      stored: Stored, dry_run: bool, presented: bool = False) -> Obj:
+                      stored: Stored, dry_run: bool, presented: bool = False,
+                      meta: dict[str, Any] | None = None) -> Obj:
         """Store an updated object unless nothing changed; finish a deletion whose last
-        finalizer went away."""
-        meta = meta_of(new)
+        finalizer went away (``meta``: ``new``'s metadata, when the caller has it)."""
+        if meta is None:
+            meta = meta_of(new)
         if meta.get("deletionTimestamp") and not meta.get("finalizers") and \
                 not self._graceful_pending(info, new):
             if dry_run:
