@@ -440,3 +440,21 @@ def test_an_empty_managed_fields_list_resets_them() -> None:
     created["metadata"]["managedFields"] = []
     created["data"] = {"k": "2"}
     assert "managedFields" not in body(send(srv, "PUT", f"{CMS}/a", created))["metadata"]
+
+
+def test_new_uid_is_a_version_4_uuid_of_its_random_bits() -> None:
+    """``new_uid`` sets the version and variant with one mask: what ``uuid.UUID(int=...,
+    version=4)`` makes of the same 128 random bits."""
+    import random
+    import uuid
+
+    from kubecodegen_runtime.fake import objmeta
+
+    saved = objmeta._UIDS.getstate()
+    try:
+        objmeta._UIDS.seed(12)
+        made = [objmeta.new_uid() for _ in range(2000)]
+    finally:
+        objmeta._UIDS.setstate(saved)
+    same = random.Random(12)
+    assert made == [str(uuid.UUID(int=same.getrandbits(128), version=4)) for _ in range(2000)]

@@ -57,11 +57,15 @@ _now: tuple[int, str] = (-1, "")
 _UIDS = random.Random()
 
 
+#: The version (4) and variant (RFC 4122) bits of a UUID: cleared by the mask, set by
+#: the bits (one ``&`` and one ``|`` on the 128-bit number; the two fields do not overlap).
+_UUID_MASK = ~(0xF000 << 64) & ~(0xC000 << 48)
+_UUID_BITS = (0x4000 << 64) | (0x8000 << 48)
+
+
 def new_uid() -> str:
     """A random (version 4) UUID in its text form, as the server gives every object."""
-    value = _UIDS.getrandbits(128)
-    value = (value & ~(0xF000 << 64) | (0x4000 << 64)) & ~(0xC000 << 48) | (0x8000 << 48)
-    text = f"{value:032x}"
+    text = f"{_UIDS.getrandbits(128) & _UUID_MASK | _UUID_BITS:032x}"
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
