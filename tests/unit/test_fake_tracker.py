@@ -458,3 +458,22 @@ def test_new_uid_is_a_version_4_uuid_of_its_random_bits() -> None:
         objmeta._UIDS.setstate(saved)
     same = random.Random(12)
     assert made == [str(uuid.UUID(int=same.getrandbits(128), version=4)) for _ in range(2000)]
+
+
+def test_name_check_fast_path_agrees_with_the_full_check() -> None:
+    """``name_problems`` answers valid subdomain names without the cache or the full
+    check: for any name and rule, it says what ``_find_name_problems`` says."""
+    import random
+
+    from kubecodegen_runtime.fake import objmeta
+
+    rng = random.Random(3)
+    names = ["a", "a-b.c", "-a", "a-", "A", "a..b", ".", "..", "a/b", "a%b", "x" * 253,
+             "x" * 254, "x" * 63, "x" * 64, "a" * 250 + ".b-c"]
+    names += ["".join(rng.choice("ab9-.A/_") for _ in range(rng.randint(1, 12)))
+              for _ in range(3000)]
+    for name in names:
+        for rule in ("subdomain", "label", "path"):
+            for prefix in (False, True):
+                assert objmeta.name_problems(name, rule, prefix=prefix) == \
+                    objmeta._find_name_problems(name, rule, "metadata.name", prefix), (name, rule)

@@ -57,12 +57,15 @@ class Stored:
 
 
 class Presented(dict[str, Any]):
-    """A write's answer: a private copy of the stored object that also knows its bytes.
+    """A write's answer: the stored object (a shallow copy) that also knows its bytes.
 
     The fake server sends a write's result as JSON; the stored bytes are that JSON, so the
     dispatcher sends :attr:`raw` instead of encoding the copy again. Only the dispatcher
     asks for one (``presented=True`` on the tracker's writes) and reads :attr:`raw`, right
-    after the write: the tracker's other callers get plain dicts, as before."""
+    after the write: the tracker's other callers get plain dicts (private deep copies), as
+    before. Its values are the stored object's own (a decode of :attr:`raw` per write
+    saved), so it is **read only**: whoever gets one reads it (``success_status`` reads
+    the name and uid) and sends :attr:`raw`, never changes it."""
 
     __slots__ = ("raw",)
 

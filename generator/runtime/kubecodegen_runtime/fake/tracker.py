@@ -147,7 +147,11 @@ class ObjectTracker:
         return (info.group, info.resource) in self.api.custom
 
     def _table(self, info: ResourceInfo) -> dict[Slot, Stored]:
-        return self._tables.setdefault((info.group, info.resource), {})
+        gr = (info.group, info.resource)
+        table = self._tables.get(gr)  # not setdefault: no empty dict made on every call
+        if table is None:
+            table = self._tables[gr] = {}
+        return table
 
     def _slot(self, info: ResourceInfo, namespace: str | None, name: str) -> Slot:
         return ((namespace or "") if info.namespaced else "", name)
@@ -158,9 +162,7 @@ class ObjectTracker:
         there (lists in the past), and publish the event (watches)."""
         rv = self._rv = self._rv + 1
         gr = (info.group, info.resource)
-        table = self._tables.get(gr)
-        if table is None:
-            table = self._tables[gr] = {}
+        table = self._table(info)
         history = self._history
         if self._window and len(history) == self._window:
             self.compacted_rv = max(self.compacted_rv, history[0][0])
@@ -197,14 +199,14 @@ class ObjectTracker:
     def _answer(self, info: ResourceInfo, stored: Stored, presented: bool) -> Obj:
         """What a write returns: :meth:`_present`; for the server's answer
         (``presented``), carrying its JSON when that is the stored bytes (the server then
-        sends them as they are, without encoding the copy again)."""
+        sends them as they are, without encoding the copy again; the dict itself is read
+        only, so it is made from the stored object without a decode: see
+        :class:`~.store.Presented`)."""
         if not presented:
             return self._present(info, stored)
-        obj: Obj = _decode(stored.raw)
-        if obj.get("apiVersion") != info.api_version:
-            obj["apiVersion"] = info.api_version
-            return obj
-        return Presented(obj, stored.raw)
+        if stored.obj.get("apiVersion") != info.api_version:
+            return self._present(info, stored)
+        return Presented(stored.obj, stored.raw)
 
     def raw(self, info: ResourceInfo, stored: Stored) -> bytes:
         """The stored bytes as ``info``'s version shows them."""
@@ -338,7 +340,9 @@ class ObjectTracker:
         causes += objmeta.name_problems(name, rule) if name else [
             ("FieldValueRequired", "metadata.name",
              "Required value: name or generateName is required")]
-        causes += objmeta.label_problems(meta.get("labels"))
+        labels = meta.get("labels")
+        if labels:  # label_problems finds none in no labels
+            causes += objmeta.label_problems(labels)
         if causes:
             raise actions.invalid(info.kind, name, causes, info.group)
 
