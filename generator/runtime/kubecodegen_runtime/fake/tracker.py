@@ -86,22 +86,22 @@ class ObjectTracker:
         if self._namespaces is not None:
             if indexes.initial is None:
                 indexes.initial = self._initial_namespaces(self._namespaces)
-            for name, template in indexes.initial:
-                # What _create_initial_namespace makes, from its JSON (one decode, a fast
-                # deep copy) with this cluster's own uid and creationTimestamp put in place:
-                # their keys are already there, so the key order is the same.
-                obj = _decode(template)
+            # What _create_initial_namespace makes, from its JSON (one decode of them all:
+            # a fast deep copy) with this cluster's own uid and creationTimestamp put in
+            # place: their keys are already there, so the key order is the same.
+            for obj in _decode(indexes.initial):
                 meta = obj["metadata"]
                 meta["uid"] = objmeta.new_uid()
                 meta["creationTimestamp"] = objmeta.now()
-                self._commit(self._namespaces, ("", name), obj, "ADDED")
+                self._commit(self._namespaces, ("", meta["name"]), obj, "ADDED")
 
-    def _initial_namespaces(self, info: ResourceInfo) -> tuple[tuple[str, bytes], ...]:
-        """The JSON of each namespace a fresh cluster has, as :meth:`_create_initial_namespace`
-        makes it before its commit (the same for every tracker of one PackageApi but for
-        the uid and creationTimestamp each tracker gives it)."""
-        return tuple((name, _encode(self._create_initial_namespace(info, name)))
-                     for name in quirks.INITIAL_NAMESPACES)
+    def _initial_namespaces(self, info: ResourceInfo) -> bytes:
+        """The JSON list of the namespaces a fresh cluster has, as
+        :meth:`_create_initial_namespace` makes them before their commit (the same for every
+        tracker of one PackageApi but for the uid and creationTimestamp each tracker gives
+        them)."""
+        return _encode([self._create_initial_namespace(info, name)
+                        for name in quirks.INITIAL_NAMESPACES])
 
     def _create_initial_namespace(self, info: ResourceInfo, name: str) -> Obj:
         """One of a fresh cluster's namespaces, ready to commit: what :meth:`create` does,
@@ -737,7 +737,7 @@ class _Indexes:
         self.api = api  # kept alive with its indexes, so that its id is never reused
         self.infos: dict[tuple[str, str, str], ResourceInfo] = {}
         self.kinds: dict[tuple[str, str, str], ResourceInfo] = {}
-        self.initial: tuple[tuple[str, bytes], ...] | None = None
+        self.initial: bytes | None = None
         for info in api.resources:
             self.infos.setdefault((info.group, info.version, info.resource), info)
             self.kinds.setdefault((info.group, info.version, info.kind), info)

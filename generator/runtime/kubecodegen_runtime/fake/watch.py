@@ -234,7 +234,7 @@ class EventLog:
                 raise ValueError(f"resourceVersion {rv} published after {self._current_rv}: "
                                  "events must be published in resourceVersion order")
             self._current_rv = rv
-            log = self._log(resource)
+            log = self._logs.get(resource) or self._log(resource)
             events = log.events
             events.append(_Entry(event_type, old, new, rv))
             if len(events) > self.window:
