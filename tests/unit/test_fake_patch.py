@@ -10,6 +10,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kubecodegen_runtime.fake.patch import (
     PatchError,
@@ -535,3 +537,36 @@ def test_values_taken_raw_come_out_as_the_typed_round_trip_gives_them(
         live: Any, patch: Any, legacy: Any, modern: Any) -> None:
     assert strategic_merge_patch(live, patch, LEGACY, "Deployment") == legacy
     assert strategic_merge_patch(live, patch, API, "Deployment") == modern
+
+
+# --- the merge patch's result is a tree of its own (the server skips copying it) ---------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["a", "b", ""]),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.sampled_from(["a", "b", "c"]), inner, max_size=3),
+    max_leaves=12)
+_OBJECTS = st.dictionaries(st.sampled_from(["a", "b", "c"]), _JSON, max_size=3)
+
+
+def _container_ids(value: Any, seen: list[int]) -> None:
+    if isinstance(value, (dict, list)):
+        seen.append(id(value))
+        for item in value.values() if isinstance(value, dict) else value:
+            _container_ids(item, seen)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_OBJECTS, _OBJECTS, st.sampled_from(["v1.20.2", "v1.35.0"]))
+def test_merge_patch_result_shares_no_container_twice(doc: Any, patch: Any,
+                                                      version: str) -> None:
+    """writes._patched stores a merge patch's result of a private document and a freshly
+    decoded patch without copying it: that is only sound if no dict or list appears twice
+    in the result (an in-place change of one place would show at the other) and the
+    result is what a copy would be."""
+    doc, patch = json.loads(json.dumps(doc)), json.loads(json.dumps(patch))
+    result = merge_patch(doc, patch, kubernetes_version=version)
+    seen: list[int] = []
+    _container_ids(result, seen)
+    assert len(seen) == len(set(seen))
+    assert json.loads(json.dumps(result)) == result

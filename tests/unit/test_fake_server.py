@@ -11,7 +11,7 @@ from kubecodegen_runtime import errors
 from kubecodegen_runtime.fake import Action, actions
 from kubecodegen_runtime.meta import GroupVersionResource
 
-from .fake_core_support import CMS, body, cm, kube_api, send, server
+from .fake_core_support import CMS, body, cm, kube_api, raw, send, server
 
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"
 WIDGETS = "/apis/example.com/v1/namespaces/default/widgets"
@@ -306,3 +306,44 @@ def test_reactor_resource_names_match_as_in_client_go() -> None:
     assert not action(None).matches("get", "pods/status")
     assert not action("log").matches("get", "pods/status")
     assert action("log").matches("*", "*") and not action(None).matches("list", "pods")
+
+
+def test_discovery_actions_are_ordinary_actions() -> None:
+    """Discovery requests' actions are built without the dataclass's __init__ too."""
+    srv = server()
+    send(srv, "GET", "/apis/apps/v1")
+    got = srv.actions()[0]
+    built = Action(verb="discovery", resource=GroupVersionResource("apps", "v1", ""),
+                   path="/apis/apps/v1")
+    assert got == built and repr(got) == repr(built) and vars(got) == vars(built)
+
+
+def test_reactors_added_after_requests_still_answer() -> None:
+    """A server without reactors skips them; one added later is consulted at once."""
+    srv = server()
+    assert send(srv, "GET", f"{CMS}/a").status_code == 404
+    srv.prepend_reactor("get", "configmaps", lambda action: cm("a"))
+    assert send(srv, "GET", f"{CMS}/a").status_code == 200
+
+
+def test_every_action_names_every_field() -> None:
+    """_new_action trusts its callers to name each Action field (no check per request):
+    every verb's action has exactly the dataclass's fields."""
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(Action)}
+    srv = server()
+    send(srv, "POST", CMS, cm("a"))
+    send(srv, "PUT", f"{CMS}/a", cm("a"))
+    send(srv, "PATCH", f"{CMS}/a", {"data": {}}, content_type="application/merge-patch+json")
+    send(srv, "GET", f"{CMS}/a")
+    send(srv, "GET", CMS)
+    send(srv, "DELETE", f"{CMS}/a")
+    send(srv, "DELETE", CMS)
+    send(srv, "GET", "/api")
+    srv.open_watch(raw("GET", CMS, params=(("watch", "true"),))).close()
+    got = srv.actions()
+    assert [a.verb for a in got] == ["create", "update", "patch", "get", "list", "delete",
+                                     "delete-collection", "discovery", "watch"]
+    for action in got:
+        assert set(vars(action)) == fields
