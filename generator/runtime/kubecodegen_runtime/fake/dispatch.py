@@ -8,7 +8,6 @@ tracker (or a reactor) and sent as the ``Status`` a real server sends.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -96,7 +95,8 @@ class Query:
         return self.values.get(name)
 
     def flag(self, name: str) -> bool:
-        return self.values.get(name, "").lower() in ("true", "1")
+        value = self.values.get(name)
+        return value is not None and value.lower() in ("true", "1")
 
     def int(self, name: str) -> int | None:
         value = self.values.get(name)
@@ -110,8 +110,9 @@ class Query:
 
 def verb_of(method: str, target: ResourcePath, query: Query) -> str:
     if method == "GET":
-        if target.name is None or (target.subresource is None and query.flag("watch")):
-            return "watch" if query.flag("watch") else "list"
+        watch = query.flag("watch")
+        if target.name is None or (target.subresource is None and watch):
+            return "watch" if watch else "list"
         return "get"
     if method == "POST":
         return "create"
@@ -159,19 +160,19 @@ def build_action(verb: str, info: ResourceInfo, target: ResourcePath, query: Que
                  request: Request, body: Obj | None, manager: str | None,
                  delete_options: Obj | None) -> Action:
     values = query.values
+    patching = verb == "patch"
     return _new_action({
         "verb": verb, "resource": _gvr(info),
         "namespace": target.namespace, "name": target.name, "subresource": target.subresource,
-        "object": body, "patch_type": request.content_type if verb == "patch" else None,
-        "patch": request.body if verb == "patch" else None, "field_manager": manager,
-        "dry_run": values.get("dryRun") == "All", "force": query.flag("force"),
-        "label_selector": values.get("labelSelector"),
-        "field_selector": values.get("fieldSelector"),
-        "resource_version": values.get("resourceVersion"), "delete_options": delete_options,
+        "object": body, "patch_type": request.content_type if patching else None,
+        "patch": request.body if patching else None, "field_manager": manager,
+        "dry_run": values.get("dryRun") == "All" if values else False,
+        "force": query.flag("force") if values else False,
+        "label_selector": values.get("labelSelector") if values else None,
+        "field_selector": values.get("fieldSelector") if values else None,
+        "resource_version": values.get("resourceVersion") if values else None,
+        "delete_options": delete_options,
         "params": request.params, "path": request.path, "kind": info.kind})
-
-
-_ACTION_FIELDS = frozenset(f.name for f in dataclasses.fields(Action))
 
 
 def _new_action(values: dict[str, Any]) -> Action:
@@ -181,7 +182,7 @@ def _new_action(values: dict[str, Any]) -> Action:
     callers name every field, no more, is a unit test: checking it here cost 0.4 µs a
     request.)"""
     action = object.__new__(Action)
-    action.__dict__.update(values)
+    object.__setattr__(action, "__dict__", values)  # the dict becomes the instance's own
     return action
 
 
@@ -287,12 +288,17 @@ def _handle(server: FakeServer, request: Request, user_agent: str) -> Response:
 _NO_QUERY = Query(())
 
 
+#: The fields of a discovery action that are always the defaults.
+_DISCOVERY_FIELDS: dict[str, Any] = {
+    "namespace": None, "name": None, "subresource": None, "object": None, "patch_type": None,
+    "patch": None, "field_manager": None, "dry_run": False, "force": False,
+    "label_selector": None, "field_selector": None, "resource_version": None,
+    "delete_options": None}
+
+
 def _discovery(server: FakeServer, request: Request, path: DiscoveryPath) -> Response:
     action = _new_action({
-        "verb": "discovery", "resource": _discovery_gvr(path), "namespace": None,
-        "name": None, "subresource": None, "object": None, "patch_type": None, "patch": None,
-        "field_manager": None, "dry_run": False, "force": False, "label_selector": None,
-        "field_selector": None, "resource_version": None, "delete_options": None,
+        "verb": "discovery", "resource": _discovery_gvr(path), **_DISCOVERY_FIELDS,
         "params": request.params, "path": request.path, "kind": ""})
     server.record(action)
     reactors = server.reactors

@@ -51,7 +51,9 @@ Parsed = ResourcePath | DiscoveryPath | None
 def parse(path: str) -> Parsed:
     """What ``path`` addresses, or ``None`` for a path the API does not have. (Cached:
     the answers are immutable, and a test addresses the same few paths again and again.)"""
-    parts = [unquote(p) for p in path.split("?", 1)[0].strip("/").split("/")]
+    plain = path.split("?", 1)[0].strip("/")
+    # unquote() leaves a segment without "%" as it is: split only, when no "%" is there
+    parts = [unquote(p) for p in plain.split("/")] if "%" in plain else plain.split("/")
     if parts == ["version"]:
         return DiscoveryPath("version")
     if not parts or parts[0] not in ("api", "apis"):
