@@ -539,7 +539,7 @@ def test_values_taken_raw_come_out_as_the_typed_round_trip_gives_them(
     assert strategic_merge_patch(live, patch, API, "Deployment") == modern
 
 
-# --- the merge patch's result is a tree of its own (the server skips copying it) ---------
+# --- merge and JSON patch results are trees of their own (the server skips copying them) --
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["a", "b", ""]),
@@ -570,3 +570,40 @@ def test_merge_patch_result_shares_no_container_twice(doc: Any, patch: Any,
     _container_ids(result, seen)
     assert len(seen) == len(set(seen))
     assert json.loads(json.dumps(result)) == result
+
+
+_POINTERS = st.sampled_from(["", "/a", "/b", "/a/b", "/a/0", "/a/-", "/b/a", "/a/b/c", "/c/0"])
+_OPERATIONS = st.lists(st.fixed_dictionaries(
+    {"op": st.sampled_from(["add", "remove", "replace", "move", "copy", "test"]),
+     "path": _POINTERS},
+    optional={"from": _POINTERS, "value": _JSON}), max_size=5)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_OBJECTS, _OPERATIONS, st.sampled_from(["v1.20.2", "v1.35.0"]))
+def test_json_patch_result_shares_no_container_twice(doc: Any, operations: Any,
+                                                     version: str) -> None:
+    """As for the merge patch: a JSON patch's result of a private document and freshly
+    decoded operations holds no dict or list twice (``copy`` copies, ``move`` moves)."""
+    doc, operations = json.loads(json.dumps(doc)), json.loads(json.dumps(operations))
+    try:
+        result = json_patch(doc, operations, kubernetes_version=version)
+    except PatchError:
+        return
+    seen: list[int] = []
+    _container_ids(result, seen)
+    assert len(seen) == len(set(seen))
+
+
+@pytest.mark.parametrize("operations", [
+    [{"op": "copy", "from": "/a", "path": "/b"}],
+    [{"op": "copy", "from": "/a", "path": "/a/c"}],
+    [{"op": "move", "from": "/a", "path": "/b"}],
+    [{"op": "add", "path": "/b", "value": {"x": [1]}}, {"op": "copy", "from": "/b", "path": "/c"},
+     {"op": "move", "from": "/c", "path": "/a/d"}, {"op": "add", "path": "/a/d/x/-", "value": 2}],
+])
+def test_json_patch_copies_and_moves_share_no_container(operations: list[Any]) -> None:
+    result = json_patch({"a": {"k": {"v": [1]}}}, operations)
+    seen: list[int] = []
+    _container_ids(result, seen)
+    assert len(seen) == len(set(seen))

@@ -347,3 +347,22 @@ def test_every_action_names_every_field() -> None:
                                      "delete-collection", "discovery", "watch"]
     for action in got:
         assert set(vars(action)) == fields
+
+
+def test_responses_are_ordinary_responses() -> None:
+    """dispatch makes its Responses without the dataclass's __init__ (for speed): they
+    must equal the constructor's, and stay frozen."""
+    import dataclasses
+
+    from kubecodegen_runtime.fake import dispatch
+    from kubecodegen_runtime.rest.response import Response
+
+    made = dispatch.new_response(201, dispatch.JSON_HEADERS, b"{}", "POST", "/api/v1/x")
+    built = Response(201, dispatch.JSON_HEADERS, b"{}", "POST", "/api/v1/x")
+    assert type(made) is Response and made == built and repr(made) == repr(built)
+    assert hash(made) == hash(built)
+    assert dispatch.new_response is not Response  # the fast path is in use
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.status_code = 200  # type: ignore[misc]
+    got = send(server(), "GET", f"{CMS}/missing")
+    assert type(got) is Response and got.status_code == 404 and got.path == f"{CMS}/missing"

@@ -8,6 +8,7 @@ tracker (or a reactor) and sent as the ``Status`` a real server sends.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -50,8 +51,36 @@ APPLY_PATCH = "application/apply-patch+yaml"
 # --- responses -----------------------------------------------------------------------
 
 
+def _response_maker() -> Callable[[int, tuple[tuple[str, str], ...], bytes, str, str], Response]:
+    """``Response(code, headers, body, method, path)`` without the frozen dataclass's
+    ``__init__``: its slots are set through their descriptors, as ``__init__`` sets them
+    (through ``object.__setattr__``), in a third of the time (1.3 µs of every request).
+    Only while those five are exactly Response's fields; else the constructor itself."""
+    names = ("status_code", "headers", "body", "method", "path")
+    if tuple(f.name for f in dataclasses.fields(Response)) != names or \
+            not all(type(vars(Response).get(n)).__name__ == "member_descriptor" for n in names):
+        return Response
+    new = object.__new__
+    set_code, set_headers, set_body, set_method, set_path = (
+        vars(Response)[n].__set__ for n in names)
+
+    def make(code: int, headers: tuple[tuple[str, str], ...], body: bytes, method: str,
+             path: str) -> Response:
+        response: Response = new(Response)
+        set_code(response, code)
+        set_headers(response, headers)
+        set_body(response, body)
+        set_method(response, method)
+        set_path(response, path)
+        return response
+    return make
+
+
+new_response = _response_maker()
+
+
 def json_response(request: Request, code: int, body: bytes) -> Response:
-    return Response(code, JSON_HEADERS, body, request.method, request.path)
+    return new_response(code, JSON_HEADERS, body, request.method, request.path)
 
 
 def status_body(error: ApiError) -> dict[str, Any]:
@@ -70,8 +99,8 @@ def error_response(request: Request, error: ApiError) -> Response:
     headers = JSON_HEADERS
     if error.retry_after is not None:
         headers = (*headers, ("retry-after", str(int(error.retry_after))))
-    return Response(error.status, headers, _encode(status_body(error)), request.method,
-                    request.path)
+    return new_response(error.status, headers, _encode(status_body(error)), request.method,
+                        request.path)
 
 
 def not_found() -> NotFound:

@@ -189,10 +189,12 @@ def _patched(context: WriteContext, content_type: str, body: bytes, current: Obj
 
     The engines share unchanged subtrees with their inputs, so the result is copied
     before the tracker mutates it in place, except where ``private`` says that
-    ``current`` is the caller's own copy and the engine is the JSON merge patch: its
-    result then shares nothing with anyone (each of its values comes from ``current`` or
-    the freshly decoded patch, at one place), and the copy would be an identical tree
-    (an encode and a decode of the whole object saved)."""
+    ``current`` is the caller's own copy and the engine is the JSON merge patch or the
+    JSON patch: their result then shares nothing with anyone (each of its values comes
+    from ``current`` or the freshly decoded patch, at one place: a JSON patch's ``copy``
+    copies deeply, its ``move`` removes first), and the copy would be an identical tree
+    (an encode and a decode of the whole object saved). The strategic merge keeps the
+    copy (its list merges are not proven alias-free)."""
     base = content_type.split(";", 1)[0].strip()
     try:
         decoded = msgspec.json.decode(body) if body.strip() else None
@@ -202,6 +204,8 @@ def _patched(context: WriteContext, content_type: str, body: bytes, current: Obj
         if base == "application/json-patch+json":
             result = json_patch(current, decoded,
                                 kubernetes_version=context.server.api.kubernetes_version)
+            if private and isinstance(result, dict):
+                return result
         elif base == "application/merge-patch+json":
             result = merge_patch(current, decoded)
             if private and isinstance(result, dict):
