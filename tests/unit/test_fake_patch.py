@@ -607,3 +607,49 @@ def test_json_patch_copies_and_moves_share_no_container(operations: list[Any]) -
     seen: list[int] = []
     _container_ids(result, seen)
     assert len(seen) == len(set(seen))
+
+
+_NAMES = st.sampled_from(["a", "b", "c"])
+_SCALARS = st.none() | st.sampled_from(["a", "b", "x"]) | st.integers(0, 2)
+_CONTAINER = st.fixed_dictionaries({"name": _NAMES}, optional={
+    "image": _SCALARS, "args": st.lists(_SCALARS, max_size=3),
+    "env": st.lists(st.fixed_dictionaries({"name": _NAMES}, optional={"value": _SCALARS}),
+                    max_size=3),
+    "$patch": st.sampled_from(["delete", "replace"]),
+    "$deleteFromPrimitiveList/args": st.lists(_SCALARS, max_size=2),
+    "resources": st.dictionaries(st.sampled_from(["limits", "$patch"]),
+                                 st.dictionaries(_NAMES, _SCALARS, max_size=2)
+                                 | st.sampled_from(["replace", "delete"]), max_size=2)})
+_POD_SPEC = st.fixed_dictionaries({}, optional={
+    "containers": st.lists(_CONTAINER, max_size=3),
+    "$setElementOrder/containers": st.lists(st.fixed_dictionaries({"name": _NAMES}), max_size=3),
+    "nodeSelector": st.dictionaries(_NAMES, _SCALARS, max_size=2),
+    "tolerations": st.lists(st.dictionaries(_NAMES, _SCALARS, max_size=2), max_size=2)})
+_DEPLOYMENT = st.fixed_dictionaries({}, optional={
+    "metadata": st.fixed_dictionaries({}, optional={
+        "finalizers": st.lists(_SCALARS, max_size=3),
+        "$deleteFromPrimitiveList/finalizers": st.lists(_SCALARS, max_size=2),
+        "$setElementOrder/finalizers": st.lists(_SCALARS, max_size=3),
+        "labels": st.dictionaries(_NAMES, _SCALARS, max_size=2)}),
+    "spec": st.fixed_dictionaries({}, optional={
+        "template": st.fixed_dictionaries({}, optional={"spec": _POD_SPEC}),
+        "strategy": st.fixed_dictionaries({}, optional={
+            "type": _SCALARS, "rollingUpdate": st.dictionaries(_NAMES, _SCALARS, max_size=2),
+            "$retainKeys": st.lists(st.sampled_from(["type", "rollingUpdate"]), max_size=2)}),
+        "selector": st.dictionaries(_NAMES, _SCALARS, max_size=2)})})
+
+
+@settings(max_examples=500, deadline=None)
+@given(_DEPLOYMENT, _DEPLOYMENT, st.sampled_from([API, LEGACY]))
+def test_strategic_merge_result_shares_no_container_twice(doc: Any, patch: Any,
+                                                          api: PackageApi) -> None:
+    """As for the merge patch: a strategic merge's result of a private document and a
+    freshly decoded patch holds no dict or list twice."""
+    doc, patch = json.loads(json.dumps(doc)), json.loads(json.dumps(patch))
+    try:
+        result = strategic_merge_patch(doc, patch, api, "Deployment")
+    except PatchError:
+        return
+    seen: list[int] = []
+    _container_ids(result, seen)
+    assert len(seen) == len(set(seen))
