@@ -366,3 +366,16 @@ def test_responses_are_ordinary_responses() -> None:
         made.status_code = 200  # type: ignore[misc]
     got = send(server(), "GET", f"{CMS}/missing")
     assert type(got) is Response and got.status_code == 404 and got.path == f"{CMS}/missing"
+
+
+def test_version_document_follows_the_package_version() -> None:
+    """Discovery documents are cached per package: two packages with one resource table
+    and different versions answer /version each with its own."""
+    import dataclasses
+
+    from kubecodegen_runtime.fake import FakeServer
+
+    api = kube_api()
+    older = dataclasses.replace(api, kubernetes_version="v1.19.4")
+    assert body(send(FakeServer(api), "GET", "/version"))["gitVersion"] == api.kubernetes_version
+    assert body(send(FakeServer(older), "GET", "/version"))["gitVersion"] == "v1.19.4"
