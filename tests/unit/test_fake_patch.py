@@ -10,6 +10,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kubecodegen_runtime.fake.patch import (
     PatchError,
@@ -535,3 +537,119 @@ def test_values_taken_raw_come_out_as_the_typed_round_trip_gives_them(
         live: Any, patch: Any, legacy: Any, modern: Any) -> None:
     assert strategic_merge_patch(live, patch, LEGACY, "Deployment") == legacy
     assert strategic_merge_patch(live, patch, API, "Deployment") == modern
+
+
+# --- merge and JSON patch results are trees of their own (the server skips copying them) --
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["a", "b", ""]),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.sampled_from(["a", "b", "c"]), inner, max_size=3),
+    max_leaves=12)
+_OBJECTS = st.dictionaries(st.sampled_from(["a", "b", "c"]), _JSON, max_size=3)
+
+
+def _container_ids(value: Any, seen: list[int]) -> None:
+    if isinstance(value, (dict, list)):
+        seen.append(id(value))
+        for item in value.values() if isinstance(value, dict) else value:
+            _container_ids(item, seen)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_OBJECTS, _OBJECTS, st.sampled_from(["v1.20.2", "v1.35.0"]))
+def test_merge_patch_result_shares_no_container_twice(doc: Any, patch: Any,
+                                                      version: str) -> None:
+    """writes._patched stores a merge patch's result of a private document and a freshly
+    decoded patch without copying it: that is only sound if no dict or list appears twice
+    in the result (an in-place change of one place would show at the other) and the
+    result is what a copy would be."""
+    doc, patch = json.loads(json.dumps(doc)), json.loads(json.dumps(patch))
+    result = merge_patch(doc, patch, kubernetes_version=version)
+    seen: list[int] = []
+    _container_ids(result, seen)
+    assert len(seen) == len(set(seen))
+    assert json.loads(json.dumps(result)) == result
+
+
+_POINTERS = st.sampled_from(["", "/a", "/b", "/a/b", "/a/0", "/a/-", "/b/a", "/a/b/c", "/c/0"])
+_OPERATIONS = st.lists(st.fixed_dictionaries(
+    {"op": st.sampled_from(["add", "remove", "replace", "move", "copy", "test"]),
+     "path": _POINTERS},
+    optional={"from": _POINTERS, "value": _JSON}), max_size=5)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_OBJECTS, _OPERATIONS, st.sampled_from(["v1.20.2", "v1.35.0"]))
+def test_json_patch_result_shares_no_container_twice(doc: Any, operations: Any,
+                                                     version: str) -> None:
+    """As for the merge patch: a JSON patch's result of a private document and freshly
+    decoded operations holds no dict or list twice (``copy`` copies, ``move`` moves)."""
+    doc, operations = json.loads(json.dumps(doc)), json.loads(json.dumps(operations))
+    try:
+        result = json_patch(doc, operations, kubernetes_version=version)
+    except PatchError:
+        return
+    seen: list[int] = []
+    _container_ids(result, seen)
+    assert len(seen) == len(set(seen))
+
+
+@pytest.mark.parametrize("operations", [
+    [{"op": "copy", "from": "/a", "path": "/b"}],
+    [{"op": "copy", "from": "/a", "path": "/a/c"}],
+    [{"op": "move", "from": "/a", "path": "/b"}],
+    [{"op": "add", "path": "/b", "value": {"x": [1]}}, {"op": "copy", "from": "/b", "path": "/c"},
+     {"op": "move", "from": "/c", "path": "/a/d"}, {"op": "add", "path": "/a/d/x/-", "value": 2}],
+])
+def test_json_patch_copies_and_moves_share_no_container(operations: list[Any]) -> None:
+    result = json_patch({"a": {"k": {"v": [1]}}}, operations)
+    seen: list[int] = []
+    _container_ids(result, seen)
+    assert len(seen) == len(set(seen))
+
+
+_NAMES = st.sampled_from(["a", "b", "c"])
+_SCALARS = st.none() | st.sampled_from(["a", "b", "x"]) | st.integers(0, 2)
+_CONTAINER = st.fixed_dictionaries({"name": _NAMES}, optional={
+    "image": _SCALARS, "args": st.lists(_SCALARS, max_size=3),
+    "env": st.lists(st.fixed_dictionaries({"name": _NAMES}, optional={"value": _SCALARS}),
+                    max_size=3),
+    "$patch": st.sampled_from(["delete", "replace"]),
+    "$deleteFromPrimitiveList/args": st.lists(_SCALARS, max_size=2),
+    "resources": st.dictionaries(st.sampled_from(["limits", "$patch"]),
+                                 st.dictionaries(_NAMES, _SCALARS, max_size=2)
+                                 | st.sampled_from(["replace", "delete"]), max_size=2)})
+_POD_SPEC = st.fixed_dictionaries({}, optional={
+    "containers": st.lists(_CONTAINER, max_size=3),
+    "$setElementOrder/containers": st.lists(st.fixed_dictionaries({"name": _NAMES}), max_size=3),
+    "nodeSelector": st.dictionaries(_NAMES, _SCALARS, max_size=2),
+    "tolerations": st.lists(st.dictionaries(_NAMES, _SCALARS, max_size=2), max_size=2)})
+_DEPLOYMENT = st.fixed_dictionaries({}, optional={
+    "metadata": st.fixed_dictionaries({}, optional={
+        "finalizers": st.lists(_SCALARS, max_size=3),
+        "$deleteFromPrimitiveList/finalizers": st.lists(_SCALARS, max_size=2),
+        "$setElementOrder/finalizers": st.lists(_SCALARS, max_size=3),
+        "labels": st.dictionaries(_NAMES, _SCALARS, max_size=2)}),
+    "spec": st.fixed_dictionaries({}, optional={
+        "template": st.fixed_dictionaries({}, optional={"spec": _POD_SPEC}),
+        "strategy": st.fixed_dictionaries({}, optional={
+            "type": _SCALARS, "rollingUpdate": st.dictionaries(_NAMES, _SCALARS, max_size=2),
+            "$retainKeys": st.lists(st.sampled_from(["type", "rollingUpdate"]), max_size=2)}),
+        "selector": st.dictionaries(_NAMES, _SCALARS, max_size=2)})})
+
+
+@settings(max_examples=500, deadline=None)
+@given(_DEPLOYMENT, _DEPLOYMENT, st.sampled_from([API, LEGACY]))
+def test_strategic_merge_result_shares_no_container_twice(doc: Any, patch: Any,
+                                                          api: PackageApi) -> None:
+    """As for the merge patch: a strategic merge's result of a private document and a
+    freshly decoded patch holds no dict or list twice."""
+    doc, patch = json.loads(json.dumps(doc)), json.loads(json.dumps(patch))
+    try:
+        result = strategic_merge_patch(doc, patch, api, "Deployment")
+    except PatchError:
+        return
+    seen: list[int] = []
+    _container_ids(result, seen)
+    assert len(seen) == len(set(seen))

@@ -11,7 +11,7 @@ from kubecodegen_runtime import errors
 from kubecodegen_runtime.fake import Action, actions
 from kubecodegen_runtime.meta import GroupVersionResource
 
-from .fake_core_support import CMS, body, cm, kube_api, send, server
+from .fake_core_support import CMS, body, cm, kube_api, raw, send, server
 
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"
 WIDGETS = "/apis/example.com/v1/namespaces/default/widgets"
@@ -306,3 +306,76 @@ def test_reactor_resource_names_match_as_in_client_go() -> None:
     assert not action(None).matches("get", "pods/status")
     assert not action("log").matches("get", "pods/status")
     assert action("log").matches("*", "*") and not action(None).matches("list", "pods")
+
+
+def test_discovery_actions_are_ordinary_actions() -> None:
+    """Discovery requests' actions are built without the dataclass's __init__ too."""
+    srv = server()
+    send(srv, "GET", "/apis/apps/v1")
+    got = srv.actions()[0]
+    built = Action(verb="discovery", resource=GroupVersionResource("apps", "v1", ""),
+                   path="/apis/apps/v1")
+    assert got == built and repr(got) == repr(built) and vars(got) == vars(built)
+
+
+def test_reactors_added_after_requests_still_answer() -> None:
+    """A server without reactors skips them; one added later is consulted at once."""
+    srv = server()
+    assert send(srv, "GET", f"{CMS}/a").status_code == 404
+    srv.prepend_reactor("get", "configmaps", lambda action: cm("a"))
+    assert send(srv, "GET", f"{CMS}/a").status_code == 200
+
+
+def test_every_action_names_every_field() -> None:
+    """_new_action trusts its callers to name each Action field (no check per request):
+    every verb's action has exactly the dataclass's fields."""
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(Action)}
+    srv = server()
+    send(srv, "POST", CMS, cm("a"))
+    send(srv, "PUT", f"{CMS}/a", cm("a"))
+    send(srv, "PATCH", f"{CMS}/a", {"data": {}}, content_type="application/merge-patch+json")
+    send(srv, "GET", f"{CMS}/a")
+    send(srv, "GET", CMS)
+    send(srv, "DELETE", f"{CMS}/a")
+    send(srv, "DELETE", CMS)
+    send(srv, "GET", "/api")
+    srv.open_watch(raw("GET", CMS, params=(("watch", "true"),))).close()
+    got = srv.actions()
+    assert [a.verb for a in got] == ["create", "update", "patch", "get", "list", "delete",
+                                     "delete-collection", "discovery", "watch"]
+    for action in got:
+        assert set(vars(action)) == fields
+
+
+def test_responses_are_ordinary_responses() -> None:
+    """dispatch makes its Responses without the dataclass's __init__ (for speed): they
+    must equal the constructor's, and stay frozen."""
+    import dataclasses
+
+    from kubecodegen_runtime.fake import dispatch
+    from kubecodegen_runtime.rest.response import Response
+
+    made = dispatch.new_response(201, dispatch.JSON_HEADERS, b"{}", "POST", "/api/v1/x")
+    built = Response(201, dispatch.JSON_HEADERS, b"{}", "POST", "/api/v1/x")
+    assert type(made) is Response and made == built and repr(made) == repr(built)
+    assert hash(made) == hash(built)
+    assert dispatch.new_response is not Response  # the fast path is in use
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.status_code = 200  # type: ignore[misc]
+    got = send(server(), "GET", f"{CMS}/missing")
+    assert type(got) is Response and got.status_code == 404 and got.path == f"{CMS}/missing"
+
+
+def test_version_document_follows_the_package_version() -> None:
+    """Discovery documents are cached per package: two packages with one resource table
+    and different versions answer /version each with its own."""
+    import dataclasses
+
+    from kubecodegen_runtime.fake import FakeServer
+
+    api = kube_api()
+    older = dataclasses.replace(api, kubernetes_version="v1.19.4")
+    assert body(send(FakeServer(api), "GET", "/version"))["gitVersion"] == api.kubernetes_version
+    assert body(send(FakeServer(older), "GET", "/version"))["gitVersion"] == "v1.19.4"

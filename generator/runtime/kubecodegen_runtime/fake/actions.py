@@ -129,6 +129,12 @@ class ReactorChain:
         with self._lock:
             self._watch.insert(0, (resource, fn))
 
+    def any(self) -> bool:
+        """Whether any reactor is registered: a fake without reactors (the common case)
+        skips building their snapshot. (A list's truth is read atomically; a reactor
+        added concurrently with a request may or may not see it either way.)"""
+        return bool(self._reactors)
+
     def react(self, action: Action) -> object | None:
         """The first answer of a matching reactor, or ``None`` (no reactor answered).
         An ApiError raised by a reactor propagates."""
@@ -142,6 +148,8 @@ class ReactorChain:
         return None
 
     def react_watch(self, action: Action) -> Iterable[Mapping[str, Any]] | None:
+        if not self._watch:
+            return None  # no watch reactor: nothing to snapshot
         with self._lock:
             reactors = list(self._watch)
         for resource, fn in reactors:

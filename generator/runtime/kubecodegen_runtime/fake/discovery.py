@@ -82,15 +82,18 @@ def version_info(kubernetes_version: str) -> dict[str, Any]:
             "goVersion": "", "compiler": "gc", "platform": "linux/amd64"}
 
 
-#: Encoded documents by (id of the package's resource tuple, path); the tuple is kept
-#: alive with them so that an id is never reused. A package's API never changes.
-_ENCODED: dict[tuple[int, DiscoveryPath], tuple[Sequence[ResourceInfo], bytes | None]] = {}
+#: Encoded documents by (id of the package's resource tuple, its Kubernetes version,
+#: path); the tuple is kept alive with them so that an id is never reused. A package's
+#: API never changes. (The version is part of the key: two PackageApis may share one
+#: resource tuple, as ``dataclasses.replace(api, kubernetes_version=...)`` makes them,
+#: and ``/version`` differs.)
+_ENCODED: dict[tuple[int, str, DiscoveryPath], tuple[Sequence[ResourceInfo], bytes | None]] = {}
 
 
 def encoded(resources: Sequence[ResourceInfo], kubernetes_version: str,
             path: DiscoveryPath) -> bytes | None:
-    """:func:`document` as JSON, made once per package and path."""
-    key = (id(resources), path)
+    """:func:`document` as JSON, made once per package, version and path."""
+    key = (id(resources), kubernetes_version, path)
     known = _ENCODED.get(key)
     if known is not None and known[0] is resources:
         return known[1]

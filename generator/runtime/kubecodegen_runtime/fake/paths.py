@@ -10,18 +10,20 @@ inside it (the server's own special case).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import unquote
 
 #: Words after ``namespaces/{name}`` that are the namespace's subresources.
 NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
 
 
-@dataclass(frozen=True, slots=True)
-class ResourcePath:
+class ResourcePath(NamedTuple):
     """A path that addresses a resource: a collection, an object or a subresource.
 
-    ``namespace`` is ``None`` for cluster-scoped and all-namespaces paths.
+    ``namespace`` is ``None`` for cluster-scoped and all-namespaces paths. (A named tuple,
+    not a frozen dataclass: as immutable, and made, hashed and compared in C; a request
+    for a new name parses its path, and a frozen dataclass's ``__init__`` was most of
+    that.)
     """
 
     group: str
@@ -34,10 +36,9 @@ class ResourcePath:
     extra: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class DiscoveryPath:
+class DiscoveryPath(NamedTuple):
     """``/version`` (``what="version"``), ``/api``, ``/apis``, or a group (``/apis/g``)
-    or group version (``/api/v1``, ``/apis/g/v``)."""
+    or group version (``/api/v1``, ``/apis/g/v``). (A named tuple, as ResourcePath.)"""
 
     what: str
     group: str = ""
@@ -51,7 +52,9 @@ Parsed = ResourcePath | DiscoveryPath | None
 def parse(path: str) -> Parsed:
     """What ``path`` addresses, or ``None`` for a path the API does not have. (Cached:
     the answers are immutable, and a test addresses the same few paths again and again.)"""
-    parts = [unquote(p) for p in path.split("?", 1)[0].strip("/").split("/")]
+    plain = path.split("?", 1)[0].strip("/")
+    # unquote() leaves a segment without "%" as it is: split only, when no "%" is there
+    parts = [unquote(p) for p in plain.split("/")] if "%" in plain else plain.split("/")
     if parts == ["version"]:
         return DiscoveryPath("version")
     if not parts or parts[0] not in ("api", "apis"):

@@ -112,7 +112,9 @@ class FakeTransport:
         self.user_agent = config.user_agent or ""
         self._lock = threading.Lock()
         self._cut = False
-        self._open: weakref.WeakSet[FakeStream] = weakref.WeakSet()
+        #: The streams opened so far; made at the first (most clients never stream,
+        #: and a WeakSet costs more to make than the rest of a transport).
+        self._open: weakref.WeakSet[FakeStream] | None = None
 
     def _refuse_if_cut(self, req: Request) -> None:
         if self._cut:
@@ -130,6 +132,8 @@ class FakeTransport:
             return FakeStream(answer.status_code, answer.headers, answer.body)
         stream = FakeStream(200, answer.headers, feed=answer)
         with self._lock:
+            if self._open is None:
+                self._open = weakref.WeakSet()
             self._open.add(stream)
             cut = self._cut
         if cut:
@@ -146,7 +150,7 @@ class FakeTransport:
         TransportError that was never sent), from any thread."""
         with self._lock:
             self._cut = True
-            streams = list(self._open)
+            streams = list(self._open) if self._open is not None else []
         for stream in streams:
             stream.abort()
 

@@ -3,6 +3,7 @@ metadata of a generated package's tables."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,14 +50,18 @@ class _Semantics:
     new_values_lose_directives: bool
 
 
-@dataclass(frozen=True, slots=True)
 class _Schema:
     """Where the merge is in the package's types: an object of ``type_key``, or (``map``)
-    a map whose values are of ``type_key``."""
+    a map whose values are of ``type_key``. (Read-only by convention; one is made per
+    property a patch touches, and a frozen dataclass's ``__init__`` is three times
+    slower.)"""
 
-    api: PackageApi
-    type_key: str | None
-    map: bool = False
+    __slots__ = ("api", "map", "type_key")
+
+    def __init__(self, api: PackageApi, type_key: str | None, map: bool = False) -> None:
+        self.api = api
+        self.type_key = type_key
+        self.map = map
 
     def lookup(self, name: str) -> tuple[_Schema, Field | None]:
         """The schema of property ``name``'s value (of its items, for a list), and its
@@ -389,9 +394,15 @@ def strategic_merge_patch(doc: Any, patch: Any, api: PackageApi, type_key: str |
     if not isinstance(patch, dict):
         raise bad_request(
             f"json: cannot unmarshal {go_json_kind(patch)} into Go value of type map[string]interface {{}}")
-    version = api.kubernetes_version
-    semantics = _Semantics(delete_missing_is_noop=version_at_least(version, 23),
-                           delete_any_strategy=version_at_least(version, 28),
-                           new_values_lose_nulls=version_at_least(version, 24),
-                           new_values_lose_directives=version_at_least(version, 28))
-    return _Strategic(semantics).merge_map(doc, patch, _Schema(api, type_key))
+    return _Strategic(_semantics(api.kubernetes_version)).merge_map(
+        doc, patch, _Schema(api, type_key))
+
+
+@functools.lru_cache(maxsize=64)
+def _semantics(version: str) -> _Semantics:
+    """The semantics of a server version (a pure function of the version string: made
+    once per version, not per patch)."""
+    return _Semantics(delete_missing_is_noop=version_at_least(version, 23),
+                      delete_any_strategy=version_at_least(version, 28),
+                      new_values_lose_nulls=version_at_least(version, 24),
+                      new_values_lose_directives=version_at_least(version, 28))
