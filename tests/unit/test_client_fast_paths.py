@@ -70,3 +70,19 @@ def test_parse_resources_memo_returns_equal_fresh_lists() -> None:
     for _ in range(2):
         with pytest.raises(type(slow.value)):
             discovery.parse_resources("apps/v1", b"{")
+
+
+def test_request_builders_without_options_send_no_query() -> None:
+    from kubecodegen_runtime.meta import ResourceInfo
+    from kubecodegen_runtime.rest.options import PatchType
+
+    info = ResourceInfo(group="", version="v1", resource="configmaps", kind="ConfigMap",
+                        namespaced=True)
+    assert rq.list_(info, namespace="ns") == rq.Request("GET", "/api/v1/namespaces/ns/configmaps")
+    assert rq.list_(info, limit=0).params == (("limit", "0"),)
+    assert rq.get(info, "a", namespace="ns").params == ()
+    assert rq.create(info, b"{}", namespace="ns").params == ()
+    assert rq.create(info, b"{}", namespace="ns", dry_run=True).params == (("dryRun", "All"),)
+    assert rq.patch(info, "a", b"{}", PatchType.MERGE, namespace="ns").params == ()
+    assert rq.patch(info, "a", b"{}", PatchType.APPLY, namespace="ns", field_manager="m",
+                    force=False).params == (("fieldManager", "m"), ("force", "false"))

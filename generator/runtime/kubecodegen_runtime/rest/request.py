@@ -141,6 +141,10 @@ def list_(
     timeout_seconds: int | None = None,
 ) -> Request:
     """GET a collection: one page when ``limit`` is set."""
+    if (label_selector is None and field_selector is None and limit is None
+            and continue_ is None and resource_version is None
+            and resource_version_match is None and timeout_seconds is None):
+        return Request("GET", resource_path(info, namespace))  # options() of all-None: ()
     return Request(
         "GET",
         resource_path(info, namespace),
