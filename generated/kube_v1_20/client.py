@@ -164,229 +164,498 @@ class Clientset:
     ) -> None:
         self.close()
 
+    _admissionregistration_v1: AdmissionregistrationV1Client | None = None
+
     @property
     def admissionregistration_v1(self) -> AdmissionregistrationV1Client:
-        from .clientset.admissionregistration_v1 import AdmissionregistrationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._admissionregistration_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.admissionregistration_v1 import (
+                AdmissionregistrationV1Client,
+            )
 
-        return AdmissionregistrationV1Client(self.rest)
+            group = self._admissionregistration_v1 = AdmissionregistrationV1Client(
+                self.rest
+            )
+        return group
+
+    _admissionregistration_v1beta1: AdmissionregistrationV1Beta1Client | None = None
 
     @property
     def admissionregistration_v1beta1(self) -> AdmissionregistrationV1Beta1Client:
-        from .clientset.admissionregistration_v1beta1 import (
-            AdmissionregistrationV1Beta1Client,
-        )
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._admissionregistration_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.admissionregistration_v1beta1 import (
+                AdmissionregistrationV1Beta1Client,
+            )
 
-        return AdmissionregistrationV1Beta1Client(self.rest)
+            group = self._admissionregistration_v1beta1 = (
+                AdmissionregistrationV1Beta1Client(self.rest)
+            )
+        return group
+
+    _apiextensions_v1: ApiextensionsV1Client | None = None
 
     @property
     def apiextensions_v1(self) -> ApiextensionsV1Client:
-        from .clientset.apiextensions_v1 import ApiextensionsV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._apiextensions_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.apiextensions_v1 import ApiextensionsV1Client
 
-        return ApiextensionsV1Client(self.rest)
+            group = self._apiextensions_v1 = ApiextensionsV1Client(self.rest)
+        return group
+
+    _apiextensions_v1beta1: ApiextensionsV1Beta1Client | None = None
 
     @property
     def apiextensions_v1beta1(self) -> ApiextensionsV1Beta1Client:
-        from .clientset.apiextensions_v1beta1 import ApiextensionsV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._apiextensions_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.apiextensions_v1beta1 import ApiextensionsV1Beta1Client
 
-        return ApiextensionsV1Beta1Client(self.rest)
+            group = self._apiextensions_v1beta1 = ApiextensionsV1Beta1Client(self.rest)
+        return group
+
+    _apiregistration_v1: ApiregistrationV1Client | None = None
 
     @property
     def apiregistration_v1(self) -> ApiregistrationV1Client:
-        from .clientset.apiregistration_v1 import ApiregistrationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._apiregistration_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.apiregistration_v1 import ApiregistrationV1Client
 
-        return ApiregistrationV1Client(self.rest)
+            group = self._apiregistration_v1 = ApiregistrationV1Client(self.rest)
+        return group
+
+    _apiregistration_v1beta1: ApiregistrationV1Beta1Client | None = None
 
     @property
     def apiregistration_v1beta1(self) -> ApiregistrationV1Beta1Client:
-        from .clientset.apiregistration_v1beta1 import ApiregistrationV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._apiregistration_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.apiregistration_v1beta1 import ApiregistrationV1Beta1Client
 
-        return ApiregistrationV1Beta1Client(self.rest)
+            group = self._apiregistration_v1beta1 = ApiregistrationV1Beta1Client(
+                self.rest
+            )
+        return group
+
+    _apps_v1: AppsV1Client | None = None
 
     @property
     def apps_v1(self) -> AppsV1Client:
-        from .clientset.apps_v1 import AppsV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._apps_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.apps_v1 import AppsV1Client
 
-        return AppsV1Client(self.rest)
+            group = self._apps_v1 = AppsV1Client(self.rest)
+        return group
+
+    _authentication_v1: AuthenticationV1Client | None = None
 
     @property
     def authentication_v1(self) -> AuthenticationV1Client:
-        from .clientset.authentication_v1 import AuthenticationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._authentication_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.authentication_v1 import AuthenticationV1Client
 
-        return AuthenticationV1Client(self.rest)
+            group = self._authentication_v1 = AuthenticationV1Client(self.rest)
+        return group
+
+    _authentication_v1beta1: AuthenticationV1Beta1Client | None = None
 
     @property
     def authentication_v1beta1(self) -> AuthenticationV1Beta1Client:
-        from .clientset.authentication_v1beta1 import AuthenticationV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._authentication_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.authentication_v1beta1 import AuthenticationV1Beta1Client
 
-        return AuthenticationV1Beta1Client(self.rest)
+            group = self._authentication_v1beta1 = AuthenticationV1Beta1Client(
+                self.rest
+            )
+        return group
+
+    _authorization_v1: AuthorizationV1Client | None = None
 
     @property
     def authorization_v1(self) -> AuthorizationV1Client:
-        from .clientset.authorization_v1 import AuthorizationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._authorization_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.authorization_v1 import AuthorizationV1Client
 
-        return AuthorizationV1Client(self.rest)
+            group = self._authorization_v1 = AuthorizationV1Client(self.rest)
+        return group
+
+    _authorization_v1beta1: AuthorizationV1Beta1Client | None = None
 
     @property
     def authorization_v1beta1(self) -> AuthorizationV1Beta1Client:
-        from .clientset.authorization_v1beta1 import AuthorizationV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._authorization_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.authorization_v1beta1 import AuthorizationV1Beta1Client
 
-        return AuthorizationV1Beta1Client(self.rest)
+            group = self._authorization_v1beta1 = AuthorizationV1Beta1Client(self.rest)
+        return group
+
+    _autoscaling_v1: AutoscalingV1Client | None = None
 
     @property
     def autoscaling_v1(self) -> AutoscalingV1Client:
-        from .clientset.autoscaling_v1 import AutoscalingV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._autoscaling_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.autoscaling_v1 import AutoscalingV1Client
 
-        return AutoscalingV1Client(self.rest)
+            group = self._autoscaling_v1 = AutoscalingV1Client(self.rest)
+        return group
+
+    _autoscaling_v2beta1: AutoscalingV2Beta1Client | None = None
 
     @property
     def autoscaling_v2beta1(self) -> AutoscalingV2Beta1Client:
-        from .clientset.autoscaling_v2beta1 import AutoscalingV2Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._autoscaling_v2beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.autoscaling_v2beta1 import AutoscalingV2Beta1Client
 
-        return AutoscalingV2Beta1Client(self.rest)
+            group = self._autoscaling_v2beta1 = AutoscalingV2Beta1Client(self.rest)
+        return group
+
+    _autoscaling_v2beta2: AutoscalingV2Beta2Client | None = None
 
     @property
     def autoscaling_v2beta2(self) -> AutoscalingV2Beta2Client:
-        from .clientset.autoscaling_v2beta2 import AutoscalingV2Beta2Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._autoscaling_v2beta2
+        if group is None or group._rest is not self.rest:
+            from .clientset.autoscaling_v2beta2 import AutoscalingV2Beta2Client
 
-        return AutoscalingV2Beta2Client(self.rest)
+            group = self._autoscaling_v2beta2 = AutoscalingV2Beta2Client(self.rest)
+        return group
+
+    _batch_v1: BatchV1Client | None = None
 
     @property
     def batch_v1(self) -> BatchV1Client:
-        from .clientset.batch_v1 import BatchV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._batch_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.batch_v1 import BatchV1Client
 
-        return BatchV1Client(self.rest)
+            group = self._batch_v1 = BatchV1Client(self.rest)
+        return group
+
+    _batch_v1beta1: BatchV1Beta1Client | None = None
 
     @property
     def batch_v1beta1(self) -> BatchV1Beta1Client:
-        from .clientset.batch_v1beta1 import BatchV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._batch_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.batch_v1beta1 import BatchV1Beta1Client
 
-        return BatchV1Beta1Client(self.rest)
+            group = self._batch_v1beta1 = BatchV1Beta1Client(self.rest)
+        return group
+
+    _certificates_v1: CertificatesV1Client | None = None
 
     @property
     def certificates_v1(self) -> CertificatesV1Client:
-        from .clientset.certificates_v1 import CertificatesV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._certificates_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.certificates_v1 import CertificatesV1Client
 
-        return CertificatesV1Client(self.rest)
+            group = self._certificates_v1 = CertificatesV1Client(self.rest)
+        return group
+
+    _certificates_v1beta1: CertificatesV1Beta1Client | None = None
 
     @property
     def certificates_v1beta1(self) -> CertificatesV1Beta1Client:
-        from .clientset.certificates_v1beta1 import CertificatesV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._certificates_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.certificates_v1beta1 import CertificatesV1Beta1Client
 
-        return CertificatesV1Beta1Client(self.rest)
+            group = self._certificates_v1beta1 = CertificatesV1Beta1Client(self.rest)
+        return group
+
+    _coordination_v1: CoordinationV1Client | None = None
 
     @property
     def coordination_v1(self) -> CoordinationV1Client:
-        from .clientset.coordination_v1 import CoordinationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._coordination_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.coordination_v1 import CoordinationV1Client
 
-        return CoordinationV1Client(self.rest)
+            group = self._coordination_v1 = CoordinationV1Client(self.rest)
+        return group
+
+    _coordination_v1beta1: CoordinationV1Beta1Client | None = None
 
     @property
     def coordination_v1beta1(self) -> CoordinationV1Beta1Client:
-        from .clientset.coordination_v1beta1 import CoordinationV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._coordination_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.coordination_v1beta1 import CoordinationV1Beta1Client
 
-        return CoordinationV1Beta1Client(self.rest)
+            group = self._coordination_v1beta1 = CoordinationV1Beta1Client(self.rest)
+        return group
+
+    _core_v1: CoreV1Client | None = None
 
     @property
     def core_v1(self) -> CoreV1Client:
-        from .clientset.core_v1 import CoreV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._core_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.core_v1 import CoreV1Client
 
-        return CoreV1Client(self.rest)
+            group = self._core_v1 = CoreV1Client(self.rest)
+        return group
+
+    _discovery_v1beta1: DiscoveryV1Beta1Client | None = None
 
     @property
     def discovery_v1beta1(self) -> DiscoveryV1Beta1Client:
-        from .clientset.discovery_v1beta1 import DiscoveryV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._discovery_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.discovery_v1beta1 import DiscoveryV1Beta1Client
 
-        return DiscoveryV1Beta1Client(self.rest)
+            group = self._discovery_v1beta1 = DiscoveryV1Beta1Client(self.rest)
+        return group
+
+    _events_v1: EventsV1Client | None = None
 
     @property
     def events_v1(self) -> EventsV1Client:
-        from .clientset.events_v1 import EventsV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._events_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.events_v1 import EventsV1Client
 
-        return EventsV1Client(self.rest)
+            group = self._events_v1 = EventsV1Client(self.rest)
+        return group
+
+    _events_v1beta1: EventsV1Beta1Client | None = None
 
     @property
     def events_v1beta1(self) -> EventsV1Beta1Client:
-        from .clientset.events_v1beta1 import EventsV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._events_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.events_v1beta1 import EventsV1Beta1Client
 
-        return EventsV1Beta1Client(self.rest)
+            group = self._events_v1beta1 = EventsV1Beta1Client(self.rest)
+        return group
+
+    _extensions_v1beta1: ExtensionsV1Beta1Client | None = None
 
     @property
     def extensions_v1beta1(self) -> ExtensionsV1Beta1Client:
-        from .clientset.extensions_v1beta1 import ExtensionsV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._extensions_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.extensions_v1beta1 import ExtensionsV1Beta1Client
 
-        return ExtensionsV1Beta1Client(self.rest)
+            group = self._extensions_v1beta1 = ExtensionsV1Beta1Client(self.rest)
+        return group
+
+    _flowcontrol_v1beta1: FlowcontrolV1Beta1Client | None = None
 
     @property
     def flowcontrol_v1beta1(self) -> FlowcontrolV1Beta1Client:
-        from .clientset.flowcontrol_v1beta1 import FlowcontrolV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._flowcontrol_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.flowcontrol_v1beta1 import FlowcontrolV1Beta1Client
 
-        return FlowcontrolV1Beta1Client(self.rest)
+            group = self._flowcontrol_v1beta1 = FlowcontrolV1Beta1Client(self.rest)
+        return group
+
+    _networking_v1: NetworkingV1Client | None = None
 
     @property
     def networking_v1(self) -> NetworkingV1Client:
-        from .clientset.networking_v1 import NetworkingV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._networking_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.networking_v1 import NetworkingV1Client
 
-        return NetworkingV1Client(self.rest)
+            group = self._networking_v1 = NetworkingV1Client(self.rest)
+        return group
+
+    _networking_v1beta1: NetworkingV1Beta1Client | None = None
 
     @property
     def networking_v1beta1(self) -> NetworkingV1Beta1Client:
-        from .clientset.networking_v1beta1 import NetworkingV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._networking_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.networking_v1beta1 import NetworkingV1Beta1Client
 
-        return NetworkingV1Beta1Client(self.rest)
+            group = self._networking_v1beta1 = NetworkingV1Beta1Client(self.rest)
+        return group
+
+    _node_v1: NodeV1Client | None = None
 
     @property
     def node_v1(self) -> NodeV1Client:
-        from .clientset.node_v1 import NodeV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._node_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.node_v1 import NodeV1Client
 
-        return NodeV1Client(self.rest)
+            group = self._node_v1 = NodeV1Client(self.rest)
+        return group
+
+    _node_v1beta1: NodeV1Beta1Client | None = None
 
     @property
     def node_v1beta1(self) -> NodeV1Beta1Client:
-        from .clientset.node_v1beta1 import NodeV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._node_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.node_v1beta1 import NodeV1Beta1Client
 
-        return NodeV1Beta1Client(self.rest)
+            group = self._node_v1beta1 = NodeV1Beta1Client(self.rest)
+        return group
+
+    _policy_v1beta1: PolicyV1Beta1Client | None = None
 
     @property
     def policy_v1beta1(self) -> PolicyV1Beta1Client:
-        from .clientset.policy_v1beta1 import PolicyV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._policy_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.policy_v1beta1 import PolicyV1Beta1Client
 
-        return PolicyV1Beta1Client(self.rest)
+            group = self._policy_v1beta1 = PolicyV1Beta1Client(self.rest)
+        return group
+
+    _rbac_v1: RbacV1Client | None = None
 
     @property
     def rbac_v1(self) -> RbacV1Client:
-        from .clientset.rbac_v1 import RbacV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._rbac_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.rbac_v1 import RbacV1Client
 
-        return RbacV1Client(self.rest)
+            group = self._rbac_v1 = RbacV1Client(self.rest)
+        return group
+
+    _rbac_v1beta1: RbacV1Beta1Client | None = None
 
     @property
     def rbac_v1beta1(self) -> RbacV1Beta1Client:
-        from .clientset.rbac_v1beta1 import RbacV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._rbac_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.rbac_v1beta1 import RbacV1Beta1Client
 
-        return RbacV1Beta1Client(self.rest)
+            group = self._rbac_v1beta1 = RbacV1Beta1Client(self.rest)
+        return group
+
+    _scheduling_v1: SchedulingV1Client | None = None
 
     @property
     def scheduling_v1(self) -> SchedulingV1Client:
-        from .clientset.scheduling_v1 import SchedulingV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._scheduling_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.scheduling_v1 import SchedulingV1Client
 
-        return SchedulingV1Client(self.rest)
+            group = self._scheduling_v1 = SchedulingV1Client(self.rest)
+        return group
+
+    _scheduling_v1beta1: SchedulingV1Beta1Client | None = None
 
     @property
     def scheduling_v1beta1(self) -> SchedulingV1Beta1Client:
-        from .clientset.scheduling_v1beta1 import SchedulingV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._scheduling_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.scheduling_v1beta1 import SchedulingV1Beta1Client
 
-        return SchedulingV1Beta1Client(self.rest)
+            group = self._scheduling_v1beta1 = SchedulingV1Beta1Client(self.rest)
+        return group
+
+    _storage_v1: StorageV1Client | None = None
 
     @property
     def storage_v1(self) -> StorageV1Client:
-        from .clientset.storage_v1 import StorageV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._storage_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.storage_v1 import StorageV1Client
 
-        return StorageV1Client(self.rest)
+            group = self._storage_v1 = StorageV1Client(self.rest)
+        return group
+
+    _storage_v1beta1: StorageV1Beta1Client | None = None
 
     @property
     def storage_v1beta1(self) -> StorageV1Beta1Client:
-        from .clientset.storage_v1beta1 import StorageV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._storage_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.storage_v1beta1 import StorageV1Beta1Client
 
-        return StorageV1Beta1Client(self.rest)
+            group = self._storage_v1beta1 = StorageV1Beta1Client(self.rest)
+        return group
 
 
 class AsyncClientset:
@@ -432,228 +701,509 @@ class AsyncClientset:
     ) -> None:
         await self.close()
 
+    _admissionregistration_v1: AsyncAdmissionregistrationV1Client | None = None
+
     @property
     def admissionregistration_v1(self) -> AsyncAdmissionregistrationV1Client:
-        from .clientset.admissionregistration_v1 import (
-            AsyncAdmissionregistrationV1Client,
-        )
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._admissionregistration_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.admissionregistration_v1 import (
+                AsyncAdmissionregistrationV1Client,
+            )
 
-        return AsyncAdmissionregistrationV1Client(self.rest)
+            group = self._admissionregistration_v1 = AsyncAdmissionregistrationV1Client(
+                self.rest
+            )
+        return group
+
+    _admissionregistration_v1beta1: AsyncAdmissionregistrationV1Beta1Client | None = (
+        None
+    )
 
     @property
     def admissionregistration_v1beta1(self) -> AsyncAdmissionregistrationV1Beta1Client:
-        from .clientset.admissionregistration_v1beta1 import (
-            AsyncAdmissionregistrationV1Beta1Client,
-        )
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._admissionregistration_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.admissionregistration_v1beta1 import (
+                AsyncAdmissionregistrationV1Beta1Client,
+            )
 
-        return AsyncAdmissionregistrationV1Beta1Client(self.rest)
+            group = self._admissionregistration_v1beta1 = (
+                AsyncAdmissionregistrationV1Beta1Client(self.rest)
+            )
+        return group
+
+    _apiextensions_v1: AsyncApiextensionsV1Client | None = None
 
     @property
     def apiextensions_v1(self) -> AsyncApiextensionsV1Client:
-        from .clientset.apiextensions_v1 import AsyncApiextensionsV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._apiextensions_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.apiextensions_v1 import AsyncApiextensionsV1Client
 
-        return AsyncApiextensionsV1Client(self.rest)
+            group = self._apiextensions_v1 = AsyncApiextensionsV1Client(self.rest)
+        return group
+
+    _apiextensions_v1beta1: AsyncApiextensionsV1Beta1Client | None = None
 
     @property
     def apiextensions_v1beta1(self) -> AsyncApiextensionsV1Beta1Client:
-        from .clientset.apiextensions_v1beta1 import AsyncApiextensionsV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._apiextensions_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.apiextensions_v1beta1 import AsyncApiextensionsV1Beta1Client
 
-        return AsyncApiextensionsV1Beta1Client(self.rest)
+            group = self._apiextensions_v1beta1 = AsyncApiextensionsV1Beta1Client(
+                self.rest
+            )
+        return group
+
+    _apiregistration_v1: AsyncApiregistrationV1Client | None = None
 
     @property
     def apiregistration_v1(self) -> AsyncApiregistrationV1Client:
-        from .clientset.apiregistration_v1 import AsyncApiregistrationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._apiregistration_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.apiregistration_v1 import AsyncApiregistrationV1Client
 
-        return AsyncApiregistrationV1Client(self.rest)
+            group = self._apiregistration_v1 = AsyncApiregistrationV1Client(self.rest)
+        return group
+
+    _apiregistration_v1beta1: AsyncApiregistrationV1Beta1Client | None = None
 
     @property
     def apiregistration_v1beta1(self) -> AsyncApiregistrationV1Beta1Client:
-        from .clientset.apiregistration_v1beta1 import AsyncApiregistrationV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._apiregistration_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.apiregistration_v1beta1 import (
+                AsyncApiregistrationV1Beta1Client,
+            )
 
-        return AsyncApiregistrationV1Beta1Client(self.rest)
+            group = self._apiregistration_v1beta1 = AsyncApiregistrationV1Beta1Client(
+                self.rest
+            )
+        return group
+
+    _apps_v1: AsyncAppsV1Client | None = None
 
     @property
     def apps_v1(self) -> AsyncAppsV1Client:
-        from .clientset.apps_v1 import AsyncAppsV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._apps_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.apps_v1 import AsyncAppsV1Client
 
-        return AsyncAppsV1Client(self.rest)
+            group = self._apps_v1 = AsyncAppsV1Client(self.rest)
+        return group
+
+    _authentication_v1: AsyncAuthenticationV1Client | None = None
 
     @property
     def authentication_v1(self) -> AsyncAuthenticationV1Client:
-        from .clientset.authentication_v1 import AsyncAuthenticationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._authentication_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.authentication_v1 import AsyncAuthenticationV1Client
 
-        return AsyncAuthenticationV1Client(self.rest)
+            group = self._authentication_v1 = AsyncAuthenticationV1Client(self.rest)
+        return group
+
+    _authentication_v1beta1: AsyncAuthenticationV1Beta1Client | None = None
 
     @property
     def authentication_v1beta1(self) -> AsyncAuthenticationV1Beta1Client:
-        from .clientset.authentication_v1beta1 import AsyncAuthenticationV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._authentication_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.authentication_v1beta1 import (
+                AsyncAuthenticationV1Beta1Client,
+            )
 
-        return AsyncAuthenticationV1Beta1Client(self.rest)
+            group = self._authentication_v1beta1 = AsyncAuthenticationV1Beta1Client(
+                self.rest
+            )
+        return group
+
+    _authorization_v1: AsyncAuthorizationV1Client | None = None
 
     @property
     def authorization_v1(self) -> AsyncAuthorizationV1Client:
-        from .clientset.authorization_v1 import AsyncAuthorizationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._authorization_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.authorization_v1 import AsyncAuthorizationV1Client
 
-        return AsyncAuthorizationV1Client(self.rest)
+            group = self._authorization_v1 = AsyncAuthorizationV1Client(self.rest)
+        return group
+
+    _authorization_v1beta1: AsyncAuthorizationV1Beta1Client | None = None
 
     @property
     def authorization_v1beta1(self) -> AsyncAuthorizationV1Beta1Client:
-        from .clientset.authorization_v1beta1 import AsyncAuthorizationV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._authorization_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.authorization_v1beta1 import AsyncAuthorizationV1Beta1Client
 
-        return AsyncAuthorizationV1Beta1Client(self.rest)
+            group = self._authorization_v1beta1 = AsyncAuthorizationV1Beta1Client(
+                self.rest
+            )
+        return group
+
+    _autoscaling_v1: AsyncAutoscalingV1Client | None = None
 
     @property
     def autoscaling_v1(self) -> AsyncAutoscalingV1Client:
-        from .clientset.autoscaling_v1 import AsyncAutoscalingV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._autoscaling_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.autoscaling_v1 import AsyncAutoscalingV1Client
 
-        return AsyncAutoscalingV1Client(self.rest)
+            group = self._autoscaling_v1 = AsyncAutoscalingV1Client(self.rest)
+        return group
+
+    _autoscaling_v2beta1: AsyncAutoscalingV2Beta1Client | None = None
 
     @property
     def autoscaling_v2beta1(self) -> AsyncAutoscalingV2Beta1Client:
-        from .clientset.autoscaling_v2beta1 import AsyncAutoscalingV2Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._autoscaling_v2beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.autoscaling_v2beta1 import AsyncAutoscalingV2Beta1Client
 
-        return AsyncAutoscalingV2Beta1Client(self.rest)
+            group = self._autoscaling_v2beta1 = AsyncAutoscalingV2Beta1Client(self.rest)
+        return group
+
+    _autoscaling_v2beta2: AsyncAutoscalingV2Beta2Client | None = None
 
     @property
     def autoscaling_v2beta2(self) -> AsyncAutoscalingV2Beta2Client:
-        from .clientset.autoscaling_v2beta2 import AsyncAutoscalingV2Beta2Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._autoscaling_v2beta2
+        if group is None or group._rest is not self.rest:
+            from .clientset.autoscaling_v2beta2 import AsyncAutoscalingV2Beta2Client
 
-        return AsyncAutoscalingV2Beta2Client(self.rest)
+            group = self._autoscaling_v2beta2 = AsyncAutoscalingV2Beta2Client(self.rest)
+        return group
+
+    _batch_v1: AsyncBatchV1Client | None = None
 
     @property
     def batch_v1(self) -> AsyncBatchV1Client:
-        from .clientset.batch_v1 import AsyncBatchV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._batch_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.batch_v1 import AsyncBatchV1Client
 
-        return AsyncBatchV1Client(self.rest)
+            group = self._batch_v1 = AsyncBatchV1Client(self.rest)
+        return group
+
+    _batch_v1beta1: AsyncBatchV1Beta1Client | None = None
 
     @property
     def batch_v1beta1(self) -> AsyncBatchV1Beta1Client:
-        from .clientset.batch_v1beta1 import AsyncBatchV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._batch_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.batch_v1beta1 import AsyncBatchV1Beta1Client
 
-        return AsyncBatchV1Beta1Client(self.rest)
+            group = self._batch_v1beta1 = AsyncBatchV1Beta1Client(self.rest)
+        return group
+
+    _certificates_v1: AsyncCertificatesV1Client | None = None
 
     @property
     def certificates_v1(self) -> AsyncCertificatesV1Client:
-        from .clientset.certificates_v1 import AsyncCertificatesV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._certificates_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.certificates_v1 import AsyncCertificatesV1Client
 
-        return AsyncCertificatesV1Client(self.rest)
+            group = self._certificates_v1 = AsyncCertificatesV1Client(self.rest)
+        return group
+
+    _certificates_v1beta1: AsyncCertificatesV1Beta1Client | None = None
 
     @property
     def certificates_v1beta1(self) -> AsyncCertificatesV1Beta1Client:
-        from .clientset.certificates_v1beta1 import AsyncCertificatesV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._certificates_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.certificates_v1beta1 import AsyncCertificatesV1Beta1Client
 
-        return AsyncCertificatesV1Beta1Client(self.rest)
+            group = self._certificates_v1beta1 = AsyncCertificatesV1Beta1Client(
+                self.rest
+            )
+        return group
+
+    _coordination_v1: AsyncCoordinationV1Client | None = None
 
     @property
     def coordination_v1(self) -> AsyncCoordinationV1Client:
-        from .clientset.coordination_v1 import AsyncCoordinationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._coordination_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.coordination_v1 import AsyncCoordinationV1Client
 
-        return AsyncCoordinationV1Client(self.rest)
+            group = self._coordination_v1 = AsyncCoordinationV1Client(self.rest)
+        return group
+
+    _coordination_v1beta1: AsyncCoordinationV1Beta1Client | None = None
 
     @property
     def coordination_v1beta1(self) -> AsyncCoordinationV1Beta1Client:
-        from .clientset.coordination_v1beta1 import AsyncCoordinationV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._coordination_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.coordination_v1beta1 import AsyncCoordinationV1Beta1Client
 
-        return AsyncCoordinationV1Beta1Client(self.rest)
+            group = self._coordination_v1beta1 = AsyncCoordinationV1Beta1Client(
+                self.rest
+            )
+        return group
+
+    _core_v1: AsyncCoreV1Client | None = None
 
     @property
     def core_v1(self) -> AsyncCoreV1Client:
-        from .clientset.core_v1 import AsyncCoreV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._core_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.core_v1 import AsyncCoreV1Client
 
-        return AsyncCoreV1Client(self.rest)
+            group = self._core_v1 = AsyncCoreV1Client(self.rest)
+        return group
+
+    _discovery_v1beta1: AsyncDiscoveryV1Beta1Client | None = None
 
     @property
     def discovery_v1beta1(self) -> AsyncDiscoveryV1Beta1Client:
-        from .clientset.discovery_v1beta1 import AsyncDiscoveryV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._discovery_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.discovery_v1beta1 import AsyncDiscoveryV1Beta1Client
 
-        return AsyncDiscoveryV1Beta1Client(self.rest)
+            group = self._discovery_v1beta1 = AsyncDiscoveryV1Beta1Client(self.rest)
+        return group
+
+    _events_v1: AsyncEventsV1Client | None = None
 
     @property
     def events_v1(self) -> AsyncEventsV1Client:
-        from .clientset.events_v1 import AsyncEventsV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._events_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.events_v1 import AsyncEventsV1Client
 
-        return AsyncEventsV1Client(self.rest)
+            group = self._events_v1 = AsyncEventsV1Client(self.rest)
+        return group
+
+    _events_v1beta1: AsyncEventsV1Beta1Client | None = None
 
     @property
     def events_v1beta1(self) -> AsyncEventsV1Beta1Client:
-        from .clientset.events_v1beta1 import AsyncEventsV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._events_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.events_v1beta1 import AsyncEventsV1Beta1Client
 
-        return AsyncEventsV1Beta1Client(self.rest)
+            group = self._events_v1beta1 = AsyncEventsV1Beta1Client(self.rest)
+        return group
+
+    _extensions_v1beta1: AsyncExtensionsV1Beta1Client | None = None
 
     @property
     def extensions_v1beta1(self) -> AsyncExtensionsV1Beta1Client:
-        from .clientset.extensions_v1beta1 import AsyncExtensionsV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._extensions_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.extensions_v1beta1 import AsyncExtensionsV1Beta1Client
 
-        return AsyncExtensionsV1Beta1Client(self.rest)
+            group = self._extensions_v1beta1 = AsyncExtensionsV1Beta1Client(self.rest)
+        return group
+
+    _flowcontrol_v1beta1: AsyncFlowcontrolV1Beta1Client | None = None
 
     @property
     def flowcontrol_v1beta1(self) -> AsyncFlowcontrolV1Beta1Client:
-        from .clientset.flowcontrol_v1beta1 import AsyncFlowcontrolV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._flowcontrol_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.flowcontrol_v1beta1 import AsyncFlowcontrolV1Beta1Client
 
-        return AsyncFlowcontrolV1Beta1Client(self.rest)
+            group = self._flowcontrol_v1beta1 = AsyncFlowcontrolV1Beta1Client(self.rest)
+        return group
+
+    _networking_v1: AsyncNetworkingV1Client | None = None
 
     @property
     def networking_v1(self) -> AsyncNetworkingV1Client:
-        from .clientset.networking_v1 import AsyncNetworkingV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._networking_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.networking_v1 import AsyncNetworkingV1Client
 
-        return AsyncNetworkingV1Client(self.rest)
+            group = self._networking_v1 = AsyncNetworkingV1Client(self.rest)
+        return group
+
+    _networking_v1beta1: AsyncNetworkingV1Beta1Client | None = None
 
     @property
     def networking_v1beta1(self) -> AsyncNetworkingV1Beta1Client:
-        from .clientset.networking_v1beta1 import AsyncNetworkingV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._networking_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.networking_v1beta1 import AsyncNetworkingV1Beta1Client
 
-        return AsyncNetworkingV1Beta1Client(self.rest)
+            group = self._networking_v1beta1 = AsyncNetworkingV1Beta1Client(self.rest)
+        return group
+
+    _node_v1: AsyncNodeV1Client | None = None
 
     @property
     def node_v1(self) -> AsyncNodeV1Client:
-        from .clientset.node_v1 import AsyncNodeV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._node_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.node_v1 import AsyncNodeV1Client
 
-        return AsyncNodeV1Client(self.rest)
+            group = self._node_v1 = AsyncNodeV1Client(self.rest)
+        return group
+
+    _node_v1beta1: AsyncNodeV1Beta1Client | None = None
 
     @property
     def node_v1beta1(self) -> AsyncNodeV1Beta1Client:
-        from .clientset.node_v1beta1 import AsyncNodeV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._node_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.node_v1beta1 import AsyncNodeV1Beta1Client
 
-        return AsyncNodeV1Beta1Client(self.rest)
+            group = self._node_v1beta1 = AsyncNodeV1Beta1Client(self.rest)
+        return group
+
+    _policy_v1beta1: AsyncPolicyV1Beta1Client | None = None
 
     @property
     def policy_v1beta1(self) -> AsyncPolicyV1Beta1Client:
-        from .clientset.policy_v1beta1 import AsyncPolicyV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._policy_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.policy_v1beta1 import AsyncPolicyV1Beta1Client
 
-        return AsyncPolicyV1Beta1Client(self.rest)
+            group = self._policy_v1beta1 = AsyncPolicyV1Beta1Client(self.rest)
+        return group
+
+    _rbac_v1: AsyncRbacV1Client | None = None
 
     @property
     def rbac_v1(self) -> AsyncRbacV1Client:
-        from .clientset.rbac_v1 import AsyncRbacV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._rbac_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.rbac_v1 import AsyncRbacV1Client
 
-        return AsyncRbacV1Client(self.rest)
+            group = self._rbac_v1 = AsyncRbacV1Client(self.rest)
+        return group
+
+    _rbac_v1beta1: AsyncRbacV1Beta1Client | None = None
 
     @property
     def rbac_v1beta1(self) -> AsyncRbacV1Beta1Client:
-        from .clientset.rbac_v1beta1 import AsyncRbacV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._rbac_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.rbac_v1beta1 import AsyncRbacV1Beta1Client
 
-        return AsyncRbacV1Beta1Client(self.rest)
+            group = self._rbac_v1beta1 = AsyncRbacV1Beta1Client(self.rest)
+        return group
+
+    _scheduling_v1: AsyncSchedulingV1Client | None = None
 
     @property
     def scheduling_v1(self) -> AsyncSchedulingV1Client:
-        from .clientset.scheduling_v1 import AsyncSchedulingV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._scheduling_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.scheduling_v1 import AsyncSchedulingV1Client
 
-        return AsyncSchedulingV1Client(self.rest)
+            group = self._scheduling_v1 = AsyncSchedulingV1Client(self.rest)
+        return group
+
+    _scheduling_v1beta1: AsyncSchedulingV1Beta1Client | None = None
 
     @property
     def scheduling_v1beta1(self) -> AsyncSchedulingV1Beta1Client:
-        from .clientset.scheduling_v1beta1 import AsyncSchedulingV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._scheduling_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.scheduling_v1beta1 import AsyncSchedulingV1Beta1Client
 
-        return AsyncSchedulingV1Beta1Client(self.rest)
+            group = self._scheduling_v1beta1 = AsyncSchedulingV1Beta1Client(self.rest)
+        return group
+
+    _storage_v1: AsyncStorageV1Client | None = None
 
     @property
     def storage_v1(self) -> AsyncStorageV1Client:
-        from .clientset.storage_v1 import AsyncStorageV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._storage_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.storage_v1 import AsyncStorageV1Client
 
-        return AsyncStorageV1Client(self.rest)
+            group = self._storage_v1 = AsyncStorageV1Client(self.rest)
+        return group
+
+    _storage_v1beta1: AsyncStorageV1Beta1Client | None = None
 
     @property
     def storage_v1beta1(self) -> AsyncStorageV1Beta1Client:
-        from .clientset.storage_v1beta1 import AsyncStorageV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._storage_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.storage_v1beta1 import AsyncStorageV1Beta1Client
 
-        return AsyncStorageV1Beta1Client(self.rest)
+            group = self._storage_v1beta1 = AsyncStorageV1Beta1Client(self.rest)
+        return group

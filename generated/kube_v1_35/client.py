@@ -160,225 +160,489 @@ class Clientset:
     ) -> None:
         self.close()
 
+    _admissionregistration_v1: AdmissionregistrationV1Client | None = None
+
     @property
     def admissionregistration_v1(self) -> AdmissionregistrationV1Client:
-        from .clientset.admissionregistration_v1 import AdmissionregistrationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._admissionregistration_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.admissionregistration_v1 import (
+                AdmissionregistrationV1Client,
+            )
 
-        return AdmissionregistrationV1Client(self.rest)
+            group = self._admissionregistration_v1 = AdmissionregistrationV1Client(
+                self.rest
+            )
+        return group
+
+    _admissionregistration_v1alpha1: AdmissionregistrationV1Alpha1Client | None = None
 
     @property
     def admissionregistration_v1alpha1(self) -> AdmissionregistrationV1Alpha1Client:
-        from .clientset.admissionregistration_v1alpha1 import (
-            AdmissionregistrationV1Alpha1Client,
-        )
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._admissionregistration_v1alpha1
+        if group is None or group._rest is not self.rest:
+            from .clientset.admissionregistration_v1alpha1 import (
+                AdmissionregistrationV1Alpha1Client,
+            )
 
-        return AdmissionregistrationV1Alpha1Client(self.rest)
+            group = self._admissionregistration_v1alpha1 = (
+                AdmissionregistrationV1Alpha1Client(self.rest)
+            )
+        return group
+
+    _admissionregistration_v1beta1: AdmissionregistrationV1Beta1Client | None = None
 
     @property
     def admissionregistration_v1beta1(self) -> AdmissionregistrationV1Beta1Client:
-        from .clientset.admissionregistration_v1beta1 import (
-            AdmissionregistrationV1Beta1Client,
-        )
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._admissionregistration_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.admissionregistration_v1beta1 import (
+                AdmissionregistrationV1Beta1Client,
+            )
 
-        return AdmissionregistrationV1Beta1Client(self.rest)
+            group = self._admissionregistration_v1beta1 = (
+                AdmissionregistrationV1Beta1Client(self.rest)
+            )
+        return group
+
+    _apiextensions_v1: ApiextensionsV1Client | None = None
 
     @property
     def apiextensions_v1(self) -> ApiextensionsV1Client:
-        from .clientset.apiextensions_v1 import ApiextensionsV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._apiextensions_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.apiextensions_v1 import ApiextensionsV1Client
 
-        return ApiextensionsV1Client(self.rest)
+            group = self._apiextensions_v1 = ApiextensionsV1Client(self.rest)
+        return group
+
+    _apiregistration_v1: ApiregistrationV1Client | None = None
 
     @property
     def apiregistration_v1(self) -> ApiregistrationV1Client:
-        from .clientset.apiregistration_v1 import ApiregistrationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._apiregistration_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.apiregistration_v1 import ApiregistrationV1Client
 
-        return ApiregistrationV1Client(self.rest)
+            group = self._apiregistration_v1 = ApiregistrationV1Client(self.rest)
+        return group
+
+    _apps_v1: AppsV1Client | None = None
 
     @property
     def apps_v1(self) -> AppsV1Client:
-        from .clientset.apps_v1 import AppsV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._apps_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.apps_v1 import AppsV1Client
 
-        return AppsV1Client(self.rest)
+            group = self._apps_v1 = AppsV1Client(self.rest)
+        return group
+
+    _authentication_v1: AuthenticationV1Client | None = None
 
     @property
     def authentication_v1(self) -> AuthenticationV1Client:
-        from .clientset.authentication_v1 import AuthenticationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._authentication_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.authentication_v1 import AuthenticationV1Client
 
-        return AuthenticationV1Client(self.rest)
+            group = self._authentication_v1 = AuthenticationV1Client(self.rest)
+        return group
+
+    _authorization_v1: AuthorizationV1Client | None = None
 
     @property
     def authorization_v1(self) -> AuthorizationV1Client:
-        from .clientset.authorization_v1 import AuthorizationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._authorization_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.authorization_v1 import AuthorizationV1Client
 
-        return AuthorizationV1Client(self.rest)
+            group = self._authorization_v1 = AuthorizationV1Client(self.rest)
+        return group
+
+    _autoscaling_v1: AutoscalingV1Client | None = None
 
     @property
     def autoscaling_v1(self) -> AutoscalingV1Client:
-        from .clientset.autoscaling_v1 import AutoscalingV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._autoscaling_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.autoscaling_v1 import AutoscalingV1Client
 
-        return AutoscalingV1Client(self.rest)
+            group = self._autoscaling_v1 = AutoscalingV1Client(self.rest)
+        return group
+
+    _autoscaling_v2: AutoscalingV2Client | None = None
 
     @property
     def autoscaling_v2(self) -> AutoscalingV2Client:
-        from .clientset.autoscaling_v2 import AutoscalingV2Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._autoscaling_v2
+        if group is None or group._rest is not self.rest:
+            from .clientset.autoscaling_v2 import AutoscalingV2Client
 
-        return AutoscalingV2Client(self.rest)
+            group = self._autoscaling_v2 = AutoscalingV2Client(self.rest)
+        return group
+
+    _batch_v1: BatchV1Client | None = None
 
     @property
     def batch_v1(self) -> BatchV1Client:
-        from .clientset.batch_v1 import BatchV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._batch_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.batch_v1 import BatchV1Client
 
-        return BatchV1Client(self.rest)
+            group = self._batch_v1 = BatchV1Client(self.rest)
+        return group
+
+    _certificates_v1: CertificatesV1Client | None = None
 
     @property
     def certificates_v1(self) -> CertificatesV1Client:
-        from .clientset.certificates_v1 import CertificatesV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._certificates_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.certificates_v1 import CertificatesV1Client
 
-        return CertificatesV1Client(self.rest)
+            group = self._certificates_v1 = CertificatesV1Client(self.rest)
+        return group
+
+    _certificates_v1alpha1: CertificatesV1Alpha1Client | None = None
 
     @property
     def certificates_v1alpha1(self) -> CertificatesV1Alpha1Client:
-        from .clientset.certificates_v1alpha1 import CertificatesV1Alpha1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._certificates_v1alpha1
+        if group is None or group._rest is not self.rest:
+            from .clientset.certificates_v1alpha1 import CertificatesV1Alpha1Client
 
-        return CertificatesV1Alpha1Client(self.rest)
+            group = self._certificates_v1alpha1 = CertificatesV1Alpha1Client(self.rest)
+        return group
+
+    _certificates_v1beta1: CertificatesV1Beta1Client | None = None
 
     @property
     def certificates_v1beta1(self) -> CertificatesV1Beta1Client:
-        from .clientset.certificates_v1beta1 import CertificatesV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._certificates_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.certificates_v1beta1 import CertificatesV1Beta1Client
 
-        return CertificatesV1Beta1Client(self.rest)
+            group = self._certificates_v1beta1 = CertificatesV1Beta1Client(self.rest)
+        return group
+
+    _coordination_v1: CoordinationV1Client | None = None
 
     @property
     def coordination_v1(self) -> CoordinationV1Client:
-        from .clientset.coordination_v1 import CoordinationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._coordination_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.coordination_v1 import CoordinationV1Client
 
-        return CoordinationV1Client(self.rest)
+            group = self._coordination_v1 = CoordinationV1Client(self.rest)
+        return group
+
+    _coordination_v1alpha2: CoordinationV1Alpha2Client | None = None
 
     @property
     def coordination_v1alpha2(self) -> CoordinationV1Alpha2Client:
-        from .clientset.coordination_v1alpha2 import CoordinationV1Alpha2Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._coordination_v1alpha2
+        if group is None or group._rest is not self.rest:
+            from .clientset.coordination_v1alpha2 import CoordinationV1Alpha2Client
 
-        return CoordinationV1Alpha2Client(self.rest)
+            group = self._coordination_v1alpha2 = CoordinationV1Alpha2Client(self.rest)
+        return group
+
+    _coordination_v1beta1: CoordinationV1Beta1Client | None = None
 
     @property
     def coordination_v1beta1(self) -> CoordinationV1Beta1Client:
-        from .clientset.coordination_v1beta1 import CoordinationV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._coordination_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.coordination_v1beta1 import CoordinationV1Beta1Client
 
-        return CoordinationV1Beta1Client(self.rest)
+            group = self._coordination_v1beta1 = CoordinationV1Beta1Client(self.rest)
+        return group
+
+    _core_v1: CoreV1Client | None = None
 
     @property
     def core_v1(self) -> CoreV1Client:
-        from .clientset.core_v1 import CoreV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._core_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.core_v1 import CoreV1Client
 
-        return CoreV1Client(self.rest)
+            group = self._core_v1 = CoreV1Client(self.rest)
+        return group
+
+    _discovery_v1: DiscoveryV1Client | None = None
 
     @property
     def discovery_v1(self) -> DiscoveryV1Client:
-        from .clientset.discovery_v1 import DiscoveryV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._discovery_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.discovery_v1 import DiscoveryV1Client
 
-        return DiscoveryV1Client(self.rest)
+            group = self._discovery_v1 = DiscoveryV1Client(self.rest)
+        return group
+
+    _events_v1: EventsV1Client | None = None
 
     @property
     def events_v1(self) -> EventsV1Client:
-        from .clientset.events_v1 import EventsV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._events_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.events_v1 import EventsV1Client
 
-        return EventsV1Client(self.rest)
+            group = self._events_v1 = EventsV1Client(self.rest)
+        return group
+
+    _flowcontrol_v1: FlowcontrolV1Client | None = None
 
     @property
     def flowcontrol_v1(self) -> FlowcontrolV1Client:
-        from .clientset.flowcontrol_v1 import FlowcontrolV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._flowcontrol_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.flowcontrol_v1 import FlowcontrolV1Client
 
-        return FlowcontrolV1Client(self.rest)
+            group = self._flowcontrol_v1 = FlowcontrolV1Client(self.rest)
+        return group
+
+    _internal_v1alpha1: InternalV1Alpha1Client | None = None
 
     @property
     def internal_v1alpha1(self) -> InternalV1Alpha1Client:
-        from .clientset.internal_v1alpha1 import InternalV1Alpha1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._internal_v1alpha1
+        if group is None or group._rest is not self.rest:
+            from .clientset.internal_v1alpha1 import InternalV1Alpha1Client
 
-        return InternalV1Alpha1Client(self.rest)
+            group = self._internal_v1alpha1 = InternalV1Alpha1Client(self.rest)
+        return group
+
+    _networking_v1: NetworkingV1Client | None = None
 
     @property
     def networking_v1(self) -> NetworkingV1Client:
-        from .clientset.networking_v1 import NetworkingV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._networking_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.networking_v1 import NetworkingV1Client
 
-        return NetworkingV1Client(self.rest)
+            group = self._networking_v1 = NetworkingV1Client(self.rest)
+        return group
+
+    _networking_v1beta1: NetworkingV1Beta1Client | None = None
 
     @property
     def networking_v1beta1(self) -> NetworkingV1Beta1Client:
-        from .clientset.networking_v1beta1 import NetworkingV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._networking_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.networking_v1beta1 import NetworkingV1Beta1Client
 
-        return NetworkingV1Beta1Client(self.rest)
+            group = self._networking_v1beta1 = NetworkingV1Beta1Client(self.rest)
+        return group
+
+    _node_v1: NodeV1Client | None = None
 
     @property
     def node_v1(self) -> NodeV1Client:
-        from .clientset.node_v1 import NodeV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._node_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.node_v1 import NodeV1Client
 
-        return NodeV1Client(self.rest)
+            group = self._node_v1 = NodeV1Client(self.rest)
+        return group
+
+    _policy_v1: PolicyV1Client | None = None
 
     @property
     def policy_v1(self) -> PolicyV1Client:
-        from .clientset.policy_v1 import PolicyV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._policy_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.policy_v1 import PolicyV1Client
 
-        return PolicyV1Client(self.rest)
+            group = self._policy_v1 = PolicyV1Client(self.rest)
+        return group
+
+    _rbac_v1: RbacV1Client | None = None
 
     @property
     def rbac_v1(self) -> RbacV1Client:
-        from .clientset.rbac_v1 import RbacV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._rbac_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.rbac_v1 import RbacV1Client
 
-        return RbacV1Client(self.rest)
+            group = self._rbac_v1 = RbacV1Client(self.rest)
+        return group
+
+    _resource_v1: ResourceV1Client | None = None
 
     @property
     def resource_v1(self) -> ResourceV1Client:
-        from .clientset.resource_v1 import ResourceV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._resource_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.resource_v1 import ResourceV1Client
 
-        return ResourceV1Client(self.rest)
+            group = self._resource_v1 = ResourceV1Client(self.rest)
+        return group
+
+    _resource_v1alpha3: ResourceV1Alpha3Client | None = None
 
     @property
     def resource_v1alpha3(self) -> ResourceV1Alpha3Client:
-        from .clientset.resource_v1alpha3 import ResourceV1Alpha3Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._resource_v1alpha3
+        if group is None or group._rest is not self.rest:
+            from .clientset.resource_v1alpha3 import ResourceV1Alpha3Client
 
-        return ResourceV1Alpha3Client(self.rest)
+            group = self._resource_v1alpha3 = ResourceV1Alpha3Client(self.rest)
+        return group
+
+    _resource_v1beta1: ResourceV1Beta1Client | None = None
 
     @property
     def resource_v1beta1(self) -> ResourceV1Beta1Client:
-        from .clientset.resource_v1beta1 import ResourceV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._resource_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.resource_v1beta1 import ResourceV1Beta1Client
 
-        return ResourceV1Beta1Client(self.rest)
+            group = self._resource_v1beta1 = ResourceV1Beta1Client(self.rest)
+        return group
+
+    _resource_v1beta2: ResourceV1Beta2Client | None = None
 
     @property
     def resource_v1beta2(self) -> ResourceV1Beta2Client:
-        from .clientset.resource_v1beta2 import ResourceV1Beta2Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._resource_v1beta2
+        if group is None or group._rest is not self.rest:
+            from .clientset.resource_v1beta2 import ResourceV1Beta2Client
 
-        return ResourceV1Beta2Client(self.rest)
+            group = self._resource_v1beta2 = ResourceV1Beta2Client(self.rest)
+        return group
+
+    _scheduling_v1: SchedulingV1Client | None = None
 
     @property
     def scheduling_v1(self) -> SchedulingV1Client:
-        from .clientset.scheduling_v1 import SchedulingV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._scheduling_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.scheduling_v1 import SchedulingV1Client
 
-        return SchedulingV1Client(self.rest)
+            group = self._scheduling_v1 = SchedulingV1Client(self.rest)
+        return group
+
+    _scheduling_v1alpha1: SchedulingV1Alpha1Client | None = None
 
     @property
     def scheduling_v1alpha1(self) -> SchedulingV1Alpha1Client:
-        from .clientset.scheduling_v1alpha1 import SchedulingV1Alpha1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._scheduling_v1alpha1
+        if group is None or group._rest is not self.rest:
+            from .clientset.scheduling_v1alpha1 import SchedulingV1Alpha1Client
 
-        return SchedulingV1Alpha1Client(self.rest)
+            group = self._scheduling_v1alpha1 = SchedulingV1Alpha1Client(self.rest)
+        return group
+
+    _storage_v1: StorageV1Client | None = None
 
     @property
     def storage_v1(self) -> StorageV1Client:
-        from .clientset.storage_v1 import StorageV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._storage_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.storage_v1 import StorageV1Client
 
-        return StorageV1Client(self.rest)
+            group = self._storage_v1 = StorageV1Client(self.rest)
+        return group
+
+    _storage_v1beta1: StorageV1Beta1Client | None = None
 
     @property
     def storage_v1beta1(self) -> StorageV1Beta1Client:
-        from .clientset.storage_v1beta1 import StorageV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._storage_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.storage_v1beta1 import StorageV1Beta1Client
 
-        return StorageV1Beta1Client(self.rest)
+            group = self._storage_v1beta1 = StorageV1Beta1Client(self.rest)
+        return group
+
+    _storagemigration_v1beta1: StoragemigrationV1Beta1Client | None = None
 
     @property
     def storagemigration_v1beta1(self) -> StoragemigrationV1Beta1Client:
-        from .clientset.storagemigration_v1beta1 import StoragemigrationV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._storagemigration_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.storagemigration_v1beta1 import (
+                StoragemigrationV1Beta1Client,
+            )
 
-        return StoragemigrationV1Beta1Client(self.rest)
+            group = self._storagemigration_v1beta1 = StoragemigrationV1Beta1Client(
+                self.rest
+            )
+        return group
 
 
 class AsyncClientset:
@@ -424,228 +688,500 @@ class AsyncClientset:
     ) -> None:
         await self.close()
 
+    _admissionregistration_v1: AsyncAdmissionregistrationV1Client | None = None
+
     @property
     def admissionregistration_v1(self) -> AsyncAdmissionregistrationV1Client:
-        from .clientset.admissionregistration_v1 import (
-            AsyncAdmissionregistrationV1Client,
-        )
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._admissionregistration_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.admissionregistration_v1 import (
+                AsyncAdmissionregistrationV1Client,
+            )
 
-        return AsyncAdmissionregistrationV1Client(self.rest)
+            group = self._admissionregistration_v1 = AsyncAdmissionregistrationV1Client(
+                self.rest
+            )
+        return group
+
+    _admissionregistration_v1alpha1: AsyncAdmissionregistrationV1Alpha1Client | None = (
+        None
+    )
 
     @property
     def admissionregistration_v1alpha1(
         self,
     ) -> AsyncAdmissionregistrationV1Alpha1Client:
-        from .clientset.admissionregistration_v1alpha1 import (
-            AsyncAdmissionregistrationV1Alpha1Client,
-        )
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._admissionregistration_v1alpha1
+        if group is None or group._rest is not self.rest:
+            from .clientset.admissionregistration_v1alpha1 import (
+                AsyncAdmissionregistrationV1Alpha1Client,
+            )
 
-        return AsyncAdmissionregistrationV1Alpha1Client(self.rest)
+            group = self._admissionregistration_v1alpha1 = (
+                AsyncAdmissionregistrationV1Alpha1Client(self.rest)
+            )
+        return group
+
+    _admissionregistration_v1beta1: AsyncAdmissionregistrationV1Beta1Client | None = (
+        None
+    )
 
     @property
     def admissionregistration_v1beta1(self) -> AsyncAdmissionregistrationV1Beta1Client:
-        from .clientset.admissionregistration_v1beta1 import (
-            AsyncAdmissionregistrationV1Beta1Client,
-        )
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._admissionregistration_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.admissionregistration_v1beta1 import (
+                AsyncAdmissionregistrationV1Beta1Client,
+            )
 
-        return AsyncAdmissionregistrationV1Beta1Client(self.rest)
+            group = self._admissionregistration_v1beta1 = (
+                AsyncAdmissionregistrationV1Beta1Client(self.rest)
+            )
+        return group
+
+    _apiextensions_v1: AsyncApiextensionsV1Client | None = None
 
     @property
     def apiextensions_v1(self) -> AsyncApiextensionsV1Client:
-        from .clientset.apiextensions_v1 import AsyncApiextensionsV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._apiextensions_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.apiextensions_v1 import AsyncApiextensionsV1Client
 
-        return AsyncApiextensionsV1Client(self.rest)
+            group = self._apiextensions_v1 = AsyncApiextensionsV1Client(self.rest)
+        return group
+
+    _apiregistration_v1: AsyncApiregistrationV1Client | None = None
 
     @property
     def apiregistration_v1(self) -> AsyncApiregistrationV1Client:
-        from .clientset.apiregistration_v1 import AsyncApiregistrationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._apiregistration_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.apiregistration_v1 import AsyncApiregistrationV1Client
 
-        return AsyncApiregistrationV1Client(self.rest)
+            group = self._apiregistration_v1 = AsyncApiregistrationV1Client(self.rest)
+        return group
+
+    _apps_v1: AsyncAppsV1Client | None = None
 
     @property
     def apps_v1(self) -> AsyncAppsV1Client:
-        from .clientset.apps_v1 import AsyncAppsV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._apps_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.apps_v1 import AsyncAppsV1Client
 
-        return AsyncAppsV1Client(self.rest)
+            group = self._apps_v1 = AsyncAppsV1Client(self.rest)
+        return group
+
+    _authentication_v1: AsyncAuthenticationV1Client | None = None
 
     @property
     def authentication_v1(self) -> AsyncAuthenticationV1Client:
-        from .clientset.authentication_v1 import AsyncAuthenticationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._authentication_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.authentication_v1 import AsyncAuthenticationV1Client
 
-        return AsyncAuthenticationV1Client(self.rest)
+            group = self._authentication_v1 = AsyncAuthenticationV1Client(self.rest)
+        return group
+
+    _authorization_v1: AsyncAuthorizationV1Client | None = None
 
     @property
     def authorization_v1(self) -> AsyncAuthorizationV1Client:
-        from .clientset.authorization_v1 import AsyncAuthorizationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._authorization_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.authorization_v1 import AsyncAuthorizationV1Client
 
-        return AsyncAuthorizationV1Client(self.rest)
+            group = self._authorization_v1 = AsyncAuthorizationV1Client(self.rest)
+        return group
+
+    _autoscaling_v1: AsyncAutoscalingV1Client | None = None
 
     @property
     def autoscaling_v1(self) -> AsyncAutoscalingV1Client:
-        from .clientset.autoscaling_v1 import AsyncAutoscalingV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._autoscaling_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.autoscaling_v1 import AsyncAutoscalingV1Client
 
-        return AsyncAutoscalingV1Client(self.rest)
+            group = self._autoscaling_v1 = AsyncAutoscalingV1Client(self.rest)
+        return group
+
+    _autoscaling_v2: AsyncAutoscalingV2Client | None = None
 
     @property
     def autoscaling_v2(self) -> AsyncAutoscalingV2Client:
-        from .clientset.autoscaling_v2 import AsyncAutoscalingV2Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._autoscaling_v2
+        if group is None or group._rest is not self.rest:
+            from .clientset.autoscaling_v2 import AsyncAutoscalingV2Client
 
-        return AsyncAutoscalingV2Client(self.rest)
+            group = self._autoscaling_v2 = AsyncAutoscalingV2Client(self.rest)
+        return group
+
+    _batch_v1: AsyncBatchV1Client | None = None
 
     @property
     def batch_v1(self) -> AsyncBatchV1Client:
-        from .clientset.batch_v1 import AsyncBatchV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._batch_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.batch_v1 import AsyncBatchV1Client
 
-        return AsyncBatchV1Client(self.rest)
+            group = self._batch_v1 = AsyncBatchV1Client(self.rest)
+        return group
+
+    _certificates_v1: AsyncCertificatesV1Client | None = None
 
     @property
     def certificates_v1(self) -> AsyncCertificatesV1Client:
-        from .clientset.certificates_v1 import AsyncCertificatesV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._certificates_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.certificates_v1 import AsyncCertificatesV1Client
 
-        return AsyncCertificatesV1Client(self.rest)
+            group = self._certificates_v1 = AsyncCertificatesV1Client(self.rest)
+        return group
+
+    _certificates_v1alpha1: AsyncCertificatesV1Alpha1Client | None = None
 
     @property
     def certificates_v1alpha1(self) -> AsyncCertificatesV1Alpha1Client:
-        from .clientset.certificates_v1alpha1 import AsyncCertificatesV1Alpha1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._certificates_v1alpha1
+        if group is None or group._rest is not self.rest:
+            from .clientset.certificates_v1alpha1 import AsyncCertificatesV1Alpha1Client
 
-        return AsyncCertificatesV1Alpha1Client(self.rest)
+            group = self._certificates_v1alpha1 = AsyncCertificatesV1Alpha1Client(
+                self.rest
+            )
+        return group
+
+    _certificates_v1beta1: AsyncCertificatesV1Beta1Client | None = None
 
     @property
     def certificates_v1beta1(self) -> AsyncCertificatesV1Beta1Client:
-        from .clientset.certificates_v1beta1 import AsyncCertificatesV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._certificates_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.certificates_v1beta1 import AsyncCertificatesV1Beta1Client
 
-        return AsyncCertificatesV1Beta1Client(self.rest)
+            group = self._certificates_v1beta1 = AsyncCertificatesV1Beta1Client(
+                self.rest
+            )
+        return group
+
+    _coordination_v1: AsyncCoordinationV1Client | None = None
 
     @property
     def coordination_v1(self) -> AsyncCoordinationV1Client:
-        from .clientset.coordination_v1 import AsyncCoordinationV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._coordination_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.coordination_v1 import AsyncCoordinationV1Client
 
-        return AsyncCoordinationV1Client(self.rest)
+            group = self._coordination_v1 = AsyncCoordinationV1Client(self.rest)
+        return group
+
+    _coordination_v1alpha2: AsyncCoordinationV1Alpha2Client | None = None
 
     @property
     def coordination_v1alpha2(self) -> AsyncCoordinationV1Alpha2Client:
-        from .clientset.coordination_v1alpha2 import AsyncCoordinationV1Alpha2Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._coordination_v1alpha2
+        if group is None or group._rest is not self.rest:
+            from .clientset.coordination_v1alpha2 import AsyncCoordinationV1Alpha2Client
 
-        return AsyncCoordinationV1Alpha2Client(self.rest)
+            group = self._coordination_v1alpha2 = AsyncCoordinationV1Alpha2Client(
+                self.rest
+            )
+        return group
+
+    _coordination_v1beta1: AsyncCoordinationV1Beta1Client | None = None
 
     @property
     def coordination_v1beta1(self) -> AsyncCoordinationV1Beta1Client:
-        from .clientset.coordination_v1beta1 import AsyncCoordinationV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._coordination_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.coordination_v1beta1 import AsyncCoordinationV1Beta1Client
 
-        return AsyncCoordinationV1Beta1Client(self.rest)
+            group = self._coordination_v1beta1 = AsyncCoordinationV1Beta1Client(
+                self.rest
+            )
+        return group
+
+    _core_v1: AsyncCoreV1Client | None = None
 
     @property
     def core_v1(self) -> AsyncCoreV1Client:
-        from .clientset.core_v1 import AsyncCoreV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._core_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.core_v1 import AsyncCoreV1Client
 
-        return AsyncCoreV1Client(self.rest)
+            group = self._core_v1 = AsyncCoreV1Client(self.rest)
+        return group
+
+    _discovery_v1: AsyncDiscoveryV1Client | None = None
 
     @property
     def discovery_v1(self) -> AsyncDiscoveryV1Client:
-        from .clientset.discovery_v1 import AsyncDiscoveryV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._discovery_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.discovery_v1 import AsyncDiscoveryV1Client
 
-        return AsyncDiscoveryV1Client(self.rest)
+            group = self._discovery_v1 = AsyncDiscoveryV1Client(self.rest)
+        return group
+
+    _events_v1: AsyncEventsV1Client | None = None
 
     @property
     def events_v1(self) -> AsyncEventsV1Client:
-        from .clientset.events_v1 import AsyncEventsV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._events_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.events_v1 import AsyncEventsV1Client
 
-        return AsyncEventsV1Client(self.rest)
+            group = self._events_v1 = AsyncEventsV1Client(self.rest)
+        return group
+
+    _flowcontrol_v1: AsyncFlowcontrolV1Client | None = None
 
     @property
     def flowcontrol_v1(self) -> AsyncFlowcontrolV1Client:
-        from .clientset.flowcontrol_v1 import AsyncFlowcontrolV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._flowcontrol_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.flowcontrol_v1 import AsyncFlowcontrolV1Client
 
-        return AsyncFlowcontrolV1Client(self.rest)
+            group = self._flowcontrol_v1 = AsyncFlowcontrolV1Client(self.rest)
+        return group
+
+    _internal_v1alpha1: AsyncInternalV1Alpha1Client | None = None
 
     @property
     def internal_v1alpha1(self) -> AsyncInternalV1Alpha1Client:
-        from .clientset.internal_v1alpha1 import AsyncInternalV1Alpha1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._internal_v1alpha1
+        if group is None or group._rest is not self.rest:
+            from .clientset.internal_v1alpha1 import AsyncInternalV1Alpha1Client
 
-        return AsyncInternalV1Alpha1Client(self.rest)
+            group = self._internal_v1alpha1 = AsyncInternalV1Alpha1Client(self.rest)
+        return group
+
+    _networking_v1: AsyncNetworkingV1Client | None = None
 
     @property
     def networking_v1(self) -> AsyncNetworkingV1Client:
-        from .clientset.networking_v1 import AsyncNetworkingV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._networking_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.networking_v1 import AsyncNetworkingV1Client
 
-        return AsyncNetworkingV1Client(self.rest)
+            group = self._networking_v1 = AsyncNetworkingV1Client(self.rest)
+        return group
+
+    _networking_v1beta1: AsyncNetworkingV1Beta1Client | None = None
 
     @property
     def networking_v1beta1(self) -> AsyncNetworkingV1Beta1Client:
-        from .clientset.networking_v1beta1 import AsyncNetworkingV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._networking_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.networking_v1beta1 import AsyncNetworkingV1Beta1Client
 
-        return AsyncNetworkingV1Beta1Client(self.rest)
+            group = self._networking_v1beta1 = AsyncNetworkingV1Beta1Client(self.rest)
+        return group
+
+    _node_v1: AsyncNodeV1Client | None = None
 
     @property
     def node_v1(self) -> AsyncNodeV1Client:
-        from .clientset.node_v1 import AsyncNodeV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._node_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.node_v1 import AsyncNodeV1Client
 
-        return AsyncNodeV1Client(self.rest)
+            group = self._node_v1 = AsyncNodeV1Client(self.rest)
+        return group
+
+    _policy_v1: AsyncPolicyV1Client | None = None
 
     @property
     def policy_v1(self) -> AsyncPolicyV1Client:
-        from .clientset.policy_v1 import AsyncPolicyV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._policy_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.policy_v1 import AsyncPolicyV1Client
 
-        return AsyncPolicyV1Client(self.rest)
+            group = self._policy_v1 = AsyncPolicyV1Client(self.rest)
+        return group
+
+    _rbac_v1: AsyncRbacV1Client | None = None
 
     @property
     def rbac_v1(self) -> AsyncRbacV1Client:
-        from .clientset.rbac_v1 import AsyncRbacV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._rbac_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.rbac_v1 import AsyncRbacV1Client
 
-        return AsyncRbacV1Client(self.rest)
+            group = self._rbac_v1 = AsyncRbacV1Client(self.rest)
+        return group
+
+    _resource_v1: AsyncResourceV1Client | None = None
 
     @property
     def resource_v1(self) -> AsyncResourceV1Client:
-        from .clientset.resource_v1 import AsyncResourceV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._resource_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.resource_v1 import AsyncResourceV1Client
 
-        return AsyncResourceV1Client(self.rest)
+            group = self._resource_v1 = AsyncResourceV1Client(self.rest)
+        return group
+
+    _resource_v1alpha3: AsyncResourceV1Alpha3Client | None = None
 
     @property
     def resource_v1alpha3(self) -> AsyncResourceV1Alpha3Client:
-        from .clientset.resource_v1alpha3 import AsyncResourceV1Alpha3Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._resource_v1alpha3
+        if group is None or group._rest is not self.rest:
+            from .clientset.resource_v1alpha3 import AsyncResourceV1Alpha3Client
 
-        return AsyncResourceV1Alpha3Client(self.rest)
+            group = self._resource_v1alpha3 = AsyncResourceV1Alpha3Client(self.rest)
+        return group
+
+    _resource_v1beta1: AsyncResourceV1Beta1Client | None = None
 
     @property
     def resource_v1beta1(self) -> AsyncResourceV1Beta1Client:
-        from .clientset.resource_v1beta1 import AsyncResourceV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._resource_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.resource_v1beta1 import AsyncResourceV1Beta1Client
 
-        return AsyncResourceV1Beta1Client(self.rest)
+            group = self._resource_v1beta1 = AsyncResourceV1Beta1Client(self.rest)
+        return group
+
+    _resource_v1beta2: AsyncResourceV1Beta2Client | None = None
 
     @property
     def resource_v1beta2(self) -> AsyncResourceV1Beta2Client:
-        from .clientset.resource_v1beta2 import AsyncResourceV1Beta2Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._resource_v1beta2
+        if group is None or group._rest is not self.rest:
+            from .clientset.resource_v1beta2 import AsyncResourceV1Beta2Client
 
-        return AsyncResourceV1Beta2Client(self.rest)
+            group = self._resource_v1beta2 = AsyncResourceV1Beta2Client(self.rest)
+        return group
+
+    _scheduling_v1: AsyncSchedulingV1Client | None = None
 
     @property
     def scheduling_v1(self) -> AsyncSchedulingV1Client:
-        from .clientset.scheduling_v1 import AsyncSchedulingV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._scheduling_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.scheduling_v1 import AsyncSchedulingV1Client
 
-        return AsyncSchedulingV1Client(self.rest)
+            group = self._scheduling_v1 = AsyncSchedulingV1Client(self.rest)
+        return group
+
+    _scheduling_v1alpha1: AsyncSchedulingV1Alpha1Client | None = None
 
     @property
     def scheduling_v1alpha1(self) -> AsyncSchedulingV1Alpha1Client:
-        from .clientset.scheduling_v1alpha1 import AsyncSchedulingV1Alpha1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._scheduling_v1alpha1
+        if group is None or group._rest is not self.rest:
+            from .clientset.scheduling_v1alpha1 import AsyncSchedulingV1Alpha1Client
 
-        return AsyncSchedulingV1Alpha1Client(self.rest)
+            group = self._scheduling_v1alpha1 = AsyncSchedulingV1Alpha1Client(self.rest)
+        return group
+
+    _storage_v1: AsyncStorageV1Client | None = None
 
     @property
     def storage_v1(self) -> AsyncStorageV1Client:
-        from .clientset.storage_v1 import AsyncStorageV1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._storage_v1
+        if group is None or group._rest is not self.rest:
+            from .clientset.storage_v1 import AsyncStorageV1Client
 
-        return AsyncStorageV1Client(self.rest)
+            group = self._storage_v1 = AsyncStorageV1Client(self.rest)
+        return group
+
+    _storage_v1beta1: AsyncStorageV1Beta1Client | None = None
 
     @property
     def storage_v1beta1(self) -> AsyncStorageV1Beta1Client:
-        from .clientset.storage_v1beta1 import AsyncStorageV1Beta1Client
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._storage_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.storage_v1beta1 import AsyncStorageV1Beta1Client
 
-        return AsyncStorageV1Beta1Client(self.rest)
+            group = self._storage_v1beta1 = AsyncStorageV1Beta1Client(self.rest)
+        return group
+
+    _storagemigration_v1beta1: AsyncStoragemigrationV1Beta1Client | None = None
 
     @property
     def storagemigration_v1beta1(self) -> AsyncStoragemigrationV1Beta1Client:
-        from .clientset.storagemigration_v1beta1 import (
-            AsyncStoragemigrationV1Beta1Client,
-        )
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._storagemigration_v1beta1
+        if group is None or group._rest is not self.rest:
+            from .clientset.storagemigration_v1beta1 import (
+                AsyncStoragemigrationV1Beta1Client,
+            )
 
-        return AsyncStoragemigrationV1Beta1Client(self.rest)
+            group = self._storagemigration_v1beta1 = AsyncStoragemigrationV1Beta1Client(
+                self.rest
+            )
+        return group

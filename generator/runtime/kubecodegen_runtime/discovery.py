@@ -303,7 +303,29 @@ def _record(group: str, version: str, name: str, kind: str, namespaced: bool, ve
 
 
 def parse_resources(group_version: str, body: bytes) -> list[APIResource]:
-    """The resources of one group-version, with ``parent/sub`` entries folded in."""
+    """The resources of one group-version, with ``parent/sub`` entries folded in.
+
+    Parsed once per distinct document: the records are immutable and a pure function of
+    ``(group_version, body)``, and a legacy discovery (a 1.20 server, the fake) reads the
+    same few dozen documents again for every new client. A failing document raises each
+    time (it is never stored).
+    """
+    key = (group_version, bytes(body))
+    found = _PARSED.get(key)
+    if found is None:
+        found = tuple(_parse_resources(group_version, body))
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[key] = found
+    return list(found)
+
+
+#: The memo of :func:`parse_resources`, bounded (cleared when full).
+_PARSED: dict[tuple[str, bytes], tuple[APIResource, ...]] = {}
+_PARSED_MAX = 512
+
+
+def _parse_resources(group_version: str, body: bytes) -> list[APIResource]:
     group, version = split_group_version(group_version)
     entries = _parse(body, _APIResourceList, resources_path(group_version)).resources
     subs: dict[str, dict[str, frozenset[str]]] = {}

@@ -101,12 +101,12 @@ class ResourceInfo:
              subresource: str | None = None) -> str:
         """The URL path of the collection, an object, or an object's subresource."""
         prefix = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-        parts = [prefix]
         if self.namespaced and namespace is not None:
-            parts.append(f"namespaces/{namespace}")
-        parts.append(self.resource)
-        if name is not None:
-            parts.append(name)
-            if subresource is not None:
-                parts.append(subresource)
-        return "/".join(parts)
+            collection = f"{prefix}/namespaces/{namespace}/{self.resource}"
+        else:
+            collection = f"{prefix}/{self.resource}"
+        if name is None:
+            return collection
+        if subresource is None:
+            return f"{collection}/{name}"
+        return f"{collection}/{name}/{subresource}"

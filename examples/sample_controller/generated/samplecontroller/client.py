@@ -65,13 +65,22 @@ class Clientset:
     ) -> None:
         self.close()
 
+    _samplecontroller_k8s_io_v1alpha1: SamplecontrollerK8sIoV1Alpha1Client | None = None
+
     @property
     def samplecontroller_k8s_io_v1alpha1(self) -> SamplecontrollerK8sIoV1Alpha1Client:
-        from .clientset.samplecontroller_k8s_io_v1alpha1 import (
-            SamplecontrollerK8sIoV1Alpha1Client,
-        )
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._samplecontroller_k8s_io_v1alpha1
+        if group is None or group._rest is not self.rest:
+            from .clientset.samplecontroller_k8s_io_v1alpha1 import (
+                SamplecontrollerK8sIoV1Alpha1Client,
+            )
 
-        return SamplecontrollerK8sIoV1Alpha1Client(self.rest)
+            group = self._samplecontroller_k8s_io_v1alpha1 = (
+                SamplecontrollerK8sIoV1Alpha1Client(self.rest)
+            )
+        return group
 
 
 class AsyncClientset:
@@ -117,12 +126,23 @@ class AsyncClientset:
     ) -> None:
         await self.close()
 
+    _samplecontroller_k8s_io_v1alpha1: (
+        AsyncSamplecontrollerK8sIoV1Alpha1Client | None
+    ) = None
+
     @property
     def samplecontroller_k8s_io_v1alpha1(
         self,
     ) -> AsyncSamplecontrollerK8sIoV1Alpha1Client:
-        from .clientset.samplecontroller_k8s_io_v1alpha1 import (
-            AsyncSamplecontrollerK8sIoV1Alpha1Client,
-        )
+        # Made once per clientset (and again if ``rest`` is replaced): the group client
+        # only holds ``rest``, and an import statement per access was most of its cost.
+        group = self._samplecontroller_k8s_io_v1alpha1
+        if group is None or group._rest is not self.rest:
+            from .clientset.samplecontroller_k8s_io_v1alpha1 import (
+                AsyncSamplecontrollerK8sIoV1Alpha1Client,
+            )
 
-        return AsyncSamplecontrollerK8sIoV1Alpha1Client(self.rest)
+            group = self._samplecontroller_k8s_io_v1alpha1 = (
+                AsyncSamplecontrollerK8sIoV1Alpha1Client(self.rest)
+            )
+        return group

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 import msgspec
 
@@ -70,7 +70,7 @@ def decoder_for(tp: Any) -> Callable[[bytes], Any]:
     :func:`..codec.decode_paused`. Failures are the codec's ``DecodeError`` carrying
     the JSON path.
     """
-    return lambda data: codec.decode(data, tp)
+    return codec.decode_function(tp)
 
 
 def watch_decoder(tp: Any, *, max_line: int = DEFAULT_MAX_LINE) -> WatchDecoder[Any]:
@@ -149,6 +149,36 @@ def expected_type_meta(tp: Any) -> tuple[str | None, str | None]:
     return gvk.api_version, gvk.kind
 
 
+class _DecodePlan(NamedTuple):
+    """What :func:`decode` needs of a type: its error name, decode function and the
+    type meta its bodies must state. Depends on the type alone."""
+
+    name: str
+    decode: Callable[[bytes], Any]
+    api_version: str | None
+    kind: str | None
+
+
+def _make_plan(tp: Any) -> _DecodePlan:
+    return _DecodePlan(type_name(tp), decoder_for(tp), *expected_type_meta(tp))
+
+
+_PLANS: dict[Any, _DecodePlan] = {}
+
+
+def _plan(tp: Any) -> _DecodePlan:
+    """The decode plan of ``tp``, made once per type: ``type_name`` and
+    ``expected_type_meta`` (two ``typing.get_origin`` each) are pure functions of the
+    type, and were recomputed on every request."""
+    try:
+        plan = _PLANS.get(tp)
+    except TypeError:  # an unhashable type expression: not cached
+        return _make_plan(tp)
+    if plan is None:
+        plan = _PLANS[tp] = _make_plan(tp)
+    return plan
+
+
 def decode(resp: Response, tp: Any) -> Any:
     """Typed body of a success response; every failure is a typed error of ours.
 
@@ -157,12 +187,11 @@ def decode(resp: Response, tp: Any) -> Any:
     object of another kind or apiVersion (:class:`~..errors.UnexpectedKind`; a failure
     Status in a success answer raises its own typed error).
     """
-    name = type_name(tp)
-    obj = rs.decode(resp, decoder_for(tp), name)
-    want_version, want_kind = expected_type_meta(tp)
-    if want_kind is not None:
+    plan = _plan(tp)
+    obj = rs.decode(resp, plan.decode, plan.name)
+    if plan.kind is not None:
         rs.check_kind(resp, getattr(obj, "api_version", None), getattr(obj, "kind", None),
-                      want_version, want_kind, name)
+                      plan.api_version, plan.kind, plan.name)
     return obj
 
 

@@ -50,6 +50,28 @@ class Request:
 
 def check_segment(value: str, what: str) -> str:
     """Validate one user-supplied path segment (a name or namespace) and escape it."""
+    if type(value) is str:
+        known = _CHECKED.get(value)
+        if known is not None:
+            return known
+    escaped = _check_segment(value, what)
+    if type(value) is str:
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        _CHECKED[value] = escaped
+    return escaped
+
+
+#: Segments that passed :func:`_check_segment`, with their escaped form. Why: every
+#: request checks its namespace (twice: the scoped client, then the path) and name, and
+#: the answer depends on the text alone (``what`` only words the refusal, and refused
+#: values are never stored), so a repeated segment is a dict lookup. Bounded: cleared
+#: when full.
+_CHECKED: dict[str, str] = {}
+_CHECKED_MAX = 4096
+
+
+def _check_segment(value: str, what: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{what} must be a non-empty string, got {value!r}")
     if value in (".", ".."):
@@ -102,7 +124,7 @@ def get(
     return Request(
         "GET",
         resource_path(info, namespace, name, subresource),
-        options(resource_version=resource_version) + params,
+        params if resource_version is None else options(resource_version=resource_version) + params,
     )
 
 
@@ -119,6 +141,10 @@ def list_(
     timeout_seconds: int | None = None,
 ) -> Request:
     """GET a collection: one page when ``limit`` is set."""
+    if (label_selector is None and field_selector is None and limit is None
+            and continue_ is None and resource_version is None
+            and resource_version_match is None and timeout_seconds is None):
+        return Request("GET", resource_path(info, namespace))  # options() of all-None: ()
     return Request(
         "GET",
         resource_path(info, namespace),
@@ -190,6 +216,8 @@ def watch_list(
 def _write_options(
     dry_run: bool, field_manager: str | None, field_validation: str | None
 ) -> tuple[tuple[str, str], ...]:
+    if dry_run is False and field_manager is None and field_validation is None:
+        return ()  # what options() makes of them, without building its keywords
     return options(dry_run=dry_run, field_manager=field_manager, field_validation=field_validation)
 
 
@@ -256,7 +284,8 @@ def patch(
     return Request(
         "PATCH",
         resource_path(info, namespace, name, subresource),
-        _write_options(dry_run, field_manager, field_validation) + options(force=force),
+        _write_options(dry_run, field_manager, field_validation)
+        + (options(force=force) if force is not None else ()),
         body=body,
         content_type=patch_type.value,
     )
