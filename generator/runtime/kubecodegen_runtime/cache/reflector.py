@@ -56,6 +56,7 @@ from .delta import DeltaProcessor
 from .processor import Notification
 from .tolerant import DecodedPage, TolerantDecoder, Undecodable
 from .watcher import (
+    JITTER_RNG,
     FailureKind,
     ListRequest,
     Step,
@@ -138,7 +139,8 @@ class _Loop(Generic[T]):
         self._deliver = deliver
         self._lock: AbstractContextManager[Any] = (
             lock if lock is not None else contextlib.nullcontext())
-        self.backoff: Backoff = backoff if backoff is not None else default_backoff()
+        self.backoff: Backoff = (backoff if backoff is not None
+                                 else default_backoff(rng=JITTER_RNG))
         self._decoder: TolerantDecoder[T] = TolerantDecoder(
             item_type, api_version=info.api_version, kind=info.kind)
         self._item_type = item_type
