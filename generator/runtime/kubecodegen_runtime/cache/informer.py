@@ -286,9 +286,11 @@ class SharedInformer(_InformerCore[T]):
             min_watch_timeout=min_watch_timeout, watch_list=watch_list)
         self.rest = rest
         self._lock = threading.Lock()
-        self._resync_wake = threading.Condition(self._lock)
+        # The resync and room conditions are made when first needed (a resyncing or a
+        # bounded registration): most informers never need them, and each costs ~5 µs.
+        self._resync_wake: threading.Condition | None = None
         self._wake: dict[HandlerRegistration[T], threading.Condition] = {}
-        self._room = threading.Condition(self._lock)
+        self._room: threading.Condition | None = None
         self._synced = threading.Event()
         self._stopping = threading.Event()
         self._started = False
@@ -322,7 +324,10 @@ class SharedInformer(_InformerCore[T]):
         with self._lock:
             reg = self._register(h, resync_period, max_pending)
             self._wake[reg] = threading.Condition(self._lock)
-            self._resync_wake.notify()
+            if max_pending is not None and self._room is None:
+                self._room = threading.Condition(self._lock)
+            if self._resync_wake is not None:
+                self._resync_wake.notify()
             if self._started and not self._stopping.is_set():
                 self._spawn(self._consume, f"handler-{reg.id}", reg)
                 self._spawn_resync_if_needed()
@@ -335,7 +340,8 @@ class SharedInformer(_InformerCore[T]):
             wake = self._wake.pop(registration, None)
             if wake is not None:
                 wake.notify()
-            self._room.notify_all()
+            if self._room is not None:
+                self._room.notify_all()
         return removed
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -365,8 +371,10 @@ class SharedInformer(_InformerCore[T]):
         self._stopping.set()
         self._reflector.stop()
         with self._lock:
-            self._resync_wake.notify_all()
-            self._room.notify_all()
+            if self._resync_wake is not None:
+                self._resync_wake.notify_all()
+            if self._room is not None:
+                self._room.notify_all()
             for wake in self._wake.values():
                 wake.notify_all()
             threads = list(self._threads)
@@ -407,7 +415,8 @@ class SharedInformer(_InformerCore[T]):
         if self._resync_started or self._processor.next_resync_at() is None:
             return
         self._resync_started = True
-        self._spawn(self._resync_loop, "resync")
+        self._resync_wake = threading.Condition(self._lock)
+        self._spawn(self._resync_loop, "resync", self._resync_wake)
 
     def _on_synced(self) -> None:
         self._synced.set()
@@ -431,8 +440,10 @@ class SharedInformer(_InformerCore[T]):
         if not self._processor.bounded:
             return  # the common case costs no lock
         with self._lock:
-            while not self._stopping.is_set() and not self._processor.has_room():
-                self._room.wait()
+            room = self._room
+            while (room is not None and not self._stopping.is_set()
+                   and not self._processor.has_room()):
+                room.wait()
 
     def _consume(self, reg: HandlerRegistration[T]) -> None:
         while True:
@@ -444,7 +455,7 @@ class SharedInformer(_InformerCore[T]):
                 if wake is None or reg.removed or self._stopping.is_set():
                     return
                 note = reg.pop()
-                if reg.max_pending is not None:
+                if reg.max_pending is not None and self._room is not None:
                     self._room.notify_all()
             if note is None:
                 continue
@@ -455,16 +466,16 @@ class SharedInformer(_InformerCore[T]):
             with self._lock:
                 reg.done(note)
 
-    def _resync_loop(self) -> None:
+    def _resync_loop(self, wake: threading.Condition) -> None:
         with self._lock:
             while not self._stopping.is_set():
                 due = self._processor.next_resync_at()
                 if due is None:
-                    self._resync_wake.wait()
+                    wake.wait()
                     continue
                 delay = due - time.monotonic()
                 if delay > 0:
-                    self._resync_wake.wait(delay)
+                    wake.wait(delay)
                     continue
                 self._deliver(self._resync_due(time.monotonic()))
 
