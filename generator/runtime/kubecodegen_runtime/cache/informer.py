@@ -286,6 +286,7 @@ class SharedInformer(_InformerCore[T]):
             min_watch_timeout=min_watch_timeout, watch_list=watch_list)
         self.rest = rest
         self._lock = threading.Lock()
+        self._start_lock = threading.Lock()
         # The resync and room conditions are made when first needed (a resyncing or a
         # bounded registration): most informers never need them, and each costs ~5 µs.
         self._resync_wake: threading.Condition | None = None
@@ -348,16 +349,24 @@ class SharedInformer(_InformerCore[T]):
 
     def start(self) -> None:
         """Start listing/watching and delivering (idempotent; not after stop)."""
-        with self._lock:
-            if self._started:
-                return
-            if self._stopping.is_set():
-                raise RuntimeError("a stopped informer cannot be started again")
-            self._started = True
-            for reg in self._processor.registrations:
-                self._spawn(self._consume, f"handler-{reg.id}", reg)
-            self._spawn_resync_if_needed()
-            self._spawn(self._run_reflector, "reflector")
+        with self._start_lock:
+            with self._lock:
+                if self._started:
+                    return
+                if self._stopping.is_set():
+                    raise RuntimeError("a stopped informer cannot be started again")
+                self._started = True
+                for reg in self._processor.registrations:
+                    self._spawn(self._consume, f"handler-{reg.id}", reg, defer=True)
+                self._spawn_resync_if_needed(defer=True)
+                self._spawn(self._run_reflector, "reflector", defer=True)
+                new = [t for t in self._threads if t.ident is None]
+            # Started once self._lock is free: Thread.start() waits until the new thread
+            # runs, and a new thread that needs the lock at once (every one of them) would
+            # otherwise block on it and hand the CPU straight back. stop() waits on
+            # _start_lock, so it never sees a thread that was made but not started.
+            for thread in new:
+                thread.start()
 
     def run(self) -> None:
         """Start, then block until :meth:`stop` is called (from another thread)."""
@@ -370,7 +379,7 @@ class SharedInformer(_InformerCore[T]):
         flight is interrupted, even one whose server sends nothing."""
         self._stopping.set()
         self._reflector.stop()
-        with self._lock:
+        with self._start_lock, self._lock:
             if self._resync_wake is not None:
                 self._resync_wake.notify_all()
             if self._room is not None:
@@ -398,16 +407,19 @@ class SharedInformer(_InformerCore[T]):
 
     # -- internals ----------------------------------------------------------------------
 
-    def _spawn(self, target: Callable[..., None], role: str, *args: Any) -> None:
+    def _spawn(self, target: Callable[..., None], role: str, *args: Any,
+               defer: bool = False) -> None:
+        """Make (and unless ``defer``, start) a thread of this informer."""
         name = f"informer-{self.info.resource}-{role}"
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
         # Threads of removed handlers have ended: forget them so add/remove cycles do not
-        # accumulate (stop() joins whatever is left).
-        self._threads = [t for t in self._threads if t.is_alive()]
+        # accumulate (stop() joins whatever is left). A deferred one has no ident yet.
+        self._threads = [t for t in self._threads if t.is_alive() or t.ident is None]
         self._threads.append(thread)
-        thread.start()
+        if not defer:
+            thread.start()
 
-    def _spawn_resync_if_needed(self) -> None:
+    def _spawn_resync_if_needed(self, defer: bool = False) -> None:
         # Called with self._lock held, once started. The resync thread exists only once some
         # registration resyncs: without one it would only ever sleep, and a thread costs
         # ~0.1 ms of CPU to start and join. Registrations are only ever added with a
@@ -416,7 +428,7 @@ class SharedInformer(_InformerCore[T]):
             return
         self._resync_started = True
         self._resync_wake = threading.Condition(self._lock)
-        self._spawn(self._resync_loop, "resync", self._resync_wake)
+        self._spawn(self._resync_loop, "resync", self._resync_wake, defer=defer)
 
     def _on_synced(self) -> None:
         self._synced.set()
@@ -446,8 +458,13 @@ class SharedInformer(_InformerCore[T]):
                 room.wait()
 
     def _consume(self, reg: HandlerRegistration[T]) -> None:
+        note: Notification[T] | None = None
         while True:
             with self._lock:
+                if note is not None:
+                    # the last one handed over: recorded in the same locked section that
+                    # takes the next one (one lock round per notification, not two)
+                    reg.done(note)
                 wake = self._wake.get(reg)
                 while (wake is not None and not len(reg) and not reg.removed
                        and not self._stopping.is_set()):
@@ -463,8 +480,6 @@ class SharedInformer(_InformerCore[T]):
                 dispatch(reg.handler, note)
             except Exception:
                 logger.exception("event handler for %s failed", self.info.resource)
-            with self._lock:
-                reg.done(note)
 
     def _resync_loop(self, wake: threading.Condition) -> None:
         with self._lock:
