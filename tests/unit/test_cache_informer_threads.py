@@ -6,6 +6,7 @@ otherwise); these tests pin that it still starts, late or not, and still resyncs
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from typing import Any
@@ -67,3 +68,18 @@ def test_resync_thread_at_start_when_the_informer_resyncs() -> None:
     assert _threads(informer) == ["handler", "reflector", "resync"]
     assert resynced.wait(5)
     assert factory.shutdown(timeout=5)
+
+
+def test_stop_racing_start_leaves_no_thread() -> None:
+    """start() starts its threads after releasing the informer lock; a stop() from another
+    thread at that moment still finds (and joins) every one of them."""
+    for _ in range(20):
+        _, _factory, informer = _informer()
+        informer.add_event_handler(on_add=lambda o: None)
+        stopper = threading.Thread(target=informer.stop, kwargs={"timeout": 5})
+        stopper.start()
+        with contextlib.suppress(RuntimeError):  # the stop came first: start() refuses
+            informer.start()
+        stopper.join(5)
+        assert informer.stop(timeout=5)
+        assert not any(t.is_alive() for t in informer._threads)

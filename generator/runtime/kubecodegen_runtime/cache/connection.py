@@ -92,8 +92,10 @@ class StopAwareRetry(RetryPolicy):
 class InterruptibleClient:
     """A REST client over private connections that another thread can :meth:`cut`."""
 
-    def __init__(self, rest: RESTClient) -> None:
-        self._cut = threading.Event()
+    def __init__(self, rest: RESTClient, *, cut: threading.Event | None = None) -> None:
+        """``cut``: an event of the owner's that means "stopping" (its reflector's), so
+        one event serves both instead of two to make and set; :meth:`cut` sets it."""
+        self._cut = cut if cut is not None else threading.Event()
         self._lock = threading.Lock()
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         # An owned transport: it also renews its pool when an exec plugin rotates the

@@ -301,7 +301,8 @@ class SharedInformer(_InformerCore[T]):
         self._reflector: Reflector[T] = Reflector(
             rest, info, item_type, namespace=self.namespace, watcher=self._watcher,
             delta=self._delta, deliver=self._deliver, lock=self._lock, backoff=backoff,
-            on_error=self._on_error, wait_for_room=self._wait_for_room, accept=accept)
+            on_error=self._on_error, wait_for_room=self._wait_for_room, accept=accept,
+            stopped=self._stopping)
 
     # -- handlers -----------------------------------------------------------------------
 
