@@ -48,6 +48,10 @@ _REQUEST_STARTS = frozenset({"connection.connect_tcp.started",
                              "http2.send_request_headers.started"})
 
 
+_RETRY_FIELDS = tuple(f.name for f in dataclasses.fields(RetryPolicy))
+"""RetryPolicy's field names, read once (``dataclasses.fields`` costs ~5 µs per informer)."""
+
+
 class StopAwareRetry(RetryPolicy):
     """``inner``'s decisions, except that nothing is retried once ``cut`` is set, and the
     wait before a retry is spent on ``cut`` (so it ends early) instead of in a sleep.
@@ -58,7 +62,7 @@ class StopAwareRetry(RetryPolicy):
 
     def __init__(self, inner: RetryPolicy, cut: threading.Event) -> None:
         # The same settings, so that code reading them (logs, reprs) sees the real policy.
-        super().__init__(**{f.name: getattr(inner, f.name) for f in dataclasses.fields(RetryPolicy)})
+        super().__init__(**{name: getattr(inner, name) for name in _RETRY_FIELDS})
         object.__setattr__(self, "inner", inner)
         object.__setattr__(self, "cut", cut)
         object.__setattr__(self, "_waited", [0.0])
@@ -88,8 +92,10 @@ class StopAwareRetry(RetryPolicy):
 class InterruptibleClient:
     """A REST client over private connections that another thread can :meth:`cut`."""
 
-    def __init__(self, rest: RESTClient) -> None:
-        self._cut = threading.Event()
+    def __init__(self, rest: RESTClient, *, cut: threading.Event | None = None) -> None:
+        """``cut``: an event of the owner's that means "stopping" (its reflector's), so
+        one event serves both instead of two to make and set; :meth:`cut` sets it."""
+        self._cut = cut if cut is not None else threading.Event()
         self._lock = threading.Lock()
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         # An owned transport: it also renews its pool when an exec plugin rotates the

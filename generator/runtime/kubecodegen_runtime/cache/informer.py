@@ -254,7 +254,8 @@ class _InformerCore(Generic[T]):
 
 
 class SharedInformer(_InformerCore[T]):
-    """An informer whose reflector, resync timer and handlers run on their own threads.
+    """An informer whose reflector, handlers and resync timer (if any handler resyncs) run on
+    their own threads.
 
     ``start()`` returns at once; ``stop()`` ends and joins every thread it started.
     """
@@ -285,18 +286,23 @@ class SharedInformer(_InformerCore[T]):
             min_watch_timeout=min_watch_timeout, watch_list=watch_list)
         self.rest = rest
         self._lock = threading.Lock()
-        self._resync_wake = threading.Condition(self._lock)
+        self._start_lock = threading.Lock()
+        # The resync and room conditions are made when first needed (a resyncing or a
+        # bounded registration): most informers never need them, and each costs ~5 µs.
+        self._resync_wake: threading.Condition | None = None
         self._wake: dict[HandlerRegistration[T], threading.Condition] = {}
-        self._room = threading.Condition(self._lock)
+        self._room: threading.Condition | None = None
         self._synced = threading.Event()
         self._stopping = threading.Event()
         self._started = False
+        self._resync_started = False
         self._threads: list[threading.Thread] = []
         self.error: BaseException | None = None
         self._reflector: Reflector[T] = Reflector(
             rest, info, item_type, namespace=self.namespace, watcher=self._watcher,
             delta=self._delta, deliver=self._deliver, lock=self._lock, backoff=backoff,
-            on_error=self._on_error, wait_for_room=self._wait_for_room, accept=accept)
+            on_error=self._on_error, wait_for_room=self._wait_for_room, accept=accept,
+            stopped=self._stopping)
 
     # -- handlers -----------------------------------------------------------------------
 
@@ -320,9 +326,13 @@ class SharedInformer(_InformerCore[T]):
         with self._lock:
             reg = self._register(h, resync_period, max_pending)
             self._wake[reg] = threading.Condition(self._lock)
-            self._resync_wake.notify()
+            if max_pending is not None and self._room is None:
+                self._room = threading.Condition(self._lock)
+            if self._resync_wake is not None:
+                self._resync_wake.notify()
             if self._started and not self._stopping.is_set():
                 self._spawn(self._consume, f"handler-{reg.id}", reg)
+                self._spawn_resync_if_needed()
         return reg
 
     def remove_event_handler(self, registration: HandlerRegistration[T]) -> bool:
@@ -332,23 +342,32 @@ class SharedInformer(_InformerCore[T]):
             wake = self._wake.pop(registration, None)
             if wake is not None:
                 wake.notify()
-            self._room.notify_all()
+            if self._room is not None:
+                self._room.notify_all()
         return removed
 
     # -- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> None:
         """Start listing/watching and delivering (idempotent; not after stop)."""
-        with self._lock:
-            if self._started:
-                return
-            if self._stopping.is_set():
-                raise RuntimeError("a stopped informer cannot be started again")
-            self._started = True
-            for reg in self._processor.registrations:
-                self._spawn(self._consume, f"handler-{reg.id}", reg)
-            self._spawn(self._resync_loop, "resync")
-            self._spawn(self._run_reflector, "reflector")
+        with self._start_lock:
+            with self._lock:
+                if self._started:
+                    return
+                if self._stopping.is_set():
+                    raise RuntimeError("a stopped informer cannot be started again")
+                self._started = True
+                for reg in self._processor.registrations:
+                    self._spawn(self._consume, f"handler-{reg.id}", reg, defer=True)
+                self._spawn_resync_if_needed(defer=True)
+                self._spawn(self._run_reflector, "reflector", defer=True)
+                new = [t for t in self._threads if t.ident is None]
+            # Started once self._lock is free: Thread.start() waits until the new thread
+            # runs, and a new thread that needs the lock at once (every one of them) would
+            # otherwise block on it and hand the CPU straight back. stop() waits on
+            # _start_lock, so it never sees a thread that was made but not started.
+            for thread in new:
+                thread.start()
 
     def run(self) -> None:
         """Start, then block until :meth:`stop` is called (from another thread)."""
@@ -361,9 +380,11 @@ class SharedInformer(_InformerCore[T]):
         flight is interrupted, even one whose server sends nothing."""
         self._stopping.set()
         self._reflector.stop()
-        with self._lock:
-            self._resync_wake.notify_all()
-            self._room.notify_all()
+        with self._start_lock, self._lock:
+            if self._resync_wake is not None:
+                self._resync_wake.notify_all()
+            if self._room is not None:
+                self._room.notify_all()
             for wake in self._wake.values():
                 wake.notify_all()
             threads = list(self._threads)
@@ -387,14 +408,28 @@ class SharedInformer(_InformerCore[T]):
 
     # -- internals ----------------------------------------------------------------------
 
-    def _spawn(self, target: Callable[..., None], role: str, *args: Any) -> None:
+    def _spawn(self, target: Callable[..., None], role: str, *args: Any,
+               defer: bool = False) -> None:
+        """Make (and unless ``defer``, start) a thread of this informer."""
         name = f"informer-{self.info.resource}-{role}"
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
         # Threads of removed handlers have ended: forget them so add/remove cycles do not
-        # accumulate (stop() joins whatever is left).
-        self._threads = [t for t in self._threads if t.is_alive()]
+        # accumulate (stop() joins whatever is left). A deferred one has no ident yet.
+        self._threads = [t for t in self._threads if t.is_alive() or t.ident is None]
         self._threads.append(thread)
-        thread.start()
+        if not defer:
+            thread.start()
+
+    def _spawn_resync_if_needed(self, defer: bool = False) -> None:
+        # Called with self._lock held, once started. The resync thread exists only once some
+        # registration resyncs: without one it would only ever sleep, and a thread costs
+        # ~0.1 ms of CPU to start and join. Registrations are only ever added with a
+        # schedule, so starting it on the first one that has one changes no resync time.
+        if self._resync_started or self._processor.next_resync_at() is None:
+            return
+        self._resync_started = True
+        self._resync_wake = threading.Condition(self._lock)
+        self._spawn(self._resync_loop, "resync", self._resync_wake, defer=defer)
 
     def _on_synced(self) -> None:
         self._synced.set()
@@ -418,12 +453,19 @@ class SharedInformer(_InformerCore[T]):
         if not self._processor.bounded:
             return  # the common case costs no lock
         with self._lock:
-            while not self._stopping.is_set() and not self._processor.has_room():
-                self._room.wait()
+            room = self._room
+            while (room is not None and not self._stopping.is_set()
+                   and not self._processor.has_room()):
+                room.wait()
 
     def _consume(self, reg: HandlerRegistration[T]) -> None:
+        note: Notification[T] | None = None
         while True:
             with self._lock:
+                if note is not None:
+                    # the last one handed over: recorded in the same locked section that
+                    # takes the next one (one lock round per notification, not two)
+                    reg.done(note)
                 wake = self._wake.get(reg)
                 while (wake is not None and not len(reg) and not reg.removed
                        and not self._stopping.is_set()):
@@ -431,7 +473,7 @@ class SharedInformer(_InformerCore[T]):
                 if wake is None or reg.removed or self._stopping.is_set():
                     return
                 note = reg.pop()
-                if reg.max_pending is not None:
+                if reg.max_pending is not None and self._room is not None:
                     self._room.notify_all()
             if note is None:
                 continue
@@ -439,19 +481,17 @@ class SharedInformer(_InformerCore[T]):
                 dispatch(reg.handler, note)
             except Exception:
                 logger.exception("event handler for %s failed", self.info.resource)
-            with self._lock:
-                reg.done(note)
 
-    def _resync_loop(self) -> None:
+    def _resync_loop(self, wake: threading.Condition) -> None:
         with self._lock:
             while not self._stopping.is_set():
                 due = self._processor.next_resync_at()
                 if due is None:
-                    self._resync_wake.wait()
+                    wake.wait()
                     continue
                 delay = due - time.monotonic()
                 if delay > 0:
-                    self._resync_wake.wait(delay)
+                    wake.wait(delay)
                     continue
                 self._deliver(self._resync_due(time.monotonic()))
 
@@ -504,7 +544,7 @@ class _AsyncFuncs(Generic[T]):
 
 
 class AsyncSharedInformer(_InformerCore[T]):
-    """An informer on the event loop: reflector, resync timer and each handler are tasks.
+    """An informer on the event loop: reflector, resync timer (if needed), each handler: tasks.
 
     Callbacks may be plain functions or coroutine functions (awaited in order, one at a
     time per handler). ``start()`` must be called with a running loop; ``await stop()``
@@ -542,6 +582,7 @@ class AsyncSharedInformer(_InformerCore[T]):
         self._room: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
+        self._resync_started = False
         self._stopped = False
         self.error: BaseException | None = None
         self._reflector: AsyncReflector[T] = AsyncReflector(
@@ -571,6 +612,7 @@ class AsyncSharedInformer(_InformerCore[T]):
             self._resync_wake.set()
         if self._started and not self._stopped:
             self._spawn(self._consume(reg))
+            self._spawn_resync_if_needed()
         if len(reg):
             self._wake[reg].set()
         return reg
@@ -598,7 +640,7 @@ class AsyncSharedInformer(_InformerCore[T]):
             self._synced.set()
         for reg in self._processor.registrations:
             self._spawn(self._consume(reg))
-        self._spawn(self._resync_loop())
+        self._spawn_resync_if_needed()
         self._spawn(self._run_reflector())
 
     async def stop(self) -> None:
@@ -634,6 +676,14 @@ class AsyncSharedInformer(_InformerCore[T]):
     @property
     def stopped(self) -> bool:
         return self._stopped
+
+    def _spawn_resync_if_needed(self) -> None:
+        # As the sync informer's: the resync task exists only once some registration
+        # resyncs (a task that only ever sleeps costs its creation and its cancellation).
+        if self._resync_started or self._processor.next_resync_at() is None:
+            return
+        self._resync_started = True
+        self._spawn(self._resync_loop())
 
     def _spawn(self, coro: Any) -> None:
         self._tasks = [t for t in self._tasks if not t.done()]

@@ -56,6 +56,7 @@ from .delta import DeltaProcessor
 from .processor import Notification
 from .tolerant import DecodedPage, TolerantDecoder, Undecodable
 from .watcher import (
+    JITTER_RNG,
     FailureKind,
     ListRequest,
     Step,
@@ -138,7 +139,8 @@ class _Loop(Generic[T]):
         self._deliver = deliver
         self._lock: AbstractContextManager[Any] = (
             lock if lock is not None else contextlib.nullcontext())
-        self.backoff: Backoff = backoff if backoff is not None else default_backoff()
+        self.backoff: Backoff = (backoff if backoff is not None
+                                 else default_backoff(rng=JITTER_RNG))
         self._decoder: TolerantDecoder[T] = TolerantDecoder(
             item_type, api_version=info.api_version, kind=info.kind)
         self._item_type = item_type
@@ -266,13 +268,18 @@ class Reflector(_Loop[T]):
                  backoff: Backoff | None = None,
                  on_error: ErrorHandler | None = None,
                  wait_for_room: Callable[[], object] | None = None,
-                 accept: Accept | None = None) -> None:
+                 accept: Accept | None = None,
+                 stopped: threading.Event | None = None) -> None:
         super().__init__(info, item_type, namespace=namespace, watcher=watcher, delta=delta,
                          deliver=deliver, lock=lock, backoff=backoff, on_error=on_error,
                          accept=accept)
-        self._client = InterruptibleClient(rest)
+        # ``stopped``: the owner's "stopping" event (the informer's), set by :meth:`stop`
+        # at the latest. One event is the informer's, the reflector's and its client's
+        # stop signal: each is set only on the way to stop(), so sharing it changes no
+        # decision, and saves making two events per informer.
+        self._stopped = stopped if stopped is not None else threading.Event()
+        self._client = InterruptibleClient(rest, cut=self._stopped)
         self.rest = self._client.rest
-        self._stopped = threading.Event()
         self._wait_for_room = wait_for_room
 
     def stop(self) -> None:
