@@ -617,11 +617,11 @@ def go_item_key(shape: Any, item: Any) -> str:
 
 def _reference_go_zero(api: Any, node: Any, shape: Any) -> Any:
     """Go's zero values filled in, plainly (a fresh copy; nothing shared)."""
-    lists, structs, _ = _go_zero_plan(api, {}, shape)
+    lists, structs, *_ = _go_zero_plan(api, {}, shape)
     out = copy.deepcopy(node)
     for name in lists:
         out.setdefault(name, None)
-    for name, sub in structs:
+    for name, sub, *_ in structs:
         if name not in out:
             out[name] = _reference_go_zero(api, {}, sub)
         elif isinstance(out[name], dict):

@@ -519,6 +519,8 @@ def _drop_path(obj: dict[str, Any], path: Path) -> None:
 
 def _managed_fields(obj: Mapping[str, Any] | None) -> Any:
     # ``type(...) is dict`` first: the usual case, without the ABC check of ``Mapping``
+    if obj is None:
+        return None
     meta = obj.get("metadata") if type(obj) is dict or isinstance(obj, Mapping) else None
     return (meta.get("managedFields") if type(meta) is dict or isinstance(meta, Mapping)
             else None)
@@ -565,9 +567,11 @@ def _is_built_in(api: PackageApi, type_key: str | None) -> bool:
 
 
 #: What Go's zero value of one struct type adds: the list fields it has as ``null``, the
-#: value-struct fields with their own shapes, and those fields' names (a plan per type,
-#: made once per api).
-_GoZeroPlan = tuple[tuple[str, ...], tuple[tuple[str, Shape], ...], frozenset[str]]
+#: value-struct fields with their own shapes and zero values (shared: nothing changes
+#: them), those fields' names, and the type's whole zero value (a plan per type, made
+#: once per api).
+_GoZeroPlan = tuple[tuple[str, ...], tuple[tuple[str, Shape, dict[str, Any]], ...],
+                    frozenset[str], dict[str, Any]]
 
 
 def _go_zero_plan(api: PackageApi, plans: dict[str | None, Any], shape: Shape) -> _GoZeroPlan:
@@ -576,11 +580,15 @@ def _go_zero_plan(api: PackageApi, plans: dict[str | None, Any], shape: Shape) -
     if plan is None:
         lists = tuple(name for name in sorted(_GO_NULL_LISTS)
                       if child_shape(api, shape, name).kind in ("list_map", "set"))
-        structs = tuple((name, sub) for name in sorted(_GO_VALUE_STRUCTS)
+        structs = tuple((name, sub, _go_zero_plan(api, plans, sub)[3])
+                        for name in sorted(_GO_VALUE_STRUCTS)
                         for sub in (child_shape(api, shape, name),)
                         if sub.kind == "struct"
                         and (shape.type_key, name) not in _GO_POINTER_STRUCTS)
-        plan = plans[shape.type_key] = (lists, structs, frozenset(name for name, _ in structs))
+        zero: dict[str, Any] = {name: None for name in lists}
+        zero.update((name, value) for name, _, value in structs)
+        plan = plans[shape.type_key] = (lists, structs, frozenset(name for name, *_ in structs),
+                                        zero)
     return plan
 
 
@@ -591,30 +599,21 @@ def _go_zero_level(api: PackageApi, plans: dict[str | None, Any], node: dict[str
     (those whose own values are filled in turn: the fill goes no deeper). ``node`` is not
     changed: when it gains a field it is copied. :func:`compare` fills an object level by
     level with it as it walks, and so never fills (nor copies) what it skips."""
-    lists, structs, names = _go_zero_plan(api, plans, shape)
+    lists, structs, names, zero = _go_zero_plan(api, plans, shape)
+    if not node:
+        return zero, names  # (shared: what holds it only reads it)
     out = node
     for name in lists:
         if name not in node:
             if out is node:
                 out = dict(node)
             out[name] = None
-    for name, sub in structs:
+    for name, _, value in structs:
         if name not in node:
             if out is node:
                 out = dict(node)
-            out[name] = _go_zero_skeleton(api, plans, sub)
+            out[name] = value
     return out, names
-
-
-def _go_zero_skeleton(api: PackageApi, plans: dict[str | None, Any], shape: Shape
-                      ) -> dict[str, Any]:
-    """Go's zero value of a struct of ``shape`` (made once per type and shared: what
-    holds it only reads it)."""
-    skeletons = derived(api).skeletons
-    found: dict[str, Any] | None = skeletons.get(shape.type_key)
-    if found is None:
-        found = skeletons[shape.type_key] = _go_zero_level(api, plans, {}, shape)[0]
-    return found
 
 
 # -- merge --------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ class Derived:
         "children",
         "custom_kinds",
         "go_zero",
-        "skeletons",
         "status_subresource",
         "version",
     )
@@ -50,8 +49,6 @@ class Derived:
         self.status_subresource: dict[str | None, bool] = {}
         #: struct type key -> what Go's zero value fills in (:func:`~.apply._go_zero_plan`).
         self.go_zero: dict[str | None, Any] = {}
-        #: struct type key -> Go's zero value of it (:func:`~.apply._go_zero_skeleton`).
-        self.skeletons: dict[str | None, Any] = {}
         #: ``(group, version, kind)`` of every custom resource.
         self.custom_kinds = frozenset((r.group, r.version, r.kind) for r in api.resources
                                       if (r.group, r.resource) in api.custom)
