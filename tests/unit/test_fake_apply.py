@@ -8,16 +8,30 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kubecodegen_runtime.fake.apply import (
+    MISSING,
     ApplyConflict,
+    _go_zero_plan,
     compare,
     record_update,
+    same,
     server_side_apply,
 )
-from kubecodegen_runtime.fake.fieldset import FieldSet, FieldSetError, fields_of, path_string
+from kubecodegen_runtime.fake.fieldset import (
+    FieldSet,
+    FieldSetError,
+    child_shape,
+    fields_of,
+    go_json,
+    item_key,
+    path_string,
+    root_shape,
+)
 from kubecodegen_runtime.managed_fields import owned, owned_fields
-from tests.fake_apply_tables import CONFIG_MAP, DEPLOYMENT, WIDGET, package_api
+from tests.fake_apply_tables import CONFIG_MAP, CORE, DEPLOYMENT, WIDGET, package_api
 
 OLD = package_api("v1.20.2")
 NEW = package_api("v1.35.0")
@@ -495,3 +509,186 @@ def test_free_form_maps_merge_nested_objects_key_by_key() -> None:
     assert after["spec"]["extra"] == {"a": {"x": 1, "l": [2], "y": 2}}
     # a map entry is a field of its own ("."), as structured-merge-diff lists it
     assert _fields(after, "B") == {"f:spec": {"f:extra": {"f:a": {".": {}, "f:l": {}, "f:y": {}}}}}
+
+
+# -- fast paths == the general walk (property tests) ----------------------------------------
+# The comparison an update is recorded from takes shortcuts (it fills Go's zero values as it
+# walks, decides common leaves inline, walks a one-sided subtree without the two-sided
+# checks, names list items from a memo, decodes the stored entries once per JSON). Each is
+# checked here against the plain algorithm, on random objects of the tables' types.
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.sampled_from(
+    [0.0, -0.0, 1.0, 2.5]), st.sampled_from(["", "a", "b", "<&>"]))
+_NAMES = st.sampled_from(["a", "b", "c"])
+#: Stands for a field left out (dropped by _drop_missing).
+MISSING_VALUE = object()
+_MAYBE_NONE = st.one_of(st.none(), st.just(MISSING_VALUE))
+
+
+def _drop_missing(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_missing(v) for k, v in value.items() if v is not MISSING_VALUE}
+    if isinstance(value, list):
+        return [_drop_missing(v) for v in value if v is not MISSING_VALUE]
+    return value
+
+
+def _dicts(values: st.SearchStrategy[Any], keys: st.SearchStrategy[str] = _NAMES
+           ) -> st.SearchStrategy[Any]:
+    return st.one_of(_MAYBE_NONE, st.dictionaries(keys, values, max_size=3))
+
+
+_PORTS = st.lists(st.fixed_dictionaries({"containerPort": st.sampled_from([80, 443, True])},
+                                        optional={"protocol": st.sampled_from(["TCP", "UDP"]),
+                                                  "name": _SCALARS}), max_size=3)
+_CONTAINERS = st.lists(st.fixed_dictionaries({"name": st.sampled_from(["web", "side", 1])},
+                                             optional={"image": _SCALARS, "ports": _PORTS,
+                                                       "args": st.lists(_SCALARS, max_size=2),
+                                                       "resources": _dicts(_dicts(_SCALARS))}),
+                       max_size=3)
+_DEPLOYMENTS = st.fixed_dictionaries({"apiVersion": st.just("apps/v1")}, optional={
+    "metadata": st.one_of(_MAYBE_NONE, st.fixed_dictionaries({}, optional={
+        "name": _SCALARS, "labels": _dicts(_SCALARS), "resourceVersion": _SCALARS})),
+    "spec": st.one_of(_MAYBE_NONE, _SCALARS, st.fixed_dictionaries({}, optional={
+        "replicas": _SCALARS, "selector": _dicts(_dicts(_SCALARS)),
+        "strategy": _dicts(_SCALARS, st.sampled_from(["type", "rollingUpdate"])),
+        "template": st.one_of(_MAYBE_NONE, st.fixed_dictionaries({}, optional={
+            "metadata": _dicts(_dicts(_SCALARS), st.just("labels")),
+            "spec": st.one_of(_MAYBE_NONE, st.fixed_dictionaries({}, optional={
+                "containers": st.one_of(_MAYBE_NONE, _CONTAINERS),
+                "nodeSelector": _dicts(_SCALARS)}))}))})),
+    "status": _dicts(_SCALARS, st.sampled_from(["replicas", "conditions"])),
+}).map(_drop_missing)
+_CONFIG_MAPS = st.fixed_dictionaries({"apiVersion": st.just("v1")}, optional={
+    "metadata": st.fixed_dictionaries({}, optional={"labels": _dicts(_SCALARS)}),
+    "data": _dicts(_SCALARS), "binaryData": _SCALARS}).map(_drop_missing)
+
+
+def _reference_compare(api: Any, lhs: Any, rhs: Any, shape: Any, path: tuple[str, ...],
+                       out: dict[str, set[tuple[str, ...]]]) -> None:
+    """structured-merge-diff's comparison, plainly: no shortcut of any kind."""
+    left_absent, right_absent = lhs is MISSING or lhs is None, rhs is MISSING or rhs is None
+    walked = False
+    if not (left_absent and right_absent):
+        if shape.kind in ("struct", "map", "deduced"):
+            walked = all(absent or isinstance(v, dict)
+                         for absent, v in ((left_absent, lhs), (right_absent, rhs)))
+            if walked:
+                left = lhs if isinstance(lhs, dict) else {}
+                right = rhs if isinstance(rhs, dict) else {}
+                for name in [*left, *(k for k in right if k not in left)]:
+                    _reference_compare(api, left.get(name, MISSING), right.get(name, MISSING),
+                                       child_shape(api, shape, name), (*path, "f:" + name),
+                                       out)
+        elif shape.kind in ("list_map", "set"):
+            walked = all(absent or isinstance(v, list)
+                         for absent, v in ((left_absent, lhs), (right_absent, rhs)))
+            if walked:
+                left_items: dict[str, Any] = {}
+                right_items: dict[str, Any] = {}
+                for items, side in ((left_items, lhs), (right_items, rhs)):
+                    for item in side if isinstance(side, list) else []:
+                        items.setdefault(go_item_key(shape, item), item)
+                for k in [*left_items, *(k for k in right_items if k not in left_items)]:
+                    _reference_compare(api, left_items.get(k, MISSING),
+                                       right_items.get(k, MISSING), shape.item, (*path, k), out)
+    if not walked:
+        if lhs is MISSING:
+            out["added"].add(path)
+        elif rhs is MISSING:
+            out["removed"].add(path)
+        elif not same(lhs, rhs):
+            out["modified"].add(path)
+    elif path and lhs is MISSING:
+        out["added"].add(path)
+    elif path and rhs is MISSING:
+        out["removed"].add(path)
+
+
+def go_item_key(shape: Any, item: Any) -> str:
+    """item_key without its memo: the element as the server writes it."""
+    if shape.kind == "set":
+        return "v:" + go_json(item)
+    defaults = dict(shape.key_defaults)
+    keys = {name: item[name] if isinstance(item, dict) and name in item else defaults[name]
+            for name in shape.keys}
+    return "k:" + go_json(keys)
+
+
+def _reference_go_zero(api: Any, node: Any, shape: Any) -> Any:
+    """Go's zero values filled in, plainly (a fresh copy; nothing shared)."""
+    lists, structs, *_ = _go_zero_plan(api, {}, shape)
+    out = copy.deepcopy(node)
+    for name in lists:
+        out.setdefault(name, None)
+    for name, sub, *_ in structs:
+        if name not in out:
+            out[name] = _reference_go_zero(api, {}, sub)
+        elif isinstance(out[name], dict):
+            out[name] = _reference_go_zero(api, out[name], sub)
+    return out
+
+
+def _as_sets(comparison: Any) -> dict[str, set[tuple[str, ...]]]:
+    return {"added": set(comparison.added.paths), "modified": set(comparison.modified.paths),
+            "removed": set(comparison.removed.paths)}
+
+
+def _check_compare(api: Any, type_key: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+    expected: dict[str, set[tuple[str, ...]]] = {"added": set(), "modified": set(),
+                                                 "removed": set()}
+    try:
+        _reference_compare(api, old, new, root_shape(type_key), (), expected)
+    except KeyError:  # an item without its key (and no default): both refuse it
+        with pytest.raises(FieldSetError):
+            compare(api, old, new, type_key)
+        return
+    assert _as_sets(compare(api, old, new, type_key)) == expected
+    # an update's comparison: of the Go objects, filled as the walk goes
+    expected = {"added": set(), "modified": set(), "removed": set()}
+    shape = root_shape(type_key)
+    _reference_compare(api, _reference_go_zero(api, old, shape),
+                       _reference_go_zero(api, new, shape), shape, (), expected)
+    assert _as_sets(compare(api, old, new, type_key, go_zero=True)) == expected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(old=_DEPLOYMENTS, new=_DEPLOYMENTS, api=st.sampled_from([OLD, NEW]))
+def test_compare_fast_paths_are_the_plain_walk_deployments(old: dict[str, Any],
+                                                           new: dict[str, Any], api: Any) -> None:
+    _check_compare(api, DEPLOYMENT, old, new)
+    _check_compare(api, DEPLOYMENT, {}, new)  # a create
+    _check_compare(api, DEPLOYMENT, old, copy.deepcopy(old))  # nothing changed
+
+
+@settings(max_examples=200, deadline=None)
+@given(old=_CONFIG_MAPS, new=_CONFIG_MAPS)
+def test_compare_fast_paths_are_the_plain_walk_config_maps(old: dict[str, Any],
+                                                           new: dict[str, Any]) -> None:
+    _check_compare(NEW, CONFIG_MAP, old, new)
+    _check_compare(NEW, CONFIG_MAP, {}, new)
+
+
+@settings(max_examples=200, deadline=None)
+@given(item=st.fixed_dictionaries({}, optional={"containerPort": _SCALARS, "protocol": _SCALARS,
+                                                "name": _SCALARS}), set_item=_SCALARS)
+def test_item_key_memo_is_the_json_element(item: dict[str, Any], set_item: Any) -> None:
+    ports = child_shape(NEW, child_shape(NEW, root_shape(CORE + "PodSpec"), "containers").item
+                        or root_shape(CORE + "Container"), "ports")
+    tags = child_shape(NEW, root_shape(WIDGET + ".spec"), "tags")
+    for _ in range(2):  # the first computes, the second is remembered
+        assert item_key(tags, set_item) == go_item_key(tags, set_item)
+        if "containerPort" in item:
+            assert item_key(ports, item) == go_item_key(ports, item)
+
+
+def test_stored_entries_are_decoded_once_per_json_and_handed_out_fresh() -> None:
+    created = record_update(None, _cm(a="1"), manager="A", api=NEW, type_key=CONFIG_MAP,
+                            now=T1, api_version="v1")
+    stored = {**_cm(a="1"), "metadata": {"name": "c", "managedFields": created}}
+    answers = [json.dumps(record_update(stored, _cm(a="1", b=str(i % 2)), manager="B",
+                                        api=NEW, type_key=CONFIG_MAP, now=f"{T2}{i}",
+                                        api_version="v1")) for i in range(3)]
+    assert answers[0].replace(f"{T2}0", "T") == answers[2].replace(f"{T2}2", "T")
+    assert '"manager": "A"' in answers[1] and '"manager": "B"' in answers[1]
+    assert json.loads(answers[1])[0]["fieldsV1"] == {"f:data": {".": {}, "f:a": {}}}

@@ -27,13 +27,13 @@ from 1.22 (before, a status apply shares the manager's main entry), reset fields
 by nobody from 1.22, empty structs are fields and unowned structs are pruned whole from
 1.21 (:func:`~.fieldset.nested_sets`), conflict paths are unaliased from 1.28
 (:func:`~.fieldset.iteration_order`). Built-in kinds are compared as the Go objects the
-server compares (:func:`_with_go_zero`).
+server compares (:func:`_go_zero_level`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -126,7 +126,6 @@ class _Entry:
     subresource: str
     fields: FieldSet
     time: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def key(self, with_subresource: bool) -> tuple[str, str, str, str]:
         # an applier is one manager whatever version it applied with; updaters are not
@@ -165,6 +164,27 @@ def unchanged_managed_fields(old: Mapping[str, Any] | None, _new: Mapping[str, A
     """The bookkeeping of a write no field manager sees (before 1.21, one through
     ``/scale``): the object keeps the managedFields it had."""
     return _copy_json(_managed_fields(old)) if old is not None else None
+
+
+def _decode_json(encoded: bytes, entries: Any) -> list[_Entry]:
+    """``_decode(entries)``, given their JSON ``encoded``: made once per distinct JSON (every
+    write reads the stored object's entries again, and they change only when written).
+    The memo keeps each entry's parts; the entries returned are fresh (they are edited)."""
+    parts = _DECODED.get(encoded)
+    if parts is None:
+        decoded = _decode(entries)
+        parts = tuple((e.manager, e.operation, e.api_version, e.subresource, e.fields, e.time)
+                      for e in decoded)
+        if any(time is not None and type(time) is not str for *_, time in parts):
+            return decoded  # an odd time (a JSON object?) is not shared between answers
+        if len(_DECODED) >= _UPDATES_SIZE:
+            _DECODED.clear()
+        _DECODED[encoded] = parts
+        return decoded
+    return [_Entry(*part) for part in parts]
+
+
+_DECODED: dict[bytes, tuple[tuple[Any, ...], ...]] = {}
 
 
 def _decode(entries: Any) -> list[_Entry]:
@@ -239,7 +259,8 @@ def server_side_apply(live: dict[str, Any] | None, config: dict[str, Any], *, ma
     shape = root_shape(type_key)
     live_value = _without_managed_fields(live) if live is not None else {}
     config_value = _without_managed_fields(config)
-    ignored = tuple(reset_paths(api, type_key, subresource, {**live_value, **config_value})
+    ignored = tuple(reset_paths(api, type_key, subresource, _both(live_value, config_value,
+                                                                  subresource))
                     if reset is None else reset)
     # first: it refuses a configuration the server cannot type
     recorded = fields_of(config_value, api, type_key, unique=True)
@@ -315,7 +336,8 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
     new_value = _without_managed_fields(new)
     comparison = _compare_update(api, old_value, new_value, type_key)
     if version >= (1, 22):  # records_reset_fields
-        ignored = tuple(reset_paths(api, type_key, subresource, {**old_value, **new_value})
+        ignored = tuple(reset_paths(api, type_key, subresource, _both(old_value, new_value,
+                                                                      subresource))
                         if reset is None else reset)
         if ignored:
             comparison = _without_reset(comparison, ignored)
@@ -327,17 +349,19 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: s
     # What follows is a function of these alone; a test writing the same fields again and
     # again (within one second) asks it the same question: the answers are memoized.
     try:
-        memo_key: tuple[Any, ...] | None = (
-            _json_encode(recorded), taken.paths, current.paths, manager, api_version,
-            subresource, now, with_sub)
+        recorded_json: bytes | None = _json_encode(recorded)
     except (TypeError, msgspec.EncodeError):
-        memo_key = None
-    if memo_key is not None:
+        recorded_json = None
+    memo_key: tuple[Any, ...] | None = None
+    if recorded_json is not None:
+        memo_key = (recorded_json, taken.paths, current.paths, manager, api_version,
+                    subresource, now, with_sub)
         known = _UPDATES.get(memo_key)
         if known is not None:
             result: list[dict[str, Any]] = _json_decode(known)
             return result
-    entries = _index(_decode(recorded), with_sub)
+    entries = _index(_decode(recorded) if recorded_json is None
+                     else _decode_json(recorded_json, recorded), with_sub)
     if taken:
         for entry in entries.values():
             entry.fields = entry.fields - taken
@@ -364,18 +388,8 @@ _UPDATES_SIZE = 1024
 def _compare_update(api: PackageApi, old: dict[str, Any], new: dict[str, Any],
                     type_key: str | None) -> Comparison:
     """The comparison an update is recorded from: of the Go objects, for built-in kinds."""
-    before = _go_zero_of_nothing(api, type_key) if not old else _with_go_zero(api, old, type_key)
-    return compare(api, before, _with_go_zero(api, new, type_key), type_key)
-
-
-def _go_zero_of_nothing(api: PackageApi, type_key: str | None) -> dict[str, Any]:
-    """``_with_go_zero`` of an empty object (a create's "before"), made once per type and
-    shared: the comparison only reads it."""
-    skeletons = derived(api).skeletons
-    found: dict[str, Any] | None = skeletons.get(type_key)
-    if found is None:
-        found = skeletons[type_key] = _with_go_zero(api, {}, type_key)
-    return found
+    # filled as the walk goes: what is equal is skipped, so never filled nor copied
+    return compare(api, old, new, type_key, go_zero=_is_built_in(api, type_key))
 
 
 def _update_set(api: PackageApi, old: dict[str, Any] | None, new: dict[str, Any],
@@ -426,6 +440,12 @@ def _cap_updaters(entries: dict[tuple[str, str, str, str], _Entry]
 def records_reset_fields(api: PackageApi) -> bool:
     """Whether the field manager leaves the fields a strategy resets unowned (1.22+)."""
     return kube_version(api) >= (1, 22)
+
+
+def _both(old: dict[str, Any], new: dict[str, Any], subresource: str) -> dict[str, Any]:
+    """What :func:`reset_paths` reads of a write from ``old`` to ``new``: their top-level
+    fields together for ``status`` (it names them), else any (it reads none)."""
+    return {**old, **new} if subresource == "status" else new
 
 
 def reset_paths(api: PackageApi, type_key: str | None, subresource: str,
@@ -498,8 +518,12 @@ def _drop_path(obj: dict[str, Any], path: Path) -> None:
 
 
 def _managed_fields(obj: Mapping[str, Any] | None) -> Any:
-    meta = obj.get("metadata") if isinstance(obj, Mapping) else None
-    return meta.get("managedFields") if isinstance(meta, Mapping) else None
+    # ``type(...) is dict`` first: the usual case, without the ABC check of ``Mapping``
+    if obj is None:
+        return None
+    meta = obj.get("metadata") if type(obj) is dict or isinstance(obj, Mapping) else None
+    return (meta.get("managedFields") if type(meta) is dict or isinstance(meta, Mapping)
+            else None)
 
 
 def _without_managed_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -542,54 +566,54 @@ def _is_built_in(api: PackageApi, type_key: str | None) -> bool:
     return found
 
 
-#: What Go's zero value of one struct type adds: the list fields it has as ``null``, and
-#: the value-struct fields with their own shapes (a plan per type, made once per api).
-_GoZeroPlan = tuple[tuple[str, ...], tuple[tuple[str, Shape], ...]]
+#: What Go's zero value of one struct type adds: the list fields it has as ``null``, the
+#: value-struct fields with their own shapes and zero values (shared: nothing changes
+#: them), those fields' names, and the type's whole zero value (a plan per type, made
+#: once per api).
+_GoZeroPlan = tuple[tuple[str, ...], tuple[tuple[str, Shape, dict[str, Any]], ...],
+                    frozenset[str], dict[str, Any]]
 
 
-def _go_zero_plan(api: PackageApi, shape: Shape) -> _GoZeroPlan:
-    lists = tuple(name for name in sorted(_GO_NULL_LISTS)
-                  if child_shape(api, shape, name).kind in ("list_map", "set"))
-    structs = tuple((name, sub) for name in sorted(_GO_VALUE_STRUCTS)
-                    for sub in (child_shape(api, shape, name),)
-                    if sub.kind == "struct" and (shape.type_key, name) not in _GO_POINTER_STRUCTS)
-    return lists, structs
-
-
-def _with_go_zero(api: PackageApi, value: dict[str, Any], type_key: str | None) -> dict[str, Any]:
-    """``value`` with the empty structs its Go object would have (built-in kinds only).
-    ``value`` is not changed: what gains a field is copied (the rest is shared)."""
-    if not _is_built_in(api, type_key):
-        return value
-    return _go_zero_fill(api, derived(api).go_zero, value, root_shape(type_key))
-
-
-def _go_zero_fill(api: PackageApi, plans: dict[str | None, Any], node: dict[str, Any],
-                  shape: Shape) -> dict[str, Any]:
+def _go_zero_plan(api: PackageApi, plans: dict[str | None, Any], shape: Shape) -> _GoZeroPlan:
+    """The plan of ``shape``'s type (``plans``: the api's, ``derived(api).go_zero``)."""
     plan: _GoZeroPlan | None = plans.get(shape.type_key)
     if plan is None:
-        plan = plans[shape.type_key] = _go_zero_plan(api, shape)
-    lists, structs = plan
+        lists = tuple(name for name in sorted(_GO_NULL_LISTS)
+                      if child_shape(api, shape, name).kind in ("list_map", "set"))
+        structs = tuple((name, sub, _go_zero_plan(api, plans, sub)[3])
+                        for name in sorted(_GO_VALUE_STRUCTS)
+                        for sub in (child_shape(api, shape, name),)
+                        if sub.kind == "struct"
+                        and (shape.type_key, name) not in _GO_POINTER_STRUCTS)
+        zero: dict[str, Any] = {name: None for name in lists}
+        zero.update((name, value) for name, _, value in structs)
+        plan = plans[shape.type_key] = (lists, structs, frozenset(name for name, *_ in structs),
+                                        zero)
+    return plan
+
+
+def _go_zero_level(api: PackageApi, plans: dict[str | None, Any], node: dict[str, Any],
+                   shape: Shape) -> tuple[dict[str, Any], frozenset[str]]:
+    """One level of Go's zero value: ``node`` with the null lists and the empty value
+    structs (themselves filled whole) it lacks, and the names of its value-struct fields
+    (those whose own values are filled in turn: the fill goes no deeper). ``node`` is not
+    changed: when it gains a field it is copied. :func:`compare` fills an object level by
+    level with it as it walks, and so never fills (nor copies) what it skips."""
+    lists, structs, names, zero = _go_zero_plan(api, plans, shape)
+    if not node:
+        return zero, names  # (shared: what holds it only reads it)
     out = node
     for name in lists:
         if name not in node:
             if out is node:
                 out = dict(node)
             out[name] = None
-    for name, sub in structs:
-        child = node.get(name, MISSING)
-        if child is MISSING:
-            filled = _go_zero_fill(api, plans, {}, sub)
-        elif isinstance(child, dict):
-            filled = _go_zero_fill(api, plans, child, sub)
-            if filled is child:
-                continue
-        else:
-            continue
-        if out is node:
-            out = dict(node)
-        out[name] = filled
-    return out
+    for name, _, value in structs:
+        if name not in node:
+            if out is node:
+                out = dict(node)
+            out[name] = value
+    return out, names
 
 
 # -- merge --------------------------------------------------------------------------------
@@ -680,27 +704,33 @@ class Comparison:
     removed: FieldSet
 
 
-def compare(api: PackageApi, lhs: Any, rhs: Any, type_key: str | None) -> Comparison:
-    """Compare two objects of ``type_key``."""
+def compare(api: PackageApi, lhs: Any, rhs: Any, type_key: str | None, *,
+            go_zero: bool = False) -> Comparison:
+    """Compare two objects of ``type_key``; ``go_zero``: as their Go objects, Go's zero
+    values filled in (:func:`_go_zero_level`, as the walk goes)."""
     added: list[Path] = []
     modified: list[Path] = []
     removed: list[Path] = []
-    _compare(api, derived(api).children, lhs, rhs, root_shape(type_key), (), added, modified,
-             removed)
+    tables = derived(api)
+    _compare(api, tables.children, tables.go_zero if go_zero else None, lhs, rhs,
+             root_shape(type_key), (), added, modified, removed)
     return Comparison(FieldSet._of(frozenset(added)), FieldSet._of(frozenset(modified)),
                       FieldSet._of(frozenset(removed)))
 
 
 _OBJECT_KINDS = frozenset({"struct", "map", "deduced"})
 _LIST_KINDS = frozenset({"list_map", "set"})
+_NO_NAMES: frozenset[str] = frozenset()
 
 
-def _compare(api: PackageApi, children: dict[tuple[str | None, str], Any], lhs: Any, rhs: Any,
-             shape: Shape, path: Path, added: list[Path], modified: list[Path],
-             removed: list[Path]) -> None:
+def _compare(api: PackageApi, children: dict[tuple[str | None, str], Any],
+             go_zero: dict[str | None, Any] | None, lhs: Any, rhs: Any, shape: Shape,
+             path: Path, added: list[Path], modified: list[Path], removed: list[Path]) -> None:
     """One level of :func:`compare`. ``children``: the api's field shapes (the walk's
     hot lookup, see :func:`~.fieldset.child_shape`). Leaf fields are decided in the
-    loop, without a call per field."""
+    loop, without a call per field. ``go_zero``: the api's Go-zero plans, to fill this
+    struct level with Go's zero values first (:func:`_go_zero_level`; its value-struct
+    fields are filled in turn); ``None``: compare as is."""
     # a null beside a container is an empty one (structured-merge-diff: nil map or list)
     left_absent = lhs is MISSING or lhs is None
     right_absent = rhs is MISSING or rhs is None
@@ -712,21 +742,37 @@ def _compare(api: PackageApi, children: dict[tuple[str | None, str], Any], lhs: 
         if walked:
             left = lhs if isinstance(lhs, dict) else {}
             right = rhs if isinstance(rhs, dict) else {}
+            zero_names = _NO_NAMES
+            if go_zero is not None and kind == "struct":
+                # only a dict is filled (a null stays null, as in the Go object)
+                if isinstance(lhs, dict):
+                    left, zero_names = _go_zero_level(api, go_zero, left, shape)
+                if isinstance(rhs, dict):
+                    right, zero_names = _go_zero_level(api, go_zero, right, shape)
             type_key = shape.type_key
             for name, value in left.items():
                 other = right.get(name, MISSING)
-                if _identical(value, other):
+                # _identical(value, other), its common answers inline (a value from the
+                # dict is never MISSING)
+                if value is other:
                     continue
+                value_type = type(value)
+                if value_type is type(other):
+                    if value_type is str or value_type is int or value_type is float:
+                        if value == other:
+                            continue
+                    elif _identical(value, other):
+                        continue
                 sub = (children.get((type_key, name)) if kind == "struct" else None) \
                     or child_shape(api, shape, name)
                 if sub.kind == "leaf":  # the leaf rule below, inline
                     if other is MISSING:
                         removed.append((*path, "f:" + name))
-                    elif not same(value, other):
-                        modified.append((*path, "f:" + name))
+                    elif (value_type is str and type(other) is str) or not same(value, other):
+                        modified.append((*path, "f:" + name))  # (two strs: they differ)
                     continue
-                _compare(api, children, value, other, sub, (*path, "f:" + name), added,
-                         modified, removed)
+                _compare(api, children, go_zero if name in zero_names else None, value, other,
+                         sub, (*path, "f:" + name), added, modified, removed)
             for name, value in right.items():
                 if name in left:
                     continue
@@ -734,9 +780,11 @@ def _compare(api: PackageApi, children: dict[tuple[str | None, str], Any], lhs: 
                     or child_shape(api, shape, name)
                 if sub.kind == "leaf":
                     added.append((*path, "f:" + name))
-                    continue
-                _compare(api, children, MISSING, value, sub, (*path, "f:" + name), added,
-                         modified, removed)
+                elif name in zero_names:
+                    _compare(api, children, go_zero, MISSING, value, sub, (*path, "f:" + name),
+                             added, modified, removed)
+                else:
+                    _all_added(api, children, value, sub, (*path, "f:" + name), added)
     elif kind in _LIST_KINDS:
         walked = (left_absent or isinstance(lhs, list)) and (right_absent or isinstance(rhs, list))
         if walked:
@@ -746,12 +794,11 @@ def _compare(api: PackageApi, children: dict[tuple[str | None, str], Any], lhs: 
             for k, value in left_items.items():
                 other = right_items.get(k, MISSING)
                 if not _identical(value, other):
-                    _compare(api, children, value, other, item_shape, (*path, k), added,
+                    _compare(api, children, None, value, other, item_shape, (*path, k), added,
                              modified, removed)
             for k, value in right_items.items():
                 if k not in left_items:
-                    _compare(api, children, MISSING, value, item_shape, (*path, k), added,
-                             modified, removed)
+                    _all_added(api, children, value, item_shape, (*path, k), added)
     else:
         walked = False
     if not walked:  # a leaf: a scalar, an atomic value, or a value not of its schema's form
@@ -766,6 +813,32 @@ def _compare(api: PackageApi, children: dict[tuple[str | None, str], Any], lhs: 
         added.append(path)
     elif path and rhs is MISSING:
         removed.append(path)
+
+
+def _all_added(api: PackageApi, children: dict[tuple[str | None, str], Any], value: Any,
+               shape: Shape, path: Path, added: list[Path]) -> None:
+    """``_compare(MISSING, value, ...)`` (no Go-zero fill): everything in ``value`` is
+    added. A walk of one side only, without the two-sided one's checks at every level: a
+    create, or a new part of an object, is all of it this."""
+    kind = shape.kind
+    if kind in _OBJECT_KINDS and isinstance(value, dict):
+        type_key = shape.type_key
+        for name, child in value.items():
+            sub = (children.get((type_key, name)) if kind == "struct" else None) \
+                or child_shape(api, shape, name)
+            if sub.kind == "leaf":
+                added.append((*path, "f:" + name))
+            else:
+                _all_added(api, children, child, sub, (*path, "f:" + name), added)
+    elif kind in _LIST_KINDS and isinstance(value, list):
+        item_shape = shape.item or LEAF
+        for k, item in _by_key(shape, value).items():
+            _all_added(api, children, item, item_shape, (*path, k), added)
+    elif not path:
+        added.append(path)  # (a value not walked is a leaf, at the root too)
+        return
+    if path:
+        added.append(path)
 
 
 _SCALAR_TYPES = (str, int, float)

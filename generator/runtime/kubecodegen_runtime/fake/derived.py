@@ -34,7 +34,6 @@ class Derived:
         "children",
         "custom_kinds",
         "go_zero",
-        "skeletons",
         "status_subresource",
         "version",
     )
@@ -48,10 +47,8 @@ class Derived:
         self.built_in: dict[str | None, bool] = {}
         #: type key -> whether a resource of that type has a ``status`` subresource.
         self.status_subresource: dict[str | None, bool] = {}
-        #: struct type key -> what Go's zero value fills in (:func:`~.apply._with_go_zero`).
+        #: struct type key -> what Go's zero value fills in (:func:`~.apply._go_zero_plan`).
         self.go_zero: dict[str | None, Any] = {}
-        #: type key -> Go's zero value of a whole object (:func:`~.apply._go_zero_of_nothing`).
-        self.skeletons: dict[str | None, Any] = {}
         #: ``(group, version, kind)`` of every custom resource.
         self.custom_kinds = frozenset((r.group, r.version, r.kind) for r in api.resources
                                       if (r.group, r.resource) in api.custom)

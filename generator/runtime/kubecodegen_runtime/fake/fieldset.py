@@ -168,7 +168,31 @@ def item_key(shape: Shape, item: Any, path: Path | None = None, index: int = 0) 
     """The path element naming ``item`` (the ``index``-th of the list at ``path``, for
     the error message) of a list-map or set ``shape``."""
     if shape.kind == "set":
+        if type(item) in _MEMO_SCALARS:
+            memo_key: tuple[Any, ...] = (type(item), item)
+            found = _ITEM_KEYS.get(memo_key)
+            if found is None:
+                found = _remember_item_key(memo_key, "v:" + go_json(item))
+            return found
         return "v:" + go_json(item)
+    if type(item) is dict:
+        # The usual item: a dict with all its key fields, of scalar values. Its element is
+        # a function of the key fields' names, types and values alone, so it is looked up
+        # instead of JSON-encoded (``json.dumps`` was most of a list-map walk). The type is
+        # part of the key so that ``True`` and ``1`` never share an answer.
+        values: list[tuple[type, Any]] = []
+        for name in shape.keys:
+            value = item.get(name, MISSING_KEY)
+            if type(value) not in _MEMO_SCALARS:
+                break  # absent (a default may apply), or not memoized: the general way
+            values.append((type(value), value))
+        else:
+            memo_key = (shape.keys, *values)
+            found = _ITEM_KEYS.get(memo_key)
+            if found is None:
+                found = _remember_item_key(memo_key, "k:" + go_json(
+                    {name: item[name] for name in shape.keys}))
+            return found
     defaults = dict(shape.key_defaults)
     keys: dict[str, Any] = {}
     for name in shape.keys:
@@ -181,6 +205,24 @@ def item_key(shape: Shape, item: Any, path: Path | None = None, index: int = 0) 
             raise FieldSetError(f"{where}associative list with keys has an element that "
                                 f'omits key field "{name}" (and doesn\'t have default value)')
     return "k:" + go_json(keys)
+
+
+#: The scalar types whose values name list items through :data:`_ITEM_KEYS` (not
+#: ``float``: ``0.0 == -0.0`` but they are written differently).
+_MEMO_SCALARS = frozenset({str, int, bool, type(None)})
+#: item_key's answers for items whose key values are all of ``_MEMO_SCALARS``.
+_ITEM_KEYS: dict[tuple[Any, ...], str] = {}
+
+
+#: Stands for an absent key field (no JSON value is it).
+MISSING_KEY: Any = object()
+
+
+def _remember_item_key(memo_key: tuple[Any, ...], element: str) -> str:
+    if len(_ITEM_KEYS) >= _MEMO_SIZE:
+        _ITEM_KEYS.clear()
+    _ITEM_KEYS[memo_key] = element
+    return element
 
 
 def go_json(value: Any) -> str:
