@@ -220,18 +220,16 @@ _GVRS: dict[tuple[str, str, str], GroupVersionResource] = {}
 
 def _discovery_gvr(path: DiscoveryPath) -> GroupVersionResource:
     """The resource of a discovery action: ``(group, version, "")``, one value each."""
-    key = (path.group, path.version, "")
-    found = _GVRS.get(key)
-    if found is None:
-        if len(_GVRS) >= 4096:
-            _GVRS.clear()
-        found = _GVRS[key] = GroupVersionResource(*key)
-    return found
+    return _memo_gvr((path.group, path.version, ""))
 
 
 def _gvr(info: ResourceInfo) -> GroupVersionResource:
     """The resource of an action (one immutable value per resource, made once)."""
-    key = (info.group, info.version, info.resource)
+    return _memo_gvr((info.group, info.version, info.resource))
+
+
+def _memo_gvr(key: tuple[str, str, str]) -> GroupVersionResource:
+    """One shared GroupVersionResource per key (bounded: cleared past 4096 keys)."""
     found = _GVRS.get(key)
     if found is None:
         if len(_GVRS) >= 4096:
