@@ -23,10 +23,11 @@ wait: a timeout is the same second on both sides, whatever the fake does.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +73,64 @@ def _bodies(one: _Round, ids: set[str]) -> float:
     return _total(one, ids) - sum(s for sid, s in one.build.items() if sid in ids)
 
 
+@dataclass
+class _ServerShare:
+    """One extra (untimed) fake round, split by CPU time: the fake server's own work
+    against the round's whole."""
+
+    round_cpu: float = 0.0
+    #: CPU seconds of each call into the server (appended from any thread: atomic)
+    spans: list[float] = field(default_factory=list)
+    #: one entry per request answered (a watch opened counts as one)
+    answered: list[None] = field(default_factory=list)
+
+    @property
+    def server_cpu(self) -> float:
+        return sum(self.spans)
+
+    @property
+    def requests(self) -> int:
+        return len(self.answered)
+
+
+@contextlib.contextmanager
+def _server_clock(share: _ServerShare) -> Iterator[None]:
+    """Add the CPU time of the calling thread spent inside the fake server to ``share``.
+
+    The fake server's entry points are wrapped for the ``with`` block: making a server
+    and its store, answering a request or opening a watch, and encoding the event lines a
+    watch feed hands its reader (the events themselves are made inside the writes). What
+    a reader spends waiting for a feed is not the server's: it is the client's thread
+    handoff. Per-thread CPU time (``time.thread_time``), so informer threads count too and
+    time on the other core is not counted twice."""
+    server = importlib.import_module("kubecodegen_runtime.fake.server")
+    feed = importlib.import_module("kubecodegen_runtime.fake.feed")
+    entries = [(server.FakeServer, "__init__", False), (server.FakeServer, "handle", True),
+               (server.FakeServer, "open_watch", True), (feed.WatchFeed, "_chunk", False)]
+    originals = [(owner, name, owner.__dict__[name]) for owner, name, _ in entries]
+
+    def clocked(fn: Callable[..., Any], request: bool) -> Callable[..., Any]:
+        def measured(*args: Any, **kwargs: Any) -> Any:
+            start = time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                share.spans.append(time.thread_time() - start)
+                if request:
+                    share.answered.append(None)
+        return measured
+
+    for (owner, name, request), (_, _, fn) in zip(entries, originals, strict=True):
+        setattr(owner, name, clocked(fn, request))
+    start = time.process_time()
+    try:
+        yield
+    finally:
+        share.round_cpu += time.process_time() - start
+        for owner, name, fn in originals:
+            setattr(owner, name, fn)
+
+
 def run(ctx: Context) -> Outcome:
     if str(ROOT) not in sys.path:  # the harness and the suite live in the checkout's tests/
         sys.path.insert(0, str(ROOT))
@@ -94,11 +153,15 @@ def run(ctx: Context) -> Outcome:
     _one_round(scenarios[:1], backends.fake_backend)
     fake_rounds = [_one_round(scenarios, backends.fake_backend)
                    for _ in range(max(ctx.warmup, 0) + ctx.rounds)][max(ctx.warmup, 0):]
-    return _outcome(scenarios, real_rounds, fake_rounds, version, phases)
+    share = _ServerShare()
+    quick = [sc for sc in scenarios if not sc.waits]
+    with _server_clock(share):
+        _one_round(quick, backends.fake_backend)
+    return _outcome(scenarios, real_rounds, fake_rounds, version, phases, share)
 
 
 def _outcome(scenarios: list[Any], real: list[_Round], fake: list[_Round], version: str,
-             phases: dict[str, float]) -> Outcome:
+             phases: dict[str, float], share: _ServerShare) -> Outcome:
     every = {sc.id for sc in scenarios}
     waiting = {sc.id for sc in scenarios if sc.waits}
     quick = every - waiting
@@ -139,6 +202,19 @@ def _outcome(scenarios: list[Any], real: list[_Round], fake: list[_Round], versi
         "fake a new Clientset with its store).",
         "Set-up: " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()) + ".",
     ]
+    if quick and share.requests:
+        budget = median([_total(r, quick) for r in real]) / TARGET
+        outside = share.round_cpu - share.server_cpu
+        notes.append(
+            f"Where a fake round goes (one more round, scenarios without a wait, split by CPU "
+            f"time): {share.round_cpu * 1000:.0f} ms, of which the fake server's own work "
+            f"{share.server_cpu * 1000:.0f} ms ({share.requests} requests, "
+            f"{share.server_cpu / share.requests * 1e6:.0f} µs each) and the rest — the typed "
+            f"client, scenario code, informer threads, asyncio — {outside * 1000:.0f} ms. A "
+            f"{TARGET:.0f}× round at this kube-apiserver's speed is {budget * 1000:.0f} ms: "
+            f"what lies outside the server takes {outside / budget:.0%} of it, leaving "
+            f"{max(budget - outside, 0.0) / share.requests * 1e6:.0f} µs a request for the "
+            "server.")
     failures = [f"fake fails {sid}: {why}" for sid, why in sorted(fake[-1].failed.items())
                 if sid not in limits]
     failures += [f"kube fails {sid}: {why}" for sid, why in sorted(real[-1].failed.items())]
