@@ -33,6 +33,7 @@ class Derived:
         "built_in",
         "children",
         "custom_kinds",
+        "custom_schemas",
         "go_zero",
         "status_subresource",
         "version",
@@ -49,6 +50,9 @@ class Derived:
         self.status_subresource: dict[str | None, bool] = {}
         #: struct type key -> what Go's zero value fills in (:func:`~.apply._go_zero_plan`).
         self.go_zero: dict[str | None, Any] = {}
+        #: ``(group, version, resource)`` -> compiled schema of a custom resource version
+        #: (:func:`~.crschema.schema_for`; ``None``: it has none).
+        self.custom_schemas: dict[tuple[str, str, str], Any] = {}
         #: ``(group, version, kind)`` of every custom resource.
         self.custom_kinds = frozenset((r.group, r.version, r.kind) for r in api.resources
                                       if (r.group, r.resource) in api.custom)

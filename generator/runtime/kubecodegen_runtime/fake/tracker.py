@@ -29,7 +29,7 @@ import msgspec
 from ..apis.meta_v1 import StatusCause
 from ..errors import BadRequest, Invalid, MethodNotAllowed, NotFound
 from ..meta import ResourceInfo
-from . import actions, objmeta, quirks
+from . import actions, crschema, objmeta, quirks
 from .release import at_least
 from .schema import PackageApi
 from .store import GR, Obj, Presented, Slot, Snapshots, Stored, copy, meta_of, sort_key
@@ -332,7 +332,10 @@ class ObjectTracker:
         if namespace:
             meta["namespace"] = namespace
 
-    def _validate_meta(self, info: ResourceInfo, meta: Mapping[str, Any], name: str) -> None:
+    def _validate_meta(self, info: ResourceInfo, meta: Mapping[str, Any], name: str,
+                       more: list[objmeta.Cause] | None = None) -> None:
+        """The metadata checks every resource shares; ``more``: the type's own causes,
+        reported in the same 422 after them (a custom resource's schema)."""
         rule = quirks.name_rule(info.group, info.resource)
         generate = meta.get("generateName")
         causes = objmeta.name_problems(generate, rule, "metadata.generateName", prefix=True) \
@@ -343,8 +346,34 @@ class ObjectTracker:
         labels = meta.get("labels")
         if labels:  # label_problems finds none in no labels
             causes += objmeta.label_problems(labels)
+        if more:
+            causes += more
         if causes:
             raise actions.invalid(info.kind, name, causes, info.group)
+
+    # --- custom resources' schemas ------------------------------------------------------
+
+    def _schema(self, info: ResourceInfo) -> crschema.Schema | None:
+        """The structural schema of a custom resource version (``None`` for the rest)."""
+        return crschema.schema_for(self.api, info) if self.is_custom(info) else None
+
+    def _decode_custom(self, info: ResourceInfo, obj: Obj) -> crschema.Schema | None:
+        """What the server's decoder does to a custom resource's body (prune, drop
+        nulls, default: :mod:`.crschema`), in place; its schema, if it has one."""
+        schema = self._schema(info)
+        if schema is not None:
+            schema.coerce(obj)
+        return schema
+
+    def _custom_problems(self, info: ResourceInfo, schema: crschema.Schema | None, obj: Obj,
+                         old: Obj | None = None, subresource: str | None = None
+                         ) -> list[objmeta.Cause]:
+        """The schema's causes for the object a write stores (``old``: an update's)."""
+        if schema is None:
+            return []
+        scale = self.api.scale.get((info.group, info.resource)) \
+            if "scale" in info.subresources else None
+        return schema.problems(obj, old=old, scale=scale, status_only=subresource == "status")
 
     def _invalid(self, info: ResourceInfo, name: str, causes: list[objmeta.Cause]) -> Invalid:
         return actions.invalid(info.kind, name, causes, info.group)
@@ -362,6 +391,7 @@ class ObjectTracker:
         """
         with self.lock:
             obj = self._with_type_meta(info, obj)
+            schema = self._decode_custom(info, obj)
             self._scope(info, obj, namespace)
             meta = meta_of(obj)
             namespace = meta.get("namespace") if info.namespaced else None
@@ -374,7 +404,9 @@ class ObjectTracker:
                     if self._slot(info, namespace, name) not in table:
                         break
                 meta["name"] = name
-            self._validate_meta(info, meta, name)
+            if schema is not None and "status" in info.subresources and not keep_status:
+                obj.pop("status", None)  # PrepareForCreate's, before the strategy validates
+            self._validate_meta(info, meta, name, self._custom_problems(info, schema, obj))
             self._check_namespace(info, namespace, name)
             slot = self._slot(info, namespace, name)
             if slot in table:
@@ -438,6 +470,7 @@ class ObjectTracker:
         """
         with self.lock:
             obj = self._with_type_meta(info, obj)
+            schema = self._decode_custom(info, obj)
             self._scope(info, obj, namespace)
             meta = meta_of(obj)
             namespace = meta.get("namespace") if info.namespaced else None
@@ -463,7 +496,8 @@ class ObjectTracker:
             self._preconditions(info, meta, old, old_meta, name, from_patch)
             new = self._prepare_update(info, obj, old, old_meta, subresource)
             new_meta = meta_of(new)
-            self._validate_meta(info, new_meta, name)
+            self._validate_meta(info, new_meta, name,
+                                self._custom_problems(info, schema, new, old, subresource))
             self._validate_finalizers(info, old_meta, new_meta, name)
             if managed is not None:
                 fields = managed(old, new)
