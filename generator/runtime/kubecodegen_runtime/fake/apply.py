@@ -54,6 +54,7 @@ from .fieldset import (
     path_string,
     root_shape,
 )
+from .gofmt import go_quote
 from .schema import PackageApi
 
 UPDATE = "Update"
@@ -221,17 +222,12 @@ def describe_manager(entry_key: tuple[str, str, str, str], with_subresource: boo
     """A manager as a conflict names it: ``"m"``, ``"m" using apps/v1`` for an updater,
     ``"m" with subresource "status"``."""
     manager, operation, version, subresource = entry_key
-    text = _go_quote(manager)
+    text = go_quote(manager)
     if with_subresource and subresource:
-        text += f" with subresource {_go_quote(subresource)}"
+        text += f" with subresource {go_quote(subresource)}"
     if operation == UPDATE:
         text += f" using {version}"
     return text
-
-
-def _go_quote(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in escaped) + '"'
 
 
 # -- the two operations -----------------------------------------------------------------

@@ -13,6 +13,8 @@ import random
 import re
 import time
 
+from .gofmt import go_quote
+
 Cause = tuple[str, str, str]
 
 _SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
@@ -75,11 +77,6 @@ def generate_name(base: str, rng: random.Random) -> str:
     return base[:MAX_GENERATED_BASE] + suffix
 
 
-def _quoted(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
-
-
 def name_problems(name: str, rule: str, field: str = "metadata.name", *,
                   prefix: bool = False) -> list[Cause]:
     """Why ``name`` is not a valid object name under ``rule`` (see
@@ -101,7 +98,7 @@ def _name_problems(name: str, rule: str, field: str, prefix: bool) -> tuple[Caus
 
 def _find_name_problems(name: str, rule: str, field: str, prefix: bool) -> list[Cause]:
     checked = name[:-1] + "a" if prefix and len(name) > 1 and name.endswith("-") else name
-    invalid = f"Invalid value: {_quoted(name)}: "
+    invalid = f"Invalid value: {go_quote(name)}: "
     causes: list[Cause] = []
     if rule == "path":
         for bad in (".", ".."):
@@ -188,7 +185,7 @@ def label_problems(labels: object, field: str = "metadata.labels") -> list[Cause
 @functools.lru_cache(maxsize=4096)
 def _label_problems(key: str, value: str, field: str) -> tuple[Cause, ...]:
     """One label's problems (cached: a test's labels are few, and checked on every write)."""
-    return (*(("FieldValueInvalid", field, f"Invalid value: {_quoted(key)}: {p}")
+    return (*(("FieldValueInvalid", field, f"Invalid value: {go_quote(key)}: {p}")
               for p in qualified_name_problems(key)),
-            *(("FieldValueInvalid", field, f"Invalid value: {_quoted(value)}: {p}")
+            *(("FieldValueInvalid", field, f"Invalid value: {go_quote(value)}: {p}")
               for p in label_value_problems(value)))

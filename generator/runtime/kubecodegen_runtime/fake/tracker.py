@@ -30,6 +30,7 @@ from ..apis.meta_v1 import StatusCause
 from ..errors import BadRequest, Invalid, MethodNotAllowed, NotFound
 from ..meta import ResourceInfo
 from . import actions, crschema, objmeta, quirks
+from .gofmt import go_value
 from .release import at_least
 from .schema import PackageApi
 from .store import GR, Obj, Presented, Slot, Snapshots, Stored, copy, meta_of, sort_key
@@ -535,7 +536,7 @@ class ObjectTracker:
         if from_patch and uid and uid != old_meta.get("uid"):
             raise self._invalid(info, name, [
                 ("FieldValueInvalid", "metadata.uid",
-                 f"Invalid value: {_go_quote(uid)}: field is immutable")])
+                 f"Invalid value: {go_value(uid)}: field is immutable")])
         rv = meta.get("resourceVersion")
         if rv:
             if rv != old_meta.get("resourceVersion"):
@@ -818,13 +819,6 @@ _METADATA = frozenset({"metadata"})
 def _entries_without_time(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
     entries = meta.get("managedFields") or []
     return [{k: v for k, v in e.items() if k != "time"} for e in entries if isinstance(e, dict)]
-
-
-def _go_quote(value: object) -> str:
-    """How Go's ``%#v`` of an interface shows a JSON value in validation messages."""
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return "null" if value is None else str(value)
 
 
 def _gc_finalizers(options: Mapping[str, Any], orphan_by_default: bool) -> Iterable[str]:
