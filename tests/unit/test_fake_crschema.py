@@ -231,3 +231,11 @@ def test_go_quote_and_sharp() -> None:
     assert go_sharp([1, "s", None]) == '[]interface {}{1, "s", interface {}(nil)}'
     assert [go_value(v) for v in (None, True, 3, 2.5, "s")] == ["null", "true", "3", "2.5",
                                                                  '"s"']
+
+
+def test_metadata_messages_quote_as_go() -> None:
+    """Every quoted value goes through ``go_quote``: a newline is ``\\n``, as Go's ``%q``."""
+    from kubecodegen_runtime.fake.objmeta import label_problems
+
+    (_reason, _field, message), *_ = label_problems({"k": "a\nb"})
+    assert message.startswith('Invalid value: "a\\nb": ')
