@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from ..meta import ResourceInfo
 from ..scheme import Scheme
@@ -67,6 +67,8 @@ class PackageApi:
     property -> :class:`Field`. ``custom``: the ``(group, resource)`` pairs that are
     custom resources (they take no strategic-merge patch, as on a real server).
     ``scale``: scale paths of custom resources with a ``scale`` subresource.
+    ``schemas``: by ``(group, version, resource)``, the ``openAPIV3Schema`` of each custom
+    resource version whose CRD gives one (validation keywords only).
     ``scheme``: the package's Scheme (typed objects in and out).
     """
 
@@ -76,6 +78,7 @@ class PackageApi:
     scheme: Scheme
     custom: frozenset[tuple[str, str]] = frozenset()
     scale: Mapping[tuple[str, str], ScalePaths] = field(default_factory=dict)
+    schemas: Mapping[tuple[str, str, str], Mapping[str, Any]] = field(default_factory=dict)
     #: Kubernetes version the package was generated from (``v1.35.0``); ``""`` if unknown.
     kubernetes_version: str = ""
 
