@@ -21,8 +21,9 @@ facts as plain literals, planned here from the model:
   version's ``openAPIV3Schema`` (``spec.crd_schemas``), for the resources the package has.
 
 Spec text only ever appears in them as string literals (:func:`~.env.py_string`), the
-schemas as literals of JSON values (:func:`~.env.py_literal`); no description is written. Nothing imports ``_fake_api`` until ``fake.package_api()`` is first
-called, and ``import <package>`` imports neither module.
+schemas as literals of JSON values (:func:`~.env.py_literal`); no description is written.
+Nothing imports ``_fake_api`` until ``fake.package_api()`` is first called, and
+``import <package>`` imports neither module.
 """
 
 from __future__ import annotations
