@@ -5,15 +5,27 @@ Generated from the spec, imported by ``fake.package_api()`` on first use. ``RESO
 resources with a typed client (the clientset's ``ResourceInfo`` constants); ``ROOTS``: each
 kind's type key; ``TYPES``: by type key, the properties that do not merge as plain values,
 with the spec's ``x-kubernetes-*`` merge extensions; ``CUSTOM``: the custom resources;
-``SCALE``: CRDs' scale subresource paths; ``KUBERNETES_VERSION``: the spec's release.
+``SCALE``: CRDs' scale subresource paths; ``SCHEMAS``: by ``(group, version, plural)``, each
+custom resource version's ``openAPIV3Schema`` (validation keywords only);
+``KUBERNETES_VERSION``: the spec's release.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from kubecodegen_runtime.fake.schema import Field, ScalePaths
 from kubecodegen_runtime.meta import ResourceInfo
 
-__all__ = ["CUSTOM", "KUBERNETES_VERSION", "RESOURCES", "ROOTS", "SCALE", "TYPES"]
+__all__ = [
+    "CUSTOM",
+    "KUBERNETES_VERSION",
+    "RESOURCES",
+    "ROOTS",
+    "SCALE",
+    "SCHEMAS",
+    "TYPES",
+]
 
 KUBERNETES_VERSION = "v1.20.2"
 
@@ -2563,6 +2575,8 @@ ROOTS: dict[tuple[str, str, str], str] = {
 CUSTOM: frozenset[tuple[str, str]] = frozenset()
 
 SCALE: dict[tuple[str, str], ScalePaths] = {}
+
+SCHEMAS: dict[tuple[str, str, str], dict[str, Any]] = {}
 
 TYPES: dict[str, dict[str, Field]] = {
     "io.k8s.api.admissionregistration.v1.MutatingWebhook": {

@@ -46,6 +46,7 @@ def package_api() -> PackageApi:
         scheme=scheme,
         custom=_fake_api.CUSTOM,
         scale=_fake_api.SCALE,
+        schemas=_fake_api.SCHEMAS,
         kubernetes_version=_fake_api.KUBERNETES_VERSION,
     )
 

@@ -169,6 +169,18 @@ def test_inspect_json_is_identical(cluster: Any, crd_dir: Path) -> None:
     assert _inspect(files) == alone
 
 
+def test_crd_schemas_are_the_same_read_from_the_files_or_the_cluster(cluster: Any, crd_dir: Path) -> None:
+    """All records, the untyped Sprocket's legacy ``preserveUnknownFields`` root included: the
+    server serves each CRD back with what Go omits left out, which the reading drops too."""
+    from_cluster = load_spec_from_cluster(str(cluster.admin_kubeconfig))
+    offline = merge_crds(load_spec("builtin:v1.20"), read_crd_paths([str(crd_dir)]))
+    ours = [s for s in from_cluster.crd_schemas if s.group in GROUPS]
+    assert ours == list(offline.crd_schemas)
+    assert {s.resource for s in ours} == set(PLURALS)
+    sprocket = next(s for s in ours if s.resource == "sprockets")
+    assert json.loads(sprocket.schema)["x-kubernetes-preserve-unknown-fields"] is True
+
+
 def _struct_shapes(model: ApiModel, modules: set[str]) -> dict[str, Any]:
     return {s.name + "@" + s.module: [(f.wire_name, f.py_name, repr(f.type), f.required) for f in s.fields]
             for s in model.structs.values() if s.module in modules}
@@ -193,6 +205,14 @@ def test_generated_package_is_identical(cluster: Any, crd_dir: Path) -> None:
     assert tables["SCALE"][("example.net", "levers")].spec_replicas == ".spec.count"
     assert tables["SCALE"][("example.net", "levers")].label_selector is None
     assert tables["SCALE"][("example.org", "gadgets")].label_selector == ".status.selector"
+    # CRD validation schemas (the files above are byte-identical, so these are the offline ones
+    # too): every typed served version has one; unserved versions (gadgets v1alpha1, levers v0)
+    # none; v1beta1's CRD-wide validation reaches each version
+    assert set(tables["SCHEMAS"]) == {(r.group, r.version, r.resource) for r in tables["RESOURCES"]}
+    assert ("example.org", "v1alpha1", "gadgets") not in tables["SCHEMAS"]
+    assert ("example.net", "v0", "levers") not in tables["SCHEMAS"]
+    assert tables["SCHEMAS"][("example.org", "v1", "gadgets")] == tables["SCHEMAS"][("example.org", "v1beta1",
+                                                                                     "gadgets")]
     # Alone, on the default (newer) spec: the CRDs' own types, fields, wire names and
     # required flags are the same; meta/v1 is the newer release's.
     alone = generate(SpecSource(crds=(str(crd_dir),)), "crds")

@@ -165,7 +165,8 @@ def build_model(fixed: FixedDocument, groups: Collection[str] | None = None) -> 
         groups=tuple(model_groups), structs=structs, modules=module_index,
         skipped=tuple(skipped), fixups_applied=fixed.applied,
         skipped_fields=tuple(builder.skipped_fields),
-        custom_resource_kinds=doc.custom_resource_kinds, crd_scales=doc.crd_scales)
+        custom_resource_kinds=doc.custom_resource_kinds, crd_scales=doc.crd_scales,
+        crd_schemas=doc.crd_schemas)
 
 
 def _resource(acc: ResourceAccumulator, structs: dict[str, StructType]) -> Resource | None:

@@ -14,7 +14,7 @@ from enum import Enum
 # The model speaks the runtime's identity record (re-exported for the model layer).
 from kubecodegen_runtime.meta import GroupVersionKind as GroupVersionKind
 
-from ..spec.records import CrdScale
+from ..spec.records import CrdScale, CrdSchema
 
 
 class Primitive(Enum):
@@ -213,6 +213,8 @@ class ApiModel:
     custom_resource_kinds: frozenset[GroupVersionKind] = frozenset()
     #: The CRDs' scale subresources, where the input had the CRD objects.
     crd_scales: tuple[CrdScale, ...] = ()
+    #: The CRDs' validation schemas by served version, where the input had the CRD objects.
+    crd_schemas: tuple[CrdSchema, ...] = ()
 
     def group_versions(self) -> list[GroupVersion]:
         return [gv for group in self.groups for gv in group.versions]

@@ -19,12 +19,15 @@ through the filters, which return :class:`Code`:
 * ``doc_text`` -- one line of text inside a docstring;
 * ``comment`` -- text on a ``#`` line (no line breaks);
 * ``idents`` -- a comma-separated list of identifiers;
-* ``py_str_set`` -- a ``frozenset`` of string literals.
+* ``py_str_set`` -- a ``frozenset`` of string literals;
+* ``py_literal`` -- a JSON value (a CRD's schema) as a Python literal of dicts, lists,
+  strings, finite numbers, booleans and ``None``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import textwrap
 import unicodedata
@@ -125,6 +128,43 @@ def py_str_set(values: Iterable[str]) -> Code:
     return Code("frozenset({" + "".join(f"{item}, " for item in items) + "})")
 
 
+def py_literal(value: object, where: str = "value") -> Code:
+    """A Python literal equal to the JSON value ``value`` (what ``ast.literal_eval`` reads back).
+
+    Strings and dict keys go through :func:`py_string`; ``True``/``False``/``None``, ints and
+    finite floats are written by Python's own ``repr`` of the exact built-in types; lists and
+    dicts recurse. Anything else -- a NaN or an infinity (no literal spells them), a str or int
+    subclass, a tuple, an object -- is refused with :class:`UnsafeInsertion` naming its place
+    (``where`` plus a JSON pointer), so spec text can only ever become data.
+    """
+    return Code(_literal(value, where, ""))
+
+
+def _literal(value: object, where: str, pointer: str) -> str:
+    if value is None or value is True or value is False:
+        return repr(value)
+    if type(value) is int:
+        return int.__repr__(value)
+    if type(value) is float:
+        if not math.isfinite(value):
+            raise UnsafeInsertion(f"{where} at {pointer or '/'}: {value!r} has no Python literal")
+        return float.__repr__(value)
+    if type(value) is str:
+        return py_string(value)
+    if type(value) is list:
+        return "[" + ", ".join(_literal(item, where, f"{pointer}/{i}") for i, item in enumerate(value)) + "]"
+    if type(value) is dict:
+        items = []
+        for key, item in value.items():
+            if type(key) is not str:
+                raise UnsafeInsertion(f"{where} at {pointer or '/'}: a key must be text, got {_preview(key)}")
+            token = key.replace("~", "~0").replace("/", "~1")
+            items.append(f"{py_string(key)}: {_literal(item, where, f'{pointer}/{token}')}")
+        return "{" + ", ".join(items) + "}"
+    raise UnsafeInsertion(f"{where} at {pointer or '/'}: refusing {type(value).__name__} {_preview(value)} "
+                          "(only JSON values become literals)")
+
+
 def idents(values: Iterable[object]) -> Code:
     """Identifiers joined by ``", "`` (an import list); anything else is refused."""
     names = []
@@ -193,7 +233,7 @@ def make_environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update({
-        "py_string": py_string, "py_str_set": py_str_set, "idents": idents,
+        "py_string": py_string, "py_str_set": py_str_set, "py_literal": py_literal, "idents": idents,
         "docstring": docstring, "doc_text": doc_text, "comment": comment,
     })
     env.globals["sync_async"] = SYNC_ASYNC

@@ -16,15 +16,19 @@ facts as plain literals, planned here from the model:
   the model's struct ids: a definition name, or for an inline (CRD) schema its definition
   and the property path (``...ServiceMonitor/spec/endpoints``);
 * ``CUSTOM``: the custom resources (:func:`custom_resources`); ``SCALE``: the scale paths of
-  CRDs, where the input had the CRD objects; ``KUBERNETES_VERSION`` (:func:`kubernetes_version`).
+  CRDs, where the input had the CRD objects; ``KUBERNETES_VERSION`` (:func:`kubernetes_version`);
+* ``SCHEMAS``: by ``(group, version, plural)``, the validation keywords of each served CRD
+  version's ``openAPIV3Schema`` (``spec.crd_schemas``), for the resources the package has.
 
-Spec text only ever appears in them as string literals (:func:`~.env.py_string`); no
-description is written. Nothing imports ``_fake_api`` until ``fake.package_api()`` is first
-called, and ``import <package>`` imports neither module.
+Spec text only ever appears in them as string literals (:func:`~.env.py_string`), the
+schemas as literals of JSON values (:func:`~.env.py_literal`); no description is written.
+Nothing imports ``_fake_api`` until ``fake.package_api()`` is first called, and
+``import <package>`` imports neither module.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -40,7 +44,7 @@ from ..model.types import (
     Primitive,
     StructRef,
 )
-from .env import Code, py_string
+from .env import Code, py_literal, py_string
 
 Identifier = naming.Identifier
 
@@ -165,6 +169,19 @@ def _scales(model: ApiModel, resources: Sequence[Mapping[str, Any]]) -> list[dic
     return [found[key] for key in sorted(found)]
 
 
+def _schemas(model: ApiModel, resources: Sequence[Mapping[str, Any]]) -> list[dict[str, Code]]:
+    """The CRD schemas of the package's resources, sorted by ``(group, version, plural)``;
+    a schema of a resource the package does not have (another ``--group``) is left out."""
+    present = {(r["group"], r["version"], r["plural"]) for r in resources}
+    found: dict[tuple[str, str, str], dict[str, Code]] = {}
+    for record in model.crd_schemas:
+        key = (record.group, record.version, record.resource)
+        if key in present and key not in found:
+            where = "the schema of " + "/".join(key)
+            found[key] = {"key": _tuple(key), "value": py_literal(json.loads(record.schema), where)}
+    return [found[key] for key in sorted(found)]
+
+
 def fake_api_context(model: ApiModel, resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The context of ``_fake_api.py``; ``resources`` are the clientset's resource contexts
     (every resource with a typed client, as ``clientset/group.py.jinja`` renders them)."""
@@ -174,6 +191,7 @@ def fake_api_context(model: ApiModel, resources: Sequence[Mapping[str, Any]]) ->
         "types": _types(model),
         "custom": [_tuple(key) for key in custom_resources(model, resources)],
         "scales": _scales(model, resources),
+        "schemas": _schemas(model, resources),
         "kubernetes_version": py_string(kubernetes_version(model)),
     }
 

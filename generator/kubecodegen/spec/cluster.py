@@ -17,6 +17,7 @@ from kubecodegen_runtime.config import ConfigError, load_config
 
 from .crd_defaults import restore_crd_defaults
 from .crd_publish import crd_kinds, crd_scales
+from .crd_schemas import crd_schemas
 from .errors import SpecError
 from .load import MAX_SPEC_BYTES, LoadedSpec, load_spec_bytes
 from .openapi_v3 import index_urls, merge_v3
@@ -74,7 +75,8 @@ def load_spec_from_cluster(kubeconfig: str | None = None, context: str | None = 
                         f"{response.reason_phrase}; may this user read /openapi/v2?")
     spec = load_spec_bytes(response.content, source, max_bytes=MAX_SPEC_BYTES, origin=Origin.CLUSTER)
     restore_crd_defaults(spec.document, crds)
-    return dataclasses.replace(spec, custom_resource_kinds=crd_kinds(crds), crd_scales=crd_scales(crds))
+    return dataclasses.replace(spec, custom_resource_kinds=crd_kinds(crds), crd_scales=crd_scales(crds),
+                               crd_schemas=crd_schemas(crds))
 
 
 def _v3_set(get: Callable[[str], httpx.Response], server: str, index: LoadedSpec,
@@ -90,7 +92,7 @@ def _v3_set(get: Callable[[str], httpx.Response], server: str, index: LoadedSpec
         documents.append(load_spec_bytes(response.content, where, origin=Origin.CLUSTER))
     spec = merge_v3(documents, index.source, origin=Origin.CLUSTER, custom_resource_kinds=crd_kinds(crds))
     restore_crd_defaults(spec.document, crds)  # v3 keeps them; this finds nothing to add
-    return dataclasses.replace(spec, crd_scales=crd_scales(crds))
+    return dataclasses.replace(spec, crd_scales=crd_scales(crds), crd_schemas=crd_schemas(crds))
 
 
 def _custom_resource_definitions(client: httpx.Client, url: str, extensions: dict[str, Any]) -> list[Any]:

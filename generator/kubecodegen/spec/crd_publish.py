@@ -30,6 +30,7 @@ from typing import Any
 
 from .crd_defaults import restore_crd_defaults
 from .crd_files import CrdDocument, CrdFiles
+from .crd_schemas import crd_schemas
 from .errors import SpecError
 from .load import LoadedSpec
 from .records import CrdScale, GroupVersionKind
@@ -349,7 +350,8 @@ def merge_crds(base: LoadedSpec, files: CrdFiles) -> LoadedSpec:
                       base.crd_file_groups | frozenset(crd_groups(files)),
                       base.custom_resource_kinds | crd_kinds(crd.crd for crd in files.crds),
                       base.openapi_documents,
-                      crd_scales([*base.crd_scales, *crd_scales(crd.crd for crd in files.crds)]))
+                      crd_scales([*base.crd_scales, *crd_scales(crd.crd for crd in files.crds)]),
+                      crd_schemas([*base.crd_schemas, *crd_schemas(crd.crd for crd in files.crds)]))
 
 
 def crd_kinds(crds: Iterable[Any]) -> frozenset[GroupVersionKind]:

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from .errors import SpecError, make_pointer
-from .records import CrdScale, GroupVersionKind, Origin
+from .records import CrdScale, CrdSchema, GroupVersionKind, Origin
 
 #: The spec used when none is given: the newest Kubernetes release shipped as package data.
 DEFAULT_SPEC = "builtin:v1.35"
@@ -61,6 +61,8 @@ class LoadedSpec:
     openapi_documents: tuple[str, ...] = field(default=(), repr=False)
     #: Scale subresources of its CRDs (see :attr:`.records.Document.crd_scales`).
     crd_scales: tuple[CrdScale, ...] = field(default=(), repr=False)
+    #: Validation schemas of its CRDs (see :attr:`.records.Document.crd_schemas`).
+    crd_schemas: tuple[CrdSchema, ...] = field(default=(), repr=False)
 
 
 def available_builtin_versions() -> list[str]:

@@ -45,6 +45,7 @@ class _Parser:
         self._custom_resource_kinds = spec.custom_resource_kinds
         self._openapi_documents = spec.openapi_documents
         self._crd_scales = spec.crd_scales
+        self._crd_schemas = spec.crd_schemas
 
     def _error(self, pointer: str, message: str) -> SpecError:
         return SpecError(self._source, pointer, message)
@@ -67,6 +68,7 @@ class _Parser:
             custom_resource_kinds=self._custom_resource_kinds,
             openapi_documents=self._openapi_documents,
             crd_scales=self._crd_scales,
+            crd_schemas=self._crd_schemas,
         )
 
     # -- schemas -------------------------------------------------------------------

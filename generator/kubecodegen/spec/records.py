@@ -20,6 +20,7 @@ from kubecodegen_runtime.meta import GroupVersionKind
 
 __all__ = [
     "CrdScale",
+    "CrdSchema",
     "Document",
     "GroupVersionKind",
     "Operation",
@@ -134,6 +135,20 @@ class CrdScale:
 
 
 @dataclass(frozen=True, slots=True)
+class CrdSchema:
+    """A served CRD version's ``openAPIV3Schema`` with only its validation keywords (see
+    :mod:`.crd_schemas`), for the fake API server to prune, default and validate custom
+    resources as kube-apiserver does. ``schema`` is canonical JSON text (sorted keys, no
+    spaces), which keeps the record frozen and hashable; like :class:`CrdScale`, only the
+    CRD objects say this."""
+
+    group: str
+    version: str
+    resource: str
+    schema: str
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
     """A whole validated swagger document as the model sees it.
 
@@ -157,3 +172,5 @@ class Document:
     openapi_documents: tuple[str, ...] = ()
     #: The scale subresources of the CRDs the document was published from, where known.
     crd_scales: tuple[CrdScale, ...] = ()
+    #: The validation schemas of the CRDs the document was published from, where known.
+    crd_schemas: tuple[CrdSchema, ...] = ()

@@ -67,6 +67,8 @@ class PackageApi:
     property -> :class:`Field`. ``custom``: the ``(group, resource)`` pairs that are
     custom resources (they take no strategic-merge patch, as on a real server).
     ``scale``: scale paths of custom resources with a ``scale`` subresource.
+    ``schemas``: by ``(group, version, resource)``, the ``openAPIV3Schema`` of each custom
+    resource version whose CRD gives one (validation keywords only).
     ``scheme``: the package's Scheme (typed objects in and out).
     """
 
