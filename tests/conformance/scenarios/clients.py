@@ -9,7 +9,7 @@ from kubecodegen_runtime.apis.meta_v1 import Status
 from kubecodegen_runtime.meta import GroupVersionResource
 
 from ..backends import CR_GROUP, Backend
-from .registry import known_fake_limit, scenario
+from .registry import scenario
 from .support import WATCH_TIMEOUT, configmap, names, raises, rv, widgets
 
 CONFIGMAPS = GroupVersionResource("", "v1", "configmaps")
@@ -207,7 +207,6 @@ def scenario_server_version(b: Backend) -> None:
 
 
 @scenario
-@known_fake_limit("custom resources: no pruning of unknown fields, no schema validation")
 def scenario_custom_resource_schema_pruning(b: Backend) -> None:
     """A structural schema prunes what it does not declare and refuses values of the wrong
     type (sent as a dict: typed clients cannot send either)."""
