@@ -23,12 +23,14 @@ POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace":
 
 
 @pytest.fixture
-def refused_config() -> ClientConfig:
+def refused_config() -> Iterator[ClientConfig]:
+    """A server address that refuses every connection for the whole test: a port bound and
+    never listened on (a released port could be taken by another process meanwhile)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    return ClientConfig(server=f"https://127.0.0.1:{port}", verify=ssl.create_default_context(),
-                        qps=0.0, timeout=5.0)
+        yield ClientConfig(server=f"https://127.0.0.1:{port}",
+                           verify=ssl.create_default_context(), qps=0.0, timeout=5.0)
 
 
 @pytest.fixture
@@ -99,7 +101,9 @@ async def test_async_shell_takes_events_from_any_thread(refused_config: ClientCo
         worker.start()
         worker.join()
         assert broadcaster.queue_full >= 21 - 4 - 1
+        deadline = time.monotonic() + 30
         while broadcaster.retries == 0:
+            assert time.monotonic() < deadline, "the writer never retried"
             await asyncio.sleep(0.01)
         assert await broadcaster.shutdown(0.2) is False
         assert broadcaster.failed == 21 - broadcaster.queue_full and broadcaster.pending == 0
@@ -109,7 +113,9 @@ async def test_async_writer_gives_up_after_max_tries(refused_config: ClientConfi
     async with (AsyncRESTClient(refused_config, retry=RetryPolicy(max_attempts=1)) as arest,
                 AsyncEventBroadcaster(arest, api="v1", backoff=quick, max_tries=2) as b):
         b.new_recorder("example.com/ctrl", "i").eventf(POD, None, "Normal", "R", "A", "n")
+        deadline = time.monotonic() + 30
         while b.failed == 0:
+            assert time.monotonic() < deadline, "the writer never gave up"
             await asyncio.sleep(0.01)
         assert b.retries == 1
 
