@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .. import gofmt
 from ..release import at_least
 
 
@@ -53,20 +54,9 @@ def version_at_least(version: str, minor: int) -> bool:
 
 
 def go_type(value: Any) -> str:
-    """``reflect.TypeOf(v)`` of a value decoded by ``encoding/json``."""
-    if isinstance(value, dict):
-        return "map[string]interface {}"
-    if isinstance(value, list):
-        return "[]interface {}"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int64"
-    if isinstance(value, float):
-        return "float64"
-    return "%!s(<nil>)"
+    """``%s`` of ``reflect.TypeOf(v)`` for a value decoded by ``encoding/json`` (a nil type
+    prints as ``%!s(<nil>)``)."""
+    return "%!s(<nil>)" if value is None else gofmt.go_type(value)
 
 
 def go_json_kind(value: Any) -> str:
@@ -84,19 +74,7 @@ def go_json_kind(value: Any) -> str:
 
 def go_fmt(value: Any) -> str:
     """``fmt.Sprintf("%v", v)`` of a decoded JSON value (maps print with sorted keys)."""
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{go_fmt(value[k])}" for k in sorted(value)) + "]"
-    if isinstance(value, list):
-        return "[" + " ".join(go_fmt(v) for v in value) + "]"
-    return str(value)
+    return gofmt.go_plain(value)
 
 
 def json_equal(left: Any, right: Any) -> bool:
