@@ -108,7 +108,8 @@ class ObjectTracker:
         """One of a fresh cluster's namespaces, ready to commit: what :meth:`create` does,
         without its checks (the names are valid, the store is new) or the copy it returns."""
         obj = self._with_type_meta(info, {"metadata": {"name": name}})
-        self._prepare_create(info, obj, meta_of(obj), False)
+        self._reset_status(info, obj, False)
+        self._prepare_create(info, obj, meta_of(obj))
         return obj
 
     @property
@@ -405,8 +406,7 @@ class ObjectTracker:
                     if self._slot(info, namespace, name) not in table:
                         break
                 meta["name"] = name
-            if schema is not None and "status" in info.subresources and not keep_status:
-                obj.pop("status", None)  # PrepareForCreate's, before the strategy validates
+            self._reset_status(info, obj, keep_status)
             self._validate_meta(info, meta, name, self._custom_problems(info, schema, obj))
             self._check_namespace(info, namespace, name)
             slot = self._slot(info, namespace, name)
@@ -416,7 +416,7 @@ class ObjectTracker:
                 # etcd3's store refuses it, and the handler answers that as a 500
                 raise actions.internal_error(
                     "resourceVersion should not be set on objects to be created")
-            self._prepare_create(info, obj, meta, keep_status)
+            self._prepare_create(info, obj, meta)
             if managed is not None:
                 fields = managed(None, obj)
                 if fields:
@@ -428,10 +428,19 @@ class ObjectTracker:
             assert stored is not None
             return self._answer(info, stored, presented)
 
-    def _prepare_create(self, info: ResourceInfo, obj: Obj, meta: dict[str, Any],
-                        keep_status: bool) -> None:
-        """What every create sets (``BeforeCreate``) and each strategy's PrepareForCreate
-        (``meta``: ``obj``'s metadata)."""
+    def _reset_status(self, info: ResourceInfo, obj: Obj, keep_status: bool) -> None:
+        """PrepareForCreate's status rule, which comes before the strategy validates: a
+        resource with a status subresource is created without the body's status (custom
+        resources: none; built-in ones: an empty one), unless ``keep_status`` (seeding)."""
+        if "status" in info.subresources and not keep_status:
+            if self.is_custom(info):
+                obj.pop("status", None)
+            else:
+                obj["status"] = {}
+
+    def _prepare_create(self, info: ResourceInfo, obj: Obj, meta: dict[str, Any]) -> None:
+        """What every create sets (``BeforeCreate``) and the rest of each strategy's
+        PrepareForCreate (``meta``: ``obj``'s metadata; the status: :meth:`_reset_status`)."""
         for gone in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds",
                      "selfLink"):
             meta.pop(gone, None)
@@ -442,11 +451,6 @@ class ObjectTracker:
             meta["generation"] = 1
         else:
             meta.pop("generation", None)
-        if "status" in info.subresources and not keep_status:
-            if custom:
-                obj.pop("status", None)
-            else:
-                obj["status"] = {}
         if (info.group, info.resource) == ("", "namespaces"):
             spec = obj.setdefault("spec", {})
             if not spec.get("finalizers"):
