@@ -139,29 +139,15 @@ class Schema:
             return self.properties[name]
         return self.additional
 
-    # -- 1. pruning --------------------------------------------------------------------
+    # -- 1.–3. --------------------------------------------------------------------------
 
-    def prune(self, obj: dict[str, Any]) -> None:
-        """Step 1 on a whole object, in place (the root keeps its type and metadata)."""
+    def coerce(self, obj: dict[str, Any]) -> None:
+        """Steps 1–3 on a whole object, in place, as the server's decoder takes them (the
+        root keeps its type and metadata; a CRD that preserves unknown fields says so at
+        its root, and then only its known fields are pruned)."""
         _prune_fields(obj, self, keep_meta=True, preserve=self.preserve)
-
-    # -- 2. and 3. nulls and defaults ----------------------------------------------------
-
-    def drop_nulls(self, obj: dict[str, Any]) -> None:
-        """Step 2, in place."""
         _drop_nulls(obj, self)
-
-    def apply_defaults(self, obj: dict[str, Any]) -> None:
-        """Step 3, in place."""
         _default(obj, self)
-
-    def coerce(self, obj: dict[str, Any], *, preserve_unknown: bool = False) -> None:
-        """Steps 1–3, as the server's decoder takes them (``preserve_unknown``: the CRD's
-        ``spec.preserveUnknownFields``, which skips the first two)."""
-        if not preserve_unknown:
-            self.prune(obj)
-            self.drop_nulls(obj)
-        self.apply_defaults(obj)
 
     # -- 4. validation ---------------------------------------------------------------
 
@@ -509,9 +495,6 @@ def _repeated(values: list[Any]) -> list[int]:
     return out
 
 
-_UNSPECIFIED = object()
-
-
 def _list_map_problems(items: list[Any], schema: Schema, path: str) -> list[Cause]:
     for index, item in enumerate(items):
         if item is not None and not isinstance(item, dict):
@@ -551,7 +534,7 @@ def _nested(obj: dict[str, Any], path: str, expected: str) -> tuple[Any, str | N
     if value is not None and not (isinstance(value, wanted) and not isinstance(value, bool)):
         return None, (f".{'.'.join(fields)} accessor error: {go_plain(value)} is of the type "
                       f"{go_type(value)}, expected {expected}")
-    if value is None and fields:
+    if value is None:
         # a null at the end: Go's type assertion of nil fails as well
         return None, (f".{'.'.join(fields)} accessor error: <nil> is of the type <nil>, "
                       f"expected {expected}")
