@@ -16,7 +16,7 @@ form only, the form ``--from-cluster`` reads back from a server too.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,25 @@ class CrdFiles:
     crds: tuple[CrdDocument, ...]
     notes: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
+
+
+def served_versions(crd: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any],
+                                               tuple[str, str, str]]]:
+    """``(spec, version, (group, version name, plural))`` of every served version of one CRD
+    object (JSON in the v1 shape). What the tables read from CRDs (scale paths, schemas)
+    walk; a CRD or a version too malformed to name its resource gives nothing (a cluster's
+    CRDs are not validated here)."""
+    spec = crd.get("spec") if isinstance(crd, dict) else None
+    if not isinstance(spec, dict):
+        return
+    group, names, versions = spec.get("group"), spec.get("names"), spec.get("versions")
+    if not isinstance(group, str) or not isinstance(names, dict) or not isinstance(versions, list) \
+            or not isinstance(names.get("plural"), str):
+        return
+    for version in versions:
+        if isinstance(version, dict) and version.get("served") is not False \
+                and isinstance(version.get("name"), str):
+            yield spec, version, (group, version["name"], names["plural"])
 
 
 def read_crd_paths(paths: Iterable[str]) -> CrdFiles:

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .crd_defaults import restore_crd_defaults
-from .crd_files import CrdDocument, CrdFiles
+from .crd_files import CrdDocument, CrdFiles, served_versions
 from .crd_schemas import crd_schemas
 from .errors import SpecError
 from .load import LoadedSpec
@@ -382,17 +382,7 @@ def crd_scales(crds: Iterable[Any]) -> tuple[CrdScale, ...]:
         if isinstance(crd, CrdScale):
             found.setdefault((crd.group, crd.version, crd.resource), crd)
             continue
-        spec = crd.get("spec") if isinstance(crd, dict) else None
-        if not isinstance(spec, dict):
-            continue
-        group, names, versions = spec.get("group"), spec.get("names"), spec.get("versions")
-        if not isinstance(group, str) or not isinstance(names, dict) or not isinstance(versions, list) \
-                or not isinstance(names.get("plural"), str):
-            continue
-        for version in versions:
-            if not isinstance(version, dict) or version.get("served") is False \
-                    or not isinstance(version.get("name"), str):
-                continue
+        for _spec, version, key in served_versions(crd):
             subresources = version.get("subresources")
             scale = subresources.get("scale") if isinstance(subresources, dict) else None
             if not isinstance(scale, dict):
@@ -402,7 +392,6 @@ def crd_scales(crds: Iterable[Any]) -> tuple[CrdScale, ...]:
             if not isinstance(spec_path, str) or not isinstance(status_path, str) \
                     or not isinstance(selector, str | None):
                 continue
-            key = (group, version["name"], names["plural"])
             found.setdefault(key, CrdScale(*key, spec_path, status_path, selector or None))
     return tuple(found[key] for key in sorted(found))
 

@@ -21,6 +21,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from .crd_files import served_versions
 from .records import CrdSchema
 
 __all__ = ["VALIDATION_KEYWORDS", "crd_schemas", "validation_schema"]
@@ -130,18 +131,7 @@ def crd_schemas(crds: Iterable[Any]) -> tuple[CrdSchema, ...]:
         if isinstance(crd, CrdSchema):
             found.setdefault((crd.group, crd.version, crd.resource), crd)
             continue
-        spec = crd.get("spec") if isinstance(crd, dict) else None
-        if not isinstance(spec, dict):
-            continue
-        group, names, versions = spec.get("group"), spec.get("names"), spec.get("versions")
-        if not isinstance(group, str) or not isinstance(names, dict) or not isinstance(versions, list) \
-                or not isinstance(names.get("plural"), str):
-            continue
-        for version in versions:
-            if not isinstance(version, dict) or version.get("served") is False \
-                    or not isinstance(version.get("name"), str):
-                continue
-            key = (group, version["name"], names["plural"])
+        for spec, version, key in served_versions(crd):
             if key in found:
                 continue
             try:
